@@ -1,0 +1,36 @@
+//! `procedures check DIR`.
+
+use crate::store;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Print every problem of the folder, one per line. Exit 0 valid, 1 problems, 2 unreadable.
+pub fn run(dir: &Path) -> ExitCode {
+    match store::load(dir) {
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Ok(loaded) if loaded.problems.is_empty() => {
+            let db = &loaded.db;
+            println!(
+                "{}: ok ({} procedures, {} steps, {} runs, {} run steps, {} labels, {} versions)",
+                dir.display(),
+                db.procedures.len(),
+                db.steps.len(),
+                db.runs.len(),
+                db.run_steps.len(),
+                db.labels.len(),
+                db.versions.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(loaded) => {
+            for p in &loaded.problems {
+                println!("{p}");
+            }
+            eprintln!("{} problem(s) found", loaded.problems.len());
+            ExitCode::from(1)
+        }
+    }
+}

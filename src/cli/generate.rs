@@ -1,0 +1,474 @@
+//! `procedures generate DIR --scale small|y1|10y1 [--seed N]`: a deterministic,
+//! realistic data folder for demos and benchmarks.
+
+use crate::model::*;
+use crate::store::{self, Db, Table, TableSet};
+use chrono::NaiveDate;
+use std::path::Path;
+
+/// How big a folder to generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scale {
+    /// One procedure per template, six weeks of history.
+    Small,
+    /// 10,000 procedures, 100,000 steps, 500,000 runs, 5,000,000 run_steps.
+    Y1,
+    /// Ten times y1.
+    #[value(name = "10y1")]
+    TenY1,
+}
+
+struct Shape {
+    procedures: usize,
+    steps_per_procedure: usize,
+    runs: usize,
+    days: i64,
+}
+
+impl Scale {
+    fn shape(self) -> Shape {
+        match self {
+            Scale::Small => Shape { procedures: TEMPLATES.len(), steps_per_procedure: 0, runs: 160, days: 42 },
+            Scale::Y1 => Shape { procedures: 10_000, steps_per_procedure: 10, runs: 500_000, days: 365 },
+            Scale::TenY1 => Shape { procedures: 100_000, steps_per_procedure: 10, runs: 5_000_000, days: 3650 },
+        }
+    }
+}
+
+/// A small, fast, deterministic PRNG (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+struct Template {
+    name: &'static str,
+    description: &'static str,
+    labels: &'static [&'static str],
+    /// Step text and estimated seconds.
+    steps: &'static [(&'static str, u32)],
+}
+
+const LABELS: &[(&str, &str)] = &[
+    ("daily", "#3cb44b"),
+    ("weekly", "#4363d8"),
+    ("monthly", "#911eb4"),
+    ("it", "#42d4f4"),
+    ("finance", "#f58231"),
+    ("kitchen", "#e6194b"),
+    ("safety", "#ffe119"),
+    ("hr", "#f032e6"),
+    ("aviation", "#469990"),
+];
+
+const TEMPLATES: &[Template] = &[
+    Template {
+        name: "Weekly server patching",
+        description: "Patch the web and API fleet during the Tuesday maintenance window.",
+        labels: &["weekly", "it"],
+        steps: &[
+            ("Announce the maintenance window in #ops", 120),
+            ("Snapshot all VMs", 600),
+            ("Drain node from the load balancer", 180),
+            ("Apply OS updates (apt upgrade)", 900),
+            ("Reboot and verify services come back", 600),
+            ("Re-enable node in the load balancer", 120),
+            ("Check error rates on the dashboard", 300),
+            ("Close the change ticket", 120),
+        ],
+    },
+    Template {
+        name: "Month-end close",
+        description: "Close the books for the month, in order, with sign-off.",
+        labels: &["monthly", "finance"],
+        steps: &[
+            ("Reconcile bank accounts", 3600),
+            ("Post accruals and prepayments", 2700),
+            ("Review open purchase orders", 1800),
+            ("Run depreciation", 900),
+            ("Reconcile intercompany balances", 2400),
+            ("Review P&L against budget, explain variances > 5%", 3600),
+            ("Lock the period in the ledger", 300),
+            ("Send the close pack to the CFO", 600),
+        ],
+    },
+    Template {
+        name: "Kitchen opening",
+        description: "Before the first cover: safety, temperatures, mise en place.",
+        labels: &["daily", "kitchen", "safety"],
+        steps: &[
+            ("Turn on hoods and check extraction", 60),
+            ("Record fridge and freezer temperatures", 300),
+            ("Check deliveries against the order, \"use by\" dates", 900),
+            ("Sanitize prep surfaces", 600),
+            ("Light grills and ovens", 300),
+            ("Prep mise en place for the lunch menu", 3600),
+            ("Taste sauces and stocks", 600),
+            ("Brief the team on specials and allergens", 600),
+        ],
+    },
+    Template {
+        name: "Preflight check (C172)",
+        description: "Walk-around and cockpit checks before every flight.",
+        labels: &["aviation", "safety"],
+        steps: &[
+            ("Documents on board: AROW", 60),
+            ("Master on, check fuel gauges, flaps down, master off", 120),
+            ("Inspect left wing, aileron and flap", 180),
+            ("Check fuel quantity visually and sump all drains", 300),
+            ("Inspect engine: oil 6–8 qt, no leaks", 240),
+            ("Propeller and spinner: no nicks, secure", 60),
+            ("Inspect right wing, aileron and flap", 180),
+            ("Empennage: control surfaces free and correct", 120),
+            ("Pitot cover removed, static ports clear", 60),
+        ],
+    },
+    Template {
+        name: "New hire onboarding",
+        description: "First day for a new team member.",
+        labels: &["hr"],
+        steps: &[
+            ("Create accounts (email, chat, SSO)", 1200),
+            ("Hand over laptop and badge", 600),
+            ("Walk through the handbook and policies", 2700),
+            ("Set up payroll and benefits", 1800),
+            ("Introduce to the team and buddy", 1800),
+            ("Schedule 30/60/90-day check-ins", 600),
+        ],
+    },
+    Template {
+        name: "Database backup restore test",
+        description: "Prove the backups restore, every week.",
+        labels: &["weekly", "it"],
+        steps: &[
+            ("Pick last night's backup", 120),
+            ("Restore to the scratch instance", 2400),
+            ("Run row-count checks against production", 900),
+            ("Run the application smoke tests", 1200),
+            ("Record restore time in the log", 120),
+            ("Destroy the scratch instance", 300),
+        ],
+    },
+    Template {
+        name: "Kitchen closing",
+        description: "End of service: clean down, store, secure.",
+        labels: &["daily", "kitchen", "safety"],
+        steps: &[
+            ("Label, date and store all prepped food", 900),
+            ("Record closing fridge temperatures", 300),
+            ("Deep clean the grill and fryer", 1800),
+            ("Mop floors and empty bins", 1200),
+            ("Turn off gas and equipment", 180),
+            ("Lock up and set the alarm", 120),
+        ],
+    },
+    Template {
+        name: "Payroll run",
+        description: "Bi-weekly payroll, from timesheets to payment.",
+        labels: &["finance", "hr"],
+        steps: &[
+            ("Collect and approve timesheets", 2700),
+            ("Import hours into payroll", 900),
+            ("Review overtime and exceptions", 1800),
+            ("Preview and check totals against last run", 1200),
+            ("Approve and submit payment file", 600),
+            ("File payroll taxes", 900),
+            ("Send payslips", 300),
+        ],
+    },
+    Template {
+        name: "Fire safety walk-through",
+        description: "Monthly check of extinguishers, exits and alarms.",
+        labels: &["monthly", "safety"],
+        steps: &[
+            ("Check extinguisher pressure gauges and tags", 900),
+            ("Test the fire alarm panel", 600),
+            ("Walk every exit route, doors unobstructed", 1200),
+            ("Check emergency lighting", 600),
+            ("Log results and raise defects", 600),
+        ],
+    },
+    Template {
+        name: "Release deployment",
+        description: "Ship a tagged release to production.",
+        labels: &["it"],
+        steps: &[
+            ("Freeze merges to main", 60),
+            ("Tag the release and build artifacts", 900),
+            ("Deploy to staging and run smoke tests", 1800),
+            ("Get sign-off from QA", 1200),
+            ("Deploy to production (canary 10%)", 900),
+            ("Watch metrics for 15 minutes", 900),
+            ("Roll out to 100%", 600),
+            ("Post release notes", 300),
+        ],
+    },
+    Template {
+        name: "Quarterly access review",
+        description: "Remove access nobody needs anymore.",
+        labels: &["it", "safety"],
+        steps: &[
+            ("Export user lists from every system", 1800),
+            ("Send lists to team leads for review", 600),
+            ("Remove access marked for removal", 2400),
+            ("Archive evidence for the auditors", 900),
+        ],
+    },
+];
+
+const VARIANTS: &[&str] = &[
+    "Berlin",
+    "Lisbon",
+    "Austin",
+    "Osaka",
+    "Nairobi",
+    "Toronto",
+    "Lyon",
+    "Perth",
+    "Oslo",
+    "Denver",
+    "Team A",
+    "Team B",
+    "night shift",
+    "weekend",
+];
+const EXTRA_STEPS: &[&str] = &[
+    "Double-check the previous step with a colleague",
+    "Take a photo for the log",
+    "Update the status board",
+    "Notify the on-call lead",
+    "Sign the checklist",
+];
+const STEP_NOTES: &[&str] = &[
+    "took longer, waited for vendor",
+    "ok",
+    "replaced filter, logged",
+    "needed a second attempt",
+    "value 4.2, within range",
+    "skipped check, see ticket",
+];
+const RUN_NOTES: &[&str] = &["smooth", "new team member shadowing", "interrupted by a call, resumed", "ran late"];
+const CANCEL_NOTES: &[&str] = &["cancelled: blocked by outage", "cancelled: wrong day", "cancelled: missing part"];
+
+/// Write a generated folder to `dir` (created if needed; existing tables replaced).
+pub fn generate(dir: &Path, scale: Scale, seed: u64) -> Result<Db, store::Error> {
+    let db = build(scale, seed);
+    std::fs::create_dir_all(dir).map_err(|e| store::Error::io(dir, e))?;
+    store::write_tables(dir, &db.snapshot_tables(TableSet::all())).map_err(|(_, e)| e)?;
+    Ok(db)
+}
+
+fn ts(secs: i64) -> Timestamp {
+    Timestamp::from_wall_secs(secs)
+}
+
+/// Build the generated data in memory.
+pub fn build(scale: Scale, seed: u64) -> Db {
+    let shape = scale.shape();
+    let mut rng = Rng(seed ^ 0x5EED_0FC0_FFEE);
+    let end = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default().and_hms_opt(0, 0, 0).unwrap_or_default();
+    let end_secs = end.and_utc().timestamp();
+    let begin_secs = end_secs - shape.days * 86_400;
+
+    let labels: Vec<Label> = LABELS
+        .iter()
+        .enumerate()
+        .map(|(i, (n, c))| Label {
+            id: LabelId(i as u32 + 1),
+            name: (*n).into(),
+            color: (*c).into(),
+            extra: Box::default(),
+        })
+        .collect();
+    let label_id = |name: &str| LABELS.iter().position(|(n, _)| *n == name).map_or(1, |i| i as u32 + 1);
+
+    let mut procedures = Vec::with_capacity(shape.procedures);
+    let mut steps = Vec::with_capacity(shape.procedures * 10);
+    let mut links = Vec::new();
+    let mut versions = Vec::new();
+    // Per procedure: (first step index in `steps`, step count, version change times).
+    let mut meta: Vec<(usize, usize, Vec<i64>)> = Vec::with_capacity(shape.procedures);
+    for p in 0..shape.procedures {
+        let t = &TEMPLATES[p % TEMPLATES.len()];
+        let pid = ProcedureId(p as u32 + 1);
+        let name = if scale == Scale::Small {
+            t.name.to_owned()
+        } else {
+            format!("{} — {} #{}", t.name, rng.pick(VARIANTS), p / TEMPLATES.len() + 1)
+        };
+        let n_steps = if shape.steps_per_procedure == 0 { t.steps.len() } else { shape.steps_per_procedure };
+        let created = begin_secs - 86_400 * (7 + rng.below(60) as i64);
+        let n_versions = 1 + rng.below(4) as usize;
+        let mut vtimes: Vec<i64> = (0..n_versions)
+            .map(|v| if v == 0 { created } else { begin_secs + rng.below((shape.days * 86_400) as u64) as i64 })
+            .collect();
+        vtimes.sort_unstable();
+        let first = steps.len();
+        for s in 0..n_steps {
+            let (text, est) = match t.steps.get(s) {
+                Some((text, est)) => ((*text).to_owned(), *est),
+                None => (EXTRA_STEPS[(s - t.steps.len()) % EXTRA_STEPS.len()].to_owned(), 120),
+            };
+            steps.push(Step {
+                id: StepId(steps.len() as u32 + 1),
+                procedure_id: pid,
+                order: s as u32 + 1,
+                description: text,
+                estimated_duration_secs: (!rng.chance(0.1)).then_some(est),
+                extra: Box::default(),
+            });
+        }
+        let mut label_ids: Vec<u32> = t.labels.iter().map(|l| label_id(l)).collect();
+        label_ids.sort_unstable();
+        for l in &label_ids {
+            links.push(ProcedureLabel { procedure_id: pid, label_id: LabelId(*l), extra: Box::default() });
+        }
+        // Versions: each later version rewords one step (the current text is the last one's).
+        let reworded: Vec<usize> = (1..n_versions).map(|_| rng.below(n_steps as u64) as usize).collect();
+        for v in 0..n_versions {
+            let snap = Snapshot {
+                id: pid.0,
+                name: name.clone(),
+                description: t.description.to_owned(),
+                version: v as u32 + 1,
+                labels: label_ids.iter().map(|l| LABELS[*l as usize - 1].0.to_owned()).collect(),
+                steps: steps[first..]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let old = reworded[v..].contains(&i);
+                        SnapshotStep {
+                            id: Some(s.id.0),
+                            order: s.order,
+                            description: if old {
+                                format!("{} (old wording)", s.description)
+                            } else {
+                                s.description.clone()
+                            },
+                            estimated_duration: s.estimated_duration_secs,
+                        }
+                    })
+                    .collect(),
+            };
+            versions.push(Version {
+                id: VersionId(versions.len() as u32 + 1),
+                procedure_id: pid,
+                version: v as u32 + 1,
+                created_at: Some(ts(vtimes[v])),
+                change_description: if v == 0 {
+                    "created".into()
+                } else {
+                    format!("reworded step {}", reworded[v - 1] + 1)
+                },
+                procedure_snapshot: snap.to_json(),
+                extra: Box::default(),
+            });
+        }
+        procedures.push(Procedure {
+            id: pid,
+            name,
+            description: t.description.to_owned(),
+            created_at: Some(ts(created)),
+            updated_at: Some(ts(*vtimes.last().unwrap_or(&created))),
+            version: n_versions as u32,
+            extra: Box::default(),
+        });
+        meta.push((first, n_steps, vtimes));
+    }
+
+    // Runs spread evenly over the period, in time order.
+    let mut runs = Vec::with_capacity(shape.runs);
+    let mut run_steps = Vec::with_capacity(shape.runs * 10);
+    let span = (shape.days * 86_400) as f64;
+    for r in 0..shape.runs {
+        let p = rng.below(shape.procedures as u64) as usize;
+        let (first, n, vtimes) = &meta[p];
+        let linear = begin_secs + (span * (r as f64 + rng.unit()) / shape.runs as f64) as i64;
+        let start = linear - linear.rem_euclid(86_400) + 6 * 3600 + rng.below(12 * 3600) as i64;
+        let version = vtimes.iter().filter(|t| **t <= start).count().max(1) as u32;
+        let recent = end_secs - start < 2 * 86_400;
+        let roll = rng.unit();
+        let status = if recent && roll < 0.3 || roll < 0.008 {
+            RunStatus::InProgress
+        } else if roll < 0.1 {
+            RunStatus::Cancelled
+        } else {
+            RunStatus::Completed
+        };
+        let ticked = match status {
+            RunStatus::Completed => *n,
+            RunStatus::Cancelled => rng.below(*n as u64) as usize,
+            RunStatus::InProgress => rng.below(*n as u64 + 1) as usize,
+        };
+        let mut t = start;
+        // Some steps are slow: about 1 in 7 takes three times its estimate.
+        let run_id = RunId(r as u32 + 1);
+        for s in 0..*n {
+            let step = &steps[first + s];
+            let est = f64::from(step.estimated_duration_secs.unwrap_or(300));
+            let slow = (u64::from(step.id.0) * 2_654_435_761) % 7 == 0;
+            let factor = (0.5 + rng.unit() * 1.2) * if slow { 3.0 } else { 1.0 };
+            let done = s < ticked;
+            if done {
+                t += (est * factor) as i64 + 5;
+            }
+            run_steps.push(RunStep {
+                id: RunStepId(run_steps.len() as u32 + 1),
+                run_id,
+                step_id: step.id,
+                completed: done,
+                completed_at: done.then(|| ts(t)),
+                notes: if done && rng.chance(0.03) { (*rng.pick(STEP_NOTES)).into() } else { Box::default() },
+                extra: Box::default(),
+            });
+        }
+        let end_time = match status {
+            RunStatus::InProgress => None,
+            _ => Some(ts(t + 30 + rng.below(120) as i64)),
+        };
+        let notes = match status {
+            RunStatus::Cancelled => (*rng.pick(CANCEL_NOTES)).to_owned(),
+            _ if rng.chance(0.05) => (*rng.pick(RUN_NOTES)).to_owned(),
+            _ => String::new(),
+        };
+        runs.push(Run {
+            id: run_id,
+            procedure_id: ProcedureId(p as u32 + 1),
+            start_time: ts(start),
+            end_time,
+            status,
+            notes,
+            procedure_version: Some(version),
+            extra: Box::default(),
+        });
+    }
+    links.sort_by_key(|l| (l.procedure_id, l.label_id));
+    Db::from_tables(
+        Table::from_sorted(procedures, Vec::new()),
+        Table::from_sorted(steps, Vec::new()),
+        Table::from_sorted(runs, Vec::new()),
+        Table::from_sorted(run_steps, Vec::new()),
+        Table::from_sorted(labels, Vec::new()),
+        Table::from_sorted(links, Vec::new()),
+        Table::from_sorted(versions, Vec::new()),
+    )
+}

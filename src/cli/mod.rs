@@ -1,0 +1,84 @@
+//! The command line: `check`, `stats`, `generate` (each in its own file).
+
+mod check;
+pub mod generate;
+mod stats;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Command-line arguments of the `procedures` binary.
+#[derive(Debug, Parser)]
+#[command(
+    name = "procedures",
+    version,
+    about = "Write a procedure once, run it step by step, see where the time goes."
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    /// Data folder to open in the window (default: the last one used)
+    pub dir: Option<PathBuf>,
+    /// A command to run instead of opening the window
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a data folder; prints `file:line: column: message` per problem.
+    /// Exit 0 when valid, 1 when problems were found, 2 when it cannot be read.
+    Check {
+        /// The data folder
+        dir: PathBuf,
+    },
+    /// Completion, durations and bottleneck steps per procedure.
+    Stats {
+        /// The data folder
+        dir: PathBuf,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        /// Only this procedure id
+        #[arg(long)]
+        procedure: Option<u32>,
+    },
+    /// Write a deterministic, realistic data folder.
+    Generate {
+        /// Where to write (created if needed)
+        dir: PathBuf,
+        /// How big
+        #[arg(long, value_enum, default_value = "small")]
+        scale: generate::Scale,
+        /// Random seed
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+/// Run a subcommand, printing to stdout/stderr; returns the process exit code.
+pub fn run(command: Command) -> ExitCode {
+    match command {
+        Command::Check { dir } => check::run(&dir),
+        Command::Stats { dir, json, procedure } => stats::run(&dir, json, procedure),
+        Command::Generate { dir, scale, seed } => {
+            let started = std::time::Instant::now();
+            match generate::generate(&dir, scale, seed) {
+                Ok(db) => {
+                    let counts: Vec<String> = db
+                        .counts()
+                        .iter()
+                        .map(|(t, n)| format!("{n} {}", t.file_name().trim_end_matches(".csv")))
+                        .collect();
+                    println!("wrote {} ({}) in {:.1?}", dir.display(), counts.join(", "), started.elapsed());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! `procedures stats DIR [--json] [--procedure ID]`.
+
+use crate::analysis::{self, StatsReport, Summary};
+use crate::model::{ProcedureId, format_duration};
+use crate::store;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Print the stats report as JSON or as a table.
+pub fn run(dir: &Path, json: bool, procedure: Option<u32>) -> ExitCode {
+    let loaded = match store::load(dir) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for p in &loaded.problems {
+        eprintln!("warning: {p}");
+    }
+    let only = procedure.map(ProcedureId);
+    if let Some(pid) = only
+        && loaded.db.procedure(pid).is_none()
+    {
+        eprintln!("error: no procedure with id {pid}");
+        return ExitCode::from(2);
+    }
+    let report = analysis::stats_report(&loaded.db, only);
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        print!("{}", table(&report));
+    }
+    ExitCode::SUCCESS
+}
+
+fn rate(s: &Summary) -> String {
+    s.completion_rate.map_or("–".into(), |r| format!("{r:.1}%"))
+}
+
+fn dur(s: &Summary, f: impl Fn(&analysis::DurationStats) -> f64) -> String {
+    s.duration_secs.as_ref().map_or("–".into(), |d| format_duration(f(d).round() as i64))
+}
+
+/// The readable table.
+pub fn table(report: &StatsReport) -> String {
+    let mut out = format!(
+        "{:>5}  {:<40} {:>6} {:>6} {:>6} {:>6} {:>7} {:>8} {:>8}  {}\n",
+        "id", "name", "runs", "done", "cancel", "open", "rate", "median", "p90", "slowest step"
+    );
+    for p in &report.procedures {
+        let s = &p.summary;
+        let name: String = p.name.chars().take(40).collect();
+        let slowest = p
+            .bottleneck_steps
+            .first()
+            .map_or(String::new(), |b| format!("#{} ({})", b.step_id, format_duration(b.median_secs.round() as i64)));
+        out.push_str(&format!(
+            "{:>5}  {:<40} {:>6} {:>6} {:>6} {:>6} {:>7} {:>8} {:>8}  {}\n",
+            p.id,
+            name,
+            s.runs,
+            s.completed,
+            s.cancelled,
+            s.in_progress,
+            rate(s),
+            dur(s, |d| d.median),
+            dur(s, |d| d.p90),
+            slowest
+        ));
+    }
+    let s = &report.overall;
+    out.push_str(&format!(
+        "{:>5}  {:<40} {:>6} {:>6} {:>6} {:>6} {:>7} {:>8} {:>8}\n",
+        "",
+        "overall",
+        s.runs,
+        s.completed,
+        s.cancelled,
+        s.in_progress,
+        rate(s),
+        dur(s, |d| d.median),
+        dur(s, |d| d.p90)
+    ));
+    out
+}

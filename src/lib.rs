@@ -1,0 +1,12 @@
+//! Procedures: write a procedure once, run it step by step with a timestamp on every
+//! tick, look back at the history, see where the time goes, keep every edit as a version.
+//!
+//! The data lives in a folder of plain CSV files (see `store`). Layers:
+//! `model` (plain types) → `store` (files ⇄ `Db`) → `ops` (every mutation) →
+//! `analysis` (metrics) → `ui`/`app` (the window) and `cli` (the commands).
+
+pub mod analysis;
+pub mod cli;
+pub mod model;
+pub mod ops;
+pub mod store;

@@ -1,0 +1,184 @@
+//! Typed rows of the seven tables, in the column order of the data-folder contract.
+
+use super::ids::*;
+use super::timestamp::Timestamp;
+
+/// Values of columns this app does not know, kept in file order and written back.
+pub type Extra = Box<[Box<str>]>;
+
+/// A row of `procedures.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Procedure {
+    /// Row id.
+    pub id: ProcedureId,
+    /// Display name.
+    pub name: String,
+    /// Free text, may be empty.
+    pub description: String,
+    /// When it was created.
+    pub created_at: Option<Timestamp>,
+    /// When it was last saved.
+    pub updated_at: Option<Timestamp>,
+    /// Current version number (1 after creation).
+    pub version: u32,
+    /// Unknown columns.
+    pub extra: Extra,
+}
+
+/// A row of `steps.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// Row id.
+    pub id: StepId,
+    /// The procedure it belongs to.
+    pub procedure_id: ProcedureId,
+    /// Position, 1-based and contiguous within its procedure.
+    pub order: u32,
+    /// What to do.
+    pub description: String,
+    /// Expected time in seconds, if known.
+    pub estimated_duration_secs: Option<u32>,
+    /// Unknown columns.
+    pub extra: Extra,
+}
+
+/// Status of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RunStatus {
+    /// Started, not finished.
+    InProgress,
+    /// Finished, all done (or accepted as done).
+    Completed,
+    /// Given up.
+    Cancelled,
+}
+
+impl RunStatus {
+    /// The text written in `runs.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// A human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::InProgress => "In progress",
+            Self::Completed => "Completed",
+            Self::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Parse the text of `runs.csv` (case-insensitive, `-` or space for `_`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().replace(['-', ' '], "_").as_str() {
+            "in_progress" => Some(Self::InProgress),
+            "completed" => Some(Self::Completed),
+            "cancelled" | "canceled" => Some(Self::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// A row of `runs.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    /// Row id.
+    pub id: RunId,
+    /// The procedure that was run.
+    pub procedure_id: ProcedureId,
+    /// When it started.
+    pub start_time: Timestamp,
+    /// When it was finished (completed or cancelled).
+    pub end_time: Option<Timestamp>,
+    /// Status.
+    pub status: RunStatus,
+    /// Free text.
+    pub notes: String,
+    /// The procedure version it executed (missing in files of the original design).
+    pub procedure_version: Option<u32>,
+    /// Unknown columns.
+    pub extra: Extra,
+}
+
+/// A row of `run_steps.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunStep {
+    /// Row id.
+    pub id: RunStepId,
+    /// The run.
+    pub run_id: RunId,
+    /// The step (possibly only found in a version snapshot, if since removed).
+    pub step_id: StepId,
+    /// Ticked.
+    pub completed: bool,
+    /// When it was ticked.
+    pub completed_at: Option<Timestamp>,
+    /// Free text, empty when none.
+    pub notes: Box<str>,
+    /// Unknown columns.
+    pub extra: Extra,
+}
+
+/// A row of `labels.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    /// Row id.
+    pub id: LabelId,
+    /// Unique name.
+    pub name: String,
+    /// `#rrggbb`.
+    pub color: String,
+    /// Unknown columns.
+    pub extra: Extra,
+}
+
+/// A row of `procedure_labels.csv`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ProcedureLabel {
+    /// The procedure.
+    pub procedure_id: ProcedureId,
+    /// The label.
+    pub label_id: LabelId,
+    /// Unknown columns.
+    pub extra: Extra,
+}
+
+/// A row of `versions.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Version {
+    /// Row id.
+    pub id: VersionId,
+    /// The procedure.
+    pub procedure_id: ProcedureId,
+    /// Version number, 1-based.
+    pub version: u32,
+    /// When it was saved.
+    pub created_at: Option<Timestamp>,
+    /// What changed.
+    pub change_description: String,
+    /// JSON of the procedure as saved (see [`super::Snapshot`]).
+    pub procedure_snapshot: String,
+    /// Unknown columns.
+    pub extra: Extra,
+}
+
+/// Rows that have an id and live in an id-sorted table.
+pub trait Row {
+    /// The row's sort key: its id (for links, procedure_id and label_id together).
+    fn key(&self) -> u64;
+}
+
+macro_rules! impl_row {
+    ($($t:ty),*) => { $(impl Row for $t { fn key(&self) -> u64 { u64::from(self.id.0) } })* };
+}
+impl_row!(Procedure, Step, Run, RunStep, Label, Version);
+
+impl Row for ProcedureLabel {
+    fn key(&self) -> u64 {
+        (u64::from(self.procedure_id.0) << 32) | u64::from(self.label_id.0)
+    }
+}

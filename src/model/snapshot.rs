@@ -1,0 +1,56 @@
+//! The JSON snapshot of a procedure kept in `versions.csv`.
+
+use serde::{Deserialize, Serialize};
+
+/// A procedure as saved at one version.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Procedure id.
+    pub id: u32,
+    /// Name at that version.
+    pub name: String,
+    /// Description at that version.
+    #[serde(default)]
+    pub description: String,
+    /// Version number.
+    pub version: u32,
+    /// Label names.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Steps in order.
+    #[serde(default)]
+    pub steps: Vec<SnapshotStep>,
+}
+
+/// A step inside a [`Snapshot`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotStep {
+    /// Step id (absent in snapshots written by the original design).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u32>,
+    /// 1-based position.
+    pub order: u32,
+    /// Text.
+    pub description: String,
+    /// Seconds, if known.
+    #[serde(default, deserialize_with = "de_opt_secs")]
+    pub estimated_duration: Option<u32>,
+}
+
+/// Accept `300`, `300.0` or `null`.
+fn de_opt_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let v: Option<f64> = Option::deserialize(d)?;
+    Ok(v.filter(|f| f.is_finite() && *f >= 0.0).map(|f| f.round() as u32))
+}
+
+impl Snapshot {
+    /// Parse the JSON text of a snapshot.
+    pub fn parse(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// The JSON text written to `versions.csv`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

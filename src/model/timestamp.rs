@@ -1,0 +1,249 @@
+//! Timestamps as the files write them: a wall-clock time, with or without a UTC offset.
+//!
+//! A timestamp without offset is local time. Durations between two local times are
+//! computed on the wall clock (no time zone lookup), which is what a person reading
+//! the file would compute too.
+
+use chrono::{DateTime, Datelike as _, Local, NaiveDate, NaiveDateTime, TimeZone as _, Timelike as _};
+use std::fmt;
+
+/// A point in time as written in a data file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Timestamp {
+    /// Seconds of the wall-clock time since 1970-01-01 00:00:00 (as if it were UTC).
+    wall_secs: i64,
+    /// Fractional seconds, in nanoseconds (kept when read, dropped when written).
+    nanos: u32,
+    /// UTC offset in seconds, when the file gave one (`Z` = 0).
+    offset_secs: Option<i32>,
+}
+
+impl Timestamp {
+    /// A local wall-clock time from its seconds since the epoch (as if UTC).
+    pub fn from_wall_secs(wall_secs: i64) -> Self {
+        Self { wall_secs, nanos: 0, offset_secs: None }
+    }
+
+    /// A local wall-clock time.
+    pub fn from_naive(dt: NaiveDateTime) -> Self {
+        Self { wall_secs: dt.and_utc().timestamp(), nanos: dt.and_utc().timestamp_subsec_nanos(), offset_secs: None }
+    }
+
+    /// The current local time, in whole seconds.
+    pub fn now() -> Self {
+        Self::from_wall_secs(Local::now().naive_local().and_utc().timestamp())
+    }
+
+    /// Build from parts; returns `None` for an impossible date or time.
+    pub fn from_parts(
+        ymd: (i32, u32, u32),
+        hms: (u32, u32, u32),
+        nanos: u32,
+        offset_secs: Option<i32>,
+    ) -> Option<Self> {
+        let date = NaiveDate::from_ymd_opt(ymd.0, ymd.1, ymd.2)?;
+        let dt = date.and_hms_opt(hms.0, hms.1, hms.2)?;
+        Some(Self { wall_secs: dt.and_utc().timestamp(), nanos, offset_secs })
+    }
+
+    /// The wall-clock seconds (as if UTC) as written in the file.
+    pub fn wall_secs(&self) -> i64 {
+        self.wall_secs
+    }
+
+    /// The UTC offset the file gave, if any.
+    pub fn offset_secs(&self) -> Option<i32> {
+        self.offset_secs
+    }
+
+    /// The wall-clock time as written.
+    pub fn naive(&self) -> NaiveDateTime {
+        DateTime::from_timestamp(self.wall_secs, self.nanos).unwrap_or_default().naive_utc()
+    }
+
+    /// This time as local wall-clock time (converting an offset time to the local zone).
+    pub fn to_local(&self) -> Self {
+        match self.offset_secs {
+            None => *self,
+            Some(off) => {
+                let utc = self.wall_secs - i64::from(off);
+                let local = DateTime::from_timestamp(utc, self.nanos)
+                    .map(|d| d.with_timezone(&Local).naive_local())
+                    .unwrap_or_default();
+                Self::from_naive(local)
+            }
+        }
+    }
+
+    /// Seconds since the Unix epoch (UTC), resolving local times in the local zone.
+    pub fn unix_secs(&self) -> i64 {
+        match self.offset_secs {
+            Some(off) => self.wall_secs - i64::from(off),
+            None => Local.from_local_datetime(&self.naive()).earliest().map_or(self.wall_secs, |d| d.timestamp()),
+        }
+    }
+
+    /// `self − earlier` in seconds (wall clock when both are local).
+    pub fn secs_since(&self, earlier: &Timestamp) -> i64 {
+        if self.offset_secs.is_none() && earlier.offset_secs.is_none() {
+            self.wall_secs - earlier.wall_secs
+        } else {
+            self.unix_secs() - earlier.unix_secs()
+        }
+    }
+
+    /// A key to order timestamps chronologically.
+    pub fn sort_key(&self) -> (i64, u32) {
+        match self.offset_secs {
+            None => (self.wall_secs, self.nanos),
+            Some(_) => (self.to_local().wall_secs, self.nanos),
+        }
+    }
+
+    /// The local calendar date.
+    pub fn local_date(&self) -> NaiveDate {
+        self.to_local().naive().date()
+    }
+
+    /// The canonical text, `YYYY-MM-DD HH:MM:SS` in local time, whole seconds.
+    pub fn canonical(&self) -> String {
+        let mut s = String::with_capacity(19);
+        self.write_canonical(&mut s);
+        s
+    }
+
+    /// Append the canonical text to `out`.
+    pub fn write_canonical(&self, out: &mut String) {
+        let dt = self.to_local().naive();
+        use std::fmt::Write as _;
+        let _ = write!(
+            out,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            dt.year(),
+            dt.month(),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second()
+        );
+    }
+
+    /// Parse the liberal forms described in DESIGN.md:
+    /// `2025-01-01 08:06:46`, `T` instead of space, fractional seconds,
+    /// `Z` or `+01:00`/`+0100`/`+01` offset, minutes without seconds, or a date alone.
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        let b = s.trim().as_bytes();
+        let num = |r: &[u8]| -> Option<u32> {
+            if r.is_empty() || !r.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            r.iter().try_fold(0u32, |a, &d| a.checked_mul(10)?.checked_add(u32::from(d - b'0')))
+        };
+        const EXPECTED: &str = "expected a timestamp like 2025-01-31 08:06:46";
+        if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+            return Err(EXPECTED);
+        }
+        let year = num(&b[0..4]).ok_or(EXPECTED)? as i32;
+        let month = num(&b[5..7]).ok_or(EXPECTED)?;
+        let day = num(&b[8..10]).ok_or(EXPECTED)?;
+        let mut rest = &b[10..];
+        let (mut h, mut m, mut sec, mut nanos) = (0, 0, 0, 0);
+        let mut offset = None;
+        if !rest.is_empty() {
+            if rest[0] != b' ' && rest[0] != b'T' && rest[0] != b't' {
+                return Err(EXPECTED);
+            }
+            rest = &rest[1..];
+            if rest.len() < 5 || rest[2] != b':' {
+                return Err(EXPECTED);
+            }
+            h = num(&rest[0..2]).ok_or(EXPECTED)?;
+            m = num(&rest[3..5]).ok_or(EXPECTED)?;
+            rest = &rest[5..];
+            if rest.first() == Some(&b':') {
+                sec = num(rest.get(1..3).ok_or(EXPECTED)?).ok_or(EXPECTED)?;
+                rest = &rest[3..];
+            }
+            if rest.first() == Some(&b'.') || rest.first() == Some(&b',') {
+                let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                if digits == 0 {
+                    return Err(EXPECTED);
+                }
+                let frac = &rest[1..1 + digits];
+                let mut n: u32 = 0;
+                for i in 0..9 {
+                    n = n * 10 + frac.get(i).map_or(0, |d| u32::from(d - b'0'));
+                }
+                nanos = n;
+                rest = &rest[1 + digits..];
+            }
+            match rest.first() {
+                None => {}
+                Some(b'Z' | b'z') if rest.len() == 1 => offset = Some(0),
+                Some(&sign @ (b'+' | b'-')) => {
+                    let r = &rest[1..];
+                    let (oh, om) = match r.len() {
+                        2 => (num(r), Some(0)),
+                        4 => (num(&r[0..2]), num(&r[2..4])),
+                        5 if r[2] == b':' => (num(&r[0..2]), num(&r[3..5])),
+                        _ => (None, None),
+                    };
+                    let (Some(oh), Some(om)) = (oh, om) else {
+                        return Err("bad UTC offset (expected Z, +01:00 or +0100)");
+                    };
+                    if oh > 23 || om > 59 {
+                        return Err("bad UTC offset (expected Z, +01:00 or +0100)");
+                    }
+                    let secs = (oh * 3600 + om * 60) as i32;
+                    offset = Some(if sign == b'-' { -secs } else { secs });
+                }
+                _ => return Err(EXPECTED),
+            }
+        }
+        Self::from_parts((year, month, day), (h, m, sec), nanos, offset).ok_or("no such date or time")
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.canonical())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_liberal_forms() {
+        let base = Timestamp::parse("2025-01-01 08:06:46").unwrap();
+        assert_eq!(base.canonical(), "2025-01-01 08:06:46");
+        assert_eq!(Timestamp::parse("2025-01-01T08:06:46").unwrap(), base);
+        let frac = Timestamp::parse("2025-01-01 08:06:46.123456").unwrap();
+        assert_eq!(frac.canonical(), "2025-01-01 08:06:46");
+        assert_eq!(frac.secs_since(&base), 0);
+        assert_eq!(Timestamp::parse("2025-01-01").unwrap().canonical(), "2025-01-01 00:00:00");
+        assert_eq!(Timestamp::parse("2025-01-01 08:06").unwrap().canonical(), "2025-01-01 08:06:00");
+        let z = Timestamp::parse("2025-01-01T08:06:46Z").unwrap();
+        assert_eq!(z.offset_secs(), Some(0));
+        let plus = Timestamp::parse("2025-01-01T09:06:46+01:00").unwrap();
+        assert_eq!(plus.unix_secs(), z.unix_secs());
+        assert_eq!(Timestamp::parse("2025-01-01T09:06:46+0100").unwrap(), plus);
+        assert_eq!(plus.secs_since(&z), 0);
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in [
+            "",
+            "yesterday",
+            "2025-13-01 00:00:00",
+            "2025-02-30",
+            "2025-01-01 25:00:00",
+            "2025-01-01 08:06:46+99:00",
+            "2025-01-01 08:06:46 junk",
+        ] {
+            assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! Procedures: create, update (a new version each time), delete (cascade).
+
+use super::{Done, OpError, done, invalid};
+use crate::model::*;
+use crate::store::{Db, TableKind, TableSet};
+
+/// A step as the editor hands it over.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StepDraft {
+    /// The existing step this is (None for a new step).
+    pub id: Option<StepId>,
+    /// What to do.
+    pub description: String,
+    /// Expected seconds.
+    pub estimated_duration_secs: Option<u32>,
+}
+
+/// A whole procedure as the editor hands it over.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProcedureDraft {
+    /// Name (required).
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Steps in order.
+    pub steps: Vec<StepDraft>,
+    /// Labels to carry.
+    pub labels: Vec<LabelId>,
+}
+
+impl ProcedureDraft {
+    /// The current content of a procedure, as a draft to edit.
+    pub fn of(db: &Db, pid: ProcedureId) -> Option<Self> {
+        let p = db.procedure(pid)?;
+        Some(Self {
+            name: p.name.clone(),
+            description: p.description.clone(),
+            steps: db
+                .steps_of(pid)
+                .map(|s| StepDraft {
+                    id: Some(s.id),
+                    description: s.description.clone(),
+                    estimated_duration_secs: s.estimated_duration_secs,
+                })
+                .collect(),
+            labels: db.labels_of(pid).to_vec(),
+        })
+    }
+}
+
+/// What deleting a procedure takes with it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeleteImpact {
+    /// Runs of it.
+    pub runs: usize,
+    /// Their run_steps rows.
+    pub run_steps: usize,
+    /// Its steps.
+    pub steps: usize,
+    /// Its versions.
+    pub versions: usize,
+    /// Its label links.
+    pub labels: usize,
+}
+
+fn validate(db: &Db, d: &ProcedureDraft) -> Result<(), OpError> {
+    if d.name.trim().is_empty() {
+        return invalid("a procedure needs a name");
+    }
+    for (i, s) in d.steps.iter().enumerate() {
+        if s.description.trim().is_empty() {
+            return invalid(format!("step {} has no text", i + 1));
+        }
+    }
+    for l in &d.labels {
+        db.label(*l).ok_or(OpError::NotFound { what: "label", id: l.0 })?;
+    }
+    Ok(())
+}
+
+/// The snapshot of a procedure's current state (what a version stores).
+pub fn snapshot_of(db: &Db, pid: ProcedureId) -> Option<Snapshot> {
+    let p = db.procedure(pid)?;
+    Some(Snapshot {
+        id: pid.0,
+        name: p.name.clone(),
+        description: p.description.clone(),
+        version: p.version,
+        labels: db.labels_of(pid).iter().filter_map(|l| db.label(*l)).map(|l| l.name.clone()).collect(),
+        steps: db
+            .steps_of(pid)
+            .map(|s| SnapshotStep {
+                id: Some(s.id.0),
+                order: s.order,
+                description: s.description.clone(),
+                estimated_duration: s.estimated_duration_secs,
+            })
+            .collect(),
+    })
+}
+
+fn write_version(db: &mut Db, pid: ProcedureId, change: &str, now: Timestamp) {
+    let Some(snap) = snapshot_of(db, pid) else { return };
+    let id = VersionId(db.versions.next_id());
+    db.versions.insert(Version {
+        id,
+        procedure_id: pid,
+        version: snap.version,
+        created_at: Some(now),
+        change_description: change.to_owned(),
+        procedure_snapshot: snap.to_json(),
+        extra: Box::default(),
+    });
+}
+
+fn dedup_labels(labels: &[LabelId]) -> Vec<LabelId> {
+    let mut l = labels.to_vec();
+    l.sort();
+    l.dedup();
+    l
+}
+
+/// Create a procedure with its steps and labels, and its version 1.
+pub fn create_procedure(db: &mut Db, draft: &ProcedureDraft, now: Timestamp) -> Result<Done<ProcedureId>, OpError> {
+    validate(db, draft)?;
+    if draft.steps.iter().any(|s| s.id.is_some()) {
+        return invalid("a new procedure cannot reuse existing steps");
+    }
+    let pid = ProcedureId(db.procedures.next_id());
+    db.procedures.insert(Procedure {
+        id: pid,
+        name: draft.name.trim().to_owned(),
+        description: draft.description.clone(),
+        created_at: Some(now),
+        updated_at: Some(now),
+        version: 1,
+        extra: Box::default(),
+    });
+    let mut changed = TableSet::EMPTY.with(TableKind::Procedures).with(TableKind::Versions);
+    let first = db.steps.next_id();
+    for (next, (i, s)) in (first..).zip(draft.steps.iter().enumerate()) {
+        db.steps.insert(Step {
+            id: StepId(next),
+            procedure_id: pid,
+            order: i as u32 + 1,
+            description: s.description.clone(),
+            estimated_duration_secs: s.estimated_duration_secs,
+            extra: Box::default(),
+        });
+        changed.insert(TableKind::Steps);
+    }
+    for l in dedup_labels(&draft.labels) {
+        db.procedure_labels.insert(ProcedureLabel { procedure_id: pid, label_id: l, extra: Box::default() });
+        changed.insert(TableKind::ProcedureLabels);
+    }
+    db.reindex_labels();
+    db.reindex_procedure(pid);
+    write_version(db, pid, "created", now);
+    db.reindex_procedure(pid);
+    done(db, pid, changed)
+}
+
+/// Save a new content for a procedure as version N+1 with `change_description`.
+/// Steps with an id keep it; new steps get new ids; steps left out are removed from
+/// `steps.csv` (past runs still resolve them through the version snapshots).
+/// Returns the new version number. Refused when nothing changed.
+pub fn update_procedure(
+    db: &mut Db,
+    pid: ProcedureId,
+    draft: &ProcedureDraft,
+    change_description: &str,
+    now: Timestamp,
+) -> Result<Done<u32>, OpError> {
+    validate(db, draft)?;
+    let current = ProcedureDraft::of(db, pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
+    for s in &draft.steps {
+        if let Some(id) = s.id
+            && db.step(id).is_none_or(|st| st.procedure_id != pid)
+        {
+            return invalid(format!("step {id} is not a step of procedure {pid}"));
+        }
+    }
+    let mut wanted = draft.clone();
+    wanted.name = wanted.name.trim().to_owned();
+    wanted.labels = dedup_labels(&wanted.labels);
+    let mut have = current.clone();
+    have.labels = dedup_labels(&have.labels);
+    if wanted == have {
+        return invalid("nothing changed");
+    }
+    let mut changed = TableSet::EMPTY.with(TableKind::Procedures).with(TableKind::Versions);
+
+    // Steps.
+    if wanted.steps != have.steps {
+        changed.insert(TableKind::Steps);
+        let keep: Vec<StepId> = wanted.steps.iter().filter_map(|s| s.id).collect();
+        db.steps.remove_where(|s| s.procedure_id == pid && !keep.contains(&s.id));
+        let mut next = db.steps.next_id();
+        for (i, s) in wanted.steps.iter().enumerate() {
+            let order = i as u32 + 1;
+            match s.id.and_then(|id| db.steps.get_mut(u64::from(id.0))) {
+                Some(st) => {
+                    st.order = order;
+                    st.description = s.description.clone();
+                    st.estimated_duration_secs = s.estimated_duration_secs;
+                }
+                None => {
+                    db.steps.insert(Step {
+                        id: StepId(next),
+                        procedure_id: pid,
+                        order,
+                        description: s.description.clone(),
+                        estimated_duration_secs: s.estimated_duration_secs,
+                        extra: Box::default(),
+                    });
+                    next += 1;
+                }
+            }
+        }
+    }
+    // Labels.
+    if wanted.labels != have.labels {
+        changed.insert(TableKind::ProcedureLabels);
+        db.procedure_labels.remove_where(|pl| pl.procedure_id == pid);
+        for l in &wanted.labels {
+            db.procedure_labels.insert(ProcedureLabel { procedure_id: pid, label_id: *l, extra: Box::default() });
+        }
+        db.reindex_labels();
+    }
+    let version = {
+        let Some(p) = db.procedures.get_mut(u64::from(pid.0)) else {
+            return Err(OpError::NotFound { what: "procedure", id: pid.0 });
+        };
+        p.name = wanted.name.clone();
+        p.description = wanted.description.clone();
+        p.updated_at = Some(now);
+        p.version += 1;
+        p.version
+    };
+    db.reindex_procedure(pid);
+    write_version(db, pid, change_description, now);
+    db.reindex_procedure(pid);
+    done(db, version, changed)
+}
+
+/// What [`delete_procedure`] would remove, for the confirmation.
+pub fn delete_impact(db: &Db, pid: ProcedureId) -> DeleteImpact {
+    let runs = db.runs_of(pid);
+    DeleteImpact {
+        runs: runs.len(),
+        run_steps: runs.iter().map(|r| db.run_steps_of(*r).len()).sum(),
+        steps: db.step_count(pid),
+        versions: db.versions_of(pid).len(),
+        labels: db.labels_of(pid).len(),
+    }
+}
+
+/// Delete a procedure with its steps, label links, versions, runs and run_steps.
+pub fn delete_procedure(db: &mut Db, pid: ProcedureId) -> Result<Done<DeleteImpact>, OpError> {
+    db.procedure(pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
+    let impact = delete_impact(db, pid);
+    let runs: std::collections::HashSet<RunId> = db.runs_of(pid).iter().copied().collect();
+    let mut changed = TableSet::EMPTY.with(TableKind::Procedures);
+    if db.run_steps.remove_where(|rs| runs.contains(&rs.run_id)) > 0 {
+        changed.insert(TableKind::RunSteps);
+    }
+    if db.runs.remove_where(|r| r.procedure_id == pid) > 0 {
+        changed.insert(TableKind::Runs);
+    }
+    if db.steps.remove_where(|s| s.procedure_id == pid) > 0 {
+        changed.insert(TableKind::Steps);
+    }
+    if db.versions.remove_where(|v| v.procedure_id == pid) > 0 {
+        changed.insert(TableKind::Versions);
+    }
+    if db.procedure_labels.remove_where(|pl| pl.procedure_id == pid) > 0 {
+        changed.insert(TableKind::ProcedureLabels);
+    }
+    db.procedures.remove_where(|p| p.id == pid);
+    db.unindex_runs_of(pid);
+    db.reindex_procedure(pid);
+    db.reindex_labels();
+    done(db, impact, changed)
+}

@@ -1,0 +1,105 @@
+//! Runs: start, tick/untick, notes, finish.
+
+use super::{Done, OpError, done, invalid};
+use crate::model::*;
+use crate::store::{Db, TableKind, TableSet};
+
+fn run_in_progress(db: &Db, id: RunId) -> Result<&Run, OpError> {
+    let run = db.run(id).ok_or(OpError::NotFound { what: "run", id: id.0 })?;
+    if run.status != RunStatus::InProgress {
+        return invalid(format!("run {id} is already {}", run.status.as_str()));
+    }
+    Ok(run)
+}
+
+/// Start a run of a procedure: one unticked run_steps row per current step; the run
+/// records the procedure version it executes.
+pub fn start_run(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Result<Done<RunId>, OpError> {
+    let p = db.procedure(pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
+    let version = p.version;
+    let steps: Vec<StepId> = db.steps_of(pid).map(|s| s.id).collect();
+    if steps.is_empty() {
+        return invalid("this procedure has no steps to run");
+    }
+    let run = RunId(db.runs.next_id());
+    db.runs.insert(Run {
+        id: run,
+        procedure_id: pid,
+        start_time: now,
+        end_time: None,
+        status: RunStatus::InProgress,
+        notes: String::new(),
+        procedure_version: Some(version),
+        extra: Box::default(),
+    });
+    let first = db.run_steps.next_id();
+    let ids: Vec<RunStepId> = (first..first + steps.len() as u32).map(RunStepId).collect();
+    for (id, step) in ids.iter().zip(steps) {
+        db.run_steps.insert(RunStep {
+            id: *id,
+            run_id: run,
+            step_id: step,
+            completed: false,
+            completed_at: None,
+            notes: Box::default(),
+            extra: Box::default(),
+        });
+    }
+    db.index_new_run(run, pid, ids);
+    done(db, run, TableSet::EMPTY.with(TableKind::Runs).with(TableKind::RunSteps))
+}
+
+/// Tick (`completed = true`, completed_at = now) or untick (both cleared) a step of a
+/// run in progress. A no-op when it is already in that state.
+pub fn set_step_completed(db: &mut Db, id: RunStepId, completed: bool, now: Timestamp) -> Result<Done<()>, OpError> {
+    let rs = db.run_step(id).ok_or(OpError::NotFound { what: "run step", id: id.0 })?;
+    run_in_progress(db, rs.run_id)?;
+    if rs.completed == completed {
+        return Ok(Done { value: (), changed: TableSet::EMPTY });
+    }
+    if let Some(rs) = db.run_steps.get_mut(u64::from(id.0)) {
+        rs.completed = completed;
+        rs.completed_at = completed.then_some(now);
+    }
+    done(db, (), TableSet::EMPTY.with(TableKind::RunSteps))
+}
+
+/// Set the note of a run step (allowed on finished runs too).
+pub fn set_step_note(db: &mut Db, id: RunStepId, note: &str) -> Result<Done<()>, OpError> {
+    let rs = db.run_step(id).ok_or(OpError::NotFound { what: "run step", id: id.0 })?;
+    if &*rs.notes == note {
+        return Ok(Done { value: (), changed: TableSet::EMPTY });
+    }
+    if let Some(rs) = db.run_steps.get_mut(u64::from(id.0)) {
+        rs.notes = note.into();
+    }
+    done(db, (), TableSet::EMPTY.with(TableKind::RunSteps))
+}
+
+/// Finish a run in progress as completed or cancelled; end_time = now
+/// (never before its start).
+pub fn finish_run(db: &mut Db, id: RunId, status: RunStatus, now: Timestamp) -> Result<Done<()>, OpError> {
+    if status == RunStatus::InProgress {
+        return invalid("a run is finished as completed or cancelled");
+    }
+    let start = run_in_progress(db, id)?.start_time;
+    let end = if now.secs_since(&start) < 0 { start } else { now };
+    if let Some(r) = db.runs.get_mut(u64::from(id.0)) {
+        r.status = status;
+        r.end_time = Some(end);
+    }
+    db.index_run_status(id, status);
+    done(db, (), TableSet::EMPTY.with(TableKind::Runs))
+}
+
+/// Set a run's notes.
+pub fn set_run_note(db: &mut Db, id: RunId, note: &str) -> Result<Done<()>, OpError> {
+    let run = db.run(id).ok_or(OpError::NotFound { what: "run", id: id.0 })?;
+    if run.notes == note {
+        return Ok(Done { value: (), changed: TableSet::EMPTY });
+    }
+    if let Some(r) = db.runs.get_mut(u64::from(id.0)) {
+        r.notes = note.to_owned();
+    }
+    done(db, (), TableSet::EMPTY.with(TableKind::Runs))
+}

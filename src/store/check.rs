@@ -1,0 +1,132 @@
+//! Integrity rules across tables (parse errors and duplicate ids are found while reading).
+
+use super::db::Db;
+use super::error::Problem;
+use super::load::Lines;
+use super::table::{TableKind, TableSet};
+use crate::model::*;
+use std::collections::{HashMap, HashSet};
+
+/// Check the rules of the data-folder contract that span rows and tables.
+///
+/// `incomplete` names tables that lost rows to parse errors: references into them are
+/// not reported again (the parse error already says what is wrong).
+pub fn check(db: &Db, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let has_procedures = !incomplete.contains(TableKind::Procedures);
+    let has_steps = !incomplete.contains(TableKind::Steps) && !incomplete.contains(TableKind::Versions);
+    let has_runs = !incomplete.contains(TableKind::Runs);
+    let has_labels = !incomplete.contains(TableKind::Labels);
+    let at =
+        |t: TableKind, i: usize, col: &str, msg: String| Problem::new(t.file_name(), lines.line(t, i), Some(col), msg);
+
+    // steps: procedure exists, order contiguous per procedure.
+    let mut orders: HashMap<ProcedureId, Vec<(u32, usize)>> = HashMap::new();
+    for (i, s) in db.steps.rows().iter().enumerate() {
+        if has_procedures && db.procedure(s.procedure_id).is_none() {
+            out.push(at(TableKind::Steps, i, "procedure_id", format!("no procedure with id {}", s.procedure_id)));
+        }
+        orders.entry(s.procedure_id).or_default().push((s.order, i));
+    }
+    let mut by_proc: Vec<_> = orders.into_iter().collect();
+    by_proc.sort_by_key(|(p, _)| *p);
+    for (pid, mut list) in by_proc {
+        list.sort_unstable();
+        for (expected, (order, i)) in (1u32..).zip(&list) {
+            if *order != expected {
+                let msg = if *order < expected {
+                    format!("order {order} appears twice in procedure {pid}")
+                } else {
+                    format!(
+                        "order {order} in procedure {pid} leaves a gap (expected {expected}; orders must run 1, 2, 3, …)"
+                    )
+                };
+                out.push(at(TableKind::Steps, *i, "order", msg));
+                break;
+            }
+        }
+    }
+
+    // runs: procedure exists, end >= start.
+    for (i, r) in db.runs.rows().iter().enumerate() {
+        if has_procedures && db.procedure(r.procedure_id).is_none() {
+            out.push(at(TableKind::Runs, i, "procedure_id", format!("no procedure with id {}", r.procedure_id)));
+        }
+        if let Some(end) = r.end_time
+            && end.secs_since(&r.start_time) < 0
+        {
+            out.push(at(TableKind::Runs, i, "end_time", format!("ends before it starts ({} < {})", end, r.start_time)));
+        }
+    }
+
+    // versions: procedure exists, snapshot parses; collect snapshot step ids per procedure.
+    let mut snapshot_steps: HashMap<ProcedureId, HashSet<u32>> = HashMap::new();
+    for (i, v) in db.versions.rows().iter().enumerate() {
+        if has_procedures && db.procedure(v.procedure_id).is_none() {
+            out.push(at(TableKind::Versions, i, "procedure_id", format!("no procedure with id {}", v.procedure_id)));
+        }
+        match Snapshot::parse(&v.procedure_snapshot) {
+            Ok(snap) => {
+                let ids = snapshot_steps.entry(v.procedure_id).or_default();
+                ids.extend(snap.steps.iter().filter_map(|s| s.id));
+            }
+            Err(e) => {
+                out.push(at(TableKind::Versions, i, "procedure_snapshot", format!("not a valid snapshot JSON: {e}")))
+            }
+        }
+    }
+
+    // run_steps: run exists, step resolves, completed <=> completed_at.
+    for (i, rs) in db.run_steps.rows().iter().enumerate() {
+        match db.run(rs.run_id) {
+            None if has_runs => out.push(at(TableKind::RunSteps, i, "run_id", format!("no run with id {}", rs.run_id))),
+            None => {}
+            Some(run) => {
+                let known = db.step(rs.step_id).is_some()
+                    || snapshot_steps.get(&run.procedure_id).is_some_and(|ids| ids.contains(&rs.step_id.0));
+                if !known && has_steps {
+                    out.push(at(
+                        TableKind::RunSteps,
+                        i,
+                        "step_id",
+                        format!(
+                            "no step with id {} (neither in steps.csv nor in a version of procedure {})",
+                            rs.step_id, run.procedure_id
+                        ),
+                    ));
+                }
+            }
+        }
+        match (rs.completed, rs.completed_at.is_some()) {
+            (true, false) => out.push(at(
+                TableKind::RunSteps,
+                i,
+                "completed_at",
+                "completed is True but completed_at is empty".into(),
+            )),
+            (false, true) => out.push(at(
+                TableKind::RunSteps,
+                i,
+                "completed_at",
+                "completed_at is set but completed is False".into(),
+            )),
+            _ => {}
+        }
+    }
+
+    // procedure_labels: both ends exist.
+    for (i, pl) in db.procedure_labels.rows().iter().enumerate() {
+        if has_procedures && db.procedure(pl.procedure_id).is_none() {
+            out.push(at(
+                TableKind::ProcedureLabels,
+                i,
+                "procedure_id",
+                format!("no procedure with id {}", pl.procedure_id),
+            ));
+        }
+        if has_labels && db.label(pl.label_id).is_none() {
+            out.push(at(TableKind::ProcedureLabels, i, "label_id", format!("no label with id {}", pl.label_id)));
+        }
+    }
+    out
+}

@@ -1,0 +1,311 @@
+//! The in-memory, indexed picture of a data folder.
+
+use super::table::{Table, TableKind, TableSet};
+use crate::model::*;
+use std::collections::{BTreeSet, HashMap};
+
+/// Every table of a folder plus the indexes the views and ops need.
+///
+/// Views read it; only `ops` change it (and record which tables changed).
+#[derive(Clone, Debug, Default)]
+pub struct Db {
+    /// `procedures.csv`
+    pub procedures: Table<Procedure>,
+    /// `steps.csv`
+    pub steps: Table<Step>,
+    /// `runs.csv`
+    pub runs: Table<Run>,
+    /// `run_steps.csv`
+    pub run_steps: Table<RunStep>,
+    /// `labels.csv`
+    pub labels: Table<Label>,
+    /// `procedure_labels.csv`, sorted by (procedure_id, label_id)
+    pub procedure_labels: Table<ProcedureLabel>,
+    /// `versions.csv`
+    pub versions: Table<Version>,
+    index: Index,
+    changed: TableSet,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Index {
+    steps_of: HashMap<ProcedureId, Vec<StepId>>,
+    runs_of: HashMap<ProcedureId, Vec<RunId>>,
+    run_steps_of: HashMap<RunId, Vec<RunStepId>>,
+    labels_of: HashMap<ProcedureId, Vec<LabelId>>,
+    procedures_of_label: HashMap<LabelId, Vec<ProcedureId>>,
+    versions_of: HashMap<ProcedureId, Vec<VersionId>>,
+    in_progress: BTreeSet<RunId>,
+}
+
+fn k(id: u32) -> u64 {
+    u64::from(id)
+}
+
+impl Db {
+    /// A Db from loaded tables; builds every index.
+    pub fn from_tables(
+        procedures: Table<Procedure>,
+        steps: Table<Step>,
+        runs: Table<Run>,
+        run_steps: Table<RunStep>,
+        labels: Table<Label>,
+        procedure_labels: Table<ProcedureLabel>,
+        versions: Table<Version>,
+    ) -> Self {
+        let mut db = Self {
+            procedures,
+            steps,
+            runs,
+            run_steps,
+            labels,
+            procedure_labels,
+            versions,
+            index: Index::default(),
+            changed: TableSet::EMPTY,
+        };
+        db.reindex();
+        db
+    }
+
+    /// Rebuild every index from the tables.
+    pub fn reindex(&mut self) {
+        let mut ix = Index::default();
+        for s in self.steps.rows() {
+            ix.steps_of.entry(s.procedure_id).or_default().push(s.id);
+        }
+        for r in self.runs.rows() {
+            ix.runs_of.entry(r.procedure_id).or_default().push(r.id);
+            if r.status == RunStatus::InProgress {
+                ix.in_progress.insert(r.id);
+            }
+        }
+        for rs in self.run_steps.rows() {
+            ix.run_steps_of.entry(rs.run_id).or_default().push(rs.id);
+        }
+        for v in self.versions.rows() {
+            ix.versions_of.entry(v.procedure_id).or_default().push(v.id);
+        }
+        self.index = ix;
+        self.sort_steps_index(None);
+        self.sort_versions_index(None);
+        self.reindex_labels();
+    }
+
+    fn sort_steps_index(&mut self, only: Option<ProcedureId>) {
+        let steps = &self.steps;
+        let order = |id: &StepId| steps.get(k(id.0)).map_or((u32::MAX, id.0), |s| (s.order, id.0));
+        match only {
+            Some(pid) => {
+                if let Some(v) = self.index.steps_of.get_mut(&pid) {
+                    v.sort_by_key(order);
+                }
+            }
+            None => self.index.steps_of.values_mut().for_each(|v| v.sort_by_key(order)),
+        }
+    }
+
+    fn sort_versions_index(&mut self, only: Option<ProcedureId>) {
+        let versions = &self.versions;
+        let key = |id: &VersionId| versions.get(k(id.0)).map_or((u32::MAX, id.0), |v| (v.version, id.0));
+        match only {
+            Some(pid) => {
+                if let Some(v) = self.index.versions_of.get_mut(&pid) {
+                    v.sort_by_key(key);
+                }
+            }
+            None => self.index.versions_of.values_mut().for_each(|v| v.sort_by_key(key)),
+        }
+    }
+
+    /// Rebuild the label indexes (both ways) from `procedure_labels`.
+    pub(crate) fn reindex_labels(&mut self) {
+        self.index.labels_of.clear();
+        self.index.procedures_of_label.clear();
+        for pl in self.procedure_labels.rows() {
+            self.index.labels_of.entry(pl.procedure_id).or_default().push(pl.label_id);
+            self.index.procedures_of_label.entry(pl.label_id).or_default().push(pl.procedure_id);
+        }
+        let labels = &self.labels;
+        for v in self.index.labels_of.values_mut() {
+            v.sort_by_key(|l| labels.get(k(l.0)).map(|l| l.name.to_lowercase()));
+        }
+    }
+
+    /// Rebuild the step and version indexes of one procedure.
+    pub(crate) fn reindex_procedure(&mut self, pid: ProcedureId) {
+        let steps: Vec<StepId> = self.steps.rows().iter().filter(|s| s.procedure_id == pid).map(|s| s.id).collect();
+        let versions: Vec<VersionId> =
+            self.versions.rows().iter().filter(|v| v.procedure_id == pid).map(|v| v.id).collect();
+        set_or_remove(&mut self.index.steps_of, pid, steps);
+        set_or_remove(&mut self.index.versions_of, pid, versions);
+        self.sort_steps_index(Some(pid));
+        self.sort_versions_index(Some(pid));
+    }
+
+    /// Record a new run (and its run_steps, already in the tables) in the indexes.
+    pub(crate) fn index_new_run(&mut self, run: RunId, pid: ProcedureId, run_steps: Vec<RunStepId>) {
+        self.index.runs_of.entry(pid).or_default().push(run);
+        self.index.run_steps_of.insert(run, run_steps);
+        self.index.in_progress.insert(run);
+    }
+
+    /// Record a run's new status in the indexes.
+    pub(crate) fn index_run_status(&mut self, run: RunId, status: RunStatus) {
+        if status == RunStatus::InProgress {
+            self.index.in_progress.insert(run);
+        } else {
+            self.index.in_progress.remove(&run);
+        }
+    }
+
+    /// Forget a procedure's runs in the indexes (after they were deleted).
+    pub(crate) fn unindex_runs_of(&mut self, pid: ProcedureId) {
+        for run in self.index.runs_of.remove(&pid).unwrap_or_default() {
+            self.index.run_steps_of.remove(&run);
+            self.index.in_progress.remove(&run);
+        }
+    }
+
+    /// Mark tables as changed (to be saved).
+    pub fn mark_changed(&mut self, tables: TableSet) {
+        self.changed.extend(tables);
+    }
+
+    /// The tables changed since the last [`Db::take_changed`].
+    pub fn changed(&self) -> TableSet {
+        self.changed
+    }
+
+    /// Take the set of changed tables, leaving it empty.
+    pub fn take_changed(&mut self) -> TableSet {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// The procedure with this id.
+    pub fn procedure(&self, id: ProcedureId) -> Option<&Procedure> {
+        self.procedures.get(k(id.0))
+    }
+
+    /// The step with this id (current steps only; see [`Db::step_text`] for history).
+    pub fn step(&self, id: StepId) -> Option<&Step> {
+        self.steps.get(k(id.0))
+    }
+
+    /// The run with this id.
+    pub fn run(&self, id: RunId) -> Option<&Run> {
+        self.runs.get(k(id.0))
+    }
+
+    /// The run step with this id.
+    pub fn run_step(&self, id: RunStepId) -> Option<&RunStep> {
+        self.run_steps.get(k(id.0))
+    }
+
+    /// The label with this id.
+    pub fn label(&self, id: LabelId) -> Option<&Label> {
+        self.labels.get(k(id.0))
+    }
+
+    /// The version row with this id.
+    pub fn version(&self, id: VersionId) -> Option<&Version> {
+        self.versions.get(k(id.0))
+    }
+
+    /// The current steps of a procedure, in order.
+    pub fn steps_of(&self, pid: ProcedureId) -> impl Iterator<Item = &Step> + '_ {
+        self.index.steps_of.get(&pid).into_iter().flatten().filter_map(|id| self.step(*id))
+    }
+
+    /// How many current steps a procedure has.
+    pub fn step_count(&self, pid: ProcedureId) -> usize {
+        self.index.steps_of.get(&pid).map_or(0, Vec::len)
+    }
+
+    /// The runs of a procedure, by id (oldest first).
+    pub fn runs_of(&self, pid: ProcedureId) -> &[RunId] {
+        self.index.runs_of.get(&pid).map_or(&[], Vec::as_slice)
+    }
+
+    /// The run_steps of a run, by id (the order they were created in: step order).
+    pub fn run_steps_of(&self, run: RunId) -> &[RunStepId] {
+        self.index.run_steps_of.get(&run).map_or(&[], Vec::as_slice)
+    }
+
+    /// The labels of a procedure, by name.
+    pub fn labels_of(&self, pid: ProcedureId) -> &[LabelId] {
+        self.index.labels_of.get(&pid).map_or(&[], Vec::as_slice)
+    }
+
+    /// The procedures that carry a label.
+    pub fn procedures_with_label(&self, label: LabelId) -> &[ProcedureId] {
+        self.index.procedures_of_label.get(&label).map_or(&[], Vec::as_slice)
+    }
+
+    /// The versions of a procedure, oldest first.
+    pub fn versions_of(&self, pid: ProcedureId) -> &[VersionId] {
+        self.index.versions_of.get(&pid).map_or(&[], Vec::as_slice)
+    }
+
+    /// Runs in progress, by id.
+    pub fn in_progress_runs(&self) -> impl Iterator<Item = RunId> + '_ {
+        self.index.in_progress.iter().copied()
+    }
+
+    /// How many runs are in progress.
+    pub fn in_progress_count(&self) -> usize {
+        self.index.in_progress.len()
+    }
+
+    /// The snapshot of one version of a procedure, parsed.
+    pub fn snapshot(&self, pid: ProcedureId, version: u32) -> Option<Snapshot> {
+        self.versions_of(pid)
+            .iter()
+            .filter_map(|v| self.version(*v))
+            .find(|v| v.version == version)
+            .and_then(|v| Snapshot::parse(&v.procedure_snapshot).ok())
+    }
+
+    /// The text of a step as a run saw it: the current step, or else the newest
+    /// version snapshot of the run's procedure that has this step id.
+    pub fn step_text(&self, pid: ProcedureId, step: StepId) -> Option<String> {
+        if let Some(s) = self.step(step) {
+            return Some(s.description.clone());
+        }
+        self.snapshot_step(pid, step).map(|s| s.description)
+    }
+
+    /// A step found only in version snapshots of a procedure (newest first).
+    pub fn snapshot_step(&self, pid: ProcedureId, step: StepId) -> Option<SnapshotStep> {
+        self.versions_of(pid).iter().rev().filter_map(|v| self.version(*v)).find_map(|v| {
+            let snap = Snapshot::parse(&v.procedure_snapshot).ok()?;
+            snap.steps.into_iter().find(|s| s.id == Some(step.0))
+        })
+    }
+
+    /// Row counts, for status bars and logs.
+    pub fn counts(&self) -> [(TableKind, usize); 7] {
+        TableKind::ALL.map(|t| (t, self.row_count(t)))
+    }
+
+    /// Rows in a table.
+    pub fn row_count(&self, t: TableKind) -> usize {
+        match t {
+            TableKind::Procedures => self.procedures.len(),
+            TableKind::Steps => self.steps.len(),
+            TableKind::Runs => self.runs.len(),
+            TableKind::RunSteps => self.run_steps.len(),
+            TableKind::Labels => self.labels.len(),
+            TableKind::ProcedureLabels => self.procedure_labels.len(),
+            TableKind::Versions => self.versions.len(),
+        }
+    }
+}
+
+fn set_or_remove<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, Vec<V>>, key: K, v: Vec<V>) {
+    if v.is_empty() {
+        map.remove(&key);
+    } else {
+        map.insert(key, v);
+    }
+}

@@ -1,0 +1,17 @@
+//! The data folder: reading (liberal, typed, indexed), checking, and writing
+//! (canonical, atomic). Only this module touches files.
+
+mod check;
+mod db;
+mod error;
+mod load;
+mod read;
+mod table;
+mod write;
+
+pub use check::check;
+pub use db::Db;
+pub use error::{Error, Problem};
+pub use load::{Lines, Loaded, load};
+pub use table::{Table, TableKind, TableSet};
+pub use write::{TableRows, TableSnapshot, create_empty, save, write_atomic, write_tables};

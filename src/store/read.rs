@@ -1,0 +1,366 @@
+//! Liberal, typed reading of one table file.
+//!
+//! Columns are found by header name in any order; unknown columns are kept.
+//! Every problem is reported with file, line (where the record starts) and column,
+//! and the faulty record is left out of the table (the folder then opens read-only).
+
+use super::error::{Error, Problem};
+use super::table::TableKind;
+use crate::model::{Extra, Row, Timestamp};
+use std::fs::File;
+use std::io::{Read as _, Seek as _, SeekFrom};
+use std::path::Path;
+
+/// Rows of one file, sorted by key, with the line each came from.
+pub(crate) struct ReadTable<R> {
+    pub rows: Vec<R>,
+    pub lines: Vec<u64>,
+    pub extra_columns: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+/// Typed access to the fields of one record, collecting problems.
+pub(crate) struct Fields<'a> {
+    file: &'static str,
+    line: u64,
+    kind: TableKind,
+    record: &'a csv::ByteRecord,
+    /// Record field index of each known column, in `kind.columns()` order.
+    cols: &'a [Option<usize>],
+    /// Record field indexes of unknown columns.
+    extra_idx: &'a [usize],
+    pub problems: Vec<Problem>,
+}
+
+impl<'a> Fields<'a> {
+    fn problem(&mut self, col: usize, message: &str, value: &str) {
+        let name = self.kind.columns()[col];
+        self.problems.push(Problem::new(self.file, self.line, Some(name), message).with_value(value));
+    }
+
+    /// The raw text of a known column ("" when the column is absent).
+    pub fn str(&mut self, col: usize) -> &'a str {
+        let Some(bytes) = self.cols[col].and_then(|i| self.record.get(i)) else {
+            return "";
+        };
+        match std::str::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                let lossy = String::from_utf8_lossy(bytes).into_owned();
+                self.problem(col, &format!("invalid UTF-8 at byte {} of the field", e.valid_up_to()), &lossy);
+                ""
+            }
+        }
+    }
+
+    /// An owned text field.
+    pub fn text(&mut self, col: usize) -> String {
+        self.str(col).to_owned()
+    }
+
+    /// A required positive id.
+    pub fn id(&mut self, col: usize) -> u32 {
+        let s = self.str(col);
+        match parse_uint(s) {
+            Some(v) if v > 0 && v <= u64::from(u32::MAX) => v as u32,
+            _ if s.trim().is_empty() => {
+                self.problem(col, "missing id", s);
+                0
+            }
+            _ => {
+                self.problem(col, "expected a positive integer id", s);
+                0
+            }
+        }
+    }
+
+    /// An optional non-negative integer (`300`, `300.0` or empty).
+    pub fn opt_u32(&mut self, col: usize) -> Option<u32> {
+        let s = self.str(col);
+        if s.trim().is_empty() {
+            return None;
+        }
+        match parse_uint(s) {
+            Some(v) if v <= u64::from(u32::MAX) => Some(v as u32),
+            _ => {
+                self.problem(col, "expected a whole non-negative number", s);
+                None
+            }
+        }
+    }
+
+    /// A required non-negative integer.
+    pub fn u32(&mut self, col: usize) -> u32 {
+        let s = self.str(col);
+        if s.trim().is_empty() {
+            self.problem(col, "missing value", s);
+            return 0;
+        }
+        self.opt_u32(col).unwrap_or(0)
+    }
+
+    /// A boolean: `True`/`False`, `true`/`false`, `1`/`0`.
+    pub fn bool(&mut self, col: usize) -> bool {
+        let s = self.str(col);
+        match s.trim() {
+            "True" | "true" | "TRUE" | "1" | "1.0" => true,
+            "False" | "false" | "FALSE" | "0" | "0.0" => false,
+            _ => {
+                self.problem(col, "expected True or False", s);
+                false
+            }
+        }
+    }
+
+    /// An optional timestamp.
+    pub fn opt_ts(&mut self, col: usize) -> Option<Timestamp> {
+        let s = self.str(col);
+        if s.trim().is_empty() {
+            return None;
+        }
+        match Timestamp::parse(s) {
+            Ok(t) => Some(t),
+            Err(msg) => {
+                self.problem(col, msg, s);
+                None
+            }
+        }
+    }
+
+    /// A required timestamp.
+    pub fn ts(&mut self, col: usize) -> Timestamp {
+        let s = self.str(col);
+        if s.trim().is_empty() {
+            self.problem(col, "missing timestamp", s);
+        }
+        self.opt_ts(col).unwrap_or(Timestamp::from_wall_secs(0))
+    }
+
+    /// The values of unknown columns, in file order.
+    pub fn extra(&mut self) -> Extra {
+        if self.extra_idx.is_empty() {
+            return Box::default();
+        }
+        let (record, file, line) = (self.record, self.file, self.line);
+        let mut values = Vec::with_capacity(self.extra_idx.len());
+        for &i in self.extra_idx {
+            let bytes = record.get(i).unwrap_or_default();
+            match std::str::from_utf8(bytes) {
+                Ok(s) => values.push(Box::<str>::from(s)),
+                Err(_) => {
+                    let msg = format!("field {} is not valid UTF-8", i + 1);
+                    self.problems.push(Problem::new(file, line, None, msg));
+                    values.push(Box::<str>::from(""));
+                }
+            }
+        }
+        values.into_boxed_slice()
+    }
+
+    /// Report a value as invalid with a custom message.
+    pub fn invalid(&mut self, col: usize, message: &str, value: &str) {
+        self.problem(col, message, value);
+    }
+}
+
+/// Parse `313`, ` 313 `, `313.0`, `313.00`.
+fn parse_uint(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let int = match s.split_once('.') {
+        Some((i, frac)) if !frac.is_empty() && frac.bytes().all(|b| b == b'0') => i,
+        Some(_) => return None,
+        None => s,
+    };
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    int.parse().ok()
+}
+
+/// Read and type one table file. A missing file is an empty table.
+pub(crate) fn read_table<R: Row>(
+    dir: &Path,
+    kind: TableKind,
+    decode: impl Fn(&mut Fields<'_>) -> R,
+) -> Result<ReadTable<R>, Error> {
+    let file_name = kind.file_name();
+    let path = dir.join(file_name);
+    let mut out = ReadTable { rows: Vec::new(), lines: Vec::new(), extra_columns: Vec::new(), problems: Vec::new() };
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let file_len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+    if file_len == 0 {
+        return Ok(out);
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+
+    // Header.
+    let mut header = csv::ByteRecord::new();
+    match rdr.read_byte_record(&mut header) {
+        Ok(true) => {}
+        Ok(false) => return Ok(out),
+        Err(e) => {
+            out.problems.push(csv_problem(file_name, &e));
+            return Ok(out);
+        }
+    }
+    let known = kind.columns();
+    let mut cols: Vec<Option<usize>> = vec![None; known.len()];
+    let mut extra_idx = Vec::new();
+    for (i, raw) in header.iter().enumerate() {
+        let Ok(name) = std::str::from_utf8(raw) else {
+            out.problems.push(Problem::new(file_name, 1, None, format!("header field {} is not valid UTF-8", i + 1)));
+            return Ok(out);
+        };
+        let name = name.trim_start_matches('\u{feff}').trim();
+        match known.iter().position(|k| *k == name) {
+            Some(c) if cols[c].is_some() => {
+                out.problems.push(Problem::new(file_name, 1, Some(name), "column appears twice in the header"));
+            }
+            Some(c) => cols[c] = Some(i),
+            None => {
+                if out.extra_columns.iter().any(|e| e == name) {
+                    out.problems.push(Problem::new(file_name, 1, Some(name), "column appears twice in the header"));
+                }
+                extra_idx.push(i);
+                out.extra_columns.push(name.to_owned());
+            }
+        }
+    }
+    for (c, name) in known.iter().enumerate() {
+        if cols[c].is_none() && !kind.optional_columns().contains(name) {
+            let expected = known.join(",");
+            out.problems.push(Problem::new(
+                file_name,
+                1,
+                Some(name),
+                format!("missing column (the header must name the columns {expected})"),
+            ));
+        }
+    }
+    if !out.problems.is_empty() {
+        return Ok(out);
+    }
+    let width = header.len();
+
+    // Records, decoded one behind so the last one can be checked against the file's tail.
+    let mut cur = csv::ByteRecord::new();
+    let mut pending = csv::ByteRecord::new();
+    let mut have_pending = false;
+    let decode_record = |rec: &csv::ByteRecord, out: &mut ReadTable<R>| {
+        let line = rec.position().map_or(0, csv::Position::line);
+        if rec.len() != width {
+            out.problems.push(Problem::new(
+                file_name,
+                line,
+                None,
+                format!("expected {width} fields, found {}", rec.len()),
+            ));
+            return;
+        }
+        let mut f = Fields {
+            file: file_name,
+            line,
+            kind,
+            record: rec,
+            cols: &cols,
+            extra_idx: &extra_idx,
+            problems: Vec::new(),
+        };
+        let row = decode(&mut f);
+        if f.problems.is_empty() {
+            out.rows.push(row);
+            out.lines.push(line);
+        } else {
+            out.problems.append(&mut f.problems);
+        }
+    };
+    loop {
+        match rdr.read_byte_record(&mut cur) {
+            Ok(true) => {
+                if have_pending {
+                    decode_record(&pending, &mut out);
+                }
+                std::mem::swap(&mut cur, &mut pending);
+                have_pending = true;
+            }
+            Ok(false) => break,
+            Err(e) => {
+                out.problems.push(csv_problem(file_name, &e));
+                have_pending = false;
+                break;
+            }
+        }
+    }
+    if have_pending {
+        match tail_problem(&path, &pending, width, file_len) {
+            Ok(Some(msg)) => {
+                let line = pending.position().map_or(0, csv::Position::line);
+                out.problems.push(Problem::new(file_name, line, None, msg));
+            }
+            Ok(None) => decode_record(&pending, &mut out),
+            Err(e) => return Err(e),
+        }
+    }
+    sort_and_dedupe(&mut out, file_name, kind);
+    Ok(out)
+}
+
+/// Look at the raw bytes of the last record: an unterminated quote or a torn last line.
+fn tail_problem(path: &Path, last: &csv::ByteRecord, width: usize, file_len: u64) -> Result<Option<String>, Error> {
+    let start = last.position().map_or(0, csv::Position::byte);
+    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    f.seek(SeekFrom::Start(start)).map_err(|e| Error::io(path, e))?;
+    let mut tail = Vec::with_capacity((file_len - start.min(file_len)) as usize);
+    f.read_to_end(&mut tail).map_err(|e| Error::io(path, e))?;
+    let quotes = tail.iter().filter(|&&b| b == b'"').count();
+    if quotes % 2 == 1 {
+        return Ok(Some("unterminated quoted field (a \" opened here is never closed)".into()));
+    }
+    let ends_with_newline = matches!(tail.last(), Some(b'\n' | b'\r'));
+    if !ends_with_newline && last.len() < width {
+        return Ok(Some(format!(
+            "incomplete last line: {} of {width} fields and no line end (was the file cut off while written?)",
+            last.len()
+        )));
+    }
+    Ok(None)
+}
+
+fn csv_problem(file: &str, e: &csv::Error) -> Problem {
+    let line = e.position().map_or(0, csv::Position::line);
+    Problem::new(file, line, None, format!("cannot parse CSV: {e}"))
+}
+
+/// Sort rows by key (keeping lines aligned) and drop duplicates, reporting them.
+fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind) {
+    if !t.rows.windows(2).all(|w| w[0].key() < w[1].key()) {
+        let mut pairs: Vec<(R, u64)> = t.rows.drain(..).zip(t.lines.drain(..)).collect();
+        pairs.sort_by_key(|(r, line)| (r.key(), *line));
+        let mut last: Option<(u64, u64)> = None;
+        for (r, line) in pairs {
+            if let Some((key, first_line)) = last
+                && key == r.key()
+            {
+                let what = if kind == TableKind::ProcedureLabels {
+                    format!("duplicate link (first on line {first_line})")
+                } else {
+                    format!("duplicate id {} (first on line {first_line})", r.key())
+                };
+                let col = kind.columns()[0];
+                t.problems.push(Problem::new(file, line, Some(col), what));
+                continue;
+            }
+            last = Some((r.key(), line));
+            t.rows.push(r);
+            t.lines.push(line);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! An id-sorted table of rows, shared cheaply with the writer thread.
+
+use crate::model::Row;
+use std::sync::Arc;
+
+/// The seven tables of a data folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TableKind {
+    /// `procedures.csv`
+    Procedures,
+    /// `steps.csv`
+    Steps,
+    /// `runs.csv`
+    Runs,
+    /// `run_steps.csv`
+    RunSteps,
+    /// `labels.csv`
+    Labels,
+    /// `procedure_labels.csv`
+    ProcedureLabels,
+    /// `versions.csv`
+    Versions,
+}
+
+impl TableKind {
+    /// All tables, in a fixed order.
+    pub const ALL: [TableKind; 7] = [
+        Self::Procedures,
+        Self::Steps,
+        Self::Runs,
+        Self::RunSteps,
+        Self::Labels,
+        Self::ProcedureLabels,
+        Self::Versions,
+    ];
+
+    /// The file name in the folder.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Procedures => "procedures.csv",
+            Self::Steps => "steps.csv",
+            Self::Runs => "runs.csv",
+            Self::RunSteps => "run_steps.csv",
+            Self::Labels => "labels.csv",
+            Self::ProcedureLabels => "procedure_labels.csv",
+            Self::Versions => "versions.csv",
+        }
+    }
+
+    /// The known columns, in canonical order.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Self::Procedures => &["id", "name", "description", "created_at", "updated_at", "version"],
+            Self::Steps => &["id", "procedure_id", "order", "description", "estimated_duration"],
+            Self::Runs => &["id", "procedure_id", "start_time", "end_time", "status", "notes", "procedure_version"],
+            Self::RunSteps => &["id", "run_id", "step_id", "completed", "completed_at", "notes"],
+            Self::Labels => &["id", "name", "color"],
+            Self::ProcedureLabels => &["procedure_id", "label_id"],
+            Self::Versions => {
+                &["id", "procedure_id", "version", "created_at", "change_description", "procedure_snapshot"]
+            }
+        }
+    }
+
+    /// Columns a file may lack (they load as empty).
+    pub fn optional_columns(self) -> &'static [&'static str] {
+        match self {
+            Self::Runs => &["procedure_version"],
+            Self::Procedures => &["description", "created_at", "updated_at", "version"],
+            Self::Steps => &["description", "estimated_duration"],
+            Self::RunSteps => &["completed_at", "notes"],
+            Self::Labels => &["color"],
+            Self::Versions => &["created_at", "change_description"],
+            Self::ProcedureLabels => &[],
+        }
+    }
+
+    /// A bit for sets of tables.
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A set of tables, e.g. the tables an op changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableSet(u8);
+
+impl TableSet {
+    /// No table.
+    pub const EMPTY: TableSet = TableSet(0);
+
+    /// Every table.
+    pub fn all() -> Self {
+        TableKind::ALL.iter().fold(Self::EMPTY, |s, t| s.with(*t))
+    }
+
+    /// This set plus `t`.
+    #[must_use]
+    pub fn with(self, t: TableKind) -> Self {
+        Self(self.0 | t.bit())
+    }
+
+    /// Add `t`.
+    pub fn insert(&mut self, t: TableKind) {
+        self.0 |= t.bit();
+    }
+
+    /// Add all of `other`.
+    pub fn extend(&mut self, other: TableSet) {
+        self.0 |= other.0;
+    }
+
+    /// Whether `t` is in the set.
+    pub fn contains(self, t: TableKind) -> bool {
+        self.0 & t.bit() != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The tables in the set.
+    pub fn iter(self) -> impl Iterator<Item = TableKind> {
+        TableKind::ALL.into_iter().filter(move |t| self.contains(*t))
+    }
+}
+
+/// Rows sorted by id, plus the names of unknown columns kept from the file.
+///
+/// Rows sit behind an `Arc` so that saving can hand a snapshot to the writer thread
+/// in O(1); a mutation while the writer still holds it copies the rows once.
+#[derive(Clone, Debug)]
+pub struct Table<R> {
+    rows: Arc<Vec<R>>,
+    /// Headers of columns this app does not know, in file order.
+    pub extra_columns: Arc<Vec<String>>,
+}
+
+impl<R> Default for Table<R> {
+    fn default() -> Self {
+        Self { rows: Arc::default(), extra_columns: Arc::default() }
+    }
+}
+
+impl<R: Row + Clone> Table<R> {
+    /// A table from rows already sorted by id without duplicates.
+    pub fn from_sorted(rows: Vec<R>, extra_columns: Vec<String>) -> Self {
+        debug_assert!(rows.windows(2).all(|w| w[0].key() < w[1].key()));
+        Self { rows: Arc::new(rows), extra_columns: Arc::new(extra_columns) }
+    }
+
+    /// All rows, in id order.
+    pub fn rows(&self) -> &[R] {
+        &self.rows
+    }
+
+    /// A cheap shared handle to the rows (for the writer).
+    pub fn shared(&self) -> Arc<Vec<R>> {
+        Arc::clone(&self.rows)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Position of the row with this id.
+    pub fn position(&self, id: u64) -> Option<usize> {
+        self.rows.binary_search_by_key(&id, Row::key).ok()
+    }
+
+    /// The row with this id.
+    pub fn get(&self, id: u64) -> Option<&R> {
+        self.position(id).map(|i| &self.rows[i])
+    }
+
+    /// The row with this id, to change it.
+    pub fn get_mut(&mut self, id: u64) -> Option<&mut R> {
+        let i = self.position(id)?;
+        Some(&mut Arc::make_mut(&mut self.rows)[i])
+    }
+
+    /// The id a new row gets: max + 1.
+    pub fn next_id(&self) -> u32 {
+        self.rows.last().map_or(1, |r| u32::try_from(r.key() + 1).unwrap_or(u32::MAX))
+    }
+
+    /// Add a row (its id must be new).
+    pub fn insert(&mut self, row: R) {
+        let rows = Arc::make_mut(&mut self.rows);
+        match rows.binary_search_by_key(&row.key(), Row::key) {
+            Ok(i) => rows[i] = row,
+            Err(i) => rows.insert(i, row),
+        }
+    }
+
+    /// Remove every row for which `remove` is true; returns how many.
+    pub fn remove_where(&mut self, mut remove: impl FnMut(&R) -> bool) -> usize {
+        if !self.rows.iter().any(&mut remove) {
+            return 0;
+        }
+        let rows = Arc::make_mut(&mut self.rows);
+        let before = rows.len();
+        rows.retain(|r| !remove(r));
+        before - rows.len()
+    }
+}

@@ -1,0 +1,80 @@
+//! Shared test helpers: temp folders from fixtures or from literal files.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The pandas-written fixture folder (read-only; copy it before writing).
+pub fn pandas_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pandas-written")
+}
+
+/// The bundled sample folder.
+pub fn sample_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+/// A temp copy of a folder's CSV files.
+pub fn copy_of(src: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for e in std::fs::read_dir(src).expect("read fixture") {
+        let e = e.expect("entry");
+        if e.path().is_file() {
+            std::fs::copy(e.path(), dir.path().join(e.file_name())).expect("copy");
+            let mut perm = std::fs::metadata(dir.path().join(e.file_name())).expect("meta").permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perm.set_readonly(false);
+            std::fs::set_permissions(dir.path().join(e.file_name()), perm).expect("perm");
+        }
+    }
+    dir
+}
+
+/// A temp folder holding exactly these files.
+pub fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    dir
+}
+
+/// Read every file of a folder (name → bytes), sorted by name.
+pub fn snapshot_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).expect("read")))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A minimal valid folder: one procedure with two steps, one finished run.
+pub const VALID: &[(&str, &str)] = &[
+    (
+        "procedures.csv",
+        "id,name,description,created_at,updated_at,version\n1,Open,,2025-01-01 08:00:00,2025-01-01 08:00:00,1\n",
+    ),
+    ("steps.csv", "id,procedure_id,order,description,estimated_duration\n1,1,1,Lights on,60\n2,1,2,Coffee,\n"),
+    (
+        "runs.csv",
+        "id,procedure_id,start_time,end_time,status,notes,procedure_version\n1,1,2025-01-02 08:00:00,2025-01-02 08:10:00,completed,,1\n",
+    ),
+    (
+        "run_steps.csv",
+        "id,run_id,step_id,completed,completed_at,notes\n1,1,1,True,2025-01-02 08:01:00,\n2,1,2,True,2025-01-02 08:09:00,\n",
+    ),
+    ("labels.csv", "id,name,color\n1,daily,#3cb44b\n"),
+    ("procedure_labels.csv", "procedure_id,label_id\n1,1\n"),
+    (
+        "versions.csv",
+        "id,procedure_id,version,created_at,change_description,procedure_snapshot\n1,1,1,2025-01-01 08:00:00,created,\"{\"\"id\"\":1,\"\"name\"\":\"\"Open\"\",\"\"version\"\":1,\"\"steps\"\":[]}\"\n",
+    ),
+];
+
+/// `VALID` with one file replaced.
+pub fn valid_with(name: &str, text: &str) -> tempfile::TempDir {
+    let files: Vec<(&str, &str)> = VALID.iter().map(|(n, t)| if *n == name { (*n, text) } else { (*n, *t) }).collect();
+    folder(&files)
+}
