@@ -3,10 +3,13 @@
 //!
 //! The data lives in a folder of plain CSV files (see `store`). Layers:
 //! `model` (plain types) → `store` (files ⇄ `Db`) → `ops` (every mutation) →
-//! `analysis` (metrics) → `ui`/`app` (the window) and `cli` (the commands).
+//! `analysis` (metrics) → `ui` (views) and `app` (the window), and `cli` (the commands).
 
 pub mod analysis;
+pub mod app;
 pub mod cli;
+pub mod logging;
 pub mod model;
 pub mod ops;
 pub mod store;
+pub mod ui;

@@ -25,6 +25,7 @@ pub struct Db {
     pub versions: Table<Version>,
     index: Index,
     changed: TableSet,
+    generation: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -63,6 +64,7 @@ impl Db {
             versions,
             index: Index::default(),
             changed: TableSet::EMPTY,
+            generation: 0,
         };
         db.reindex();
         db
@@ -169,7 +171,15 @@ impl Db {
 
     /// Mark tables as changed (to be saved).
     pub fn mark_changed(&mut self, tables: TableSet) {
+        if !tables.is_empty() {
+            self.generation += 1;
+        }
         self.changed.extend(tables);
+    }
+
+    /// A counter that grows with every change: views cache derived data per generation.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The tables changed since the last [`Db::take_changed`].
@@ -281,6 +291,30 @@ impl Db {
             let snap = Snapshot::parse(&v.procedure_snapshot).ok()?;
             snap.steps.into_iter().find(|s| s.id == Some(step.0))
         })
+    }
+
+    /// The steps of a run as they read in the procedure version it ran:
+    /// (run step, text, estimated seconds), in run order. Falls back to the current
+    /// step, then to any version snapshot, for files without version information.
+    pub fn run_step_texts(&self, run: RunId) -> Vec<(RunStepId, String, Option<u32>)> {
+        let Some(r) = self.run(run) else { return Vec::new() };
+        let snap = r.procedure_version.and_then(|v| self.snapshot(r.procedure_id, v));
+        self.run_steps_of(run)
+            .iter()
+            .filter_map(|id| self.run_step(*id))
+            .map(|rs| {
+                let from_snap = snap.as_ref().and_then(|s| s.steps.iter().find(|st| st.id == Some(rs.step_id.0)));
+                let (text, est) = match (from_snap, self.step(rs.step_id)) {
+                    (Some(st), _) => (st.description.clone(), st.estimated_duration),
+                    (None, Some(st)) => (st.description.clone(), st.estimated_duration_secs),
+                    (None, None) => match self.snapshot_step(r.procedure_id, rs.step_id) {
+                        Some(st) => (st.description, st.estimated_duration),
+                        None => (format!("(unknown step #{})", rs.step_id), None),
+                    },
+                };
+                (rs.id, text, est)
+            })
+            .collect()
     }
 
     /// Row counts, for status bars and logs.

@@ -8,6 +8,7 @@ mod load;
 mod read;
 mod table;
 mod write;
+mod writer;
 
 pub use check::check;
 pub use db::Db;
@@ -15,3 +16,4 @@ pub use error::{Error, Problem};
 pub use load::{Lines, Loaded, load};
 pub use table::{Table, TableKind, TableSet};
 pub use write::{TableRows, TableSnapshot, create_empty, save, write_atomic, write_tables};
+pub use writer::{Saved, Writer};

@@ -1,0 +1,605 @@
+//! The eframe application: menu, navigation, status bar, the command queue, and the
+//! writer thread. Views return [`Command`]s; [`App::apply`] carries them out through
+//! `ops` after the frame; the writer persists what changed.
+
+use crate::model::*;
+use crate::ops;
+use crate::store::{self, Db, Problem, Saved, Writer};
+use crate::ui::browser::{BrowserState, browser_ui};
+use crate::ui::history::{HistoryState, history_ui};
+use crate::ui::in_progress::in_progress_ui;
+use crate::ui::runner::{RunnerState, runner_ui};
+use crate::ui::welcome::{WelcomeState, welcome_ui};
+use crate::ui::{Command, Theme, View};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
+
+/// How many recent folders the File menu keeps.
+const MAX_RECENT: usize = 8;
+
+/// UI preferences, kept in eframe's storage (never in the data folder).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Prefs {
+    /// The folder open when the app was last closed.
+    pub last_folder: Option<PathBuf>,
+    /// Recently opened folders, newest first.
+    pub recent: Vec<PathBuf>,
+    /// Light, dark or system.
+    pub theme: Theme,
+    /// The view shown last.
+    pub last_view: View,
+}
+
+/// An open data folder.
+pub struct Folder {
+    /// Where it is.
+    pub dir: PathBuf,
+    /// Its data.
+    pub db: Db,
+    /// What `check` found; non-empty means read-only.
+    pub problems: Vec<Problem>,
+}
+
+impl Folder {
+    /// Whether nothing may be written (the folder has problems).
+    pub fn read_only(&self) -> bool {
+        !self.problems.is_empty()
+    }
+}
+
+/// Whether the data on disk matches what the app shows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SaveState {
+    /// Everything is durable.
+    Saved,
+    /// The writer is at work.
+    Saving,
+    /// A save failed; the change is kept in memory until Retry succeeds.
+    Failed(String),
+}
+
+/// One undoable tick or untick: the state before it.
+#[derive(Clone, Debug, PartialEq)]
+struct UndoTick {
+    run_step: RunStepId,
+    completed: bool,
+    completed_at: Option<Timestamp>,
+}
+
+/// The application.
+pub struct App {
+    /// Preferences (persisted by eframe).
+    pub prefs: Prefs,
+    /// The open folder, or `None` for the welcome screen.
+    pub folder: Option<Folder>,
+    /// The view shown.
+    pub view: View,
+    /// The browser's state.
+    pub browser: BrowserState,
+    /// The runner's state.
+    pub runner: RunnerState,
+    /// The history's state.
+    pub history: HistoryState,
+    /// The welcome screen's state.
+    pub welcome: WelcomeState,
+    /// Save status for the status bar.
+    pub save_state: SaveState,
+    /// A message for the user (an op refused, a folder that would not open).
+    pub message: Option<String>,
+    undo: Vec<UndoTick>,
+    writer: Writer,
+    picking: Option<(Receiver<Option<PathBuf>>, bool)>,
+    show_about: bool,
+    show_problems: bool,
+    title: String,
+}
+
+impl App {
+    /// The app as eframe creates it: preferences from storage, then `start` (or the
+    /// last folder, or the welcome screen).
+    pub fn new(cc: &eframe::CreationContext<'_>, start: Option<PathBuf>) -> Self {
+        let prefs: Prefs = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+        let start = start.or_else(|| prefs.last_folder.clone().filter(|d| d.is_dir()));
+        let ctx = cc.egui_ctx.clone();
+        let mut app = Self::with_prefs(prefs, move || ctx.request_repaint());
+        apply_theme(&cc.egui_ctx, app.prefs.theme);
+        if let Some(dir) = start {
+            app.open_folder(&dir);
+        }
+        app
+    }
+
+    /// The app with given preferences and no folder; `wake` is called when a save finishes.
+    pub fn with_prefs(prefs: Prefs, wake: impl Fn() + Send + 'static) -> Self {
+        let view = match prefs.last_view {
+            View::Runner => View::InProgress,
+            v => v,
+        };
+        Self {
+            prefs,
+            folder: None,
+            view,
+            browser: BrowserState::default(),
+            runner: RunnerState::default(),
+            history: HistoryState::default(),
+            welcome: WelcomeState::default(),
+            save_state: SaveState::Saved,
+            message: None,
+            undo: Vec::new(),
+            writer: Writer::spawn(wake),
+            picking: None,
+            show_about: false,
+            show_problems: true,
+            title: String::new(),
+        }
+    }
+
+    /// Open a data folder (saving the current one first).
+    pub fn open_folder(&mut self, dir: &Path) {
+        self.flush();
+        match store::load(dir) {
+            Ok(loaded) => {
+                let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+                log::info!("opened {} ({} problems)", dir.display(), loaded.problems.len());
+                self.show_problems = true;
+                self.folder = Some(Folder { dir: dir.clone(), db: loaded.db, problems: loaded.problems });
+                self.browser = BrowserState::default();
+                self.runner = RunnerState::default();
+                self.history = HistoryState::default();
+                self.undo.clear();
+                self.message = None;
+                self.save_state = SaveState::Saved;
+                self.prefs.last_folder = Some(dir.clone());
+                self.prefs.recent.retain(|d| d != &dir);
+                self.prefs.recent.insert(0, dir);
+                self.prefs.recent.truncate(MAX_RECENT);
+            }
+            Err(e) => {
+                log::warn!("cannot open {}: {e}", dir.display());
+                self.message = Some(format!("Cannot open the folder: {e}"));
+            }
+        }
+    }
+
+    /// Wait until every change is on disk (tests, closing, switching folders).
+    pub fn flush(&mut self) {
+        let outcomes = self.writer.wait_idle();
+        self.handle_saved(outcomes);
+    }
+
+    /// The open data, if any.
+    pub fn db(&self) -> Option<&Db> {
+        self.folder.as_ref().map(|f| &f.db)
+    }
+
+    /// Apply commands from the views.
+    pub fn apply_all(&mut self, ctx: &egui::Context, cmds: Vec<Command>) {
+        for c in cmds {
+            self.apply(ctx, c);
+        }
+        self.submit_changes();
+    }
+
+    /// Carry out one command.
+    pub fn apply(&mut self, ctx: &egui::Context, cmd: Command) {
+        let now = Timestamp::now();
+        match cmd {
+            Command::OpenFolder(dir) => self.open_folder(&dir),
+            Command::NewFolder(dir) => match store::create_empty(&dir) {
+                Ok(()) => self.open_folder(&dir),
+                Err(e) => self.message = Some(format!("Cannot create the folder: {e}")),
+            },
+            Command::PickFolder | Command::PickNewFolder => {
+                let create = cmd == Command::PickNewFolder;
+                let (tx, rx) = std::sync::mpsc::channel();
+                let ctx = ctx.clone();
+                // The native dialog blocks: run it off the UI thread.
+                std::thread::spawn(move || {
+                    let dialog = rfd::FileDialog::new().set_title(if create {
+                        "Choose where to create the data folder"
+                    } else {
+                        "Open a data folder"
+                    });
+                    let _ = tx.send(dialog.pick_folder());
+                    ctx.request_repaint();
+                });
+                self.picking = Some((rx, create));
+            }
+            Command::Show(view) => {
+                self.view = view;
+                if view != View::Runner {
+                    self.prefs.last_view = view;
+                }
+            }
+            Command::StartRun(pid) => {
+                if let Some(run) = self.mutate(|db| ops::start_run(db, pid, now)) {
+                    self.undo.clear();
+                    self.open_run(run);
+                }
+            }
+            Command::OpenRun(run) => self.open_run(run),
+            Command::ShowInHistory(run) => {
+                self.history.selected = Some(run);
+                self.history.scroll_to_selected = true;
+                self.view = View::History;
+            }
+            Command::SetStep { run_step, completed } => {
+                let Some(before) = self.db().and_then(|db| db.run_step(run_step)).cloned() else { return };
+                if self.mutate(|db| ops::set_step_completed(db, run_step, completed, now)).is_some() {
+                    self.undo.push(UndoTick { run_step, completed: before.completed, completed_at: before.completed_at });
+                }
+            }
+            Command::Undo => {
+                let Some(u) = self.undo.pop() else {
+                    self.message = Some("Nothing to undo".into());
+                    return;
+                };
+                let at = u.completed_at.unwrap_or(now);
+                let _ = self.mutate(|db| ops::set_step_completed(db, u.run_step, u.completed, at));
+            }
+            Command::StepNote { run_step, note } => {
+                let _ = self.mutate(|db| ops::set_step_note(db, run_step, &note));
+            }
+            Command::RunNote { run, note } => {
+                let _ = self.mutate(|db| ops::set_run_note(db, run, &note));
+            }
+            Command::FinishRun { run, status, reason } => {
+                let done = self.mutate(|db| {
+                    let finished = ops::finish_run(db, run, status, now)?;
+                    if !reason.is_empty() {
+                        let old = db.run(run).map(|r| r.notes.clone()).unwrap_or_default();
+                        let note = if old.is_empty() { reason.clone() } else { format!("{old}\n{reason}") };
+                        ops::set_run_note(db, run, &note)?;
+                    }
+                    Ok(finished)
+                });
+                if done.is_some() {
+                    self.undo.clear();
+                    self.history.selected = Some(run);
+                    self.history.scroll_to_selected = true;
+                    self.view = View::History;
+                }
+            }
+            Command::RetrySave => {
+                self.save_state = SaveState::Saved;
+            }
+            Command::DismissMessage => self.message = None,
+            Command::SetTheme(theme) => {
+                self.prefs.theme = theme;
+                apply_theme(ctx, theme);
+            }
+            Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+        }
+    }
+
+    fn open_run(&mut self, run: RunId) {
+        let Some(db) = self.db() else { return };
+        if db.run(run).is_none() {
+            return;
+        }
+        let mut runner = RunnerState::default();
+        runner.open(db, run);
+        self.runner = runner;
+        self.view = View::Runner;
+    }
+
+    /// Run an op on the open folder; reports refusals to the user.
+    fn mutate<T>(&mut self, op: impl FnOnce(&mut Db) -> Result<ops::Done<T>, ops::OpError>) -> Option<T> {
+        let Some(folder) = &mut self.folder else { return None };
+        if folder.read_only() {
+            self.message = Some("This folder has problems and is open read-only; nothing was changed".into());
+            return None;
+        }
+        match op(&mut folder.db) {
+            Ok(done) => Some(done.value),
+            Err(e) => {
+                self.message = Some(e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Hand changed tables to the writer (unless a failed save awaits Retry).
+    fn submit_changes(&mut self) {
+        let Some(folder) = &mut self.folder else { return };
+        if folder.read_only() || matches!(self.save_state, SaveState::Failed(_)) || folder.db.changed().is_empty() {
+            return;
+        }
+        let changed = folder.db.take_changed();
+        let tables = folder.db.snapshot_tables(changed);
+        self.writer.submit(folder.dir.clone(), tables);
+        self.save_state = SaveState::Saving;
+    }
+
+    fn handle_saved(&mut self, outcomes: Vec<Saved>) {
+        for s in outcomes {
+            match s {
+                Saved::Ok { .. } => {}
+                Saved::Failed { unsaved, error, .. } => {
+                    if let Some(f) = &mut self.folder {
+                        f.db.mark_changed(unsaved);
+                    }
+                    self.save_state = SaveState::Failed(error.to_string());
+                }
+            }
+        }
+        if self.save_state == SaveState::Saving && !self.writer.busy() {
+            self.save_state = SaveState::Saved;
+        }
+    }
+
+    /// One frame of the whole window (also used by tests).
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.poll(&ctx);
+        let mut cmds = Vec::new();
+        let now = Timestamp::now();
+        self.menu_bar(ui, &mut cmds);
+        self.status_bar(ui, &mut cmds);
+        if self.folder.is_some() {
+            self.navigation(ui, &mut cmds);
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(msg) = &self.message {
+                ui.horizontal(|ui| {
+                    ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {msg}"));
+                    if ui.small_button("Dismiss").clicked() {
+                        cmds.push(Command::DismissMessage);
+                    }
+                });
+            }
+            match &mut self.folder {
+                None => {
+                    let sample = bundled_sample();
+                    welcome_ui(ui, &mut self.welcome, &self.prefs.recent, sample.as_deref(), &mut cmds);
+                }
+                Some(folder) => {
+                    if folder.read_only() {
+                        problems_banner(ui, folder, &mut self.show_problems);
+                    }
+                    let ro = folder.read_only();
+                    let db = &folder.db;
+                    match self.view {
+                        View::Procedures => browser_ui(ui, db, &mut self.browser, now, ro, &mut cmds),
+                        View::InProgress => in_progress_ui(ui, db, now, &mut cmds),
+                        View::History => history_ui(ui, db, &mut self.history, now, &mut cmds),
+                        View::Runner => runner_ui(ui, db, &mut self.runner, now, ro, &mut cmds),
+                    }
+                }
+            }
+        });
+        self.about_window(&ctx);
+        self.apply_all(&ctx, cmds);
+        self.update_title(&ctx);
+    }
+
+    fn poll(&mut self, ctx: &egui::Context) {
+        let outcomes = self.writer.poll();
+        self.handle_saved(outcomes);
+        if let Some((rx, create)) = &self.picking
+            && let Ok(choice) = rx.try_recv()
+        {
+            let create = *create;
+            self.picking = None;
+            if let Some(dir) = choice {
+                let cmd = if create { Command::NewFolder(dir) } else { Command::OpenFolder(dir) };
+                self.apply(ctx, cmd);
+            }
+        }
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let title = match &self.folder {
+            Some(f) => {
+                let name = f.dir.file_name().map_or_else(|| f.dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+                let ro = if f.read_only() { " (read-only)" } else { "" };
+                format!("Procedures — {name}{ro}")
+            }
+            None => "Procedures".to_owned(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    /// The window title the app asks for.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn menu_bar(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        egui::Panel::top("menu").show(ui, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| {
+                ui.menu_button("File", |ui| {
+                    if ui.button("Open folder…").clicked() {
+                        cmds.push(Command::PickFolder);
+                    }
+                    if ui.button("New folder…").clicked() {
+                        cmds.push(Command::PickNewFolder);
+                    }
+                    ui.menu_button("Recent", |ui| {
+                        if self.prefs.recent.is_empty() {
+                            ui.label("No recent folders");
+                        }
+                        for dir in &self.prefs.recent {
+                            if ui.button(dir.display().to_string()).clicked() {
+                                cmds.push(Command::OpenFolder(dir.clone()));
+                            }
+                        }
+                    });
+                    if let Some(sample) = bundled_sample()
+                        && ui.button("Open the sample").clicked()
+                    {
+                        cmds.push(Command::OpenFolder(sample));
+                    }
+                    ui.separator();
+                    if ui.button("Quit").clicked() {
+                        cmds.push(Command::Quit);
+                    }
+                });
+                ui.menu_button("View", |ui| {
+                    for (label, view) in
+                        [("Procedures", View::Procedures), ("In progress", View::InProgress), ("History", View::History)]
+                    {
+                        if ui.add_enabled(self.folder.is_some(), egui::Button::new(label)).clicked() {
+                            cmds.push(Command::Show(view));
+                        }
+                    }
+                    ui.separator();
+                    for (label, theme) in [("Follow the system", Theme::System), ("Light", Theme::Light), ("Dark", Theme::Dark)] {
+                        if ui.radio(self.prefs.theme == theme, label).clicked() {
+                            cmds.push(Command::SetTheme(theme));
+                        }
+                    }
+                });
+                ui.menu_button("Help", |ui| {
+                    if ui.button("About Procedures").clicked() {
+                        self.show_about = true;
+                    }
+                });
+            });
+        });
+    }
+
+    fn about_window(&mut self, ctx: &egui::Context) {
+        let mut open = self.show_about;
+        egui::Window::new("About Procedures").open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
+            ui.heading(format!("Procedures {}", env!("CARGO_PKG_VERSION")));
+            ui.label("Write a procedure once, run it step by step, see where the time goes.");
+            ui.label("Your data is plain CSV in the folder you open.");
+            match crate::logging::log_path() {
+                Some(p) => ui.label(format!("Log file: {}", p.display())),
+                None => ui.label("Log: standard error"),
+            };
+        });
+        self.show_about = open;
+    }
+
+    fn navigation(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        let in_progress = self.db().map_or(0, Db::in_progress_count);
+        let has_run = self.runner.run.is_some();
+        egui::Panel::left("nav").resizable(false).exact_size(170.0).show(ui, |ui| {
+            ui.add_space(6.0);
+            let items = [
+                ("📋 Procedures".to_owned(), View::Procedures),
+                (format!("⏵ In progress ({in_progress})"), View::InProgress),
+                ("🕘 History".to_owned(), View::History),
+            ];
+            for (label, view) in items {
+                if ui.selectable_label(self.view == view, label).clicked() {
+                    cmds.push(Command::Show(view));
+                }
+            }
+            if has_run && ui.selectable_label(self.view == View::Runner, "▶ Runner").clicked() {
+                cmds.push(Command::Show(View::Runner));
+            }
+        });
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let Some(f) = &self.folder else {
+                    ui.label("No folder open");
+                    return;
+                };
+                ui.label(f.dir.display().to_string());
+                ui.separator();
+                ui.label(format!(
+                    "{} procedures · {} runs · {} in progress",
+                    f.db.procedures.len(),
+                    f.db.runs.len(),
+                    f.db.in_progress_count()
+                ));
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if f.read_only() {
+                        ui.colored_label(ui.visuals().warn_fg_color, "Read-only");
+                        return;
+                    }
+                    match &self.save_state {
+                        SaveState::Saved => {
+                            ui.label("All changes saved");
+                        }
+                        SaveState::Saving => {
+                            ui.label("Saving…");
+                        }
+                        SaveState::Failed(e) => {
+                            if ui.button("Retry").clicked() {
+                                cmds.push(Command::RetrySave);
+                            }
+                            ui.colored_label(ui.visuals().error_fg_color, format!("Not saved: {e}"));
+                        }
+                    }
+                });
+            });
+        });
+    }
+}
+
+fn problems_banner(ui: &mut egui::Ui, folder: &Folder, open: &mut bool) {
+    egui::Frame::new().fill(ui.visuals().warn_fg_color.gamma_multiply(0.15)).inner_margin(8.0).corner_radius(4.0).show(
+        ui,
+        |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                ui.strong(format!(
+                    "This folder has {} problem(s), so it is open read-only: nothing will be written. Fix the files and open it again.",
+                    folder.problems.len()
+                ));
+                let label = if *open { "Hide problems" } else { "Show problems" };
+                if ui.small_button(label).clicked() {
+                    *open = !*open;
+                }
+            });
+            if *open {
+                egui::ScrollArea::vertical().max_height(160.0).id_salt("problems").show(ui, |ui| {
+                    for p in folder.problems.iter().take(500) {
+                        ui.monospace(p.to_string());
+                    }
+                    if folder.problems.len() > 500 {
+                        ui.label(format!("… and {} more (run `procedures check`)", folder.problems.len() - 500));
+                    }
+                });
+            }
+        },
+    );
+    ui.add_space(4.0);
+}
+
+fn apply_theme(ctx: &egui::Context, theme: Theme) {
+    ctx.set_theme(match theme {
+        Theme::System => egui::ThemePreference::System,
+        Theme::Light => egui::ThemePreference::Light,
+        Theme::Dark => egui::ThemePreference::Dark,
+    });
+}
+
+/// The sample folder shipped with the app: `data/` next to the executable or in the
+/// source tree.
+pub fn bundled_sample() -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        candidates.push(dir.join("data"));
+        candidates.push(dir.join("../../data"));
+    }
+    candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"));
+    candidates.into_iter().find(|d| d.join("procedures.csv").is_file())
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.prefs);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.flush();
+    }
+}

@@ -1,0 +1,54 @@
+//! A small file logger: `procedures.log` in the app's storage folder (stderr when
+//! that folder cannot be used). Shown in Help → About.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+struct FileLogger {
+    file: Option<Mutex<std::fs::File>>,
+}
+
+impl log::Log for FileLogger {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= log::Level::Info || m.target().starts_with("procedures")
+    }
+
+    fn log(&self, r: &log::Record<'_>) {
+        if !self.enabled(r.metadata()) {
+            return;
+        }
+        let line = format!("{} {:<5} {}: {}\n", crate::model::Timestamp::now(), r.level(), r.target(), r.args());
+        match &self.file {
+            Some(f) => {
+                if let Ok(mut f) = f.lock() {
+                    let _ = f.write_all(line.as_bytes());
+                }
+            }
+            None => eprint!("{line}"),
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Start logging to the log file (once).
+pub fn init() {
+    let path = eframe::storage_dir("Procedures").map(|d| d.join("procedures.log"));
+    let file = path.as_ref().and_then(|p| {
+        std::fs::create_dir_all(p.parent()?).ok()?;
+        std::fs::OpenOptions::new().create(true).append(true).open(p).ok()
+    });
+    let _ = PATH.set(if file.is_some() { path } else { None });
+    let logger = FileLogger { file: file.map(Mutex::new) };
+    if log::set_boxed_logger(Box::new(logger)).is_ok() {
+        log::set_max_level(log::LevelFilter::Debug);
+    }
+}
+
+/// Where the log goes, when it is a file.
+pub fn log_path() -> Option<PathBuf> {
+    PATH.get().cloned().flatten()
+}

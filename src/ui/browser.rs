@@ -1,0 +1,315 @@
+//! The procedure browser: search, label filter, sort, a virtualized table, and the
+//! selected procedure's detail with a Start button.
+
+use super::Command;
+use super::widgets::{label_chips, label_toggle, rate_text, relative, status_text};
+use crate::analysis::completion_rate;
+use crate::model::*;
+use crate::store::Db;
+use egui::Ui;
+use egui_extras::{Column, TableBuilder};
+use std::collections::BTreeSet;
+
+/// Sort order of the browser.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// By name, A–Z.
+    #[default]
+    Name,
+    /// Most recently run first.
+    LastRun,
+    /// Most runs first.
+    Runs,
+    /// Highest completion rate first.
+    CompletionRate,
+}
+
+impl Sort {
+    const ALL: [Sort; 4] = [Sort::Name, Sort::LastRun, Sort::Runs, Sort::CompletionRate];
+
+    fn label(self) -> &'static str {
+        match self {
+            Sort::Name => "Name",
+            Sort::LastRun => "Last run",
+            Sort::Runs => "Runs",
+            Sort::CompletionRate => "Completion rate",
+        }
+    }
+}
+
+/// Per-procedure numbers the table shows, computed once per data generation.
+#[derive(Clone, Debug)]
+struct Row {
+    id: ProcedureId,
+    name: String,
+    haystack: String,
+    steps: usize,
+    runs: usize,
+    last_run: Option<Timestamp>,
+    rate: Option<f64>,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    generation: Option<u64>,
+    rows: Vec<Row>,
+    /// (query, labels, sort) the filter was computed for.
+    key: Option<(String, BTreeSet<LabelId>, Sort)>,
+    /// Indexes into `rows`, filtered and sorted.
+    visible: Vec<usize>,
+}
+
+/// State of the browser.
+#[derive(Debug, Default)]
+pub struct BrowserState {
+    /// The search text.
+    pub query: String,
+    /// Show only procedures carrying all of these labels.
+    pub labels: BTreeSet<LabelId>,
+    /// Sort order.
+    pub sort: Sort,
+    /// The selected procedure.
+    pub selected: Option<ProcedureId>,
+    cache: Cache,
+}
+
+impl BrowserState {
+    /// The ids currently listed, in order (for tests and keyboard navigation).
+    pub fn visible(&mut self, db: &Db) -> Vec<ProcedureId> {
+        self.refresh(db);
+        self.cache.visible.iter().map(|i| self.cache.rows[*i].id).collect()
+    }
+
+    fn refresh(&mut self, db: &Db) {
+        if self.cache.generation != Some(db.generation()) {
+            self.cache.rows = build_rows(db);
+            self.cache.generation = Some(db.generation());
+            self.cache.key = None;
+        }
+        let key = (self.query.trim().to_lowercase(), self.labels.clone(), self.sort);
+        if self.cache.key.as_ref() == Some(&key) {
+            return;
+        }
+        let words: Vec<&str> = key.0.split_whitespace().collect();
+        let rows = &self.cache.rows;
+        let mut visible: Vec<usize> = (0..rows.len())
+            .filter(|i| words.iter().all(|w| rows[*i].haystack.contains(w)))
+            .filter(|i| self.labels.iter().all(|l| db.labels_of(rows[*i].id).contains(l)))
+            .collect();
+        let by_name = |a: &usize, b: &usize| rows[*a].name.to_lowercase().cmp(&rows[*b].name.to_lowercase());
+        match self.sort {
+            Sort::Name => visible.sort_by(by_name),
+            Sort::LastRun => visible.sort_by(|a, b| {
+                let k = |i: &usize| rows[*i].last_run.map(|t| t.sort_key());
+                k(b).cmp(&k(a)).then_with(|| by_name(a, b))
+            }),
+            Sort::Runs => visible.sort_by(|a, b| rows[*b].runs.cmp(&rows[*a].runs).then_with(|| by_name(a, b))),
+            Sort::CompletionRate => visible.sort_by(|a, b| {
+                let k = |i: &usize| rows[*i].rate.unwrap_or(-1.0);
+                k(b).total_cmp(&k(a)).then_with(|| by_name(a, b))
+            }),
+        }
+        self.cache.visible = visible;
+        self.cache.key = Some(key);
+    }
+}
+
+fn build_rows(db: &Db) -> Vec<Row> {
+    db.procedures
+        .rows()
+        .iter()
+        .map(|p| {
+            let mut haystack = format!("{}\n{}", p.name, p.description);
+            for s in db.steps_of(p.id) {
+                haystack.push('\n');
+                haystack.push_str(&s.description);
+            }
+            let (mut completed, mut cancelled, mut last_run) = (0, 0, None::<Timestamp>);
+            let runs = db.runs_of(p.id);
+            for r in runs.iter().filter_map(|r| db.run(*r)) {
+                match r.status {
+                    RunStatus::Completed => completed += 1,
+                    RunStatus::Cancelled => cancelled += 1,
+                    RunStatus::InProgress => {}
+                }
+                if last_run.is_none_or(|t| r.start_time.sort_key() > t.sort_key()) {
+                    last_run = Some(r.start_time);
+                }
+            }
+            Row {
+                id: p.id,
+                name: p.name.clone(),
+                haystack: haystack.to_lowercase(),
+                steps: db.step_count(p.id),
+                runs: runs.len(),
+                last_run,
+                rate: completion_rate(completed, cancelled),
+            }
+        })
+        .collect()
+}
+
+/// The browser view.
+pub fn browser_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp, read_only: bool, cmds: &mut Vec<Command>) {
+    state.refresh(db);
+    let search_id = egui::Id::unique("procedure-search");
+    if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
+        ui.memory_mut(|m| m.request_focus(search_id));
+    }
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(&mut state.query)
+                .id(search_id)
+                .hint_text("Search procedures and steps (Ctrl+F)")
+                .desired_width(320.0),
+        );
+        egui::ComboBox::from_label("Sort by").selected_text(state.sort.label()).show_ui(ui, |ui| {
+            for s in Sort::ALL {
+                ui.selectable_value(&mut state.sort, s, s.label());
+            }
+        });
+    });
+    if !db.labels.is_empty() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Labels:");
+            for l in db.labels.rows() {
+                let on = state.labels.contains(&l.id);
+                if label_toggle(ui, l, on) {
+                    if on {
+                        state.labels.remove(&l.id);
+                    } else {
+                        state.labels.insert(l.id);
+                    }
+                }
+            }
+            if !state.labels.is_empty() && ui.small_button("Clear").clicked() {
+                state.labels.clear();
+            }
+        });
+    }
+    state.refresh(db);
+    ui.separator();
+
+    if let Some(pid) = state.selected.filter(|p| db.procedure(*p).is_some()) {
+        egui::Panel::right("procedure-detail").resizable(true).default_size(380.0).min_size(260.0).show(ui, |ui| {
+            detail_ui(ui, db, pid, now, read_only, cmds);
+        });
+    }
+
+    let shown = state.cache.visible.len();
+    ui.label(egui::RichText::new(format!("{shown} of {} procedures", db.procedures.len())).weak());
+    let row_height = ui.spacing().interact_size.y + 4.0;
+    let rows = &state.cache.rows;
+    let visible = &state.cache.visible;
+    let mut clicked = None;
+    TableBuilder::new(ui)
+        .id_salt("procedures-table")
+        .striped(true)
+        .resizable(true)
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::remainder().at_least(180.0).clip(true))
+        .column(Column::initial(150.0).clip(true))
+        .column(Column::auto().at_least(44.0))
+        .column(Column::initial(100.0))
+        .column(Column::auto().at_least(44.0))
+        .column(Column::auto().at_least(80.0))
+        .header(22.0, |mut h| {
+            for title in ["Name", "Labels", "Steps", "Last run", "Runs", "Completion"] {
+                h.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(row_height, visible.len(), |mut row| {
+                let r = &rows[visible[row.index()]];
+                let selected = state.selected == Some(r.id);
+                row.set_selected(selected);
+                row.col(|ui| {
+                    if ui.selectable_label(selected, &r.name).clicked() {
+                        clicked = Some(r.id);
+                    }
+                });
+                row.col(|ui| label_chips(ui, db, r.id));
+                row.col(|ui| {
+                    ui.label(r.steps.to_string());
+                });
+                row.col(|ui| {
+                    ui.label(r.last_run.map_or("never".into(), |t| relative(now, t)));
+                });
+                row.col(|ui| {
+                    ui.label(r.runs.to_string());
+                });
+                row.col(|ui| {
+                    ui.label(rate_text(r.rate));
+                });
+            });
+        });
+    if let Some(id) = clicked {
+        state.selected = Some(id);
+    }
+}
+
+/// The selected procedure: description, steps, labels, recent runs, Start.
+fn detail_ui(ui: &mut Ui, db: &Db, pid: ProcedureId, now: Timestamp, read_only: bool, cmds: &mut Vec<Command>) {
+    let Some(p) = db.procedure(pid) else { return };
+    egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
+        ui.heading(&p.name);
+        ui.horizontal_wrapped(|ui| {
+            ui.label(egui::RichText::new(format!("Version {}", p.version)).weak());
+            label_chips(ui, db, pid);
+        });
+        if !p.description.is_empty() {
+            ui.label(&p.description);
+        }
+        ui.add_space(6.0);
+        let start = ui
+            .add_enabled(!read_only && db.step_count(pid) > 0, egui::Button::new("▶ Start run").min_size(egui::vec2(120.0, 28.0)))
+            .on_hover_text("Start a new run of this procedure")
+            .on_disabled_hover_text(if read_only { "The folder is open read-only" } else { "This procedure has no steps" });
+        if start.clicked() {
+            cmds.push(Command::StartRun(pid));
+        }
+        let open: Vec<RunId> =
+            db.runs_of(pid).iter().copied().filter(|r| db.run(*r).is_some_and(|r| r.status == RunStatus::InProgress)).collect();
+        for r in open {
+            if ui.button(format!("Resume run #{r} (in progress)")).clicked() {
+                cmds.push(Command::OpenRun(r));
+            }
+        }
+        ui.add_space(8.0);
+        ui.strong(format!("Steps ({})", db.step_count(pid)));
+        let total: u32 = db.steps_of(pid).filter_map(|s| s.estimated_duration_secs).sum();
+        egui::Grid::new("detail-steps").num_columns(3).striped(true).show(ui, |ui| {
+            for s in db.steps_of(pid) {
+                ui.label(format!("{}.", s.order));
+                ui.add(egui::Label::new(&s.description).wrap());
+                ui.label(s.estimated_duration_secs.map_or(String::new(), |d| format_duration(i64::from(d))));
+                ui.end_row();
+            }
+        });
+        if total > 0 {
+            ui.label(egui::RichText::new(format!("Estimated total: {}", format_duration(i64::from(total)))).weak());
+        }
+        ui.add_space(8.0);
+        ui.strong("Recent runs");
+        let recent: Vec<&Run> = db.runs_of(pid).iter().rev().take(8).filter_map(|r| db.run(*r)).collect();
+        if recent.is_empty() {
+            ui.label(egui::RichText::new("Not run yet").weak());
+        }
+        for r in recent {
+            ui.horizontal(|ui| {
+                ui.label(status_text(r.status));
+                let done = db.run_steps_of(r.id).iter().filter(|s| db.run_step(**s).is_some_and(|s| s.completed)).count();
+                let text = format!("{} · {}/{} steps", relative(now, r.start_time), done, db.run_steps_of(r.id).len());
+                if ui.link(text).clicked() {
+                    cmds.push(if r.status == RunStatus::InProgress {
+                        Command::OpenRun(r.id)
+                    } else {
+                        Command::ShowInHistory(r.id)
+                    });
+                }
+            });
+        }
+    });
+}

@@ -1,0 +1,36 @@
+//! Runs in progress, to resume any of them (also after a restart).
+
+use super::Command;
+use super::widgets::relative;
+use crate::model::*;
+use crate::store::Db;
+use egui::Ui;
+
+/// The list of runs in progress.
+pub fn in_progress_ui(ui: &mut Ui, db: &Db, now: Timestamp, cmds: &mut Vec<Command>) {
+    ui.heading(format!("In progress ({})", db.in_progress_count()));
+    if db.in_progress_count() == 0 {
+        ui.label("No run is in progress. Start one from Procedures.");
+        return;
+    }
+    ui.add_space(6.0);
+    // Newest first.
+    let runs: Vec<RunId> = db.in_progress_runs().collect();
+    egui::ScrollArea::vertical().auto_shrink(false).show_rows(ui, 30.0, runs.len(), |ui, range| {
+        for run in runs.iter().rev().skip(range.start).take(range.len()) {
+            let Some(r) = db.run(*run) else { continue };
+            let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());
+            let steps = db.run_steps_of(r.id);
+            let done = steps.iter().filter(|s| db.run_step(**s).is_some_and(|s| s.completed)).count();
+            ui.horizontal(|ui| {
+                if ui.button("Resume").on_hover_text(format!("Resume run #{} of {name}", r.id)).clicked() {
+                    cmds.push(Command::OpenRun(r.id));
+                }
+                ui.strong(name);
+                ui.label(format!("{done} / {} steps", steps.len()));
+                ui.add(egui::ProgressBar::new(if steps.is_empty() { 0.0 } else { done as f32 / steps.len() as f32 }).desired_width(100.0));
+                ui.label(egui::RichText::new(format!("started {}", relative(now, r.start_time))).weak());
+            });
+        }
+    });
+}

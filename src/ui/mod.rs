@@ -1,0 +1,100 @@
+//! The views. Each reads the in-memory [`Db`](crate::store::Db) and its own small
+//! state, and returns what the user asked for as [`Command`]s; the app applies them
+//! through `ops` after the frame. Views never touch files.
+
+pub mod browser;
+pub mod history;
+pub mod in_progress;
+pub mod runner;
+pub mod welcome;
+pub mod widgets;
+
+use crate::model::*;
+use std::path::PathBuf;
+
+/// The main views (the left navigation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum View {
+    /// The procedure browser.
+    #[default]
+    Procedures,
+    /// Runs in progress.
+    InProgress,
+    /// All runs.
+    History,
+    /// Running one run, step by step.
+    Runner,
+}
+
+/// Light, dark, or follow the system.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Theme {
+    /// Follow the system.
+    #[default]
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+/// Something the user asked for, applied by the app after the frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Open a data folder.
+    OpenFolder(PathBuf),
+    /// Create an empty data folder (the seven headers) and open it.
+    NewFolder(PathBuf),
+    /// Ask for a folder with the native dialog, then open it.
+    PickFolder,
+    /// Ask for a folder with the native dialog, then create a new data folder there.
+    PickNewFolder,
+    /// Show a view.
+    Show(View),
+    /// Start a run of a procedure and show it in the runner.
+    StartRun(ProcedureId),
+    /// Show a run in progress in the runner.
+    OpenRun(RunId),
+    /// Show a run in history.
+    ShowInHistory(RunId),
+    /// Tick or untick a step.
+    SetStep {
+        /// The run step.
+        run_step: RunStepId,
+        /// Ticked or not.
+        completed: bool,
+    },
+    /// Set a step's note.
+    StepNote {
+        /// The run step.
+        run_step: RunStepId,
+        /// The note.
+        note: String,
+    },
+    /// Set a run's notes.
+    RunNote {
+        /// The run.
+        run: RunId,
+        /// The notes.
+        note: String,
+    },
+    /// Complete or cancel a run; a non-empty reason is appended to the run notes.
+    FinishRun {
+        /// The run.
+        run: RunId,
+        /// Completed or cancelled.
+        status: RunStatus,
+        /// Why it was cancelled.
+        reason: String,
+    },
+    /// Undo the last tick or untick.
+    Undo,
+    /// Try the failed save again.
+    RetrySave,
+    /// Close the problem banner / message.
+    DismissMessage,
+    /// Change the theme.
+    SetTheme(Theme),
+    /// Leave the app.
+    Quit,
+}

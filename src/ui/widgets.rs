@@ -1,0 +1,85 @@
+//! Small shared widgets and formatting helpers.
+
+use crate::model::*;
+use crate::store::Db;
+use egui::{Color32, RichText, Ui};
+
+/// A label's color from `#rrggbb` (grey when unreadable).
+pub fn label_color(hex: &str) -> Color32 {
+    let h = hex.trim_start_matches('#');
+    let p = |i: usize| h.get(i..i + 2).and_then(|s| u8::from_str_radix(s, 16).ok());
+    match (h.len(), p(0), p(2), p(4)) {
+        (6, Some(r), Some(g), Some(b)) => Color32::from_rgb(r, g, b),
+        _ => Color32::GRAY,
+    }
+}
+
+/// Black or white, whichever reads better on `bg`.
+fn text_on(bg: Color32) -> Color32 {
+    let l = 0.299 * f32::from(bg.r()) + 0.587 * f32::from(bg.g()) + 0.114 * f32::from(bg.b());
+    if l > 150.0 { Color32::BLACK } else { Color32::WHITE }
+}
+
+/// A label chip in its color.
+pub fn label_chip(ui: &mut Ui, label: &Label) {
+    let bg = label_color(&label.color);
+    egui::Frame::new().fill(bg).corner_radius(8.0).inner_margin(egui::Margin::symmetric(6, 1)).show(ui, |ui| {
+        ui.label(RichText::new(&label.name).color(text_on(bg)).small());
+    });
+}
+
+/// A toggleable label chip (for filters); returns true when clicked.
+pub fn label_toggle(ui: &mut Ui, label: &Label, on: bool) -> bool {
+    let bg = label_color(&label.color);
+    let (fill, text) = if on { (bg, text_on(bg)) } else { (Color32::TRANSPARENT, ui.visuals().text_color()) };
+    let button = egui::Button::new(RichText::new(&label.name).color(text).small())
+        .fill(fill)
+        .stroke(egui::Stroke::new(1.5, bg))
+        .corner_radius(8.0)
+        .selected(on);
+    ui.add(button).on_hover_text(format!("Show only procedures labelled {}", label.name)).clicked()
+}
+
+/// The chips of a procedure's labels.
+pub fn label_chips(ui: &mut Ui, db: &Db, pid: ProcedureId) {
+    for l in db.labels_of(pid).iter().filter_map(|l| db.label(*l)) {
+        label_chip(ui, l);
+    }
+}
+
+/// "just now", "5 minutes ago", "3 days ago", "in 2 hours".
+pub fn relative(now: Timestamp, then: Timestamp) -> String {
+    let secs = now.secs_since(&then);
+    let (future, s) = (secs < 0, secs.unsigned_abs());
+    let (n, unit) = match s {
+        0..=59 => return "just now".into(),
+        60..=3599 => (s / 60, "minute"),
+        3600..=86_399 => (s / 3600, "hour"),
+        86_400..=2_591_999 => (s / 86_400, "day"),
+        2_592_000..=31_535_999 => (s / 2_592_000, "month"),
+        _ => (s / 31_536_000, "year"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    if future { format!("in {n} {unit}{plural}") } else { format!("{n} {unit}{plural} ago") }
+}
+
+/// A completion rate as text.
+pub fn rate_text(rate: Option<f64>) -> String {
+    rate.map_or("–".into(), |r| format!("{r:.0}%"))
+}
+
+/// A status with its color.
+pub fn status_text(status: RunStatus) -> RichText {
+    let c = match status {
+        RunStatus::InProgress => Color32::from_rgb(0x42, 0x85, 0xf4),
+        RunStatus::Completed => Color32::from_rgb(0x2e, 0x9e, 0x4f),
+        RunStatus::Cancelled => Color32::from_rgb(0xc0, 0x50, 0x40),
+    };
+    RichText::new(status.label()).color(c)
+}
+
+/// Local time of day `08:31:02`, with the date when not today.
+pub fn time_text(now: Timestamp, t: Timestamp) -> String {
+    let c = t.canonical();
+    if t.local_date() == now.local_date() { c[11..].to_owned() } else { c[..16].to_owned() }
+}
