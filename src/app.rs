@@ -227,7 +227,11 @@ impl App {
             Command::SetStep { run_step, completed } => {
                 let Some(before) = self.db().and_then(|db| db.run_step(run_step)).cloned() else { return };
                 if self.mutate(|db| ops::set_step_completed(db, run_step, completed, now)).is_some() {
-                    self.undo.push(UndoTick { run_step, completed: before.completed, completed_at: before.completed_at });
+                    self.undo.push(UndoTick {
+                        run_step,
+                        completed: before.completed,
+                        completed_at: before.completed_at,
+                    });
                 }
             }
             Command::Undo => {
@@ -392,7 +396,8 @@ impl App {
     fn update_title(&mut self, ctx: &egui::Context) {
         let title = match &self.folder {
             Some(f) => {
-                let name = f.dir.file_name().map_or_else(|| f.dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+                let name =
+                    f.dir.file_name().map_or_else(|| f.dir.display().to_string(), |n| n.to_string_lossy().into_owned());
                 let ro = if f.read_only() { " (read-only)" } else { "" };
                 format!("Procedures — {name}{ro}")
             }
@@ -440,15 +445,19 @@ impl App {
                     }
                 });
                 ui.menu_button("View", |ui| {
-                    for (label, view) in
-                        [("Procedures", View::Procedures), ("In progress", View::InProgress), ("History", View::History)]
-                    {
+                    for (label, view) in [
+                        ("Procedures", View::Procedures),
+                        ("In progress", View::InProgress),
+                        ("History", View::History),
+                    ] {
                         if ui.add_enabled(self.folder.is_some(), egui::Button::new(label)).clicked() {
                             cmds.push(Command::Show(view));
                         }
                     }
                     ui.separator();
-                    for (label, theme) in [("Follow the system", Theme::System), ("Light", Theme::Light), ("Dark", Theme::Dark)] {
+                    for (label, theme) in
+                        [("Follow the system", Theme::System), ("Light", Theme::Light), ("Dark", Theme::Dark)]
+                    {
                         if ui.radio(self.prefs.theme == theme, label).clicked() {
                             cmds.push(Command::SetTheme(theme));
                         }

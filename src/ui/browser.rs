@@ -150,7 +150,14 @@ fn build_rows(db: &Db) -> Vec<Row> {
 }
 
 /// The browser view.
-pub fn browser_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp, read_only: bool, cmds: &mut Vec<Command>) {
+pub fn browser_ui(
+    ui: &mut Ui,
+    db: &Db,
+    state: &mut BrowserState,
+    now: Timestamp,
+    read_only: bool,
+    cmds: &mut Vec<Command>,
+) {
     state.refresh(db);
     let search_id = egui::Id::unique("procedure-search");
     if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
@@ -264,14 +271,25 @@ fn detail_ui(ui: &mut Ui, db: &Db, pid: ProcedureId, now: Timestamp, read_only: 
         }
         ui.add_space(6.0);
         let start = ui
-            .add_enabled(!read_only && db.step_count(pid) > 0, egui::Button::new("▶ Start run").min_size(egui::vec2(120.0, 28.0)))
+            .add_enabled(
+                !read_only && db.step_count(pid) > 0,
+                egui::Button::new("▶ Start run").min_size(egui::vec2(120.0, 28.0)),
+            )
             .on_hover_text("Start a new run of this procedure")
-            .on_disabled_hover_text(if read_only { "The folder is open read-only" } else { "This procedure has no steps" });
+            .on_disabled_hover_text(if read_only {
+                "The folder is open read-only"
+            } else {
+                "This procedure has no steps"
+            });
         if start.clicked() {
             cmds.push(Command::StartRun(pid));
         }
-        let open: Vec<RunId> =
-            db.runs_of(pid).iter().copied().filter(|r| db.run(*r).is_some_and(|r| r.status == RunStatus::InProgress)).collect();
+        let open: Vec<RunId> = db
+            .runs_of(pid)
+            .iter()
+            .copied()
+            .filter(|r| db.run(*r).is_some_and(|r| r.status == RunStatus::InProgress))
+            .collect();
         for r in open {
             if ui.button(format!("Resume run #{r} (in progress)")).clicked() {
                 cmds.push(Command::OpenRun(r));
@@ -300,7 +318,8 @@ fn detail_ui(ui: &mut Ui, db: &Db, pid: ProcedureId, now: Timestamp, read_only: 
         for r in recent {
             ui.horizontal(|ui| {
                 ui.label(status_text(r.status));
-                let done = db.run_steps_of(r.id).iter().filter(|s| db.run_step(**s).is_some_and(|s| s.completed)).count();
+                let done =
+                    db.run_steps_of(r.id).iter().filter(|s| db.run_step(**s).is_some_and(|s| s.completed)).count();
                 let text = format!("{} · {}/{} steps", relative(now, r.start_time), done, db.run_steps_of(r.id).len());
                 if ui.link(text).clicked() {
                     cmds.push(if r.status == RunStatus::InProgress {

@@ -225,7 +225,10 @@ pub fn history_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp
         });
     }
 
-    let scroll_to = state.scroll_to_selected.then(|| state.selected.and_then(|s| state.rows.iter().position(|r| *r == s))).flatten();
+    let scroll_to = state
+        .scroll_to_selected
+        .then(|| state.selected.and_then(|s| state.rows.iter().position(|r| *r == s)))
+        .flatten();
     state.scroll_to_selected = false;
     let row_height = ui.spacing().interact_size.y + 2.0;
     let mut clicked = None;
@@ -259,7 +262,11 @@ pub fn history_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp
                 h.col(|ui| match col {
                     Some(c) => {
                         let arrow = if sort == c { if descending { " ⏷" } else { " ⏶" } } else { "" };
-                        if ui.add(egui::Button::new(RichText::new(format!("{title}{arrow}")).strong()).frame(false)).on_hover_text(format!("Sort by {}", title.to_lowercase())).clicked() {
+                        if ui
+                            .add(egui::Button::new(RichText::new(format!("{title}{arrow}")).strong()).frame(false))
+                            .on_hover_text(format!("Sort by {}", title.to_lowercase()))
+                            .clicked()
+                        {
                             sort_clicked = Some(c);
                         }
                     }

@@ -28,7 +28,10 @@ pub fn in_progress_ui(ui: &mut Ui, db: &Db, now: Timestamp, cmds: &mut Vec<Comma
                 }
                 ui.strong(name);
                 ui.label(format!("{done} / {} steps", steps.len()));
-                ui.add(egui::ProgressBar::new(if steps.is_empty() { 0.0 } else { done as f32 / steps.len() as f32 }).desired_width(100.0));
+                ui.add(
+                    egui::ProgressBar::new(if steps.is_empty() { 0.0 } else { done as f32 / steps.len() as f32 })
+                        .desired_width(100.0),
+                );
                 ui.label(egui::RichText::new(format!("started {}", relative(now, r.start_time))).weak());
             });
         }

@@ -70,8 +70,21 @@ fn current_step(db: &Db, steps: &[(RunStepId, String, Option<u32>)]) -> Option<u
     steps.iter().position(|(rs, _, _)| !completed(db, *rs))
 }
 
+/// The open step to focus after ticking step `i`: the next open one after it, else the
+/// first open one, else `i`.
+fn next_open(db: &Db, steps: &[(RunStepId, String, Option<u32>)], i: usize) -> usize {
+    (i + 1..steps.len()).chain(0..i).find(|j| !completed(db, steps[*j].0)).unwrap_or(i)
+}
+
 /// The runner view.
-pub fn runner_ui(ui: &mut Ui, db: &Db, state: &mut RunnerState, now: Timestamp, read_only: bool, cmds: &mut Vec<Command>) {
+pub fn runner_ui(
+    ui: &mut Ui,
+    db: &Db,
+    state: &mut RunnerState,
+    now: Timestamp,
+    read_only: bool,
+    cmds: &mut Vec<Command>,
+) {
     let Some(run) = state.run.and_then(|r| db.run(r)) else {
         ui.label("No run selected. Start one from Procedures, or resume one from In progress.");
         return;
@@ -113,12 +126,7 @@ pub fn runner_ui(ui: &mut Ui, db: &Db, state: &mut RunnerState, now: Timestamp, 
             let now_done = !completed(db, *rs);
             cmds.push(Command::SetStep { run_step: *rs, completed: now_done });
             if now_done {
-                // Move on to the next open step after this one (or the first open one).
-                let next = (state.focus + 1..n)
-                    .chain(0..state.focus)
-                    .find(|j| !completed(db, steps[*j].0))
-                    .unwrap_or(state.focus);
-                state.focus = next;
+                state.focus = next_open(db, &steps, state.focus);
                 state.scroll_to_focus = true;
             }
         }
@@ -175,7 +183,9 @@ pub fn runner_ui(ui: &mut Ui, db: &Db, state: &mut RunnerState, now: Timestamp, 
     if !run.notes.is_empty() {
         ui.label(RichText::new(format!("Notes: {}", run.notes)).italics());
     }
-    ui.label(RichText::new("Space/Enter tick · ↑/↓ move · N note · Ctrl+Z undo · Esc back").weak().small());
+    ui.label(
+        RichText::new("Keys: Space or Enter tick · Up/Down move · N note · Ctrl+Z undo · Esc back").weak().small(),
+    );
     ui.separator();
 
     // Steps.
@@ -185,7 +195,8 @@ pub fn runner_ui(ui: &mut Ui, db: &Db, state: &mut RunnerState, now: Timestamp, 
             let is_current = current == Some(i) && run.status == RunStatus::InProgress;
             let focused = state.focus == i;
             let visuals = ui.visuals();
-            let fill = if is_current { visuals.selection.bg_fill.gamma_multiply(0.35) } else { egui::Color32::TRANSPARENT };
+            let fill =
+                if is_current { visuals.selection.bg_fill.gamma_multiply(0.35) } else { egui::Color32::TRANSPARENT };
             let stroke =
                 if focused { egui::Stroke::new(1.5, visuals.selection.stroke.color) } else { egui::Stroke::NONE };
             let frame = egui::Frame::new().fill(fill).stroke(stroke).corner_radius(4.0).inner_margin(6.0);
@@ -198,11 +209,11 @@ pub fn runner_ui(ui: &mut Ui, db: &Db, state: &mut RunnerState, now: Timestamp, 
                         let cb = ui.add_enabled(open, egui::Checkbox::new(&mut checked, label));
                         if cb.changed() {
                             cmds.push(Command::SetStep { run_step: *rs_id, completed: checked });
-                            state.focus = i;
+                            state.focus = if checked { next_open(db, &steps, i) } else { i };
                         }
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                             if let Some(at) = rs.completed_at {
-                                ui.label(RichText::new(format!("✓ {}", time_text(now, at))).weak());
+                                ui.label(RichText::new(format!("✔ {}", time_text(now, at))).weak());
                             } else if let Some(e) = est {
                                 ui.label(RichText::new(format!("~{}", format_duration(i64::from(*e)))).weak());
                             }
@@ -234,7 +245,8 @@ pub fn runner_ui(ui: &mut Ui, db: &Db, state: &mut RunnerState, now: Timestamp, 
                         ui.horizontal(|ui| {
                             ui.add_space(24.0);
                             if rs.notes.is_empty() {
-                                let add = ui.small_button("Add note").on_hover_text(format!("Add a note to step {}", i + 1));
+                                let add =
+                                    ui.small_button("Add note").on_hover_text(format!("Add a note to step {}", i + 1));
                                 if !read_only && add.clicked() {
                                     state.note_edit = Some((*rs_id, String::new()));
                                 }
@@ -288,10 +300,19 @@ fn modal_ui(ui: &mut Ui, state: &mut RunnerState, run: RunId, open_steps: usize,
             RunnerModal::Cancel { reason } => {
                 ui.heading("Cancel this run?");
                 ui.label("The run is kept in history as cancelled.");
-                ui.add(egui::TextEdit::singleline(reason).hint_text("Reason (optional)").desired_width(f32::INFINITY));
+                let edit = ui.add(
+                    egui::TextEdit::singleline(reason).hint_text("Reason (optional)").desired_width(f32::INFINITY),
+                );
+                if ui.memory(|m| m.focused().is_none()) {
+                    edit.request_focus();
+                }
                 ui.horizontal(|ui| {
                     if ui.button("Cancel run").clicked() {
-                        cmds.push(Command::FinishRun { run, status: RunStatus::Cancelled, reason: reason.trim().to_owned() });
+                        cmds.push(Command::FinishRun {
+                            run,
+                            status: RunStatus::Cancelled,
+                            reason: reason.trim().to_owned(),
+                        });
                         close = true;
                     }
                     if ui.button("Keep running").clicked() {
@@ -301,7 +322,11 @@ fn modal_ui(ui: &mut Ui, state: &mut RunnerState, run: RunId, open_steps: usize,
             }
             RunnerModal::Notes { text } => {
                 ui.heading("Run notes");
-                ui.add(egui::TextEdit::multiline(text).hint_text("Notes for this run").desired_width(f32::INFINITY));
+                let edit = ui
+                    .add(egui::TextEdit::multiline(text).hint_text("Notes for this run").desired_width(f32::INFINITY));
+                if ui.memory(|m| m.focused().is_none()) {
+                    edit.request_focus();
+                }
                 ui.horizontal(|ui| {
                     if ui.button("Save notes").clicked() {
                         cmds.push(Command::RunNote { run, note: text.trim().to_owned() });

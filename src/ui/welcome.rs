@@ -41,15 +41,18 @@ pub fn welcome_ui(
         ui.horizontal(|ui| {
             let width = 420.0_f32.min(ui.available_width() - 160.0).max(120.0);
             ui.add_space(((ui.available_width() - width - 150.0) / 2.0).max(0.0));
-            let edit = ui.add(
-                egui::TextEdit::singleline(&mut state.path).desired_width(width).hint_text("Folder path"),
-            );
+            let edit =
+                ui.add(egui::TextEdit::singleline(&mut state.path).desired_width(width).hint_text("Folder path"));
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let path = state.path.trim();
             if (ui.add_enabled(!path.is_empty(), egui::Button::new("Open")).clicked() || enter) && !path.is_empty() {
                 cmds.push(Command::OpenFolder(PathBuf::from(path)));
             }
-            if ui.add_enabled(!path.is_empty(), egui::Button::new("Create")).on_hover_text("Create a new data folder at this path").clicked() {
+            if ui
+                .add_enabled(!path.is_empty(), egui::Button::new("Create"))
+                .on_hover_text("Create a new data folder at this path")
+                .clicked()
+            {
                 cmds.push(Command::NewFolder(PathBuf::from(path)));
             }
         });

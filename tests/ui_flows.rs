@@ -1,0 +1,277 @@
+//! The daily path in the real app, headless (egui_kittest, no GPU): browse, search,
+//! filter, start a run, tick, note, undo, complete, cancel, resume, read-only.
+
+mod common;
+use common::*;
+use egui::Key;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use procedures::app::App;
+use procedures::model::*;
+use procedures::ui::View;
+use std::path::Path;
+
+/// The whole app on `dir`, as eframe would build it (no stored preferences).
+fn app_on(dir: &Path) -> Harness<'static, App> {
+    let dir = dir.to_path_buf();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 860.0))
+        .with_max_steps(24)
+        .build_eframe(move |cc| App::new(cc, Some(dir)));
+    h.run();
+    h
+}
+
+fn visible(h: &mut Harness<'static, App>) -> Vec<String> {
+    let app = h.state_mut();
+    let Some(folder) = &app.folder else { return Vec::new() };
+    let ids = app.browser.visible(&folder.db);
+    ids.iter().filter_map(|id| folder.db.procedure(*id)).map(|p| p.name.clone()).collect()
+}
+
+fn db<'a>(h: &'a Harness<'static, App>) -> &'a procedures::store::Db {
+    h.state().db().expect("a folder is open")
+}
+
+/// Select a procedure in the browser and start a run of it.
+fn start(h: &mut Harness<'static, App>, name: &str) -> RunId {
+    h.get_by_label(name).click();
+    h.run();
+    h.get_by_label("▶ Start run").click();
+    h.run();
+    assert_eq!(h.state().view, View::Runner);
+    h.state().runner.run.expect("a run is open")
+}
+
+fn step_states(h: &Harness<'static, App>, run: RunId) -> Vec<bool> {
+    let db = db(h);
+    db.run_steps_of(run).iter().map(|id| db.run_step(*id).expect("rs").completed).collect()
+}
+
+#[test]
+fn opens_folder_with_title_and_lists_procedures() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    let name = dir.path().file_name().expect("name").to_string_lossy().into_owned();
+    assert_eq!(h.state().title(), format!("Procedures — {name}"));
+    assert_eq!(visible(&mut h).len(), 11);
+    h.get_by_label("Weekly server patching");
+    h.get_by_label_contains("All changes saved");
+}
+
+#[test]
+fn search_and_label_filter_narrow_the_list() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::F);
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("restore");
+    h.run();
+    // Matches the name of one procedure and a step text of another ("Restore to the scratch instance").
+    assert_eq!(visible(&mut h), vec!["Database backup restore test".to_owned()]);
+    h.state_mut().browser.query.clear();
+    h.run();
+    assert_eq!(visible(&mut h).len(), 11);
+
+    h.get_by_role_and_label(Role::Button, "kitchen").click();
+    h.run();
+    assert_eq!(visible(&mut h), vec!["Kitchen closing".to_owned(), "Kitchen opening".to_owned()]);
+    h.get_by_role_and_label(Role::Button, "safety").click();
+    h.run();
+    assert_eq!(visible(&mut h), vec!["Kitchen closing".to_owned(), "Kitchen opening".to_owned()]);
+    h.get_by_role_and_label(Role::Button, "kitchen").click();
+    h.run();
+    assert_eq!(visible(&mut h).len(), 5, "safety alone");
+}
+
+#[test]
+fn run_ticks_notes_complete_and_history() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    let run = start(&mut h, "Release deployment");
+    let n = step_states(&h, run).len();
+    assert_eq!(n, 8);
+
+    // Tick the first step by click, the next two by keyboard.
+    h.get_by_label("1. Freeze merges to main").click();
+    h.run();
+    h.key_press(Key::Space);
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    assert_eq!(&step_states(&h, run)[..4], &[true, true, true, false]);
+
+    // A note on the focused (current) step with N.
+    h.key_press(Key::N);
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("waited for QA");
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    let fourth = db(&h).run_steps_of(run)[3];
+    assert_eq!(&*db(&h).run_step(fourth).expect("rs").notes, "waited for QA");
+
+    // Complete with steps left: asks first.
+    h.get_by_label("✔ Complete run").click();
+    h.run();
+    h.get_by_label("Complete anyway").click();
+    h.run();
+    let r = db(&h).run(run).expect("run");
+    assert_eq!(r.status, RunStatus::Completed);
+    assert!(r.end_time.is_some());
+    assert_eq!(h.state().view, View::History);
+    assert_eq!(h.state().history.selected, Some(run));
+    h.state_mut().flush();
+
+    // On disk, as the UI shows it.
+    let loaded = procedures::store::load(dir.path()).expect("load");
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let on_disk = loaded.db.run(run).expect("run saved");
+    assert_eq!(on_disk.status, RunStatus::Completed);
+    let ticked =
+        loaded.db.run_steps_of(run).iter().filter(|id| loaded.db.run_step(**id).expect("rs").completed).count();
+    assert_eq!(ticked, 3);
+    assert_eq!(&*loaded.db.run_step(fourth).expect("rs").notes, "waited for QA");
+    // History shows it selected, with its detail, and lists it with its counts.
+    h.get_by_label(&format!("Run #{run}"));
+    h.get_by_label("Notes");
+    assert!(h.query_all_by_label("3/8").count() >= 1);
+}
+
+#[test]
+fn cancel_with_reason() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    let run = start(&mut h, "Payroll run");
+    h.get_by_label("Cancel run…").click();
+    h.run();
+    // The reason field has the focus when the dialog opens.
+    h.get_by_role(Role::TextInput).type_text("timesheets missing");
+    h.run();
+    h.get_by_label("Cancel run").click();
+    h.run();
+    let r = db(&h).run(run).expect("run");
+    assert_eq!(r.status, RunStatus::Cancelled);
+    assert_eq!(r.notes, "timesheets missing");
+    h.state_mut().flush();
+    let loaded = procedures::store::load(dir.path()).expect("load");
+    assert_eq!(loaded.db.run(run).expect("run").notes, "timesheets missing");
+}
+
+#[test]
+fn undo_a_tick() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    let run = start(&mut h, "Kitchen closing");
+    h.key_press(Key::Space);
+    h.run();
+    h.key_press(Key::Space);
+    h.run();
+    assert_eq!(&step_states(&h, run)[..3], &[true, true, false]);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Z);
+    h.run();
+    assert_eq!(&step_states(&h, run)[..3], &[true, false, false]);
+    // Undo of an untick restores the original tick time.
+    let first = db(&h).run_steps_of(run)[0];
+    let at = db(&h).run_step(first).expect("rs").completed_at;
+    h.get_by_label("1. Label, date and store all prepped food").click();
+    h.run();
+    assert_eq!(step_states(&h, run)[0], false);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Z);
+    h.run();
+    assert_eq!(db(&h).run_step(first).expect("rs").completed_at, at);
+}
+
+#[test]
+fn resume_in_progress_run_after_restart() {
+    let dir = copy_of(&sample_data());
+    let run = {
+        let mut h = app_on(dir.path());
+        let run = start(&mut h, "Fire safety walk-through");
+        h.key_press(Key::Space);
+        h.run();
+        h.key_press(Key::Escape);
+        h.run();
+        assert_eq!(h.state().view, View::InProgress);
+        h.state_mut().flush();
+        run
+    };
+    let mut h = app_on(dir.path());
+    h.get_by_label_contains("In progress (").click();
+    h.run();
+    // Newest first: the run just started is the first one listed.
+    h.get_all_by_label("Resume").next().expect("a Resume button").click();
+    h.run();
+    assert_eq!(h.state().view, View::Runner);
+    assert_eq!(h.state().runner.run, Some(run));
+    assert_eq!(&step_states(&h, run)[..2], &[true, false]);
+    h.key_press(Key::Space);
+    h.run();
+    assert_eq!(&step_states(&h, run)[..2], &[true, true]);
+}
+
+#[test]
+fn one_tick_changes_exactly_one_line_on_disk() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    let run = start(&mut h, "Month-end close");
+    h.state_mut().flush();
+    let before = snapshot_files(dir.path());
+    h.key_press(Key::Space);
+    h.run();
+    h.state_mut().flush();
+    let after = snapshot_files(dir.path());
+    let mut changed_lines = 0;
+    for ((name, a), (_, b)) in before.iter().zip(&after) {
+        let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
+        let diff =
+            a.lines().zip(b.lines()).filter(|(x, y)| x != y).count() + a.lines().count().abs_diff(b.lines().count());
+        if diff > 0 {
+            assert_eq!(name, "run_steps.csv");
+        }
+        changed_lines += diff;
+    }
+    assert_eq!(changed_lines, 1);
+    assert_eq!(step_states(&h, run)[0], true);
+}
+
+#[test]
+fn folder_with_problems_opens_read_only_and_writes_nothing() {
+    let dir =
+        valid_with("runs.csv", "id,procedure_id,start_time,end_time,status,notes\n1,1,2025-01-02 08:00:00,,running,\n");
+    let before = snapshot_files(dir.path());
+    let mut h = app_on(dir.path());
+    h.get_by_label_contains("open read-only");
+    h.get_by_label_contains("runs.csv:2: status: expected in_progress, completed or cancelled");
+    assert!(h.state().title().ends_with("(read-only)"));
+    h.get_by_label("Open").click();
+    h.run();
+    let start = h.get_by_label("▶ Start run");
+    assert!(start.accesskit_node().is_disabled());
+    h.state_mut().flush();
+    assert_eq!(snapshot_files(dir.path()), before);
+}
+
+#[test]
+fn welcome_screen_creates_a_new_folder() {
+    let parent = tempfile::tempdir().expect("tmp");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1000.0, 700.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| App::new(cc, None));
+    h.run();
+    h.get_by_label("Open a folder…");
+    h.get_by_label("Open the sample");
+    let target = parent.path().join("kitchen");
+    h.get_by_role(Role::TextInput).click();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text(&target.display().to_string());
+    h.run();
+    assert_eq!(h.state().welcome.path, target.display().to_string());
+    h.get_by_label("Create").click();
+    h.run();
+    assert!(h.state().folder.is_some(), "{:?}", h.state().message);
+    assert!(target.join("run_steps.csv").is_file());
+    assert_eq!(h.state().prefs.last_folder.as_deref(), Some(std::fs::canonicalize(&target).expect("canon").as_path()));
+}
