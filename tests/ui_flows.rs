@@ -177,7 +177,7 @@ fn undo_a_tick() {
     let at = db(&h).run_step(first).expect("rs").completed_at;
     h.get_by_label("1. Label, date and store all prepped food").click();
     h.run();
-    assert_eq!(step_states(&h, run)[0], false);
+    assert!(!step_states(&h, run)[0]);
     h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Z);
     h.run();
     assert_eq!(db(&h).run_step(first).expect("rs").completed_at, at);
@@ -233,7 +233,7 @@ fn one_tick_changes_exactly_one_line_on_disk() {
         changed_lines += diff;
     }
     assert_eq!(changed_lines, 1);
-    assert_eq!(step_states(&h, run)[0], true);
+    assert!(step_states(&h, run)[0]);
 }
 
 #[test]
