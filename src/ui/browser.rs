@@ -158,6 +158,16 @@ pub fn browser_ui(
     read_only: bool,
     cmds: &mut Vec<Command>,
 ) {
+    if let Some(pid) = state.selected.filter(|p| db.procedure(*p).is_some()) {
+        egui::Panel::right("procedure-detail").resizable(true).default_size(380.0).min_size(260.0).show(ui, |ui| {
+            detail_ui(ui, db, pid, now, read_only, cmds);
+        });
+    }
+    egui::CentralPanel::no_frame().show(ui, |ui| list_ui(ui, db, state, now));
+}
+
+/// Search, filters and the table.
+fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
     state.refresh(db);
     let search_id = egui::Id::unique("procedure-search");
     if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
@@ -197,12 +207,6 @@ pub fn browser_ui(
     state.refresh(db);
     ui.separator();
 
-    if let Some(pid) = state.selected.filter(|p| db.procedure(*p).is_some()) {
-        egui::Panel::right("procedure-detail").resizable(true).default_size(380.0).min_size(260.0).show(ui, |ui| {
-            detail_ui(ui, db, pid, now, read_only, cmds);
-        });
-    }
-
     let shown = state.cache.visible.len();
     ui.label(egui::RichText::new(format!("{shown} of {} procedures", db.procedures.len())).weak());
     let row_height = ui.spacing().interact_size.y + 4.0;
@@ -214,12 +218,12 @@ pub fn browser_ui(
         .striped(true)
         .resizable(true)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::remainder().at_least(180.0).clip(true))
-        .column(Column::initial(150.0).clip(true))
-        .column(Column::auto().at_least(44.0))
-        .column(Column::initial(100.0))
-        .column(Column::auto().at_least(44.0))
-        .column(Column::auto().at_least(80.0))
+        .column(Column::initial(260.0).at_least(120.0).clip(true))
+        .column(Column::initial(140.0).at_least(40.0).clip(true))
+        .column(Column::initial(48.0).at_least(40.0))
+        .column(Column::initial(100.0).at_least(60.0).clip(true))
+        .column(Column::initial(48.0).at_least(40.0))
+        .column(Column::remainder().at_least(70.0))
         .header(22.0, |mut h| {
             for title in ["Name", "Labels", "Steps", "Last run", "Runs", "Completion"] {
                 h.col(|ui| {
@@ -298,14 +302,15 @@ fn detail_ui(ui: &mut Ui, db: &Db, pid: ProcedureId, now: Timestamp, read_only: 
         ui.add_space(8.0);
         ui.strong(format!("Steps ({})", db.step_count(pid)));
         let total: u32 = db.steps_of(pid).filter_map(|s| s.estimated_duration_secs).sum();
-        egui::Grid::new("detail-steps").num_columns(3).striped(true).show(ui, |ui| {
-            for s in db.steps_of(pid) {
-                ui.label(format!("{}.", s.order));
-                ui.add(egui::Label::new(&s.description).wrap());
-                ui.label(s.estimated_duration_secs.map_or(String::new(), |d| format_duration(i64::from(d))));
-                ui.end_row();
-            }
-        });
+        for st in db.steps_of(pid) {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!("{}.", st.order));
+                ui.label(&st.description);
+                if let Some(d) = st.estimated_duration_secs {
+                    ui.label(egui::RichText::new(format_duration(i64::from(d))).weak());
+                }
+            });
+        }
         if total > 0 {
             ui.label(egui::RichText::new(format!("Estimated total: {}", format_duration(i64::from(total)))).weak());
         }

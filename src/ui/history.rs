@@ -190,6 +190,16 @@ fn steps_done(db: &Db, run: RunId) -> (usize, usize) {
 
 /// The history view.
 pub fn history_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp, cmds: &mut Vec<Command>) {
+    if let Some(run) = state.selected.filter(|r| db.run(*r).is_some()) {
+        egui::Panel::right("run-detail").resizable(true).default_size(420.0).min_size(280.0).show(ui, |ui| {
+            run_detail_ui(ui, db, run, now, cmds);
+        });
+    }
+    egui::CentralPanel::no_frame().show(ui, |ui| list_ui(ui, db, state, now));
+}
+
+/// Filters and the table of runs.
+fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
     ui.horizontal_wrapped(|ui| {
         ui.add(egui::TextEdit::singleline(&mut state.procedure).hint_text("Filter by procedure").desired_width(200.0));
         let label_name = state.label.and_then(|l| db.label(l)).map_or("Any label".to_owned(), |l| l.name.clone());
@@ -219,12 +229,6 @@ pub fn history_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp
     ui.label(RichText::new(format!("{} of {} runs", state.rows.len(), db.runs.len())).weak());
     ui.separator();
 
-    if let Some(run) = state.selected.filter(|r| db.run(*r).is_some()) {
-        egui::Panel::right("run-detail").resizable(true).default_size(420.0).min_size(280.0).show(ui, |ui| {
-            run_detail_ui(ui, db, run, now, cmds);
-        });
-    }
-
     let scroll_to = state
         .scroll_to_selected
         .then(|| state.selected.and_then(|s| state.rows.iter().position(|r| *r == s)))
@@ -238,11 +242,11 @@ pub fn history_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp
         .striped(true)
         .resizable(true)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(220.0).at_least(120.0).clip(true))
-        .column(Column::initial(130.0))
-        .column(Column::initial(80.0))
-        .column(Column::initial(90.0))
-        .column(Column::initial(60.0))
+        .column(Column::initial(190.0).at_least(100.0).clip(true))
+        .column(Column::initial(118.0).at_least(60.0).clip(true))
+        .column(Column::initial(72.0).at_least(40.0).clip(true))
+        .column(Column::initial(84.0).at_least(40.0).clip(true))
+        .column(Column::initial(50.0).at_least(36.0))
         .column(Column::remainder().clip(true));
     if let Some(i) = scroll_to {
         table = table.scroll_to_row(i, Some(egui::Align::Center));
@@ -348,21 +352,27 @@ fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, now: Timestamp, cmds: &mut Ve
         }
         ui.add_space(6.0);
         let took: HashMap<RunStepId, i64> = step_durations(db, r).into_iter().map(|(rs, _, d)| (rs, d)).collect();
-        egui::Grid::new("run-detail-steps").num_columns(4).striped(true).show(ui, |ui| {
-            ui.strong("Step");
-            ui.strong("Ticked");
-            ui.strong("Took");
-            ui.strong("Note");
-            ui.end_row();
-            for (i, (rs_id, text, _)) in db.run_step_texts(run).iter().enumerate() {
-                let Some(rs) = db.run_step(*rs_id) else { continue };
-                let mark = if rs.completed { "☑" } else { "☐" };
-                ui.add(egui::Label::new(format!("{mark} {}. {text}", i + 1)).wrap());
-                ui.label(rs.completed_at.map_or(String::new(), |t| time_text(now, t)));
-                ui.label(took.get(rs_id).map_or(String::new(), |d| format_duration(*d)));
-                ui.label(&*rs.notes);
-                ui.end_row();
+        for (i, (rs_id, text, _)) in db.run_step_texts(run).iter().enumerate() {
+            let Some(rs) = db.run_step(*rs_id) else { continue };
+            let mark = if rs.completed { "☑" } else { "☐" };
+            ui.add(egui::Label::new(format!("{mark} {}. {text}", i + 1)).wrap());
+            let mut facts = Vec::new();
+            if let Some(t) = rs.completed_at {
+                facts.push(format!("ticked {}", time_text(now, t)));
             }
-        });
+            if let Some(d) = took.get(rs_id) {
+                facts.push(format!("took {}", format_duration(*d)));
+            }
+            if !rs.notes.is_empty() {
+                facts.push(format!("note: {}", rs.notes));
+            }
+            if !facts.is_empty() {
+                ui.horizontal_wrapped(|ui| {
+                    ui.add_space(18.0);
+                    ui.label(RichText::new(facts.join(" · ")).weak());
+                });
+            }
+            ui.add_space(2.0);
+        }
     });
 }

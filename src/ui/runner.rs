@@ -212,6 +212,16 @@ pub fn runner_ui(
                             state.focus = if checked { next_open(db, &steps, i) } else { i };
                         }
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            let editing = state.note_edit.as_ref().is_some_and(|(id, _)| id == rs_id);
+                            if !read_only && !editing {
+                                let add = ui
+                                    .small_button("📝")
+                                    .on_hover_text(format!("Write a note for step {} (N)", i + 1));
+                                if add.clicked() {
+                                    state.note_edit = Some((*rs_id, rs.notes.to_string()));
+                                    state.focus = i;
+                                }
+                            }
                             if let Some(at) = rs.completed_at {
                                 ui.label(RichText::new(format!("✔ {}", time_text(now, at))).weak());
                             } else if let Some(e) = est {
@@ -241,21 +251,13 @@ pub fn runner_ui(
                                 state.note_edit = Some((*rs_id, note));
                             }
                         });
-                    } else {
+                    } else if !rs.notes.is_empty() {
                         ui.horizontal(|ui| {
                             ui.add_space(24.0);
-                            if rs.notes.is_empty() {
-                                let add =
-                                    ui.small_button("Add note").on_hover_text(format!("Add a note to step {}", i + 1));
-                                if !read_only && add.clicked() {
-                                    state.note_edit = Some((*rs_id, String::new()));
-                                }
-                            } else {
-                                let text = RichText::new(format!("📝 {}", rs.notes)).italics();
-                                let l = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
-                                if l.on_hover_text("Click to edit the note").clicked() && !read_only {
-                                    state.note_edit = Some((*rs_id, rs.notes.to_string()));
-                                }
+                            let text = RichText::new(format!("📝 {}", rs.notes)).italics();
+                            let l = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
+                            if l.on_hover_text("Click to edit the note").clicked() && !read_only {
+                                state.note_edit = Some((*rs_id, rs.notes.to_string()));
                             }
                         });
                     }
