@@ -159,7 +159,7 @@ pub fn browser_ui(
     cmds: &mut Vec<Command>,
 ) {
     if let Some(pid) = state.selected.filter(|p| db.procedure(*p).is_some()) {
-        egui::Panel::right("procedure-detail").resizable(true).default_size(380.0).min_size(260.0).show(ui, |ui| {
+        egui::Panel::right("procedure-detail").resizable(true).default_size(340.0).min_size(260.0).show(ui, |ui| {
             detail_ui(ui, db, pid, now, read_only, cmds);
         });
     }
@@ -214,16 +214,16 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
     let visible = &state.cache.visible;
     let mut clicked = None;
     TableBuilder::new(ui)
-        .id_salt("procedures-table")
+        .id_salt(("procedures-table", state.selected.is_some()))
         .striped(true)
         .resizable(true)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(260.0).at_least(120.0).clip(true))
-        .column(Column::initial(140.0).at_least(40.0).clip(true))
-        .column(Column::initial(48.0).at_least(40.0))
-        .column(Column::initial(100.0).at_least(60.0).clip(true))
-        .column(Column::initial(48.0).at_least(40.0))
-        .column(Column::remainder().at_least(70.0))
+        .column(Column::remainder().at_least(120.0).clip(true))
+        .column(Column::initial(120.0).at_least(40.0).clip(true))
+        .column(Column::initial(44.0).at_least(36.0))
+        .column(Column::initial(90.0).at_least(60.0).clip(true))
+        .column(Column::initial(44.0).at_least(36.0))
+        .column(Column::initial(76.0).at_least(60.0))
         .header(22.0, |mut h| {
             for title in ["Name", "Labels", "Steps", "Last run", "Runs", "Completion"] {
                 h.col(|ui| {

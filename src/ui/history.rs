@@ -238,7 +238,7 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
     let mut clicked = None;
     let mut sort_clicked = None;
     let mut table = TableBuilder::new(ui)
-        .id_salt("history-table")
+        .id_salt(("history-table", state.selected.is_some()))
         .striped(true)
         .resizable(true)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
