@@ -275,3 +275,32 @@ fn welcome_screen_creates_a_new_folder() {
     assert!(target.join("run_steps.csv").is_file());
     assert_eq!(h.state().prefs.last_folder.as_deref(), Some(std::fs::canonicalize(&target).expect("canon").as_path()));
 }
+
+#[test]
+fn failed_save_shows_retry_and_keeps_the_change() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    let run = start(&mut h, "Kitchen opening");
+    h.state_mut().flush();
+    let before = std::fs::read(dir.path().join("run_steps.csv")).expect("read");
+    // Something in the way of the temp file makes the next save of run_steps.csv fail.
+    let blocker = dir.path().join(".run_steps.csv.tmp");
+    std::fs::create_dir(&blocker).expect("mkdir");
+    h.key_press(Key::Space);
+    h.run();
+    h.state_mut().flush();
+    h.run();
+    h.get_by_label_contains("Not saved:");
+    assert!(step_states(&h, run)[0], "the tick stays in memory");
+    assert_eq!(std::fs::read(dir.path().join("run_steps.csv")).expect("read"), before, "old file intact");
+
+    std::fs::remove_dir(&blocker).expect("rmdir");
+    h.get_by_label("Retry").click();
+    h.run();
+    h.state_mut().flush();
+    h.run();
+    h.get_by_label("All changes saved");
+    let loaded = procedures::store::load(dir.path()).expect("load");
+    let first = loaded.db.run_steps_of(run)[0];
+    assert!(loaded.db.run_step(first).expect("rs").completed);
+}

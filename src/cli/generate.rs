@@ -407,7 +407,7 @@ pub fn build(scale: Scale, seed: u64) -> Db {
         let version = vtimes.iter().filter(|t| **t <= start).count().max(1) as u32;
         let recent = end_secs - start < 2 * 86_400;
         let roll = rng.unit();
-        let status = if recent && roll < 0.3 || roll < 0.008 {
+        let status = if recent && roll < 0.3 || roll < 0.001 {
             RunStatus::InProgress
         } else if roll < 0.1 {
             RunStatus::Cancelled

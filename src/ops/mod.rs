@@ -4,10 +4,12 @@
 //! it changed (so only those are saved) and returns a [`Done`] with its result and
 //! that set. Invalid calls return an [`OpError`]; nothing is changed then.
 
+mod diff;
 mod labels;
 mod procedures;
 mod runs;
 
+pub use diff::*;
 pub use labels::*;
 pub use procedures::*;
 pub use runs::*;

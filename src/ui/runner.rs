@@ -214,9 +214,8 @@ pub fn runner_ui(
                         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                             let editing = state.note_edit.as_ref().is_some_and(|(id, _)| id == rs_id);
                             if !read_only && !editing {
-                                let add = ui
-                                    .small_button("📝")
-                                    .on_hover_text(format!("Write a note for step {} (N)", i + 1));
+                                let add =
+                                    ui.small_button("📝").on_hover_text(format!("Write a note for step {} (N)", i + 1));
                                 if add.clicked() {
                                     state.note_edit = Some((*rs_id, rs.notes.to_string()));
                                     state.focus = i;
