@@ -201,3 +201,86 @@ fn ops_results_pass_check_after_save() {
     let back = store::load(dir.path()).expect("load");
     assert!(back.problems.is_empty(), "{:#?}", back.problems);
 }
+
+#[test]
+fn restore_writes_a_new_version_equal_to_the_old_one() {
+    let mut db = empty_db();
+    let label = ops::create_label(&mut db, "daily", "#3cb44b").expect("l").value;
+    let mut d = draft("P", &["a", "b", "c"]);
+    d.labels = vec![label];
+    let pid = ops::create_procedure(&mut db, &d, t("2025-01-01")).expect("c").value;
+    let v1 = db.snapshot(pid, 1).expect("v1");
+
+    let mut d2 = ProcedureDraft::of(&db, pid).expect("draft");
+    d2.steps.remove(1);
+    d2.steps.swap(0, 1);
+    d2.labels.clear();
+    d2.name = "P renamed".into();
+    ops::update_procedure(&mut db, pid, &d2, "edit", t("2025-01-02")).expect("v2");
+    ops::delete_label(&mut db, label).expect("delete label");
+
+    let done = ops::restore_version(&mut db, pid, 1, t("2025-01-03")).expect("restore");
+    assert_eq!(done.value, 3);
+    let v3 = db.snapshot(pid, 3).expect("v3");
+    let strip = |s: &Snapshot| (s.name.clone(), s.description.clone(), s.labels.clone(), s.steps.clone());
+    assert_eq!(strip(&v3), strip(&v1), "same content, same step ids");
+    assert_eq!(
+        db.version(*db.versions_of(pid).last().expect("v")).expect("row").change_description,
+        "restored version 1"
+    );
+    assert!(ops::diff(&v1, &v3).is_empty());
+}
+
+#[test]
+fn duplicate_is_a_new_procedure_at_version_1() {
+    let mut db = empty_db();
+    let pid = ops::create_procedure(&mut db, &draft("Open", &["a", "b"]), t("2025-01-01")).expect("c").value;
+    let mut d = ProcedureDraft::of(&db, pid).expect("d");
+    d.steps.pop();
+    ops::update_procedure(&mut db, pid, &d, "x", t("2025-01-02")).expect("v2");
+    ops::start_run(&mut db, pid, t("2025-01-03")).expect("run");
+    let copy = ops::duplicate_procedure(&mut db, pid, t("2025-01-04")).expect("dup").value;
+    let p = db.procedure(copy).expect("copy");
+    assert_eq!((p.name.as_str(), p.version), ("Copy of Open", 1));
+    assert_eq!(db.runs_of(copy).len(), 0);
+    let texts: Vec<_> = db.steps_of(copy).map(|s| s.description.clone()).collect();
+    assert_eq!(texts, ["a"]);
+    assert!(db.steps_of(copy).all(|s| db.steps_of(pid).all(|o| o.id != s.id)), "new step ids");
+}
+
+#[test]
+fn automatic_change_summary() {
+    let mut db = empty_db();
+    let pid = ops::create_procedure(&mut db, &draft("P", &["a", "b", "c"]), t("2025-01-01")).expect("c").value;
+    let before = ops::snapshot_of(&db, pid).expect("snap");
+    let mut d = ProcedureDraft::of(&db, pid).expect("d");
+    d.name = "P2".into();
+    d.steps[1].description = "b, carefully".into();
+    d.steps.remove(0);
+    d.steps.push(StepDraft { id: None, description: "d".into(), estimated_duration_secs: None });
+    d.steps.push(StepDraft { id: None, description: "e".into(), estimated_duration_secs: None });
+    let summary = ops::draft_summary(&db, pid, &d);
+    assert_eq!(summary, "renamed; added steps 3–4; reworded step 1; removed 1 step");
+    let v = ops::update_procedure(&mut db, pid, &d, &summary, t("2025-01-02")).expect("v2").value;
+    let after = db.snapshot(pid, v).expect("v2");
+    assert_eq!(ops::summary(&ops::diff(&before, &after), &before, &after), summary);
+}
+
+#[test]
+fn pasted_lists_become_steps() {
+    let text = "# Opening\n- Lights on\n* [ ] Coffee machine (5m)\n1. Unlock doors\n2) Count the till (1h30m)\n\n[x] Music\nplain line\n";
+    let steps = ops::parse_step_list(text);
+    let got: Vec<(&str, Option<u32>)> =
+        steps.iter().map(|s| (s.description.as_str(), s.estimated_duration_secs)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("Lights on", None),
+            ("Coffee machine", Some(300)),
+            ("Unlock doors", None),
+            ("Count the till", Some(5400)),
+            ("Music", None),
+            ("plain line", None)
+        ]
+    );
+}

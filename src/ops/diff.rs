@@ -233,7 +233,7 @@ pub fn summary(d: &SnapshotDiff, old: &Snapshot, new: &Snapshot) -> String {
             });
             match before {
                 Some(o) => parts.push(format!(
-                    "changed the duration of step {} ({} → {})",
+                    "changed the duration of step {} from {} to {}",
                     one + 1,
                     secs(&old.steps[o]),
                     secs(&new.steps[*one])
@@ -345,7 +345,7 @@ mod tests {
         }));
         assert_eq!(
             summary(&d, &a, &b),
-            "renamed; added steps 4–5; reworded step 3; moved step 1; changed the duration of step 3 (1m → 1m30s); removed 1 step"
+            "renamed; added steps 4–5; reworded step 3; moved step 1; changed the duration of step 3 from 1m to 1m30s; removed 1 step"
         );
         assert!(diff(&a, &a).is_empty());
     }

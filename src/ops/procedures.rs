@@ -174,9 +174,13 @@ pub fn update_procedure(
     validate(db, draft)?;
     let current = ProcedureDraft::of(db, pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
     for s in &draft.steps {
-        if let Some(id) = s.id
-            && db.step(id).is_none_or(|st| st.procedure_id != pid)
-        {
+        let Some(id) = s.id else { continue };
+        let ok = match db.step(id) {
+            Some(st) => st.procedure_id == pid,
+            // A step removed earlier comes back (restore) with its old id.
+            None => db.snapshot_step(pid, id).is_some(),
+        };
+        if !ok {
             return invalid(format!("step {id} is not a step of procedure {pid}"));
         }
     }
@@ -204,7 +208,18 @@ pub fn update_procedure(
                     st.description = s.description.clone();
                     st.estimated_duration_secs = s.estimated_duration_secs;
                 }
+                None if s.id.is_some() => {
+                    db.steps.insert(Step {
+                        id: s.id.unwrap_or_default(),
+                        procedure_id: pid,
+                        order,
+                        description: s.description.clone(),
+                        estimated_duration_secs: s.estimated_duration_secs,
+                        extra: Box::default(),
+                    });
+                }
                 None => {
+                    next = next.max(db.steps.next_id());
                     db.steps.insert(Step {
                         id: StepId(next),
                         procedure_id: pid,
@@ -281,4 +296,129 @@ pub fn delete_procedure(db: &mut Db, pid: ProcedureId) -> Result<Done<DeleteImpa
     db.reindex_procedure(pid);
     db.reindex_labels();
     done(db, impact, changed)
+}
+
+/// Duplicate a procedure as "Copy of …" (new steps, same labels, version 1, no runs).
+pub fn duplicate_procedure(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Result<Done<ProcedureId>, OpError> {
+    let mut draft = ProcedureDraft::of(db, pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
+    draft.name = format!("Copy of {}", draft.name);
+    draft.steps.iter_mut().for_each(|s| s.id = None);
+    create_procedure(db, &draft, now)
+}
+
+/// The content of one version as a draft (labels by name; labels deleted since are
+/// left out and reported in the second value).
+pub fn draft_of_version(db: &Db, pid: ProcedureId, version: u32) -> Option<(ProcedureDraft, Vec<String>)> {
+    let snap = db.snapshot(pid, version)?;
+    let mut missing = Vec::new();
+    let labels = snap
+        .labels
+        .iter()
+        .filter_map(|name| {
+            let found = db.labels.rows().iter().find(|l| &l.name == name).map(|l| l.id);
+            if found.is_none() {
+                missing.push(name.clone());
+            }
+            found
+        })
+        .collect();
+    let current: Vec<StepId> = db.steps_of(pid).map(|s| s.id).collect();
+    let steps = snap
+        .steps
+        .iter()
+        .map(|s| {
+            let id = s.id.map(StepId).filter(|id| match db.step(*id) {
+                Some(st) => st.procedure_id == pid || current.contains(id),
+                None => true,
+            });
+            StepDraft { id, description: s.description.clone(), estimated_duration_secs: s.estimated_duration }
+        })
+        .collect();
+    Some((ProcedureDraft { name: snap.name, description: snap.description, steps, labels }, missing))
+}
+
+/// Restore an old version: writes a new version whose content equals it (labels that
+/// were deleted since are created again).
+pub fn restore_version(db: &mut Db, pid: ProcedureId, version: u32, now: Timestamp) -> Result<Done<u32>, OpError> {
+    let (mut draft, missing) = draft_of_version(db, pid, version)
+        .ok_or(OpError::Invalid(format!("procedure {pid} has no version {version}")))?;
+    let mut changed = TableSet::EMPTY;
+    for name in missing {
+        let made = super::create_label(db, &name, "#808080")?;
+        changed.extend(made.changed);
+        draft.labels.push(made.value);
+    }
+    let done = update_procedure(db, pid, &draft, &format!("restored version {version}"), now)?;
+    changed.extend(done.changed);
+    Ok(Done { value: done.value, changed })
+}
+
+/// Parse a pasted list into steps: one per line; `- item`, `* item`, `1. item`,
+/// `1) item`, `[ ] item`, `- [x] item` and plain lines; a trailing `(5m)`
+/// is read as the estimated duration. Blank lines and headings (`# …`) are skipped.
+pub fn parse_step_list(text: &str) -> Vec<StepDraft> {
+    text.lines()
+        .filter_map(|line| {
+            let mut t = line.trim();
+            if t.is_empty() || t.starts_with('#') {
+                return None;
+            }
+            for bullet in ["- ", "* ", "+ ", "• "] {
+                if let Some(rest) = t.strip_prefix(bullet) {
+                    t = rest.trim_start();
+                }
+            }
+            let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && matches!(t.as_bytes().get(digits), Some(b'.' | b')')) {
+                t = t[digits + 1..].trim_start();
+            }
+            for box_ in ["[ ] ", "[x] ", "[X] "] {
+                if let Some(rest) = t.strip_prefix(box_) {
+                    t = rest.trim_start();
+                }
+            }
+            let mut duration = None;
+            if let Some(open) = t.rfind('(')
+                && t.ends_with(')')
+                && let Some(d) = parse_duration(&t[open + 1..t.len() - 1])
+            {
+                duration = Some(d);
+                t = t[..open].trim_end();
+            }
+            (!t.is_empty()).then(|| StepDraft {
+                id: None,
+                description: t.to_owned(),
+                estimated_duration_secs: duration,
+            })
+        })
+        .collect()
+}
+
+/// The snapshot a draft would be saved as (version number not yet assigned).
+pub fn draft_snapshot(db: &Db, pid: Option<ProcedureId>, draft: &ProcedureDraft) -> Snapshot {
+    Snapshot {
+        id: pid.map_or(0, |p| p.0),
+        name: draft.name.trim().to_owned(),
+        description: draft.description.clone(),
+        version: 0,
+        labels: draft.labels.iter().filter_map(|l| db.label(*l)).map(|l| l.name.clone()).collect(),
+        steps: draft
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SnapshotStep {
+                id: s.id.map(|id| id.0),
+                order: i as u32 + 1,
+                description: s.description.clone(),
+                estimated_duration: s.estimated_duration_secs,
+            })
+            .collect(),
+    }
+}
+
+/// The automatic change description for saving `draft` over the current procedure.
+pub fn draft_summary(db: &Db, pid: ProcedureId, draft: &ProcedureDraft) -> String {
+    let Some(before) = snapshot_of(db, pid) else { return String::new() };
+    let after = draft_snapshot(db, Some(pid), draft);
+    super::summary(&super::diff(&before, &after), &before, &after)
 }
