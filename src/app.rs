@@ -6,9 +6,12 @@ use crate::model::*;
 use crate::ops;
 use crate::store::{self, Db, Problem, Saved, Writer};
 use crate::ui::browser::{BrowserState, browser_ui};
+use crate::ui::editor::{EditorState, editor_ui};
 use crate::ui::history::{HistoryState, history_ui};
 use crate::ui::in_progress::in_progress_ui;
+use crate::ui::labels::{LabelsState, labels_ui};
 use crate::ui::runner::{RunnerState, runner_ui};
+use crate::ui::versions::{VersionsState, versions_ui};
 use crate::ui::welcome::{WelcomeState, welcome_ui};
 use crate::ui::{Command, Theme, View};
 use std::path::{Path, PathBuf};
@@ -83,6 +86,12 @@ pub struct App {
     pub history: HistoryState,
     /// The welcome screen's state.
     pub welcome: WelcomeState,
+    /// The editor's state.
+    pub editor: EditorState,
+    /// The versions view's state.
+    pub versions: VersionsState,
+    /// The labels manager's state.
+    pub labels: LabelsState,
     /// Save status for the status bar.
     pub save_state: SaveState,
     /// A message for the user (an op refused, a folder that would not open).
@@ -114,6 +123,7 @@ impl App {
     pub fn with_prefs(prefs: Prefs, wake: impl Fn() + Send + 'static) -> Self {
         let view = match prefs.last_view {
             View::Runner => View::InProgress,
+            View::Editor | View::Versions => View::Procedures,
             v => v,
         };
         Self {
@@ -124,6 +134,9 @@ impl App {
             runner: RunnerState::default(),
             history: HistoryState::default(),
             welcome: WelcomeState::default(),
+            editor: EditorState::default(),
+            versions: VersionsState::default(),
+            labels: LabelsState::default(),
             save_state: SaveState::Saved,
             message: None,
             undo: Vec::new(),
@@ -147,6 +160,12 @@ impl App {
                 self.browser = BrowserState::default();
                 self.runner = RunnerState::default();
                 self.history = HistoryState::default();
+                self.editor = EditorState::default();
+                self.versions = VersionsState::default();
+                self.labels = LabelsState::default();
+                if matches!(self.view, View::Runner | View::Editor | View::Versions) {
+                    self.view = View::Procedures;
+                }
                 self.undo.clear();
                 self.message = None;
                 self.save_state = SaveState::Saved;
@@ -184,6 +203,27 @@ impl App {
     /// Carry out one command.
     pub fn apply(&mut self, ctx: &egui::Context, cmd: Command) {
         let now = Timestamp::now();
+        // Leaving the editor with unsaved changes asks Save / Discard / Cancel first.
+        let leaves = matches!(
+            cmd,
+            Command::OpenFolder(_)
+                | Command::NewFolder(_)
+                | Command::Show(_)
+                | Command::StartRun(_)
+                | Command::OpenRun(_)
+                | Command::ShowInHistory(_)
+                | Command::NewProcedure
+                | Command::EditProcedure(_)
+                | Command::ShowVersions(_)
+                | Command::ShowDiff { .. }
+                | Command::CloseEditor
+                | Command::Quit
+        );
+        if leaves && self.view == View::Editor && self.editor.is_dirty() && self.folder.is_some() {
+            self.editor.leave_to =
+                Some(if cmd == Command::CloseEditor { Command::Show(View::Procedures) } else { cmd });
+            return;
+        }
         match cmd {
             Command::OpenFolder(dir) => self.open_folder(&dir),
             Command::NewFolder(dir) => match store::create_empty(&dir) {
@@ -233,6 +273,86 @@ impl App {
                         completed_at: before.completed_at,
                     });
                 }
+            }
+            Command::NewProcedure => {
+                if self.folder.is_some() {
+                    self.editor = EditorState::new_procedure();
+                    self.view = View::Editor;
+                }
+            }
+            Command::EditProcedure(pid) => {
+                if let Some(editor) = self.db().and_then(|db| EditorState::edit(db, pid)) {
+                    self.editor = editor;
+                    self.view = View::Editor;
+                }
+            }
+            Command::CloseEditor => {
+                self.editor = EditorState::default();
+                self.view = View::Procedures;
+            }
+            Command::SaveProcedure { target, draft, change } => {
+                let saved = match target {
+                    None => self.mutate(|db| ops::create_procedure(db, &draft, now)),
+                    Some(pid) => self.mutate(|db| ops::update_procedure(db, pid, &draft, &change, now)).map(|_| pid),
+                };
+                if let Some(pid) = saved {
+                    self.editor = EditorState::default();
+                    self.browser.selected = Some(pid);
+                    self.view = View::Procedures;
+                }
+            }
+            Command::DuplicateProcedure(pid) => {
+                if let Some(copy) = self.mutate(|db| ops::duplicate_procedure(db, pid, now)) {
+                    self.browser.selected = Some(copy);
+                }
+            }
+            Command::DeleteProcedure(pid) => {
+                if let Some(impact) = self.mutate(|db| ops::delete_procedure(db, pid)) {
+                    log::info!("deleted procedure {pid} with {} runs", impact.runs);
+                    self.browser.selected = None;
+                    if self.runner.run.is_some_and(|r| self.db().is_none_or(|db| db.run(r).is_none())) {
+                        self.runner = RunnerState::default();
+                    }
+                    self.undo.clear();
+                }
+            }
+            Command::ShowVersions(pid) => {
+                if let Some(db) = self.db() {
+                    self.versions = VersionsState::of(db, pid);
+                    self.view = View::Versions;
+                }
+            }
+            Command::ShowDiff { procedure, from, to } => {
+                self.versions = VersionsState {
+                    procedure: Some(procedure),
+                    shown: Some(to),
+                    compare: Some((from, to)),
+                    confirm_restore: None,
+                };
+                self.view = View::Versions;
+            }
+            Command::RestoreVersion { procedure, version } => {
+                if let Some(v) = self.mutate(|db| ops::restore_version(db, procedure, version, now)) {
+                    self.versions.shown = Some(v);
+                    self.versions.compare = Some((version, v));
+                }
+            }
+            Command::CreateLabel { name, color, attach } => {
+                if let Some(id) = self.mutate(|db| ops::create_label(db, &name, &color))
+                    && attach
+                {
+                    self.editor.draft.labels.push(id);
+                }
+            }
+            Command::RenameLabel { label, name } => {
+                let _ = self.mutate(|db| ops::rename_label(db, label, &name));
+            }
+            Command::RecolorLabel { label, color } => {
+                let _ = self.mutate(|db| ops::recolor_label(db, label, &color));
+            }
+            Command::DeleteLabel(label) => {
+                let _ = self.mutate(|db| ops::delete_label(db, label));
+                self.editor.draft.labels.retain(|l| *l != label);
             }
             Command::Undo => {
                 let Some(u) = self.undo.pop() else {
@@ -339,6 +459,9 @@ impl App {
         self.poll(&ctx);
         let mut cmds = Vec::new();
         let now = Timestamp::now();
+        if self.folder.is_some() && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::N)) {
+            cmds.push(Command::NewProcedure);
+        }
         self.menu_bar(ui, &mut cmds);
         self.status_bar(ui, &mut cmds);
         if self.folder.is_some() {
@@ -369,6 +492,9 @@ impl App {
                         View::InProgress => in_progress_ui(ui, db, now, &mut cmds),
                         View::History => history_ui(ui, db, &mut self.history, now, &mut cmds),
                         View::Runner => runner_ui(ui, db, &mut self.runner, now, ro, &mut cmds),
+                        View::Editor => editor_ui(ui, db, &mut self.editor, ro, &mut cmds),
+                        View::Versions => versions_ui(ui, db, &mut self.versions, ro, &mut cmds),
+                        View::Labels => labels_ui(ui, db, &mut self.labels, ro, &mut cmds),
                     }
                 }
             }
@@ -424,6 +550,9 @@ impl App {
                     if ui.button("New folder…").clicked() {
                         cmds.push(Command::PickNewFolder);
                     }
+                    if ui.add_enabled(self.folder.is_some(), egui::Button::new("New procedure (Ctrl+N)")).clicked() {
+                        cmds.push(Command::NewProcedure);
+                    }
                     ui.menu_button("Recent", |ui| {
                         if self.prefs.recent.is_empty() {
                             ui.label("No recent folders");
@@ -449,6 +578,7 @@ impl App {
                         ("Procedures", View::Procedures),
                         ("In progress", View::InProgress),
                         ("History", View::History),
+                        ("Labels", View::Labels),
                     ] {
                         if ui.add_enabled(self.folder.is_some(), egui::Button::new(label)).clicked() {
                             cmds.push(Command::Show(view));
@@ -495,6 +625,7 @@ impl App {
                 ("📋 Procedures".to_owned(), View::Procedures),
                 (format!("⏵ In progress ({in_progress})"), View::InProgress),
                 ("🕘 History".to_owned(), View::History),
+                ("🏷 Labels".to_owned(), View::Labels),
             ];
             for (label, view) in items {
                 if ui.selectable_label(self.view == view, label).clicked() {
@@ -503,6 +634,16 @@ impl App {
             }
             if has_run && ui.selectable_label(self.view == View::Runner, "▶ Runner").clicked() {
                 cmds.push(Command::Show(View::Runner));
+            }
+            if self.view == View::Editor {
+                let _ = ui.selectable_label(true, "✏ Editor");
+            }
+            if self.view == View::Versions {
+                let _ = ui.selectable_label(true, "Versions");
+            }
+            ui.add_space(12.0);
+            if ui.button("➕ New procedure").on_hover_text("Ctrl+N").clicked() {
+                cmds.push(Command::NewProcedure);
             }
         });
     }

@@ -70,6 +70,8 @@ pub struct BrowserState {
     pub sort: Sort,
     /// The selected procedure.
     pub selected: Option<ProcedureId>,
+    /// A delete waiting for confirmation.
+    pub confirm_delete: Option<ProcedureId>,
     cache: Cache,
 }
 
@@ -160,10 +162,45 @@ pub fn browser_ui(
 ) {
     if let Some(pid) = state.selected.filter(|p| db.procedure(*p).is_some()) {
         egui::Panel::right("procedure-detail").resizable(true).default_size(340.0).min_size(260.0).show(ui, |ui| {
-            detail_ui(ui, db, pid, now, read_only, cmds);
+            detail_ui(ui, db, pid, now, read_only, &mut state.confirm_delete, cmds);
         });
     }
     egui::CentralPanel::no_frame().show(ui, |ui| list_ui(ui, db, state, now));
+    confirm_delete_ui(ui, db, state, cmds);
+}
+
+fn confirm_delete_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, cmds: &mut Vec<Command>) {
+    let Some(pid) = state.confirm_delete else { return };
+    let Some(p) = db.procedure(pid) else {
+        state.confirm_delete = None;
+        return;
+    };
+    let impact = crate::ops::delete_impact(db, pid);
+    let mut close = false;
+    let resp = egui::Modal::new(egui::Id::unique("delete-procedure")).show(ui.ctx(), |ui| {
+        ui.set_width(400.0);
+        ui.heading(format!("Delete \u{201c}{}\u{201d}?", p.name));
+        let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        ui.label(format!(
+            "This deletes the procedure with {}, {} and {}: the history of those runs goes with it. This cannot be undone in the app (your folder's git history or backups still have it).",
+            plural(impact.runs, "run"),
+            plural(impact.steps, "step"),
+            plural(impact.versions, "version"),
+        ));
+        ui.horizontal(|ui| {
+            let label = format!("Delete procedure and {}", plural(impact.runs, "run"));
+            if ui.button(label).clicked() {
+                cmds.push(Command::DeleteProcedure(pid));
+                close = true;
+            }
+            if ui.button("Cancel").clicked() {
+                close = true;
+            }
+        });
+    });
+    if close || resp.should_close() {
+        state.confirm_delete = None;
+    }
 }
 
 /// Search, filters and the table.
@@ -262,7 +299,15 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
 }
 
 /// The selected procedure: description, steps, labels, recent runs, Start.
-fn detail_ui(ui: &mut Ui, db: &Db, pid: ProcedureId, now: Timestamp, read_only: bool, cmds: &mut Vec<Command>) {
+fn detail_ui(
+    ui: &mut Ui,
+    db: &Db,
+    pid: ProcedureId,
+    now: Timestamp,
+    read_only: bool,
+    confirm_delete: &mut Option<ProcedureId>,
+    cmds: &mut Vec<Command>,
+) {
     let Some(p) = db.procedure(pid) else { return };
     egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
         ui.heading(&p.name);
@@ -288,6 +333,20 @@ fn detail_ui(ui: &mut Ui, db: &Db, pid: ProcedureId, now: Timestamp, read_only: 
         if start.clicked() {
             cmds.push(Command::StartRun(pid));
         }
+        ui.horizontal_wrapped(|ui| {
+            if ui.add_enabled(!read_only, egui::Button::new("✏ Edit")).clicked() {
+                cmds.push(Command::EditProcedure(pid));
+            }
+            if ui.button(format!("Versions ({})", db.versions_of(pid).len())).clicked() {
+                cmds.push(Command::ShowVersions(pid));
+            }
+            if ui.add_enabled(!read_only, egui::Button::new("Duplicate")).clicked() {
+                cmds.push(Command::DuplicateProcedure(pid));
+            }
+            if ui.add_enabled(!read_only, egui::Button::new("Delete…")).clicked() {
+                *confirm_delete = Some(pid);
+            }
+        });
         let open: Vec<RunId> = db
             .runs_of(pid)
             .iter()

@@ -3,9 +3,12 @@
 //! through `ops` after the frame. Views never touch files.
 
 pub mod browser;
+pub mod editor;
 pub mod history;
 pub mod in_progress;
+pub mod labels;
 pub mod runner;
+pub mod versions;
 pub mod welcome;
 pub mod widgets;
 
@@ -24,6 +27,12 @@ pub enum View {
     History,
     /// Running one run, step by step.
     Runner,
+    /// Editing or creating a procedure.
+    Editor,
+    /// The versions of a procedure.
+    Versions,
+    /// The labels manager.
+    Labels,
 }
 
 /// Light, dark, or follow the system.
@@ -87,6 +96,68 @@ pub enum Command {
         /// Why it was cancelled.
         reason: String,
     },
+    /// Open the editor on a new procedure.
+    NewProcedure,
+    /// Open the editor on a procedure.
+    EditProcedure(ProcedureId),
+    /// Save the editor's draft: create (`target` None) or a new version.
+    SaveProcedure {
+        /// The procedure, or None for a new one.
+        target: Option<ProcedureId>,
+        /// The content.
+        draft: crate::ops::ProcedureDraft,
+        /// The change description of the new version.
+        change: String,
+    },
+    /// Leave the editor (asks first when there are unsaved changes).
+    CloseEditor,
+    /// Duplicate a procedure as "Copy of …".
+    DuplicateProcedure(ProcedureId),
+    /// Delete a procedure and everything that belongs to it (already confirmed).
+    DeleteProcedure(ProcedureId),
+    /// Show the versions of a procedure.
+    ShowVersions(ProcedureId),
+    /// Compare two versions of a procedure.
+    ShowDiff {
+        /// The procedure.
+        procedure: ProcedureId,
+        /// The older version.
+        from: u32,
+        /// The newer version.
+        to: u32,
+    },
+    /// Save a version again as the newest.
+    RestoreVersion {
+        /// The procedure.
+        procedure: ProcedureId,
+        /// The version to restore.
+        version: u32,
+    },
+    /// Create a label (and attach it to the procedure in the editor).
+    CreateLabel {
+        /// Name.
+        name: String,
+        /// `#rrggbb`.
+        color: String,
+        /// Add it to the editor's draft.
+        attach: bool,
+    },
+    /// Rename a label.
+    RenameLabel {
+        /// The label.
+        label: LabelId,
+        /// New name.
+        name: String,
+    },
+    /// Recolor a label.
+    RecolorLabel {
+        /// The label.
+        label: LabelId,
+        /// `#rrggbb`.
+        color: String,
+    },
+    /// Delete a label (already confirmed).
+    DeleteLabel(LabelId),
     /// Undo the last tick or untick.
     Undo,
     /// Try the failed save again.

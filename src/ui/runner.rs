@@ -183,6 +183,7 @@ pub fn runner_ui(
     if !run.notes.is_empty() {
         ui.label(RichText::new(format!("Notes: {}", run.notes)).italics());
     }
+    drift_notice(ui, db, run, cmds);
     ui.label(
         RichText::new("Keys: Space or Enter tick · Up/Down move · N note · Ctrl+Z undo · Esc back").weak().small(),
     );
@@ -276,6 +277,28 @@ pub fn runner_ui(
         // The elapsed time ticks: repaint once a second, only while it is shown.
         ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
     }
+}
+
+/// "Changed since your last run": this run executes a newer version than the
+/// previous run of the same procedure, with a link to what changed.
+fn drift_notice(ui: &mut Ui, db: &Db, run: &Run, cmds: &mut Vec<Command>) {
+    let Some(now_v) = run.procedure_version else { return };
+    let previous = db
+        .runs_of(run.procedure_id)
+        .iter()
+        .rev()
+        .filter(|r| **r < run.id)
+        .find_map(|r| db.run(*r).and_then(|r| r.procedure_version));
+    let Some(before) = previous.filter(|v| *v < now_v) else { return };
+    ui.horizontal(|ui| {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!("⚠ Changed since your last run (that one ran version {before}, this is version {now_v})"),
+        );
+        if ui.link("See what changed").clicked() {
+            cmds.push(Command::ShowDiff { procedure: run.procedure_id, from: before, to: now_v });
+        }
+    });
 }
 
 fn modal_ui(ui: &mut Ui, state: &mut RunnerState, run: RunId, open_steps: usize, cmds: &mut Vec<Command>) {

@@ -1,0 +1,434 @@
+//! The procedure editor: name, description, labels, and steps (add, insert, delete,
+//! duplicate, reorder by drag handle or Alt+Up/Down, durations typed as `90s`, `5m`,
+//! `1h30m`, a box to paste a list of steps). Saving an existing procedure writes a new
+//! version with an editable, automatically written change description.
+
+use super::Command;
+use super::widgets::label_toggle;
+use crate::model::*;
+use crate::ops::{self, ProcedureDraft, StepDraft};
+use crate::store::Db;
+use egui::{Key, Modifiers, RichText, Ui};
+
+/// State of the editor.
+#[derive(Debug, Default)]
+pub struct EditorState {
+    /// The procedure edited (`None`: a new one).
+    pub target: Option<ProcedureId>,
+    /// Name, description, labels; steps' ids and texts (durations live in `durations`).
+    pub draft: ProcedureDraft,
+    original: ProcedureDraft,
+    /// The typed duration of each step.
+    pub durations: Vec<String>,
+    /// A stable id per step row, so focus and drag follow a step when it moves.
+    uids: Vec<u64>,
+    next_uid: u64,
+    /// The "paste steps" box.
+    pub paste: String,
+    /// Name of a label to create.
+    pub new_label: String,
+    new_label_color: egui::Color32,
+    /// The step whose text was focused last.
+    focus: Option<usize>,
+    /// The change description being confirmed (save dialog open).
+    pub save_dialog: Option<String>,
+    /// A navigation waiting for Save / Discard / Cancel.
+    pub leave_to: Option<Command>,
+}
+
+impl EditorState {
+    /// A new, empty procedure.
+    pub fn new_procedure() -> Self {
+        let mut s = Self { new_label_color: egui::Color32::from_rgb(0x43, 0x63, 0xd8), ..Self::default() };
+        s.push_step(StepDraft::default(), String::new());
+        s.original = s.current();
+        s
+    }
+
+    /// Edit an existing procedure.
+    pub fn edit(db: &Db, pid: ProcedureId) -> Option<Self> {
+        let draft = ProcedureDraft::of(db, pid)?;
+        let mut s =
+            Self { target: Some(pid), new_label_color: egui::Color32::from_rgb(0x43, 0x63, 0xd8), ..Self::default() };
+        s.draft = ProcedureDraft { steps: Vec::new(), ..draft.clone() };
+        for st in draft.steps {
+            let text = st.estimated_duration_secs.map(|d| format_duration(i64::from(d))).unwrap_or_default();
+            s.push_step(st, text);
+        }
+        s.original = s.current();
+        Some(s)
+    }
+
+    fn push_step(&mut self, step: StepDraft, duration: String) {
+        self.insert_step(self.draft.steps.len(), step, duration);
+    }
+
+    fn insert_step(&mut self, at: usize, step: StepDraft, duration: String) {
+        let at = at.min(self.draft.steps.len());
+        self.draft.steps.insert(at, step);
+        self.durations.insert(at, duration);
+        self.next_uid += 1;
+        self.uids.insert(at, self.next_uid);
+    }
+
+    fn remove_step(&mut self, at: usize) {
+        if at < self.draft.steps.len() {
+            self.draft.steps.remove(at);
+            self.durations.remove(at);
+            self.uids.remove(at);
+        }
+    }
+
+    /// Move step `from` to position `to`.
+    pub fn move_step(&mut self, from: usize, to: usize) {
+        let n = self.draft.steps.len();
+        if from >= n || to >= n || from == to {
+            return;
+        }
+        let s = self.draft.steps.remove(from);
+        let d = self.durations.remove(from);
+        let u = self.uids.remove(from);
+        self.draft.steps.insert(to, s);
+        self.durations.insert(to, d);
+        self.uids.insert(to, u);
+        self.focus = Some(to);
+    }
+
+    /// Add steps from a pasted list.
+    pub fn add_pasted(&mut self, text: &str) -> usize {
+        let steps = ops::parse_step_list(text);
+        // An untouched empty first step is replaced.
+        if self.draft.steps.len() == 1 && self.draft.steps[0].description.trim().is_empty() && !steps.is_empty() {
+            self.remove_step(0);
+        }
+        let n = steps.len();
+        for s in steps {
+            let d = s.estimated_duration_secs.map(|d| format_duration(i64::from(d))).unwrap_or_default();
+            self.push_step(s, d);
+        }
+        n
+    }
+
+    /// The draft with durations parsed (invalid durations count as none; see [`Self::problems`]).
+    pub fn current(&self) -> ProcedureDraft {
+        let mut d = self.draft.clone();
+        for (s, text) in d.steps.iter_mut().zip(&self.durations) {
+            s.estimated_duration_secs = parse_duration(text);
+        }
+        d.labels.sort();
+        d.labels.dedup();
+        d
+    }
+
+    /// Whether there are unsaved changes.
+    pub fn is_dirty(&self) -> bool {
+        self.current() != self.original
+    }
+
+    /// Forget the changes (the editor then counts as saved).
+    pub fn discard(&mut self) {
+        self.original = self.current();
+    }
+
+    /// Errors that block saving, and warnings that do not.
+    pub fn problems(&self, db: &Db) -> (Vec<String>, Vec<String>) {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let name = self.draft.name.trim();
+        if name.is_empty() {
+            errors.push("The procedure needs a name".to_owned());
+        } else if db.procedures.rows().iter().any(|p| Some(p.id) != self.target && p.name.eq_ignore_ascii_case(name)) {
+            warnings.push(format!("Another procedure is also named \u{201c}{name}\u{201d}"));
+        }
+        if self.draft.steps.is_empty() {
+            warnings.push("The procedure has no steps yet, so it cannot be run".to_owned());
+        }
+        for (i, (s, d)) in self.draft.steps.iter().zip(&self.durations).enumerate() {
+            if s.description.trim().is_empty() {
+                errors.push(format!("Step {} has no text", i + 1));
+            }
+            if !d.trim().is_empty() && parse_duration(d).is_none() {
+                errors.push(format!(
+                    "Step {}: \u{201c}{}\u{201d} is not a duration like 90s, 5m or 1h30m",
+                    i + 1,
+                    d.trim()
+                ));
+            }
+        }
+        (errors, warnings)
+    }
+}
+
+/// The editor view.
+pub fn editor_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, read_only: bool, cmds: &mut Vec<Command>) {
+    // Alt+Up/Down move the focused step, before the text fields see the keys.
+    let (up, down) =
+        ui.input_mut(|i| (i.consume_key(Modifiers::ALT, Key::ArrowUp), i.consume_key(Modifiers::ALT, Key::ArrowDown)));
+    if let Some(f) = state.focus {
+        if up && f > 0 {
+            state.move_step(f, f - 1);
+        } else if down && f + 1 < state.draft.steps.len() {
+            state.move_step(f, f + 1);
+        }
+    }
+
+    let title = match state.target.and_then(|p| db.procedure(p)) {
+        Some(p) => format!("Edit \u{201c}{}\u{201d} (version {})", p.name, p.version),
+        None => "New procedure".to_owned(),
+    };
+    ui.heading(title);
+    let (errors, warnings) = state.problems(db);
+
+    egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
+        egui::Grid::new("editor-head").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
+            let l = ui.label("Name");
+            ui.add(egui::TextEdit::singleline(&mut state.draft.name).desired_width(420.0)).labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Description");
+            ui.add(egui::TextEdit::multiline(&mut state.draft.description).desired_rows(2).desired_width(420.0))
+                .labelled_by(l.id);
+            ui.end_row();
+            ui.label("Labels");
+            ui.horizontal_wrapped(|ui| {
+                for l in db.labels.rows() {
+                    let on = state.draft.labels.contains(&l.id);
+                    if label_toggle(ui, l, on) {
+                        if on {
+                            state.draft.labels.retain(|x| *x != l.id);
+                        } else {
+                            state.draft.labels.push(l.id);
+                        }
+                    }
+                }
+            });
+            ui.end_row();
+            ui.label("");
+            ui.horizontal(|ui| {
+                ui.add(egui::TextEdit::singleline(&mut state.new_label).hint_text("New label").desired_width(140.0));
+                ui.color_edit_button_srgba(&mut state.new_label_color).on_hover_text("Color of the new label");
+                let name = state.new_label.trim();
+                if ui.add_enabled(!name.is_empty() && !read_only, egui::Button::new("Create label")).clicked() {
+                    let c = state.new_label_color;
+                    cmds.push(Command::CreateLabel {
+                        name: name.to_owned(),
+                        color: format!("#{:02x}{:02x}{:02x}", c.r(), c.g(), c.b()),
+                        attach: true,
+                    });
+                    state.new_label.clear();
+                }
+            });
+            ui.end_row();
+        });
+
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            ui.strong(format!("Steps ({})", state.draft.steps.len()));
+            ui.label(
+                RichText::new("Drag ☰ or press Alt+Up/Down to reorder · durations like 90s, 5m, 1h30m").weak().small(),
+            );
+        });
+        steps_ui(ui, state);
+        if ui.button("➕ Add step").clicked() {
+            state.push_step(StepDraft::default(), String::new());
+            state.focus = Some(state.draft.steps.len() - 1);
+        }
+
+        ui.add_space(8.0);
+        egui::CollapsingHeader::new("Paste steps").default_open(state.draft.steps.len() <= 1).show(ui, |ui| {
+            ui.label(
+                RichText::new(
+                    "One step per line; - item, 1. item and [ ] item lists work; (5m) at the end sets the duration",
+                )
+                .weak(),
+            );
+            ui.add(
+                egui::TextEdit::multiline(&mut state.paste)
+                    .hint_text("Paste a list of steps")
+                    .desired_rows(4)
+                    .desired_width(f32::INFINITY),
+            );
+            if ui.add_enabled(!state.paste.trim().is_empty(), egui::Button::new("Add these steps")).clicked() {
+                let text = std::mem::take(&mut state.paste);
+                state.add_pasted(&text);
+            }
+        });
+
+        ui.add_space(8.0);
+        for e in &errors {
+            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+        }
+        for w in &warnings {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {w}"));
+        }
+        ui.horizontal(|ui| {
+            let can_save = errors.is_empty() && !read_only && (state.target.is_none() || state.is_dirty());
+            let label = if state.target.is_some() { "Save new version…" } else { "Create procedure" };
+            if ui.add_enabled(can_save, egui::Button::new(label)).clicked() {
+                match state.target {
+                    Some(pid) => state.save_dialog = Some(ops::draft_summary(db, pid, &state.current())),
+                    None => cmds.push(Command::SaveProcedure {
+                        target: None,
+                        draft: state.current(),
+                        change: "created".into(),
+                    }),
+                }
+            }
+            if ui.button("Close").clicked() {
+                cmds.push(Command::CloseEditor);
+            }
+            if state.is_dirty() {
+                ui.label(RichText::new("Unsaved changes").weak());
+            }
+        });
+    });
+    save_dialog_ui(ui, db, state, cmds);
+    leave_dialog_ui(ui, db, state, cmds);
+}
+
+fn steps_ui(ui: &mut Ui, state: &mut EditorState) {
+    let mut action: Option<(usize, &'static str)> = None;
+    let mut dropped: Option<(usize, usize)> = None;
+    for i in 0..state.draft.steps.len() {
+        let uid = state.uids[i];
+        let row = ui.horizontal(|ui| {
+            let handle = ui
+                .add(egui::Label::new(RichText::new("☰").size(16.0)).sense(egui::Sense::drag()))
+                .on_hover_text("Drag to move this step");
+            if handle.drag_started() {
+                handle.dnd_set_drag_payload(i);
+            }
+            if handle.dragged() {
+                ui.ctx().set_cursor_icon(egui::CursorIcon::Grabbing);
+            }
+            ui.label(format!("{:>2}.", i + 1));
+            let text = ui.add(
+                egui::TextEdit::multiline(&mut state.draft.steps[i].description)
+                    .id(egui::Id::unique(("step-text", uid)))
+                    .hint_text(format!("Step {} text", i + 1))
+                    .desired_rows(1)
+                    .desired_width((ui.available_width() - 260.0).max(160.0)),
+            );
+            if text.has_focus() {
+                state.focus = Some(i);
+            }
+            ui.add(
+                egui::TextEdit::singleline(&mut state.durations[i])
+                    .id(egui::Id::unique(("step-duration", uid)))
+                    .hint_text("duration")
+                    .desired_width(64.0),
+            );
+            if ui.small_button("⬆").on_hover_text("Move up (Alt+Up)").clicked() {
+                action = Some((i, "up"));
+            }
+            if ui.small_button("⬇").on_hover_text("Move down (Alt+Down)").clicked() {
+                action = Some((i, "down"));
+            }
+            if ui.small_button("➕").on_hover_text("Insert a step below").clicked() {
+                action = Some((i, "insert"));
+            }
+            if ui.small_button("📑").on_hover_text("Duplicate this step").clicked() {
+                action = Some((i, "duplicate"));
+            }
+            if ui.small_button("🗑").on_hover_text("Delete this step").clicked() {
+                action = Some((i, "delete"));
+            }
+        });
+        if let Some(from) = row.response.dnd_release_payload::<usize>() {
+            dropped = Some((*from, i));
+        }
+        if let Some(from) = row.response.dnd_hover_payload::<usize>()
+            && row.response.contains_pointer()
+            && *from != i
+        {
+            let y = if *from < i { row.response.rect.bottom() } else { row.response.rect.top() };
+            let stroke = egui::Stroke::new(2.0, ui.visuals().selection.stroke.color);
+            ui.painter().hline(row.response.rect.x_range(), y, stroke);
+        }
+    }
+    if let Some((from, to)) = dropped {
+        state.move_step(from, to);
+    }
+    match action {
+        Some((i, "up")) if i > 0 => state.move_step(i, i - 1),
+        Some((i, "down")) => state.move_step(i, i + 1),
+        Some((i, "insert")) => {
+            state.insert_step(i + 1, StepDraft::default(), String::new());
+            state.focus = Some(i + 1);
+        }
+        Some((i, "duplicate")) => {
+            let copy = StepDraft { id: None, ..state.draft.steps[i].clone() };
+            let d = state.durations[i].clone();
+            state.insert_step(i + 1, copy, d);
+        }
+        Some((i, "delete")) => state.remove_step(i),
+        _ => {}
+    }
+}
+
+fn save_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, cmds: &mut Vec<Command>) {
+    let Some(pid) = state.target else { return };
+    let draft = state.current();
+    let Some(change) = &mut state.save_dialog else { return };
+    let next = db.procedure(pid).map_or(1, |p| p.version + 1);
+    let mut close = false;
+    let resp = egui::Modal::new(egui::Id::unique("editor-save")).show(ui.ctx(), |ui| {
+        ui.set_width(420.0);
+        ui.heading(format!("New version {next}"));
+        ui.label("What changed (kept with the version):");
+        ui.add(
+            egui::TextEdit::multiline(change)
+                .desired_rows(2)
+                .desired_width(f32::INFINITY)
+                .hint_text("Change description"),
+        );
+        ui.horizontal(|ui| {
+            if ui.button(format!("Save version {next}")).clicked() {
+                cmds.push(Command::SaveProcedure {
+                    target: Some(pid),
+                    draft: draft.clone(),
+                    change: change.trim().to_owned(),
+                });
+                close = true;
+            }
+            if ui.button("Cancel").clicked() {
+                close = true;
+            }
+        });
+    });
+    if close || resp.should_close() {
+        state.save_dialog = None;
+    }
+}
+
+fn leave_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, cmds: &mut Vec<Command>) {
+    let Some(next) = state.leave_to.clone() else { return };
+    let mut close = false;
+    let resp = egui::Modal::new(egui::Id::unique("editor-leave")).show(ui.ctx(), |ui| {
+        ui.set_width(380.0);
+        ui.heading("Save your changes?");
+        ui.label("This procedure has unsaved changes.");
+        ui.horizontal(|ui| {
+            let (errors, _) = state.problems(db);
+            if ui.add_enabled(errors.is_empty(), egui::Button::new("Save")).clicked() {
+                let change = match state.target {
+                    Some(pid) => ops::draft_summary(db, pid, &state.current()),
+                    None => "created".to_owned(),
+                };
+                cmds.push(Command::SaveProcedure { target: state.target, draft: state.current(), change });
+                cmds.push(next.clone());
+                close = true;
+            }
+            if ui.button("Discard").clicked() {
+                state.discard();
+                cmds.push(next.clone());
+                close = true;
+            }
+            if ui.button("Cancel").clicked() {
+                close = true;
+            }
+        });
+    });
+    if close || resp.should_close() {
+        state.leave_to = None;
+    }
+}

@@ -1,0 +1,216 @@
+//! Editor, versions and labels in the real app, headless: create from a pasted list,
+//! reorder with Alt+Down, save version 2, diff 1↔2 shows the move, restore 1 as 3,
+//! the unsaved-changes guard, labels manager.
+
+mod common;
+use common::*;
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use procedures::app::App;
+use procedures::model::*;
+use procedures::ui::View;
+use std::path::Path;
+
+fn app_on(dir: &Path) -> Harness<'static, App> {
+    let dir = dir.to_path_buf();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .with_max_steps(24)
+        .build_eframe(move |cc| App::new(cc, Some(dir)));
+    h.run();
+    h
+}
+
+/// Click the text field whose placeholder is `hint`, then type.
+fn type_into(h: &mut Harness<'static, App>, hint: &str, text: &str) {
+    {
+        let node = h
+            .get_all_by(|n| n.data().placeholder() == Some(hint))
+            .next()
+            .unwrap_or_else(|| panic!("no field with placeholder {hint:?}"));
+        node.click();
+    }
+    h.run();
+    {
+        let node = h.get_all_by(|n| n.data().placeholder() == Some(hint)).next().expect("field");
+        node.type_text(text);
+    }
+    h.run();
+}
+
+fn db<'a>(h: &'a Harness<'static, App>) -> &'a procedures::store::Db {
+    h.state().db().expect("open")
+}
+
+fn find(h: &Harness<'static, App>, name: &str) -> Option<ProcedureId> {
+    db(h).procedures.rows().iter().find(|p| p.name == name).map(|p| p.id)
+}
+
+fn texts(h: &Harness<'static, App>, pid: ProcedureId) -> Vec<String> {
+    db(h).steps_of(pid).map(|s| s.description.clone()).collect()
+}
+
+#[test]
+fn create_from_pasted_list_reorder_save_diff_restore() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    h.run();
+    assert_eq!(h.state().view, View::Editor);
+    h.get_by_role_and_label(Role::TextInput, "Name").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name").type_text("Bar opening");
+    h.run();
+    type_into(
+        &mut h,
+        "Paste a list of steps",
+        "- Unlock the door\n- [ ] Count the float (10m)\n1. Turn on the music\n",
+    );
+    h.get_by_label("Add these steps").click();
+    h.run();
+    h.get_by_label("Create procedure").click();
+    h.run();
+    let pid = find(&h, "Bar opening").expect("created");
+    assert_eq!(texts(&h, pid), ["Unlock the door", "Count the float", "Turn on the music"]);
+    assert_eq!(db(&h).step(db(&h).steps_of(pid).nth(1).expect("s").id).expect("s").estimated_duration_secs, Some(600));
+    assert_eq!(db(&h).procedure(pid).expect("p").version, 1);
+    assert_eq!(h.state().view, View::Procedures);
+    assert_eq!(h.state().browser.selected, Some(pid));
+
+    // Edit: move step 1 down with Alt+Down, save as version 2.
+    h.get_by_label("✏ Edit").click();
+    h.run();
+    type_into(&mut h, "Step 1 text", "");
+    h.key_press_modifiers(Modifiers::ALT, Key::ArrowDown);
+    h.run();
+    assert!(h.state().editor.is_dirty());
+    h.get_by_label("Save new version…").click();
+    h.run();
+    assert_eq!(h.state().editor.save_dialog.as_deref(), Some("moved step 2"));
+    h.get_by_label("Save version 2").click();
+    h.run();
+    assert_eq!(texts(&h, pid), ["Count the float", "Unlock the door", "Turn on the music"]);
+    assert_eq!(db(&h).procedure(pid).expect("p").version, 2);
+
+    // Versions: the diff of 1 and 2 shows the move.
+    h.get_by_label("Versions (2)").click();
+    h.run();
+    assert_eq!(h.state().view, View::Versions);
+    assert_eq!(h.state().versions.compare, Some((1, 2)));
+    h.get_by_label("moved from 1");
+    assert_eq!(h.query_all_by_label("moved step 2").count(), 2, "in the list and atop the diff");
+
+    // Restore version 1: version 3 has the content of version 1.
+    h.get_by_label("Restore version 1…").click();
+    h.run();
+    h.get_by_label("Restore version 1").click();
+    h.run();
+    assert_eq!(db(&h).procedure(pid).expect("p").version, 3);
+    assert_eq!(texts(&h, pid), ["Unlock the door", "Count the float", "Turn on the music"]);
+    let (v1, v3) = (db(&h).snapshot(pid, 1).expect("v1"), db(&h).snapshot(pid, 3).expect("v3"));
+    assert_eq!((v1.name, v1.steps, v1.labels), (v3.name, v3.steps, v3.labels));
+
+    // Everything written is valid.
+    h.state_mut().flush();
+    let loaded = procedures::store::load(dir.path()).expect("load");
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(loaded.db.versions_of(pid).len(), 3);
+}
+
+#[test]
+fn unsaved_changes_guard() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    let pid = find(&h, "Payroll run").expect("p");
+    let version = db(&h).procedure(pid).expect("p").version;
+    h.get_by_label("Payroll run").click();
+    h.run();
+    h.get_by_label("✏ Edit").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name").type_text(" (bi-weekly)");
+    h.run();
+    // Leaving asks first; Cancel stays.
+    h.get_by_label("🕘 History").click();
+    h.run();
+    h.get_by_label("Save your changes?");
+    h.get_by_label("Cancel").click();
+    h.run();
+    assert_eq!(h.state().view, View::Editor);
+    // Discard leaves without saving.
+    h.get_by_label("🕘 History").click();
+    h.run();
+    h.get_by_label("Discard").click();
+    h.run();
+    assert_eq!(h.state().view, View::History);
+    assert_eq!(db(&h).procedure(pid).expect("p").name, "Payroll run");
+    // Save saves a new version with the automatic description, then leaves.
+    h.get_by_label("📋 Procedures").click();
+    h.run();
+    h.get_by_label("✏ Edit").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name").type_text("!");
+    h.run();
+    h.get_by_label("🕘 History").click();
+    h.run();
+    h.get_by_label("Save").click();
+    h.run();
+    assert_eq!(h.state().view, View::History);
+    let p = db(&h).procedure(pid).expect("p");
+    assert_eq!((p.name.as_str(), p.version), ("Payroll run!", version + 1));
+    let last = db(&h).version(*db(&h).versions_of(pid).last().expect("v")).expect("row");
+    assert_eq!(last.change_description, "renamed");
+}
+
+#[test]
+fn duplicate_and_delete_with_confirmation() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.get_by_label("Quarterly access review").click();
+    h.run();
+    h.get_by_label("Duplicate").click();
+    h.run();
+    let copy = find(&h, "Copy of Quarterly access review").expect("copy");
+    assert_eq!(db(&h).procedure(copy).expect("p").version, 1);
+    let original = find(&h, "Quarterly access review").expect("original");
+    let runs = db(&h).runs_of(original).len();
+    assert!(runs > 0);
+    h.state_mut().browser.selected = Some(original);
+    h.run();
+    h.get_by_label("Delete…").click();
+    h.run();
+    h.get_by_label(&format!("Delete procedure and {runs} runs")).click();
+    h.run();
+    assert!(find(&h, "Quarterly access review").is_none());
+    assert!(db(&h).runs.rows().iter().all(|r| r.procedure_id != original));
+    h.state_mut().flush();
+    let loaded = procedures::store::load(dir.path()).expect("load");
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+}
+
+#[test]
+fn labels_manager_create_rename_delete() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.get_by_label("🏷 Labels").click();
+    h.run();
+    type_into(&mut h, "New label name", "audit");
+    h.get_by_label("Create label").click();
+    h.run();
+    let id = db(&h).labels.rows().iter().find(|l| l.name == "audit").expect("created").id;
+    let kitchen = db(&h).labels.rows().iter().find(|l| l.name == "kitchen").expect("k").id;
+    let users = db(&h).procedures_with_label(kitchen).len();
+    assert_eq!(users, 2);
+    h.get_by_label("Delete label kitchen").click();
+    h.run();
+    h.get_by_label("Delete label").click();
+    h.run();
+    assert!(db(&h).label(kitchen).is_none());
+    assert!(db(&h).procedure_labels.rows().iter().all(|pl| pl.label_id != kitchen));
+    assert!(db(&h).label(id).is_some());
+}
