@@ -214,3 +214,32 @@ fn labels_manager_create_rename_delete() {
     assert!(db(&h).procedure_labels.rows().iter().all(|pl| pl.label_id != kitchen));
     assert!(db(&h).label(id).is_some());
 }
+
+#[test]
+fn drift_notice_links_to_the_diff() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    let pid = find(&h, "Release deployment").expect("p");
+    let before = db(&h).procedure(pid).expect("p").version;
+    h.get_by_label("Release deployment").click();
+    h.run();
+    h.get_by_label("✏ Edit").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name").type_text(" (prod)");
+    h.run();
+    h.get_by_label("Save new version…").click();
+    h.run();
+    h.get_by_role_and_label(Role::Button, &format!("Save version {}", before + 1)).click();
+    h.run();
+    // Saved and still selected in the browser.
+    assert_eq!(h.state().browser.selected, Some(pid));
+    h.get_by_label("▶ Start run").click();
+    h.run();
+    h.get_by_label_contains("Changed since your last run");
+    h.get_by_label("See what changed").click();
+    h.run();
+    assert_eq!(h.state().view, View::Versions);
+    assert_eq!(h.state().versions.compare, Some((before, before + 1)));
+}
