@@ -3,6 +3,7 @@
 use super::table::{Table, TableKind, TableSet};
 use crate::model::*;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Every table of a folder plus the indexes the views and ops need.
 ///
@@ -23,7 +24,8 @@ pub struct Db {
     pub procedure_labels: Table<ProcedureLabel>,
     /// `versions.csv`
     pub versions: Table<Version>,
-    index: Index,
+    /// Behind an `Arc` so a clone of the `Db` (for a worker thread) costs O(1).
+    index: Arc<Index>,
     changed: TableSet,
     generation: u64,
 }
@@ -62,12 +64,17 @@ impl Db {
             labels,
             procedure_labels,
             versions,
-            index: Index::default(),
+            index: Arc::default(),
             changed: TableSet::EMPTY,
             generation: 0,
         };
         db.reindex();
         db
+    }
+
+    /// The indexes, to change them (copied once if a worker thread still holds them).
+    fn ix(&mut self) -> &mut Index {
+        Arc::make_mut(&mut self.index)
     }
 
     /// Rebuild every index from the tables.
@@ -88,7 +95,7 @@ impl Db {
         for v in self.versions.rows() {
             ix.versions_of.entry(v.procedure_id).or_default().push(v.id);
         }
-        self.index = ix;
+        self.index = Arc::new(ix);
         self.sort_steps_index(None);
         self.sort_versions_index(None);
         self.reindex_labels();
@@ -99,11 +106,11 @@ impl Db {
         let order = |id: &StepId| steps.get(k(id.0)).map_or((u32::MAX, id.0), |s| (s.order, id.0));
         match only {
             Some(pid) => {
-                if let Some(v) = self.index.steps_of.get_mut(&pid) {
+                if let Some(v) = Arc::make_mut(&mut self.index).steps_of.get_mut(&pid) {
                     v.sort_by_key(order);
                 }
             }
-            None => self.index.steps_of.values_mut().for_each(|v| v.sort_by_key(order)),
+            None => Arc::make_mut(&mut self.index).steps_of.values_mut().for_each(|v| v.sort_by_key(order)),
         }
     }
 
@@ -112,26 +119,28 @@ impl Db {
         let key = |id: &VersionId| versions.get(k(id.0)).map_or((u32::MAX, id.0), |v| (v.version, id.0));
         match only {
             Some(pid) => {
-                if let Some(v) = self.index.versions_of.get_mut(&pid) {
+                if let Some(v) = Arc::make_mut(&mut self.index).versions_of.get_mut(&pid) {
                     v.sort_by_key(key);
                 }
             }
-            None => self.index.versions_of.values_mut().for_each(|v| v.sort_by_key(key)),
+            None => Arc::make_mut(&mut self.index).versions_of.values_mut().for_each(|v| v.sort_by_key(key)),
         }
     }
 
     /// Rebuild the label indexes (both ways) from `procedure_labels`.
     pub(crate) fn reindex_labels(&mut self) {
-        self.index.labels_of.clear();
-        self.index.procedures_of_label.clear();
+        let mut labels_of: HashMap<ProcedureId, Vec<LabelId>> = HashMap::new();
+        let mut procedures_of_label: HashMap<LabelId, Vec<ProcedureId>> = HashMap::new();
         for pl in self.procedure_labels.rows() {
-            self.index.labels_of.entry(pl.procedure_id).or_default().push(pl.label_id);
-            self.index.procedures_of_label.entry(pl.label_id).or_default().push(pl.procedure_id);
+            labels_of.entry(pl.procedure_id).or_default().push(pl.label_id);
+            procedures_of_label.entry(pl.label_id).or_default().push(pl.procedure_id);
         }
-        let labels = &self.labels;
-        for v in self.index.labels_of.values_mut() {
-            v.sort_by_key(|l| labels.get(k(l.0)).map(|l| l.name.to_lowercase()));
+        for v in labels_of.values_mut() {
+            v.sort_by_key(|l| self.labels.get(k(l.0)).map(|l| l.name.to_lowercase()));
         }
+        let ix = self.ix();
+        ix.labels_of = labels_of;
+        ix.procedures_of_label = procedures_of_label;
     }
 
     /// Rebuild the step and version indexes of one procedure.
@@ -139,33 +148,33 @@ impl Db {
         let steps: Vec<StepId> = self.steps.rows().iter().filter(|s| s.procedure_id == pid).map(|s| s.id).collect();
         let versions: Vec<VersionId> =
             self.versions.rows().iter().filter(|v| v.procedure_id == pid).map(|v| v.id).collect();
-        set_or_remove(&mut self.index.steps_of, pid, steps);
-        set_or_remove(&mut self.index.versions_of, pid, versions);
+        set_or_remove(&mut self.ix().steps_of, pid, steps);
+        set_or_remove(&mut self.ix().versions_of, pid, versions);
         self.sort_steps_index(Some(pid));
         self.sort_versions_index(Some(pid));
     }
 
     /// Record a new run (and its run_steps, already in the tables) in the indexes.
     pub(crate) fn index_new_run(&mut self, run: RunId, pid: ProcedureId, run_steps: Vec<RunStepId>) {
-        self.index.runs_of.entry(pid).or_default().push(run);
-        self.index.run_steps_of.insert(run, run_steps);
-        self.index.in_progress.insert(run);
+        self.ix().runs_of.entry(pid).or_default().push(run);
+        self.ix().run_steps_of.insert(run, run_steps);
+        self.ix().in_progress.insert(run);
     }
 
     /// Record a run's new status in the indexes.
     pub(crate) fn index_run_status(&mut self, run: RunId, status: RunStatus) {
         if status == RunStatus::InProgress {
-            self.index.in_progress.insert(run);
+            self.ix().in_progress.insert(run);
         } else {
-            self.index.in_progress.remove(&run);
+            self.ix().in_progress.remove(&run);
         }
     }
 
     /// Forget a procedure's runs in the indexes (after they were deleted).
     pub(crate) fn unindex_runs_of(&mut self, pid: ProcedureId) {
-        for run in self.index.runs_of.remove(&pid).unwrap_or_default() {
-            self.index.run_steps_of.remove(&run);
-            self.index.in_progress.remove(&run);
+        for run in self.ix().runs_of.remove(&pid).unwrap_or_default() {
+            self.ix().run_steps_of.remove(&run);
+            self.ix().in_progress.remove(&run);
         }
     }
 
