@@ -5,6 +5,7 @@
 use crate::model::*;
 use crate::ops;
 use crate::store::{self, Db, Problem, Saved, Writer};
+use crate::ui::analytics::{AnalyticsState, analytics_ui};
 use crate::ui::browser::{BrowserState, browser_ui};
 use crate::ui::editor::{EditorState, editor_ui};
 use crate::ui::history::{HistoryState, history_ui};
@@ -92,6 +93,8 @@ pub struct App {
     pub versions: VersionsState,
     /// The labels manager's state.
     pub labels: LabelsState,
+    /// The analytics view's state.
+    pub analytics: AnalyticsState,
     /// Save status for the status bar.
     pub save_state: SaveState,
     /// A message for the user (an op refused, a folder that would not open).
@@ -99,6 +102,8 @@ pub struct App {
     undo: Vec<UndoTick>,
     writer: Writer,
     picking: Option<(Receiver<Option<PathBuf>>, bool)>,
+    exporting: Option<(Receiver<Option<PathBuf>>, Export)>,
+    export_done: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     show_about: bool,
     show_problems: bool,
     title: String,
@@ -137,11 +142,14 @@ impl App {
             editor: EditorState::default(),
             versions: VersionsState::default(),
             labels: LabelsState::default(),
+            analytics: AnalyticsState::default(),
             save_state: SaveState::Saved,
             message: None,
             undo: Vec::new(),
             writer: Writer::spawn(wake),
             picking: None,
+            exporting: None,
+            export_done: std::sync::Arc::default(),
             show_about: false,
             show_problems: true,
             title: String::new(),
@@ -163,6 +171,7 @@ impl App {
                 self.editor = EditorState::default();
                 self.versions = VersionsState::default();
                 self.labels = LabelsState::default();
+                self.analytics = AnalyticsState::default();
                 if matches!(self.view, View::Runner | View::Editor | View::Versions) {
                     self.view = View::Procedures;
                 }
@@ -354,6 +363,8 @@ impl App {
                 let _ = self.mutate(|db| ops::delete_label(db, label));
                 self.editor.draft.labels.retain(|l| *l != label);
             }
+            Command::ExportCsv { suggested, contents } => self.ask_export_path(ctx, &suggested, Export::Csv(contents)),
+            Command::ExportPng { suggested, rect } => self.ask_export_path(ctx, &suggested, Export::Png(rect)),
             Command::Undo => {
                 let Some(u) = self.undo.pop() else {
                     self.message = Some("Nothing to undo".into());
@@ -495,6 +506,7 @@ impl App {
                         View::Editor => editor_ui(ui, db, &mut self.editor, ro, &mut cmds),
                         View::Versions => versions_ui(ui, db, &mut self.versions, ro, &mut cmds),
                         View::Labels => labels_ui(ui, db, &mut self.labels, ro, &mut cmds),
+                        View::Analytics => analytics_ui(ui, db, &mut self.analytics, now, &mut cmds),
                     }
                 }
             }
@@ -504,7 +516,58 @@ impl App {
         self.update_title(&ctx);
     }
 
+    /// Ask where to save an export (native dialog, off the UI thread).
+    fn ask_export_path(&mut self, ctx: &egui::Context, suggested: &str, export: Export) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let ctx = ctx.clone();
+        let name = suggested.to_owned();
+        std::thread::spawn(move || {
+            let _ = tx.send(rfd::FileDialog::new().set_file_name(name).save_file());
+            ctx.request_repaint();
+        });
+        self.exporting = Some((rx, export));
+    }
+
+    /// Write an export to `path` (PNG: after a screenshot of the next frame).
+    pub fn export_to(&mut self, ctx: &egui::Context, path: PathBuf, export: Export) {
+        match export {
+            Export::Csv(text) => {
+                self.message = Some(match store::write_file(&path, text.as_bytes()) {
+                    Ok(()) => format!("Saved {}", path.display()),
+                    Err(e) => format!("Could not save: {e}"),
+                });
+            }
+            Export::Png(rect) => {
+                let done = std::sync::Arc::clone(&self.export_done);
+                let ppp = ctx.pixels_per_point();
+                let wake = ctx.clone();
+                ctx.request_screenshot(move |image: std::sync::Arc<egui::ColorImage>| {
+                    let msg = match crop_png(&image, rect, ppp)
+                        .and_then(|png| store::write_file(&path, &png).map_err(|e| e.to_string()))
+                    {
+                        Ok(()) => format!("Saved {}", path.display()),
+                        Err(e) => format!("Could not save the image: {e}"),
+                    };
+                    if let Ok(mut d) = done.lock() {
+                        *d = Some(msg);
+                    }
+                    wake.request_repaint();
+                });
+            }
+        }
+    }
+
     fn poll(&mut self, ctx: &egui::Context) {
+        if let Some((rx, _)) = &self.exporting
+            && let Ok(choice) = rx.try_recv()
+            && let Some((_, export)) = self.exporting.take()
+            && let Some(path) = choice
+        {
+            self.export_to(ctx, path, export);
+        }
+        if let Some(msg) = self.export_done.lock().ok().and_then(|mut d| d.take()) {
+            self.message = Some(msg);
+        }
         let outcomes = self.writer.poll();
         self.handle_saved(outcomes);
         if let Some((rx, create)) = &self.picking
@@ -579,6 +642,7 @@ impl App {
                         ("In progress", View::InProgress),
                         ("History", View::History),
                         ("Labels", View::Labels),
+                        ("Analytics", View::Analytics),
                     ] {
                         if ui.add_enabled(self.folder.is_some(), egui::Button::new(label)).clicked() {
                             cmds.push(Command::Show(view));
@@ -625,6 +689,7 @@ impl App {
                 ("📋 Procedures".to_owned(), View::Procedures),
                 (format!("⏵ In progress ({in_progress})"), View::InProgress),
                 ("🕘 History".to_owned(), View::History),
+                ("📊 Analytics".to_owned(), View::Analytics),
                 ("🏷 Labels".to_owned(), View::Labels),
             ];
             for (label, view) in items {
@@ -686,6 +751,41 @@ impl App {
             });
         });
     }
+}
+
+/// Something to export once the user has picked a file.
+#[derive(Clone, Debug)]
+pub enum Export {
+    /// A text file.
+    Csv(String),
+    /// The pixels of a part of the window (a plot), in points.
+    Png(egui::Rect),
+}
+
+/// Crop a screenshot to `rect` (points) and encode it as PNG.
+fn crop_png(image: &egui::ColorImage, rect: egui::Rect, pixels_per_point: f32) -> Result<Vec<u8>, String> {
+    let [w, h] = image.size;
+    let px = |v: f32, max: usize| ((v * pixels_per_point).round().max(0.0) as usize).min(max);
+    let (x0, x1) = (px(rect.min.x, w), px(rect.max.x, w));
+    let (y0, y1) = (px(rect.min.y, h), px(rect.max.y, h));
+    if x1 <= x0 || y1 <= y0 {
+        return Err("the plot is not on screen".into());
+    }
+    let mut rgba = Vec::with_capacity((x1 - x0) * (y1 - y0) * 4);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            rgba.extend_from_slice(&image.pixels[y * w + x].to_srgba_unmultiplied());
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, (x1 - x0) as u32, (y1 - y0) as u32);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(&rgba).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
 }
 
 fn problems_banner(ui: &mut egui::Ui, folder: &Folder, open: &mut bool) {

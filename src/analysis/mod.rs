@@ -1,11 +1,15 @@
 //! Metrics, exactly as DESIGN.md's "Analytics semantics" defines them. The CLI's
 //! `stats` and the Analytics view both use these functions.
 
+mod report;
 mod stats;
 mod time;
+mod worker;
 
+pub use report::*;
 pub use stats::*;
 pub use time::*;
+pub use worker::{ReportKey, Worker};
 
 /// The `p`-quantile (0..=1) of sorted values, interpolating linearly between the
 /// closest ranks (numpy's default). `None` for no values.

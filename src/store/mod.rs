@@ -15,5 +15,5 @@ pub use db::Db;
 pub use error::{Error, Problem};
 pub use load::{Lines, Loaded, load};
 pub use table::{Table, TableKind, TableSet};
-pub use write::{TableRows, TableSnapshot, create_empty, save, write_atomic, write_tables};
+pub use write::{TableRows, TableSnapshot, create_empty, save, write_atomic, write_file, write_tables};
 pub use writer::{Saved, Writer};

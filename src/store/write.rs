@@ -262,3 +262,14 @@ pub fn create_empty(dir: &Path) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// Write a file outside the data folder (an export) atomically: temp file beside it,
+/// fsync, rename.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| Error::io(path, std::io::Error::other("not a file name")))?;
+    write_atomic(dir, &name.to_string_lossy(), bytes)
+}

@@ -2,6 +2,7 @@
 //! state, and returns what the user asked for as [`Command`]s; the app applies them
 //! through `ops` after the frame. Views never touch files.
 
+pub mod analytics;
 pub mod browser;
 pub mod editor;
 pub mod history;
@@ -33,6 +34,8 @@ pub enum View {
     Versions,
     /// The labels manager.
     Labels,
+    /// Analytics.
+    Analytics,
 }
 
 /// Light, dark, or follow the system.
@@ -158,6 +161,20 @@ pub enum Command {
     },
     /// Delete a label (already confirmed).
     DeleteLabel(LabelId),
+    /// Save text through a save dialog (analytics numbers).
+    ExportCsv {
+        /// Suggested file name.
+        suggested: String,
+        /// The file's contents.
+        contents: String,
+    },
+    /// Save a part of the window (a plot) as PNG through a save dialog.
+    ExportPng {
+        /// Suggested file name.
+        suggested: String,
+        /// The area, in points.
+        rect: egui::Rect,
+    },
     /// Undo the last tick or untick.
     Undo,
     /// Try the failed save again.

@@ -1,0 +1,374 @@
+//! Everything the Analytics view shows for one selection (procedure or all, label,
+//! date range), computed in one pass from a `Db`. `stats` and the view share
+//! [`summarize`], so their numbers are the same.
+
+use super::{Granularity, Period, Summary, bottlenecks, completion_rate, median, run_duration_secs, summarize};
+use crate::model::*;
+use crate::store::Db;
+use chrono::NaiveDate;
+use std::collections::{BTreeMap, HashMap};
+
+/// Which runs count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DateRange {
+    /// Every run.
+    #[default]
+    All,
+    /// Runs started in the last N days (today included).
+    LastDays(u32),
+    /// Runs started from `from` to `to`, both included.
+    Custom {
+        /// First day.
+        from: NaiveDate,
+        /// Last day.
+        to: NaiveDate,
+    },
+}
+
+impl DateRange {
+    /// The first and last day, given today; `None` for all time.
+    pub fn bounds(self, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        match self {
+            DateRange::All => None,
+            DateRange::LastDays(n) => Some((today - chrono::Days::new(u64::from(n.max(1)) - 1), today)),
+            DateRange::Custom { from, to } => Some((from.min(to), from.max(to))),
+        }
+    }
+
+    /// The period of the same length just before this one.
+    pub fn previous(self, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        let (from, to) = self.bounds(today)?;
+        let days = (to - from).num_days() + 1;
+        let prev_to = from.pred_opt()?;
+        Some((prev_to - chrono::Days::new(u64::try_from(days - 1).ok()?), prev_to))
+    }
+}
+
+/// A selection of runs to analyse.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Selection {
+    /// One procedure, or all.
+    pub procedure: Option<ProcedureId>,
+    /// Only procedures with this label.
+    pub label: Option<LabelId>,
+    /// Date range of the runs' start.
+    pub range: DateRange,
+}
+
+/// Runs started per period, by status.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodCounts {
+    /// The period.
+    pub period: Period,
+    /// Completed runs started in it.
+    pub completed: usize,
+    /// Cancelled runs started in it.
+    pub cancelled: usize,
+    /// Runs still in progress started in it.
+    pub in_progress: usize,
+}
+
+/// One completed run on the duration plot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunPoint {
+    /// The run.
+    pub run: RunId,
+    /// Its procedure.
+    pub procedure: ProcedureId,
+    /// Start, in days since 1970-01-01 (local wall clock), for the time axis.
+    pub day: f64,
+    /// Duration in seconds.
+    pub secs: f64,
+}
+
+/// A step's timing, for the bottleneck plot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepTiming {
+    /// The step.
+    pub step_id: StepId,
+    /// Its text (current, or from a version snapshot).
+    pub text: String,
+    /// Median seconds.
+    pub median_secs: f64,
+    /// 90th percentile seconds.
+    pub p90_secs: f64,
+    /// Timed ticks.
+    pub count: usize,
+    /// The estimated duration, if any.
+    pub estimate_secs: Option<u32>,
+}
+
+/// Numbers of one procedure version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionStats {
+    /// Version number (0 when the runs did not record it).
+    pub version: u32,
+    /// Runs of it.
+    pub runs: usize,
+    /// Completion rate.
+    pub completion_rate: Option<f64>,
+    /// Median duration of its completed runs.
+    pub median_secs: Option<f64>,
+}
+
+/// A row of the overview table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OverviewRow {
+    /// Procedure.
+    pub id: ProcedureId,
+    /// Name.
+    pub name: String,
+    /// Runs in the period.
+    pub runs: usize,
+    /// Completion rate in the period.
+    pub completion_rate: Option<f64>,
+    /// Median duration in the period.
+    pub median_secs: Option<f64>,
+    /// Median duration change against the previous period, in percent (negative = faster).
+    pub trend_pct: Option<f64>,
+}
+
+/// Everything the Analytics view shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report {
+    /// Headline numbers (as `stats`).
+    pub summary: Summary,
+    /// Runs per ISO week, by status.
+    pub weekly: Vec<PeriodCounts>,
+    /// Runs per month, by status.
+    pub monthly: Vec<PeriodCounts>,
+    /// Completion rate per ISO week (weeks with finished runs).
+    pub completion_weekly: Vec<(Period, f64)>,
+    /// Completed runs, oldest first.
+    pub durations: Vec<RunPoint>,
+    /// Rolling median of durations (window of [`ROLLING_WINDOW`] runs): (day, seconds).
+    pub rolling_median: Vec<(f64, f64)>,
+    /// Slowest steps first (one procedure only).
+    pub bottlenecks: Vec<StepTiming>,
+    /// Per version (one procedure only), oldest first.
+    pub per_version: Vec<VersionStats>,
+    /// Per procedure (all procedures only), by name.
+    pub overview: Vec<OverviewRow>,
+}
+
+/// Runs in the rolling median window.
+pub const ROLLING_WINDOW: usize = 9;
+
+/// Days since 1970-01-01 of a timestamp's local wall clock (fractional).
+pub fn day_number(t: Timestamp) -> f64 {
+    t.to_local().wall_secs() as f64 / 86_400.0
+}
+
+/// The date of a day number.
+pub fn day_date(day: f64) -> Option<NaiveDate> {
+    chrono::DateTime::from_timestamp((day * 86_400.0).floor() as i64, 0).map(|d| d.date_naive())
+}
+
+fn in_range(r: &Run, bounds: Option<(NaiveDate, NaiveDate)>) -> bool {
+    bounds.is_none_or(|(from, to)| {
+        let d = r.start_time.local_date();
+        d >= from && d <= to
+    })
+}
+
+/// The procedures a selection covers, in id order.
+pub fn selected_procedures(db: &Db, sel: &Selection) -> Vec<ProcedureId> {
+    match sel.procedure {
+        Some(p) => db.procedure(p).map(|_| vec![p]).unwrap_or_default(),
+        None => db
+            .procedures
+            .rows()
+            .iter()
+            .map(|p| p.id)
+            .filter(|p| sel.label.is_none_or(|l| db.labels_of(*p).contains(&l)))
+            .collect(),
+    }
+}
+
+/// The runs a selection covers, by id.
+pub fn selected_runs<'a>(db: &'a Db, sel: &Selection, today: NaiveDate) -> Vec<&'a Run> {
+    let bounds = sel.range.bounds(today);
+    match sel.procedure {
+        Some(p) => db.runs_of(p).iter().filter_map(|r| db.run(*r)).filter(|r| in_range(r, bounds)).collect(),
+        None => {
+            let label_procs: Option<std::collections::HashSet<ProcedureId>> =
+                sel.label.map(|l| db.procedures_with_label(l).iter().copied().collect());
+            db.runs
+                .rows()
+                .iter()
+                .filter(|r| label_procs.as_ref().is_none_or(|s| s.contains(&r.procedure_id)))
+                .filter(|r| in_range(r, bounds))
+                .collect()
+        }
+    }
+}
+
+fn counts(runs: &[&Run], g: Granularity) -> Vec<PeriodCounts> {
+    let mut m: BTreeMap<Period, PeriodCounts> = BTreeMap::new();
+    for r in runs {
+        let period = Period::of(r.start_time.local_date(), g);
+        let c = m.entry(period).or_insert(PeriodCounts { period, completed: 0, cancelled: 0, in_progress: 0 });
+        match r.status {
+            RunStatus::Completed => c.completed += 1,
+            RunStatus::Cancelled => c.cancelled += 1,
+            RunStatus::InProgress => c.in_progress += 1,
+        }
+    }
+    m.into_values().collect()
+}
+
+fn median_of(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    median(&v)
+}
+
+/// Compute the report of a selection.
+pub fn report(db: &Db, sel: &Selection, today: NaiveDate) -> Report {
+    let runs = selected_runs(db, sel, today);
+    let summary = summarize(runs.iter().copied());
+    let weekly = counts(&runs, Granularity::Week);
+    let monthly = counts(&runs, Granularity::Month);
+    let completion_weekly =
+        weekly.iter().filter_map(|c| completion_rate(c.completed, c.cancelled).map(|r| (c.period, r))).collect();
+
+    let mut durations: Vec<RunPoint> = runs
+        .iter()
+        .filter_map(|r| {
+            Some(RunPoint {
+                run: r.id,
+                procedure: r.procedure_id,
+                day: day_number(r.start_time),
+                secs: run_duration_secs(r)? as f64,
+            })
+        })
+        .collect();
+    durations.sort_by(|a, b| a.day.total_cmp(&b.day).then(a.run.cmp(&b.run)));
+    let rolling_median = durations
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let start = (i + 1).saturating_sub(ROLLING_WINDOW);
+            median_of(durations[start..=i].iter().map(|q| q.secs).collect()).map(|m| (p.day, m))
+        })
+        .collect();
+
+    let (bottleneck_rows, per_version) = match sel.procedure {
+        Some(pid) => {
+            let rows = bottlenecks(db, runs.iter().copied())
+                .into_iter()
+                .map(|b| {
+                    let step = StepId(b.step_id);
+                    let (text, estimate) = match db.step(step) {
+                        Some(s) => (s.description.clone(), s.estimated_duration_secs),
+                        None => db
+                            .snapshot_step(pid, step)
+                            .map_or((format!("step #{}", b.step_id), None), |s| (s.description, s.estimated_duration)),
+                    };
+                    StepTiming {
+                        step_id: step,
+                        text,
+                        median_secs: b.median_secs,
+                        p90_secs: b.p90_secs,
+                        count: b.count,
+                        estimate_secs: estimate,
+                    }
+                })
+                .collect();
+            let mut by_version: BTreeMap<u32, Vec<&Run>> = BTreeMap::new();
+            for r in &runs {
+                by_version.entry(r.procedure_version.unwrap_or(0)).or_default().push(r);
+            }
+            let per_version = by_version
+                .into_iter()
+                .map(|(version, rs)| {
+                    let s = summarize(rs.iter().copied());
+                    VersionStats {
+                        version,
+                        runs: s.runs,
+                        completion_rate: s.completion_rate,
+                        median_secs: s.duration_secs.map(|d| d.median),
+                    }
+                })
+                .collect();
+            (rows, per_version)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+
+    let overview = if sel.procedure.is_none() {
+        let prev = sel.range.previous(today);
+        let mut by_proc: HashMap<ProcedureId, Vec<&Run>> = HashMap::new();
+        for r in &runs {
+            by_proc.entry(r.procedure_id).or_default().push(r);
+        }
+        let mut rows: Vec<OverviewRow> = selected_procedures(db, sel)
+            .into_iter()
+            .filter_map(|pid| {
+                let p = db.procedure(pid)?;
+                let rs = by_proc.remove(&pid).unwrap_or_default();
+                let s = summarize(rs.iter().copied());
+                let median_secs = s.duration_secs.map(|d| d.median);
+                let trend_pct = prev.and_then(|bounds| {
+                    let before = median_of(
+                        db.runs_of(pid)
+                            .iter()
+                            .filter_map(|r| db.run(*r))
+                            .filter(|r| in_range(r, Some(bounds)))
+                            .filter_map(run_duration_secs)
+                            .map(|d| d as f64)
+                            .collect(),
+                    )?;
+                    let now = median_secs?;
+                    (before > 0.0).then(|| (now - before) / before * 100.0)
+                });
+                Some(OverviewRow {
+                    id: pid,
+                    name: p.name.clone(),
+                    runs: s.runs,
+                    completion_rate: s.completion_rate,
+                    median_secs,
+                    trend_pct,
+                })
+            })
+            .collect();
+        rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+        rows
+    } else {
+        Vec::new()
+    };
+
+    Report {
+        summary,
+        weekly,
+        monthly,
+        completion_weekly,
+        durations,
+        rolling_median,
+        bottlenecks: bottleneck_rows,
+        per_version,
+        overview,
+    }
+}
+
+/// The headline numbers as CSV (`metric,value`), for export.
+pub fn summary_csv(sel_label: &str, r: &Report) -> String {
+    let s = &r.summary;
+    let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
+    let d = s.duration_secs;
+    let mut out = String::from("metric,value\n");
+    let mut row = |k: &str, v: String| {
+        let v = if v.contains([',', '"', '\n']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v };
+        out.push_str(&format!("{k},{v}\n"));
+    };
+    row("selection", sel_label.to_owned());
+    row("runs", s.runs.to_string());
+    row("completed", s.completed.to_string());
+    row("cancelled", s.cancelled.to_string());
+    row("in_progress", s.in_progress.to_string());
+    row("completion_rate", f(s.completion_rate));
+    row("duration_mean_secs", f(d.map(|d| d.mean)));
+    row("duration_median_secs", f(d.map(|d| d.median)));
+    row("duration_p90_secs", f(d.map(|d| d.p90)));
+    row("last_run", s.last_run.map_or(String::new(), |t| t.canonical()));
+    out
+}

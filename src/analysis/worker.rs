@@ -1,0 +1,65 @@
+//! Computes reports on a worker thread so the UI never waits for analytics.
+
+use super::{Report, Selection, report};
+use crate::store::Db;
+use chrono::NaiveDate;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+/// What a report was computed for: data generation, selection, and today's date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReportKey {
+    /// [`Db::generation`] of the data.
+    pub generation: u64,
+    /// The selection.
+    pub selection: Selection,
+    /// Today (for relative date ranges).
+    pub today: NaiveDate,
+}
+
+/// Handle to the analytics thread.
+pub struct Worker {
+    tx: Sender<(ReportKey, Db)>,
+    rx: Receiver<(ReportKey, Report, std::time::Duration)>,
+}
+
+impl Worker {
+    /// Start the thread; `wake` is called when a report is ready.
+    pub fn spawn(wake: impl Fn() + Send + 'static) -> Self {
+        let (tx, jobs) = channel::<(ReportKey, Db)>();
+        let (done, rx) = channel();
+        let spawned = std::thread::Builder::new().name("analytics".into()).spawn(move || {
+            while let Ok(mut job) = jobs.recv() {
+                // Only the newest request matters.
+                while let Ok(newer) = jobs.try_recv() {
+                    job = newer;
+                }
+                let (key, db) = job;
+                let started = std::time::Instant::now();
+                let r = report(&db, &key.selection, key.today);
+                if done.send((key, r, started.elapsed())).is_err() {
+                    break;
+                }
+                wake();
+            }
+        });
+        if let Err(e) = spawned {
+            log::error!("cannot start the analytics thread: {e}");
+        }
+        Self { tx, rx }
+    }
+
+    /// Ask for a report (`db` is a cheap clone: its tables are shared).
+    pub fn request(&self, key: ReportKey, db: Db) {
+        let _ = self.tx.send((key, db));
+    }
+
+    /// The newest finished report, if any arrived.
+    pub fn poll(&self) -> Option<(ReportKey, Report, std::time::Duration)> {
+        self.rx.try_iter().last()
+    }
+
+    /// Wait for the next finished report (tests).
+    pub fn wait(&self) -> Option<(ReportKey, Report, std::time::Duration)> {
+        self.rx.recv_timeout(std::time::Duration::from_secs(30)).ok()
+    }
+}
