@@ -192,8 +192,10 @@ impl App {
 
     /// Wait until every change is on disk (tests, closing, switching folders).
     pub fn flush(&mut self) {
-        let outcomes = self.writer.wait_idle();
-        self.handle_saved(outcomes);
+        while self.writer.busy() {
+            let outcomes = self.writer.wait_idle();
+            self.handle_saved(outcomes);
+        }
     }
 
     /// The open data, if any.
@@ -451,14 +453,21 @@ impl App {
         for s in outcomes {
             match s {
                 Saved::Ok { .. } => {}
+                Saved::NeedFull { tables, .. } => {
+                    // The writer could not write just the end of these files: send them whole.
+                    if let Some(f) = &mut self.folder {
+                        f.db.mark_full(tables);
+                    }
+                }
                 Saved::Failed { unsaved, error, .. } => {
                     if let Some(f) = &mut self.folder {
-                        f.db.mark_changed(unsaved);
+                        f.db.mark_full(unsaved);
                     }
                     self.save_state = SaveState::Failed(error.to_string());
                 }
             }
         }
+        self.submit_changes();
         if self.save_state == SaveState::Saving && !self.writer.busy() {
             self.save_state = SaveState::Saved;
         }
@@ -851,5 +860,26 @@ impl eframe::App for App {
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crop_png_cuts_the_plot_rect_out_of_a_screenshot() {
+        // A 4×2 px image at 2 px per point: the rect (1,0)-(2,1) points is px (2,0)-(4,2).
+        let mut image = egui::ColorImage::filled([4, 2], egui::Color32::BLACK);
+        image.pixels[3] = egui::Color32::WHITE;
+        let png =
+            crop_png(&image, egui::Rect::from_min_max(egui::pos2(1.0, 0.0), egui::pos2(2.0, 1.0)), 2.0).expect("png");
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let mut reader = decoder.read_info().expect("header");
+        let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut buf).expect("frame");
+        assert_eq!((info.width, info.height), (2, 2));
+        assert_eq!(&buf[4..8], &[255, 255, 255, 255], "the white pixel is top right");
+        assert!(crop_png(&image, egui::Rect::from_min_max(egui::pos2(9.0, 9.0), egui::pos2(10.0, 10.0)), 2.0).is_err());
     }
 }

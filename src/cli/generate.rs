@@ -271,7 +271,7 @@ const CANCEL_NOTES: &[&str] = &["cancelled: blocked by outage", "cancelled: wron
 
 /// Write a generated folder to `dir` (created if needed; existing tables replaced).
 pub fn generate(dir: &Path, scale: Scale, seed: u64) -> Result<Db, store::Error> {
-    let db = build(scale, seed);
+    let mut db = build(scale, seed);
     std::fs::create_dir_all(dir).map_err(|e| store::Error::io(dir, e))?;
     store::write_tables(dir, &db.snapshot_tables(TableSet::all())).map_err(|(_, e)| e)?;
     Ok(db)

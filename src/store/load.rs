@@ -136,6 +136,10 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
     if !dir.is_dir() {
         return Err(Error::NotAFolder(dir.to_path_buf()));
     }
+    // Finish (or discard) a tail write that a crash interrupted, before reading.
+    for note in super::tail::recover(dir).map_err(|e| Error::io(dir, e))? {
+        log::warn!("{}: {note}", dir.display());
+    }
     let (procedures, steps, runs, run_steps, labels, links, versions) = std::thread::scope(|s| {
         let run_steps = s.spawn(|| read_table(dir, TableKind::RunSteps, decode_run_step));
         let runs = s.spawn(|| read_table(dir, TableKind::Runs, decode_run));

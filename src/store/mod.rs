@@ -7,6 +7,7 @@ mod error;
 mod load;
 mod read;
 mod table;
+mod tail;
 mod write;
 mod writer;
 
@@ -15,5 +16,8 @@ pub use db::Db;
 pub use error::{Error, Problem};
 pub use load::{Lines, Loaded, load};
 pub use table::{Table, TableKind, TableSet};
-pub use write::{TableRows, TableSnapshot, create_empty, save, write_atomic, write_file, write_tables};
+pub use tail::{KEEP_OFFSETS, Layout, recover, write_redo, write_tail};
+pub use write::{
+    Encoded, TAIL_ROWS_MAX, TableRows, TableSnapshot, create_empty, save, write_atomic, write_file, write_tables,
+};
 pub use writer::{Saved, Writer};

@@ -135,11 +135,14 @@ pub struct Table<R> {
     rows: Arc<Vec<R>>,
     /// Headers of columns this app does not know, in file order.
     pub extra_columns: Arc<Vec<String>>,
+    /// The first row position changed since the last save (rows after it may have
+    /// moved too); `None` when unchanged. A save writes from here.
+    dirty_from: Option<usize>,
 }
 
 impl<R> Default for Table<R> {
     fn default() -> Self {
-        Self { rows: Arc::default(), extra_columns: Arc::default() }
+        Self { rows: Arc::default(), extra_columns: Arc::default(), dirty_from: None }
     }
 }
 
@@ -147,7 +150,21 @@ impl<R: Row + Clone> Table<R> {
     /// A table from rows already sorted by id without duplicates.
     pub fn from_sorted(rows: Vec<R>, extra_columns: Vec<String>) -> Self {
         debug_assert!(rows.windows(2).all(|w| w[0].key() < w[1].key()));
-        Self { rows: Arc::new(rows), extra_columns: Arc::new(extra_columns) }
+        Self { rows: Arc::new(rows), extra_columns: Arc::new(extra_columns), dirty_from: None }
+    }
+
+    fn touch(&mut self, at: usize) {
+        self.dirty_from = Some(self.dirty_from.map_or(at, |d| d.min(at)));
+    }
+
+    /// Where the rows changed since the last call (and forget it).
+    pub fn take_dirty_from(&mut self) -> Option<usize> {
+        self.dirty_from.take()
+    }
+
+    /// Count every row as changed (the next save rewrites the whole file).
+    pub fn touch_all(&mut self) {
+        self.dirty_from = Some(0);
     }
 
     /// All rows, in id order.
@@ -158,6 +175,11 @@ impl<R: Row + Clone> Table<R> {
     /// A cheap shared handle to the rows (for the writer).
     pub fn shared(&self) -> Arc<Vec<R>> {
         Arc::clone(&self.rows)
+    }
+
+    /// A copy of the rows from `from` on (for a tail write).
+    pub fn tail(&self, from: usize) -> Arc<Vec<R>> {
+        Arc::new(self.rows.get(from..).map(<[R]>::to_vec).unwrap_or_default())
     }
 
     /// Number of rows.
@@ -183,6 +205,7 @@ impl<R: Row + Clone> Table<R> {
     /// The row with this id, to change it.
     pub fn get_mut(&mut self, id: u64) -> Option<&mut R> {
         let i = self.position(id)?;
+        self.touch(i);
         Some(&mut Arc::make_mut(&mut self.rows)[i])
     }
 
@@ -193,6 +216,10 @@ impl<R: Row + Clone> Table<R> {
 
     /// Add a row (its id must be new).
     pub fn insert(&mut self, row: R) {
+        let at = match self.rows.binary_search_by_key(&row.key(), Row::key) {
+            Ok(i) | Err(i) => i,
+        };
+        self.touch(at);
         let rows = Arc::make_mut(&mut self.rows);
         match rows.binary_search_by_key(&row.key(), Row::key) {
             Ok(i) => rows[i] = row,
@@ -202,9 +229,10 @@ impl<R: Row + Clone> Table<R> {
 
     /// Remove every row for which `remove` is true; returns how many.
     pub fn remove_where(&mut self, mut remove: impl FnMut(&R) -> bool) -> usize {
-        if !self.rows.iter().any(&mut remove) {
+        let Some(first) = self.rows.iter().position(&mut remove) else {
             return 0;
-        }
+        };
+        self.touch(first);
         let rows = Arc::make_mut(&mut self.rows);
         let before = rows.len();
         rows.retain(|r| !remove(r));

@@ -4,7 +4,7 @@
 
 use super::db::Db;
 use super::error::Error;
-use super::table::{TableKind, TableSet};
+use super::table::{Table, TableKind, TableSet};
 use crate::model::*;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -30,43 +30,75 @@ pub enum TableRows {
     Versions(Arc<Vec<Version>>),
 }
 
-/// The state of one table to be written.
+/// The state of one table to be written: all rows, or only the rows from
+/// `first_row` on (a tail write, when only recent rows changed).
 #[derive(Clone, Debug)]
 pub struct TableSnapshot {
     /// Which table.
     pub kind: TableKind,
-    /// Its rows.
+    /// Its rows from `first_row` to the end.
     pub rows: TableRows,
     /// Unknown columns, written after the known ones.
     pub extra_columns: Arc<Vec<String>>,
+    /// Position of the first row in `rows` within the whole table.
+    pub first_row: usize,
+}
+
+/// At most this many rows are copied for a tail write; a change further from the end
+/// rewrites the whole file (sharing the rows, not copying them).
+pub const TAIL_ROWS_MAX: usize = 20_000;
+
+fn snapshot<R: Row + Clone>(kind: TableKind, t: &mut Table<R>, wrap: fn(Arc<Vec<R>>) -> TableRows) -> TableSnapshot {
+    let from = t.take_dirty_from().unwrap_or(0);
+    let (rows, first_row) =
+        if from > 0 && t.len().saturating_sub(from) <= TAIL_ROWS_MAX { (t.tail(from), from) } else { (t.shared(), 0) };
+    TableSnapshot { kind, rows: wrap(rows), extra_columns: Arc::clone(&t.extra_columns), first_row }
 }
 
 impl Db {
-    /// O(1) snapshots of the given tables, for the writer.
-    pub fn snapshot_tables(&self, tables: TableSet) -> Vec<TableSnapshot> {
+    /// Snapshots of the given tables for the writer: the rows changed since the last
+    /// snapshot when they are few and recent (a tail), else all rows, shared in O(1).
+    pub fn snapshot_tables(&mut self, tables: TableSet) -> Vec<TableSnapshot> {
         tables
             .iter()
-            .map(|kind| {
-                let (rows, extra_columns) = match kind {
-                    TableKind::Procedures => {
-                        (TableRows::Procedures(self.procedures.shared()), &self.procedures.extra_columns)
-                    }
-                    TableKind::Steps => (TableRows::Steps(self.steps.shared()), &self.steps.extra_columns),
-                    TableKind::Runs => (TableRows::Runs(self.runs.shared()), &self.runs.extra_columns),
-                    TableKind::RunSteps => {
-                        (TableRows::RunSteps(self.run_steps.shared()), &self.run_steps.extra_columns)
-                    }
-                    TableKind::Labels => (TableRows::Labels(self.labels.shared()), &self.labels.extra_columns),
-                    TableKind::ProcedureLabels => (
-                        TableRows::ProcedureLabels(self.procedure_labels.shared()),
-                        &self.procedure_labels.extra_columns,
-                    ),
-                    TableKind::Versions => (TableRows::Versions(self.versions.shared()), &self.versions.extra_columns),
-                };
-                TableSnapshot { kind, rows, extra_columns: Arc::clone(extra_columns) }
+            .map(|kind| match kind {
+                TableKind::Procedures => snapshot(kind, &mut self.procedures, TableRows::Procedures),
+                TableKind::Steps => snapshot(kind, &mut self.steps, TableRows::Steps),
+                TableKind::Runs => snapshot(kind, &mut self.runs, TableRows::Runs),
+                TableKind::RunSteps => snapshot(kind, &mut self.run_steps, TableRows::RunSteps),
+                TableKind::Labels => snapshot(kind, &mut self.labels, TableRows::Labels),
+                TableKind::ProcedureLabels => snapshot(kind, &mut self.procedure_labels, TableRows::ProcedureLabels),
+                TableKind::Versions => snapshot(kind, &mut self.versions, TableRows::Versions),
             })
             .collect()
     }
+
+    /// Mark tables as changed in full: their next save rewrites the whole file.
+    pub fn mark_full(&mut self, tables: TableSet) {
+        for t in tables.iter() {
+            match t {
+                TableKind::Procedures => self.procedures.touch_all(),
+                TableKind::Steps => self.steps.touch_all(),
+                TableKind::Runs => self.runs.touch_all(),
+                TableKind::RunSteps => self.run_steps.touch_all(),
+                TableKind::Labels => self.labels.touch_all(),
+                TableKind::ProcedureLabels => self.procedure_labels.touch_all(),
+                TableKind::Versions => self.versions.touch_all(),
+            }
+        }
+        self.mark_changed(tables);
+    }
+}
+
+/// Encoded rows: the bytes, and where each of the last rows starts in them:
+/// `row_offsets[k]` is the offset of row `offsets_from + k`.
+pub struct Encoded {
+    /// Header (full snapshots only) and rows.
+    pub bytes: Vec<u8>,
+    /// Table position of the first row with a recorded offset.
+    pub offsets_from: usize,
+    /// Offsets of rows `offsets_from..`, relative to the start of `bytes`.
+    pub row_offsets: Vec<u64>,
 }
 
 /// Reused buffers for encoding fields.
@@ -120,27 +152,56 @@ impl Enc {
         }
         let _ = self.w.write_record(None::<&[u8]>);
     }
+
+    /// The number of bytes written so far (flushing the csv buffer into the Vec).
+    fn position(&mut self) -> u64 {
+        let _ = self.w.flush();
+        self.w.get_ref().len() as u64
+    }
 }
 
 impl TableSnapshot {
-    /// The canonical bytes of this table.
+    /// Whether this holds every row (a full rewrite) rather than a tail.
+    pub fn is_full(&self) -> bool {
+        self.first_row == 0
+    }
+
+    /// The canonical bytes of this table (a full snapshot: the whole file).
     pub fn to_csv(&self) -> Vec<u8> {
+        self.encode(0).bytes
+    }
+
+    /// Encode: the header when full, then the rows; the start offsets of the last
+    /// `keep_offsets` rows are recorded (for later tail writes).
+    pub fn encode(&self, keep_offsets: usize) -> Encoded {
         let n = self.extra_columns.len();
-        let rows = match &self.rows {
+        let len = self.len();
+        let capacity = match &self.rows {
             TableRows::RunSteps(r) => r.len() * 48,
             TableRows::Versions(r) => r.len() * 400,
             _ => 4096,
         };
-        let mut e = Enc::new(rows + 256);
-        for c in self.kind.columns() {
-            e.text(c);
+        let mut e = Enc::new(capacity + 256);
+        if self.is_full() {
+            for c in self.kind.columns() {
+                e.text(c);
+            }
+            for c in self.extra_columns.iter() {
+                e.text(c);
+            }
+            let _ = e.w.write_record(None::<&[u8]>);
         }
-        for c in self.extra_columns.iter() {
-            e.text(c);
-        }
-        let _ = e.w.write_record(None::<&[u8]>);
+        let local_from = len - keep_offsets.min(len);
+        let offsets_from = self.first_row + local_from;
+        let mut row_offsets = Vec::with_capacity(len - local_from);
+        let mut mark = |e: &mut Enc, i: usize| {
+            if i >= local_from {
+                row_offsets.push(e.position());
+            }
+        };
         match &self.rows {
-            TableRows::Procedures(rows) => rows.iter().for_each(|r| {
+            TableRows::Procedures(rows) => rows.iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, i);
                 e.int(r.id);
                 e.text(&r.name);
                 e.text(&r.description);
@@ -149,7 +210,8 @@ impl TableSnapshot {
                 e.int(r.version);
                 e.end(&r.extra, n);
             }),
-            TableRows::Steps(rows) => rows.iter().for_each(|r| {
+            TableRows::Steps(rows) => rows.iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, i);
                 e.int(r.id);
                 e.int(r.procedure_id);
                 e.int(r.order);
@@ -157,7 +219,8 @@ impl TableSnapshot {
                 e.opt_int(r.estimated_duration_secs);
                 e.end(&r.extra, n);
             }),
-            TableRows::Runs(rows) => rows.iter().for_each(|r| {
+            TableRows::Runs(rows) => rows.iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, i);
                 e.int(r.id);
                 e.int(r.procedure_id);
                 e.ts(Some(r.start_time));
@@ -167,7 +230,8 @@ impl TableSnapshot {
                 e.opt_int(r.procedure_version);
                 e.end(&r.extra, n);
             }),
-            TableRows::RunSteps(rows) => rows.iter().for_each(|r| {
+            TableRows::RunSteps(rows) => rows.iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, i);
                 e.int(r.id);
                 e.int(r.run_id);
                 e.int(r.step_id);
@@ -176,18 +240,21 @@ impl TableSnapshot {
                 e.text(&r.notes);
                 e.end(&r.extra, n);
             }),
-            TableRows::Labels(rows) => rows.iter().for_each(|r| {
+            TableRows::Labels(rows) => rows.iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, i);
                 e.int(r.id);
                 e.text(&r.name);
                 e.text(&r.color);
                 e.end(&r.extra, n);
             }),
-            TableRows::ProcedureLabels(rows) => rows.iter().for_each(|r| {
+            TableRows::ProcedureLabels(rows) => rows.iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, i);
                 e.int(r.procedure_id);
                 e.int(r.label_id);
                 e.end(&r.extra, n);
             }),
-            TableRows::Versions(rows) => rows.iter().for_each(|r| {
+            TableRows::Versions(rows) => rows.iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, i);
                 e.int(r.id);
                 e.int(r.procedure_id);
                 e.int(r.version);
@@ -197,7 +264,26 @@ impl TableSnapshot {
                 e.end(&r.extra, n);
             }),
         }
-        e.w.into_inner().unwrap_or_default()
+        let bytes = e.w.into_inner().unwrap_or_default();
+        Encoded { bytes, offsets_from, row_offsets }
+    }
+
+    /// How many rows this snapshot holds.
+    pub fn len(&self) -> usize {
+        match &self.rows {
+            TableRows::Procedures(r) => r.len(),
+            TableRows::Steps(r) => r.len(),
+            TableRows::Runs(r) => r.len(),
+            TableRows::RunSteps(r) => r.len(),
+            TableRows::Labels(r) => r.len(),
+            TableRows::ProcedureLabels(r) => r.len(),
+            TableRows::Versions(r) => r.len(),
+        }
+    }
+
+    /// Whether it holds no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -234,9 +320,11 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Write table snapshots to the folder, one atomic replace each, stopping at the first error.
+/// Write full table snapshots to the folder, one atomic replace each, stopping at the
+/// first error. (Tail snapshots go through the writer thread, which knows the files.)
 pub fn write_tables(dir: &Path, tables: &[TableSnapshot]) -> Result<(), (TableKind, Error)> {
     for t in tables {
+        debug_assert!(t.is_full(), "write_tables takes full snapshots");
         write_atomic(dir, t.kind.file_name(), &t.to_csv()).map_err(|e| (t.kind, e))?;
     }
     Ok(())
@@ -246,7 +334,11 @@ pub fn write_tables(dir: &Path, tables: &[TableSnapshot]) -> Result<(), (TableKi
 /// uses the writer thread). On success the changed set is cleared.
 pub fn save(dir: &Path, db: &mut Db) -> Result<(), Error> {
     let changed = db.changed();
-    write_tables(dir, &db.snapshot_tables(changed)).map_err(|(_, e)| e)?;
+    db.mark_full(changed);
+    if let Err((_, e)) = write_tables(dir, &db.snapshot_tables(changed)) {
+        db.mark_full(changed);
+        return Err(e);
+    }
     db.take_changed();
     Ok(())
 }

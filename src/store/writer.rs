@@ -5,8 +5,10 @@
 
 use super::error::Error;
 use super::table::{TableKind, TableSet};
-use super::write::{TableSnapshot, write_tables};
-use std::path::PathBuf;
+use super::tail::{KEEP_OFFSETS, Layout, write_tail};
+use super::write::{TableSnapshot, write_atomic};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// What the writer reports back.
@@ -16,6 +18,14 @@ pub enum Saved {
     Ok {
         /// The last job written.
         seq: u64,
+    },
+    /// Tail writes of job `seq` need a full rewrite first (the writer does not know the
+    /// file's layout yet, or it changed): `tables` were not written; submit them in full.
+    NeedFull {
+        /// The job.
+        seq: u64,
+        /// Tables to send again in full.
+        tables: TableSet,
     },
     /// Job `seq` (and the ones merged into it) failed; `unsaved` were not written.
     Failed {
@@ -51,24 +61,13 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("writer".into())
             .spawn(move || {
+                let mut layouts: HashMap<(PathBuf, TableKind), Layout> = HashMap::new();
                 while let Ok(first) = jobs.recv() {
-                    let mut job = first;
-                    // Coalesce whatever else is queued for the same folder.
-                    while let Ok(next) = jobs.try_recv() {
-                        if next.dir != job.dir {
-                            let _ = done.send(run(job));
-                            job = next;
-                            continue;
-                        }
-                        for t in next.tables {
-                            match job.tables.iter_mut().find(|x| x.kind == t.kind) {
-                                Some(slot) => *slot = t,
-                                None => job.tables.push(t),
-                            }
-                        }
-                        job.seq = next.seq;
+                    let mut batch = vec![first];
+                    batch.extend(jobs.try_iter());
+                    for outcome in run_batch(batch, &mut layouts) {
+                        let _ = done.send(outcome);
                     }
-                    let _ = done.send(run(job));
                     wake();
                 }
             })
@@ -119,7 +118,7 @@ impl Writer {
     fn note(&mut self, outcomes: &[Saved]) {
         for s in outcomes {
             let seq = match s {
-                Saved::Ok { seq } | Saved::Failed { seq, .. } => *seq,
+                Saved::Ok { seq } | Saved::Failed { seq, .. } | Saved::NeedFull { seq, .. } => *seq,
             };
             self.done_seq = self.done_seq.max(seq);
         }
@@ -135,19 +134,69 @@ impl Drop for Writer {
     }
 }
 
-fn run(job: Job) -> Saved {
-    let Job { seq, dir, mut tables } = job;
-    tables.sort_by_key(|t| t.kind);
-    match write_tables(&dir, &tables) {
-        Ok(()) => Saved::Ok { seq },
-        Err((failed, error)) => {
-            log::error!("saving {} failed: {error}", failed.file_name());
-            let unsaved = tables
-                .iter()
-                .map(|t| t.kind)
-                .filter(|k| *k >= failed)
-                .fold(TableSet::EMPTY, |s: TableSet, k: TableKind| s.with(k));
-            Saved::Failed { seq, unsaved, error }
+/// Write a batch of queued jobs. For each table, a full snapshot makes everything queued
+/// before it for that table unnecessary; the rest is written in order.
+fn run_batch(batch: Vec<Job>, layouts: &mut HashMap<(PathBuf, TableKind), Layout>) -> Vec<Saved> {
+    let mut out = Vec::new();
+    let last_full: HashMap<(PathBuf, TableKind), u64> = batch
+        .iter()
+        .flat_map(|j| j.tables.iter().filter(|t| t.is_full()).map(|t| ((j.dir.clone(), t.kind), j.seq)))
+        .collect();
+    let last_seq = batch.last().map_or(0, |j| j.seq);
+    for job in batch {
+        let Job { seq, dir, mut tables } = job;
+        tables.sort_by_key(|t| t.kind);
+        tables.retain(|t| last_full.get(&(dir.clone(), t.kind)).is_none_or(|s| *s <= seq));
+        let mut need_full = TableSet::EMPTY;
+        for (i, t) in tables.iter().enumerate() {
+            if let Err(error) = write_one(&dir, t, layouts, &mut need_full) {
+                log::error!("saving {} failed: {error}", t.kind.file_name());
+                layouts.remove(&(dir.clone(), t.kind));
+                let unsaved = tables[i..].iter().fold(TableSet::EMPTY, |s, t| s.with(t.kind));
+                out.push(Saved::Failed { seq: last_seq, unsaved, error });
+                return out;
+            }
+        }
+        if !need_full.is_empty() {
+            out.push(Saved::NeedFull { seq, tables: need_full });
         }
     }
+    out.push(Saved::Ok { seq: last_seq });
+    out
+}
+
+/// Write one table: in full (atomic replace), or its tail when the file is as we last
+/// wrote it; otherwise ask for a full snapshot.
+fn write_one(
+    dir: &Path,
+    t: &TableSnapshot,
+    layouts: &mut HashMap<(PathBuf, TableKind), Layout>,
+    need_full: &mut TableSet,
+) -> Result<(), Error> {
+    let key = (dir.to_path_buf(), t.kind);
+    let path = dir.join(t.kind.file_name());
+    if t.is_full() {
+        let enc = t.encode(KEEP_OFFSETS);
+        write_atomic(dir, t.kind.file_name(), &enc.bytes)?;
+        layouts.insert(key, Layout::after_full(&enc, t.len()));
+        return Ok(());
+    }
+    let total = t.first_row + t.len();
+    let usable = layouts.get(&key).and_then(|l| {
+        let on_disk = std::fs::metadata(&path).ok()?.len();
+        (on_disk == l.file_len).then_some(())?;
+        l.offset_of(t.first_row).map(|offset| (offset, l.clone()))
+    });
+    let Some((offset, layout)) = usable else {
+        need_full.insert(t.kind);
+        layouts.remove(&key);
+        return Ok(());
+    };
+    let enc = t.encode(KEEP_OFFSETS);
+    write_tail(dir, t.kind, offset, &enc.bytes).map_err(|e| Error::io(&path, e))?;
+    match layout.after_tail(t.first_row, &enc, total) {
+        Some(l) => layouts.insert(key, l),
+        None => layouts.remove(&key),
+    };
+    Ok(())
 }

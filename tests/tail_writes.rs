@@ -1,0 +1,123 @@
+//! Tail writes: a tick rewrites only the end of run_steps.csv, the result is
+//! byte-identical to a full canonical rewrite, and an interrupted tail write is
+//! finished (or discarded) on the next open.
+
+mod common;
+use common::*;
+use procedures::model::*;
+use procedures::ops;
+use procedures::store::{self, Db, Saved, TableKind, TableSet, Writer};
+use std::path::Path;
+
+/// What the app does: submit what changed; send tables whole when the writer asks.
+fn save(writer: &mut Writer, dir: &Path, db: &mut Db) -> (usize, usize) {
+    let (mut tails, mut fulls) = (0, 0);
+    loop {
+        let changed = db.take_changed();
+        if changed.is_empty() {
+            return (tails, fulls);
+        }
+        let snaps = db.snapshot_tables(changed);
+        tails += snaps.iter().filter(|s| !s.is_full()).count();
+        fulls += snaps.iter().filter(|s| s.is_full()).count();
+        writer.submit(dir.to_path_buf(), snaps);
+        for outcome in writer.wait_idle() {
+            match outcome {
+                Saved::Ok { .. } => {}
+                Saved::NeedFull { tables, .. } => db.mark_full(tables),
+                Saved::Failed { error, .. } => panic!("save failed: {error}"),
+            }
+        }
+    }
+}
+
+/// The canonical bytes of every table of `db`.
+fn canonical(db: &mut Db) -> Vec<(String, Vec<u8>)> {
+    db.mark_full(TableSet::all());
+    let snaps = db.snapshot_tables(TableSet::all());
+    db.take_changed();
+    let mut v: Vec<(String, Vec<u8>)> = snaps.iter().map(|s| (s.kind.file_name().to_owned(), s.to_csv())).collect();
+    v.sort();
+    v
+}
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse(s).expect("ts")
+}
+
+#[test]
+fn ticks_are_tail_writes_identical_to_full_rewrites() {
+    let dir = copy_of(&sample_data());
+    let mut db = store::load(dir.path()).expect("load").db;
+    let mut writer = Writer::spawn(|| {});
+    let pid = db.procedures.rows()[2].id;
+    let run = ops::start_run(&mut db, pid, t("2026-11-26 08:00:00")).expect("start").value;
+    // The first save after opening writes the changed tables whole (the writer learns the layout).
+    let (_, fulls) = save(&mut writer, dir.path(), &mut db);
+    assert!(fulls >= 2);
+    let steps = db.run_steps_of(run).to_vec();
+    for (i, rs) in steps.iter().enumerate() {
+        ops::set_step_completed(&mut db, *rs, true, t(&format!("2026-11-26 08:{:02}:00", 10 + i))).expect("tick");
+        if i == 1 {
+            ops::set_step_note(&mut db, *rs, "a note, with \"quotes\"\nand a line break").expect("note");
+        }
+        if i == 2 {
+            ops::set_step_completed(&mut db, steps[0], false, t("2026-11-26 09:00:00")).expect("untick");
+        }
+        let (tails, fulls) = save(&mut writer, dir.path(), &mut db);
+        assert_eq!((tails, fulls), (1, 0), "tick {i} is one tail write");
+    }
+    // A second run, started and finished: runs and run_steps grow at the end.
+    let other = ops::start_run(&mut db, pid, t("2026-11-26 10:00:00")).expect("start").value;
+    ops::finish_run(&mut db, other, RunStatus::Cancelled, t("2026-11-26 10:01:00")).expect("cancel");
+    ops::finish_run(&mut db, run, RunStatus::Completed, t("2026-11-26 10:02:00")).expect("finish");
+    let (tails, fulls) = save(&mut writer, dir.path(), &mut db);
+    assert_eq!((tails, fulls), (2, 0));
+
+    let on_disk = snapshot_files(dir.path());
+    assert_eq!(on_disk, canonical(&mut db), "tail writes give the bytes of a full canonical rewrite");
+    assert!(!dir.path().join(".run_steps.csv.redo").exists());
+    let back = store::load(dir.path()).expect("load");
+    assert!(back.problems.is_empty(), "{:?}", back.problems);
+}
+
+#[test]
+fn a_change_far_from_the_end_is_a_full_rewrite() {
+    let dir = copy_of(&sample_data());
+    let mut db = store::load(dir.path()).expect("load").db;
+    let first = db.runs.rows()[0].id;
+    ops::set_run_note(&mut db, first, "old run, new note").expect("note");
+    let snaps = db.snapshot_tables(db.changed());
+    // Row 0 changed: this is a whole-file snapshot, not a copy of 160 rows.
+    assert!(snaps.iter().all(|s| s.is_full()));
+}
+
+#[test]
+fn interrupted_tail_write_is_finished_or_discarded_on_open() {
+    let dir = copy_of(&sample_data());
+    let path = dir.path().join("run_steps.csv");
+    let before = std::fs::read(&path).expect("read");
+    let text = String::from_utf8(before.clone()).expect("utf8");
+    // Replace the last line with a ticked version of it.
+    let last_start = text.trim_end_matches('\n').rfind('\n').expect("lines") + 1;
+    let new_tail = "1086,160,67,True,2026-11-26 08:00:00,done\n";
+    let mut after = before[..last_start].to_vec();
+    after.extend_from_slice(new_tail.as_bytes());
+
+    // Crash after the redo file was written: the next open finishes the write.
+    store::write_redo(dir.path(), TableKind::RunSteps, last_start as u64, new_tail.as_bytes()).expect("redo");
+    let loaded = store::load(dir.path()).expect("load");
+    assert_eq!(std::fs::read(&path).expect("read"), after);
+    assert!(!dir.path().join(".run_steps.csv.redo").exists());
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+
+    // A torn redo file (crash while writing it): discarded, the table untouched.
+    std::fs::write(&path, &before).expect("restore");
+    store::write_redo(dir.path(), TableKind::RunSteps, last_start as u64, new_tail.as_bytes()).expect("redo");
+    let redo = dir.path().join(".run_steps.csv.redo");
+    let full = std::fs::read(&redo).expect("read redo");
+    std::fs::write(&redo, &full[..full.len() - 5]).expect("tear");
+    store::load(dir.path()).expect("load");
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+    assert!(!redo.exists());
+}
