@@ -141,8 +141,11 @@ pub struct Report {
     pub completion_weekly: Vec<(Period, f64)>,
     /// Completed runs, oldest first.
     pub durations: Vec<RunPoint>,
-    /// Rolling median of durations (window of [`ROLLING_WINDOW`] runs): (day, seconds).
+    /// Rolling median of durations (window of [`ROLLING_WINDOW`] runs), or with more
+    /// than [`ROLLING_MAX_RUNS`] completed runs the median per ISO week: (day, seconds).
     pub rolling_median: Vec<(f64, f64)>,
+    /// Whether `rolling_median` is per week (many runs) rather than per run.
+    pub weekly_median: bool,
     /// Slowest steps first (one procedure only).
     pub bottlenecks: Vec<StepTiming>,
     /// Per version (one procedure only), oldest first.
@@ -153,6 +156,9 @@ pub struct Report {
 
 /// Runs in the rolling median window.
 pub const ROLLING_WINDOW: usize = 9;
+
+/// Above this many completed runs the median line is per ISO week.
+pub const ROLLING_MAX_RUNS: usize = 2_000;
 
 /// Days since 1970-01-01 of a timestamp's local wall clock (fractional).
 pub fn day_number(t: Timestamp) -> f64 {
@@ -243,14 +249,30 @@ pub fn report(db: &Db, sel: &Selection, today: NaiveDate) -> Report {
         })
         .collect();
     durations.sort_by(|a, b| a.day.total_cmp(&b.day).then(a.run.cmp(&b.run)));
-    let rolling_median = durations
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
-            let start = (i + 1).saturating_sub(ROLLING_WINDOW);
-            median_of(durations[start..=i].iter().map(|q| q.secs).collect()).map(|m| (p.day, m))
-        })
-        .collect();
+    let weekly_median = durations.len() > ROLLING_MAX_RUNS;
+    let rolling_median = if weekly_median {
+        let mut weeks: BTreeMap<Period, Vec<f64>> = BTreeMap::new();
+        for p in &durations {
+            let date = day_date(p.day).unwrap_or_default();
+            weeks.entry(Period::of(date, Granularity::Week)).or_default().push(p.secs);
+        }
+        weeks
+            .into_iter()
+            .filter_map(|(w, v)| {
+                let mid = day_number(Timestamp::from_naive(w.start().and_hms_opt(12, 0, 0).unwrap_or_default())) + 3.0;
+                median_of(v).map(|m| (mid, m))
+            })
+            .collect()
+    } else {
+        durations
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let start = (i + 1).saturating_sub(ROLLING_WINDOW);
+                median_of(durations[start..=i].iter().map(|q| q.secs).collect()).map(|m| (p.day, m))
+            })
+            .collect()
+    };
 
     let (bottleneck_rows, per_version) = match sel.procedure {
         Some(pid) => {
@@ -344,6 +366,7 @@ pub fn report(db: &Db, sel: &Selection, today: NaiveDate) -> Report {
         completion_weekly,
         durations,
         rolling_median,
+        weekly_median,
         bottlenecks: bottleneck_rows,
         per_version,
         overview,

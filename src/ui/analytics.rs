@@ -394,10 +394,21 @@ fn durations_plot_ui(
     cmds: &mut Vec<Command>,
 ) {
     ui.add_space(8.0);
-    ui.strong("Run durations (completed runs) with a rolling median");
-    let pts: Vec<[f64; 2]> = r.durations.iter().map(|p| [p.day, p.secs / 60.0]).collect();
-    let names: Vec<String> = r
-        .durations
+    let line_name = if r.weekly_median { "Weekly median" } else { "Rolling median" };
+    // Many thousands of points draw slowly and show nothing more: plot every k-th run.
+    const MAX_POINTS: usize = 4_000;
+    let stride = r.durations.len().div_ceil(MAX_POINTS).max(1);
+    let sample: Vec<&analysis::RunPoint> = r.durations.iter().step_by(stride).collect();
+    if stride > 1 {
+        ui.strong(format!(
+            "Run durations ({} completed runs, every {stride}th shown) with the weekly median",
+            r.durations.len()
+        ));
+    } else {
+        ui.strong(format!("Run durations (completed runs) with the {}", line_name.to_lowercase()));
+    }
+    let pts: Vec<[f64; 2]> = sample.iter().map(|p| [p.day, p.secs / 60.0]).collect();
+    let names: Vec<String> = sample
         .iter()
         .map(|p| {
             let name = db.procedure(p.procedure).map_or("?", |x| x.name.as_str());
@@ -405,11 +416,8 @@ fn durations_plot_ui(
         })
         .collect();
     let median_pts: Vec<[f64; 2]> = r.rolling_median.iter().map(|(d, s)| [*d, s / 60.0]).collect();
-    let medians: Vec<String> = r
-        .rolling_median
-        .iter()
-        .map(|(d, s)| format!("Rolling median {} on {}", secs_text(*s), date_text(*d)))
-        .collect();
+    let medians: Vec<String> =
+        r.rolling_median.iter().map(|(d, s)| format!("{line_name} {} on {}", secs_text(*s), date_text(*d))).collect();
     let resp = plot("durations-plot", reset)
         .height(240.0)
         .x_axis_label("Start date")
@@ -426,7 +434,7 @@ fn durations_plot_ui(
         .show(ui, |p| {
             p.points(Points::new("Runs", PlotPoints::from(pts)).radius(2.5).color(IN_PROGRESS.gamma_multiply(0.8)));
             p.line(
-                Line::new("Rolling median", PlotPoints::from(median_pts))
+                Line::new(line_name, PlotPoints::from(median_pts))
                     .color(Color32::from_rgb(0xf5, 0x82, 0x31))
                     .width(2.0)
                     .allow_band(false),
