@@ -22,7 +22,7 @@ use std::sync::mpsc::Receiver;
 const MAX_RECENT: usize = 8;
 
 /// UI preferences, kept in eframe's storage (never in the data folder).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Prefs {
     /// The folder open when the app was last closed.
@@ -33,6 +33,14 @@ pub struct Prefs {
     pub theme: Theme,
     /// The view shown last.
     pub last_view: View,
+    /// UI zoom (Ctrl+Plus / Ctrl+Minus / Ctrl+0).
+    pub zoom: f32,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Self { last_folder: None, recent: Vec::new(), theme: Theme::System, last_view: View::Procedures, zoom: 1.0 }
+    }
 }
 
 /// An open data folder.
@@ -105,6 +113,8 @@ pub struct App {
     exporting: Option<(Receiver<Option<PathBuf>>, Export)>,
     export_done: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     show_about: bool,
+    show_shortcuts: bool,
+    importing: Option<Receiver<Option<PathBuf>>>,
     show_problems: bool,
     title: String,
 }
@@ -114,10 +124,17 @@ impl App {
     /// last folder, or the welcome screen).
     pub fn new(cc: &eframe::CreationContext<'_>, start: Option<PathBuf>) -> Self {
         let prefs: Prefs = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+        Self::new_with_prefs(cc, prefs, start)
+    }
+
+    /// The app with given preferences (as if read from storage), then `start` (or the
+    /// last folder, or the welcome screen).
+    pub fn new_with_prefs(cc: &eframe::CreationContext<'_>, prefs: Prefs, start: Option<PathBuf>) -> Self {
         let start = start.or_else(|| prefs.last_folder.clone().filter(|d| d.is_dir()));
         let ctx = cc.egui_ctx.clone();
         let mut app = Self::with_prefs(prefs, move || ctx.request_repaint());
         apply_theme(&cc.egui_ctx, app.prefs.theme);
+        cc.egui_ctx.set_zoom_factor(app.prefs.zoom.clamp(0.5, 3.0));
         if let Some(dir) = start {
             app.open_folder(&dir);
         }
@@ -151,6 +168,8 @@ impl App {
             exporting: None,
             export_done: std::sync::Arc::default(),
             show_about: false,
+            show_shortcuts: false,
+            importing: None,
             show_problems: true,
             title: String::new(),
         }
@@ -228,6 +247,7 @@ impl App {
                 | Command::ShowVersions(_)
                 | Command::ShowDiff { .. }
                 | Command::CloseEditor
+                | Command::ImportChecklistFrom(_)
                 | Command::Quit
         );
         if leaves && self.view == View::Editor && self.editor.is_dirty() && self.folder.is_some() {
@@ -365,7 +385,59 @@ impl App {
                 let _ = self.mutate(|db| ops::delete_label(db, label));
                 self.editor.draft.labels.retain(|l| *l != label);
             }
-            Command::ExportCsv { suggested, contents } => self.ask_export_path(ctx, &suggested, Export::Csv(contents)),
+            Command::ExportText { suggested, contents } => self.ask_export_path(ctx, &suggested, Export::Csv(contents)),
+            Command::ImportChecklist => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let ctx = ctx.clone();
+                std::thread::spawn(move || {
+                    let dialog = rfd::FileDialog::new()
+                        .set_title("Import a checklist")
+                        .add_filter("Markdown or text", &["md", "markdown", "txt"]);
+                    let _ = tx.send(dialog.pick_file());
+                    ctx.request_repaint();
+                });
+                self.importing = Some(rx);
+            }
+            Command::ImportChecklistFrom(path) => match store::read_text(&path) {
+                Ok(text) if self.folder.is_some() => {
+                    let fallback =
+                        path.file_stem().map_or("Imported checklist".to_owned(), |s| s.to_string_lossy().into_owned());
+                    let draft = crate::export::parse_checklist(&text, &fallback);
+                    self.editor = EditorState::new_procedure();
+                    self.editor.draft.name = draft.name;
+                    self.editor.draft.description = draft.description;
+                    let listed = draft.steps.iter().map(|s| {
+                        let d = s.estimated_duration_secs.map(|d| format_duration(i64::from(d))).unwrap_or_default();
+                        let d = if d.is_empty() { String::new() } else { format!(" ({d})") };
+                        format!("- {}{d}", s.description.replace('\n', " "))
+                    });
+                    let text: Vec<String> = listed.collect();
+                    self.editor.add_pasted(&text.join("\n"));
+                    self.view = View::Editor;
+                    self.message = Some(format!("Imported {}: check it and click Create procedure", path.display()));
+                }
+                Ok(_) => {}
+                Err(e) => self.message = Some(format!("Cannot import: {e}")),
+            },
+            Command::AddStepsFrom(path) => match store::read_text(&path) {
+                Ok(text) => {
+                    let n = self.editor.add_pasted(&text);
+                    self.message = Some(format!("Added {n} steps from {}", path.display()));
+                }
+                Err(e) => self.message = Some(format!("Cannot read the list: {e}")),
+            },
+            Command::PrintProcedure(pid) => {
+                let Some(html) = self.db().and_then(|db| crate::export::procedure_html(db, pid)) else { return };
+                let path = std::env::temp_dir().join(format!("procedure-{pid}.html"));
+                match store::write_file(&path, html.as_bytes()) {
+                    Ok(()) => {
+                        open_with_system(&path);
+                        self.message = Some(format!("Opened the print view ({}) in your browser", path.display()));
+                    }
+                    Err(e) => self.message = Some(format!("Cannot write the print view: {e}")),
+                }
+            }
+            Command::ShowShortcuts => self.show_shortcuts = true,
             Command::ExportPng { suggested, rect } => self.ask_export_path(ctx, &suggested, Export::Png(rect)),
             Command::Undo => {
                 let Some(u) = self.undo.pop() else {
@@ -482,6 +554,15 @@ impl App {
         if self.folder.is_some() && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::N)) {
             cmds.push(Command::NewProcedure);
         }
+        let typing = ctx.egui_wants_keyboard_input();
+        if ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1))
+            || (!typing && ui.input_mut(|i| i.consume_key(egui::Modifiers::SHIFT, egui::Key::Questionmark)))
+            || (!typing && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Questionmark)))
+        {
+            cmds.push(Command::ShowShortcuts);
+        }
+        cmds.extend(self.dropped_files(&ctx));
+        self.prefs.zoom = ctx.zoom_factor();
         self.menu_bar(ui, &mut cmds);
         self.status_bar(ui, &mut cmds);
         if self.folder.is_some() {
@@ -521,6 +602,7 @@ impl App {
             }
         });
         self.about_window(&ctx);
+        self.shortcuts_window(&ctx);
         self.apply_all(&ctx, cmds);
         self.update_title(&ctx);
     }
@@ -574,6 +656,14 @@ impl App {
         {
             self.export_to(ctx, path, export);
         }
+        if let Some(rx) = &self.importing
+            && let Ok(choice) = rx.try_recv()
+        {
+            self.importing = None;
+            if let Some(path) = choice {
+                self.apply(ctx, Command::ImportChecklistFrom(path));
+            }
+        }
         if let Some(msg) = self.export_done.lock().ok().and_then(|mut d| d.take()) {
             self.message = Some(msg);
         }
@@ -625,6 +715,9 @@ impl App {
                     if ui.add_enabled(self.folder.is_some(), egui::Button::new("New procedure (Ctrl+N)")).clicked() {
                         cmds.push(Command::NewProcedure);
                     }
+                    if ui.add_enabled(self.folder.is_some(), egui::Button::new("Import checklist…")).clicked() {
+                        cmds.push(Command::ImportChecklist);
+                    }
                     ui.menu_button("Recent", |ui| {
                         if self.prefs.recent.is_empty() {
                             ui.label("No recent folders");
@@ -667,12 +760,48 @@ impl App {
                     }
                 });
                 ui.menu_button("Help", |ui| {
+                    if ui.button("Keyboard shortcuts (F1)").clicked() {
+                        cmds.push(Command::ShowShortcuts);
+                    }
                     if ui.button("About Procedures").clicked() {
                         self.show_about = true;
                     }
                 });
             });
         });
+    }
+
+    /// Folders dropped on the window open; Markdown or text files become steps (in the
+    /// editor) or a new procedure (elsewhere).
+    fn dropped_files(&self, ctx: &egui::Context) -> Vec<Command> {
+        let paths: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        paths
+            .into_iter()
+            .filter_map(|p| {
+                if p.is_dir() {
+                    return Some(Command::OpenFolder(p));
+                }
+                let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+                if !matches!(ext.as_str(), "md" | "markdown" | "txt") || self.folder.is_none() {
+                    return None;
+                }
+                Some(if self.view == View::Editor { Command::AddStepsFrom(p) } else { Command::ImportChecklistFrom(p) })
+            })
+            .collect()
+    }
+
+    fn shortcuts_window(&mut self, ctx: &egui::Context) {
+        let mut open = self.show_shortcuts;
+        egui::Window::new("Keyboard shortcuts").open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
+            egui::Grid::new("shortcuts").num_columns(2).striped(true).show(ui, |ui| {
+                for (keys, what) in SHORTCUTS {
+                    ui.monospace(*keys);
+                    ui.label(*what);
+                    ui.end_row();
+                }
+            });
+        });
+        self.show_shortcuts = open;
     }
 
     fn about_window(&mut self, ctx: &egui::Context) {
@@ -759,6 +888,36 @@ impl App {
                 });
             });
         });
+    }
+}
+
+/// Every keyboard shortcut, for the help window (F1).
+const SHORTCUTS: &[(&str, &str)] = &[
+    ("F1 or ?", "Show these shortcuts"),
+    ("Ctrl+N", "New procedure"),
+    ("Ctrl+F", "Search procedures"),
+    ("Ctrl+Plus / Ctrl+Minus / Ctrl+0", "Zoom in / out / reset (remembered)"),
+    ("Tab / Shift+Tab", "Move between buttons and fields; Space or Enter presses"),
+    ("Runner: Space or Enter", "Tick or untick the focused step"),
+    ("Runner: Up / Down", "Move the focus between steps"),
+    ("Runner: N", "Write a note on the focused step"),
+    ("Runner: Ctrl+Z", "Undo the last tick or untick"),
+    ("Runner: Esc", "Leave the runner (the run stays in progress)"),
+    ("Editor: Alt+Up / Alt+Down", "Move the focused step"),
+    ("Drop a folder", "Open it"),
+    ("Drop a .md or .txt list", "Add its steps (editor) or import it as a procedure"),
+];
+
+/// Open a file with the system's default program (the print view in a browser).
+fn open_with_system(path: &Path) {
+    #[cfg(target_os = "windows")]
+    let result = std::process::Command::new("cmd").arg("/C").arg("start").arg("").arg(path).spawn();
+    #[cfg(target_os = "macos")]
+    let result = std::process::Command::new("open").arg(path).spawn();
+    #[cfg(not(any(target_os = "windows", target_os = "macos")))]
+    let result = std::process::Command::new("xdg-open").arg(path).spawn();
+    if let Err(e) = result {
+        log::warn!("cannot open {}: {e}", path.display());
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod export;
 pub mod logging;
 pub mod model;
 pub mod ops;

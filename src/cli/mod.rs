@@ -1,6 +1,7 @@
 //! The command line: `check`, `stats`, `generate` (each in its own file).
 
 mod check;
+pub mod export;
 pub mod generate;
 mod stats;
 
@@ -44,6 +45,23 @@ pub enum Command {
         #[arg(long)]
         procedure: Option<u32>,
     },
+    /// Export a run report (Markdown or CSV) or a procedure (Markdown checklist or printable HTML).
+    Export {
+        /// The data folder
+        dir: PathBuf,
+        /// A run id
+        #[arg(long, conflicts_with = "procedure")]
+        run: Option<u32>,
+        /// A procedure id
+        #[arg(long)]
+        procedure: Option<u32>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "md")]
+        format: export::Format,
+        /// Write to this file instead of standard output
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Write a deterministic, realistic data folder.
     Generate {
         /// Where to write (created if needed)
@@ -62,6 +80,7 @@ pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Check { dir } => check::run(&dir),
         Command::Stats { dir, json, procedure } => stats::run(&dir, json, procedure),
+        Command::Export { dir, run, procedure, format, output } => export::run(&dir, run, procedure, format, output),
         Command::Generate { dir, scale, seed } => {
             let started = std::time::Instant::now();
             match generate::generate(&dir, scale, seed) {

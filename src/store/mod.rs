@@ -18,6 +18,7 @@ pub use load::{Lines, Loaded, load};
 pub use table::{Table, TableKind, TableSet};
 pub use tail::{KEEP_OFFSETS, Layout, recover, write_redo, write_tail};
 pub use write::{
-    Encoded, TAIL_ROWS_MAX, TableRows, TableSnapshot, create_empty, save, write_atomic, write_file, write_tables,
+    Encoded, TAIL_ROWS_MAX, TableRows, TableSnapshot, create_empty, read_text, save, write_atomic, write_file,
+    write_tables,
 };
 pub use writer::{Saved, Writer};

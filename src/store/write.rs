@@ -365,3 +365,13 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let name = path.file_name().ok_or_else(|| Error::io(path, std::io::Error::other("not a file name")))?;
     write_atomic(dir, &name.to_string_lossy(), bytes)
 }
+
+/// Read a small text file the user chose (an import): at most 4 MiB, UTF-8.
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.len() > 4 << 20 {
+        return Err(Error::io(path, std::io::Error::other("the file is larger than 4 MiB")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| Error::io(path, std::io::Error::other(format!("not UTF-8 text ({e})"))))
+}

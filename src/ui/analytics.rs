@@ -159,7 +159,7 @@ pub fn analytics_ui(ui: &mut Ui, db: &Db, state: &mut AnalyticsState, now: Times
         ui.horizontal(|ui| {
             if ui.button("Export numbers (CSV)…").clicked() {
                 let label = selection_label(db, &state.selection);
-                cmds.push(Command::ExportCsv {
+                cmds.push(Command::ExportText {
                     suggested: "analytics.csv".into(),
                     contents: analysis::summary_csv(&label, &report),
                 });

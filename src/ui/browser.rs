@@ -347,6 +347,21 @@ fn detail_ui(
                 *confirm_delete = Some(pid);
             }
         });
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Print…").on_hover_text("Open a printable checklist page in your browser").clicked() {
+                cmds.push(Command::PrintProcedure(pid));
+            }
+            if ui.button("Export checklist (Markdown)…").clicked()
+                && let Some(text) = crate::export::procedure_markdown(db, pid)
+            {
+                cmds.push(Command::ExportText { suggested: format!("{}.md", file_stem(&p.name)), contents: text });
+            }
+            if ui.button("Export printable page (HTML)…").clicked()
+                && let Some(text) = crate::export::procedure_html(db, pid)
+            {
+                cmds.push(Command::ExportText { suggested: format!("{}.html", file_stem(&p.name)), contents: text });
+            }
+        });
         let open: Vec<RunId> = db
             .runs_of(pid)
             .iter()
@@ -395,4 +410,11 @@ fn detail_ui(
             });
         }
     });
+}
+
+/// A file name from a procedure name: letters, digits, spaces and dashes.
+fn file_stem(name: &str) -> String {
+    let s: String = name.chars().map(|c| if c.is_alphanumeric() || c == ' ' || c == '-' { c } else { '-' }).collect();
+    let s = s.trim().to_owned();
+    if s.is_empty() { "procedure".to_owned() } else { s }
 }

@@ -344,9 +344,21 @@ fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, now: Timestamp, cmds: &mut Ve
         if let Some(end) = r.end_time {
             ui.label(format!("Ended {} ({})", end, format_duration(end.secs_since(&r.start_time))));
         }
-        if r.status == RunStatus::InProgress && ui.button("Resume").clicked() {
-            cmds.push(Command::OpenRun(r.id));
-        }
+        ui.horizontal_wrapped(|ui| {
+            if r.status == RunStatus::InProgress && ui.button("Resume").clicked() {
+                cmds.push(Command::OpenRun(r.id));
+            }
+            if ui.button("Export report (Markdown)…").clicked()
+                && let Some(text) = crate::export::run_report_markdown(db, r.id)
+            {
+                cmds.push(Command::ExportText { suggested: format!("run-{}.md", r.id), contents: text });
+            }
+            if ui.button("Export report (CSV)…").clicked()
+                && let Some(text) = crate::export::run_report_csv(db, r.id)
+            {
+                cmds.push(Command::ExportText { suggested: format!("run-{}.csv", r.id), contents: text });
+            }
+        });
         if !r.notes.is_empty() {
             ui.label(RichText::new(format!("Notes: {}", r.notes)).italics());
         }

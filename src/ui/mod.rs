@@ -161,8 +161,8 @@ pub enum Command {
     },
     /// Delete a label (already confirmed).
     DeleteLabel(LabelId),
-    /// Save text through a save dialog (analytics numbers).
-    ExportCsv {
+    /// Save text through a save dialog (analytics numbers, run reports, checklists).
+    ExportText {
         /// Suggested file name.
         suggested: String,
         /// The file's contents.
@@ -175,6 +175,16 @@ pub enum Command {
         /// The area, in points.
         rect: egui::Rect,
     },
+    /// Choose a Markdown or text checklist to import as a new procedure.
+    ImportChecklist,
+    /// Import this Markdown or text checklist as a new procedure (opens the editor).
+    ImportChecklistFrom(PathBuf),
+    /// Add the steps listed in this file to the procedure in the editor.
+    AddStepsFrom(PathBuf),
+    /// Open a printable page of a procedure in the system's browser.
+    PrintProcedure(ProcedureId),
+    /// Show the keyboard shortcuts.
+    ShowShortcuts,
     /// Undo the last tick or untick.
     Undo,
     /// Try the failed save again.

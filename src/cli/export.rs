@@ -1,0 +1,57 @@
+//! `procedures export DIR (--run ID | --procedure ID) [--format …] [-o FILE]`.
+
+use crate::export;
+use crate::model::{ProcedureId, RunId};
+use crate::store;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Markdown (run report, or procedure checklist).
+    Md,
+    /// CSV (run report).
+    Csv,
+    /// Printable HTML (procedure).
+    Html,
+}
+
+/// Print (or write to `out`) a run report or a procedure checklist.
+pub fn run(dir: &Path, run: Option<u32>, procedure: Option<u32>, format: Format, out: Option<PathBuf>) -> ExitCode {
+    let loaded = match store::load(dir) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let db = &loaded.db;
+    let text = match (run, procedure, format) {
+        (Some(r), None, Format::Md) => export::run_report_markdown(db, RunId(r)),
+        (Some(r), None, Format::Csv) => export::run_report_csv(db, RunId(r)),
+        (None, Some(p), Format::Md) => export::procedure_markdown(db, ProcedureId(p)),
+        (None, Some(p), Format::Html) => export::procedure_html(db, ProcedureId(p)),
+        _ => {
+            eprintln!("error: give --run ID (md or csv) or --procedure ID (md or html)");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(text) = text else {
+        eprintln!("error: no such run or procedure");
+        return ExitCode::from(2);
+    };
+    match out {
+        None => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Some(path) => match store::write_file(&path, text.as_bytes()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
