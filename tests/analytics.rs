@@ -266,3 +266,23 @@ fn export_numbers_as_csv() {
     let text = std::fs::read_to_string(&path).expect("written");
     assert!(text.starts_with("metric,value\nselection,All\nruns,160\n"), "{text}");
 }
+
+#[test]
+fn a_change_invalidates_only_the_reports_it_touches() {
+    let dir = folder_with_runs();
+    let mut db = store::load(dir.path()).expect("load").db;
+    let today = d("2025-03-14");
+    let one = |p: u32| Selection { procedure: Some(ProcedureId(p)), ..Selection::default() };
+    let (k1, k2, kall) = (
+        analysis::ReportKey::of(&db, one(1), today),
+        analysis::ReportKey::of(&db, one(2), today),
+        analysis::ReportKey::of(&db, Selection::default(), today),
+    );
+    // Tick the open run of P1.
+    let rs = db.run_steps_of(RunId(4))[1];
+    procedures::ops::set_step_completed(&mut db, rs, true, Timestamp::parse("2025-03-13 11:30:00").expect("t"))
+        .expect("tick");
+    assert_ne!(analysis::ReportKey::of(&db, one(1), today), k1, "P1's report is recomputed");
+    assert_eq!(analysis::ReportKey::of(&db, one(2), today), k2, "P2's report is still valid");
+    assert_ne!(analysis::ReportKey::of(&db, Selection::default(), today), kall);
+}

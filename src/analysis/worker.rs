@@ -5,15 +5,28 @@ use crate::store::Db;
 use chrono::NaiveDate;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-/// What a report was computed for: data generation, selection, and today's date.
+/// What a report was computed for: the state of the data it covers, the selection,
+/// and today's date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ReportKey {
-    /// [`Db::generation`] of the data.
+    /// For one procedure, [`Db::procedure_stamp`] (other procedures' changes do not
+    /// invalidate it); for several, [`Db::generation`].
     pub generation: u64,
     /// The selection.
     pub selection: Selection,
     /// Today (for relative date ranges).
     pub today: NaiveDate,
+}
+
+impl ReportKey {
+    /// The key of a selection's report for the current data.
+    pub fn of(db: &Db, selection: Selection, today: NaiveDate) -> Self {
+        let generation = match selection.procedure {
+            Some(p) => db.procedure_stamp(p),
+            None => db.generation(),
+        };
+        Self { generation, selection, today }
+    }
 }
 
 /// Handle to the analytics thread.

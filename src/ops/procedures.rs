@@ -157,6 +157,7 @@ pub fn create_procedure(db: &mut Db, draft: &ProcedureDraft, now: Timestamp) -> 
     db.reindex_procedure(pid);
     write_version(db, pid, "created", now);
     db.reindex_procedure(pid);
+    db.touch_procedure(pid);
     done(db, pid, changed)
 }
 
@@ -255,6 +256,7 @@ pub fn update_procedure(
     db.reindex_procedure(pid);
     write_version(db, pid, change_description, now);
     db.reindex_procedure(pid);
+    db.touch_procedure(pid);
     done(db, version, changed)
 }
 
@@ -293,6 +295,7 @@ pub fn delete_procedure(db: &mut Db, pid: ProcedureId) -> Result<Done<DeleteImpa
     }
     db.procedures.remove_where(|p| p.id == pid);
     db.unindex_runs_of(pid);
+    db.touch_procedure(pid);
     db.reindex_procedure(pid);
     db.reindex_labels();
     done(db, impact, changed)

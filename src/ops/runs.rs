@@ -12,6 +12,13 @@ fn run_in_progress(db: &Db, id: RunId) -> Result<&Run, OpError> {
     Ok(run)
 }
 
+/// Record that the procedure of `run` changed (for caches of derived data).
+fn touch_run(db: &mut Db, run: RunId) {
+    if let Some(pid) = db.run(run).map(|r| r.procedure_id) {
+        db.touch_procedure(pid);
+    }
+}
+
 /// Start a run of a procedure: one unticked run_steps row per current step; the run
 /// records the procedure version it executes.
 pub fn start_run(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Result<Done<RunId>, OpError> {
@@ -46,6 +53,7 @@ pub fn start_run(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Result<Done<R
         });
     }
     db.index_new_run(run, pid, ids);
+    db.touch_procedure(pid);
     done(db, run, TableSet::EMPTY.with(TableKind::Runs).with(TableKind::RunSteps))
 }
 
@@ -57,10 +65,12 @@ pub fn set_step_completed(db: &mut Db, id: RunStepId, completed: bool, now: Time
     if rs.completed == completed {
         return Ok(Done { value: (), changed: TableSet::EMPTY });
     }
+    let run = rs.run_id;
     if let Some(rs) = db.run_steps.get_mut(u64::from(id.0)) {
         rs.completed = completed;
         rs.completed_at = completed.then_some(now);
     }
+    touch_run(db, run);
     done(db, (), TableSet::EMPTY.with(TableKind::RunSteps))
 }
 
@@ -70,9 +80,11 @@ pub fn set_step_note(db: &mut Db, id: RunStepId, note: &str) -> Result<Done<()>,
     if &*rs.notes == note {
         return Ok(Done { value: (), changed: TableSet::EMPTY });
     }
+    let run = rs.run_id;
     if let Some(rs) = db.run_steps.get_mut(u64::from(id.0)) {
         rs.notes = note.into();
     }
+    touch_run(db, run);
     done(db, (), TableSet::EMPTY.with(TableKind::RunSteps))
 }
 
@@ -89,6 +101,7 @@ pub fn finish_run(db: &mut Db, id: RunId, status: RunStatus, now: Timestamp) -> 
         r.end_time = Some(end);
     }
     db.index_run_status(id, status);
+    touch_run(db, id);
     done(db, (), TableSet::EMPTY.with(TableKind::Runs))
 }
 
@@ -101,5 +114,6 @@ pub fn set_run_note(db: &mut Db, id: RunId, note: &str) -> Result<Done<()>, OpEr
     if let Some(r) = db.runs.get_mut(u64::from(id.0)) {
         r.notes = note.to_owned();
     }
+    touch_run(db, id);
     done(db, (), TableSet::EMPTY.with(TableKind::Runs))
 }

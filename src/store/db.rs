@@ -28,6 +28,8 @@ pub struct Db {
     index: Arc<Index>,
     changed: TableSet,
     generation: u64,
+    /// Per procedure, the generation of its last change (runs, ticks, edits).
+    stamps: HashMap<ProcedureId, u64>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -67,6 +69,7 @@ impl Db {
             index: Arc::default(),
             changed: TableSet::EMPTY,
             generation: 0,
+            stamps: HashMap::new(),
         };
         db.reindex();
         db
@@ -184,6 +187,17 @@ impl Db {
             self.generation += 1;
         }
         self.changed.extend(tables);
+    }
+
+    /// Record that a procedure's data (its runs, ticks, steps) changed.
+    pub fn touch_procedure(&mut self, pid: ProcedureId) {
+        self.generation += 1;
+        self.stamps.insert(pid, self.generation);
+    }
+
+    /// The generation of a procedure's last change (0: unchanged since loading).
+    pub fn procedure_stamp(&self, pid: ProcedureId) -> u64 {
+        self.stamps.get(&pid).copied().unwrap_or(0)
     }
 
     /// A counter that grows with every change: views cache derived data per generation.

@@ -45,8 +45,10 @@ pub struct AnalyticsState {
     pub custom_from: String,
     /// Typed custom range.
     pub custom_to: String,
-    /// The newest report and what it was computed for.
+    /// The report shown (the newest received) and what it was computed for.
     pub report: Option<(ReportKey, Report)>,
+    /// Recent reports, to switch back to a selection at once (newest last).
+    cache: Vec<(ReportKey, Report)>,
     /// How long the newest report took.
     pub compute_time: Option<std::time::Duration>,
     /// The report asked for and not yet received.
@@ -75,7 +77,7 @@ impl AnalyticsState {
     }
 
     fn key(&self, db: &Db, today: chrono::NaiveDate) -> ReportKey {
-        ReportKey { generation: db.generation(), selection: self.selection, today }
+        ReportKey::of(db, self.selection, today)
     }
 
     /// Ask the worker for the report of the current selection if it is not there yet.
@@ -87,6 +89,12 @@ impl AnalyticsState {
         }
         let key = self.key(db, today);
         let have = self.report.as_ref().is_some_and(|(k, _)| *k == key);
+        if !have && let Some(i) = self.cache.iter().position(|(k, _)| *k == key) {
+            let hit = self.cache.remove(i);
+            self.cache.push(hit.clone());
+            self.report = Some(hit);
+            return;
+        }
         if !have && self.pending != Some(key) {
             let ctx = ctx.clone();
             let worker = self.worker.get_or_insert_with(|| Worker::spawn(move || ctx.request_repaint()));
@@ -98,6 +106,11 @@ impl AnalyticsState {
     fn accept(&mut self, key: ReportKey, report: Report, took: std::time::Duration) {
         if self.pending == Some(key) {
             self.pending = None;
+        }
+        self.cache.retain(|(k, _)| *k != key);
+        self.cache.push((key, report.clone()));
+        if self.cache.len() > 8 {
+            self.cache.remove(0);
         }
         self.report = Some((key, report));
         self.compute_time = Some(took);
