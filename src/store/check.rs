@@ -59,60 +59,35 @@ pub fn check(db: &Db, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
         }
     }
 
-    // versions: procedure exists, snapshot parses; collect snapshot step ids per procedure.
-    let mut snapshot_steps: HashMap<ProcedureId, HashSet<u32>> = HashMap::new();
-    for (i, v) in db.versions.rows().iter().enumerate() {
-        if has_procedures && db.procedure(v.procedure_id).is_none() {
-            out.push(at(TableKind::Versions, i, "procedure_id", format!("no procedure with id {}", v.procedure_id)));
-        }
-        match Snapshot::parse(&v.procedure_snapshot) {
-            Ok(snap) => {
-                let ids = snapshot_steps.entry(v.procedure_id).or_default();
-                ids.extend(snap.steps.iter().filter_map(|s| s.id));
-            }
-            Err(e) => {
-                out.push(at(TableKind::Versions, i, "procedure_snapshot", format!("not a valid snapshot JSON: {e}")))
-            }
-        }
-    }
-
-    // run_steps: run exists, step resolves, completed <=> completed_at.
-    for (i, rs) in db.run_steps.rows().iter().enumerate() {
-        match db.run(rs.run_id) {
-            None if has_runs => out.push(at(TableKind::RunSteps, i, "run_id", format!("no run with id {}", rs.run_id))),
-            None => {}
-            Some(run) => {
-                let known = db.step(rs.step_id).is_some()
-                    || snapshot_steps.get(&run.procedure_id).is_some_and(|ids| ids.contains(&rs.step_id.0));
-                if !known && has_steps {
+    // versions: procedure exists, snapshot parses (on another thread: on big folders
+    // it is the slow part), while the run_steps are checked here.
+    let versions_check = std::thread::scope(|scope| {
+        let handle = scope.spawn(|| {
+            let mut out = Vec::new();
+            for (i, v) in db.versions.rows().iter().enumerate() {
+                if has_procedures && db.procedure(v.procedure_id).is_none() {
                     out.push(at(
-                        TableKind::RunSteps,
+                        TableKind::Versions,
                         i,
-                        "step_id",
-                        format!(
-                            "no step with id {} (neither in steps.csv nor in a version of procedure {})",
-                            rs.step_id, run.procedure_id
-                        ),
+                        "procedure_id",
+                        format!("no procedure with id {}", v.procedure_id),
+                    ));
+                }
+                if let Err(e) = Snapshot::parse(&v.procedure_snapshot) {
+                    out.push(at(
+                        TableKind::Versions,
+                        i,
+                        "procedure_snapshot",
+                        format!("not a valid snapshot JSON: {e}"),
                     ));
                 }
             }
-        }
-        match (rs.completed, rs.completed_at.is_some()) {
-            (true, false) => out.push(at(
-                TableKind::RunSteps,
-                i,
-                "completed_at",
-                "completed is True but completed_at is empty".into(),
-            )),
-            (false, true) => out.push(at(
-                TableKind::RunSteps,
-                i,
-                "completed_at",
-                "completed_at is set but completed is False".into(),
-            )),
-            _ => {}
-        }
-    }
+            out
+        });
+        run_steps_check(db, lines, has_runs, has_steps, &mut out);
+        handle.join().unwrap_or_default()
+    });
+    out.extend(versions_check);
 
     // procedure_labels: both ends exist.
     for (i, pl) in db.procedure_labels.rows().iter().enumerate() {
@@ -129,4 +104,57 @@ pub fn check(db: &Db, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
         }
     }
     out
+}
+
+/// run_steps: run exists, step resolves (current steps, else a version snapshot of the
+/// run's procedure), completed ⇔ completed_at.
+fn run_steps_check(db: &Db, lines: &Lines, has_runs: bool, has_steps: bool, out: &mut Vec<Problem>) {
+    let at = |i: usize, col: &str, msg: String| {
+        Problem::new(TableKind::RunSteps.file_name(), lines.line(TableKind::RunSteps, i), Some(col), msg)
+    };
+    // Snapshot step ids, parsed only for procedures that need them.
+    let mut snapshot_steps: HashMap<ProcedureId, HashSet<u32>> = HashMap::new();
+    let mut last_run: Option<(RunId, Option<ProcedureId>)> = None;
+    for (i, rs) in db.run_steps.rows().iter().enumerate() {
+        // The run steps of one run sit together: look the run up once.
+        let pid = match last_run {
+            Some((id, pid)) if id == rs.run_id => pid,
+            _ => {
+                let pid = db.run(rs.run_id).map(|r| r.procedure_id);
+                last_run = Some((rs.run_id, pid));
+                pid
+            }
+        };
+        match pid {
+            None if has_runs => out.push(at(i, "run_id", format!("no run with id {}", rs.run_id))),
+            None => {}
+            Some(pid) => {
+                if has_steps && db.step(rs.step_id).is_none() {
+                    let ids = snapshot_steps.entry(pid).or_insert_with(|| {
+                        db.versions_of(pid)
+                            .iter()
+                            .filter_map(|v| db.version(*v))
+                            .filter_map(|v| Snapshot::parse(&v.procedure_snapshot).ok())
+                            .flat_map(|s| s.steps.into_iter().filter_map(|st| st.id))
+                            .collect()
+                    });
+                    if !ids.contains(&rs.step_id.0) {
+                        out.push(at(
+                            i,
+                            "step_id",
+                            format!(
+                                "no step with id {} (neither in steps.csv nor in a version of procedure {pid})",
+                                rs.step_id
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        match (rs.completed, rs.completed_at.is_some()) {
+            (true, false) => out.push(at(i, "completed_at", "completed is True but completed_at is empty".into())),
+            (false, true) => out.push(at(i, "completed_at", "completed_at is set but completed is False".into())),
+            _ => {}
+        }
+    }
 }

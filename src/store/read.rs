@@ -58,8 +58,19 @@ impl<'a> Fields<'a> {
         self.str(col).to_owned()
     }
 
+    /// The raw bytes of a known column (empty when the column is absent).
+    fn bytes(&self, col: usize) -> &'a [u8] {
+        self.cols[col].and_then(|i| self.record.get(i)).unwrap_or_default()
+    }
+
     /// A required positive id.
     pub fn id(&mut self, col: usize) -> u32 {
+        // Fast path: plain digits (what the app writes).
+        if let Some(v) = plain_u32(self.bytes(col))
+            && v > 0
+        {
+            return v;
+        }
         let s = self.str(col);
         match parse_uint(s) {
             Some(v) if v > 0 && v <= u64::from(u32::MAX) => v as u32,
@@ -76,6 +87,13 @@ impl<'a> Fields<'a> {
 
     /// An optional non-negative integer (`300`, `300.0` or empty).
     pub fn opt_u32(&mut self, col: usize) -> Option<u32> {
+        let b = self.bytes(col);
+        if b.is_empty() {
+            return None;
+        }
+        if let Some(v) = plain_u32(b) {
+            return Some(v);
+        }
         let s = self.str(col);
         if s.trim().is_empty() {
             return None;
@@ -101,6 +119,11 @@ impl<'a> Fields<'a> {
 
     /// A boolean: `True`/`False`, `true`/`false`, `1`/`0`.
     pub fn bool(&mut self, col: usize) -> bool {
+        match self.bytes(col) {
+            b"True" => return true,
+            b"False" => return false,
+            _ => {}
+        }
         let s = self.str(col);
         match s.trim() {
             "True" | "true" | "TRUE" | "1" | "1.0" => true,
@@ -114,6 +137,13 @@ impl<'a> Fields<'a> {
 
     /// An optional timestamp.
     pub fn opt_ts(&mut self, col: usize) -> Option<Timestamp> {
+        let b = self.bytes(col);
+        if b.is_empty() {
+            return None;
+        }
+        if let Some(t) = canonical_ts(b) {
+            return Some(t);
+        }
         let s = self.str(col);
         if s.trim().is_empty() {
             return None;
@@ -161,6 +191,47 @@ impl<'a> Fields<'a> {
     pub fn invalid(&mut self, col: usize, message: &str, value: &str) {
         self.problem(col, message, value);
     }
+}
+
+/// Plain ASCII digits that fit a u32 (the common case), without UTF-8 checks.
+fn plain_u32(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 10 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    u32::try_from(v).ok()
+}
+
+/// `YYYY-MM-DD HH:MM:SS` exactly (what the app writes), without chrono.
+fn canonical_ts(b: &[u8]) -> Option<Timestamp> {
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |a, &c| c.is_ascii_digit().then(|| a * 10 + i64::from(c - b'0')))
+    };
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(Timestamp::from_wall_secs(days * 86_400 + hh * 3600 + mm * 60 + ss))
 }
 
 /// Parse `313`, ` 313 `, `313.0`, `313.00`.
@@ -362,5 +433,23 @@ fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind) {
             t.rows.push(r);
             t.lines.push(line);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_paths_agree_with_the_general_parsers() {
+        for t in ["2025-01-01 08:06:46", "2024-02-29 23:59:59", "1999-12-31 00:00:00", "2100-03-01 12:00:00"] {
+            assert_eq!(canonical_ts(t.as_bytes()), Some(Timestamp::parse(t).expect("valid")), "{t}");
+        }
+        for bad in ["2025-02-29 00:00:00", "2025-13-01 00:00:00", "2025-01-01 24:00:00", "2025-01-01T08:06:46"] {
+            assert_eq!(canonical_ts(bad.as_bytes()), None, "{bad}");
+        }
+        assert_eq!(plain_u32(b"4294967295"), Some(u32::MAX));
+        assert_eq!(plain_u32(b"4294967296"), None);
+        assert_eq!(plain_u32(b"12.0"), None);
     }
 }
