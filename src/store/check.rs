@@ -128,28 +128,27 @@ fn run_steps_check(db: &Db, lines: &Lines, has_runs: bool, has_steps: bool, out:
         match pid {
             None if has_runs => out.push(at(i, "run_id", format!("no run with id {}", rs.run_id))),
             None => {}
-            Some(pid) => {
-                if has_steps && db.step(rs.step_id).is_none() {
-                    let ids = snapshot_steps.entry(pid).or_insert_with(|| {
-                        db.versions_of(pid)
-                            .iter()
-                            .filter_map(|v| db.version(*v))
-                            .filter_map(|v| Snapshot::parse(&v.procedure_snapshot).ok())
-                            .flat_map(|s| s.steps.into_iter().filter_map(|st| st.id))
-                            .collect()
-                    });
-                    if !ids.contains(&rs.step_id.0) {
-                        out.push(at(
-                            i,
-                            "step_id",
-                            format!(
-                                "no step with id {} (neither in steps.csv nor in a version of procedure {pid})",
-                                rs.step_id
-                            ),
-                        ));
-                    }
+            Some(pid) if has_steps && db.step(rs.step_id).is_none() => {
+                let ids = snapshot_steps.entry(pid).or_insert_with(|| {
+                    db.versions_of(pid)
+                        .iter()
+                        .filter_map(|v| db.version(*v))
+                        .filter_map(|v| Snapshot::parse(&v.procedure_snapshot).ok())
+                        .flat_map(|s| s.steps.into_iter().filter_map(|st| st.id))
+                        .collect()
+                });
+                if !ids.contains(&rs.step_id.0) {
+                    out.push(at(
+                        i,
+                        "step_id",
+                        format!(
+                            "no step with id {} (neither in steps.csv nor in a version of procedure {pid})",
+                            rs.step_id
+                        ),
+                    ));
                 }
             }
+            Some(_) => {}
         }
         match (rs.completed, rs.completed_at.is_some()) {
             (true, false) => out.push(at(i, "completed_at", "completed is True but completed_at is empty".into())),
