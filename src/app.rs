@@ -891,6 +891,20 @@ impl App {
     }
 }
 
+/// The window icon, decoded from the PNG in assets/.
+pub fn window_icon() -> Option<egui::IconData> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(include_bytes!("../assets/icon-256.png").as_slice()));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().ok()?;
+    let mut buf = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buf).ok()?;
+    if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
+        return None;
+    }
+    buf.truncate(info.buffer_size());
+    Some(egui::IconData { rgba: buf, width: info.width, height: info.height })
+}
+
 /// Every keyboard shortcut, for the help window (F1).
 const SHORTCUTS: &[(&str, &str)] = &[
     ("F1 or ?", "Show these shortcuts"),
@@ -1025,6 +1039,12 @@ impl eframe::App for App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_window_icon_decodes() {
+        let icon = window_icon().expect("icon");
+        assert_eq!((icon.width, icon.height, icon.rgba.len()), (256, 256, 256 * 256 * 4));
+    }
 
     #[test]
     fn crop_png_cuts_the_plot_rect_out_of_a_screenshot() {

@@ -23,20 +23,6 @@ fn attach_parent_console() {
     }
 }
 
-/// The window icon, decoded from the PNG in assets/.
-fn icon() -> Option<egui::IconData> {
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(include_bytes!("../assets/icon-256.png").as_slice()));
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info().ok()?;
-    let mut buf = vec![0; reader.output_buffer_size()?];
-    let info = reader.next_frame(&mut buf).ok()?;
-    if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
-        return None;
-    }
-    buf.truncate(info.buffer_size());
-    Some(egui::IconData { rgba: buf, width: info.width, height: info.height })
-}
-
 fn main() -> ExitCode {
     #[cfg(windows)]
     attach_parent_console();
@@ -55,7 +41,7 @@ fn main() -> ExitCode {
         .with_inner_size([1200.0, 760.0])
         .with_min_inner_size([640.0, 400.0])
         .with_drag_and_drop(true);
-    if let Some(icon) = icon() {
+    if let Some(icon) = procedures::app::window_icon() {
         viewport = viewport.with_icon(icon);
     }
     let options = eframe::NativeOptions { viewport, renderer: eframe::Renderer::Glow, ..Default::default() };
