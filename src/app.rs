@@ -60,6 +60,14 @@ impl Folder {
     }
 }
 
+/// A folder being loaded on a thread.
+struct Loading {
+    dir: PathBuf,
+    progress: std::sync::Arc<store::LoadProgress>,
+    rx: Receiver<Result<store::Loaded, store::Error>>,
+    started: std::time::Instant,
+}
+
 /// Whether the data on disk matches what the app shows.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SaveState {
@@ -109,6 +117,10 @@ pub struct App {
     pub message: Option<String>,
     undo: Vec<UndoTick>,
     writer: Writer,
+    /// Folders bigger than this many bytes load on a thread with a progress bar.
+    pub load_in_background_above: u64,
+    loading: Option<Loading>,
+    wake: std::sync::Arc<dyn Fn() + Send + Sync>,
     picking: Option<(Receiver<Option<PathBuf>>, bool)>,
     exporting: Option<(Receiver<Option<PathBuf>>, Export)>,
     export_done: std::sync::Arc<std::sync::Mutex<Option<String>>>,
@@ -142,7 +154,9 @@ impl App {
     }
 
     /// The app with given preferences and no folder; `wake` is called when a save finishes.
-    pub fn with_prefs(prefs: Prefs, wake: impl Fn() + Send + 'static) -> Self {
+    pub fn with_prefs(prefs: Prefs, wake: impl Fn() + Send + Sync + 'static) -> Self {
+        let wake: std::sync::Arc<dyn Fn() + Send + Sync> = std::sync::Arc::new(wake);
+        let writer_wake = std::sync::Arc::clone(&wake);
         let view = match prefs.last_view {
             View::Runner => View::InProgress,
             View::Editor | View::Versions => View::Procedures,
@@ -163,7 +177,10 @@ impl App {
             save_state: SaveState::Saved,
             message: None,
             undo: Vec::new(),
-            writer: Writer::spawn(wake),
+            writer: Writer::spawn(move || writer_wake()),
+            load_in_background_above: 16 << 20,
+            loading: None,
+            wake,
             picking: None,
             exporting: None,
             export_done: std::sync::Arc::default(),
@@ -178,7 +195,33 @@ impl App {
     /// Open a data folder (saving the current one first).
     pub fn open_folder(&mut self, dir: &Path) {
         self.flush();
-        match store::load(dir) {
+        let progress = std::sync::Arc::new(store::LoadProgress::of(dir));
+        if progress.total_bytes() <= self.load_in_background_above {
+            self.finish_open(dir, store::load(dir));
+            return;
+        }
+        // A big folder loads on a thread while the window shows its progress.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (path, shared) = (dir.to_path_buf(), std::sync::Arc::clone(&progress));
+        let wake = self.wake.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(store::load_with_progress(&path, Some(&shared)));
+            wake();
+        });
+        self.folder = None;
+        self.loading = Some(Loading { dir: dir.to_path_buf(), progress, rx, started: std::time::Instant::now() });
+    }
+
+    /// Wait for a folder that loads in the background (tests).
+    pub fn wait_loading(&mut self) {
+        if let Some(l) = self.loading.take() {
+            let result = l.rx.recv().unwrap_or_else(|_| Err(store::Error::NotAFolder(l.dir.clone())));
+            self.finish_open(&l.dir, result);
+        }
+    }
+
+    fn finish_open(&mut self, dir: &Path, result: Result<store::Loaded, store::Error>) {
+        match result {
             Ok(loaded) => {
                 let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
                 log::info!("opened {} ({} problems)", dir.display(), loaded.problems.len());
@@ -577,6 +620,10 @@ impl App {
                     }
                 });
             }
+            if let Some(l) = &self.loading {
+                loading_ui(ui, l);
+                return;
+            }
             match &mut self.folder {
                 None => {
                     let sample = bundled_sample();
@@ -649,6 +696,13 @@ impl App {
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(l) = &self.loading
+            && let Ok(result) = l.rx.try_recv()
+            && let Some(l) = self.loading.take()
+        {
+            log::info!("loaded {} in {:.2?}", l.dir.display(), l.started.elapsed());
+            self.finish_open(&l.dir, result);
+        }
         if let Some((rx, _)) = &self.exporting
             && let Ok(choice) = rx.try_recv()
             && let Some((_, export)) = self.exporting.take()
@@ -968,6 +1022,38 @@ fn crop_png(image: &egui::ColorImage, rect: egui::Rect, pixels_per_point: f32) -
         writer.write_image_data(&rgba).map_err(|e| e.to_string())?;
     }
     Ok(out)
+}
+
+/// Progress of a folder that loads in the background: bytes read per table.
+fn loading_ui(ui: &mut egui::Ui, l: &Loading) {
+    ui.add_space(40.0);
+    ui.vertical_centered(|ui| {
+        ui.heading(format!("Opening {}", l.dir.display()));
+        ui.add_space(12.0);
+        let total = l.progress.total_bytes().max(1);
+        let read: u64 = store::TableKind::ALL.iter().map(|k| l.progress.table(*k).0).sum();
+        ui.add(egui::ProgressBar::new(read as f32 / total as f32).desired_width(420.0).text(format!(
+            "{:.0} of {:.0} MB",
+            read as f64 / 1e6,
+            total as f64 / 1e6
+        )));
+        ui.add_space(8.0);
+        egui::Grid::new("load-progress").num_columns(2).show(ui, |ui| {
+            for kind in store::TableKind::ALL {
+                let (r, t) = l.progress.table(kind);
+                if t == 0 {
+                    continue;
+                }
+                ui.label(kind.file_name());
+                ui.add(egui::ProgressBar::new(r as f32 / t as f32).desired_width(240.0));
+                ui.end_row();
+            }
+        });
+        if read >= total {
+            ui.label(egui::RichText::new("Checking and indexing…").weak());
+        }
+    });
+    ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
 }
 
 fn problems_banner(ui: &mut egui::Ui, folder: &Folder, open: &mut bool) {

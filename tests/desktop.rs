@@ -168,3 +168,20 @@ fn every_view_has_names_on_every_widget() {
     assert_eq!(h.state().view, View::Versions);
     assert!(h.unnamed_widgets().is_empty(), "{:?}", h.unnamed_widgets());
 }
+
+#[test]
+fn a_big_folder_loads_in_the_background_with_progress() {
+    let dir = copy_of(&sample_data());
+    let path = dir.path().to_path_buf();
+    let mut h = Harness::builder().with_size(egui::vec2(1200.0, 800.0)).with_max_steps(24).build_eframe(move |cc| {
+        let mut app = App::new_with_prefs(cc, Prefs::default(), None);
+        app.load_in_background_above = 0; // treat the sample as big
+        app.open_folder(&path);
+        assert!(app.folder.is_none(), "open_folder returns before the data is there");
+        app
+    });
+    h.state_mut().wait_loading();
+    h.run();
+    assert_eq!(h.state().db().expect("loaded").procedures.len(), 11);
+    h.get_by_label("Release deployment");
+}

@@ -3,7 +3,7 @@
 use super::check;
 use super::db::Db;
 use super::error::{Error, Problem};
-use super::read::{Fields, ReadTable, read_table};
+use super::read::{Fields, LoadProgress, ReadTable, read_table};
 use super::table::{Table, TableKind, TableSet};
 use crate::model::*;
 use std::path::Path;
@@ -133,6 +133,11 @@ fn join<T>(dir: &Path, h: std::thread::ScopedJoinHandle<'_, Result<T, Error>>) -
 /// Fails only when the folder or a file cannot be read at all; everything wrong
 /// inside the files is in [`Loaded::problems`].
 pub fn load(dir: &Path) -> Result<Loaded, Error> {
+    load_with_progress(dir, None)
+}
+
+/// [`load`], counting the bytes read into `progress` (for a progress bar).
+pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Error> {
     if !dir.is_dir() {
         return Err(Error::NotAFolder(dir.to_path_buf()));
     }
@@ -141,13 +146,13 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
         log::warn!("{}: {note}", dir.display());
     }
     let (procedures, steps, runs, run_steps, labels, links, versions) = std::thread::scope(|s| {
-        let run_steps = s.spawn(|| read_table(dir, TableKind::RunSteps, decode_run_step));
-        let runs = s.spawn(|| read_table(dir, TableKind::Runs, decode_run));
-        let procedures = read_table(dir, TableKind::Procedures, decode_procedure);
-        let steps = read_table(dir, TableKind::Steps, decode_step);
-        let labels = read_table(dir, TableKind::Labels, decode_label);
-        let links = read_table(dir, TableKind::ProcedureLabels, decode_link);
-        let versions = read_table(dir, TableKind::Versions, decode_version);
+        let run_steps = s.spawn(|| read_table(dir, TableKind::RunSteps, decode_run_step, progress));
+        let runs = s.spawn(|| read_table(dir, TableKind::Runs, decode_run, progress));
+        let procedures = read_table(dir, TableKind::Procedures, decode_procedure, progress);
+        let steps = read_table(dir, TableKind::Steps, decode_step, progress);
+        let labels = read_table(dir, TableKind::Labels, decode_label, progress);
+        let links = read_table(dir, TableKind::ProcedureLabels, decode_link, progress);
+        let versions = read_table(dir, TableKind::Versions, decode_version, progress);
         (procedures, steps, join(dir, runs), join(dir, run_steps), labels, links, versions)
     });
     let mut problems = Vec::new();

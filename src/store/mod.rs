@@ -14,7 +14,8 @@ mod writer;
 pub use check::check;
 pub use db::Db;
 pub use error::{Error, Problem};
-pub use load::{Lines, Loaded, load};
+pub use load::{Lines, Loaded, load, load_with_progress};
+pub use read::LoadProgress;
 pub use table::{Table, TableKind, TableSet};
 pub use tail::{KEEP_OFFSETS, Layout, recover, write_redo, write_tail};
 pub use write::{

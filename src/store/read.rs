@@ -10,6 +10,7 @@ use crate::model::{Extra, Row, Timestamp};
 use std::fs::File;
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Rows of one file, sorted by key, with the line each came from.
 pub(crate) struct ReadTable<R> {
@@ -17,6 +18,53 @@ pub(crate) struct ReadTable<R> {
     pub lines: Vec<u64>,
     pub extra_columns: Vec<String>,
     pub problems: Vec<Problem>,
+}
+
+/// How far loading a folder has come: bytes read of each table file.
+#[derive(Debug, Default)]
+pub struct LoadProgress {
+    /// Bytes read so far, per table (in [`TableKind::ALL`] order).
+    pub read: [AtomicU64; 7],
+    /// File sizes, per table.
+    pub total: [AtomicU64; 7],
+}
+
+impl LoadProgress {
+    /// Progress for the files of `dir` (sizes taken now).
+    pub fn of(dir: &Path) -> Self {
+        let p = Self::default();
+        for kind in TableKind::ALL {
+            let len = std::fs::metadata(dir.join(kind.file_name())).map_or(0, |m| m.len());
+            p.total[kind as usize].store(len, Ordering::Relaxed);
+        }
+        p
+    }
+
+    /// Bytes of all files together.
+    pub fn total_bytes(&self) -> u64 {
+        self.total.iter().map(|t| t.load(Ordering::Relaxed)).sum()
+    }
+
+    /// (read, total) bytes of one table.
+    pub fn table(&self, kind: TableKind) -> (u64, u64) {
+        (self.read[kind as usize].load(Ordering::Relaxed), self.total[kind as usize].load(Ordering::Relaxed))
+    }
+}
+
+/// A reader that adds the bytes it reads to a counter.
+struct Counting<'a, R> {
+    inner: R,
+    counter: Option<&'a AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(c) = self.counter {
+            c.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
 }
 
 /// Typed access to the fields of one record, collecting problems.
@@ -253,6 +301,7 @@ pub(crate) fn read_table<R: Row>(
     dir: &Path,
     kind: TableKind,
     decode: impl Fn(&mut Fields<'_>) -> R,
+    progress: Option<&LoadProgress>,
 ) -> Result<ReadTable<R>, Error> {
     let file_name = kind.file_name();
     let path = dir.join(file_name);
@@ -266,11 +315,12 @@ pub(crate) fn read_table<R: Row>(
     if file_len == 0 {
         return Ok(out);
     }
+    let counter = progress.map(|p| &p.read[kind as usize]);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, Counting { inner: file, counter }));
 
     // Header.
     let mut header = csv::ByteRecord::new();
