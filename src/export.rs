@@ -8,6 +8,13 @@ use crate::ops::{ProcedureDraft, parse_step_list};
 use crate::store::Db;
 use std::collections::HashMap;
 
+/// A cell for a spreadsheet: text starting with `=`, `+`, `-`, `@`, tab or CR would be
+/// run as a formula, so it gets a leading `'` (OWASP's advice against CSV injection).
+/// The data tables themselves are stored verbatim; only exports are neutralized.
+pub fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_owned() }
+}
+
 fn md_escape(s: &str) -> String {
     s.replace('\n', " ").replace('|', "\\|")
 }
@@ -70,19 +77,19 @@ pub fn run_report_csv(db: &Db, run: RunId) -> Option<String> {
     for (i, (rs_id, text, _)) in db.run_step_texts(run).iter().enumerate() {
         let Some(rs) = db.run_step(*rs_id) else { continue };
         let _ = w.write_record([
-            name.to_owned(),
+            spreadsheet_safe(name),
             r.procedure_version.map_or(String::new(), |v| v.to_string()),
             r.id.to_string(),
             r.start_time.canonical(),
             r.end_time.map_or(String::new(), |t| t.canonical()),
             r.status.as_str().to_owned(),
-            r.notes.clone(),
+            spreadsheet_safe(&r.notes),
             (i + 1).to_string(),
-            text.clone(),
+            spreadsheet_safe(text),
             if rs.completed { "True".into() } else { "False".into() },
             rs.completed_at.map_or(String::new(), |t| t.canonical()),
             took.get(rs_id).map_or(String::new(), |d| d.to_string()),
-            rs.notes.to_string(),
+            spreadsheet_safe(&rs.notes),
         ]);
     }
     String::from_utf8(w.into_inner().ok()?).ok()

@@ -185,3 +185,20 @@ fn a_big_folder_loads_in_the_background_with_progress() {
     assert_eq!(h.state().db().expect("loaded").procedures.len(), 11);
     h.get_by_label("Release deployment");
 }
+
+#[test]
+fn exports_for_spreadsheets_neutralize_formulas() {
+    use procedures::export::spreadsheet_safe;
+    for bad in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+        assert!(spreadsheet_safe(bad).starts_with('\''), "{bad:?}");
+    }
+    assert_eq!(spreadsheet_safe("Lights on"), "Lights on");
+    // A note typed as a formula stays verbatim in the data, but not in the report.
+    let dir = folder(VALID);
+    let mut db = procedures::store::load(dir.path()).expect("load").db;
+    let rs = db.run_steps_of(RunId(1))[0];
+    procedures::ops::set_step_note(&mut db, rs, "=cmd|' /C calc'!A0").expect("note");
+    let csv = procedures::export::run_report_csv(&db, RunId(1)).expect("csv");
+    assert!(csv.contains(",'=cmd|' /C calc'!A0"), "{csv}");
+    assert_eq!(&*db.run_step(rs).expect("rs").notes, "=cmd|' /C calc'!A0");
+}

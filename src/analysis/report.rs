@@ -383,7 +383,7 @@ pub fn summary_csv(sel_label: &str, r: &Report) -> String {
         let v = if v.contains([',', '"', '\n']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v };
         out.push_str(&format!("{k},{v}\n"));
     };
-    row("selection", sel_label.to_owned());
+    row("selection", crate::export::spreadsheet_safe(sel_label));
     row("runs", s.runs.to_string());
     row("completed", s.completed.to_string());
     row("cancelled", s.cancelled.to_string());
