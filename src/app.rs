@@ -51,12 +51,34 @@ pub struct Folder {
     pub db: Db,
     /// What `check` found; non-empty means read-only.
     pub problems: Vec<Problem>,
+    /// Why this window may not write, when another one holds the folder or the folder
+    /// is not writable.
+    pub blocked: Option<String>,
+    /// This window's lock on the folder (released when the folder is closed).
+    lock: Option<store::FolderLock>,
 }
 
 impl Folder {
-    /// Whether nothing may be written (the folder has problems).
+    /// Whether nothing may be written (the folder has problems or is someone else's).
     pub fn read_only(&self) -> bool {
-        !self.problems.is_empty()
+        !self.problems.is_empty() || self.blocked.is_some()
+    }
+
+    /// Try to become the folder's writer (again).
+    fn take_lock(&mut self) {
+        match store::lock_folder(&self.dir) {
+            Ok(store::LockOutcome::Acquired(lock)) => {
+                self.lock = Some(lock);
+                self.blocked = None;
+            }
+            Ok(store::LockOutcome::HeldBy(who)) => {
+                self.blocked = Some(format!("This folder is open in another window ({who}), so this one is read-only"));
+            }
+            Ok(store::LockOutcome::ReadOnlyFolder(why)) => {
+                self.blocked = Some(format!("This folder cannot be written ({why}), so it is open read-only"));
+            }
+            Err(e) => self.blocked = Some(format!("Cannot lock the folder ({e}), so it is open read-only")),
+        }
     }
 }
 
@@ -226,7 +248,16 @@ impl App {
                 let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
                 log::info!("opened {} ({} problems)", dir.display(), loaded.problems.len());
                 self.show_problems = true;
-                self.folder = Some(Folder { dir: dir.clone(), db: loaded.db, problems: loaded.problems });
+                let mut folder =
+                    Folder { dir: dir.clone(), db: loaded.db, problems: loaded.problems, blocked: None, lock: None };
+                // A folder with problems is not written at all, so it is not locked either.
+                if folder.problems.is_empty() {
+                    folder.take_lock();
+                }
+                if let Some(why) = &folder.blocked {
+                    log::warn!("{}: {why}", dir.display());
+                }
+                self.folder = Some(folder);
                 self.browser = BrowserState::default();
                 self.runner = RunnerState::default();
                 self.history = HistoryState::default();
@@ -481,6 +512,11 @@ impl App {
                 }
             }
             Command::ShowShortcuts => self.show_shortcuts = true,
+            Command::RetryLock => {
+                if let Some(f) = &mut self.folder {
+                    f.take_lock();
+                }
+            }
             Command::ExportPng { suggested, rect } => self.ask_export_path(ctx, &suggested, Export::Png(rect)),
             Command::Undo => {
                 let Some(u) = self.undo.pop() else {
@@ -540,7 +576,8 @@ impl App {
     fn mutate<T>(&mut self, op: impl FnOnce(&mut Db) -> Result<ops::Done<T>, ops::OpError>) -> Option<T> {
         let Some(folder) = &mut self.folder else { return None };
         if folder.read_only() {
-            self.message = Some("This folder has problems and is open read-only; nothing was changed".into());
+            let why = folder.blocked.clone().unwrap_or_else(|| "This folder has problems and is open read-only".into());
+            self.message = Some(format!("{why}; nothing was changed"));
             return None;
         }
         match op(&mut folder.db) {
@@ -630,7 +667,15 @@ impl App {
                     welcome_ui(ui, &mut self.welcome, &self.prefs.recent, sample.as_deref(), &mut cmds);
                 }
                 Some(folder) => {
-                    if folder.read_only() {
+                    if let Some(why) = &folder.blocked {
+                        ui.horizontal(|ui| {
+                            ui.colored_label(ui.visuals().warn_fg_color, format!("🔒 {why}"));
+                            if ui.button("Try again").clicked() {
+                                cmds.push(Command::RetryLock);
+                            }
+                        });
+                    }
+                    if !folder.problems.is_empty() {
                         problems_banner(ui, folder, &mut self.show_problems);
                     }
                     let ro = folder.read_only();

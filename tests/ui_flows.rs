@@ -309,3 +309,26 @@ fn failed_save_shows_retry_and_keeps_the_change() {
     let first = loaded.db.run_steps_of(run)[0];
     assert!(loaded.db.run_step(first).expect("rs").completed);
 }
+
+#[test]
+fn a_second_window_on_the_same_folder_is_read_only_until_the_first_closes() {
+    let dir = copy_of(&sample_data());
+    let first = app_on(dir.path());
+    assert!(!first.state().folder.as_ref().expect("open").read_only());
+    let mut second = app_on(dir.path());
+    let why = second.state().folder.as_ref().expect("open").blocked.clone().expect("blocked");
+    assert!(why.contains(&format!("pid {}", std::process::id())), "{why}");
+    second.get_by_label_contains("open in another window");
+    second.get_by_label("Release deployment").click();
+    second.run();
+    let start = second.get_by_label("▶ Start run");
+    assert!(start.accesskit_node().is_disabled());
+    // The first window closes: Try again makes this one the writer.
+    drop(first);
+    second.get_by_label("Try again").click();
+    second.run();
+    assert!(!second.state().folder.as_ref().expect("open").read_only());
+    second.get_by_label("▶ Start run").click();
+    second.run();
+    assert_eq!(second.state().view, View::Runner);
+}

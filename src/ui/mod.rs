@@ -185,6 +185,8 @@ pub enum Command {
     PrintProcedure(ProcedureId),
     /// Show the keyboard shortcuts.
     ShowShortcuts,
+    /// Try again to become the folder's writer (another window had it).
+    RetryLock,
     /// Undo the last tick or untick.
     Undo,
     /// Try the failed save again.
