@@ -148,6 +148,8 @@ pub struct App {
     export_done: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     show_about: bool,
     show_shortcuts: bool,
+    /// The backups dialog: its list, and the one waiting for confirmation.
+    backups: Option<(Vec<String>, Option<String>)>,
     importing: Option<Receiver<Option<PathBuf>>>,
     show_problems: bool,
     title: String,
@@ -208,6 +210,7 @@ impl App {
             export_done: std::sync::Arc::default(),
             show_about: false,
             show_shortcuts: false,
+            backups: None,
             importing: None,
             show_problems: true,
             title: String::new(),
@@ -245,6 +248,9 @@ impl App {
     fn finish_open(&mut self, dir: &Path, result: Result<store::Loaded, store::Error>) {
         match result {
             Ok(loaded) => {
+                // A fresh writer: it learns this folder's files from scratch.
+                let wake = std::sync::Arc::clone(&self.wake);
+                self.writer = Writer::spawn(move || wake());
                 let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
                 log::info!("opened {} ({} problems)", dir.display(), loaded.problems.len());
                 self.show_problems = true;
@@ -512,6 +518,32 @@ impl App {
                 }
             }
             Command::ShowShortcuts => self.show_shortcuts = true,
+            Command::ShowBackups => {
+                if let Some(f) = &self.folder {
+                    let names = store::list_backups(&f.dir).into_iter().map(|(n, _)| n).collect();
+                    self.backups = Some((names, None));
+                }
+            }
+            Command::RestoreBackup(name) => {
+                self.flush();
+                let Some(dir) = self.folder.as_ref().filter(|f| !f.read_only()).map(|f| f.dir.clone()) else {
+                    self.message = Some("This folder is read-only here; nothing was restored".into());
+                    return;
+                };
+                let stamp = Timestamp::now().canonical().replace([' ', ':'], "-");
+                match store::restore_backup(&dir, &name, &stamp) {
+                    Ok(safety) => {
+                        self.folder = None;
+                        self.open_folder(&dir);
+                        self.message = Some(format!(
+                            "Restored the backup of {name}; the state before is kept in {}",
+                            safety.display()
+                        ));
+                    }
+                    Err(e) => self.message = Some(format!("Cannot restore: {e}")),
+                }
+                self.backups = None;
+            }
             Command::RetryLock => {
                 if let Some(f) = &mut self.folder {
                     f.take_lock();
@@ -695,6 +727,7 @@ impl App {
         });
         self.about_window(&ctx);
         self.shortcuts_window(&ctx);
+        self.backups_window(&ctx, &mut cmds);
         self.apply_all(&ctx, cmds);
         self.update_title(&ctx);
     }
@@ -817,6 +850,9 @@ impl App {
                     if ui.add_enabled(self.folder.is_some(), egui::Button::new("Import checklist…")).clicked() {
                         cmds.push(Command::ImportChecklist);
                     }
+                    if ui.add_enabled(self.folder.is_some(), egui::Button::new("Restore backup…")).clicked() {
+                        cmds.push(Command::ShowBackups);
+                    }
                     ui.menu_button("Recent", |ui| {
                         if self.prefs.recent.is_empty() {
                             ui.label("No recent folders");
@@ -887,6 +923,42 @@ impl App {
                 Some(if self.view == View::Editor { Command::AddStepsFrom(p) } else { Command::ImportChecklistFrom(p) })
             })
             .collect()
+    }
+
+    fn backups_window(&mut self, ctx: &egui::Context, cmds: &mut Vec<Command>) {
+        let Some((names, confirm)) = &mut self.backups else { return };
+        let mut open = true;
+        egui::Window::new("Restore a backup").open(&mut open).collapsible(false).show(ctx, |ui| {
+            ui.label("A backup of the tables is made before the first change of each day (the last 30 days are kept, in .backups/ in the folder).");
+            if names.is_empty() {
+                ui.label(egui::RichText::new("No backups yet").weak());
+            }
+            egui::ScrollArea::vertical().max_height(300.0).show(ui, |ui| {
+                for name in names.iter() {
+                    ui.horizontal(|ui| {
+                        ui.label(name);
+                        if ui.button(format!("Restore {name}…")).clicked() {
+                            *confirm = Some(name.clone());
+                        }
+                    });
+                }
+            });
+            if let Some(name) = confirm.clone() {
+                ui.separator();
+                ui.label(format!("Replace the tables with the backup of {name}? The current state is backed up first."));
+                ui.horizontal(|ui| {
+                    if ui.button("Restore").clicked() {
+                        cmds.push(Command::RestoreBackup(name.clone()));
+                    }
+                    if ui.button("Cancel").clicked() {
+                        *confirm = None;
+                    }
+                });
+            }
+        });
+        if !open {
+            self.backups = None;
+        }
     }
 
     fn shortcuts_window(&mut self, ctx: &egui::Context) {

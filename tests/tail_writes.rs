@@ -74,7 +74,8 @@ fn ticks_are_tail_writes_identical_to_full_rewrites() {
     let (tails, fulls) = save(&mut writer, dir.path(), &mut db);
     assert_eq!((tails, fulls), (2, 0));
 
-    let on_disk = snapshot_files(dir.path());
+    let on_disk: Vec<(String, Vec<u8>)> =
+        snapshot_files(dir.path()).into_iter().filter(|(n, _)| n.ends_with(".csv")).collect();
     assert_eq!(on_disk, canonical(&mut db), "tail writes give the bytes of a full canonical rewrite");
     assert!(!dir.path().join(".run_steps.csv.redo").exists());
     let back = store::load(dir.path()).expect("load");
@@ -120,4 +121,48 @@ fn interrupted_tail_write_is_finished_or_discarded_on_open() {
     store::load(dir.path()).expect("load");
     assert_eq!(std::fs::read(&path).expect("read"), before);
     assert!(!redo.exists());
+}
+
+#[test]
+fn first_write_of_the_day_backs_up_and_restore_brings_it_back() {
+    let dir = copy_of(&sample_data());
+    let original = snapshot_files(dir.path());
+    let mut db = store::load(dir.path()).expect("load").db;
+    let mut writer = Writer::spawn(|| {});
+    let pid = db.procedures.rows()[0].id;
+    ops::start_run(&mut db, pid, t("2026-11-26 08:00:00")).expect("start");
+    save(&mut writer, dir.path(), &mut db);
+
+    // .gitignore, and a backup of the tables as they were before the first write.
+    let gitignore = std::fs::read_to_string(dir.path().join(".gitignore")).expect("gitignore");
+    assert!(gitignore.contains(".backups/") && gitignore.contains(".procedures.lock"));
+    let backups = store::list_backups(dir.path());
+    assert_eq!(backups.len(), 1);
+    assert_eq!(backups[0].0, Timestamp::now().canonical()[..10]);
+    assert_eq!(snapshot_files(&backups[0].1), original);
+    assert_ne!(
+        snapshot_files(dir.path()).into_iter().filter(|(n, _)| n.ends_with(".csv")).collect::<Vec<_>>(),
+        original
+    );
+
+    // Restore: the tables come back; the state before the restore is kept as a backup too.
+    drop(writer);
+    let safety = store::restore_backup(dir.path(), &backups[0].0, "2026-11-26-0900").expect("restore");
+    let now: Vec<(String, Vec<u8>)> =
+        snapshot_files(dir.path()).into_iter().filter(|(n, _)| n.ends_with(".csv")).collect();
+    assert_eq!(now, original);
+    assert!(safety.ends_with("2026-11-26-0900-before-restore"));
+    assert_eq!(store::list_backups(dir.path()).len(), 2);
+}
+
+#[test]
+fn only_the_last_30_backups_are_kept() {
+    let dir = copy_of(&sample_data());
+    for day in 1..=35 {
+        store::daily_backup(dir.path(), &format!("2026-10-{day:02}")).expect("backup");
+    }
+    let names: Vec<String> = store::list_backups(dir.path()).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names.len(), 30);
+    assert_eq!(names[0], "2026-10-35");
+    assert_eq!(names[29], "2026-10-06");
 }

@@ -332,3 +332,26 @@ fn a_second_window_on_the_same_folder_is_read_only_until_the_first_closes() {
     second.run();
     assert_eq!(second.state().view, View::Runner);
 }
+
+#[test]
+fn restore_a_backup_from_the_file_menu() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    let runs_before = db(&h).runs.len();
+    start(&mut h, "Payroll run");
+    h.state_mut().flush();
+    assert_eq!(db(&h).runs.len(), runs_before + 1);
+    let today = Timestamp::now().canonical()[..10].to_owned();
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Restore backup…").click();
+    h.run();
+    h.get_by_label(&format!("Restore {today}…")).click();
+    h.run();
+    h.get_by_label("Restore").click();
+    h.run();
+    assert_eq!(db(&h).runs.len(), runs_before, "back to the state before today's first change");
+    h.get_by_label_contains("Restored the backup of");
+    let loaded = procedures::store::load(dir.path()).expect("load");
+    assert_eq!(loaded.db.runs.len(), runs_before);
+}

@@ -1,6 +1,7 @@
 //! The data folder: reading (liberal, typed, indexed), checking, and writing
 //! (canonical, atomic). Only this module touches files.
 
+mod backup;
 mod check;
 mod db;
 mod error;
@@ -12,6 +13,7 @@ mod tail;
 mod write;
 mod writer;
 
+pub use backup::{BACKUP_DIR, KEEP_BACKUPS, daily_backup, ensure_gitignore, list_backups, restore_backup};
 pub use check::check;
 pub use db::Db;
 pub use error::{Error, Problem};

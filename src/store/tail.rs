@@ -28,6 +28,8 @@ pub struct Layout {
     pub offsets_from: usize,
     /// Start offsets of rows `offsets_from..rows`.
     pub offsets: Vec<u64>,
+    /// Modification time after our write (a changed file is never tail-written).
+    pub modified: Option<std::time::SystemTime>,
 }
 
 /// How many row offsets a layout keeps (the last rows of the file).
@@ -41,6 +43,7 @@ impl Layout {
             rows,
             offsets_from: enc.offsets_from,
             offsets: enc.row_offsets.clone(),
+            modified: None,
         }
     }
 
@@ -68,7 +71,7 @@ impl Layout {
             offsets.drain(..cut);
             offsets_from += cut;
         }
-        Some(Self { file_len: base + enc.bytes.len() as u64, rows, offsets_from, offsets })
+        Some(Self { file_len: base + enc.bytes.len() as u64, rows, offsets_from, offsets, modified: None })
     }
 }
 

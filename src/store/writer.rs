@@ -7,7 +7,7 @@ use super::error::Error;
 use super::table::{TableKind, TableSet};
 use super::tail::{KEEP_OFFSETS, Layout, write_tail};
 use super::write::{TableSnapshot, write_atomic};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
@@ -62,9 +62,24 @@ impl Writer {
             .name("writer".into())
             .spawn(move || {
                 let mut layouts: HashMap<(PathBuf, TableKind), Layout> = HashMap::new();
+                let mut backed_up: HashSet<(PathBuf, String)> = HashSet::new();
                 while let Ok(first) = jobs.recv() {
                     let mut batch = vec![first];
                     batch.extend(jobs.try_iter());
+                    // Before the first write of each day: a backup of the tables as they were.
+                    let today = crate::model::Timestamp::now().canonical()[..10].to_owned();
+                    for job in &batch {
+                        if backed_up.insert((job.dir.clone(), today.clone())) {
+                            if let Err(e) = super::backup::ensure_gitignore(&job.dir) {
+                                log::warn!("cannot write .gitignore: {e}");
+                            }
+                            match super::backup::daily_backup(&job.dir, &today) {
+                                Ok(Some(p)) => log::info!("backed up to {}", p.display()),
+                                Ok(None) => {}
+                                Err(e) => log::error!("daily backup failed: {e}"),
+                            }
+                        }
+                    }
                     for outcome in run_batch(batch, &mut layouts) {
                         let _ = done.send(outcome);
                     }
@@ -178,13 +193,16 @@ fn write_one(
     if t.is_full() {
         let enc = t.encode(KEEP_OFFSETS);
         write_atomic(dir, t.kind.file_name(), &enc.bytes)?;
-        layouts.insert(key, Layout::after_full(&enc, t.len()));
+        let mut layout = Layout::after_full(&enc, t.len());
+        layout.modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        layouts.insert(key, layout);
         return Ok(());
     }
     let total = t.first_row + t.len();
     let usable = layouts.get(&key).and_then(|l| {
-        let on_disk = std::fs::metadata(&path).ok()?.len();
-        (on_disk == l.file_len).then_some(())?;
+        // Only a file exactly as we left it (length and modification time) gets a tail.
+        let meta = std::fs::metadata(&path).ok()?;
+        (meta.len() == l.file_len && meta.modified().ok() == l.modified && l.modified.is_some()).then_some(())?;
         l.offset_of(t.first_row).map(|offset| (offset, l.clone()))
     });
     let Some((offset, layout)) = usable else {
@@ -195,7 +213,10 @@ fn write_one(
     let enc = t.encode(KEEP_OFFSETS);
     write_tail(dir, t.kind, offset, &enc.bytes).map_err(|e| Error::io(&path, e))?;
     match layout.after_tail(t.first_row, &enc, total) {
-        Some(l) => layouts.insert(key, l),
+        Some(mut l) => {
+            l.modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+            layouts.insert(key, l)
+        }
         None => layouts.remove(&key),
     };
     Ok(())

@@ -187,6 +187,10 @@ pub enum Command {
     ShowShortcuts,
     /// Try again to become the folder's writer (another window had it).
     RetryLock,
+    /// Show the list of backups to restore one.
+    ShowBackups,
+    /// Restore a backup (already confirmed) and reopen the folder.
+    RestoreBackup(String),
     /// Undo the last tick or untick.
     Undo,
     /// Try the failed save again.
