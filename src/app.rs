@@ -637,10 +637,13 @@ impl App {
         for s in outcomes {
             match s {
                 Saved::Ok { .. } => {}
-                Saved::NeedFull { tables, .. } => {
+                Saved::NeedFull { tables, children_first, .. } => {
                     // The writer could not write just the end of these files: send them whole.
                     if let Some(f) = &mut self.folder {
                         f.db.mark_full(tables);
+                        if children_first {
+                            f.db.mark_children_first();
+                        }
                     }
                 }
                 Saved::Failed { unsaved, error, .. } => {

@@ -24,7 +24,12 @@ fn save(writer: &mut Writer, dir: &Path, db: &mut Db) -> (usize, usize) {
         for outcome in writer.wait_idle() {
             match outcome {
                 Saved::Ok { .. } => {}
-                Saved::NeedFull { tables, .. } => db.mark_full(tables),
+                Saved::NeedFull { tables, children_first, .. } => {
+                    db.mark_full(tables);
+                    if children_first {
+                        db.mark_children_first();
+                    }
+                }
                 Saved::Failed { error, .. } => panic!("save failed: {error}"),
             }
         }

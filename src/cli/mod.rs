@@ -1,6 +1,7 @@
 //! The command line: `check`, `stats`, `generate` (each in its own file).
 
 mod check;
+pub mod crash;
 pub mod export;
 pub mod generate;
 mod stats;
@@ -62,6 +63,17 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// (For the crash-safety test.) Apply a deterministic series of mutations.
+    #[command(hide = true)]
+    CrashChild {
+        /// The data folder
+        dir: PathBuf,
+        /// Which series
+        seed: u64,
+        /// How many mutations
+        #[arg(default_value_t = 1_000_000)]
+        count: u64,
+    },
     /// Write a deterministic, realistic data folder.
     Generate {
         /// Where to write (created if needed)
@@ -81,6 +93,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Check { dir } => check::run(&dir),
         Command::Stats { dir, json, procedure } => stats::run(&dir, json, procedure),
         Command::Export { dir, run, procedure, format, output } => export::run(&dir, run, procedure, format, output),
+        Command::CrashChild { dir, seed, count } => crash::run(&dir, seed, count),
         Command::Generate { dir, scale, seed } => {
             let started = std::time::Instant::now();
             match generate::generate(&dir, scale, seed) {

@@ -23,6 +23,18 @@ pub enum TableKind {
 }
 
 impl TableKind {
+    /// The order to write tables in when rows were added: parents before children, so
+    /// that a crash between two files never leaves a reference to a missing row.
+    pub const PARENTS_FIRST: [TableKind; 7] = [
+        Self::Procedures,
+        Self::Labels,
+        Self::Steps,
+        Self::Versions,
+        Self::ProcedureLabels,
+        Self::Runs,
+        Self::RunSteps,
+    ];
+
     /// All tables, in a fixed order.
     pub const ALL: [TableKind; 7] = [
         Self::Procedures,
@@ -138,11 +150,13 @@ pub struct Table<R> {
     /// The first row position changed since the last save (rows after it may have
     /// moved too); `None` when unchanged. A save writes from here.
     dirty_from: Option<usize>,
+    /// Rows were removed since the last save (the save then writes child tables first).
+    removed: bool,
 }
 
 impl<R> Default for Table<R> {
     fn default() -> Self {
-        Self { rows: Arc::default(), extra_columns: Arc::default(), dirty_from: None }
+        Self { rows: Arc::default(), extra_columns: Arc::default(), dirty_from: None, removed: false }
     }
 }
 
@@ -150,7 +164,7 @@ impl<R: Row + Clone> Table<R> {
     /// A table from rows already sorted by id without duplicates.
     pub fn from_sorted(rows: Vec<R>, extra_columns: Vec<String>) -> Self {
         debug_assert!(rows.windows(2).all(|w| w[0].key() < w[1].key()));
-        Self { rows: Arc::new(rows), extra_columns: Arc::new(extra_columns), dirty_from: None }
+        Self { rows: Arc::new(rows), extra_columns: Arc::new(extra_columns), dirty_from: None, removed: false }
     }
 
     fn touch(&mut self, at: usize) {
@@ -160,6 +174,16 @@ impl<R: Row + Clone> Table<R> {
     /// Where the rows changed since the last call (and forget it).
     pub fn take_dirty_from(&mut self) -> Option<usize> {
         self.dirty_from.take()
+    }
+
+    /// Count rows as removed (the next save writes children first).
+    pub fn mark_removed(&mut self) {
+        self.removed = true;
+    }
+
+    /// Whether rows were removed since the last call (and forget it).
+    pub fn take_removed(&mut self) -> bool {
+        std::mem::take(&mut self.removed)
     }
 
     /// Count every row as changed (the next save rewrites the whole file).
@@ -233,6 +257,7 @@ impl<R: Row + Clone> Table<R> {
             return 0;
         };
         self.touch(first);
+        self.removed = true;
         let rows = Arc::make_mut(&mut self.rows);
         let before = rows.len();
         rows.retain(|r| !remove(r));

@@ -42,6 +42,8 @@ pub struct TableSnapshot {
     pub extra_columns: Arc<Vec<String>>,
     /// Position of the first row in `rows` within the whole table.
     pub first_row: usize,
+    /// Part of a save that removed rows, written children first.
+    pub children_first: bool,
 }
 
 /// At most this many rows are copied for a tail write; a change further from the end
@@ -52,15 +54,38 @@ fn snapshot<R: Row + Clone>(kind: TableKind, t: &mut Table<R>, wrap: fn(Arc<Vec<
     let from = t.take_dirty_from().unwrap_or(0);
     let (rows, first_row) =
         if from > 0 && t.len().saturating_sub(from) <= TAIL_ROWS_MAX { (t.tail(from), from) } else { (t.shared(), 0) };
-    TableSnapshot { kind, rows: wrap(rows), extra_columns: Arc::clone(&t.extra_columns), first_row }
+    TableSnapshot {
+        kind,
+        rows: wrap(rows),
+        extra_columns: Arc::clone(&t.extra_columns),
+        first_row,
+        children_first: false,
+    }
 }
 
 impl Db {
     /// Snapshots of the given tables for the writer: the rows changed since the last
     /// snapshot when they are few and recent (a tail), else all rows, shared in O(1).
     pub fn snapshot_tables(&mut self, tables: TableSet) -> Vec<TableSnapshot> {
-        tables
-            .iter()
+        // Rows removed: children first (run_steps before runs before procedures); else
+        // parents first. Either way a crash between two files leaves no dangling reference.
+        let removed = [
+            self.procedures.take_removed(),
+            self.steps.take_removed(),
+            self.runs.take_removed(),
+            self.run_steps.take_removed(),
+            self.labels.take_removed(),
+            self.procedure_labels.take_removed(),
+            self.versions.take_removed(),
+        ]
+        .contains(&true);
+        let mut order = TableKind::PARENTS_FIRST;
+        if removed {
+            order.reverse();
+        }
+        let snaps: Vec<TableSnapshot> = order
+            .into_iter()
+            .filter(|kind| tables.contains(*kind))
             .map(|kind| match kind {
                 TableKind::Procedures => snapshot(kind, &mut self.procedures, TableRows::Procedures),
                 TableKind::Steps => snapshot(kind, &mut self.steps, TableRows::Steps),
@@ -70,7 +95,13 @@ impl Db {
                 TableKind::ProcedureLabels => snapshot(kind, &mut self.procedure_labels, TableRows::ProcedureLabels),
                 TableKind::Versions => snapshot(kind, &mut self.versions, TableRows::Versions),
             })
-            .collect()
+            .collect();
+        snaps.into_iter().map(|s| TableSnapshot { children_first: removed, ..s }).collect()
+    }
+
+    /// The next save writes children first (a save that removed rows must be redone).
+    pub fn mark_children_first(&mut self) {
+        self.procedures.mark_removed();
     }
 
     /// Mark tables as changed in full: their next save rewrites the whole file.

@@ -26,6 +26,8 @@ pub enum Saved {
         seq: u64,
         /// Tables to send again in full.
         tables: TableSet,
+        /// The job removed rows: send them again children first.
+        children_first: bool,
     },
     /// Job `seq` (and the ones merged into it) failed; `unsaved` were not written.
     Failed {
@@ -91,8 +93,8 @@ impl Writer {
     }
 
     /// Queue snapshots for writing; returns the job's sequence number.
-    pub fn submit(&mut self, dir: PathBuf, mut tables: Vec<TableSnapshot>) -> u64 {
-        tables.sort_by_key(|t| t.kind);
+    /// Tables are written in the order given (see [`crate::store::Db::snapshot_tables`]).
+    pub fn submit(&mut self, dir: PathBuf, tables: Vec<TableSnapshot>) -> u64 {
         self.next_seq += 1;
         let seq = self.next_seq;
         let job = Job { seq, dir, tables };
@@ -160,10 +162,14 @@ fn run_batch(batch: Vec<Job>, layouts: &mut HashMap<(PathBuf, TableKind), Layout
     let last_seq = batch.last().map_or(0, |j| j.seq);
     for job in batch {
         let Job { seq, dir, mut tables } = job;
-        tables.sort_by_key(|t| t.kind);
         tables.retain(|t| last_full.get(&(dir.clone(), t.kind)).is_none_or(|s| *s <= seq));
         let mut need_full = TableSet::EMPTY;
         for (i, t) in tables.iter().enumerate() {
+            if !need_full.is_empty() {
+                // Keep the order: what follows a table that must be sent whole waits for it.
+                need_full.insert(t.kind);
+                continue;
+            }
             if let Err(error) = write_one(&dir, t, layouts, &mut need_full) {
                 log::error!("saving {} failed: {error}", t.kind.file_name());
                 layouts.remove(&(dir.clone(), t.kind));
@@ -173,7 +179,8 @@ fn run_batch(batch: Vec<Job>, layouts: &mut HashMap<(PathBuf, TableKind), Layout
             }
         }
         if !need_full.is_empty() {
-            out.push(Saved::NeedFull { seq, tables: need_full });
+            let children_first = tables.iter().any(|t| t.children_first);
+            out.push(Saved::NeedFull { seq, tables: need_full, children_first });
         }
     }
     out.push(Saved::Ok { seq: last_seq });
