@@ -99,6 +99,9 @@ pub enum SaveState {
     Saving,
     /// A save failed; the change is kept in memory until Retry succeeds.
     Failed(String),
+    /// A file was changed outside the app while the app had changes for it: nothing
+    /// was overwritten; the user chooses Reload (theirs) or Keep mine.
+    Conflict(String),
 }
 
 /// One undoable tick or untick: the state before it.
@@ -143,6 +146,11 @@ pub struct App {
     pub load_in_background_above: u64,
     loading: Option<Loading>,
     wake: std::sync::Arc<dyn Fn() + Send + Sync>,
+    /// The table files as last read or written by the app.
+    known_files: [store::Fingerprint; 7],
+    last_disk_check: std::time::Instant,
+    /// How often the folder is checked for outside changes.
+    pub disk_check_interval: std::time::Duration,
     picking: Option<(Receiver<Option<PathBuf>>, bool)>,
     exporting: Option<(Receiver<Option<PathBuf>>, Export)>,
     export_done: std::sync::Arc<std::sync::Mutex<Option<String>>>,
@@ -205,6 +213,9 @@ impl App {
             load_in_background_above: 16 << 20,
             loading: None,
             wake,
+            known_files: [None; 7],
+            last_disk_check: std::time::Instant::now(),
+            disk_check_interval: std::time::Duration::from_secs(2),
             picking: None,
             exporting: None,
             export_done: std::sync::Arc::default(),
@@ -237,6 +248,99 @@ impl App {
         self.loading = Some(Loading { dir: dir.to_path_buf(), progress, rx, started: std::time::Instant::now() });
     }
 
+    /// After a conflict: keep mine (back theirs up, then write mine over them) or take
+    /// theirs (save mine to a side folder, then reload).
+    fn resolve_conflict(&mut self, keep_mine: bool) {
+        let Some(folder) = &mut self.folder else { return };
+        let stamp = Timestamp::now().canonical().replace([' ', ':'], "-");
+        let dir = folder.dir.clone();
+        if keep_mine {
+            let theirs = dir.join(store::BACKUP_DIR).join(format!("{stamp}-theirs"));
+            if let Err(e) = store::copy_tables(&dir, &theirs) {
+                self.message = Some(format!("Cannot back up their version: {e}"));
+                return;
+            }
+            let changed = folder.db.changed();
+            folder.db.mark_full(changed);
+            folder.db.take_changed();
+            let snaps = folder.db.snapshot_tables(changed);
+            self.writer.submit_forced(dir, snaps);
+            self.save_state = SaveState::Saving;
+            self.message = Some(format!("Kept your changes; their version is in {}", theirs.display()));
+        } else {
+            let side = dir.join(".conflicts").join(&stamp);
+            let changed = folder.db.changed();
+            folder.db.mark_full(changed);
+            let snaps = folder.db.snapshot_tables(changed);
+            let saved = std::fs::create_dir_all(&side)
+                .map_err(|e| store::Error::io(&side, e))
+                .and_then(|()| store::write_tables(&side, &snaps).map_err(|(_, e)| e));
+            if let Err(e) = saved {
+                self.message = Some(format!("Cannot save your changes aside: {e}"));
+                return;
+            }
+            folder.db.take_changed();
+            self.save_state = SaveState::Saved;
+            self.reload_in_place();
+            self.message = Some(format!("Reloaded their version; your changes are in {}", side.display()));
+        }
+    }
+
+    /// Read the folder again, keeping the view and the selections.
+    pub fn reload_in_place(&mut self) {
+        let Some(folder) = &self.folder else { return };
+        let dir = folder.dir.clone();
+        let generation = folder.db.generation();
+        match store::load(&dir) {
+            Ok(loaded) => {
+                let wake = std::sync::Arc::clone(&self.wake);
+                self.writer = Writer::spawn_expecting(move || wake(), Some((dir.clone(), loaded.fingerprints)));
+                self.known_files = loaded.fingerprints;
+                if let Some(f) = &mut self.folder {
+                    f.db = loaded.db;
+                    // Views cache by generation: make sure they see new data.
+                    f.db.set_generation(generation + 1);
+                    f.problems = loaded.problems;
+                    // Fixed outside: a folder that had problems may now be written.
+                    if f.problems.is_empty() && f.lock.is_none() && f.blocked.is_none() {
+                        f.take_lock();
+                    }
+                }
+                self.undo.clear();
+                self.save_state = SaveState::Saved;
+            }
+            Err(e) => self.message = Some(format!("Cannot reload: {e}")),
+        }
+    }
+
+    /// Files changed outside the app while it has nothing to save are reloaded in
+    /// place (checked every two seconds, only while the window is shown).
+    fn check_outside_changes(&mut self, ctx: &egui::Context) {
+        let Some(folder) = &self.folder else { return };
+        ctx.request_repaint_after(self.disk_check_interval.max(std::time::Duration::from_millis(500)));
+        if self.last_disk_check.elapsed() < self.disk_check_interval
+            || self.writer.busy()
+            || !folder.db.changed().is_empty()
+            || self.loading.is_some()
+        {
+            return;
+        }
+        self.last_disk_check = std::time::Instant::now();
+        let now = store::fingerprints(&folder.dir);
+        let changed: Vec<&str> = store::TableKind::ALL
+            .iter()
+            .zip(now.iter().zip(&self.known_files))
+            .filter(|(_, (a, b))| a != b)
+            .map(|(k, _)| k.file_name())
+            .collect();
+        if !changed.is_empty() {
+            let list = changed.join(", ");
+            log::info!("reloading after outside changes to {list}");
+            self.reload_in_place();
+            self.message = Some(format!("Reloaded: {list} changed on disk"));
+        }
+    }
+
     /// Wait for a folder that loads in the background (tests).
     pub fn wait_loading(&mut self) {
         if let Some(l) = self.loading.take() {
@@ -248,10 +352,12 @@ impl App {
     fn finish_open(&mut self, dir: &Path, result: Result<store::Loaded, store::Error>) {
         match result {
             Ok(loaded) => {
-                // A fresh writer: it learns this folder's files from scratch.
-                let wake = std::sync::Arc::clone(&self.wake);
-                self.writer = Writer::spawn(move || wake());
                 let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+                // A fresh writer: it learns this folder's files from scratch, and will not
+                // overwrite a file that changed since it was read.
+                let wake = std::sync::Arc::clone(&self.wake);
+                self.writer = Writer::spawn_expecting(move || wake(), Some((dir.clone(), loaded.fingerprints)));
+                self.known_files = loaded.fingerprints;
                 log::info!("opened {} ({} problems)", dir.display(), loaded.problems.len());
                 self.show_problems = true;
                 let mut folder =
@@ -544,6 +650,7 @@ impl App {
                 }
                 self.backups = None;
             }
+            Command::ResolveConflict { keep_mine } => self.resolve_conflict(keep_mine),
             Command::RetryLock => {
                 if let Some(f) = &mut self.folder {
                     f.take_lock();
@@ -624,7 +731,10 @@ impl App {
     /// Hand changed tables to the writer (unless a failed save awaits Retry).
     fn submit_changes(&mut self) {
         let Some(folder) = &mut self.folder else { return };
-        if folder.read_only() || matches!(self.save_state, SaveState::Failed(_)) || folder.db.changed().is_empty() {
+        if folder.read_only()
+            || matches!(self.save_state, SaveState::Failed(_) | SaveState::Conflict(_))
+            || folder.db.changed().is_empty()
+        {
             return;
         }
         let changed = folder.db.take_changed();
@@ -636,7 +746,13 @@ impl App {
     fn handle_saved(&mut self, outcomes: Vec<Saved>) {
         for s in outcomes {
             match s {
-                Saved::Ok { .. } => {}
+                Saved::Ok { written, .. } => {
+                    for (dir, kind, print) in written {
+                        if self.folder.as_ref().is_some_and(|f| f.dir == dir) {
+                            self.known_files[kind as usize] = print;
+                        }
+                    }
+                }
                 Saved::NeedFull { tables, children_first, .. } => {
                     // The writer could not write just the end of these files: send them whole.
                     if let Some(f) = &mut self.folder {
@@ -650,7 +766,13 @@ impl App {
                     if let Some(f) = &mut self.folder {
                         f.db.mark_full(unsaved);
                     }
-                    self.save_state = SaveState::Failed(error.to_string());
+                    self.save_state = match &error {
+                        store::Error::ChangedOnDisk(path) => SaveState::Conflict(
+                            path.file_name()
+                                .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
+                        ),
+                        _ => SaveState::Failed(error.to_string()),
+                    };
                 }
             }
         }
@@ -777,6 +899,7 @@ impl App {
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
+        self.check_outside_changes(ctx);
         if let Some(l) = &self.loading
             && let Ok(result) = l.rx.try_recv()
             && let Some(l) = self.loading.take()
@@ -1057,6 +1180,26 @@ impl App {
                                 cmds.push(Command::RetrySave);
                             }
                             ui.colored_label(ui.visuals().error_fg_color, format!("Not saved: {e}"));
+                        }
+                        SaveState::Conflict(file) => {
+                            if ui
+                                .button("Keep mine")
+                                .on_hover_text("Write my changes; their version is backed up first")
+                                .clicked()
+                            {
+                                cmds.push(Command::ResolveConflict { keep_mine: true });
+                            }
+                            if ui
+                                .button("Reload")
+                                .on_hover_text("Load their version; my changes are saved to a side folder first")
+                                .clicked()
+                            {
+                                cmds.push(Command::ResolveConflict { keep_mine: false });
+                            }
+                            ui.colored_label(
+                                ui.visuals().error_fg_color,
+                                format!("{file} was changed outside the app; nothing was overwritten"),
+                            );
                         }
                     }
                 });

@@ -355,3 +355,75 @@ fn restore_a_backup_from_the_file_menu() {
     let loaded = procedures::store::load(dir.path()).expect("load");
     assert_eq!(loaded.db.runs.len(), runs_before);
 }
+
+/// Replace the first occurrence of `from` in a table file, as another program would.
+fn edit_outside(dir: &std::path::Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains(from), "{from} not in {file}");
+    // Make sure the modification time moves even on coarse clocks.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+}
+
+#[test]
+fn outside_edit_without_pending_changes_reloads_in_place() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.state_mut().disk_check_interval = std::time::Duration::ZERO;
+    h.get_by_label("Payroll run").click();
+    h.run();
+    let pid = h.state().browser.selected.expect("selected");
+    edit_outside(dir.path(), "procedures.csv", "Payroll run", "Payroll run (edited in a spreadsheet)");
+    h.run();
+    assert_eq!(db(&h).procedure(pid).expect("p").name, "Payroll run (edited in a spreadsheet)");
+    assert_eq!(h.state().browser.selected, Some(pid), "the selection is kept");
+    h.get_by_label_contains("Reloaded: procedures.csv changed on disk");
+}
+
+#[test]
+fn outside_edit_with_pending_changes_is_never_overwritten() {
+    for keep_mine in [true, false] {
+        let dir = copy_of(&sample_data());
+        let mut h = app_on(dir.path());
+        h.state_mut().disk_check_interval = std::time::Duration::from_secs(3600);
+        let run = start(&mut h, "Kitchen closing");
+        h.state_mut().flush();
+        // Someone edits an old note in run_steps.csv; then I tick a step.
+        let theirs_marker = "ok";
+        let text = std::fs::read_to_string(dir.path().join("run_steps.csv")).expect("read");
+        let old_line = text.lines().find(|l| l.ends_with(&format!(",{theirs_marker}"))).expect("a note").to_owned();
+        edit_outside(dir.path(), "run_steps.csv", &old_line, &old_line.replace(",ok", ",THEIR EDIT"));
+        h.key_press(Key::Space);
+        h.run();
+        h.state_mut().flush();
+        h.run();
+        h.get_by_label_contains("run_steps.csv was changed outside the app");
+        let on_disk = std::fs::read_to_string(dir.path().join("run_steps.csv")).expect("read");
+        assert!(on_disk.contains("THEIR EDIT"), "their change is not overwritten");
+        let first = db(&h).run_steps_of(run)[0];
+
+        h.get_by_label(if keep_mine { "Keep mine" } else { "Reload" }).click();
+        h.run();
+        h.state_mut().flush();
+        let on_disk = std::fs::read_to_string(dir.path().join("run_steps.csv")).expect("read");
+        let loaded = procedures::store::load(dir.path()).expect("load");
+        if keep_mine {
+            assert!(loaded.db.run_step(first).expect("rs").completed, "my tick is written");
+            assert!(!on_disk.contains("THEIR EDIT"));
+            let backups = procedures::store::list_backups(dir.path());
+            let theirs = backups.iter().find(|(n, _)| n.ends_with("-theirs")).expect("their version backed up");
+            assert!(std::fs::read_to_string(theirs.1.join("run_steps.csv")).expect("read").contains("THEIR EDIT"));
+        } else {
+            assert!(on_disk.contains("THEIR EDIT"));
+            assert!(!db(&h).run_step(first).expect("rs").completed, "their version is what the app shows");
+            let side = std::fs::read_dir(dir.path().join(".conflicts"))
+                .expect("side folder")
+                .next()
+                .expect("one")
+                .expect("entry");
+            let mine = procedures::store::load(&side.path()).expect("my changes load");
+            assert!(mine.db.run_step(first).expect("rs").completed, "my tick is kept aside");
+        }
+    }
+}

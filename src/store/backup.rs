@@ -22,7 +22,8 @@ pub fn ensure_gitignore(dir: &Path) -> Result<(), Error> {
     write_atomic(dir, ".gitignore", GITIGNORE.as_bytes())
 }
 
-fn copy_tables(from: &Path, to: &Path) -> Result<usize, Error> {
+/// Copy the seven table files (those that exist) from one folder into another.
+pub fn copy_tables(from: &Path, to: &Path) -> Result<usize, Error> {
     std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
     let mut n = 0;
     for kind in TableKind::ALL {

@@ -189,6 +189,11 @@ impl Db {
         self.changed.extend(tables);
     }
 
+    /// Continue the generation counter of a Db this one replaces (a reload).
+    pub fn set_generation(&mut self, generation: u64) {
+        self.generation = generation;
+    }
+
     /// Record that a procedure's data (its runs, ticks, steps) changed.
     pub fn touch_procedure(&mut self, pid: ProcedureId) {
         self.generation += 1;

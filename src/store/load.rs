@@ -30,6 +30,8 @@ pub struct Loaded {
     pub problems: Vec<Problem>,
     /// Where each row came from.
     pub lines: Lines,
+    /// The files as they were when read (to notice outside changes later).
+    pub fingerprints: [super::Fingerprint; 7],
 }
 
 fn decode_procedure(f: &mut Fields<'_>) -> Procedure {
@@ -145,6 +147,8 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
     for note in super::tail::recover(dir).map_err(|e| Error::io(dir, e))? {
         log::warn!("{}: {note}", dir.display());
     }
+    // Taken before reading: a change during the load shows up as a change later.
+    let fingerprints = super::fingerprints(dir);
     let (procedures, steps, runs, run_steps, labels, links, versions) = std::thread::scope(|s| {
         let run_steps = s.spawn(|| read_table(dir, TableKind::RunSteps, decode_run_step, progress));
         let runs = s.spawn(|| read_table(dir, TableKind::Runs, decode_run, progress));
@@ -169,5 +173,5 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
     );
     problems.extend(check::check(&db, &lines, incomplete));
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    Ok(Loaded { db, problems, lines })
+    Ok(Loaded { db, problems, lines, fingerprints })
 }

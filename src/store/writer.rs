@@ -4,6 +4,7 @@
 //! snapshot is written. Every job is answered (in order) with its outcome.
 
 use super::error::Error;
+use super::fingerprint::{Fingerprint, fingerprint};
 use super::table::{TableKind, TableSet};
 use super::tail::{KEEP_OFFSETS, Layout, write_tail};
 use super::write::{TableSnapshot, write_atomic};
@@ -18,6 +19,8 @@ pub enum Saved {
     Ok {
         /// The last job written.
         seq: u64,
+        /// The files written, as they are now.
+        written: Vec<(PathBuf, TableKind, Fingerprint)>,
     },
     /// Tail writes of job `seq` need a full rewrite first (the writer does not know the
     /// file's layout yet, or it changed): `tables` were not written; submit them in full.
@@ -44,6 +47,16 @@ struct Job {
     seq: u64,
     dir: PathBuf,
     tables: Vec<TableSnapshot>,
+    /// Write even over files changed outside the app (the user chose "Keep mine").
+    force: bool,
+}
+
+/// What the writer remembers of the files it manages.
+#[derive(Default)]
+struct Known {
+    layouts: HashMap<(PathBuf, TableKind), Layout>,
+    /// The files as last read or written; a file that differs was changed outside.
+    expected: HashMap<(PathBuf, TableKind), Fingerprint>,
 }
 
 /// Handle to the writer thread of one folder.
@@ -58,12 +71,24 @@ pub struct Writer {
 impl Writer {
     /// Start the writer thread. `wake` is called after every job (e.g. to repaint the UI).
     pub fn spawn(wake: impl Fn() + Send + 'static) -> Self {
+        Self::spawn_expecting(wake, None)
+    }
+
+    /// Start the writer for a folder whose files looked like `fingerprints` when read:
+    /// a table file that no longer does is not overwritten (the save fails with
+    /// [`Error::ChangedOnDisk`]) unless the job is forced.
+    pub fn spawn_expecting(wake: impl Fn() + Send + 'static, seed: Option<(PathBuf, [Fingerprint; 7])>) -> Self {
         let (tx, jobs) = channel::<Job>();
         let (done, rx) = channel();
         let thread = std::thread::Builder::new()
             .name("writer".into())
             .spawn(move || {
-                let mut layouts: HashMap<(PathBuf, TableKind), Layout> = HashMap::new();
+                let mut known = Known::default();
+                if let Some((dir, prints)) = seed {
+                    for (kind, print) in TableKind::ALL.into_iter().zip(prints) {
+                        known.expected.insert((dir.clone(), kind), print);
+                    }
+                }
                 let mut backed_up: HashSet<(PathBuf, String)> = HashSet::new();
                 while let Ok(first) = jobs.recv() {
                     let mut batch = vec![first];
@@ -82,7 +107,7 @@ impl Writer {
                             }
                         }
                     }
-                    for outcome in run_batch(batch, &mut layouts) {
+                    for outcome in run_batch(batch, &mut known) {
                         let _ = done.send(outcome);
                     }
                     wake();
@@ -95,9 +120,18 @@ impl Writer {
     /// Queue snapshots for writing; returns the job's sequence number.
     /// Tables are written in the order given (see [`crate::store::Db::snapshot_tables`]).
     pub fn submit(&mut self, dir: PathBuf, tables: Vec<TableSnapshot>) -> u64 {
+        self.submit_job(dir, tables, false)
+    }
+
+    /// Queue snapshots to write even over files changed outside the app.
+    pub fn submit_forced(&mut self, dir: PathBuf, tables: Vec<TableSnapshot>) -> u64 {
+        self.submit_job(dir, tables, true)
+    }
+
+    fn submit_job(&mut self, dir: PathBuf, tables: Vec<TableSnapshot>, force: bool) -> u64 {
         self.next_seq += 1;
         let seq = self.next_seq;
-        let job = Job { seq, dir, tables };
+        let job = Job { seq, dir, tables, force };
         match &self.tx {
             Some(tx) if tx.send(job).is_ok() => {}
             _ => log::error!("writer thread is gone; job {seq} not written"),
@@ -135,7 +169,7 @@ impl Writer {
     fn note(&mut self, outcomes: &[Saved]) {
         for s in outcomes {
             let seq = match s {
-                Saved::Ok { seq } | Saved::Failed { seq, .. } | Saved::NeedFull { seq, .. } => *seq,
+                Saved::Ok { seq, .. } | Saved::Failed { seq, .. } | Saved::NeedFull { seq, .. } => *seq,
             };
             self.done_seq = self.done_seq.max(seq);
         }
@@ -153,15 +187,16 @@ impl Drop for Writer {
 
 /// Write a batch of queued jobs. For each table, a full snapshot makes everything queued
 /// before it for that table unnecessary; the rest is written in order.
-fn run_batch(batch: Vec<Job>, layouts: &mut HashMap<(PathBuf, TableKind), Layout>) -> Vec<Saved> {
+fn run_batch(batch: Vec<Job>, known: &mut Known) -> Vec<Saved> {
     let mut out = Vec::new();
     let last_full: HashMap<(PathBuf, TableKind), u64> = batch
         .iter()
         .flat_map(|j| j.tables.iter().filter(|t| t.is_full()).map(|t| ((j.dir.clone(), t.kind), j.seq)))
         .collect();
     let last_seq = batch.last().map_or(0, |j| j.seq);
+    let mut written = Vec::new();
     for job in batch {
-        let Job { seq, dir, mut tables } = job;
+        let Job { seq, dir, mut tables, force } = job;
         tables.retain(|t| last_full.get(&(dir.clone(), t.kind)).is_none_or(|s| *s <= seq));
         let mut need_full = TableSet::EMPTY;
         for (i, t) in tables.iter().enumerate() {
@@ -170,12 +205,18 @@ fn run_batch(batch: Vec<Job>, layouts: &mut HashMap<(PathBuf, TableKind), Layout
                 need_full.insert(t.kind);
                 continue;
             }
-            if let Err(error) = write_one(&dir, t, layouts, &mut need_full) {
-                log::error!("saving {} failed: {error}", t.kind.file_name());
-                layouts.remove(&(dir.clone(), t.kind));
-                let unsaved = tables[i..].iter().fold(TableSet::EMPTY, |s, t| s.with(t.kind));
-                out.push(Saved::Failed { seq: last_seq, unsaved, error });
-                return out;
+            match write_one(&dir, t, known, &mut need_full, force) {
+                Ok(true) => {
+                    written.push((dir.clone(), t.kind, known.expected.get(&(dir.clone(), t.kind)).copied().flatten()))
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    log::error!("saving {} failed: {error}", t.kind.file_name());
+                    known.layouts.remove(&(dir.clone(), t.kind));
+                    let unsaved = tables[i..].iter().fold(TableSet::EMPTY, |s, t| s.with(t.kind));
+                    out.push(Saved::Failed { seq: last_seq, unsaved, error });
+                    return out;
+                }
             }
         }
         if !need_full.is_empty() {
@@ -183,27 +224,36 @@ fn run_batch(batch: Vec<Job>, layouts: &mut HashMap<(PathBuf, TableKind), Layout
             out.push(Saved::NeedFull { seq, tables: need_full, children_first });
         }
     }
-    out.push(Saved::Ok { seq: last_seq });
+    out.push(Saved::Ok { seq: last_seq, written });
     out
 }
 
 /// Write one table: in full (atomic replace), or its tail when the file is as we last
-/// wrote it; otherwise ask for a full snapshot.
+/// wrote it; otherwise ask for a full snapshot. Returns whether it was written.
 fn write_one(
     dir: &Path,
     t: &TableSnapshot,
-    layouts: &mut HashMap<(PathBuf, TableKind), Layout>,
+    known: &mut Known,
     need_full: &mut TableSet,
-) -> Result<(), Error> {
+    force: bool,
+) -> Result<bool, Error> {
     let key = (dir.to_path_buf(), t.kind);
     let path = dir.join(t.kind.file_name());
+    if let Some(expected) = known.expected.get(&key)
+        && fingerprint(&path) != *expected
+        && !force
+    {
+        return Err(Error::ChangedOnDisk(path));
+    }
+    let layouts = &mut known.layouts;
     if t.is_full() {
         let enc = t.encode(KEEP_OFFSETS);
         write_atomic(dir, t.kind.file_name(), &enc.bytes)?;
         let mut layout = Layout::after_full(&enc, t.len());
         layout.modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        layouts.insert(key, layout);
-        return Ok(());
+        layouts.insert(key.clone(), layout);
+        known.expected.insert(key, fingerprint(&path));
+        return Ok(true);
     }
     let total = t.first_row + t.len();
     let usable = layouts.get(&key).and_then(|l| {
@@ -215,16 +265,17 @@ fn write_one(
     let Some((offset, layout)) = usable else {
         need_full.insert(t.kind);
         layouts.remove(&key);
-        return Ok(());
+        return Ok(false);
     };
     let enc = t.encode(KEEP_OFFSETS);
     write_tail(dir, t.kind, offset, &enc.bytes).map_err(|e| Error::io(&path, e))?;
     match layout.after_tail(t.first_row, &enc, total) {
         Some(mut l) => {
             l.modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-            layouts.insert(key, l)
+            layouts.insert(key.clone(), l)
         }
         None => layouts.remove(&key),
     };
-    Ok(())
+    known.expected.insert(key, fingerprint(&path));
+    Ok(true)
 }

@@ -187,6 +187,11 @@ pub enum Command {
     ShowShortcuts,
     /// Try again to become the folder's writer (another window had it).
     RetryLock,
+    /// After a conflict with an outside change: keep mine, or reload theirs.
+    ResolveConflict {
+        /// Write mine (theirs backed up) rather than reload theirs (mine saved aside).
+        keep_mine: bool,
+    },
     /// Show the list of backups to restore one.
     ShowBackups,
     /// Restore a backup (already confirmed) and reopen the folder.
