@@ -151,6 +151,8 @@ pub struct App {
     last_disk_check: std::time::Instant,
     /// How often the folder is checked for outside changes.
     pub disk_check_interval: std::time::Duration,
+    /// The file operations saves go through (tests inject faults here).
+    pub io: std::sync::Arc<dyn store::Io>,
     picking: Option<(Receiver<Option<PathBuf>>, bool)>,
     exporting: Option<(Receiver<Option<PathBuf>>, Export)>,
     export_done: std::sync::Arc<std::sync::Mutex<Option<String>>>,
@@ -216,6 +218,7 @@ impl App {
             known_files: [None; 7],
             last_disk_check: std::time::Instant::now(),
             disk_check_interval: std::time::Duration::from_secs(2),
+            io: std::sync::Arc::new(store::RealIo),
             picking: None,
             exporting: None,
             export_done: std::sync::Arc::default(),
@@ -294,7 +297,11 @@ impl App {
         match store::load(&dir) {
             Ok(loaded) => {
                 let wake = std::sync::Arc::clone(&self.wake);
-                self.writer = Writer::spawn_expecting(move || wake(), Some((dir.clone(), loaded.fingerprints)));
+                self.writer = Writer::spawn_with(
+                    move || wake(),
+                    Some((dir.clone(), loaded.fingerprints)),
+                    std::sync::Arc::clone(&self.io),
+                );
                 self.known_files = loaded.fingerprints;
                 if let Some(f) = &mut self.folder {
                     f.db = loaded.db;
@@ -356,7 +363,11 @@ impl App {
                 // A fresh writer: it learns this folder's files from scratch, and will not
                 // overwrite a file that changed since it was read.
                 let wake = std::sync::Arc::clone(&self.wake);
-                self.writer = Writer::spawn_expecting(move || wake(), Some((dir.clone(), loaded.fingerprints)));
+                self.writer = Writer::spawn_with(
+                    move || wake(),
+                    Some((dir.clone(), loaded.fingerprints)),
+                    std::sync::Arc::clone(&self.io),
+                );
                 self.known_files = loaded.fingerprints;
                 log::info!("opened {} ({} problems)", dir.display(), loaded.problems.len());
                 self.show_problems = true;

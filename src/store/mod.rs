@@ -6,6 +6,7 @@ mod check;
 mod db;
 mod error;
 mod fingerprint;
+mod io;
 mod load;
 mod lock;
 mod read;
@@ -19,13 +20,14 @@ pub use check::check;
 pub use db::Db;
 pub use error::{Error, Problem};
 pub use fingerprint::{Fingerprint, fingerprint, fingerprints};
+pub use io::{Fault, FaultyIo, Io, RealIo};
 pub use load::{Lines, Loaded, load, load_with_progress};
 pub use lock::{FolderLock, LOCK_FILE, LockOutcome, lock_folder};
 pub use read::LoadProgress;
 pub use table::{Table, TableKind, TableSet};
-pub use tail::{KEEP_OFFSETS, Layout, recover, write_redo, write_tail};
+pub use tail::{KEEP_OFFSETS, Layout, recover, write_redo, write_tail, write_tail_with};
 pub use write::{
-    Encoded, TAIL_ROWS_MAX, TableRows, TableSnapshot, create_empty, read_text, save, write_atomic, write_file,
-    write_tables,
+    Encoded, TAIL_ROWS_MAX, TableRows, TableSnapshot, create_empty, read_text, save, write_atomic, write_atomic_with,
+    write_file, write_tables,
 };
 pub use writer::{Saved, Writer};

@@ -9,10 +9,10 @@
 //! is deleted (the table file was not touched yet). The result is byte-identical to a
 //! full canonical rewrite.
 
+use super::io::{Io, RealIo};
 use super::table::TableKind;
 use super::write::Encoded;
-use std::fs::OpenOptions;
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 10] = b"PROCREDO1\n";
@@ -84,44 +84,58 @@ fn checksum(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-fn apply(target: &Path, offset: u64, tail: &[u8]) -> std::io::Result<()> {
-    let mut f = OpenOptions::new().write(true).open(target)?;
-    f.seek(SeekFrom::Start(offset))?;
-    f.write_all(tail)?;
-    f.set_len(offset + tail.len() as u64)?;
-    f.sync_all()
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    std::fs::File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
-}
-
-/// Step 1 of a tail write: the redo file, durable. (Public so tests can stop here, as
-/// a crash would.)
-pub fn write_redo(dir: &Path, kind: TableKind, offset: u64, tail: &[u8]) -> std::io::Result<()> {
+fn redo_record(offset: u64, tail: &[u8]) -> Vec<u8> {
     let mut rec = Vec::with_capacity(tail.len() + 34);
     rec.extend_from_slice(MAGIC);
     rec.extend_from_slice(&offset.to_le_bytes());
     rec.extend_from_slice(&(tail.len() as u64).to_le_bytes());
     rec.extend_from_slice(&checksum(tail).to_le_bytes());
     rec.extend_from_slice(tail);
-    let mut f = std::fs::File::create(redo_path(dir, kind))?;
-    f.write_all(&rec)?;
-    f.sync_all()?;
-    drop(f);
-    sync_dir(dir)
+    rec
+}
+
+/// Step 1 of a tail write: the redo file, durable. (Public so tests can stop here, as
+/// a crash would.)
+pub fn write_redo(dir: &Path, kind: TableKind, offset: u64, tail: &[u8]) -> std::io::Result<()> {
+    RealIo.write_new(&redo_path(dir, kind), &redo_record(offset, tail))?;
+    RealIo.sync_dir(dir)
 }
 
 /// Replace the end of `dir/<table file>` from `offset` with `tail`, crash-safely.
 pub fn write_tail(dir: &Path, kind: TableKind, offset: u64, tail: &[u8]) -> std::io::Result<()> {
-    write_redo(dir, kind, offset, tail)?;
-    apply(&dir.join(kind.file_name()), offset, tail)?;
-    std::fs::remove_file(redo_path(dir, kind))?;
-    sync_dir(dir)
+    write_tail_with(&RealIo, dir, kind, offset, tail)
+}
+
+/// [`write_tail`] through the given file operations. If applying fails, the old end of
+/// the file is put back (and the redo file removed), so a failed save leaves the file
+/// as it was; if even that fails, the redo file stays and the next open completes it.
+pub fn write_tail_with(io: &dyn Io, dir: &Path, kind: TableKind, offset: u64, tail: &[u8]) -> std::io::Result<()> {
+    let target = dir.join(kind.file_name());
+    let redo = redo_path(dir, kind);
+    // The part being replaced, to undo a failed apply.
+    let old_tail = {
+        let mut f = std::fs::File::open(&target)?;
+        f.seek(SeekFrom::Start(offset))?;
+        let mut v = Vec::new();
+        f.read_to_end(&mut v)?;
+        v
+    };
+    if let Err(e) = io.write_new(&redo, &redo_record(offset, tail)).and_then(|()| io.sync_dir(dir)) {
+        let _ = std::fs::remove_file(&redo);
+        return Err(e);
+    }
+    if let Err(e) = io.write_at(&target, offset, tail) {
+        if RealIo.write_at(&target, offset, &old_tail).is_ok() {
+            let _ = std::fs::remove_file(&redo);
+        }
+        return Err(e);
+    }
+    // Applied and fsynced: the save is done. A redo file left behind is harmless (the
+    // next open applies the same bytes again).
+    if let Err(e) = io.remove(&redo).and_then(|()| io.sync_dir(dir)) {
+        log::warn!("{}: could not remove the redo file: {e}", redo.display());
+    }
+    Ok(())
 }
 
 /// Finish or discard tail writes a crash interrupted; returns what was done, per table.
@@ -146,13 +160,13 @@ pub fn recover(dir: &Path) -> std::io::Result<Vec<String>> {
         })();
         match complete {
             Some((offset, tail)) => {
-                apply(&dir.join(kind.file_name()), offset, tail)?;
+                RealIo.write_at(&dir.join(kind.file_name()), offset, tail)?;
                 done.push(format!("{}: finished an interrupted save", kind.file_name()));
             }
             None => done.push(format!("{}: discarded an incomplete save (the file was not touched)", kind.file_name())),
         }
         std::fs::remove_file(&redo)?;
-        sync_dir(dir)?;
+        RealIo.sync_dir(dir)?;
     }
     Ok(done)
 }

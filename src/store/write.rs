@@ -7,7 +7,6 @@ use super::error::Error;
 use super::table::{Table, TableKind, TableSet};
 use crate::model::*;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -322,32 +321,18 @@ impl TableSnapshot {
 /// same folder, flush and fsync it, rename it over the old file, fsync the folder.
 /// On failure the old file is untouched and the temp file removed.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
+    write_atomic_with(&super::io::RealIo, dir, name, bytes)
+}
+
+/// [`write_atomic`] through the given file operations.
+pub fn write_atomic_with(io: &dyn super::io::Io, dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.flush()?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &path)?;
-        sync_dir(dir)
-    })();
+    let result = io.write_new(&tmp, bytes).and_then(|()| io.rename(&tmp, &path)).and_then(|()| io.sync_dir(dir));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(Error::io(path, e));
     }
-    Ok(())
-}
-
-/// Make a rename in `dir` durable (a no-op where folders cannot be synced).
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
     Ok(())
 }
 

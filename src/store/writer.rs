@@ -5,11 +5,13 @@
 
 use super::error::Error;
 use super::fingerprint::{Fingerprint, fingerprint};
+use super::io::{Io, RealIo};
 use super::table::{TableKind, TableSet};
-use super::tail::{KEEP_OFFSETS, Layout, write_tail};
-use super::write::{TableSnapshot, write_atomic};
+use super::tail::{KEEP_OFFSETS, Layout, write_tail_with};
+use super::write::{TableSnapshot, write_atomic_with};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// What the writer reports back.
@@ -78,6 +80,15 @@ impl Writer {
     /// a table file that no longer does is not overwritten (the save fails with
     /// [`Error::ChangedOnDisk`]) unless the job is forced.
     pub fn spawn_expecting(wake: impl Fn() + Send + 'static, seed: Option<(PathBuf, [Fingerprint; 7])>) -> Self {
+        Self::spawn_with(wake, seed, Arc::new(RealIo))
+    }
+
+    /// [`Writer::spawn_expecting`] with the given file operations (tests inject faults).
+    pub fn spawn_with(
+        wake: impl Fn() + Send + 'static,
+        seed: Option<(PathBuf, [Fingerprint; 7])>,
+        io: Arc<dyn Io>,
+    ) -> Self {
         let (tx, jobs) = channel::<Job>();
         let (done, rx) = channel();
         let thread = std::thread::Builder::new()
@@ -107,7 +118,7 @@ impl Writer {
                             }
                         }
                     }
-                    for outcome in run_batch(batch, &mut known) {
+                    for outcome in run_batch(batch, &mut known, io.as_ref()) {
                         let _ = done.send(outcome);
                     }
                     wake();
@@ -187,7 +198,7 @@ impl Drop for Writer {
 
 /// Write a batch of queued jobs. For each table, a full snapshot makes everything queued
 /// before it for that table unnecessary; the rest is written in order.
-fn run_batch(batch: Vec<Job>, known: &mut Known) -> Vec<Saved> {
+fn run_batch(batch: Vec<Job>, known: &mut Known, io: &dyn Io) -> Vec<Saved> {
     let mut out = Vec::new();
     let last_full: HashMap<(PathBuf, TableKind), u64> = batch
         .iter()
@@ -205,7 +216,7 @@ fn run_batch(batch: Vec<Job>, known: &mut Known) -> Vec<Saved> {
                 need_full.insert(t.kind);
                 continue;
             }
-            match write_one(&dir, t, known, &mut need_full, force) {
+            match write_one(io, &dir, t, known, &mut need_full, force) {
                 Ok(true) => {
                     written.push((dir.clone(), t.kind, known.expected.get(&(dir.clone(), t.kind)).copied().flatten()))
                 }
@@ -213,6 +224,13 @@ fn run_batch(batch: Vec<Job>, known: &mut Known) -> Vec<Saved> {
                 Err(error) => {
                     log::error!("saving {} failed: {error}", t.kind.file_name());
                     known.layouts.remove(&(dir.clone(), t.kind));
+                    // The file holds our old or our new content (it matched before we
+                    // wrote): remember it as it is now, so a retry is not taken for an
+                    // outside change.
+                    if !matches!(error, Error::ChangedOnDisk(_)) {
+                        let path = dir.join(t.kind.file_name());
+                        known.expected.insert((dir.clone(), t.kind), fingerprint(&path));
+                    }
                     let unsaved = tables[i..].iter().fold(TableSet::EMPTY, |s, t| s.with(t.kind));
                     out.push(Saved::Failed { seq: last_seq, unsaved, error });
                     return out;
@@ -231,6 +249,7 @@ fn run_batch(batch: Vec<Job>, known: &mut Known) -> Vec<Saved> {
 /// Write one table: in full (atomic replace), or its tail when the file is as we last
 /// wrote it; otherwise ask for a full snapshot. Returns whether it was written.
 fn write_one(
+    io: &dyn Io,
     dir: &Path,
     t: &TableSnapshot,
     known: &mut Known,
@@ -248,7 +267,7 @@ fn write_one(
     let layouts = &mut known.layouts;
     if t.is_full() {
         let enc = t.encode(KEEP_OFFSETS);
-        write_atomic(dir, t.kind.file_name(), &enc.bytes)?;
+        write_atomic_with(io, dir, t.kind.file_name(), &enc.bytes)?;
         let mut layout = Layout::after_full(&enc, t.len());
         layout.modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         layouts.insert(key.clone(), layout);
@@ -268,7 +287,7 @@ fn write_one(
         return Ok(false);
     };
     let enc = t.encode(KEEP_OFFSETS);
-    write_tail(dir, t.kind, offset, &enc.bytes).map_err(|e| Error::io(&path, e))?;
+    write_tail_with(io, dir, t.kind, offset, &enc.bytes).map_err(|e| Error::io(&path, e))?;
     match layout.after_tail(t.first_row, &enc, total) {
         Some(mut l) => {
             l.modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
