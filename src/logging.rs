@@ -34,11 +34,22 @@ impl log::Log for FileLogger {
     fn flush(&self) {}
 }
 
+/// Keep the log small: past [`MAX_LOG_BYTES`] it becomes `procedures.log.1` (one
+/// older generation is kept).
+const MAX_LOG_BYTES: u64 = 4 << 20;
+
+fn rotate(path: &std::path::Path) {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_LOG_BYTES) {
+        let _ = std::fs::rename(path, path.with_extension("log.1"));
+    }
+}
+
 /// Start logging to the log file (once).
 pub fn init() {
     let path = eframe::storage_dir("Procedures").map(|d| d.join("procedures.log"));
     let file = path.as_ref().and_then(|p| {
         std::fs::create_dir_all(p.parent()?).ok()?;
+        rotate(p);
         std::fs::OpenOptions::new().create(true).append(true).open(p).ok()
     });
     let _ = PATH.set(if file.is_some() { path } else { None });
