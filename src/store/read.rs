@@ -91,11 +91,21 @@ impl<'a> Fields<'a> {
         let Some(bytes) = self.cols[col].and_then(|i| self.record.get(i)) else {
             return "";
         };
+        if bytes.len() > MAX_FIELD_BYTES {
+            let start = String::from_utf8_lossy(&bytes[..60.min(bytes.len())]).into_owned();
+            self.problem(col, &format!("field of {} bytes is longer than the 1 MiB limit", bytes.len()), &start);
+            return "";
+        }
         match std::str::from_utf8(bytes) {
+            Ok(s) if s.contains('\0') => {
+                self.problem(col, "contains a NUL byte (binary data, not text)", &s.replace('\0', "\\0"));
+                ""
+            }
             Ok(s) => s,
             Err(e) => {
                 let lossy = String::from_utf8_lossy(bytes).into_owned();
-                self.problem(col, &format!("invalid UTF-8 at byte {} of the field", e.valid_up_to()), &lossy);
+                let msg = format!("invalid UTF-8 at byte {} of the field (save the file as UTF-8)", e.valid_up_to());
+                self.problem(col, &msg, &lossy);
                 ""
             }
         }
@@ -241,6 +251,9 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Longer text fields are refused (a runaway quote or binary data, not a step text).
+const MAX_FIELD_BYTES: usize = 1 << 20;
+
 /// Plain ASCII digits that fit a u32 (the common case), without UTF-8 checks.
 fn plain_u32(b: &[u8]) -> Option<u32> {
     if b.is_empty() || b.len() > 10 {
@@ -354,6 +367,15 @@ pub(crate) fn read_table<R: Row>(
                 out.extra_columns.push(name.to_owned());
             }
         }
+    }
+    if header.len() == 1 && header.get(0).is_some_and(|h| h.contains(&b';')) {
+        out.problems.push(Problem::new(
+            file_name,
+            1,
+            None,
+            "the columns are separated by ; (a spreadsheet's export?): save the file as comma-separated CSV",
+        ));
+        return Ok(out);
     }
     for (c, name) in known.iter().enumerate() {
         if cols[c].is_none() && !kind.optional_columns().contains(name) {
