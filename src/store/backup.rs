@@ -12,7 +12,7 @@ pub const BACKUP_DIR: &str = ".backups";
 /// How many daily backups are kept.
 pub const KEEP_BACKUPS: usize = 30;
 
-const GITIGNORE: &str = "# Written by Procedures: backups, the lock and temporary files stay out of git.\n.backups/\n.procedures.lock\n.*.tmp\n.*.redo\n";
+const GITIGNORE: &str = "# Written by Procedures: backups, the lock and temporary files stay out of git.\n.backups/\n.conflicts/\n.procedures.lock\n.*.tmp\n.*.redo\n";
 
 /// Create the folder's `.gitignore` unless it has one.
 pub fn ensure_gitignore(dir: &Path) -> Result<(), Error> {
