@@ -380,6 +380,11 @@ impl App {
                 if let Some(why) = &folder.blocked {
                     log::warn!("{}: {why}", dir.display());
                 }
+                if !folder.read_only() {
+                    // The big tables: learn their layout now, so the first tick is a tail write.
+                    let big = store::TableSet::EMPTY.with(store::TableKind::RunSteps).with(store::TableKind::Runs);
+                    self.writer.learn(dir.clone(), folder.db.current_tables(big));
+                }
                 self.folder = Some(folder);
                 self.browser = BrowserState::default();
                 self.runner = RunnerState::default();

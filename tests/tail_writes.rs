@@ -171,3 +171,42 @@ fn only_the_last_30_backups_are_kept() {
     assert_eq!(names[0], "2026-10-35");
     assert_eq!(names[29], "2026-10-06");
 }
+
+#[test]
+fn after_learning_the_files_the_first_tick_is_already_a_tail_write() {
+    let dir = copy_of(&sample_data());
+    let mut db = store::load(dir.path()).expect("load").db;
+    let mut writer = Writer::spawn(|| {});
+    let big = TableSet::EMPTY.with(TableKind::RunSteps).with(TableKind::Runs);
+    writer.learn(dir.path().to_path_buf(), db.current_tables(big));
+    let pid = db.procedures.rows()[1].id;
+    ops::start_run(&mut db, pid, t("2026-11-26 08:00:00")).expect("start");
+    assert_eq!(save(&mut writer, dir.path(), &mut db), (2, 0), "runs and run_steps: tails, no full rewrite");
+    let on_disk: Vec<(String, Vec<u8>)> =
+        snapshot_files(dir.path()).into_iter().filter(|(n, _)| n.ends_with(".csv")).collect();
+    assert_eq!(on_disk, canonical(&mut db));
+}
+
+#[test]
+fn a_file_not_in_canonical_form_is_not_learnt() {
+    // The pandas fixture's runs.csv has no procedure_version column: not canonical, so
+    // the first change rewrites it whole (normalizing it). Its run_steps.csv happens to
+    // be canonical already, so that one is learnt and gets a tail write.
+    let dir = copy_of(&pandas_fixture());
+    let mut db = store::load(dir.path()).expect("load").db;
+    let mut writer = Writer::spawn(|| {});
+    let big = TableSet::EMPTY.with(TableKind::RunSteps).with(TableKind::Runs);
+    writer.learn(dir.path().to_path_buf(), db.current_tables(big));
+    let run = db.in_progress_runs().last().expect("open run");
+    ops::set_run_note(&mut db, run, "x").expect("run note");
+    let rs = db.run_steps_of(run)[0];
+    ops::set_step_note(&mut db, rs, "y").expect("step note");
+    let (tails, fulls) = save(&mut writer, dir.path(), &mut db);
+    assert_eq!(fulls, 2, "runs.csv normalized by a full rewrite (and run_steps after it, to keep the order)");
+    assert_eq!(tails, 2);
+    let want = canonical(&mut db);
+    for name in ["runs.csv", "run_steps.csv"] {
+        let on_disk = std::fs::read(dir.path().join(name)).expect("read");
+        assert_eq!(on_disk, want.iter().find(|(n, _)| n == name).expect("t").1, "{name}");
+    }
+}

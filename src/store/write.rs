@@ -98,6 +98,32 @@ impl Db {
         snaps.into_iter().map(|s| TableSnapshot { children_first: removed, ..s }).collect()
     }
 
+    /// Snapshots of all rows of the given tables, leaving the changed state alone (for
+    /// the writer to learn the files' layout right after opening).
+    pub fn current_tables(&self, tables: TableSet) -> Vec<TableSnapshot> {
+        fn full<R: Row + Clone>(kind: TableKind, t: &Table<R>, wrap: fn(Arc<Vec<R>>) -> TableRows) -> TableSnapshot {
+            TableSnapshot {
+                kind,
+                rows: wrap(t.shared()),
+                extra_columns: Arc::clone(&t.extra_columns),
+                first_row: 0,
+                children_first: false,
+            }
+        }
+        tables
+            .iter()
+            .map(|kind| match kind {
+                TableKind::Procedures => full(kind, &self.procedures, TableRows::Procedures),
+                TableKind::Steps => full(kind, &self.steps, TableRows::Steps),
+                TableKind::Runs => full(kind, &self.runs, TableRows::Runs),
+                TableKind::RunSteps => full(kind, &self.run_steps, TableRows::RunSteps),
+                TableKind::Labels => full(kind, &self.labels, TableRows::Labels),
+                TableKind::ProcedureLabels => full(kind, &self.procedure_labels, TableRows::ProcedureLabels),
+                TableKind::Versions => full(kind, &self.versions, TableRows::Versions),
+            })
+            .collect()
+    }
+
     /// The next save writes children first (a save that removed rows must be redone).
     pub fn mark_children_first(&mut self) {
         self.procedures.mark_removed();
@@ -131,18 +157,69 @@ pub struct Encoded {
     pub row_offsets: Vec<u64>,
 }
 
+/// Where encoded bytes go: memory, or a comparison with a file's bytes.
+trait Sink: std::io::Write {
+    /// Bytes received so far.
+    fn written(&self) -> u64;
+}
+
+impl<S: Sink> Sink for &mut S {
+    fn written(&self) -> u64 {
+        (**self).written()
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn written(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
+/// Compares what it receives with a file, without holding either in memory.
+struct CompareSink {
+    file: std::io::BufReader<std::fs::File>,
+    pos: u64,
+    equal: bool,
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for CompareSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.equal {
+            use std::io::Read as _;
+            self.buf.resize(data.len(), 0);
+            match self.file.read_exact(&mut self.buf) {
+                Ok(()) if self.buf == data => {}
+                _ => self.equal = false,
+            }
+        }
+        self.pos += data.len() as u64;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink for CompareSink {
+    fn written(&self) -> u64 {
+        self.pos
+    }
+}
+
 /// Reused buffers for encoding fields.
-struct Enc {
-    w: csv::Writer<Vec<u8>>,
+struct Enc<S: Sink> {
+    w: csv::Writer<S>,
     buf: String,
 }
 
-impl Enc {
-    fn new(capacity: usize) -> Self {
+impl<S: Sink> Enc<S> {
+    fn new(sink: S) -> Self {
         let w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .quote_style(csv::QuoteStyle::Necessary)
-            .from_writer(Vec::with_capacity(capacity));
+            .from_writer(sink);
         Self { w, buf: String::new() }
     }
 
@@ -186,7 +263,7 @@ impl Enc {
     /// The number of bytes written so far (flushing the csv buffer into the Vec).
     fn position(&mut self) -> u64 {
         let _ = self.w.flush();
-        self.w.get_ref().len() as u64
+        self.w.get_ref().written()
     }
 }
 
@@ -204,14 +281,41 @@ impl TableSnapshot {
     /// Encode: the header when full, then the rows; the start offsets of the last
     /// `keep_offsets` rows are recorded (for later tail writes).
     pub fn encode(&self, keep_offsets: usize) -> Encoded {
-        let n = self.extra_columns.len();
-        let len = self.len();
         let capacity = match &self.rows {
             TableRows::RunSteps(r) => r.len() * 48,
             TableRows::Versions(r) => r.len() * 400,
             _ => 4096,
         };
-        let mut e = Enc::new(capacity + 256);
+        let (bytes, offsets_from, row_offsets) = self.encode_into(Vec::with_capacity(capacity + 256), keep_offsets);
+        Encoded { bytes, offsets_from, row_offsets }
+    }
+
+    /// Whether the file at `path` holds exactly the canonical bytes of this (full)
+    /// snapshot; if so, the offsets of its last `keep_offsets` rows. Reads the file in a
+    /// stream: nothing is held in memory.
+    pub fn matches_file(&self, path: &Path, keep_offsets: usize) -> Option<(u64, usize, Vec<u64>)> {
+        use std::io::Read as _;
+        let file = std::fs::File::open(path).ok()?;
+        let sink = CompareSink {
+            file: std::io::BufReader::with_capacity(1 << 16, file),
+            pos: 0,
+            equal: true,
+            buf: Vec::new(),
+        };
+        let (mut sink, offsets_from, offsets) = self.encode_into(sink, keep_offsets);
+        let at_end = sink.file.read(&mut [0u8; 1]).ok()? == 0;
+        (sink.equal && at_end).then_some((sink.pos, offsets_from, offsets))
+    }
+
+    fn encode_into<S: Sink>(&self, mut sink: S, keep_offsets: usize) -> (S, usize, Vec<u64>) {
+        let (offsets_from, row_offsets) = self.encode_rows(&mut sink, keep_offsets);
+        (sink, offsets_from, row_offsets)
+    }
+
+    fn encode_rows<S: Sink>(&self, sink: S, keep_offsets: usize) -> (usize, Vec<u64>) {
+        let n = self.extra_columns.len();
+        let len = self.len();
+        let mut e = Enc::new(sink);
         if self.is_full() {
             for c in self.kind.columns() {
                 e.text(c);
@@ -224,7 +328,7 @@ impl TableSnapshot {
         let local_from = len - keep_offsets.min(len);
         let offsets_from = self.first_row + local_from;
         let mut row_offsets = Vec::with_capacity(len - local_from);
-        let mut mark = |e: &mut Enc, i: usize| {
+        let mut mark = |e: &mut Enc<S>, i: usize| {
             if i >= local_from {
                 row_offsets.push(e.position());
             }
@@ -294,8 +398,8 @@ impl TableSnapshot {
                 e.end(&r.extra, n);
             }),
         }
-        let bytes = e.w.into_inner().unwrap_or_default();
-        Encoded { bytes, offsets_from, row_offsets }
+        let _ = e.w.flush();
+        (offsets_from, row_offsets)
     }
 
     /// How many rows this snapshot holds.

@@ -51,6 +51,9 @@ struct Job {
     tables: Vec<TableSnapshot>,
     /// Write even over files changed outside the app (the user chose "Keep mine").
     force: bool,
+    /// Write nothing: compare the files with these (full) snapshots and, where they
+    /// match byte for byte, learn their layout so the first tick is already a tail write.
+    learn: bool,
 }
 
 /// What the writer remembers of the files it manages.
@@ -139,10 +142,23 @@ impl Writer {
         self.submit_job(dir, tables, true)
     }
 
+    /// Compare the files with these full snapshots (of the data as just loaded) and learn
+    /// the layout of those written canonically; writes nothing.
+    pub fn learn(&mut self, dir: PathBuf, tables: Vec<TableSnapshot>) -> u64 {
+        self.next_seq += 1;
+        let seq = self.next_seq;
+        let job = Job { seq, dir, tables, force: false, learn: true };
+        match &self.tx {
+            Some(tx) if tx.send(job).is_ok() => {}
+            _ => log::error!("writer thread is gone"),
+        }
+        seq
+    }
+
     fn submit_job(&mut self, dir: PathBuf, tables: Vec<TableSnapshot>, force: bool) -> u64 {
         self.next_seq += 1;
         let seq = self.next_seq;
-        let job = Job { seq, dir, tables, force };
+        let job = Job { seq, dir, tables, force, learn: false };
         match &self.tx {
             Some(tx) if tx.send(job).is_ok() => {}
             _ => log::error!("writer thread is gone; job {seq} not written"),
@@ -202,12 +218,17 @@ fn run_batch(batch: Vec<Job>, known: &mut Known, io: &dyn Io) -> Vec<Saved> {
     let mut out = Vec::new();
     let last_full: HashMap<(PathBuf, TableKind), u64> = batch
         .iter()
+        .filter(|j| !j.learn)
         .flat_map(|j| j.tables.iter().filter(|t| t.is_full()).map(|t| ((j.dir.clone(), t.kind), j.seq)))
         .collect();
     let last_seq = batch.last().map_or(0, |j| j.seq);
     let mut written = Vec::new();
     for job in batch {
-        let Job { seq, dir, mut tables, force } = job;
+        if job.learn {
+            learn(&job, known);
+            continue;
+        }
+        let Job { seq, dir, mut tables, force, .. } = job;
         tables.retain(|t| last_full.get(&(dir.clone(), t.kind)).is_none_or(|s| *s <= seq));
         let mut need_full = TableSet::EMPTY;
         for (i, t) in tables.iter().enumerate() {
@@ -244,6 +265,28 @@ fn run_batch(batch: Vec<Job>, known: &mut Known, io: &dyn Io) -> Vec<Saved> {
     }
     out.push(Saved::Ok { seq: last_seq, written });
     out
+}
+
+/// Learn the layout of files that hold exactly the canonical bytes of the snapshots.
+fn learn(job: &Job, known: &mut Known) {
+    for t in &job.tables {
+        let key = (job.dir.clone(), t.kind);
+        let path = job.dir.join(t.kind.file_name());
+        let before = fingerprint(&path);
+        if known.expected.get(&key).is_some_and(|e| *e != before) {
+            continue;
+        }
+        let Some((file_len, offsets_from, offsets)) = t.matches_file(&path, KEEP_OFFSETS) else {
+            log::info!("{}: not in canonical form yet; the first save rewrites it whole", t.kind.file_name());
+            continue;
+        };
+        // Unchanged while we read it?
+        if fingerprint(&path) != before {
+            continue;
+        }
+        let modified = before.map(|(_, m)| m);
+        known.layouts.insert(key, Layout { file_len, rows: t.len(), offsets_from, offsets, modified });
+    }
 }
 
 /// Write one table: in full (atomic replace), or its tail when the file is as we last
