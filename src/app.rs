@@ -289,6 +289,18 @@ impl App {
         }
     }
 
+    /// A fresh writer for a folder just read: it learns the files from scratch and will
+    /// not overwrite one that changed since it was read.
+    fn start_writer(&mut self, dir: &Path, fingerprints: [store::Fingerprint; 7]) {
+        let wake = std::sync::Arc::clone(&self.wake);
+        self.writer = Writer::spawn_with(
+            move || wake(),
+            Some((dir.to_path_buf(), fingerprints)),
+            std::sync::Arc::clone(&self.io),
+        );
+        self.known_files = fingerprints;
+    }
+
     /// Read the folder again, keeping the view and the selections.
     pub fn reload_in_place(&mut self) {
         let Some(folder) = &self.folder else { return };
@@ -296,13 +308,7 @@ impl App {
         let generation = folder.db.generation();
         match store::load(&dir) {
             Ok(loaded) => {
-                let wake = std::sync::Arc::clone(&self.wake);
-                self.writer = Writer::spawn_with(
-                    move || wake(),
-                    Some((dir.clone(), loaded.fingerprints)),
-                    std::sync::Arc::clone(&self.io),
-                );
-                self.known_files = loaded.fingerprints;
+                self.start_writer(&dir, loaded.fingerprints);
                 if let Some(f) = &mut self.folder {
                     f.db = loaded.db;
                     // Views cache by generation: make sure they see new data.
@@ -360,15 +366,7 @@ impl App {
         match result {
             Ok(loaded) => {
                 let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-                // A fresh writer: it learns this folder's files from scratch, and will not
-                // overwrite a file that changed since it was read.
-                let wake = std::sync::Arc::clone(&self.wake);
-                self.writer = Writer::spawn_with(
-                    move || wake(),
-                    Some((dir.clone(), loaded.fingerprints)),
-                    std::sync::Arc::clone(&self.io),
-                );
-                self.known_files = loaded.fingerprints;
+                self.start_writer(&dir, loaded.fingerprints);
                 log::info!("opened {} ({} problems)", dir.display(), loaded.problems.len());
                 self.show_problems = true;
                 let mut folder =

@@ -6,35 +6,13 @@ mod common;
 use common::*;
 use procedures::model::*;
 use procedures::ops;
-use procedures::store::{self, Db, Fault, FaultyIo, Saved, TableKind, TableSet, Writer};
+use procedures::store::{self, Db, Fault, FaultyIo, TableKind, TableSet, Writer};
 use std::path::Path;
 use std::sync::Arc;
 
 /// Save what changed through `writer`; returns the error, if the save failed.
 fn save(writer: &mut Writer, dir: &Path, db: &mut Db) -> Option<String> {
-    loop {
-        let changed = db.take_changed();
-        if changed.is_empty() {
-            return None;
-        }
-        let snaps = db.snapshot_tables(changed);
-        writer.submit(dir.to_path_buf(), snaps);
-        for outcome in writer.wait_idle() {
-            match outcome {
-                Saved::Ok { .. } => {}
-                Saved::NeedFull { tables, children_first, .. } => {
-                    db.mark_full(tables);
-                    if children_first {
-                        db.mark_children_first();
-                    }
-                }
-                Saved::Failed { unsaved, error, .. } => {
-                    db.mark_full(unsaved);
-                    return Some(error.to_string());
-                }
-            }
-        }
-    }
+    writer.save_blocking(dir, db).err().map(|e| e.to_string())
 }
 
 fn canonical(db: &Db, kind: TableKind) -> Vec<u8> {

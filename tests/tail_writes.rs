@@ -6,34 +6,12 @@ mod common;
 use common::*;
 use procedures::model::*;
 use procedures::ops;
-use procedures::store::{self, Db, Saved, TableKind, TableSet, Writer};
+use procedures::store::{self, Db, TableKind, TableSet, Writer};
 use std::path::Path;
 
-/// What the app does: submit what changed; send tables whole when the writer asks.
+/// Save what changed, as the app does; returns (tail writes, whole-table writes) sent.
 fn save(writer: &mut Writer, dir: &Path, db: &mut Db) -> (usize, usize) {
-    let (mut tails, mut fulls) = (0, 0);
-    loop {
-        let changed = db.take_changed();
-        if changed.is_empty() {
-            return (tails, fulls);
-        }
-        let snaps = db.snapshot_tables(changed);
-        tails += snaps.iter().filter(|s| !s.is_full()).count();
-        fulls += snaps.iter().filter(|s| s.is_full()).count();
-        writer.submit(dir.to_path_buf(), snaps);
-        for outcome in writer.wait_idle() {
-            match outcome {
-                Saved::Ok { .. } => {}
-                Saved::NeedFull { tables, children_first, .. } => {
-                    db.mark_full(tables);
-                    if children_first {
-                        db.mark_children_first();
-                    }
-                }
-                Saved::Failed { error, .. } => panic!("save failed: {error}"),
-            }
-        }
-    }
+    writer.save_blocking(dir, db).expect("saved")
 }
 
 /// The canonical bytes of every table of `db`.

@@ -3,28 +3,13 @@
 //! printing `durable N` after mutation N is on disk. The test kills it at random
 //! moments and checks the folder against a replay of the same series.
 
+use super::generate::Rng;
 use crate::model::*;
 use crate::ops::{self, ProcedureDraft};
-use crate::store::{self, Db, Saved, Writer};
+use crate::store::{self, Db, Writer};
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
-
-/// A small deterministic PRNG (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
-    }
-}
 
 /// Apply mutation number `i` (1-based) of the series for `seed`. Mutations that the
 /// rules refuse (e.g. ticking a finished run) are skipped the same way every time.
@@ -33,40 +18,40 @@ pub fn mutate(db: &mut Db, seed: u64, i: u64) {
     let now = Timestamp::from_wall_secs(1_780_000_000 + i as i64 * 60);
     let open: Vec<RunId> = db.in_progress_runs().collect();
     let procs: Vec<ProcedureId> = db.procedures.rows().iter().map(|p| p.id).collect();
-    let roll = rng.below(100);
+    let roll = rng.index(100);
     let _ = match roll {
         0..=44 if !open.is_empty() => {
             // Tick or untick a step of an open run.
-            let run = open[rng.below(open.len())];
+            let run = open[rng.index(open.len())];
             let steps = db.run_steps_of(run).to_vec();
-            let rs = steps[rng.below(steps.len())];
+            let rs = steps[rng.index(steps.len())];
             let done = db.run_step(rs).is_some_and(|r| r.completed);
             ops::set_step_completed(db, rs, !done, now).map(|_| ())
         }
         45..=54 if !open.is_empty() => {
-            let run = open[rng.below(open.len())];
+            let run = open[rng.index(open.len())];
             let steps = db.run_steps_of(run).to_vec();
-            ops::set_step_note(db, steps[rng.below(steps.len())], &format!("note {i}, \"quoted\"")).map(|_| ())
+            ops::set_step_note(db, steps[rng.index(steps.len())], &format!("note {i}, \"quoted\"")).map(|_| ())
         }
         55..=64 if !open.is_empty() => {
-            let run = open[rng.below(open.len())];
-            let status = if rng.below(4) == 0 { RunStatus::Cancelled } else { RunStatus::Completed };
+            let run = open[rng.index(open.len())];
+            let status = if rng.index(4) == 0 { RunStatus::Cancelled } else { RunStatus::Completed };
             ops::finish_run(db, run, status, now).map(|_| ())
         }
         65..=69 if !procs.is_empty() => {
             // Edit a procedure: reword a step (a new version).
-            let pid = procs[rng.below(procs.len())];
+            let pid = procs[rng.index(procs.len())];
             let Some(mut d) = ProcedureDraft::of(db, pid) else { return };
             if d.steps.is_empty() {
                 return;
             }
-            let k = rng.below(d.steps.len());
+            let k = rng.index(d.steps.len());
             d.steps[k].description = format!("{} (edit {i})", d.steps[k].description);
             ops::update_procedure(db, pid, &d, &format!("edit {i}"), now).map(|_| ())
         }
-        70..=71 if procs.len() > 3 => ops::delete_procedure(db, procs[rng.below(procs.len())]).map(|_| ()),
+        70..=71 if procs.len() > 3 => ops::delete_procedure(db, procs[rng.index(procs.len())]).map(|_| ()),
         72..=73 => ops::create_label(db, &format!("label {i}"), "#123456").map(|_| ()),
-        _ if !procs.is_empty() => ops::start_run(db, procs[rng.below(procs.len())], now).map(|_| ()),
+        _ if !procs.is_empty() => ops::start_run(db, procs[rng.index(procs.len())], now).map(|_| ()),
         _ => Ok(()),
     };
 }
@@ -79,28 +64,9 @@ pub fn run(dir: &Path, seed: u64, count: u64) -> ExitCode {
     let mut out = std::io::stdout().lock();
     for i in 1..=count {
         mutate(&mut db, seed, i);
-        loop {
-            let changed = db.take_changed();
-            if changed.is_empty() {
-                break;
-            }
-            let snaps = db.snapshot_tables(changed);
-            writer.submit(dir.to_path_buf(), snaps);
-            for outcome in writer.wait_idle() {
-                match outcome {
-                    Saved::Ok { .. } => {}
-                    Saved::NeedFull { tables, children_first, .. } => {
-                        db.mark_full(tables);
-                        if children_first {
-                            db.mark_children_first();
-                        }
-                    }
-                    Saved::Failed { error, .. } => {
-                        eprintln!("save failed: {error}");
-                        return ExitCode::from(1);
-                    }
-                }
-            }
+        if let Err(error) = writer.save_blocking(dir, &mut db) {
+            eprintln!("save failed: {error}");
+            return ExitCode::from(1);
         }
         let _ = writeln!(out, "durable {i}");
         let _ = out.flush();

@@ -149,6 +149,7 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
     }
     // Taken before reading: a change during the load shows up as a change later.
     let fingerprints = super::fingerprints(dir);
+    let started = std::time::Instant::now();
     let (procedures, steps, runs, run_steps, labels, links, versions) = std::thread::scope(|s| {
         let run_steps = s.spawn(|| read_table(dir, TableKind::RunSteps, decode_run_step, progress));
         let runs = s.spawn(|| read_table(dir, TableKind::Runs, decode_run, progress));
@@ -159,6 +160,7 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
         let versions = read_table(dir, TableKind::Versions, decode_version, progress);
         (procedures, steps, join(dir, runs), join(dir, run_steps), labels, links, versions)
     });
+    let read_done = started.elapsed();
     let mut problems = Vec::new();
     let mut lines = Lines::default();
     let mut incomplete = TableSet::EMPTY;
@@ -171,7 +173,21 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
         finish(links?, TableKind::ProcedureLabels, &mut problems, &mut lines, &mut incomplete),
         finish(versions?, TableKind::Versions, &mut problems, &mut lines, &mut incomplete),
     );
+    let index_done = started.elapsed();
     problems.extend(check::check(&db, &lines, incomplete));
+    log::debug!(
+        "loaded {}: read {read_done:.2?}, indexed {:.2?}, checked {:.2?}",
+        dir.display(),
+        index_done - read_done,
+        started.elapsed() - index_done
+    );
+    if std::env::var_os("PROCEDURES_TIMING").is_some() {
+        eprintln!(
+            "read {read_done:.2?}, index {:.2?}, check {:.2?}",
+            index_done - read_done,
+            started.elapsed() - index_done
+        );
+    }
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     Ok(Loaded { db, problems, lines, fingerprints })
 }

@@ -166,6 +166,39 @@ impl Writer {
         seq
     }
 
+    /// Save everything `db` marks as changed and wait until it is on disk, sending
+    /// tables whole when the writer asks for it (the CLI, tests; the app does the same
+    /// without waiting). Returns how many tail and whole-table writes were sent. On an
+    /// error the unsaved tables stay marked as changed.
+    pub fn save_blocking(&mut self, dir: &Path, db: &mut crate::store::Db) -> Result<(usize, usize), Error> {
+        let (mut tails, mut fulls) = (0, 0);
+        loop {
+            let changed = db.take_changed();
+            if changed.is_empty() {
+                return Ok((tails, fulls));
+            }
+            let snaps = db.snapshot_tables(changed);
+            tails += snaps.iter().filter(|s| !s.is_full()).count();
+            fulls += snaps.iter().filter(|s| s.is_full()).count();
+            self.submit(dir.to_path_buf(), snaps);
+            for outcome in self.wait_idle() {
+                match outcome {
+                    Saved::Ok { .. } => {}
+                    Saved::NeedFull { tables, children_first, .. } => {
+                        db.mark_full(tables);
+                        if children_first {
+                            db.mark_children_first();
+                        }
+                    }
+                    Saved::Failed { unsaved, error, .. } => {
+                        db.mark_full(unsaved);
+                        return Err(error);
+                    }
+                }
+            }
+        }
+    }
+
     /// Whether jobs are queued or being written.
     pub fn busy(&self) -> bool {
         self.done_seq < self.next_seq
