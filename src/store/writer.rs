@@ -109,7 +109,7 @@ impl Writer {
                     batch.extend(jobs.try_iter());
                     // Before the first write of each day: a backup of the tables as they were.
                     let today = crate::model::Timestamp::now().canonical()[..10].to_owned();
-                    for job in &batch {
+                    for job in batch.iter().filter(|j| !j.learn) {
                         if backed_up.insert((job.dir.clone(), today.clone())) {
                             if let Err(e) = super::backup::ensure_gitignore(&job.dir) {
                                 log::warn!("cannot write .gitignore: {e}");
