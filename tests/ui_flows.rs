@@ -427,3 +427,15 @@ fn outside_edit_with_pending_changes_is_never_overwritten() {
         }
     }
 }
+
+#[test]
+fn opening_a_folder_writes_nothing() {
+    let dir = copy_of(&sample_data());
+    let before = snapshot_files(dir.path());
+    let mut h = app_on(dir.path());
+    h.state_mut().flush();
+    let after: Vec<(String, Vec<u8>)> =
+        snapshot_files(dir.path()).into_iter().filter(|(n, _)| n != ".procedures.lock").collect();
+    assert_eq!(after, before);
+    assert!(!dir.path().join(".backups").exists());
+}
