@@ -83,6 +83,8 @@ impl Db {
     /// Rebuild every index from the tables.
     pub fn reindex(&mut self) {
         let mut ix = Index::default();
+        ix.steps_of.reserve(self.procedures.len());
+        ix.runs_of.reserve(self.procedures.len());
         for s in self.steps.rows() {
             ix.steps_of.entry(s.procedure_id).or_default().push(s.id);
         }
@@ -92,8 +94,19 @@ impl Db {
                 ix.in_progress.insert(r.id);
             }
         }
-        for rs in self.run_steps.rows() {
-            ix.run_steps_of.entry(rs.run_id).or_default().push(rs.id);
+        // Run steps of one run sit together (they are made together): group runs of
+        // equal run ids without a map lookup per row.
+        ix.run_steps_of.reserve(self.runs.len());
+        let rows = self.run_steps.rows();
+        let mut i = 0;
+        while i < rows.len() {
+            let run = rows[i].run_id;
+            let mut j = i + 1;
+            while j < rows.len() && rows[j].run_id == run {
+                j += 1;
+            }
+            ix.run_steps_of.entry(run).or_default().extend(rows[i..j].iter().map(|r| r.id));
+            i = j;
         }
         for v in self.versions.rows() {
             ix.versions_of.entry(v.procedure_id).or_default().push(v.id);

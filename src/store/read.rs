@@ -8,7 +8,7 @@ use super::error::{Error, Problem};
 use super::table::TableKind;
 use crate::model::{Extra, Row, Timestamp};
 use std::fs::File;
-use std::io::{Read as _, Seek as _, SeekFrom};
+use std::io::{Read, Seek as _, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -310,10 +310,10 @@ fn parse_uint(s: &str) -> Option<u64> {
 }
 
 /// Read and type one table file. A missing file is an empty table.
-pub(crate) fn read_table<R: Row>(
+pub(crate) fn read_table<R: Row + Send>(
     dir: &Path,
     kind: TableKind,
-    decode: impl Fn(&mut Fields<'_>) -> R,
+    decode: impl Fn(&mut Fields<'_>) -> R + Sync,
     progress: Option<&LoadProgress>,
 ) -> Result<ReadTable<R>, Error> {
     let file_name = kind.file_name();
@@ -392,73 +392,184 @@ pub(crate) fn read_table<R: Row>(
         return Ok(out);
     }
     let width = header.len();
+    let data_start = rdr.position().byte();
+    let data_line = rdr.position().line();
+    let part = Part { file_name, kind, path: &path, file_len, width, cols: &cols, extra_idx: &extra_idx };
 
-    // Records, decoded one behind so the last one can be checked against the file's tail.
-    let mut cur = csv::ByteRecord::new();
-    let mut pending = csv::ByteRecord::new();
-    let mut have_pending = false;
-    let decode_record = |rec: &csv::ByteRecord, out: &mut ReadTable<R>| {
-        let line = rec.position().map_or(0, csv::Position::line);
-        if rec.len() != width {
-            out.problems.push(Problem::new(
-                file_name,
-                line,
-                None,
-                format!("expected {width} fields, found {}", rec.len()),
-            ));
-            return;
-        }
-        let mut f = Fields {
-            file: file_name,
-            line,
-            kind,
-            record: rec,
-            cols: &cols,
-            extra_idx: &extra_idx,
-            problems: Vec::new(),
-        };
-        let row = decode(&mut f);
-        if f.problems.is_empty() {
-            out.rows.push(row);
-            out.lines.push(line);
-        } else {
-            out.problems.append(&mut f.problems);
-        }
+    // A big file is parsed in two halves at once, split at a record boundary.
+    let split = if file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed) {
+        record_boundary(&path, data_start, file_len / 2)
+    } else {
+        None
     };
-    loop {
-        match rdr.read_byte_record(&mut cur) {
-            Ok(true) => {
-                if have_pending {
-                    decode_record(&pending, &mut out);
-                }
-                std::mem::swap(&mut cur, &mut pending);
-                have_pending = true;
-            }
-            Ok(false) => break,
-            Err(e) => {
-                out.problems.push(csv_problem(file_name, &e));
-                have_pending = false;
-                break;
-            }
+    match split {
+        Some((boundary, boundary_line)) => {
+            let (first, second) = std::thread::scope(|scope| {
+                let first = scope.spawn(|| part.parse(data_start, data_line, Some(boundary), counter, &decode));
+                let second = part.parse(boundary, boundary_line, None, counter, &decode);
+                (
+                    first.join().unwrap_or_else(|_| Err(Error::io(&path, std::io::Error::other("parser panicked")))),
+                    second,
+                )
+            });
+            let (mut first, second) = (first?, second?);
+            first.rows.extend(second.rows);
+            first.lines.extend(second.lines);
+            first.problems.extend(second.problems);
+            out.rows = first.rows;
+            out.lines = first.lines;
+            out.problems = first.problems;
         }
-    }
-    if have_pending {
-        match tail_problem(&path, &pending, width, file_len) {
-            Ok(Some(msg)) => {
-                let line = pending.position().map_or(0, csv::Position::line);
-                out.problems.push(Problem::new(file_name, line, None, msg));
-            }
-            Ok(None) => decode_record(&pending, &mut out),
-            Err(e) => return Err(e),
+        None => {
+            let all = part.parse(data_start, data_line, None, counter, &decode)?;
+            out.rows = all.rows;
+            out.lines = all.lines;
+            out.problems = all.problems;
         }
     }
     sort_and_dedupe(&mut out, file_name, kind);
     Ok(out)
 }
 
+/// Files from this size on are parsed by two threads (a variable for tests).
+pub(crate) static PARALLEL_FROM_BYTES: AtomicU64 = AtomicU64::new(32 << 20);
+
+/// The first record boundary at or after `from` (a line end outside quotes): its byte
+/// offset and the line number of the record that starts there. `None` if there is none.
+fn record_boundary(path: &Path, data_start: u64, from: u64) -> Option<(u64, u64)> {
+    let mut f = std::io::BufReader::with_capacity(1 << 20, File::open(path).ok()?);
+    let mut in_quotes = false;
+    let mut lines: u64 = 1;
+    let mut pos: u64 = 0;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        for &b in &buf[..n] {
+            pos += 1;
+            match b {
+                b'"' => in_quotes = !in_quotes,
+                b'\n' => {
+                    lines += 1;
+                    if !in_quotes && pos > from && pos > data_start {
+                        return Some((pos, lines));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// What parsing a part of a file needs to know.
+struct Part<'a> {
+    file_name: &'static str,
+    kind: TableKind,
+    path: &'a Path,
+    file_len: u64,
+    width: usize,
+    cols: &'a [Option<usize>],
+    extra_idx: &'a [usize],
+}
+
+impl Part<'_> {
+    /// Parse the records from byte `start` (line `start_line`) to `end` (or the end of
+    /// the file, where the last record is also checked for a torn line).
+    fn parse<R: Row>(
+        &self,
+        start: u64,
+        start_line: u64,
+        end: Option<u64>,
+        counter: Option<&AtomicU64>,
+        decode: &impl Fn(&mut Fields<'_>) -> R,
+    ) -> Result<ReadTable<R>, Error> {
+        let mut out =
+            ReadTable { rows: Vec::new(), lines: Vec::new(), extra_columns: Vec::new(), problems: Vec::new() };
+        let mut file = File::open(self.path).map_err(|e| Error::io(self.path, e))?;
+        file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(self.path, e))?;
+        let limit = end.unwrap_or(self.file_len).saturating_sub(start);
+        let reader = Counting { inner: file.take(limit), counter };
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+        let (file_name, width) = (self.file_name, self.width);
+        let line_of = |rec: &csv::ByteRecord| rec.position().map_or(0, |p| p.line() - 1 + start_line);
+        let decode_record = |rec: &csv::ByteRecord, out: &mut ReadTable<R>| {
+            let line = line_of(rec);
+            if rec.len() != width {
+                out.problems.push(Problem::new(
+                    file_name,
+                    line,
+                    None,
+                    format!("expected {width} fields, found {}", rec.len()),
+                ));
+                return;
+            }
+            let mut f = Fields {
+                file: file_name,
+                line,
+                kind: self.kind,
+                record: rec,
+                cols: self.cols,
+                extra_idx: self.extra_idx,
+                problems: Vec::new(),
+            };
+            let row = decode(&mut f);
+            if f.problems.is_empty() {
+                out.rows.push(row);
+                out.lines.push(line);
+            } else {
+                out.problems.append(&mut f.problems);
+            }
+        };
+        // Records are decoded one behind, so the last one can be checked against the
+        // file's tail.
+        let mut cur = csv::ByteRecord::new();
+        let mut pending = csv::ByteRecord::new();
+        let mut have_pending = false;
+        loop {
+            match rdr.read_byte_record(&mut cur) {
+                Ok(true) => {
+                    if have_pending {
+                        decode_record(&pending, &mut out);
+                    }
+                    std::mem::swap(&mut cur, &mut pending);
+                    have_pending = true;
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line() - 1 + start_line);
+                    out.problems.push(Problem::new(file_name, line, None, format!("cannot parse CSV: {e}")));
+                    have_pending = false;
+                    break;
+                }
+            }
+        }
+        if have_pending {
+            let last_start = pending.position().map_or(0, csv::Position::byte) + start;
+            let tail =
+                if end.is_none() { tail_problem(self.path, last_start, &pending, width, self.file_len)? } else { None };
+            match tail {
+                Some(msg) => out.problems.push(Problem::new(file_name, line_of(&pending), None, msg)),
+                None => decode_record(&pending, &mut out),
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Look at the raw bytes of the last record: an unterminated quote or a torn last line.
-fn tail_problem(path: &Path, last: &csv::ByteRecord, width: usize, file_len: u64) -> Result<Option<String>, Error> {
-    let start = last.position().map_or(0, csv::Position::byte);
+fn tail_problem(
+    path: &Path,
+    start: u64,
+    last: &csv::ByteRecord,
+    width: usize,
+    file_len: u64,
+) -> Result<Option<String>, Error> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
     f.seek(SeekFrom::Start(start)).map_err(|e| Error::io(path, e))?;
     let mut tail = Vec::with_capacity((file_len - start.min(file_len)) as usize);
@@ -511,6 +622,38 @@ fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_halves_parse_like_one_whole() {
+        // A file with quoted newlines around the middle, parsed whole and in two halves.
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut text = String::from("id,run_id,step_id,completed,completed_at,notes\n");
+        for i in 1..=400 {
+            let note = if i % 7 == 0 { "\"two\nlines, \"\"quoted\"\"\"" } else { "" };
+            text.push_str(&format!("{i},{},{},True,2025-01-01 08:00:00,{note}\n", i / 10 + 1, i % 10 + 1));
+        }
+        text.push_str("401,41,1,maybe,,\n402,41,2,Tr");
+        std::fs::write(dir.path().join("run_steps.csv"), &text).expect("write");
+        let decode = |f: &mut Fields<'_>| crate::model::RunStep {
+            id: crate::model::RunStepId(f.id(0)),
+            run_id: crate::model::RunId(f.id(1)),
+            step_id: crate::model::StepId(f.id(2)),
+            completed: f.bool(3),
+            completed_at: f.opt_ts(4),
+            notes: Box::from(f.str(5)),
+            extra: f.extra(),
+        };
+        let whole = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("whole");
+        PARALLEL_FROM_BYTES.store(1, Ordering::Relaxed);
+        let halves = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("halves");
+        PARALLEL_FROM_BYTES.store(32 << 20, Ordering::Relaxed);
+        assert_eq!(whole.rows, halves.rows);
+        assert_eq!(whole.lines, halves.lines);
+        assert_eq!(whole.problems, halves.problems);
+        assert_eq!(whole.rows.len(), 400);
+        assert_eq!(whole.problems.len(), 2, "{:?}", whole.problems);
+        assert_eq!(*whole.lines.last().expect("lines"), 458, "400 records + 57 extra lines from notes + header");
+    }
 
     #[test]
     fn fast_paths_agree_with_the_general_parsers() {
