@@ -172,13 +172,7 @@ fn view_numbers_equal_stats_json_for_the_pandas_fixture() {
 }
 
 fn app_on(dir: &std::path::Path) -> Harness<'static, App> {
-    let dir = dir.to_path_buf();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .with_max_steps(24)
-        .build_eframe(move |cc| App::new(cc, Some(dir)));
-    h.run();
-    h
+    app_sized(dir, 1400.0, 1000.0)
 }
 
 /// Wait for the worker, then let the view draw the new numbers.

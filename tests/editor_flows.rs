@@ -11,16 +11,9 @@ use egui_kittest::kittest::Queryable as _;
 use procedures::app::App;
 use procedures::model::*;
 use procedures::ui::View;
-use std::path::Path;
 
-fn app_on(dir: &Path) -> Harness<'static, App> {
-    let dir = dir.to_path_buf();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 900.0))
-        .with_max_steps(24)
-        .build_eframe(move |cc| App::new(cc, Some(dir)));
-    h.run();
-    h
+fn app_on(dir: &std::path::Path) -> Harness<'static, App> {
+    app_sized(dir, 1280.0, 900.0)
 }
 
 /// Click the text field whose placeholder is `hint`, then type.

@@ -10,17 +10,10 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use procedures::app::App;
 use procedures::model::*;
 use procedures::ui::View;
-use std::path::Path;
 
 /// The whole app on `dir`, as eframe would build it (no stored preferences).
-fn app_on(dir: &Path) -> Harness<'static, App> {
-    let dir = dir.to_path_buf();
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 860.0))
-        .with_max_steps(24)
-        .build_eframe(move |cc| App::new(cc, Some(dir)));
-    h.run();
-    h
+fn app_on(dir: &std::path::Path) -> Harness<'static, App> {
+    app_sized(dir, 1280.0, 860.0)
 }
 
 fn visible(h: &mut Harness<'static, App>) -> Vec<String> {

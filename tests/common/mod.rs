@@ -3,6 +3,18 @@
 
 use std::path::{Path, PathBuf};
 
+/// The whole app on `dir`, as eframe builds it (no stored preferences), in a window of
+/// `width` × `height`, after its first frames.
+pub fn app_sized(dir: &Path, width: f32, height: f32) -> egui_kittest::Harness<'static, procedures::app::App> {
+    let dir = dir.to_path_buf();
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(width, height))
+        .with_max_steps(24)
+        .build_eframe(move |cc| procedures::app::App::new(cc, Some(dir)));
+    h.run();
+    h
+}
+
 /// The pandas-written fixture folder (read-only; copy it before writing).
 pub fn pandas_fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pandas-written")
