@@ -11,6 +11,7 @@ use crate::model::*;
 use crate::store::Db;
 use egui::{Color32, RichText, Ui};
 use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
+use std::sync::Arc;
 
 const COMPLETED: Color32 = Color32::from_rgb(0x2e, 0x9e, 0x4f);
 const CANCELLED: Color32 = Color32::from_rgb(0xd0, 0x50, 0x40);
@@ -46,9 +47,9 @@ pub struct AnalyticsState {
     /// Typed custom range.
     pub custom_to: String,
     /// The report shown (the newest received) and what it was computed for.
-    pub report: Option<(ReportKey, Report)>,
+    pub report: Option<(ReportKey, Arc<Report>)>,
     /// Recent reports, to switch back to a selection at once (newest last).
-    cache: Vec<(ReportKey, Report)>,
+    cache: Vec<(ReportKey, Arc<Report>)>,
     /// How long the newest report took.
     pub compute_time: Option<std::time::Duration>,
     /// The report asked for and not yet received.
@@ -73,7 +74,7 @@ impl AnalyticsState {
     /// The current report's numbers, if it matches the current data and selection.
     pub fn current(&self, db: &Db, today: chrono::NaiveDate) -> Option<&Report> {
         let key = self.key(db, today);
-        self.report.as_ref().filter(|(k, _)| *k == key).map(|(_, r)| r)
+        self.report.as_ref().filter(|(k, _)| *k == key).map(|(_, r)| r.as_ref())
     }
 
     fn key(&self, db: &Db, today: chrono::NaiveDate) -> ReportKey {
@@ -104,11 +105,12 @@ impl AnalyticsState {
     }
 
     fn accept(&mut self, key: ReportKey, report: Report, took: std::time::Duration) {
+        let report = Arc::new(report);
         if self.pending == Some(key) {
             self.pending = None;
         }
         self.cache.retain(|(k, _)| *k != key);
-        self.cache.push((key, report.clone()));
+        self.cache.push((key, Arc::clone(&report)));
         if self.cache.len() > 8 {
             self.cache.remove(0);
         }
@@ -158,7 +160,8 @@ pub fn analytics_ui(ui: &mut Ui, db: &Db, state: &mut AnalyticsState, now: Times
         });
         return;
     };
-    let report = report.clone();
+    // Shared, not copied: a report at y1 holds hundreds of thousands of points.
+    let report = Arc::clone(report);
     ui.separator();
     egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
         if stale {
