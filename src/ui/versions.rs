@@ -106,25 +106,9 @@ pub fn versions_ui(ui: &mut Ui, db: &Db, state: &mut VersionsState, read_only: b
                 let (mut a2, mut b2) = (a, b);
                 ui.horizontal(|ui| {
                     ui.label("Compare");
-                    let r = egui::ComboBox::from_id_salt("diff-a").selected_text(format!("version {a2}")).show_ui(
-                        ui,
-                        |ui| {
-                            for n in &numbers {
-                                ui.selectable_value(&mut a2, *n, format!("version {n}"));
-                            }
-                        },
-                    );
-                    r.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Older version"));
+                    version_picker(ui, "Older version", &numbers, &mut a2);
                     ui.label("with");
-                    let r = egui::ComboBox::from_id_salt("diff-b").selected_text(format!("version {b2}")).show_ui(
-                        ui,
-                        |ui| {
-                            for n in &numbers {
-                                ui.selectable_value(&mut b2, *n, format!("version {n}"));
-                            }
-                        },
-                    );
-                    r.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Newer version"));
+                    version_picker(ui, "Newer version", &numbers, &mut b2);
                 });
                 state.compare = Some((a2, b2));
                 match (db.snapshot(pid, a2), db.snapshot(pid, b2)) {
@@ -169,6 +153,16 @@ pub fn versions_ui(ui: &mut Ui, db: &Db, state: &mut VersionsState, read_only: b
             state.confirm_restore = None;
         }
     }
+}
+
+/// A drop-down of version numbers, named for screen readers.
+fn version_picker(ui: &mut Ui, name: &str, numbers: &[u32], chosen: &mut u32) {
+    let r = egui::ComboBox::from_id_salt(name).selected_text(format!("version {chosen}")).show_ui(ui, |ui| {
+        for n in numbers {
+            ui.selectable_value(chosen, *n, format!("version {n}"));
+        }
+    });
+    r.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, name));
 }
 
 /// One version's full content.
