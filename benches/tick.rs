@@ -36,7 +36,7 @@ fn main() {
     while times.len() < ticks {
         let run = ops::start_run(&mut db, pid, now).expect("start").value;
         writer.save_blocking(dir.path(), &mut db).expect("save");
-        for rs in db.run_steps_of(run).to_vec() {
+        for rs in db.run_step_ids(run) {
             if times.len() >= ticks {
                 break;
             }
@@ -54,7 +54,7 @@ fn main() {
     // A run in the first 1% of run_steps.csv: its tick rewrites the whole file.
     let early = db.run_steps.rows()[db.run_steps.len() / 200].run_id;
     let early_run = db.run(early).map(|r| r.status);
-    let rs = db.run_steps_of(early)[0];
+    let rs = db.run_step_ids(early)[0];
     let t = Instant::now();
     let result = if early_run == Some(RunStatus::InProgress) {
         ops::set_step_completed(&mut db, rs, true, now).map(|_| ())

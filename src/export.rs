@@ -47,7 +47,7 @@ pub fn run_report_markdown(db: &Db, run: RunId) -> Option<String> {
             if rs.completed { "[x]" } else { "[ ]" },
             rs.completed_at.map_or(String::new(), |t| t.canonical()),
             took.get(rs_id).map_or(String::new(), |d| format_duration(*d)),
-            md_escape(&rs.notes)
+            md_escape(rs.notes())
         ));
     }
     Some(out)
@@ -89,7 +89,7 @@ pub fn run_report_csv(db: &Db, run: RunId) -> Option<String> {
             if rs.completed { "True".into() } else { "False".into() },
             rs.completed_at.map_or(String::new(), |t| t.canonical()),
             took.get(rs_id).map_or(String::new(), |d| d.to_string()),
-            spreadsheet_safe(&rs.notes),
+            spreadsheet_safe(rs.notes()),
         ]);
     }
     String::from_utf8(w.into_inner().ok()?).ok()

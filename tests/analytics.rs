@@ -273,7 +273,7 @@ fn a_change_invalidates_only_the_reports_it_touches() {
         analysis::ReportKey::of(&db, Selection::default(), today),
     );
     // Tick the open run of P1.
-    let rs = db.run_steps_of(RunId(4))[1];
+    let rs = db.run_step_ids(RunId(4))[1];
     procedures::ops::set_step_completed(&mut db, rs, true, Timestamp::parse("2025-03-13 11:30:00").expect("t"))
         .expect("tick");
     assert_ne!(analysis::ReportKey::of(&db, one(1), today), k1, "P1's report is recomputed");

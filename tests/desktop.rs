@@ -196,9 +196,9 @@ fn exports_for_spreadsheets_neutralize_formulas() {
     // A note typed as a formula stays verbatim in the data, but not in the report.
     let dir = folder(VALID);
     let mut db = procedures::store::load(dir.path()).expect("load").db;
-    let rs = db.run_steps_of(RunId(1))[0];
+    let rs = db.run_step_ids(RunId(1))[0];
     procedures::ops::set_step_note(&mut db, rs, "=cmd|' /C calc'!A0").expect("note");
     let csv = procedures::export::run_report_csv(&db, RunId(1)).expect("csv");
     assert!(csv.contains(",'=cmd|' /C calc'!A0"), "{csv}");
-    assert_eq!(&*db.run_step(rs).expect("rs").notes, "=cmd|' /C calc'!A0");
+    assert_eq!(db.run_step(rs).expect("rs").notes(), "=cmd|' /C calc'!A0");
 }

@@ -90,7 +90,7 @@ fn a_failing_tail_write_leaves_the_old_file() {
             ops::start_run(db, pid, t("2026-11-26 08:00:00")).expect("start");
         } else {
             let run = db.in_progress_runs().last().expect("run");
-            let rs = db.run_steps_of(run)[i - 1];
+            let rs = db.run_step_ids(run)[i - 1];
             ops::set_step_completed(db, rs, true, t("2026-11-26 08:05:00")).expect("tick");
         }
     });

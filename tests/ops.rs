@@ -77,7 +77,7 @@ fn update_procedure_creates_new_versions_and_keeps_history() {
     let mut db = empty_db();
     let pid = ops::create_procedure(&mut db, &draft("P", &["a", "b", "c"]), t("2025-01-01")).expect("c").value;
     let run = ops::start_run(&mut db, pid, t("2025-01-02")).expect("run").value;
-    let old_steps: Vec<StepId> = db.run_steps_of(run).iter().map(|r| db.run_step(*r).expect("rs").step_id).collect();
+    let old_steps: Vec<StepId> = db.run_steps_of(run).map(|rs| rs.step_id).collect();
 
     let mut d = ProcedureDraft::of(&db, pid).expect("draft");
     d.steps.remove(1); // remove "b"
@@ -160,7 +160,7 @@ fn runs_start_tick_note_finish() {
     let run = ops::start_run(&mut db, pid, t("2025-01-02 08:00:00")).expect("run").value;
     let other = ops::start_run(&mut db, pid, t("2025-01-02 08:05:00")).expect("run").value;
     assert_eq!(db.in_progress_count(), 2, "several runs in progress at once");
-    let rs = db.run_steps_of(run).to_vec();
+    let rs = db.run_step_ids(run);
     assert_eq!(rs.len(), 2);
     assert_eq!(db.run(run).expect("r").procedure_version, Some(1));
 
@@ -170,7 +170,7 @@ fn runs_start_tick_note_finish() {
     assert_eq!(db.run_step(rs[1]).expect("rs").completed_at, None);
     ops::set_step_completed(&mut db, rs[0], true, t("2025-01-02 08:05:00")).expect("tick");
     ops::set_step_note(&mut db, rs[0], "all good").expect("note");
-    assert_eq!(&*db.run_step(rs[0]).expect("rs").notes, "all good");
+    assert_eq!(db.run_step(rs[0]).expect("rs").notes(), "all good");
     ops::set_run_note(&mut db, run, "smooth").expect("run note");
 
     ops::finish_run(&mut db, run, RunStatus::Completed, t("2025-01-02 08:10:00")).expect("finish");
@@ -192,7 +192,7 @@ fn ops_results_pass_check_after_save() {
     let mut db = store::load(dir.path()).expect("load").db;
     let pid = ops::create_procedure(&mut db, &draft("P", &["a", "b"]), t("2025-01-01")).expect("c").value;
     let run = ops::start_run(&mut db, pid, t("2025-01-02")).expect("run").value;
-    let first = db.run_steps_of(run)[0];
+    let first = db.run_step_ids(run)[0];
     ops::set_step_completed(&mut db, first, true, t("2025-01-02 00:01:00")).expect("tick");
     let mut d = ProcedureDraft::of(&db, pid).expect("draft");
     d.steps.remove(0);

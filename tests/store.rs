@@ -124,8 +124,7 @@ fn one_tick_changes_one_line_of_one_file() {
     let before = snapshot_files(dir.path());
     let mut l = load(dir.path());
     let run = l.db.in_progress_runs().next().expect("an open run");
-    let rs =
-        *l.db.run_steps_of(run).iter().find(|id| !l.db.run_step(**id).expect("rs").completed).expect("an open step");
+    let rs = l.db.run_steps_of(run).find(|rs| !rs.completed).expect("an open step").id;
     let done = ops::set_step_completed(&mut l.db, rs, true, Timestamp::parse("2026-11-25 09:00:00").expect("ts"))
         .expect("tick");
     assert_eq!(done.changed, TableSet::EMPTY.with(TableKind::RunSteps));
@@ -177,4 +176,36 @@ fn create_empty_folder_writes_headers_and_loads() {
 #[test]
 fn missing_folder_is_an_error() {
     assert!(matches!(store::load(std::path::Path::new("/no/such/dir")), Err(store::Error::NotAFolder(_))));
+}
+
+#[test]
+fn run_steps_of_a_run_are_found_when_a_hand_edit_scattered_them() {
+    // Run steps of runs 1 and 2 interleaved (a hand edit; the app writes them together).
+    let dir = folder(&[
+        VALID[0],
+        VALID[1],
+        (
+            "runs.csv",
+            "id,procedure_id,start_time,end_time,status,notes,procedure_version\n\
+             1,1,2025-01-02 08:00:00,2025-01-02 08:10:00,completed,,1\n\
+             2,1,2025-01-03 08:00:00,,in_progress,,1\n",
+        ),
+        (
+            "run_steps.csv",
+            "id,run_id,step_id,completed,completed_at,notes\n\
+             1,1,1,True,2025-01-02 08:01:00,\n2,2,1,False,,\n3,1,2,True,2025-01-02 08:09:00,\n4,2,2,False,,\n",
+        ),
+    ]);
+    let mut db = load(dir.path()).db;
+    let ids = |db: &store::Db, run: u32| db.run_step_ids(RunId(run)).iter().map(|r| r.0).collect::<Vec<_>>();
+    assert_eq!(ids(&db, 1), [1, 3]);
+    assert_eq!(ids(&db, 2), [2, 4]);
+    assert_eq!(db.run_steps_of(RunId(9)).len(), 0, "no such run");
+    // A new run is indexed too, and the old ones stay right.
+    let run = ops::start_run(&mut db, ProcedureId(1), Timestamp::now()).expect("start").value;
+    assert_eq!(ids(&db, run.0), [5, 6]);
+    assert_eq!(ids(&db, 1), [1, 3]);
+    // Deleting the procedure drops them all.
+    ops::delete_procedure(&mut db, ProcedureId(1)).expect("delete");
+    assert_eq!(db.run_steps_of(RunId(1)).len(), 0);
 }

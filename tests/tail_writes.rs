@@ -38,7 +38,7 @@ fn ticks_are_tail_writes_identical_to_full_rewrites() {
     // The first save after opening writes the changed tables whole (the writer learns the layout).
     let (_, fulls) = save(&mut writer, dir.path(), &mut db);
     assert!(fulls >= 2);
-    let steps = db.run_steps_of(run).to_vec();
+    let steps = db.run_step_ids(run);
     for (i, rs) in steps.iter().enumerate() {
         ops::set_step_completed(&mut db, *rs, true, t(&format!("2026-11-26 08:{:02}:00", 10 + i))).expect("tick");
         if i == 1 {
@@ -177,7 +177,7 @@ fn a_file_not_in_canonical_form_is_not_learnt() {
     writer.learn(dir.path().to_path_buf(), db.current_tables(big));
     let run = db.in_progress_runs().last().expect("open run");
     ops::set_run_note(&mut db, run, "x").expect("run note");
-    let rs = db.run_steps_of(run)[0];
+    let rs = db.run_step_ids(run)[0];
     ops::set_step_note(&mut db, rs, "y").expect("step note");
     let (tails, fulls) = save(&mut writer, dir.path(), &mut db);
     assert_eq!(fulls, 2, "runs.csv normalized by a full rewrite (and run_steps after it, to keep the order)");

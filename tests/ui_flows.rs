@@ -39,7 +39,7 @@ fn start(h: &mut Harness<'static, App>, name: &str) -> RunId {
 
 fn step_states(h: &Harness<'static, App>, run: RunId) -> Vec<bool> {
     let db = db(h);
-    db.run_steps_of(run).iter().map(|id| db.run_step(*id).expect("rs").completed).collect()
+    db.run_steps_of(run).map(|rs| rs.completed).collect()
 }
 
 #[test]
@@ -102,8 +102,8 @@ fn run_ticks_notes_complete_and_history() {
     h.run();
     h.key_press(Key::Enter);
     h.run();
-    let fourth = db(&h).run_steps_of(run)[3];
-    assert_eq!(&*db(&h).run_step(fourth).expect("rs").notes, "waited for QA");
+    let fourth = db(&h).run_step_ids(run)[3];
+    assert_eq!(db(&h).run_step(fourth).expect("rs").notes(), "waited for QA");
 
     // Complete with steps left: asks first.
     h.get_by_label("✔ Complete run").click();
@@ -122,10 +122,9 @@ fn run_ticks_notes_complete_and_history() {
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
     let on_disk = loaded.db.run(run).expect("run saved");
     assert_eq!(on_disk.status, RunStatus::Completed);
-    let ticked =
-        loaded.db.run_steps_of(run).iter().filter(|id| loaded.db.run_step(**id).expect("rs").completed).count();
+    let ticked = loaded.db.run_steps_of(run).filter(|rs| rs.completed).count();
     assert_eq!(ticked, 3);
-    assert_eq!(&*loaded.db.run_step(fourth).expect("rs").notes, "waited for QA");
+    assert_eq!(loaded.db.run_step(fourth).expect("rs").notes(), "waited for QA");
     // History shows it selected, with its detail, and lists it with its counts.
     h.get_by_label(&format!("Run #{run}"));
     h.get_by_label("Notes");
@@ -166,7 +165,7 @@ fn undo_a_tick() {
     h.run();
     assert_eq!(&step_states(&h, run)[..3], &[true, false, false]);
     // Undo of an untick restores the original tick time.
-    let first = db(&h).run_steps_of(run)[0];
+    let first = db(&h).run_step_ids(run)[0];
     let at = db(&h).run_step(first).expect("rs").completed_at;
     h.get_by_label("1. Label, date and store all prepped food").click();
     h.run();
@@ -299,7 +298,7 @@ fn failed_save_shows_retry_and_keeps_the_change() {
     h.run();
     h.get_by_label("All changes saved");
     let loaded = procedures::store::load(dir.path()).expect("load");
-    let first = loaded.db.run_steps_of(run)[0];
+    let first = loaded.db.run_step_ids(run)[0];
     assert!(loaded.db.run_step(first).expect("rs").completed);
 }
 
@@ -394,7 +393,7 @@ fn outside_edit_with_pending_changes_is_never_overwritten() {
         h.get_by_label_contains("run_steps.csv was changed outside the app");
         let on_disk = std::fs::read_to_string(dir.path().join("run_steps.csv")).expect("read");
         assert!(on_disk.contains("THEIR EDIT"), "their change is not overwritten");
-        let first = db(&h).run_steps_of(run)[0];
+        let first = db(&h).run_step_ids(run)[0];
 
         h.get_by_label(if keep_mine { "Keep mine" } else { "Reload" }).click();
         h.run();

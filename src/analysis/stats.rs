@@ -90,12 +90,7 @@ pub fn summarize<'a>(runs: impl IntoIterator<Item = &'a Run>) -> Summary {
 /// completed_at in the run (ordered by completed_at, then id), or minus the run's
 /// start for the first. Returned in that order.
 pub fn step_durations(db: &Db, run: &Run) -> Vec<(RunStepId, StepId, i64)> {
-    let mut ticked: Vec<&RunStep> = db
-        .run_steps_of(run.id)
-        .iter()
-        .filter_map(|id| db.run_step(*id))
-        .filter(|rs| rs.completed_at.is_some())
-        .collect();
+    let mut ticked: Vec<&RunStep> = db.run_steps_of(run.id).filter(|rs| rs.completed_at.is_some()).collect();
     ticked.sort_by_key(|rs| (rs.completed_at.map(|t| t.sort_key()), rs.id));
     let mut prev = run.start_time;
     ticked

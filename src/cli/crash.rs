@@ -23,14 +23,14 @@ pub fn mutate(db: &mut Db, seed: u64, i: u64) {
         0..=44 if !open.is_empty() => {
             // Tick or untick a step of an open run.
             let run = open[rng.index(open.len())];
-            let steps = db.run_steps_of(run).to_vec();
+            let steps = db.run_step_ids(run);
             let rs = steps[rng.index(steps.len())];
             let done = db.run_step(rs).is_some_and(|r| r.completed);
             ops::set_step_completed(db, rs, !done, now).map(|_| ())
         }
         45..=54 if !open.is_empty() => {
             let run = open[rng.index(open.len())];
-            let steps = db.run_steps_of(run).to_vec();
+            let steps = db.run_step_ids(run);
             ops::set_step_note(db, steps[rng.index(steps.len())], &format!("note {i}, \"quoted\"")).map(|_| ())
         }
         55..=64 if !open.is_empty() => {

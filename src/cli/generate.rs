@@ -436,15 +436,10 @@ pub fn build(scale: Scale, seed: u64) -> Db {
             if done {
                 t += (est * factor) as i64 + 5;
             }
-            run_steps.push(RunStep {
-                id: RunStepId(run_steps.len() as u32 + 1),
-                run_id,
-                step_id: step.id,
-                completed: done,
-                completed_at: done.then(|| ts(t)),
-                notes: if done && rng.chance(0.03) { (*rng.pick(STEP_NOTES)).into() } else { Box::default() },
-                extra: Box::default(),
-            });
+            let notes = if done && rng.chance(0.03) { *rng.pick(STEP_NOTES) } else { "" };
+            let id = RunStepId(run_steps.len() as u32 + 1);
+            run_steps
+                .push(RunStep::new(id, run_id, step.id, done, done.then(|| ts(t))).with_more(notes, Box::default()));
         }
         let end_time = match status {
             RunStatus::InProgress => None,

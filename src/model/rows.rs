@@ -105,6 +105,9 @@ pub struct Run {
 }
 
 /// A row of `run_steps.csv`.
+///
+/// 40 bytes: there are millions of these, and notes and unknown columns are rare, so
+/// both sit behind one pointer that is null when they are empty.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunStep {
     /// Row id.
@@ -117,10 +120,56 @@ pub struct RunStep {
     pub completed: bool,
     /// When it was ticked.
     pub completed_at: Option<Timestamp>,
+    more: Option<Box<RunStepMore>>,
+}
+
+/// The rare parts of a run step.
+#[derive(Clone, Debug, PartialEq)]
+struct RunStepMore {
+    notes: Box<str>,
+    extra: Extra,
+}
+
+impl RunStepMore {
+    fn boxed(notes: &str, extra: Extra) -> Option<Box<Self>> {
+        (!notes.is_empty() || !extra.is_empty()).then(|| Box::new(Self { notes: notes.into(), extra }))
+    }
+}
+
+impl RunStep {
+    /// A run step without notes or unknown columns.
+    pub fn new(
+        id: RunStepId,
+        run_id: RunId,
+        step_id: StepId,
+        completed: bool,
+        completed_at: Option<Timestamp>,
+    ) -> Self {
+        Self { id, run_id, step_id, completed, completed_at, more: None }
+    }
+
+    /// This run step with notes and unknown-column values.
+    #[must_use]
+    pub fn with_more(mut self, notes: &str, extra: Extra) -> Self {
+        self.more = RunStepMore::boxed(notes, extra);
+        self
+    }
+
     /// Free text, empty when none.
-    pub notes: Box<str>,
-    /// Unknown columns.
-    pub extra: Extra,
+    pub fn notes(&self) -> &str {
+        self.more.as_ref().map_or("", |m| &m.notes)
+    }
+
+    /// Values of unknown columns.
+    pub fn extra(&self) -> &[Box<str>] {
+        self.more.as_ref().map_or(&[], |m| &m.extra)
+    }
+
+    /// Replace the notes.
+    pub fn set_notes(&mut self, notes: &str) {
+        let extra = self.more.take().map(|m| m.extra).unwrap_or_default();
+        self.more = RunStepMore::boxed(notes, extra);
+    }
 }
 
 /// A row of `labels.csv`.
@@ -180,5 +229,23 @@ impl_row!(Procedure, Step, Run, RunStep, Label, Version);
 impl Row for ProcedureLabel {
     fn key(&self) -> u64 {
         (u64::from(self.procedure_id.0) << 32) | u64::from(self.label_id.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_step_is_small() {
+        // 5,000,000 of them at Year-1 scale: every byte is 5 MB.
+        assert!(std::mem::size_of::<RunStep>() <= 40, "{}", std::mem::size_of::<RunStep>());
+        let rs = RunStep::new(RunStepId(1), RunId(1), StepId(1), false, None);
+        assert_eq!(rs.notes(), "");
+        let mut rs = rs.with_more("", Box::new([Box::from("x")]));
+        rs.set_notes("checked");
+        assert_eq!((rs.notes(), rs.extra().len()), ("checked", 1));
+        rs.set_notes("");
+        assert_eq!((rs.notes(), rs.extra().len()), ("", 1));
     }
 }

@@ -42,17 +42,9 @@ pub fn start_run(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Result<Done<R
     let first = db.run_steps.next_id();
     let ids: Vec<RunStepId> = (first..first + steps.len() as u32).map(RunStepId).collect();
     for (id, step) in ids.iter().zip(steps) {
-        db.run_steps.insert(RunStep {
-            id: *id,
-            run_id: run,
-            step_id: step,
-            completed: false,
-            completed_at: None,
-            notes: Box::default(),
-            extra: Box::default(),
-        });
+        db.run_steps.insert(RunStep::new(*id, run, step, false, None));
     }
-    db.index_new_run(run, pid, ids);
+    db.index_new_run(run, pid, ids.len());
     db.touch_procedure(pid);
     done(db, run, TableSet::EMPTY.with(TableKind::Runs).with(TableKind::RunSteps))
 }
@@ -77,12 +69,12 @@ pub fn set_step_completed(db: &mut Db, id: RunStepId, completed: bool, now: Time
 /// Set the note of a run step (allowed on finished runs too).
 pub fn set_step_note(db: &mut Db, id: RunStepId, note: &str) -> Result<Done<()>, OpError> {
     let rs = db.run_step(id).ok_or(OpError::NotFound { what: "run step", id: id.0 })?;
-    if &*rs.notes == note {
+    if rs.notes() == note {
         return Ok(Done { value: (), changed: TableSet::EMPTY });
     }
     let run = rs.run_id;
     if let Some(rs) = db.run_steps.get_mut(u64::from(id.0)) {
-        rs.notes = note.into();
+        rs.set_notes(note);
     }
     touch_run(db, run);
     done(db, (), TableSet::EMPTY.with(TableKind::RunSteps))

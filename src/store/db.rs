@@ -36,12 +36,109 @@ pub struct Db {
 struct Index {
     steps_of: HashMap<ProcedureId, Vec<StepId>>,
     runs_of: HashMap<ProcedureId, Vec<RunId>>,
-    run_steps_of: HashMap<RunId, Vec<RunStepId>>,
+    run_steps: RunStepIndex,
     labels_of: HashMap<ProcedureId, Vec<LabelId>>,
     procedures_of_label: HashMap<LabelId, Vec<ProcedureId>>,
     versions_of: HashMap<ProcedureId, Vec<VersionId>>,
     in_progress: BTreeSet<RunId>,
 }
+
+/// Where the run steps of each run are, without a map entry or a vector per run.
+///
+/// Run steps of one run are made together, so in an id-sorted table they sit
+/// together: per run (aligned with the rows of `runs`) a range of `run_steps` rows.
+/// A file edited by hand may scatter them; then `scattered` lists `run_steps` row
+/// positions grouped by run, and the ranges point into it.
+#[derive(Clone, Debug, Default)]
+struct RunStepIndex {
+    spans: Vec<(u32, u32)>,
+    scattered: Option<Vec<u32>>,
+}
+
+impl RunStepIndex {
+    fn build(runs: &[Run], run_steps: &[RunStep]) -> Self {
+        let mut spans = vec![(0u32, 0u32); runs.len()];
+        let mut cursor = 0usize;
+        let mut contiguous = true;
+        let mut i = 0;
+        while i < run_steps.len() {
+            let run = run_steps[i].run_id;
+            let mut j = i + 1;
+            while j < run_steps.len() && run_steps[j].run_id == run {
+                j += 1;
+            }
+            // Runs come in id order too, mostly: try the next run before searching.
+            let at = if runs.get(cursor).is_some_and(|r| r.id == run) {
+                Some(cursor)
+            } else {
+                runs.binary_search_by_key(&run, |r| r.id).ok()
+            };
+            if let Some(at) = at {
+                if spans[at].1 > spans[at].0 {
+                    contiguous = false;
+                    break;
+                }
+                spans[at] = (i as u32, j as u32);
+                cursor = at + 1;
+            }
+            i = j;
+        }
+        if contiguous {
+            return Self { spans, scattered: None };
+        }
+        // Counting sort of row positions by run position.
+        let run_pos = |rs: &RunStep| runs.binary_search_by_key(&rs.run_id, |r| r.id).ok();
+        let mut counts = vec![0u32; runs.len() + 1];
+        for rs in run_steps {
+            if let Some(p) = run_pos(rs) {
+                counts[p + 1] += 1;
+            }
+        }
+        for p in 1..counts.len() {
+            counts[p] += counts[p - 1];
+        }
+        let spans: Vec<(u32, u32)> = (0..runs.len()).map(|p| (counts[p], counts[p + 1])).collect();
+        let mut next: Vec<u32> = counts[..runs.len()].to_vec();
+        let mut positions = vec![0u32; counts[runs.len()] as usize];
+        for (i, rs) in run_steps.iter().enumerate() {
+            if let Some(p) = run_pos(rs) {
+                positions[next[p] as usize] = i as u32;
+                next[p] += 1;
+            }
+        }
+        Self { spans, scattered: Some(positions) }
+    }
+}
+
+/// The run steps of one run, in id order (see [`Db::run_steps_of`]).
+#[derive(Clone, Debug)]
+pub enum RunStepsOf<'a> {
+    /// Rows next to each other.
+    Rows(std::slice::Iter<'a, RunStep>),
+    /// Rows at these positions.
+    Scattered(&'a [RunStep], std::slice::Iter<'a, u32>),
+}
+
+impl<'a> Iterator for RunStepsOf<'a> {
+    type Item = &'a RunStep;
+
+    fn next(&mut self) -> Option<&'a RunStep> {
+        match self {
+            Self::Rows(it) => it.next(),
+            Self::Scattered(rows, it) => it.next().map(|&i| &rows[i as usize]),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match self {
+            Self::Rows(it) => it.len(),
+            Self::Scattered(_, it) => it.len(),
+        };
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for RunStepsOf<'_> {}
 
 fn k(id: u32) -> u64 {
     u64::from(id)
@@ -94,20 +191,7 @@ impl Db {
                 ix.in_progress.insert(r.id);
             }
         }
-        // Run steps of one run sit together (they are made together): group runs of
-        // equal run ids without a map lookup per row.
-        ix.run_steps_of.reserve(self.runs.len());
-        let rows = self.run_steps.rows();
-        let mut i = 0;
-        while i < rows.len() {
-            let run = rows[i].run_id;
-            let mut j = i + 1;
-            while j < rows.len() && rows[j].run_id == run {
-                j += 1;
-            }
-            ix.run_steps_of.entry(run).or_default().extend(rows[i..j].iter().map(|r| r.id));
-            i = j;
-        }
+        ix.run_steps = RunStepIndex::build(self.runs.rows(), self.run_steps.rows());
         for v in self.versions.rows() {
             ix.versions_of.entry(v.procedure_id).or_default().push(v.id);
         }
@@ -171,10 +255,21 @@ impl Db {
     }
 
     /// Record a new run (and its run_steps, already in the tables) in the indexes.
-    pub(crate) fn index_new_run(&mut self, run: RunId, pid: ProcedureId, run_steps: Vec<RunStepId>) {
+    pub(crate) fn index_new_run(&mut self, run: RunId, pid: ProcedureId, run_steps: usize) {
         self.ix().runs_of.entry(pid).or_default().push(run);
-        self.ix().run_steps_of.insert(run, run_steps);
         self.ix().in_progress.insert(run);
+        // The usual case: the run and its steps are the last rows (their ids are new).
+        let (runs, rows) = (self.runs.len(), self.run_steps.len());
+        let last_run = self.runs.rows().last().map(|r| r.id);
+        let appended = last_run == Some(run)
+            && self.index.run_steps.scattered.is_none()
+            && self.index.run_steps.spans.len() + 1 == runs
+            && self.run_steps.rows()[rows - run_steps.min(rows)..].iter().all(|rs| rs.run_id == run);
+        if appended {
+            self.ix().run_steps.spans.push(((rows - run_steps) as u32, rows as u32));
+        } else {
+            self.ix().run_steps = RunStepIndex::build(self.runs.rows(), self.run_steps.rows());
+        }
     }
 
     /// Record a run's new status in the indexes.
@@ -189,9 +284,10 @@ impl Db {
     /// Forget a procedure's runs in the indexes (after they were deleted).
     pub(crate) fn unindex_runs_of(&mut self, pid: ProcedureId) {
         for run in self.ix().runs_of.remove(&pid).unwrap_or_default() {
-            self.ix().run_steps_of.remove(&run);
             self.ix().in_progress.remove(&run);
         }
+        // Rows moved: the run step ranges are rebuilt.
+        self.ix().run_steps = RunStepIndex::build(self.runs.rows(), self.run_steps.rows());
     }
 
     /// Mark tables as changed (to be saved).
@@ -279,8 +375,24 @@ impl Db {
     }
 
     /// The run_steps of a run, by id (the order they were created in: step order).
-    pub fn run_steps_of(&self, run: RunId) -> &[RunStepId] {
-        self.index.run_steps_of.get(&run).map_or(&[], Vec::as_slice)
+    pub fn run_steps_of(&self, run: RunId) -> RunStepsOf<'_> {
+        let at = self.runs.position(k(run.0));
+        self.run_steps_at(at.unwrap_or(usize::MAX))
+    }
+
+    /// The ids of a run's run_steps, in order.
+    pub fn run_step_ids(&self, run: RunId) -> Vec<RunStepId> {
+        self.run_steps_of(run).map(|rs| rs.id).collect()
+    }
+
+    /// The run_steps of the run at position `at` of `runs` (no search).
+    pub fn run_steps_at(&self, at: usize) -> RunStepsOf<'_> {
+        let (from, to) = self.index.run_steps.spans.get(at).map_or((0, 0), |&(a, b)| (a as usize, b as usize));
+        let rows = self.run_steps.rows();
+        match &self.index.run_steps.scattered {
+            None => RunStepsOf::Rows(rows.get(from..to).unwrap_or_default().iter()),
+            Some(pos) => RunStepsOf::Scattered(rows, pos.get(from..to).unwrap_or_default().iter()),
+        }
     }
 
     /// The labels of a procedure, by name.
@@ -341,8 +453,6 @@ impl Db {
         let Some(r) = self.run(run) else { return Vec::new() };
         let snap = r.procedure_version.and_then(|v| self.snapshot(r.procedure_id, v));
         self.run_steps_of(run)
-            .iter()
-            .filter_map(|id| self.run_step(*id))
             .map(|rs| {
                 let from_snap = snap.as_ref().and_then(|s| s.steps.iter().find(|st| st.id == Some(rs.step_id.0)));
                 let (text, est) = match (from_snap, self.step(rs.step_id)) {

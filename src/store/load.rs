@@ -11,13 +11,13 @@ use std::path::Path;
 /// The lines each row came from, per table, aligned with the table's rows.
 #[derive(Clone, Debug, Default)]
 pub struct Lines {
-    per_table: [Vec<u64>; 7],
+    per_table: [Vec<u32>; 7],
 }
 
 impl Lines {
     /// The file line of the row at `index` of table `t` (0 when unknown, e.g. a new row).
     pub fn line(&self, t: TableKind, index: usize) -> u64 {
-        self.per_table[t as usize].get(index).copied().unwrap_or(0)
+        self.per_table[t as usize].get(index).map_or(0, |&l| u64::from(l))
     }
 }
 
@@ -80,15 +80,10 @@ fn decode_run(f: &mut Fields<'_>) -> Run {
 }
 
 fn decode_run_step(f: &mut Fields<'_>) -> RunStep {
-    RunStep {
-        id: RunStepId(f.id(0)),
-        run_id: RunId(f.id(1)),
-        step_id: StepId(f.id(2)),
-        completed: f.bool(3),
-        completed_at: f.opt_ts(4),
-        notes: Box::from(f.str(5)),
-        extra: f.extra(),
-    }
+    let rs = RunStep::new(RunStepId(f.id(0)), RunId(f.id(1)), StepId(f.id(2)), f.bool(3), f.opt_ts(4));
+    let notes = f.str(5);
+    let extra = f.extra();
+    if notes.is_empty() && extra.is_empty() { rs } else { rs.with_more(notes, extra) }
 }
 
 fn decode_label(f: &mut Fields<'_>) -> Label {

@@ -17,7 +17,7 @@ mod writer;
 
 pub use backup::{BACKUP_DIR, KEEP_BACKUPS, copy_tables, daily_backup, ensure_gitignore, list_backups, restore_backup};
 pub use check::check;
-pub use db::Db;
+pub use db::{Db, RunStepsOf};
 pub use error::{Error, Problem};
 pub use fingerprint::{Fingerprint, fingerprint, fingerprints};
 pub use io::{Fault, FaultyIo, Io, RealIo};

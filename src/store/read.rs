@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Rows of one file, sorted by key, with the line each came from.
 pub(crate) struct ReadTable<R> {
     pub rows: Vec<R>,
-    pub lines: Vec<u64>,
+    /// Lines as u32 (4 bytes a row of millions; a file of over 4 billion lines is not
+    /// a data folder): see [`line_u32`].
+    pub lines: Vec<u32>,
     pub extra_columns: Vec<String>,
     pub problems: Vec<Problem>,
 }
@@ -72,13 +74,21 @@ pub(crate) struct Fields<'a> {
     file: &'static str,
     line: u64,
     kind: TableKind,
-    record: &'a csv::ByteRecord,
+    record: Rec<'a>,
     /// Record field index of each known column, in `kind.columns()` order.
     cols: &'a [Option<usize>],
     /// Record field indexes of unknown columns.
     extra_idx: &'a [usize],
     pub problems: Vec<Problem>,
+    /// The date part of the last canonical timestamp and its day number (timestamps
+    /// of a file mostly share their date with the one before).
+    day_cache: DayCache,
 }
+
+/// `YYYY-MM-DD` and its days since 1970-01-01.
+type DayCache = ([u8; 10], i64);
+
+const DAY_CACHE_START: DayCache = (*b"1970-01-01", 0);
 
 impl<'a> Fields<'a> {
     fn problem(&mut self, col: usize, message: &str, value: &str) {
@@ -199,7 +209,7 @@ impl<'a> Fields<'a> {
         if b.is_empty() {
             return None;
         }
-        if let Some(t) = canonical_ts(b) {
+        if let Some(t) = canonical_ts(b, &mut self.day_cache) {
             return Some(t);
         }
         let s = self.str(col);
@@ -270,18 +280,40 @@ fn plain_u32(b: &[u8]) -> Option<u32> {
 }
 
 /// `YYYY-MM-DD HH:MM:SS` exactly (what the app writes), without chrono.
-fn canonical_ts(b: &[u8]) -> Option<Timestamp> {
-    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+fn canonical_ts(b: &[u8], cache: &mut DayCache) -> Option<Timestamp> {
+    if b.len() != 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |a, &c| c.is_ascii_digit().then(|| a * 10 + i64::from(c - b'0')))
+    };
+    let days = if b[..10] == cache.0 {
+        cache.1
+    } else {
+        let days = civil_days(&b[..10])?;
+        cache.0.copy_from_slice(&b[..10]);
+        cache.1 = days;
+        days
+    };
+    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    if hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    Some(Timestamp::from_wall_secs(days * 86_400 + hh * 3600 + mm * 60 + ss))
+}
+
+/// Days since 1970-01-01 of `YYYY-MM-DD` (a valid date only).
+fn civil_days(b: &[u8]) -> Option<i64> {
+    if b[4] != b'-' || b[7] != b'-' {
         return None;
     }
     let n = |r: std::ops::Range<usize>| -> Option<i64> {
         b[r].iter().try_fold(0i64, |a, &c| c.is_ascii_digit().then(|| a * 10 + i64::from(c - b'0')))
     };
     let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] || hh > 23 || mm > 59 || ss > 59 {
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
         return None;
     }
     // Days from civil (Howard Hinnant's algorithm).
@@ -291,8 +323,7 @@ fn canonical_ts(b: &[u8]) -> Option<Timestamp> {
     let mp = (m + 9) % 12;
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(Timestamp::from_wall_secs(days * 86_400 + hh * 3600 + mm * 60 + ss))
+    Some(era * 146_097 + doe - 719_468)
 }
 
 /// Parse `313`, ` 313 `, `313.0`, `313.00`.
@@ -396,70 +427,114 @@ pub(crate) fn read_table<R: Row + Send>(
     let data_line = rdr.position().line();
     let part = Part { file_name, kind, path: &path, file_len, width, cols: &cols, extra_idx: &extra_idx };
 
-    // A big file is parsed in two halves at once, split at a record boundary.
+    // A big file is parsed in two halves at once. The cut is guessed at the first line
+    // end after the middle; the first half counts its quotes, and an odd count (the cut
+    // fell inside a quoted field) means the guess was wrong: then it is parsed whole.
     let split = if file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed) {
-        record_boundary(&path, data_start, file_len / 2)
+        line_end_after(&path, (data_start + file_len) / 2)
     } else {
         None
     };
-    match split {
-        Some((boundary, boundary_line)) => {
+    let whole = |part: &Part<'_>| part.parse(data_start, data_line, None, counter, &decode);
+    let all = match split {
+        Some(boundary) => {
             let (first, second) = std::thread::scope(|scope| {
                 let first = scope.spawn(|| part.parse(data_start, data_line, Some(boundary), counter, &decode));
-                let second = part.parse(boundary, boundary_line, None, counter, &decode);
+                let second = part.parse(boundary, 1, None, counter, &decode);
                 (
                     first.join().unwrap_or_else(|_| Err(Error::io(&path, std::io::Error::other("parser panicked")))),
                     second,
                 )
             });
-            let (mut first, second) = (first?, second?);
-            first.rows.extend(second.rows);
-            first.lines.extend(second.lines);
-            first.problems.extend(second.problems);
-            out.rows = first.rows;
-            out.lines = first.lines;
-            out.problems = first.problems;
+            let (mut first, mut second) = (first?, second?);
+            if first.quotes % 2 == 0 {
+                // The second half counted lines from 1; it starts where the first ended.
+                let shift = data_line + first.newlines - 1;
+                second.lines.iter_mut().for_each(|l| *l = line_u32(u64::from(*l) + shift));
+                second.problems.iter_mut().filter(|p| p.line > 0).for_each(|p| p.line += shift);
+                append_moving(&mut first.rows, second.rows);
+                append_moving(&mut first.lines, second.lines);
+                first.problems.extend(second.problems);
+                first
+            } else {
+                drop((first, second));
+                whole(&part)?
+            }
         }
-        None => {
-            let all = part.parse(data_start, data_line, None, counter, &decode)?;
-            out.rows = all.rows;
-            out.lines = all.lines;
-            out.problems = all.problems;
-        }
-    }
+        None => whole(&part)?,
+    };
+    out.rows = all.rows;
+    out.lines = all.lines;
+    out.problems = all.problems;
     sort_and_dedupe(&mut out, file_name, kind);
     Ok(out)
+}
+
+/// A line number as stored (saturating).
+pub(crate) fn line_u32(line: u64) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
+}
+
+/// Move the items of `b` to the end of `a`, handing `b`'s memory back as it goes:
+/// big vectors live in their own mappings, which shrink in place, so the peak is about
+/// `a + b` instead of `a + 2b` (hundreds of MB for run_steps at Year-1 scale).
+pub(crate) fn append_moving<T>(a: &mut Vec<T>, mut b: Vec<T>) {
+    const CHUNK: usize = 1 << 16;
+    let (n1, n2) = (a.len(), b.len());
+    a.reserve_exact(n2);
+    let mut end = n2;
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        // SAFETY: `a` has room for `n1 + n2` items. Items `start..end` of `b` are
+        // copied bitwise into `a`'s spare room at `n1 + start`, then `b`'s length is
+        // cut to `start`, so `b` never drops them and each is owned exactly once.
+        unsafe {
+            std::ptr::copy_nonoverlapping(b.as_ptr().add(start), a.as_mut_ptr().add(n1 + start), end - start);
+            b.set_len(start);
+        }
+        b.shrink_to_fit();
+        end = start;
+    }
+    // SAFETY: items `n1..n1 + n2` were all initialized by the copies above.
+    unsafe { a.set_len(n1 + n2) };
 }
 
 /// Files from this size on are parsed by two threads (a variable for tests).
 pub(crate) static PARALLEL_FROM_BYTES: AtomicU64 = AtomicU64::new(32 << 20);
 
-/// The first record boundary at or after `from` (a line end outside quotes): its byte
-/// offset and the line number of the record that starts there. `None` if there is none.
-fn record_boundary(path: &Path, data_start: u64, from: u64) -> Option<(u64, u64)> {
-    let mut f = std::io::BufReader::with_capacity(1 << 20, File::open(path).ok()?);
-    let mut in_quotes = false;
-    let mut lines: u64 = 1;
-    let mut pos: u64 = 0;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
+/// The offset just after the first `\n` at or after `from`, if one comes soon.
+fn line_end_after(path: &Path, from: u64) -> Option<u64> {
+    let mut f = File::open(path).ok()?;
+    f.seek(SeekFrom::Start(from)).ok()?;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut at = from;
+    for _ in 0..16 {
         let n = f.read(&mut buf).ok()?;
         if n == 0 {
             return None;
         }
-        for &b in &buf[..n] {
-            pos += 1;
-            match b {
-                b'"' => in_quotes = !in_quotes,
-                b'\n' => {
-                    lines += 1;
-                    if !in_quotes && pos > from && pos > data_start {
-                        return Some((pos, lines));
-                    }
-                }
-                _ => {}
-            }
+        if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
+            return Some(at + i as u64 + 1);
         }
+        at += n as u64;
+    }
+    None
+}
+
+/// The fields of one record: `bytes[a..b]` for each `(a, b)` of `bounds`.
+#[derive(Clone, Copy)]
+pub(crate) struct Rec<'a> {
+    bytes: &'a [u8],
+    bounds: &'a [(usize, usize)],
+}
+
+impl<'a> Rec<'a> {
+    fn get(&self, i: usize) -> Option<&'a [u8]> {
+        self.bounds.get(i).map(|&(a, b)| &self.bytes[a..b])
+    }
+
+    fn len(&self) -> usize {
+        self.bounds.len()
     }
 }
 
@@ -474,9 +549,161 @@ struct Part<'a> {
     extra_idx: &'a [usize],
 }
 
+/// Rows of a part of a file, and what the two-halves split needs to check.
+struct Parsed<R> {
+    rows: Vec<R>,
+    lines: Vec<u32>,
+    problems: Vec<Problem>,
+    /// `\n` bytes in the part.
+    newlines: u64,
+    /// `"` bytes in the part.
+    quotes: u64,
+}
+
+/// A window on a part of a file, refilled as records are consumed.
+struct Input<Rd> {
+    src: Rd,
+    buf: Vec<u8>,
+    /// Next unconsumed byte of `buf`.
+    pos: usize,
+    /// End of the valid bytes of `buf`.
+    len: usize,
+    /// File offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+    /// Count `"` bytes into `quotes` (for the first half of a split file).
+    count_quotes: bool,
+    quotes: u64,
+}
+
+/// How many times `needle` occurs in `hay` (sums of bytes, which vectorize).
+fn count_byte(hay: &[u8], needle: u8) -> u64 {
+    hay.chunks(255).map(|c| u64::from(c.iter().fold(0u8, |n, &b| n + u8::from(b == needle)))).sum()
+}
+
+/// Bytes that end the simple path's scan of a field.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
+
+impl<Rd: Read> Input<Rd> {
+    const BLOCK: usize = 1 << 20;
+
+    /// Move the unconsumed bytes to the front and read more; false at the end.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.base += self.pos as u64;
+            self.len -= self.pos;
+            self.pos = 0;
+        }
+        if self.len == self.buf.len() {
+            let grown = self.buf.len() * 2;
+            self.buf.resize(grown, 0);
+        }
+        let n = loop {
+            match self.src.read(&mut self.buf[self.len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
+        if self.count_quotes {
+            self.quotes += count_byte(&self.buf[self.len..self.len + n], b'"');
+        }
+        self.len += n;
+        self.eof = n == 0;
+        Ok(n > 0)
+    }
+
+    /// Step over `\r` and `\n` bytes at `pos`; returns how many `\n` there were.
+    fn skip_line_ends(&mut self) -> std::io::Result<u64> {
+        let mut newlines = 0;
+        loop {
+            if self.pos == self.len && !self.fill()? {
+                return Ok(newlines);
+            }
+            match self.buf[self.pos] {
+                b'\n' => newlines += 1,
+                b'\r' => {}
+                _ => return Ok(newlines),
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// The fields of the line at `pos` when it is simple: ends with `\n`, no quote, no
+    /// `\r`, not empty. Then csv would split it at the commas too, and this is faster.
+    /// Returns the line's length with its `\n`, or `None` (take the general path).
+    fn simple_line(&mut self, bounds: &mut Vec<(usize, usize)>) -> std::io::Result<Option<usize>> {
+        loop {
+            bounds.clear();
+            let (buf, pos) = (&self.buf[..self.len], self.pos);
+            let mut field = pos;
+            let mut i = pos;
+            while i < buf.len() {
+                if !SPECIAL[buf[i] as usize] {
+                    i += 1;
+                    continue;
+                }
+                match buf[i] {
+                    b',' => {
+                        bounds.push((field, i));
+                        field = i + 1;
+                    }
+                    b'\n' => {
+                        if i == pos {
+                            return Ok(None);
+                        }
+                        bounds.push((field, i));
+                        return Ok(Some(i + 1 - pos));
+                    }
+                    b'"' | b'\r' => return Ok(None),
+                    _ => {}
+                }
+                i += 1;
+            }
+            // No line end in the window: read more, unless it is full or the file ended.
+            if self.eof || (self.pos == 0 && self.len == self.buf.len() && self.len >= 16 * Self::BLOCK) {
+                return Ok(None);
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// A record read by the general (csv) path, kept one behind.
+#[derive(Default)]
+struct SlowRecord {
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    bounds: Vec<(usize, usize)>,
+    line: u64,
+    offset: u64,
+}
+
+impl SlowRecord {
+    fn rec(&self) -> Rec<'_> {
+        Rec { bytes: &self.out, bounds: &self.bounds }
+    }
+}
+
 impl Part<'_> {
     /// Parse the records from byte `start` (line `start_line`) to `end` (or the end of
     /// the file, where the last record is also checked for a torn line).
+    ///
+    /// Simple lines (what the app writes) are split at their commas directly; any other
+    /// record goes through csv's own state machine, with the same result.
     fn parse<R: Row>(
         &self,
         start: u64,
@@ -484,22 +711,24 @@ impl Part<'_> {
         end: Option<u64>,
         counter: Option<&AtomicU64>,
         decode: &impl Fn(&mut Fields<'_>) -> R,
-    ) -> Result<ReadTable<R>, Error> {
-        let mut out =
-            ReadTable { rows: Vec::new(), lines: Vec::new(), extra_columns: Vec::new(), problems: Vec::new() };
+    ) -> Result<Parsed<R>, Error> {
+        let mut out = Parsed { rows: Vec::new(), lines: Vec::new(), problems: Vec::new(), newlines: 0, quotes: 0 };
         let mut file = File::open(self.path).map_err(|e| Error::io(self.path, e))?;
         file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(self.path, e))?;
         let limit = end.unwrap_or(self.file_len).saturating_sub(start);
-        let reader = Counting { inner: file.take(limit), counter };
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1 << 16)
-            .from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
+        let mut input = Input {
+            src: Counting { inner: file.take(limit), counter },
+            buf: vec![0; Input::<File>::BLOCK],
+            pos: 0,
+            len: 0,
+            base: start,
+            eof: false,
+            count_quotes: end.is_some(),
+            quotes: 0,
+        };
         let (file_name, width) = (self.file_name, self.width);
-        let line_of = |rec: &csv::ByteRecord| rec.position().map_or(0, |p| p.line() - 1 + start_line);
-        let decode_record = |rec: &csv::ByteRecord, out: &mut ReadTable<R>| {
-            let line = line_of(rec);
+        let day_cache = std::cell::Cell::new(DAY_CACHE_START);
+        let decode_record = |rec: Rec<'_>, line: u64, out: &mut Parsed<R>| {
             if rec.len() != width {
                 out.problems.push(Problem::new(
                     file_name,
@@ -517,59 +746,130 @@ impl Part<'_> {
                 cols: self.cols,
                 extra_idx: self.extra_idx,
                 problems: Vec::new(),
+                day_cache: day_cache.get(),
             };
             let row = decode(&mut f);
+            day_cache.set(f.day_cache);
             if f.problems.is_empty() {
                 out.rows.push(row);
-                out.lines.push(line);
+                out.lines.push(line_u32(line));
             } else {
                 out.problems.append(&mut f.problems);
             }
         };
-        // Records are decoded one behind, so the last one can be checked against the
-        // file's tail.
-        let mut cur = csv::ByteRecord::new();
-        let mut pending = csv::ByteRecord::new();
-        let mut have_pending = false;
+        let mut core = csv_core::Reader::new();
+        let mut line = start_line;
+        let mut bounds = Vec::with_capacity(width + 1);
+        // Records of the general path are decoded one behind, so that the last one can
+        // be checked against the file's tail.
+        let mut cur = SlowRecord::default();
+        let mut pending: Option<SlowRecord> = None;
+        let io_problem =
+            |e: std::io::Error, line: u64| Problem::new(file_name, line, None, format!("cannot parse CSV: {e}"));
         loop {
-            match rdr.read_byte_record(&mut cur) {
-                Ok(true) => {
-                    if have_pending {
-                        decode_record(&pending, &mut out);
+            // Blank lines and the `\n` of a `\r\n` (csv skips them too): a record's line
+            // is where its first byte is.
+            match input.skip_line_ends() {
+                Ok(n) => line += n,
+                Err(e) => {
+                    out.problems.push(io_problem(e, line));
+                    pending = None;
+                    break;
+                }
+            }
+            match input.simple_line(&mut bounds) {
+                Ok(Some(n)) => {
+                    if let Some(p) = pending.take() {
+                        decode_record(p.rec(), p.line, &mut out);
+                        cur = p;
                     }
-                    std::mem::swap(&mut cur, &mut pending);
-                    have_pending = true;
+                    decode_record(Rec { bytes: &input.buf, bounds: &bounds }, line, &mut out);
+                    input.pos += n;
+                    line += 1;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    out.problems.push(io_problem(e, line));
+                    pending = None;
+                    break;
+                }
+            }
+            // The general path: one record through csv's state machine.
+            use csv_core::ReadRecordResult as R;
+            cur.line = line;
+            cur.offset = input.base + input.pos as u64;
+            let (mut outlen, mut endlen) = (0, 0);
+            if cur.out.is_empty() {
+                cur.out.resize(1024, 0);
+                cur.ends.resize(width.max(1) + 1, 0);
+            }
+            let got = loop {
+                let data = &input.buf[input.pos..input.len];
+                if data.is_empty() && !input.eof {
+                    match input.fill() {
+                        Ok(_) => continue,
+                        Err(e) => break Err(e),
+                    }
+                }
+                let (res, nin, nout, nend) = core.read_record(data, &mut cur.out[outlen..], &mut cur.ends[endlen..]);
+                line += data[..nin].iter().filter(|&&b| b == b'\n').count() as u64;
+                input.pos += nin;
+                outlen += nout;
+                endlen += nend;
+                match res {
+                    R::InputEmpty => {}
+                    R::OutputFull => {
+                        let n = cur.out.len() * 2;
+                        cur.out.resize(n, 0);
+                    }
+                    R::OutputEndsFull => {
+                        let n = cur.ends.len() * 2;
+                        cur.ends.resize(n, 0);
+                    }
+                    R::Record => break Ok(true),
+                    R::End => break Ok(false),
+                }
+            };
+            match got {
+                Ok(true) => {
+                    cur.bounds.clear();
+                    let mut prev = 0;
+                    for &e in &cur.ends[..endlen] {
+                        cur.bounds.push((prev, e));
+                        prev = e;
+                    }
+                    if let Some(p) = pending.take() {
+                        decode_record(p.rec(), p.line, &mut out);
+                        pending = Some(std::mem::replace(&mut cur, p));
+                    } else {
+                        pending = Some(std::mem::take(&mut cur));
+                    }
                 }
                 Ok(false) => break,
                 Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line() - 1 + start_line);
-                    out.problems.push(Problem::new(file_name, line, None, format!("cannot parse CSV: {e}")));
-                    have_pending = false;
+                    out.problems.push(io_problem(e, line));
+                    pending = None;
                     break;
                 }
             }
         }
-        if have_pending {
-            let last_start = pending.position().map_or(0, csv::Position::byte) + start;
+        if let Some(p) = pending {
             let tail =
-                if end.is_none() { tail_problem(self.path, last_start, &pending, width, self.file_len)? } else { None };
+                if end.is_none() { tail_problem(self.path, p.offset, p.rec(), width, self.file_len)? } else { None };
             match tail {
-                Some(msg) => out.problems.push(Problem::new(file_name, line_of(&pending), None, msg)),
-                None => decode_record(&pending, &mut out),
+                Some(msg) => out.problems.push(Problem::new(file_name, p.line, None, msg)),
+                None => decode_record(p.rec(), p.line, &mut out),
             }
         }
+        out.newlines = line - start_line;
+        out.quotes = input.quotes;
         Ok(out)
     }
 }
 
 /// Look at the raw bytes of the last record: an unterminated quote or a torn last line.
-fn tail_problem(
-    path: &Path,
-    start: u64,
-    last: &csv::ByteRecord,
-    width: usize,
-    file_len: u64,
-) -> Result<Option<String>, Error> {
+fn tail_problem(path: &Path, start: u64, last: Rec<'_>, width: usize, file_len: u64) -> Result<Option<String>, Error> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
     f.seek(SeekFrom::Start(start)).map_err(|e| Error::io(path, e))?;
     let mut tail = Vec::with_capacity((file_len - start.min(file_len)) as usize);
@@ -596,7 +896,7 @@ fn csv_problem(file: &str, e: &csv::Error) -> Problem {
 /// Sort rows by key (keeping lines aligned) and drop duplicates, reporting them.
 fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind) {
     if !t.rows.windows(2).all(|w| w[0].key() < w[1].key()) {
-        let mut pairs: Vec<(R, u64)> = t.rows.drain(..).zip(t.lines.drain(..)).collect();
+        let mut pairs: Vec<(R, u32)> = t.rows.drain(..).zip(t.lines.drain(..)).collect();
         pairs.sort_by_key(|(r, line)| (r.key(), *line));
         let mut last: Option<(u64, u64)> = None;
         for (r, line) in pairs {
@@ -609,10 +909,10 @@ fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind) {
                     format!("duplicate id {} (first on line {first_line})", r.key())
                 };
                 let col = kind.columns()[0];
-                t.problems.push(Problem::new(file, line, Some(col), what));
+                t.problems.push(Problem::new(file, u64::from(line), Some(col), what));
                 continue;
             }
-            last = Some((r.key(), line));
+            last = Some((r.key(), u64::from(line)));
             t.rows.push(r);
             t.lines.push(line);
         }
@@ -625,43 +925,74 @@ mod tests {
 
     #[test]
     fn two_halves_parse_like_one_whole() {
-        // A file with quoted newlines around the middle, parsed whole and in two halves.
-        let dir = tempfile::tempdir().expect("tmp");
-        let mut text = String::from("id,run_id,step_id,completed,completed_at,notes\n");
-        for i in 1..=400 {
-            let note = if i % 7 == 0 { "\"two\nlines, \"\"quoted\"\"\"" } else { "" };
-            text.push_str(&format!("{i},{},{},True,2025-01-01 08:00:00,{note}\n", i / 10 + 1, i % 10 + 1));
-        }
-        text.push_str("401,41,1,maybe,,\n402,41,2,Tr");
-        std::fs::write(dir.path().join("run_steps.csv"), &text).expect("write");
-        let decode = |f: &mut Fields<'_>| crate::model::RunStep {
-            id: crate::model::RunStepId(f.id(0)),
-            run_id: crate::model::RunId(f.id(1)),
-            step_id: crate::model::StepId(f.id(2)),
-            completed: f.bool(3),
-            completed_at: f.opt_ts(4),
-            notes: Box::from(f.str(5)),
-            extra: f.extra(),
+        // Files with quoted newlines (one may span the cut: then it is parsed whole),
+        // CRLF or LF, a blank line and torn last lines: whole and in halves alike.
+        let decode = |f: &mut Fields<'_>| {
+            use crate::model::*;
+            RunStep::new(RunStepId(f.id(0)), RunId(f.id(1)), StepId(f.id(2)), f.bool(3), f.opt_ts(4))
+                .with_more(f.str(5), f.extra())
         };
-        let whole = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("whole");
-        PARALLEL_FROM_BYTES.store(1, Ordering::Relaxed);
-        let halves = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("halves");
-        PARALLEL_FROM_BYTES.store(32 << 20, Ordering::Relaxed);
-        assert_eq!(whole.rows, halves.rows);
-        assert_eq!(whole.lines, halves.lines);
-        assert_eq!(whole.problems, halves.problems);
-        assert_eq!(whole.rows.len(), 400);
-        assert_eq!(whole.problems.len(), 2, "{:?}", whole.problems);
-        assert_eq!(*whole.lines.last().expect("lines"), 458, "400 records + 57 extra lines from notes + header");
+        for (every, eol) in [(7, "\n"), (1, "\n"), (2, "\n"), (3, "\r\n"), (1000, "\n"), (5, "\r\n")] {
+            let dir = tempfile::tempdir().expect("tmp");
+            let mut text = format!("id,run_id,step_id,completed,completed_at,notes{eol}");
+            for i in 1..=400 {
+                let note = if i % every == 0 { "\"two\nlines, \"\"quoted\"\"\"" } else { "" };
+                text.push_str(&format!("{i},{},{},True,2025-01-01 08:00:00,{note}{eol}", i / 10 + 1, i % 10 + 1));
+                if i == 200 {
+                    text.push_str(eol);
+                }
+            }
+            text.push_str(&format!("401,41,1,maybe,,{eol}402,41,2,Tr"));
+            std::fs::write(dir.path().join("run_steps.csv"), &text).expect("write");
+            let whole = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("whole");
+            PARALLEL_FROM_BYTES.store(1, Ordering::Relaxed);
+            let halves = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("halves");
+            PARALLEL_FROM_BYTES.store(32 << 20, Ordering::Relaxed);
+            assert_eq!(whole.rows, halves.rows, "{every} {eol:?}");
+            assert_eq!(whole.lines, halves.lines, "{every} {eol:?}");
+            assert_eq!(whole.problems, halves.problems, "{every} {eol:?}");
+            assert_eq!(whole.rows.len(), 400);
+            assert_eq!(whole.lines[0], 2, "the first record is on line 2, CRLF or not");
+            assert_eq!(whole.problems.len(), 2, "{:?}", whole.problems);
+            // The header, 399 records before, their notes' extra lines, the blank line.
+            let expected = 402 + 399 / every;
+            assert_eq!(*whole.lines.last().expect("lines") as usize, expected, "{every} {eol:?}");
+            assert_eq!(whole.rows[399].notes(), if 400 % every == 0 { "two\nlines, \"quoted\"" } else { "" });
+        }
+    }
+
+    #[test]
+    fn append_moving_keeps_every_item_once() {
+        for (n1, n2) in [(0, 0), (3, 0), (0, 5), (7, 200_000)] {
+            let mut a: Vec<String> = (0..n1).map(|i| i.to_string()).collect();
+            let b: Vec<String> = (n1..n1 + n2).map(|i| i.to_string()).collect();
+            append_moving(&mut a, b);
+            assert_eq!(a.len(), n1 + n2);
+            assert!(a.iter().enumerate().all(|(i, s)| *s == i.to_string()));
+        }
     }
 
     #[test]
     fn fast_paths_agree_with_the_general_parsers() {
-        for t in ["2025-01-01 08:06:46", "2024-02-29 23:59:59", "1999-12-31 00:00:00", "2100-03-01 12:00:00"] {
-            assert_eq!(canonical_ts(t.as_bytes()), Some(Timestamp::parse(t).expect("valid")), "{t}");
+        let mut cache = DAY_CACHE_START;
+        for t in [
+            "2025-01-01 08:06:46",
+            "2025-01-01 09:00:00",
+            "2024-02-29 23:59:59",
+            "1999-12-31 00:00:00",
+            "1970-01-01 00:00:01",
+            "2100-03-01 12:00:00",
+        ] {
+            assert_eq!(canonical_ts(t.as_bytes(), &mut cache), Some(Timestamp::parse(t).expect("valid")), "{t}");
         }
-        for bad in ["2025-02-29 00:00:00", "2025-13-01 00:00:00", "2025-01-01 24:00:00", "2025-01-01T08:06:46"] {
-            assert_eq!(canonical_ts(bad.as_bytes()), None, "{bad}");
+        for bad in [
+            "2025-02-29 00:00:00",
+            "2025-13-01 00:00:00",
+            "2100-03-01 24:00:00",
+            "2025-01-01T08:06:46",
+            "\0\0\0\0\0\0\0\0\0\0 00:00:00",
+        ] {
+            assert_eq!(canonical_ts(bad.as_bytes(), &mut cache), None, "{bad}");
         }
         assert_eq!(plain_u32(b"4294967295"), Some(u32::MAX));
         assert_eq!(plain_u32(b"4294967296"), None);

@@ -252,7 +252,7 @@ impl<S: Sink> Enc<S> {
         self.text(if b { "True" } else { "False" });
     }
 
-    fn end(&mut self, extra: &Extra, width: usize) {
+    fn end(&mut self, extra: &[Box<str>], width: usize) {
         for i in 0..width {
             let v = extra.get(i).map_or("", |s| &**s);
             let _ = self.w.write_field(v);
@@ -371,8 +371,8 @@ impl TableSnapshot {
                 e.int(r.step_id);
                 e.bool(r.completed);
                 e.ts(r.completed_at);
-                e.text(&r.notes);
-                e.end(&r.extra, n);
+                e.text(r.notes());
+                e.end(r.extra(), n);
             }),
             TableRows::Labels(rows) => rows.iter().enumerate().for_each(|(i, r)| {
                 mark(&mut e, i);

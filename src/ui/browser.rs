@@ -397,8 +397,7 @@ fn detail_ui(
         for r in recent {
             ui.horizontal(|ui| {
                 ui.label(status_text(r.status));
-                let done =
-                    db.run_steps_of(r.id).iter().filter(|s| db.run_step(**s).is_some_and(|s| s.completed)).count();
+                let done = db.run_steps_of(r.id).filter(|s| s.completed).count();
                 let text = format!("{} · {}/{} steps", relative(now, r.start_time), done, db.run_steps_of(r.id).len());
                 if ui.link(text).clicked() {
                     cmds.push(if r.status == RunStatus::InProgress {

@@ -186,7 +186,8 @@ impl HistoryState {
 
 fn steps_done(db: &Db, run: RunId) -> (usize, usize) {
     let steps = db.run_steps_of(run);
-    (steps.iter().filter(|s| db.run_step(**s).is_some_and(|s| s.completed)).count(), steps.len())
+    let total = steps.len();
+    (steps.filter(|s| s.completed).count(), total)
 }
 
 /// The history view.
@@ -376,8 +377,8 @@ fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, now: Timestamp, cmds: &mut Ve
             if let Some(d) = took.get(rs_id) {
                 facts.push(format!("took {}", format_duration(*d)));
             }
-            if !rs.notes.is_empty() {
-                facts.push(format!("note: {}", rs.notes));
+            if !rs.notes().is_empty() {
+                facts.push(format!("note: {}", rs.notes()));
             }
             if !facts.is_empty() {
                 ui.horizontal_wrapped(|ui| {

@@ -20,16 +20,16 @@ pub fn in_progress_ui(ui: &mut Ui, db: &Db, now: Timestamp, cmds: &mut Vec<Comma
         for run in runs.iter().rev().skip(range.start).take(range.len()) {
             let Some(r) = db.run(*run) else { continue };
             let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());
-            let steps = db.run_steps_of(r.id);
-            let done = steps.iter().filter(|s| db.run_step(**s).is_some_and(|s| s.completed)).count();
+            let total = db.run_steps_of(r.id).len();
+            let done = db.run_steps_of(r.id).filter(|s| s.completed).count();
             ui.horizontal(|ui| {
                 if ui.button("Resume").on_hover_text(format!("Resume run #{} of {name}", r.id)).clicked() {
                     cmds.push(Command::OpenRun(r.id));
                 }
                 ui.strong(name);
-                ui.label(format!("{done} / {} steps", steps.len()));
+                ui.label(format!("{done} / {total} steps"));
                 ui.add(
-                    egui::ProgressBar::new(if steps.is_empty() { 0.0 } else { done as f32 / steps.len() as f32 })
+                    egui::ProgressBar::new(if total == 0 { 0.0 } else { done as f32 / total as f32 })
                         .desired_width(100.0),
                 );
                 ui.label(egui::RichText::new(format!("started {}", relative(now, r.start_time))).weak());

@@ -131,7 +131,7 @@ pub fn runner_ui(
             }
         }
         if note && let Some((rs, _, _)) = steps.get(state.focus) {
-            let text = db.run_step(*rs).map(|r| r.notes.to_string()).unwrap_or_default();
+            let text = db.run_step(*rs).map(|r| r.notes().to_string()).unwrap_or_default();
             state.note_edit = Some((*rs, text));
         }
         if undo && open {
@@ -218,7 +218,7 @@ pub fn runner_ui(
                                 let add =
                                     ui.small_button("📝").on_hover_text(format!("Write a note for step {} (N)", i + 1));
                                 if add.clicked() {
-                                    state.note_edit = Some((*rs_id, rs.notes.to_string()));
+                                    state.note_edit = Some((*rs_id, rs.notes().to_string()));
                                     state.focus = i;
                                 }
                             }
@@ -251,13 +251,13 @@ pub fn runner_ui(
                                 state.note_edit = Some((*rs_id, note));
                             }
                         });
-                    } else if !rs.notes.is_empty() {
+                    } else if !rs.notes().is_empty() {
                         ui.horizontal(|ui| {
                             ui.add_space(24.0);
-                            let text = RichText::new(format!("📝 {}", rs.notes)).italics();
+                            let text = RichText::new(format!("📝 {}", rs.notes())).italics();
                             let l = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
                             if l.on_hover_text("Click to edit the note").clicked() && !read_only {
-                                state.note_edit = Some((*rs_id, rs.notes.to_string()));
+                                state.note_edit = Some((*rs_id, rs.notes().to_string()));
                             }
                         });
                     }
