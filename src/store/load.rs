@@ -3,7 +3,7 @@
 use super::check;
 use super::db::Db;
 use super::error::{Error, Problem};
-use super::read::{Fields, LoadProgress, ReadTable, read_table};
+use super::read::{DayCache, Fields, LoadProgress, ReadTable, fast, read_table, read_table_fast};
 use super::table::{Table, TableKind, TableSet};
 use crate::model::*;
 use std::path::Path;
@@ -86,6 +86,43 @@ fn decode_run_step(f: &mut Fields<'_>) -> RunStep {
     if notes.is_empty() && extra.is_empty() { rs } else { rs.with_more(notes, extra) }
 }
 
+/// [`decode_run_step`] for lines as the app writes them.
+fn fast_run_step(b: &[u8], days: &mut DayCache) -> Option<(RunStep, usize)> {
+    let mut i = 0;
+    let id = fast::id(b, &mut i)?;
+    let run = fast::id(b, &mut i)?;
+    let step = fast::id(b, &mut i)?;
+    let completed = fast::word(b, &mut i, &[b"True", b"False"])? == 0;
+    let completed_at = fast::opt_ts(b, &mut i, days)?;
+    let notes = fast::text(b, &mut i, true)?;
+    let rs = RunStep::new(RunStepId(id), RunId(run), StepId(step), completed, completed_at);
+    Some((if notes.is_empty() { rs } else { rs.with_more(notes, Box::default()) }, fast::end(b, i)?))
+}
+
+/// [`decode_run`] for lines as the app writes them.
+fn fast_run(b: &[u8], days: &mut DayCache) -> Option<(Run, usize)> {
+    const STATUS: [RunStatus; 3] = [RunStatus::InProgress, RunStatus::Completed, RunStatus::Cancelled];
+    let mut i = 0;
+    let id = fast::id(b, &mut i)?;
+    let procedure_id = fast::id(b, &mut i)?;
+    let start_time = fast::opt_ts(b, &mut i, days)??;
+    let end_time = fast::opt_ts(b, &mut i, days)?;
+    let status = STATUS[fast::word(b, &mut i, &[b"in_progress", b"completed", b"cancelled"])?];
+    let notes = fast::text(b, &mut i, false)?.to_owned();
+    let procedure_version = fast::opt_u32(b, &mut i, true)?;
+    let run = Run {
+        id: RunId(id),
+        procedure_id: ProcedureId(procedure_id),
+        start_time,
+        end_time,
+        status,
+        notes,
+        procedure_version,
+        extra: Box::default(),
+    };
+    Some((run, fast::end(b, i)?))
+}
+
 fn decode_label(f: &mut Fields<'_>) -> Label {
     Label { id: LabelId(f.id(0)), name: f.text(1), color: f.text(2), extra: f.extra() }
 }
@@ -146,8 +183,9 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
     let fingerprints = super::fingerprints(dir);
     let started = std::time::Instant::now();
     let (procedures, steps, runs, run_steps, labels, links, versions) = std::thread::scope(|s| {
-        let run_steps = s.spawn(|| read_table(dir, TableKind::RunSteps, decode_run_step, progress));
-        let runs = s.spawn(|| read_table(dir, TableKind::Runs, decode_run, progress));
+        let run_steps =
+            s.spawn(|| read_table_fast(dir, TableKind::RunSteps, decode_run_step, Some(fast_run_step), progress));
+        let runs = s.spawn(|| read_table_fast(dir, TableKind::Runs, decode_run, Some(fast_run), progress));
         let procedures = read_table(dir, TableKind::Procedures, decode_procedure, progress);
         let steps = read_table(dir, TableKind::Steps, decode_step, progress);
         let labels = read_table(dir, TableKind::Labels, decode_label, progress);
@@ -185,4 +223,83 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
     }
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     Ok(Loaded { db, problems, lines, fingerprints })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line read with the fast decoders gives what the general path gives.
+    #[test]
+    fn fast_decoders_agree_with_the_general_path() {
+        let run_steps = [
+            "1,1,1,True,2025-01-01 08:00:00,",
+            "2,1,2,False,,",
+            "3,1,3,True,2025-01-01 08:00:00,a note with ünïcode",
+            "4,1,4,TRUE,2025-01-01 08:00:00,",
+            "5,1,5,True,2025-01-01T08:00:00,",
+            "6,1,6,True,2025-01-01 08:00:00.5,",
+            "7,1,7,True,2025-02-30 08:00:00,",
+            "8,0,8,True,,",
+            "0,1,9,False,,",
+            "9,1,10,False,,\"quoted\"",
+            "10,1,11,False,,two,fields",
+            "11,1,12,False,,nul\0byte",
+            "12,1,13,False,,\r",
+            "13,1,14,False",
+            "14,1,99999999999,False,,",
+            "15,1,4294967295,False,,",
+            " 16,1,1,False,,",
+            "17,1,1,1,2025-01-01 08:00:00,",
+            "",
+            "18,1,1,False,,x",
+        ];
+        let runs = [
+            "1,1,2025-01-01 08:00:00,2025-01-01 09:00:00,completed,,1",
+            "2,1,2025-01-01 08:00:00,,in_progress,notes here,",
+            "3,1,2025-01-01 08:00:00,2025-01-01 09:00:00,cancelled,,12",
+            "4,1,,,in_progress,,1",
+            "5,1,2025-01-01 08:00:00,,In Progress,,1",
+            "6,1,2025-01-01 08:00:00,,in_progress,,1.0",
+            "7,1,2025-01-01 08:00:00,,in_progress,,99999999999",
+            "8,1,2025-01-01 08:00:00,,in_progress,,x",
+            "9,1,2025-01-01 08:00:00,,done,,1",
+            "10,1,2025-01-01 08:00:00,2025-01-01 09:00:00,completed,\"a, b\",1",
+            "11,1,2025-01-01 08:00:00+02:00,,in_progress,,",
+            "12,1,2025-01-01 08:00:00,,in_progress,,4294967295",
+        ];
+        let check = |kind: TableKind, lines: &[&str], fast_some: bool| {
+            let dir = tempfile::tempdir().expect("tmp");
+            let text = format!("{}\n{}\n", kind.columns().join(","), lines.join("\n"));
+            std::fs::write(dir.path().join(kind.file_name()), text).expect("write");
+            if kind == TableKind::RunSteps {
+                let a = read_table(dir.path(), kind, decode_run_step, None).expect("general");
+                let b = read_table_fast(dir.path(), kind, decode_run_step, Some(fast_run_step), None).expect("fast");
+                assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems));
+                assert!(!fast_some || a.rows.len() > 5, "{:?}", a.problems);
+            } else {
+                let a = read_table(dir.path(), kind, decode_run, None).expect("general");
+                let b = read_table_fast(dir.path(), kind, decode_run, Some(fast_run), None).expect("fast");
+                assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems));
+                assert!(!fast_some || a.rows.len() > 3, "{:?}", a.problems);
+            }
+        };
+        check(TableKind::RunSteps, &run_steps, true);
+        check(TableKind::Runs, &runs, true);
+        // Each line alone too (the last line of a file has no successor).
+        for l in run_steps {
+            check(TableKind::RunSteps, &[l], false);
+        }
+        for l in runs {
+            check(TableKind::Runs, &[l], false);
+        }
+        // And the fast path really decodes the lines the app writes.
+        let mut days = crate::store::read::DAY_CACHE_START;
+        let (rs, n) = fast_run_step(b"3,1,3,True,2025-01-01 08:00:00,a note\n4", &mut days).expect("fast");
+        assert_eq!((rs.id, rs.notes(), n), (RunStepId(3), "a note", 38));
+        let (r, _) =
+            fast_run(runs[1].as_bytes().iter().chain(b"\n").copied().collect::<Vec<u8>>().as_slice(), &mut days)
+                .expect("fast");
+        assert_eq!((r.status, r.notes.as_str(), r.procedure_version), (RunStatus::InProgress, "notes here", None));
+    }
 }

@@ -86,9 +86,9 @@ pub(crate) struct Fields<'a> {
 }
 
 /// `YYYY-MM-DD` and its days since 1970-01-01.
-type DayCache = ([u8; 10], i64);
+pub(crate) type DayCache = ([u8; 10], i64);
 
-const DAY_CACHE_START: DayCache = (*b"1970-01-01", 0);
+pub(crate) const DAY_CACHE_START: DayCache = (*b"1970-01-01", 0);
 
 impl<'a> Fields<'a> {
     fn problem(&mut self, col: usize, message: &str, value: &str) {
@@ -280,7 +280,7 @@ fn plain_u32(b: &[u8]) -> Option<u32> {
 }
 
 /// `YYYY-MM-DD HH:MM:SS` exactly (what the app writes), without chrono.
-fn canonical_ts(b: &[u8], cache: &mut DayCache) -> Option<Timestamp> {
+pub(crate) fn canonical_ts(b: &[u8], cache: &mut DayCache) -> Option<Timestamp> {
     if b.len() != 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
         return None;
     }
@@ -326,6 +326,95 @@ fn civil_days(b: &[u8]) -> Option<i64> {
     Some(era * 146_097 + doe - 719_468)
 }
 
+/// Helpers of the [`FastDecode`] functions: each reads one field and its `,`.
+pub(crate) mod fast {
+    use super::{DayCache, MAX_FIELD_BYTES, SPECIAL, canonical_ts};
+    use crate::model::Timestamp;
+
+    /// A positive id in plain digits that fits a u32.
+    pub fn id(b: &[u8], i: &mut usize) -> Option<u32> {
+        let mut v: u64 = 0;
+        let start = *i;
+        while let Some(&c) = b.get(*i) {
+            if c.is_ascii_digit() {
+                v = v * 10 + u64::from(c - b'0');
+                *i += 1;
+                if *i - start > 10 {
+                    return None;
+                }
+            } else if c == b',' && *i > start {
+                *i += 1;
+                return u32::try_from(v).ok().filter(|v| *v > 0);
+            } else {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// An empty field (`None`) or plain digits that fit a u32, before a `,` or, when
+    /// `last`, before the `\n` (not taken).
+    pub fn opt_u32(b: &[u8], i: &mut usize, last: bool) -> Option<Option<u32>> {
+        let end = if last { b'\n' } else { b',' };
+        let start = *i;
+        let mut v: u64 = 0;
+        while let Some(&c) = b.get(*i) {
+            if c.is_ascii_digit() && *i - start < 10 {
+                v = v * 10 + u64::from(c - b'0');
+                *i += 1;
+            } else if c == end {
+                if !last {
+                    *i += 1;
+                }
+                return if *i - start <= usize::from(!last) { Some(None) } else { u32::try_from(v).ok().map(Some) };
+            } else {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// One of `words` exactly; its index.
+    pub fn word(b: &[u8], i: &mut usize, words: &[&[u8]]) -> Option<usize> {
+        let rest = b.get(*i..)?;
+        let k = words.iter().position(|w| rest.starts_with(w) && rest.get(w.len()) == Some(&b','))?;
+        *i += words[k].len() + 1;
+        Some(k)
+    }
+
+    /// An empty field or `YYYY-MM-DD HH:MM:SS`.
+    pub fn opt_ts(b: &[u8], i: &mut usize, days: &mut DayCache) -> Option<Option<Timestamp>> {
+        if b.get(*i) == Some(&b',') {
+            *i += 1;
+            return Some(None);
+        }
+        let t = canonical_ts(b.get(*i..*i + 19)?, days)?;
+        if b.get(*i + 19) != Some(&b',') {
+            return None;
+        }
+        *i += 20;
+        Some(Some(t))
+    }
+
+    /// Text without quotes, CR, NUL or commas, valid UTF-8, before a `,` or, when
+    /// `last`, before the `\n` (not taken).
+    pub fn text<'a>(b: &'a [u8], i: &mut usize, last: bool) -> Option<&'a str> {
+        let rest = b.get(*i..)?;
+        let n = rest.iter().position(|&c| SPECIAL[c as usize] || c == 0)?;
+        if rest[n] != if last { b'\n' } else { b',' } || n > MAX_FIELD_BYTES {
+            return None;
+        }
+        let s = std::str::from_utf8(&rest[..n]).ok()?;
+        *i += n + usize::from(!last);
+        Some(s)
+    }
+
+    /// The `\n` that ends the line: the bytes taken.
+    pub fn end(b: &[u8], i: usize) -> Option<usize> {
+        (b.get(i) == Some(&b'\n')).then_some(i + 1)
+    }
+}
+
 /// Parse `313`, ` 313 `, `313.0`, `313.00`.
 fn parse_uint(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -345,6 +434,22 @@ pub(crate) fn read_table<R: Row + Send>(
     dir: &Path,
     kind: TableKind,
     decode: impl Fn(&mut Fields<'_>) -> R + Sync,
+    progress: Option<&LoadProgress>,
+) -> Result<ReadTable<R>, Error> {
+    read_table_fast(dir, kind, decode, None, progress)
+}
+
+/// Decodes a whole simple line of a file whose columns are exactly the known ones in
+/// canonical order: the row and the bytes taken (with the `\n`), or `None` to take the
+/// general path, which must give the same row for any line this accepts.
+pub(crate) type FastDecode<R> = fn(&[u8], &mut DayCache) -> Option<(R, usize)>;
+
+/// [`read_table`], with a decoder for the lines the app writes.
+pub(crate) fn read_table_fast<R: Row + Send>(
+    dir: &Path,
+    kind: TableKind,
+    decode: impl Fn(&mut Fields<'_>) -> R + Sync,
+    fast: Option<FastDecode<R>>,
     progress: Option<&LoadProgress>,
 ) -> Result<ReadTable<R>, Error> {
     let file_name = kind.file_name();
@@ -423,6 +528,8 @@ pub(crate) fn read_table<R: Row + Send>(
         return Ok(out);
     }
     let width = header.len();
+    let canonical = width == known.len() && cols.iter().enumerate().all(|(i, c)| *c == Some(i));
+    let fast = fast.filter(|_| canonical);
     let data_start = rdr.position().byte();
     let data_line = rdr.position().line();
     let part = Part { file_name, kind, path: &path, file_len, width, cols: &cols, extra_idx: &extra_idx };
@@ -435,12 +542,12 @@ pub(crate) fn read_table<R: Row + Send>(
     } else {
         None
     };
-    let whole = |part: &Part<'_>| part.parse(data_start, data_line, None, counter, &decode);
+    let whole = |part: &Part<'_>| part.parse(data_start, data_line, None, counter, &decode, fast);
     let all = match split {
         Some(boundary) => {
             let (first, second) = std::thread::scope(|scope| {
-                let first = scope.spawn(|| part.parse(data_start, data_line, Some(boundary), counter, &decode));
-                let second = part.parse(boundary, 1, None, counter, &decode);
+                let first = scope.spawn(|| part.parse(data_start, data_line, Some(boundary), counter, &decode, fast));
+                let second = part.parse(boundary, 1, None, counter, &decode, fast);
                 (
                     first.join().unwrap_or_else(|_| Err(Error::io(&path, std::io::Error::other("parser panicked")))),
                     second,
@@ -711,6 +818,7 @@ impl Part<'_> {
         end: Option<u64>,
         counter: Option<&AtomicU64>,
         decode: &impl Fn(&mut Fields<'_>) -> R,
+        fast: Option<FastDecode<R>>,
     ) -> Result<Parsed<R>, Error> {
         let mut out = Parsed { rows: Vec::new(), lines: Vec::new(), problems: Vec::new(), newlines: 0, quotes: 0 };
         let mut file = File::open(self.path).map_err(|e| Error::io(self.path, e))?;
@@ -775,6 +883,22 @@ impl Part<'_> {
                     out.problems.push(io_problem(e, line));
                     pending = None;
                     break;
+                }
+            }
+            if let Some(fast) = fast {
+                let mut days = day_cache.get();
+                let got = fast(&input.buf[input.pos..input.len], &mut days);
+                day_cache.set(days);
+                if let Some((row, n)) = got {
+                    if let Some(p) = pending.take() {
+                        decode_record(p.rec(), p.line, &mut out);
+                        cur = p;
+                    }
+                    out.rows.push(row);
+                    out.lines.push(line_u32(line));
+                    input.pos += n;
+                    line += 1;
+                    continue;
                 }
             }
             match input.simple_line(&mut bounds) {
