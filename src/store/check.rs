@@ -9,6 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 /// Check the rules of the data-folder contract that span rows and tables.
 ///
+/// Uses only the tables, not the indexes of `db` (loading builds those meanwhile).
+///
 /// `incomplete` names tables that lost rows to parse errors: references into them are
 /// not reported again (the parse error already says what is wrong).
 pub fn check(db: &Db, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
@@ -121,6 +123,7 @@ fn run_steps_check(db: &Db, lines: &Lines, has_runs: bool, has_steps: bool, out:
         step_exists[s.id.0 as usize] = true;
     }
     let known_step = |id: StepId| step_exists.get(id.0 as usize).copied().unwrap_or(false);
+    let mut versions_of: Option<HashMap<ProcedureId, Vec<&Version>>> = None;
     let mut last_run: Option<(RunId, Option<ProcedureId>)> = None;
     for (i, rs) in db.run_steps.rows().iter().enumerate() {
         // The run steps of one run sit together: look the run up once.
@@ -136,10 +139,18 @@ fn run_steps_check(db: &Db, lines: &Lines, has_runs: bool, has_steps: bool, out:
             None if has_runs => out.push(at(i, "run_id", format!("no run with id {}", rs.run_id))),
             None => {}
             Some(pid) if has_steps && !known_step(rs.step_id) => {
+                let versions = versions_of.get_or_insert_with(|| {
+                    let mut m: HashMap<ProcedureId, Vec<&Version>> = HashMap::new();
+                    for v in db.versions.rows() {
+                        m.entry(v.procedure_id).or_default().push(v);
+                    }
+                    m
+                });
                 let ids = snapshot_steps.entry(pid).or_insert_with(|| {
-                    db.versions_of(pid)
-                        .iter()
-                        .filter_map(|v| db.version(*v))
+                    versions
+                        .get(&pid)
+                        .into_iter()
+                        .flatten()
                         .filter_map(|v| Snapshot::parse(&v.procedure_snapshot).ok())
                         .flat_map(|s| s.steps.into_iter().filter_map(|st| st.id))
                         .collect()

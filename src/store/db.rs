@@ -155,7 +155,23 @@ impl Db {
         procedure_labels: Table<ProcedureLabel>,
         versions: Table<Version>,
     ) -> Self {
-        let mut db = Self {
+        let mut db = Self::unindexed(procedures, steps, runs, run_steps, labels, procedure_labels, versions);
+        db.reindex();
+        db
+    }
+
+    /// A Db from loaded tables without indexes yet ([`Db::reindex`] builds them; `check`
+    /// does not need them, so loading does both at once).
+    pub(crate) fn unindexed(
+        procedures: Table<Procedure>,
+        steps: Table<Step>,
+        runs: Table<Run>,
+        run_steps: Table<RunStep>,
+        labels: Table<Label>,
+        procedure_labels: Table<ProcedureLabel>,
+        versions: Table<Version>,
+    ) -> Self {
+        Self {
             procedures,
             steps,
             runs,
@@ -167,9 +183,7 @@ impl Db {
             changed: TableSet::EMPTY,
             generation: 0,
             stamps: HashMap::new(),
-        };
-        db.reindex();
-        db
+        }
     }
 
     /// The indexes, to change them (copied once if a worker thread still holds them).

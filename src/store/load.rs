@@ -197,7 +197,7 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
     let mut problems = Vec::new();
     let mut lines = Lines::default();
     let mut incomplete = TableSet::EMPTY;
-    let db = Db::from_tables(
+    let db = Db::unindexed(
         finish(procedures?, TableKind::Procedures, &mut problems, &mut lines, &mut incomplete),
         finish(steps?, TableKind::Steps, &mut problems, &mut lines, &mut incomplete),
         finish(runs?, TableKind::Runs, &mut problems, &mut lines, &mut incomplete),
@@ -206,20 +206,35 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
         finish(links?, TableKind::ProcedureLabels, &mut problems, &mut lines, &mut incomplete),
         finish(versions?, TableKind::Versions, &mut problems, &mut lines, &mut incomplete),
     );
-    let index_done = started.elapsed();
-    problems.extend(check::check(&db, &lines, incomplete));
-    log::debug!(
-        "loaded {}: read {read_done:.2?}, indexed {:.2?}, checked {:.2?}",
-        dir.display(),
-        index_done - read_done,
-        started.elapsed() - index_done
+    // Index (on another thread: the tables are shared, not copied) and check at once.
+    let (db, found, index_time, check_time) = std::thread::scope(|s| {
+        let indexing = s.spawn(|| {
+            let t = std::time::Instant::now();
+            let mut indexed = db.clone();
+            indexed.reindex();
+            (indexed, t.elapsed())
+        });
+        let t = std::time::Instant::now();
+        let found = check::check(&db, &lines, incomplete);
+        let check_time = t.elapsed();
+        let (indexed, index_time) = match indexing.join() {
+            Ok(done) => done,
+            Err(_) => {
+                let mut indexed = db.clone();
+                indexed.reindex();
+                (indexed, std::time::Duration::ZERO)
+            }
+        };
+        (indexed, found, index_time, check_time)
+    });
+    problems.extend(found);
+    let timing = format!(
+        "read {read_done:.2?}, index {index_time:.2?} and check {check_time:.2?} at once, total {:.2?}",
+        started.elapsed()
     );
+    log::debug!("loaded {}: {timing}", dir.display());
     if std::env::var_os("PROCEDURES_TIMING").is_some() {
-        eprintln!(
-            "read {read_done:.2?}, index {:.2?}, check {:.2?}",
-            index_done - read_done,
-            started.elapsed() - index_done
-        );
+        eprintln!("{timing}");
     }
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     Ok(Loaded { db, problems, lines, fingerprints })
