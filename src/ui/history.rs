@@ -7,7 +7,8 @@ use crate::model::*;
 use crate::store::Db;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::mpsc::{Receiver, TryRecvError};
 
 /// Sortable columns of the history.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -101,7 +102,12 @@ pub struct HistoryState {
     pub scroll_to_selected: bool,
     key: Option<Key>,
     rows: Vec<RunId>,
+    /// Rows being filtered and sorted on another thread (big folders), and for what.
+    pending: Option<(Key, Receiver<Vec<RunId>>)>,
 }
+
+/// From this many runs on, filtering and sorting run on another thread.
+pub const BACKGROUND_FROM: usize = 20_000;
 
 impl Default for HistoryState {
     fn default() -> Self {
@@ -116,18 +122,38 @@ impl Default for HistoryState {
             scroll_to_selected: false,
             key: None,
             rows: Vec::new(),
+            pending: None,
         }
     }
 }
 
 impl HistoryState {
-    /// The runs listed, in order.
+    /// The runs listed, in order (computed here and now).
     pub fn rows(&mut self, db: &Db, now: Timestamp) -> &[RunId] {
-        self.refresh(db, now);
+        self.refresh(db, now, None);
         &self.rows
     }
 
-    fn refresh(&mut self, db: &Db, now: Timestamp) {
+    /// Whether the rows are being recomputed on another thread.
+    pub fn busy(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Bring the rows up to date with the filters and the data. With `ctx` and a big
+    /// folder the work goes to another thread (which repaints when done) and the old
+    /// rows stay until then.
+    fn refresh(&mut self, db: &Db, now: Timestamp, ctx: Option<&egui::Context>) {
+        if let Some((key, rx)) = &self.pending {
+            match rx.try_recv() {
+                Ok(rows) => {
+                    self.rows = rows;
+                    self.key = Some(key.clone());
+                    self.pending = None;
+                }
+                Err(TryRecvError::Disconnected) => self.pending = None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
         let key = Key {
             generation: db.generation(),
             procedure: self.procedure.trim().to_lowercase(),
@@ -139,49 +165,104 @@ impl HistoryState {
             today: now.wall_secs() / 86_400,
         };
         if self.key.as_ref() == Some(&key) {
+            self.pending = None;
             return;
         }
-        // Procedures that pass the name and label filters.
-        let procs: HashMap<ProcedureId, bool> = db
-            .procedures
-            .rows()
-            .iter()
-            .map(|p| {
-                let name_ok = key.procedure.is_empty() || p.name.to_lowercase().contains(&key.procedure);
-                let label_ok = key.label.is_none_or(|l| db.labels_of(p.id).contains(&l));
-                (p.id, name_ok && label_ok)
-            })
-            .collect();
-        let since = key.range.days().map(|d| now.wall_secs() - d * 86_400);
-        let mut rows: Vec<RunId> = db
-            .runs
-            .rows()
-            .iter()
-            .filter(|r| procs.get(&r.procedure_id).copied().unwrap_or(key.procedure.is_empty() && key.label.is_none()))
-            .filter(|r| match key.status {
-                StatusFilter::All => true,
-                StatusFilter::Only(s) => r.status == s,
-            })
-            .filter(|r| since.is_none_or(|s| r.start_time.to_local().wall_secs() >= s))
-            .map(|r| r.id)
-            .collect();
-        let run = |id: &RunId| db.run(*id);
-        match key.sort {
-            // Keys computed once per run (a lookup per comparison is too slow at 500,000 runs).
-            HistorySort::Started => rows.sort_by_cached_key(|id| (run(id).map(|r| r.start_time.sort_key()), *id)),
-            HistorySort::Procedure => rows.sort_by_cached_key(|id| {
-                (run(id).and_then(|r| db.procedure(r.procedure_id)).map(|p| p.name.to_lowercase()), *id)
-            }),
-            HistorySort::Duration => rows.sort_by_cached_key(|id| (run(id).and_then(run_duration_secs), *id)),
-            HistorySort::Status => rows.sort_by_cached_key(|id| (run(id).map(|r| r.status), *id)),
-            HistorySort::StepsDone => rows.sort_by_cached_key(|id| (steps_done(db, *id), *id)),
+        match ctx {
+            Some(ctx) if db.runs.len() >= BACKGROUND_FROM => {
+                if self.pending.as_ref().is_some_and(|(k, _)| *k == key) {
+                    return;
+                }
+                let (tx, rx) = std::sync::mpsc::channel();
+                let (shared, job, ctx) = (db.clone(), key.clone(), ctx.clone());
+                let spawned = std::thread::Builder::new().name("history".into()).spawn(move || {
+                    if tx.send(compute_rows(&shared, &job, now)).is_ok() {
+                        ctx.request_repaint();
+                    }
+                });
+                match spawned {
+                    Ok(_) => self.pending = Some((key, rx)),
+                    Err(_) => {
+                        self.rows = compute_rows(db, &key, now);
+                        self.key = Some(key);
+                    }
+                }
+            }
+            _ => {
+                self.rows = compute_rows(db, &key, now);
+                self.key = Some(key);
+                self.pending = None;
+            }
         }
-        if key.descending {
-            rows.reverse();
-        }
-        self.rows = rows;
-        self.key = Some(key);
     }
+}
+
+/// The runs that pass the filters of `key`, sorted.
+fn compute_rows(db: &Db, key: &Key, now: Timestamp) -> Vec<RunId> {
+    // Procedures that pass the name and label filters (none: every procedure passes).
+    let all = key.procedure.is_empty() && key.label.is_none();
+    let procs: HashSet<ProcedureId> = if all {
+        HashSet::new()
+    } else {
+        db.procedures
+            .rows()
+            .iter()
+            .filter(|p| key.procedure.is_empty() || p.name.to_lowercase().contains(&key.procedure))
+            .filter(|p| key.label.is_none_or(|l| db.labels_of(p.id).contains(&l)))
+            .map(|p| p.id)
+            .collect()
+    };
+    let since = key.range.days().map(|d| now.wall_secs() - d * 86_400);
+    let runs: Vec<&Run> = db
+        .runs
+        .rows()
+        .iter()
+        .filter(|r| all || procs.contains(&r.procedure_id))
+        .filter(|r| match key.status {
+            StatusFilter::All => true,
+            StatusFilter::Only(s) => r.status == s,
+        })
+        .filter(|r| since.is_none_or(|s| r.start_time.to_local().wall_secs() >= s))
+        .collect();
+    // Keys computed once per run, then one sort of (key, id) pairs.
+    fn sorted<K: Ord>(runs: &[&Run], key: impl Fn(&Run) -> K) -> Vec<RunId> {
+        let mut keyed: Vec<(K, RunId)> = runs.iter().map(|r| (key(r), r.id)).collect();
+        if !keyed.is_sorted() {
+            keyed.sort_unstable();
+        }
+        keyed.into_iter().map(|(_, id)| id).collect()
+    }
+    let mut rows = match key.sort {
+        HistorySort::Started => sorted(&runs, |r| r.start_time.sort_key()),
+        HistorySort::Procedure => {
+            // Names ranked once per procedure, not lowercased per run.
+            let mut names: Vec<(String, ProcedureId)> =
+                db.procedures.rows().iter().map(|p| (p.name.to_lowercase(), p.id)).collect();
+            names.sort_unstable();
+            let rank: HashMap<ProcedureId, usize> = names.into_iter().enumerate().map(|(i, (_, p))| (p, i)).collect();
+            sorted(&runs, |r| rank.get(&r.procedure_id).copied())
+        }
+        HistorySort::Duration => sorted(&runs, run_duration_secs),
+        HistorySort::Status => sorted(&runs, |r| r.status),
+        HistorySort::StepsDone => {
+            let positions: Vec<usize> = runs.iter().filter_map(|r| db.runs.position(u64::from(r.id.0))).collect();
+            let mut keyed: Vec<((usize, usize), RunId)> = positions
+                .iter()
+                .zip(&runs)
+                .map(|(&at, r)| {
+                    let steps = db.run_steps_at(at);
+                    let total = steps.len();
+                    ((steps.filter(|s| s.completed).count(), total), r.id)
+                })
+                .collect();
+            keyed.sort_unstable();
+            keyed.into_iter().map(|(_, id)| id).collect()
+        }
+    };
+    if key.descending {
+        rows.reverse();
+    }
+    rows
 }
 
 fn steps_done(db: &Db, run: RunId) -> (usize, usize) {
@@ -227,8 +308,14 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
             }
         });
     });
-    state.refresh(db, now);
-    ui.label(RichText::new(format!("{} of {} runs", state.rows.len(), db.runs.len())).weak());
+    state.refresh(db, now, Some(ui.ctx()));
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("{} of {} runs", state.rows.len(), db.runs.len())).weak());
+        if state.busy() {
+            ui.spinner();
+            ui.label(RichText::new("Filtering and sorting…").weak());
+        }
+    });
     ui.separator();
 
     let scroll_to = state
