@@ -10,6 +10,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use procedures::app::App;
 use procedures::model::*;
 use procedures::ui::View;
+use procedures::ui::browser::{BrowserState, Sort};
 
 /// The whole app on `dir`, as eframe would build it (no stored preferences).
 fn app_on(dir: &std::path::Path) -> Harness<'static, App> {
@@ -432,4 +433,27 @@ fn opening_a_folder_writes_nothing() {
     assert_eq!(names(&after), names(&before));
     assert!(after == before, "a table file changed");
     assert!(!dir.path().join(".backups").exists());
+}
+
+#[test]
+fn search_results_are_the_same_typed_key_by_key_as_fresh() {
+    // The browser narrows the last result while typing and remembers recent ones:
+    // every step must list what a fresh search lists.
+    let loaded = procedures::store::load(&sample_data()).expect("sample loads");
+    let db = &loaded.db;
+    let mut typing = BrowserState::default();
+    for q in ["c", "ch", "che", "chec", "check", "check s", "check st", "check", "chec", "c", "", "x", "open", "o"] {
+        typing.query = q.into();
+        let mut fresh = BrowserState::default();
+        fresh.query = q.into();
+        assert_eq!(typing.visible(db), fresh.visible(db), "{q:?}");
+    }
+    typing.query = "e".into();
+    for sort in [Sort::LastRun, Sort::Runs, Sort::CompletionRate, Sort::Name] {
+        typing.sort = sort;
+        let mut fresh = BrowserState::default();
+        (fresh.query, fresh.sort) = ("e".into(), sort);
+        assert_eq!(typing.visible(db), fresh.visible(db), "{sort:?}");
+        assert!(!fresh.visible(db).is_empty());
+    }
 }

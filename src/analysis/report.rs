@@ -172,8 +172,8 @@ pub fn day_date(day: f64) -> Option<NaiveDate> {
 
 fn in_range(r: &Run, bounds: Option<(NaiveDate, NaiveDate)>) -> bool {
     bounds.is_none_or(|(from, to)| {
-        let d = r.start_time.local_date();
-        d >= from && d <= to
+        let day = |d: NaiveDate| i64::from(chrono::Datelike::num_days_from_ce(&d)) - 719_163;
+        (day(from)..=day(to)).contains(&local_day(r.start_time))
     })
 }
 
@@ -209,31 +209,92 @@ pub fn selected_runs<'a>(db: &'a Db, sel: &Selection, today: NaiveDate) -> Vec<&
     }
 }
 
-fn counts(runs: &[&Run], g: Granularity) -> Vec<PeriodCounts> {
-    let mut m: BTreeMap<Period, PeriodCounts> = BTreeMap::new();
-    for r in runs {
-        let period = Period::of(r.start_time.local_date(), g);
-        let c = m.entry(period).or_insert(PeriodCounts { period, completed: 0, cancelled: 0, in_progress: 0 });
-        match r.status {
-            RunStatus::Completed => c.completed += 1,
-            RunStatus::Cancelled => c.cancelled += 1,
-            RunStatus::InProgress => c.in_progress += 1,
-        }
+/// The week and month of local day numbers, remembered for the last day asked (runs
+/// come mostly in day order, and a calendar conversion per run is what costs).
+struct Calendar {
+    day: i64,
+    week: Period,
+    month: Period,
+}
+
+impl Calendar {
+    fn new() -> Self {
+        Self { day: i64::MIN, week: Period::Week(0, 0), month: Period::Month(0, 0) }
     }
-    m.into_values().collect()
+
+    /// (week, month) of the day `day` days after 1970-01-01.
+    fn periods(&mut self, day: i64) -> (Period, Period) {
+        if day != self.day {
+            let date = NaiveDate::from_num_days_from_ce_opt((day + 719_163).clamp(1, i64::from(i32::MAX)) as i32)
+                .unwrap_or_default();
+            (self.day, self.week, self.month) =
+                (day, Period::of(date, Granularity::Week), Period::of(date, Granularity::Month));
+        }
+        (self.week, self.month)
+    }
+}
+
+/// The local day number of a timestamp.
+fn local_day(t: Timestamp) -> i64 {
+    t.to_local().wall_secs().div_euclid(86_400)
+}
+
+/// Runs per week and per month, by status.
+fn counts(runs: &[&Run]) -> (Vec<PeriodCounts>, Vec<PeriodCounts>) {
+    let mut weeks: BTreeMap<Period, PeriodCounts> = BTreeMap::new();
+    let mut months: BTreeMap<Period, PeriodCounts> = BTreeMap::new();
+    let mut cal = Calendar::new();
+    // Consecutive runs of one period add up before touching the maps.
+    let add = |m: &mut BTreeMap<Period, PeriodCounts>, period: Period, n: [usize; 3]| {
+        let c = m.entry(period).or_insert(PeriodCounts { period, completed: 0, cancelled: 0, in_progress: 0 });
+        c.completed += n[0];
+        c.cancelled += n[1];
+        c.in_progress += n[2];
+    };
+    let mut current: Option<(Period, Period, [usize; 3])> = None;
+    for r in runs {
+        let (week, month) = cal.periods(local_day(r.start_time));
+        if current.is_some_and(|(w, m, _)| w != week || m != month)
+            && let Some((w, m, n)) = current.take()
+        {
+            add(&mut weeks, w, n);
+            add(&mut months, m, n);
+        }
+        let n = &mut current.get_or_insert((week, month, [0; 3])).2;
+        n[match r.status {
+            RunStatus::Completed => 0,
+            RunStatus::Cancelled => 1,
+            RunStatus::InProgress => 2,
+        }] += 1;
+    }
+    if let Some((w, m, n)) = current {
+        add(&mut weeks, w, n);
+        add(&mut months, m, n);
+    }
+    (weeks.into_values().collect(), months.into_values().collect())
 }
 
 fn median_of(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
     median(&v)
 }
 
 /// Compute the report of a selection.
 pub fn report(db: &Db, sel: &Selection, today: NaiveDate) -> Report {
     let runs = selected_runs(db, sel, today);
+    // The overview (numbers per procedure) on another thread meanwhile.
+    std::thread::scope(|scope| {
+        let overview = scope.spawn(|| overview(db, sel, today, &runs));
+        let mut report = report_of_runs(db, sel, &runs);
+        report.overview = overview.join().unwrap_or_default();
+        report
+    })
+}
+
+/// Everything but the overview.
+fn report_of_runs(db: &Db, sel: &Selection, runs: &[&Run]) -> Report {
     let summary = summarize(runs.iter().copied());
-    let weekly = counts(&runs, Granularity::Week);
-    let monthly = counts(&runs, Granularity::Month);
+    let (weekly, monthly) = counts(runs);
     let completion_weekly =
         weekly.iter().filter_map(|c| completion_rate(c.completed, c.cancelled).map(|r| (c.period, r))).collect();
 
@@ -248,13 +309,17 @@ pub fn report(db: &Db, sel: &Selection, today: NaiveDate) -> Report {
             })
         })
         .collect();
-    durations.sort_by(|a, b| a.day.total_cmp(&b.day).then(a.run.cmp(&b.run)));
+    let order = |a: &RunPoint, b: &RunPoint| a.day.total_cmp(&b.day).then(a.run.cmp(&b.run));
+    if !durations.is_sorted_by(|a, b| order(a, b).is_le()) {
+        durations.sort_unstable_by(order);
+    }
     let weekly_median = durations.len() > ROLLING_MAX_RUNS;
     let rolling_median = if weekly_median {
         let mut weeks: BTreeMap<Period, Vec<f64>> = BTreeMap::new();
+        let mut cal = Calendar::new();
         for p in &durations {
-            let date = day_date(p.day).unwrap_or_default();
-            weeks.entry(Period::of(date, Granularity::Week)).or_default().push(p.secs);
+            let (week, _) = cal.periods(p.day.floor() as i64);
+            weeks.entry(week).or_default().push(p.secs);
         }
         weeks
             .into_iter()
@@ -297,7 +362,7 @@ pub fn report(db: &Db, sel: &Selection, today: NaiveDate) -> Report {
                 })
                 .collect();
             let mut by_version: BTreeMap<u32, Vec<&Run>> = BTreeMap::new();
-            for r in &runs {
+            for r in runs {
                 by_version.entry(r.procedure_version.unwrap_or(0)).or_default().push(r);
             }
             let per_version = by_version
@@ -317,48 +382,6 @@ pub fn report(db: &Db, sel: &Selection, today: NaiveDate) -> Report {
         None => (Vec::new(), Vec::new()),
     };
 
-    let overview = if sel.procedure.is_none() {
-        let prev = sel.range.previous(today);
-        let mut by_proc: HashMap<ProcedureId, Vec<&Run>> = HashMap::new();
-        for r in &runs {
-            by_proc.entry(r.procedure_id).or_default().push(r);
-        }
-        let mut rows: Vec<OverviewRow> = selected_procedures(db, sel)
-            .into_iter()
-            .filter_map(|pid| {
-                let p = db.procedure(pid)?;
-                let rs = by_proc.remove(&pid).unwrap_or_default();
-                let s = summarize(rs.iter().copied());
-                let median_secs = s.duration_secs.map(|d| d.median);
-                let trend_pct = prev.and_then(|bounds| {
-                    let before = median_of(
-                        db.runs_of(pid)
-                            .iter()
-                            .filter_map(|r| db.run(*r))
-                            .filter(|r| in_range(r, Some(bounds)))
-                            .filter_map(run_duration_secs)
-                            .map(|d| d as f64)
-                            .collect(),
-                    )?;
-                    let now = median_secs?;
-                    (before > 0.0).then(|| (now - before) / before * 100.0)
-                });
-                Some(OverviewRow {
-                    id: pid,
-                    name: p.name.clone(),
-                    runs: s.runs,
-                    completion_rate: s.completion_rate,
-                    median_secs,
-                    trend_pct,
-                })
-            })
-            .collect();
-        rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
-        rows
-    } else {
-        Vec::new()
-    };
-
     Report {
         summary,
         weekly,
@@ -369,8 +392,52 @@ pub fn report(db: &Db, sel: &Selection, today: NaiveDate) -> Report {
         weekly_median,
         bottlenecks: bottleneck_rows,
         per_version,
-        overview,
+        overview: Vec::new(),
     }
+}
+
+/// Per procedure numbers (all procedures selected), by name.
+fn overview(db: &Db, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> Vec<OverviewRow> {
+    if sel.procedure.is_some() {
+        return Vec::new();
+    }
+    let prev = sel.range.previous(today);
+    let mut by_proc: HashMap<ProcedureId, Vec<&Run>> = HashMap::new();
+    for r in runs {
+        by_proc.entry(r.procedure_id).or_default().push(r);
+    }
+    let mut rows: Vec<OverviewRow> = selected_procedures(db, sel)
+        .into_iter()
+        .filter_map(|pid| {
+            let p = db.procedure(pid)?;
+            let rs = by_proc.remove(&pid).unwrap_or_default();
+            let s = summarize(rs.iter().copied());
+            let median_secs = s.duration_secs.map(|d| d.median);
+            let trend_pct = prev.and_then(|bounds| {
+                let before = median_of(
+                    db.runs_of(pid)
+                        .iter()
+                        .filter_map(|r| db.run(*r))
+                        .filter(|r| in_range(r, Some(bounds)))
+                        .filter_map(run_duration_secs)
+                        .map(|d| d as f64)
+                        .collect(),
+                )?;
+                let now = median_secs?;
+                (before > 0.0).then(|| (now - before) / before * 100.0)
+            });
+            Some(OverviewRow {
+                id: pid,
+                name: p.name.clone(),
+                runs: s.runs,
+                completion_rate: s.completion_rate,
+                median_secs,
+                trend_pct,
+            })
+        })
+        .collect();
+    rows.sort_by_cached_key(|r| (r.name.to_lowercase(), r.id));
+    rows
 }
 
 /// The headline numbers as CSV (`metric,value`), for export.

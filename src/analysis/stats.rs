@@ -23,7 +23,7 @@ impl DurationStats {
         if values.is_empty() {
             return None;
         }
-        values.sort_by(f64::total_cmp);
+        values.sort_unstable_by(f64::total_cmp);
         let mean = values.iter().sum::<f64>() / values.len() as f64;
         Some(Self { mean, median: median(&values)?, p90: percentile(&values, 0.9)? })
     }

@@ -19,6 +19,12 @@ macro_rules! id_type {
                 Self(v)
             }
         }
+
+        impl From<$name> for u64 {
+            fn from(v: $name) -> u64 {
+                u64::from(v.0)
+            }
+        }
     };
 }
 

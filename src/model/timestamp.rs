@@ -132,6 +132,10 @@ impl Timestamp {
 
     /// Append the canonical text to `out`.
     pub fn write_canonical(&self, out: &mut String) {
+        if let Some(text) = self.canonical_ascii() {
+            out.extend(text.iter().map(|&b| char::from(b)));
+            return;
+        }
         let dt = self.to_local().naive();
         use std::fmt::Write as _;
         let _ = write!(
@@ -144,6 +148,40 @@ impl Timestamp {
             dt.minute(),
             dt.second()
         );
+    }
+
+    /// The canonical text as bytes, computed without chrono (millions of these are
+    /// written in a full save); `None` for years outside 0–9999.
+    pub fn canonical_ascii(&self) -> Option<[u8; 19]> {
+        let wall = if self.offset_secs().is_none() { self.wall_secs } else { self.to_local().wall_secs };
+        let (days, secs) = (wall.div_euclid(86_400), wall.rem_euclid(86_400));
+        // Civil from days (Howard Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        let mut out = *b"0000-00-00 00:00:00";
+        let mut put = |at: usize, width: usize, mut v: i64| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, y);
+        put(5, 2, m);
+        put(8, 2, d);
+        put(11, 2, secs / 3600);
+        put(14, 2, secs / 60 % 60);
+        put(17, 2, secs % 60);
+        Some(out)
     }
 
     /// Parse the liberal forms described in DESIGN.md:
@@ -269,5 +307,28 @@ mod tests {
         ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn canonical_text_without_chrono_matches_chrono() {
+        let mut secs = -2_208_988_800i64; // 1900-01-01
+        while secs < 4_102_444_800 {
+            // 2100-01-01
+            let t = Timestamp::from_wall_secs(secs);
+            let dt = t.naive();
+            let expected = format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                dt.year(),
+                dt.month(),
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second()
+            );
+            assert_eq!(t.canonical(), expected, "{secs}");
+            secs += 86_399 * 3 + 7_777;
+        }
+        assert_eq!(Timestamp::from_wall_secs(0).canonical(), "1970-01-01 00:00:00");
+        assert_eq!(Timestamp::from_wall_secs(-1).canonical(), "1969-12-31 23:59:59");
     }
 }

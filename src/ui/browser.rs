@@ -42,6 +42,8 @@ impl Sort {
 struct Row {
     id: ProcedureId,
     name: String,
+    /// The name lowercased, to sort by.
+    name_key: String,
     haystack: String,
     steps: usize,
     runs: usize,
@@ -49,15 +51,25 @@ struct Row {
     rate: Option<f64>,
 }
 
+/// (query, labels, sort) a filter was computed for.
+type FilterKey = (String, BTreeSet<LabelId>, Sort);
+
 #[derive(Debug, Default)]
 struct Cache {
     generation: Option<u64>,
     rows: Vec<Row>,
-    /// (query, labels, sort) the filter was computed for.
-    key: Option<(String, BTreeSet<LabelId>, Sort)>,
+    /// Indexes into `rows` by name (computed with the rows).
+    by_name: Vec<usize>,
+    /// What `visible` was computed for.
+    key: Option<FilterKey>,
     /// Indexes into `rows`, filtered and sorted.
     visible: Vec<usize>,
+    /// Recent filters, to go back at once (a backspace).
+    recent: Vec<(FilterKey, Vec<usize>)>,
 }
+
+/// How many recent filters are kept.
+const RECENT_FILTERS: usize = 16;
 
 /// State of the browser.
 #[derive(Debug, Default)]
@@ -85,34 +97,63 @@ impl BrowserState {
     fn refresh(&mut self, db: &Db) {
         if self.cache.generation != Some(db.generation()) {
             self.cache.rows = build_rows(db);
+            let rows = &self.cache.rows;
+            let mut by_name: Vec<usize> = (0..rows.len()).collect();
+            by_name.sort_by(|a, b| rows[*a].name_key.cmp(&rows[*b].name_key));
+            self.cache.by_name = by_name;
             self.cache.generation = Some(db.generation());
             self.cache.key = None;
+            self.cache.recent.clear();
         }
         let key = (self.query.trim().to_lowercase(), self.labels.clone(), self.sort);
         if self.cache.key.as_ref() == Some(&key) {
             return;
         }
-        let words: Vec<&str> = key.0.split_whitespace().collect();
-        let rows = &self.cache.rows;
-        let mut visible: Vec<usize> = (0..rows.len())
-            .filter(|i| words.iter().all(|w| rows[*i].haystack.contains(w)))
-            .filter(|i| self.labels.iter().all(|l| db.labels_of(rows[*i].id).contains(l)))
-            .collect();
-        let by_name = |a: &usize, b: &usize| rows[*a].name.to_lowercase().cmp(&rows[*b].name.to_lowercase());
-        match self.sort {
-            Sort::Name => visible.sort_by(by_name),
-            Sort::LastRun => visible.sort_by(|a, b| {
-                let k = |i: &usize| rows[*i].last_run.map(|t| t.sort_key());
-                k(b).cmp(&k(a)).then_with(|| by_name(a, b))
-            }),
-            Sort::Runs => visible.sort_by(|a, b| rows[*b].runs.cmp(&rows[*a].runs).then_with(|| by_name(a, b))),
-            Sort::CompletionRate => visible.sort_by(|a, b| {
-                let k = |i: &usize| rows[*i].rate.unwrap_or(-1.0);
-                k(b).total_cmp(&k(a)).then_with(|| by_name(a, b))
-            }),
+        let cache = &mut self.cache;
+        if let Some(at) = cache.recent.iter().position(|(k, _)| *k == key) {
+            let (k, v) = cache.recent.remove(at);
+            cache.visible = v.clone();
+            cache.recent.push((k, v));
+            cache.key = Some(key);
+            return;
         }
-        self.cache.visible = visible;
-        self.cache.key = Some(key);
+        let words: Vec<&str> = key.0.split_whitespace().collect();
+        let rows = &cache.rows;
+        let matches = |i: &usize| {
+            words.iter().all(|w| rows[*i].haystack.contains(w))
+                && key.1.iter().all(|l| db.labels_of(rows[*i].id).contains(l))
+        };
+        // Typing on narrows the last result (each old word is inside a new one), which
+        // is already in order: filter only that.
+        let narrows = cache.key.as_ref().is_some_and(|(q, labels, sort)| {
+            *labels == key.1
+                && *sort == key.2
+                && q.split_whitespace().all(|old| words.iter().any(|new| new.contains(old)))
+        });
+        let visible: Vec<usize> = if narrows {
+            cache.visible.iter().copied().filter(matches).collect()
+        } else {
+            let mut visible: Vec<usize> = cache.by_name.iter().copied().filter(matches).collect();
+            // Stable sorts on top of the name order: ties stay by name.
+            match key.2 {
+                Sort::Name => {}
+                Sort::LastRun => visible.sort_by_key(|i| std::cmp::Reverse(rows[*i].last_run.map(|t| t.sort_key()))),
+                Sort::Runs => visible.sort_by_key(|i| std::cmp::Reverse(rows[*i].runs)),
+                Sort::CompletionRate => {
+                    let k = |i: &usize| rows[*i].rate.unwrap_or(-1.0);
+                    visible.sort_by(|a, b| k(b).total_cmp(&k(a)));
+                }
+            }
+            visible
+        };
+        if let Some(old) = cache.key.take() {
+            cache.recent.push((old, std::mem::take(&mut cache.visible)));
+            if cache.recent.len() > RECENT_FILTERS {
+                cache.recent.remove(0);
+            }
+        }
+        cache.visible = visible;
+        cache.key = Some(key);
     }
 }
 
@@ -141,6 +182,7 @@ fn build_rows(db: &Db) -> Vec<Row> {
             Row {
                 id: p.id,
                 name: p.name.clone(),
+                name_key: p.name.to_lowercase(),
                 haystack: haystack.to_lowercase(),
                 steps: db.step_count(p.id),
                 runs: runs.len(),
