@@ -23,6 +23,9 @@ pub fn run(dir: &Path) -> ExitCode {
                 db.labels.len(),
                 db.versions.len()
             );
+            // The process ends now: freeing millions of rows one by one would only
+            // delay the exit (0.6 s at 10y1).
+            std::mem::forget(loaded);
             ExitCode::SUCCESS
         }
         Ok(loaded) => {

@@ -22,19 +22,22 @@ pub fn check(db: &Db, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
     let at =
         |t: TableKind, i: usize, col: &str, msg: String| Problem::new(t.file_name(), lines.line(t, i), Some(col), msg);
 
+    // Which procedure ids exist, by id (ids are dense: a bitmap beats a search per row).
+    let procedure_exists = Exists::of(db.procedures.rows().iter().map(|p| p.id.0));
+    let known_procedure = |id: ProcedureId| !has_procedures || procedure_exists.has(id.0);
+
     // steps: procedure exists, order contiguous per procedure.
-    let mut orders: HashMap<ProcedureId, Vec<(u32, usize)>> = HashMap::new();
+    let mut orders: Vec<(ProcedureId, u32, usize)> = Vec::with_capacity(db.steps.len());
     for (i, s) in db.steps.rows().iter().enumerate() {
-        if has_procedures && db.procedure(s.procedure_id).is_none() {
+        if !known_procedure(s.procedure_id) {
             out.push(at(TableKind::Steps, i, "procedure_id", format!("no procedure with id {}", s.procedure_id)));
         }
-        orders.entry(s.procedure_id).or_default().push((s.order, i));
+        orders.push((s.procedure_id, s.order, i));
     }
-    let mut by_proc: Vec<_> = orders.into_iter().collect();
-    by_proc.sort_by_key(|(p, _)| *p);
-    for (pid, mut list) in by_proc {
-        list.sort_unstable();
-        for (expected, (order, i)) in (1u32..).zip(&list) {
+    orders.sort_unstable();
+    for list in orders.chunk_by(|a, b| a.0 == b.0) {
+        let pid = list[0].0;
+        for (expected, (_, order, i)) in (1u32..).zip(list) {
             if *order != expected {
                 let msg = if *order < expected {
                     format!("order {order} appears twice in procedure {pid}")
@@ -51,7 +54,7 @@ pub fn check(db: &Db, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
 
     // runs: procedure exists, end >= start.
     for (i, r) in db.runs.rows().iter().enumerate() {
-        if has_procedures && db.procedure(r.procedure_id).is_none() {
+        if !known_procedure(r.procedure_id) {
             out.push(at(TableKind::Runs, i, "procedure_id", format!("no procedure with id {}", r.procedure_id)));
         }
         if let Some(end) = r.end_time
@@ -67,7 +70,7 @@ pub fn check(db: &Db, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
         let handle = scope.spawn(|| {
             let mut out = Vec::new();
             for (i, v) in db.versions.rows().iter().enumerate() {
-                if has_procedures && db.procedure(v.procedure_id).is_none() {
+                if !known_procedure(v.procedure_id) {
                     out.push(at(
                         TableKind::Versions,
                         i,
@@ -93,7 +96,7 @@ pub fn check(db: &Db, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
 
     // procedure_labels: both ends exist.
     for (i, pl) in db.procedure_labels.rows().iter().enumerate() {
-        if has_procedures && db.procedure(pl.procedure_id).is_none() {
+        if !known_procedure(pl.procedure_id) {
             out.push(at(
                 TableKind::ProcedureLabels,
                 i,
@@ -116,13 +119,10 @@ fn run_steps_check(db: &Db, lines: &Lines, has_runs: bool, has_steps: bool, out:
     };
     // Snapshot step ids, parsed only for procedures that need them.
     let mut snapshot_steps: HashMap<ProcedureId, HashSet<u32>> = HashMap::new();
-    // Which step ids exist, by id (ids are dense: a bitmap beats a search per row).
-    let max_step = db.steps.rows().last().map_or(0, |s| s.id.0 as usize);
-    let mut step_exists = vec![false; max_step + 1];
-    for s in db.steps.rows() {
-        step_exists[s.id.0 as usize] = true;
-    }
-    let known_step = |id: StepId| step_exists.get(id.0 as usize).copied().unwrap_or(false);
+    let step_exists = Exists::of(db.steps.rows().iter().map(|s| s.id.0));
+    let known_step = |id: StepId| step_exists.has(id.0);
+    let runs = db.runs.rows();
+    let mut cursor = 0;
     let mut versions_of: Option<HashMap<ProcedureId, Vec<&Version>>> = None;
     let mut last_run: Option<(RunId, Option<ProcedureId>)> = None;
     for (i, rs) in db.run_steps.rows().iter().enumerate() {
@@ -130,7 +130,14 @@ fn run_steps_check(db: &Db, lines: &Lines, has_runs: bool, has_steps: bool, out:
         let pid = match last_run {
             Some((id, pid)) if id == rs.run_id => pid,
             _ => {
-                let pid = db.run(rs.run_id).map(|r| r.procedure_id);
+                // Runs come in id order too, mostly: try the next run before searching.
+                let at = if runs.get(cursor).is_some_and(|r| r.id == rs.run_id) {
+                    Some(cursor)
+                } else {
+                    runs.binary_search_by_key(&rs.run_id, |r| r.id).ok()
+                };
+                cursor = at.map_or(cursor, |a| a + 1);
+                let pid = at.map(|a| runs[a].procedure_id);
                 last_run = Some((rs.run_id, pid));
                 pid
             }
@@ -172,6 +179,51 @@ fn run_steps_check(db: &Db, lines: &Lines, has_runs: bool, has_steps: bool, out:
             (true, false) => out.push(at(i, "completed_at", "completed is True but completed_at is empty".into())),
             (false, true) => out.push(at(i, "completed_at", "completed_at is set but completed is False".into())),
             _ => {}
+        }
+    }
+}
+
+/// Which ids of a table exist, for a check per row: a bitmap when the ids are dense
+/// (the usual case), else the sorted ids (a file with a huge id must not cost gigabytes).
+enum Exists {
+    Bits(Vec<bool>),
+    Sorted(Vec<u32>),
+}
+
+impl Exists {
+    /// From ids in increasing order.
+    fn of(ids: impl Iterator<Item = u32> + Clone) -> Self {
+        let (count, max) = ids.clone().fold((0usize, 0u32), |(n, m), id| (n + 1, m.max(id)));
+        if max as usize > 4 * count + (1 << 20) {
+            return Self::Sorted(ids.collect());
+        }
+        let mut v = vec![false; max as usize + 1];
+        for id in ids {
+            v[id as usize] = true;
+        }
+        Self::Bits(v)
+    }
+
+    fn has(&self, id: u32) -> bool {
+        match self {
+            Self::Bits(v) => v.get(id as usize).copied().unwrap_or(false),
+            Self::Sorted(v) => v.binary_search(&id).is_ok(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Exists;
+
+    #[test]
+    fn id_sets_are_small_even_with_a_huge_id() {
+        let dense = Exists::of([1, 2, 5].into_iter());
+        assert!(matches!(dense, Exists::Bits(_)));
+        let sparse = Exists::of([1, 5, 4_000_000_000].into_iter());
+        assert!(matches!(sparse, Exists::Sorted(_)));
+        for set in [dense, sparse] {
+            assert!(set.has(1) && set.has(5) && !set.has(3) && !set.has(6) && !set.has(u32::MAX));
         }
     }
 }

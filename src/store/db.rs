@@ -34,13 +34,41 @@ pub struct Db {
 
 #[derive(Clone, Debug, Default)]
 struct Index {
-    steps_of: HashMap<ProcedureId, Vec<StepId>>,
-    runs_of: HashMap<ProcedureId, Vec<RunId>>,
+    steps_of: IdMap<ProcedureId, Vec<StepId>>,
+    runs_of: IdMap<ProcedureId, Vec<RunId>>,
     run_steps: RunStepIndex,
-    labels_of: HashMap<ProcedureId, Vec<LabelId>>,
-    procedures_of_label: HashMap<LabelId, Vec<ProcedureId>>,
-    versions_of: HashMap<ProcedureId, Vec<VersionId>>,
+    labels_of: IdMap<ProcedureId, Vec<LabelId>>,
+    procedures_of_label: IdMap<LabelId, Vec<ProcedureId>>,
+    versions_of: IdMap<ProcedureId, Vec<VersionId>>,
     in_progress: BTreeSet<RunId>,
+}
+
+/// A map keyed by row ids, with a multiplicative hash: ids are small integers from
+/// local files (no hash flooding to fear), and SipHash was a third of indexing.
+type IdMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Fibonacci hashing of the integers written into it.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Where the run steps of each run are, without a map entry or a vector per run.
@@ -194,11 +222,20 @@ impl Db {
     /// Rebuild every index from the tables.
     pub fn reindex(&mut self) {
         let mut ix = Index::default();
-        ix.steps_of.reserve(self.procedures.len());
         ix.runs_of.reserve(self.procedures.len());
+        // Steps by (order, id) and versions by (number, id), sorted once per procedure.
+        let mut steps: IdMap<ProcedureId, Vec<(u32, StepId)>> = IdMap::default();
+        steps.reserve(self.procedures.len());
         for s in self.steps.rows() {
-            ix.steps_of.entry(s.procedure_id).or_default().push(s.id);
+            steps.entry(s.procedure_id).or_default().push((s.order, s.id));
         }
+        ix.steps_of = steps
+            .into_iter()
+            .map(|(pid, mut v)| {
+                v.sort_unstable();
+                (pid, v.into_iter().map(|(_, id)| id).collect())
+            })
+            .collect();
         for r in self.runs.rows() {
             ix.runs_of.entry(r.procedure_id).or_default().push(r.id);
             if r.status == RunStatus::InProgress {
@@ -206,12 +243,18 @@ impl Db {
             }
         }
         ix.run_steps = RunStepIndex::build(self.runs.rows(), self.run_steps.rows());
+        let mut versions: IdMap<ProcedureId, Vec<(u32, VersionId)>> = IdMap::default();
         for v in self.versions.rows() {
-            ix.versions_of.entry(v.procedure_id).or_default().push(v.id);
+            versions.entry(v.procedure_id).or_default().push((v.version, v.id));
         }
+        ix.versions_of = versions
+            .into_iter()
+            .map(|(pid, mut v)| {
+                v.sort_unstable();
+                (pid, v.into_iter().map(|(_, id)| id).collect())
+            })
+            .collect();
         self.index = Arc::new(ix);
-        self.sort_steps_index(None);
-        self.sort_versions_index(None);
         self.reindex_labels();
     }
 
@@ -243,8 +286,8 @@ impl Db {
 
     /// Rebuild the label indexes (both ways) from `procedure_labels`.
     pub(crate) fn reindex_labels(&mut self) {
-        let mut labels_of: HashMap<ProcedureId, Vec<LabelId>> = HashMap::new();
-        let mut procedures_of_label: HashMap<LabelId, Vec<ProcedureId>> = HashMap::new();
+        let mut labels_of: IdMap<ProcedureId, Vec<LabelId>> = IdMap::default();
+        let mut procedures_of_label: IdMap<LabelId, Vec<ProcedureId>> = IdMap::default();
         for pl in self.procedure_labels.rows() {
             labels_of.entry(pl.procedure_id).or_default().push(pl.label_id);
             procedures_of_label.entry(pl.label_id).or_default().push(pl.procedure_id);
@@ -501,7 +544,7 @@ impl Db {
     }
 }
 
-fn set_or_remove<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, Vec<V>>, key: K, v: Vec<V>) {
+fn set_or_remove<K: std::hash::Hash + Eq, V>(map: &mut IdMap<K, Vec<V>>, key: K, v: Vec<V>) {
     if v.is_empty() {
         map.remove(&key);
     } else {
