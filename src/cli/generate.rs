@@ -462,7 +462,7 @@ pub fn build(scale: Scale, seed: u64) -> Db {
         });
     }
     links.sort_by_key(|l| (l.procedure_id, l.label_id));
-    Db::from_tables(
+    Db::unindexed(
         Table::from_sorted(procedures, Vec::new()),
         Table::from_sorted(steps, Vec::new()),
         Table::from_sorted(runs, Vec::new()),
@@ -471,4 +471,5 @@ pub fn build(scale: Scale, seed: u64) -> Db {
         Table::from_sorted(links, Vec::new()),
         Table::from_sorted(versions, Vec::new()),
     )
+    .indexed()
 }

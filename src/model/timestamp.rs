@@ -136,18 +136,7 @@ impl Timestamp {
             out.extend(text.iter().map(|&b| char::from(b)));
             return;
         }
-        let dt = self.to_local().naive();
-        use std::fmt::Write as _;
-        let _ = write!(
-            out,
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-            dt.year(),
-            dt.month(),
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second()
-        );
+        write_with_chrono(&self.to_local().naive(), out);
     }
 
     /// The canonical text as bytes, computed without chrono (millions of these are
@@ -266,6 +255,13 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// `YYYY-MM-DD HH:MM:SS` by chrono (any year).
+fn write_with_chrono(dt: &NaiveDateTime, out: &mut String) {
+    use std::fmt::Write as _;
+    let (y, mo, d) = (dt.year(), dt.month(), dt.day());
+    let _ = write!(out, "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}", dt.hour(), dt.minute(), dt.second());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,16 +311,8 @@ mod tests {
         while secs < 4_102_444_800 {
             // 2100-01-01
             let t = Timestamp::from_wall_secs(secs);
-            let dt = t.naive();
-            let expected = format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-                dt.year(),
-                dt.month(),
-                dt.day(),
-                dt.hour(),
-                dt.minute(),
-                dt.second()
-            );
+            let mut expected = String::new();
+            write_with_chrono(&t.naive(), &mut expected);
             assert_eq!(t.canonical(), expected, "{secs}");
             secs += 86_399 * 3 + 7_777;
         }

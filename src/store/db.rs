@@ -173,24 +173,9 @@ fn k(id: u32) -> u64 {
 }
 
 impl Db {
-    /// A Db from loaded tables; builds every index.
-    pub fn from_tables(
-        procedures: Table<Procedure>,
-        steps: Table<Step>,
-        runs: Table<Run>,
-        run_steps: Table<RunStep>,
-        labels: Table<Label>,
-        procedure_labels: Table<ProcedureLabel>,
-        versions: Table<Version>,
-    ) -> Self {
-        let mut db = Self::unindexed(procedures, steps, runs, run_steps, labels, procedure_labels, versions);
-        db.reindex();
-        db
-    }
-
-    /// A Db from loaded tables without indexes yet ([`Db::reindex`] builds them; `check`
-    /// does not need them, so loading does both at once).
-    pub(crate) fn unindexed(
+    /// A Db from loaded tables without indexes yet: [`Db::indexed`] or [`Db::reindex`]
+    /// builds them (`check` does not need them, so loading does both at once).
+    pub fn unindexed(
         procedures: Table<Procedure>,
         steps: Table<Step>,
         runs: Table<Run>,
@@ -214,6 +199,13 @@ impl Db {
         }
     }
 
+    /// This Db with every index built.
+    #[must_use]
+    pub fn indexed(mut self) -> Self {
+        self.reindex();
+        self
+    }
+
     /// The indexes, to change them (copied once if a worker thread still holds them).
     fn ix(&mut self) -> &mut Index {
         Arc::make_mut(&mut self.index)
@@ -223,19 +215,7 @@ impl Db {
     pub fn reindex(&mut self) {
         let mut ix = Index::default();
         ix.runs_of.reserve(self.procedures.len());
-        // Steps by (order, id) and versions by (number, id), sorted once per procedure.
-        let mut steps: IdMap<ProcedureId, Vec<(u32, StepId)>> = IdMap::default();
-        steps.reserve(self.procedures.len());
-        for s in self.steps.rows() {
-            steps.entry(s.procedure_id).or_default().push((s.order, s.id));
-        }
-        ix.steps_of = steps
-            .into_iter()
-            .map(|(pid, mut v)| {
-                v.sort_unstable();
-                (pid, v.into_iter().map(|(_, id)| id).collect())
-            })
-            .collect();
+        ix.steps_of = grouped_by(self.steps.rows().iter().map(|s| (s.procedure_id, (s.order, s.id))));
         for r in self.runs.rows() {
             ix.runs_of.entry(r.procedure_id).or_default().push(r.id);
             if r.status == RunStatus::InProgress {
@@ -243,17 +223,7 @@ impl Db {
             }
         }
         ix.run_steps = RunStepIndex::build(self.runs.rows(), self.run_steps.rows());
-        let mut versions: IdMap<ProcedureId, Vec<(u32, VersionId)>> = IdMap::default();
-        for v in self.versions.rows() {
-            versions.entry(v.procedure_id).or_default().push((v.version, v.id));
-        }
-        ix.versions_of = versions
-            .into_iter()
-            .map(|(pid, mut v)| {
-                v.sort_unstable();
-                (pid, v.into_iter().map(|(_, id)| id).collect())
-            })
-            .collect();
+        ix.versions_of = grouped_by(self.versions.rows().iter().map(|v| (v.procedure_id, (v.version, v.id))));
         self.index = Arc::new(ix);
         self.reindex_labels();
     }
@@ -542,6 +512,22 @@ impl Db {
             TableKind::Versions => self.versions.len(),
         }
     }
+}
+
+/// Ids grouped by procedure, each group sorted by its key (step order, version number)
+/// then id: one sort per procedure, no lookup per comparison.
+fn grouped_by<I: Copy + Ord>(items: impl Iterator<Item = (ProcedureId, (u32, I))>) -> IdMap<ProcedureId, Vec<I>> {
+    let mut groups: IdMap<ProcedureId, Vec<(u32, I)>> = IdMap::default();
+    for (pid, keyed) in items {
+        groups.entry(pid).or_default().push(keyed);
+    }
+    groups
+        .into_iter()
+        .map(|(pid, mut v)| {
+            v.sort_unstable();
+            (pid, v.into_iter().map(|(_, id)| id).collect())
+        })
+        .collect()
 }
 
 fn set_or_remove<K: std::hash::Hash + Eq, V>(map: &mut IdMap<K, Vec<V>>, key: K, v: Vec<V>) {
