@@ -8,6 +8,7 @@ use super::table::{Table, TableKind, TableSet};
 use crate::model::*;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Rows of one table, shared with (not copied to) the writer thread.
 #[derive(Clone, Debug)]
@@ -156,6 +157,9 @@ pub struct Encoded {
     pub row_offsets: Vec<u64>,
 }
 
+/// Tables from this many rows on are encoded in two halves at once (a variable for tests).
+pub(crate) static PARALLEL_ENCODE_FROM: AtomicUsize = AtomicUsize::new(500_000);
+
 /// Where encoded bytes go: memory, or a comparison with a file's bytes.
 trait Sink: std::io::Write {
     /// Bytes received so far.
@@ -292,12 +296,32 @@ impl TableSnapshot {
     /// Encode: the header when full, then the rows; the start offsets of the last
     /// `keep_offsets` rows are recorded (for later tail writes).
     pub fn encode(&self, keep_offsets: usize) -> Encoded {
+        let len = self.len();
         let capacity = match &self.rows {
             TableRows::RunSteps(r) => r.len() * 48,
             TableRows::Versions(r) => r.len() * 400,
             _ => 4096,
         };
-        let (bytes, offsets_from, row_offsets) = self.encode_into(Vec::with_capacity(capacity + 256), keep_offsets);
+        if len < PARALLEL_ENCODE_FROM.load(Ordering::Relaxed).max(2) {
+            let (bytes, offsets_from, row_offsets) = self.encode_into(Vec::with_capacity(capacity + 256), keep_offsets);
+            return Encoded { bytes, offsets_from, row_offsets };
+        }
+        // A big table (a change far from the end of run_steps.csv): two halves at once.
+        let mid = len / 2;
+        let encode_half = |range: std::ops::Range<usize>, header: bool, capacity: usize| {
+            let mut bytes = Vec::with_capacity(capacity + 256);
+            let (offsets_from, offsets) = self.encode_rows(&mut bytes, keep_offsets, range, header);
+            (bytes, offsets_from, offsets)
+        };
+        let (first, second) = std::thread::scope(|s| {
+            let second = s.spawn(|| encode_half(mid..len, false, capacity / 2));
+            (encode_half(0..mid, self.is_full(), capacity), second.join())
+        });
+        let (mut bytes, offsets_from, mut row_offsets) = first;
+        let (rest, _, rest_offsets) = second.unwrap_or_else(|_| encode_half(mid..len, false, capacity / 2));
+        let base = bytes.len() as u64;
+        row_offsets.extend(rest_offsets.into_iter().map(|o| o + base));
+        bytes.extend_from_slice(&rest);
         Encoded { bytes, offsets_from, row_offsets }
     }
 
@@ -319,15 +343,24 @@ impl TableSnapshot {
     }
 
     fn encode_into<S: Sink>(&self, mut sink: S, keep_offsets: usize) -> (S, usize, Vec<u64>) {
-        let (offsets_from, row_offsets) = self.encode_rows(&mut sink, keep_offsets);
+        let (offsets_from, row_offsets) = self.encode_rows(&mut sink, keep_offsets, 0..self.len(), self.is_full());
         (sink, offsets_from, row_offsets)
     }
 
-    fn encode_rows<S: Sink>(&self, sink: S, keep_offsets: usize) -> (usize, Vec<u64>) {
+    /// Encode the rows in `range` (and the header first when `header`), recording the
+    /// offsets, relative to the sink's start, of those among the table's last
+    /// `keep_offsets` rows.
+    fn encode_rows<S: Sink>(
+        &self,
+        sink: S,
+        keep_offsets: usize,
+        range: std::ops::Range<usize>,
+        header: bool,
+    ) -> (usize, Vec<u64>) {
         let n = self.extra_columns.len();
         let len = self.len();
         let mut e = Enc::new(sink);
-        if self.is_full() {
+        if header {
             for c in self.kind.columns() {
                 e.text(c);
             }
@@ -338,15 +371,16 @@ impl TableSnapshot {
         }
         let local_from = len - keep_offsets.min(len);
         let offsets_from = self.first_row + local_from;
-        let mut row_offsets = Vec::with_capacity(len - local_from);
+        let mut row_offsets = Vec::with_capacity(range.end.saturating_sub(local_from.max(range.start)));
+        let first = range.start;
         let mut mark = |e: &mut Enc<S>, i: usize| {
             if i >= local_from {
                 row_offsets.push(e.position());
             }
         };
         match &self.rows {
-            TableRows::Procedures(rows) => rows.iter().enumerate().for_each(|(i, r)| {
-                mark(&mut e, i);
+            TableRows::Procedures(rows) => rows[range].iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, first + i);
                 e.int(r.id);
                 e.text(&r.name);
                 e.text(&r.description);
@@ -355,8 +389,8 @@ impl TableSnapshot {
                 e.int(r.version);
                 e.end(&r.extra, n);
             }),
-            TableRows::Steps(rows) => rows.iter().enumerate().for_each(|(i, r)| {
-                mark(&mut e, i);
+            TableRows::Steps(rows) => rows[range].iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, first + i);
                 e.int(r.id);
                 e.int(r.procedure_id);
                 e.int(r.order);
@@ -364,8 +398,8 @@ impl TableSnapshot {
                 e.opt_int(r.estimated_duration_secs);
                 e.end(&r.extra, n);
             }),
-            TableRows::Runs(rows) => rows.iter().enumerate().for_each(|(i, r)| {
-                mark(&mut e, i);
+            TableRows::Runs(rows) => rows[range].iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, first + i);
                 e.int(r.id);
                 e.int(r.procedure_id);
                 e.ts(Some(r.start_time));
@@ -375,8 +409,8 @@ impl TableSnapshot {
                 e.opt_int(r.procedure_version);
                 e.end(&r.extra, n);
             }),
-            TableRows::RunSteps(rows) => rows.iter().enumerate().for_each(|(i, r)| {
-                mark(&mut e, i);
+            TableRows::RunSteps(rows) => rows[range].iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, first + i);
                 e.int(r.id);
                 e.int(r.run_id);
                 e.int(r.step_id);
@@ -385,21 +419,21 @@ impl TableSnapshot {
                 e.text(r.notes());
                 e.end(r.extra(), n);
             }),
-            TableRows::Labels(rows) => rows.iter().enumerate().for_each(|(i, r)| {
-                mark(&mut e, i);
+            TableRows::Labels(rows) => rows[range].iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, first + i);
                 e.int(r.id);
                 e.text(&r.name);
                 e.text(&r.color);
                 e.end(&r.extra, n);
             }),
-            TableRows::ProcedureLabels(rows) => rows.iter().enumerate().for_each(|(i, r)| {
-                mark(&mut e, i);
+            TableRows::ProcedureLabels(rows) => rows[range].iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, first + i);
                 e.int(r.procedure_id);
                 e.int(r.label_id);
                 e.end(&r.extra, n);
             }),
-            TableRows::Versions(rows) => rows.iter().enumerate().for_each(|(i, r)| {
-                mark(&mut e, i);
+            TableRows::Versions(rows) => rows[range].iter().enumerate().for_each(|(i, r)| {
+                mark(&mut e, first + i);
                 e.int(r.id);
                 e.int(r.procedure_id);
                 e.int(r.version);
@@ -505,4 +539,40 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     String::from_utf8(bytes).map_err(|e| Error::io(path, std::io::Error::other(format!("not UTF-8 text ({e})"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halves_encode_like_one_pass() {
+        let rows: Vec<RunStep> = (1..=1001u32)
+            .map(|i| {
+                let at = (i % 3 != 0).then(|| Timestamp::from_wall_secs(1_700_000_000 + i64::from(i) * 61));
+                let note = if i % 7 == 0 { "a \"quoted\", note" } else { "" };
+                RunStep::new(RunStepId(i), RunId(i / 10 + 1), StepId(i % 10 + 1), at.is_some(), at)
+                    .with_more(note, Box::new([Box::from(if i % 5 == 0 { "x,y" } else { "" })]))
+            })
+            .collect();
+        let snapshot = |first_row: usize| TableSnapshot {
+            kind: TableKind::RunSteps,
+            rows: TableRows::RunSteps(Arc::new(rows[first_row..].to_vec())),
+            extra_columns: Arc::new(vec!["extra".into()]),
+            first_row,
+            children_first: false,
+        };
+        for first_row in [0, 400] {
+            for keep in [0, 10, 600, 5000] {
+                PARALLEL_ENCODE_FROM.store(usize::MAX, Ordering::Relaxed);
+                let one = snapshot(first_row).encode(keep);
+                PARALLEL_ENCODE_FROM.store(2, Ordering::Relaxed);
+                let two = snapshot(first_row).encode(keep);
+                PARALLEL_ENCODE_FROM.store(500_000, Ordering::Relaxed);
+                assert_eq!(one.bytes, two.bytes, "{first_row} {keep}");
+                assert_eq!((one.offsets_from, &one.row_offsets), (two.offsets_from, &two.row_offsets));
+                assert_eq!(one.row_offsets.len(), keep.min(1001 - first_row));
+            }
+        }
+    }
 }
