@@ -176,6 +176,7 @@ impl App {
     /// The app with given preferences (as if read from storage), then `start` (or the
     /// last folder, or the welcome screen).
     pub fn new_with_prefs(cc: &eframe::CreationContext<'_>, prefs: Prefs, start: Option<PathBuf>) -> Self {
+        crate::memory::tune();
         let start = start.or_else(|| prefs.last_folder.clone().filter(|d| d.is_dir()));
         let ctx = cc.egui_ctx.clone();
         let mut app = Self::with_prefs(prefs, move || ctx.request_repaint());
@@ -401,6 +402,8 @@ impl App {
                 self.prefs.recent.retain(|d| d != &dir);
                 self.prefs.recent.insert(0, dir);
                 self.prefs.recent.truncate(MAX_RECENT);
+                // The load's transient buffers are freed by now.
+                crate::memory::give_back();
             }
             Err(e) => {
                 log::warn!("cannot open {}: {e}", dir.display());
@@ -689,7 +692,7 @@ impl App {
                 let done = self.mutate(|db| {
                     let finished = ops::finish_run(db, run, status, now)?;
                     if !reason.is_empty() {
-                        let old = db.run(run).map(|r| r.notes.clone()).unwrap_or_default();
+                        let old = db.run(run).map(|r| r.notes().to_owned()).unwrap_or_default();
                         let note = if old.is_empty() { reason.clone() } else { format!("{old}\n{reason}") };
                         ops::set_run_note(db, run, &note)?;
                     }

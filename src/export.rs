@@ -34,8 +34,8 @@ pub fn run_report_markdown(db: &Db, run: RunId) -> Option<String> {
         out.push_str(&format!("- Ended: {end} ({})\n", format_duration(end.secs_since(&r.start_time))));
     }
     out.push_str(&format!("- Status: {}\n", r.status.label()));
-    if !r.notes.is_empty() {
-        out.push_str(&format!("- Notes: {}\n", md_escape(&r.notes)));
+    if !r.notes().is_empty() {
+        out.push_str(&format!("- Notes: {}\n", md_escape(r.notes())));
     }
     out.push_str("\n| # | Step | Done | Ticked at | Took | Note |\n|---|---|---|---|---|---|\n");
     for (i, (rs_id, text, _)) in db.run_step_texts(run).iter().enumerate() {
@@ -83,7 +83,7 @@ pub fn run_report_csv(db: &Db, run: RunId) -> Option<String> {
             r.start_time.canonical(),
             r.end_time.map_or(String::new(), |t| t.canonical()),
             r.status.as_str().to_owned(),
-            spreadsheet_safe(&r.notes),
+            spreadsheet_safe(r.notes()),
             (i + 1).to_string(),
             spreadsheet_safe(text),
             if rs.completed { "True".into() } else { "False".into() },

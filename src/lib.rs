@@ -10,6 +10,7 @@ pub mod app;
 pub mod cli;
 pub mod export;
 pub mod logging;
+pub mod memory;
 pub mod model;
 pub mod ops;
 pub mod store;

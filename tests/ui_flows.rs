@@ -146,10 +146,10 @@ fn cancel_with_reason() {
     h.run();
     let r = db(&h).run(run).expect("run");
     assert_eq!(r.status, RunStatus::Cancelled);
-    assert_eq!(r.notes, "timesheets missing");
+    assert_eq!(r.notes(), "timesheets missing");
     h.state_mut().flush();
     let loaded = procedures::store::load(dir.path()).expect("load");
-    assert_eq!(loaded.db.run(run).expect("run").notes, "timesheets missing");
+    assert_eq!(loaded.db.run(run).expect("run").notes(), "timesheets missing");
 }
 
 #[test]

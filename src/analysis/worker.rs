@@ -49,9 +49,12 @@ impl Worker {
                 let (key, db) = job;
                 let started = std::time::Instant::now();
                 let r = report(&db, &key.selection, key.today);
+                drop(db);
                 if done.send((key, r, started.elapsed())).is_err() {
                     break;
                 }
+                // The computation's scratch memory (per procedure lists) goes back.
+                crate::memory::give_back();
                 wake();
             }
         });

@@ -446,20 +446,13 @@ pub fn build(scale: Scale, seed: u64) -> Db {
             _ => Some(ts(t + 30 + rng.below(120) as i64)),
         };
         let notes = match status {
-            RunStatus::Cancelled => (*rng.pick(CANCEL_NOTES)).to_owned(),
-            _ if rng.chance(0.05) => (*rng.pick(RUN_NOTES)).to_owned(),
-            _ => String::new(),
+            RunStatus::Cancelled => *rng.pick(CANCEL_NOTES),
+            _ if rng.chance(0.05) => *rng.pick(RUN_NOTES),
+            _ => "",
         };
-        runs.push(Run {
-            id: run_id,
-            procedure_id: ProcedureId(p as u32 + 1),
-            start_time: ts(start),
-            end_time,
-            status,
-            notes,
-            procedure_version: Some(version),
-            extra: Box::default(),
-        });
+        let mut run = Run::new(run_id, ProcedureId(p as u32 + 1), ts(start), Some(version));
+        (run.end_time, run.status) = (end_time, status);
+        runs.push(run.with_more(notes, Box::default()));
     }
     links.sort_by_key(|l| (l.procedure_id, l.label_id));
     Db::unindexed(

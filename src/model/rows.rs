@@ -96,12 +96,48 @@ pub struct Run {
     pub end_time: Option<Timestamp>,
     /// Status.
     pub status: RunStatus,
-    /// Free text.
-    pub notes: String,
     /// The procedure version it executed (missing in files of the original design).
     pub procedure_version: Option<u32>,
-    /// Unknown columns.
-    pub extra: Extra,
+    /// Notes and unknown columns (rare: behind one pointer, 64 bytes a run).
+    more: Option<Box<Rare>>,
+}
+
+impl Run {
+    /// A run in progress without notes.
+    pub fn new(id: RunId, procedure_id: ProcedureId, start_time: Timestamp, procedure_version: Option<u32>) -> Self {
+        Self {
+            id,
+            procedure_id,
+            start_time,
+            end_time: None,
+            status: RunStatus::InProgress,
+            procedure_version,
+            more: None,
+        }
+    }
+
+    /// This run with notes and unknown-column values.
+    #[must_use]
+    pub fn with_more(mut self, notes: &str, extra: Extra) -> Self {
+        self.more = Rare::boxed(notes, extra);
+        self
+    }
+
+    /// Free text, empty when none.
+    pub fn notes(&self) -> &str {
+        self.more.as_ref().map_or("", |m| &m.notes)
+    }
+
+    /// Values of unknown columns.
+    pub fn extra(&self) -> &[Box<str>] {
+        self.more.as_ref().map_or(&[], |m| &m.extra)
+    }
+
+    /// Replace the notes.
+    pub fn set_notes(&mut self, notes: &str) {
+        let extra = self.more.take().map(|m| m.extra).unwrap_or_default();
+        self.more = Rare::boxed(notes, extra);
+    }
 }
 
 /// A row of `run_steps.csv`.
@@ -120,17 +156,17 @@ pub struct RunStep {
     pub completed: bool,
     /// When it was ticked.
     pub completed_at: Option<Timestamp>,
-    more: Option<Box<RunStepMore>>,
+    more: Option<Box<Rare>>,
 }
 
-/// The rare parts of a run step.
+/// The rare parts of a run or run step: notes and unknown columns.
 #[derive(Clone, Debug, PartialEq)]
-struct RunStepMore {
+struct Rare {
     notes: Box<str>,
     extra: Extra,
 }
 
-impl RunStepMore {
+impl Rare {
     fn boxed(notes: &str, extra: Extra) -> Option<Box<Self>> {
         (!notes.is_empty() || !extra.is_empty()).then(|| Box::new(Self { notes: notes.into(), extra }))
     }
@@ -151,7 +187,7 @@ impl RunStep {
     /// This run step with notes and unknown-column values.
     #[must_use]
     pub fn with_more(mut self, notes: &str, extra: Extra) -> Self {
-        self.more = RunStepMore::boxed(notes, extra);
+        self.more = Rare::boxed(notes, extra);
         self
     }
 
@@ -168,7 +204,7 @@ impl RunStep {
     /// Replace the notes.
     pub fn set_notes(&mut self, notes: &str) {
         let extra = self.more.take().map(|m| m.extra).unwrap_or_default();
-        self.more = RunStepMore::boxed(notes, extra);
+        self.more = Rare::boxed(notes, extra);
     }
 }
 
@@ -240,6 +276,7 @@ mod tests {
     fn a_run_step_is_small() {
         // 5,000,000 of them at Year-1 scale: every byte is 5 MB.
         assert!(std::mem::size_of::<RunStep>() <= 40, "{}", std::mem::size_of::<RunStep>());
+        assert!(std::mem::size_of::<Run>() <= 64, "{}", std::mem::size_of::<Run>());
         let rs = RunStep::new(RunStepId(1), RunId(1), StepId(1), false, None);
         assert_eq!(rs.notes(), "");
         let mut rs = rs.with_more("", Box::new([Box::from("x")]));

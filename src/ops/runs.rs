@@ -29,16 +29,7 @@ pub fn start_run(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Result<Done<R
         return invalid("this procedure has no steps to run");
     }
     let run = RunId(db.runs.next_id());
-    db.runs.insert(Run {
-        id: run,
-        procedure_id: pid,
-        start_time: now,
-        end_time: None,
-        status: RunStatus::InProgress,
-        notes: String::new(),
-        procedure_version: Some(version),
-        extra: Box::default(),
-    });
+    db.runs.insert(Run::new(run, pid, now, Some(version)));
     let first = db.run_steps.next_id();
     let ids: Vec<RunStepId> = (first..first + steps.len() as u32).map(RunStepId).collect();
     for (id, step) in ids.iter().zip(steps) {
@@ -100,11 +91,11 @@ pub fn finish_run(db: &mut Db, id: RunId, status: RunStatus, now: Timestamp) -> 
 /// Set a run's notes.
 pub fn set_run_note(db: &mut Db, id: RunId, note: &str) -> Result<Done<()>, OpError> {
     let run = db.run(id).ok_or(OpError::NotFound { what: "run", id: id.0 })?;
-    if run.notes == note {
+    if run.notes() == note {
         return Ok(Done { value: (), changed: TableSet::EMPTY });
     }
     if let Some(r) = db.runs.get_mut(u64::from(id.0)) {
-        r.notes = note.to_owned();
+        r.set_notes(note);
     }
     touch_run(db, id);
     done(db, (), TableSet::EMPTY.with(TableKind::Runs))

@@ -67,16 +67,10 @@ fn decode_run(f: &mut Fields<'_>) -> Run {
         f.invalid(4, "expected in_progress, completed or cancelled", status_text);
         RunStatus::InProgress
     });
-    Run {
-        id,
-        procedure_id,
-        start_time,
-        end_time,
-        status,
-        notes: f.text(5),
-        procedure_version: f.opt_u32(6),
-        extra: f.extra(),
-    }
+    let notes = f.str(5);
+    let mut run = Run::new(id, procedure_id, start_time, f.opt_u32(6));
+    (run.end_time, run.status) = (end_time, status);
+    run.with_more(notes, f.extra())
 }
 
 fn decode_run_step(f: &mut Fields<'_>) -> RunStep {
@@ -108,19 +102,11 @@ fn fast_run(b: &[u8], days: &mut DayCache) -> Option<(Run, usize)> {
     let start_time = fast::opt_ts(b, &mut i, days)??;
     let end_time = fast::opt_ts(b, &mut i, days)?;
     let status = STATUS[fast::word(b, &mut i, &[b"in_progress", b"completed", b"cancelled"])?];
-    let notes = fast::text(b, &mut i, false)?.to_owned();
+    let notes = fast::text(b, &mut i, false)?;
     let procedure_version = fast::opt_u32(b, &mut i, true)?;
-    let run = Run {
-        id: RunId(id),
-        procedure_id: ProcedureId(procedure_id),
-        start_time,
-        end_time,
-        status,
-        notes,
-        procedure_version,
-        extra: Box::default(),
-    };
-    Some((run, fast::end(b, i)?))
+    let mut run = Run::new(RunId(id), ProcedureId(procedure_id), start_time, procedure_version);
+    (run.end_time, run.status) = (end_time, status);
+    Some((run.with_more(notes, Box::default()), fast::end(b, i)?))
 }
 
 fn decode_label(f: &mut Fields<'_>) -> Label {
@@ -315,6 +301,6 @@ mod tests {
         let (r, _) =
             fast_run(runs[1].as_bytes().iter().chain(b"\n").copied().collect::<Vec<u8>>().as_slice(), &mut days)
                 .expect("fast");
-        assert_eq!((r.status, r.notes.as_str(), r.procedure_version), (RunStatus::InProgress, "notes here", None));
+        assert_eq!((r.status, r.notes(), r.procedure_version), (RunStatus::InProgress, "notes here", None));
     }
 }

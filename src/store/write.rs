@@ -405,9 +405,9 @@ impl TableSnapshot {
                 e.ts(Some(r.start_time));
                 e.ts(r.end_time);
                 e.text(r.status.as_str());
-                e.text(&r.notes);
+                e.text(r.notes());
                 e.opt_int(r.procedure_version);
-                e.end(&r.extra, n);
+                e.end(r.extra(), n);
             }),
             TableRows::RunSteps(rows) => rows[range].iter().enumerate().for_each(|(i, r)| {
                 mark(&mut e, first + i);

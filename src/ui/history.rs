@@ -399,7 +399,7 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
                     ui.label(format!("{done}/{total}"));
                 });
                 row.col(|ui| {
-                    ui.label(&r.notes);
+                    ui.label(r.notes());
                 });
             });
         });
@@ -448,8 +448,8 @@ fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, now: Timestamp, cmds: &mut Ve
                 cmds.push(Command::ExportText { suggested: format!("run-{}.csv", r.id), contents: text });
             }
         });
-        if !r.notes.is_empty() {
-            ui.label(RichText::new(format!("Notes: {}", r.notes)).italics());
+        if !r.notes().is_empty() {
+            ui.label(RichText::new(format!("Notes: {}", r.notes())).italics());
         }
         ui.add_space(6.0);
         let took: HashMap<RunStepId, i64> = step_durations(db, r).into_iter().map(|(rs, _, d)| (rs, d)).collect();

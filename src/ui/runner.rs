@@ -174,14 +174,14 @@ pub fn runner_ui(
             state.modal = Some(RunnerModal::Cancel { reason: String::new() });
         }
         if ui.add_enabled(!read_only, egui::Button::new("Run notes…")).clicked() {
-            state.modal = Some(RunnerModal::Notes { text: run.notes.clone() });
+            state.modal = Some(RunnerModal::Notes { text: run.notes().to_owned() });
         }
         if ui.button("Back").on_hover_text("Leave the runner (Esc); the run stays in progress").clicked() {
             cmds.push(Command::Show(View::InProgress));
         }
     });
-    if !run.notes.is_empty() {
-        ui.label(RichText::new(format!("Notes: {}", run.notes)).italics());
+    if !run.notes().is_empty() {
+        ui.label(RichText::new(format!("Notes: {}", run.notes())).italics());
     }
     drift_notice(ui, db, run, cmds);
     ui.label(
