@@ -162,6 +162,13 @@ fn main() {
         child_memory(PathBuf::from(&args[i + 1]));
         return;
     }
+    if let Some(i) = args.iter().position(|a| a == "--child-open") {
+        let t = Instant::now();
+        let loaded = store::load(Path::new(&args[i + 1])).expect("load");
+        println!("OPEN {} {}", t.elapsed().as_secs_f64(), loaded.db.run_steps.len());
+        std::mem::forget(loaded);
+        return;
+    }
     let opt = options(&args);
     let dir = opt.dir.clone().unwrap_or_else(|| bench_folder("y1", Scale::Y1));
     let mut rows = Vec::new();
@@ -351,16 +358,29 @@ fn main() {
     drop(h);
 
     if opt.ten {
+        // Each open in a new process, as a user opens the app.
         let ten = bench_folder("10y1", Scale::TenY1);
-        let t = Instant::now();
-        let l = store::load(&ten).expect("load 10y1");
-        let d = t.elapsed();
-        rows.push(row(
-            format!("open 10y1 ({} run steps)", l.db.run_steps.len()),
-            ms(d),
-            "<= 6 s",
-            Some(d <= Duration::from_secs(6)),
-        ));
+        let exe = std::env::current_exe().expect("the bench's own path");
+        let mut times = Vec::new();
+        let mut run_steps = String::new();
+        for _ in 0..3 {
+            let out = std::process::Command::new(&exe).arg("--child-open").arg(&ten).output().expect("child");
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            if let Some(rest) = text.lines().find_map(|l| l.strip_prefix("OPEN ")) {
+                let mut parts = rest.split_whitespace();
+                times.push(Duration::from_secs_f64(parts.next().and_then(|t| t.parse().ok()).unwrap_or(f64::NAN)));
+                run_steps = parts.next().unwrap_or_default().to_owned();
+            }
+        }
+        if !times.is_empty() {
+            let d = median(&mut times);
+            rows.push(row(
+                format!("open 10y1 ({run_steps} run steps), median of 3 processes"),
+                ms(d),
+                "<= 6 s",
+                Some(d <= Duration::from_secs(6)),
+            ));
+        }
     }
 
     println!();
