@@ -10,6 +10,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub trait Io: Send + Sync {
     /// Create (or truncate) `path` and write `bytes` into it, then fsync it.
     fn write_new(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()>;
+    /// Like [`Io::write_new`], with the bytes produced by `fill` piece by piece (a big
+    /// table is written while it is encoded). By default they are gathered first.
+    fn write_new_streamed(
+        &self,
+        path: &Path,
+        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let mut bytes = Vec::new();
+        fill(&mut bytes)?;
+        self.write_new(path, &bytes)
+    }
     /// In the existing `path`: write `bytes` at `offset`, cut the file after them, fsync.
     fn write_at(&self, path: &Path, offset: u64, bytes: &[u8]) -> std::io::Result<()>;
     /// Rename `from` over `to`.
@@ -28,6 +39,17 @@ impl Io for RealIo {
     fn write_new(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut f = std::fs::File::create(path)?;
         f.write_all(bytes)?;
+        f.flush()?;
+        f.sync_all()
+    }
+
+    fn write_new_streamed(
+        &self,
+        path: &Path,
+        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let mut f = std::fs::File::create(path)?;
+        fill(&mut f)?;
         f.flush()?;
         f.sync_all()
     }

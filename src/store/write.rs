@@ -157,8 +157,12 @@ pub struct Encoded {
     pub row_offsets: Vec<u64>,
 }
 
-/// Tables from this many rows on are encoded in two halves at once (a variable for tests).
+/// Tables from this many rows on are encoded in chunks on two threads, and written by
+/// the writer while they are encoded (a variable for tests).
 pub(crate) static PARALLEL_ENCODE_FROM: AtomicUsize = AtomicUsize::new(500_000);
+
+/// Rows per chunk of [`TableSnapshot::encode_chunks`] (about 12 MB of run_steps.csv).
+pub(crate) const CHUNK_ROWS: usize = 1 << 18;
 
 /// Where encoded bytes go: memory, or a comparison with a file's bytes.
 trait Sink: std::io::Write {
@@ -306,23 +310,65 @@ impl TableSnapshot {
             let (bytes, offsets_from, row_offsets) = self.encode_into(Vec::with_capacity(capacity + 256), keep_offsets);
             return Encoded { bytes, offsets_from, row_offsets };
         }
-        // A big table (a change far from the end of run_steps.csv): two halves at once.
-        let mid = len / 2;
-        let encode_half = |range: std::ops::Range<usize>, header: bool, capacity: usize| {
-            let mut bytes = Vec::with_capacity(capacity + 256);
-            let (offsets_from, offsets) = self.encode_rows(&mut bytes, keep_offsets, range, header);
+        let mut bytes = Vec::with_capacity(capacity + 256);
+        let emit = &mut |chunk: &[u8]| {
+            bytes.extend_from_slice(chunk);
+            Ok(())
+        };
+        let (offsets_from, row_offsets, _) = self.encode_chunks(keep_offsets, CHUNK_ROWS, emit).unwrap_or_default();
+        Encoded { bytes, offsets_from, row_offsets }
+    }
+
+    /// Encode a big table in chunks of rows, on two threads, handing each chunk's bytes
+    /// to `emit` in order as soon as it is ready (a full rewrite writes while it
+    /// encodes, and never holds the whole file in memory). Returns the offsets as
+    /// [`TableSnapshot::encode`] does, and the total length.
+    pub fn encode_chunks(
+        &self,
+        keep_offsets: usize,
+        chunk_rows: usize,
+        emit: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<(usize, Vec<u64>, u64)> {
+        let (len, chunk_rows) = (self.len(), chunk_rows.max(1));
+        let chunks: Vec<std::ops::Range<usize>> =
+            (0..len.div_ceil(chunk_rows).max(1)).map(|c| c * chunk_rows..((c + 1) * chunk_rows).min(len)).collect();
+        let encode_chunk = |c: usize| {
+            let mut bytes = Vec::with_capacity(chunk_rows.min(len) * 48);
+            let (offsets_from, offsets) =
+                self.encode_rows(&mut bytes, keep_offsets, chunks[c].clone(), c == 0 && self.is_full());
             (bytes, offsets_from, offsets)
         };
-        let (first, second) = std::thread::scope(|s| {
-            let second = s.spawn(|| encode_half(mid..len, false, capacity / 2));
-            (encode_half(0..mid, self.is_full(), capacity), second.join())
-        });
-        let (mut bytes, offsets_from, mut row_offsets) = first;
-        let (rest, _, rest_offsets) = second.unwrap_or_else(|_| encode_half(mid..len, false, capacity / 2));
-        let base = bytes.len() as u64;
-        row_offsets.extend(rest_offsets.into_iter().map(|o| o + base));
-        bytes.extend_from_slice(&rest);
-        Encoded { bytes, offsets_from, row_offsets }
+        std::thread::scope(|s| {
+            // Worker w encodes chunks w, w + 2, …; a bounded channel each keeps at most
+            // a few chunks in memory.
+            let receivers: Vec<_> = (0..2)
+                .map(|w| {
+                    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                    let encode_chunk = &encode_chunk;
+                    let count = chunks.len();
+                    s.spawn(move || {
+                        for c in (w..count).step_by(2) {
+                            if tx.send(encode_chunk(c)).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    rx
+                })
+                .collect();
+            let (mut base, mut offsets_from, mut row_offsets) = (0u64, 0, Vec::new());
+            for c in 0..chunks.len() {
+                let (bytes, from, offsets) = match receivers[c % 2].recv() {
+                    Ok(done) => done,
+                    Err(_) => encode_chunk(c),
+                };
+                emit(&bytes)?;
+                offsets_from = from;
+                row_offsets.extend(offsets.into_iter().map(|o| o + base));
+                base += bytes.len() as u64;
+            }
+            Ok((offsets_from, row_offsets, base))
+        })
     }
 
     /// Whether the file at `path` holds exactly the canonical bytes of this (full)
@@ -475,9 +521,29 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
 
 /// [`write_atomic`] through the given file operations.
 pub fn write_atomic_with(io: &dyn super::io::Io, dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
+    replace_atomic(io, dir, name, |tmp| io.write_new(tmp, bytes))
+}
+
+/// [`write_atomic_with`], the bytes produced piece by piece by `fill`.
+pub fn write_atomic_streamed(
+    io: &dyn super::io::Io,
+    dir: &Path,
+    name: &str,
+    fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    replace_atomic(io, dir, name, |tmp| io.write_new_streamed(tmp, fill))
+}
+
+/// Write a temporary file with `write`, rename it over `name`, sync the folder.
+fn replace_atomic(
+    io: &dyn super::io::Io,
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let result = io.write_new(&tmp, bytes).and_then(|()| io.rename(&tmp, &path)).and_then(|()| io.sync_dir(dir));
+    let result = write(&tmp).and_then(|()| io.rename(&tmp, &path)).and_then(|()| io.sync_dir(dir));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(Error::io(path, e));
@@ -546,7 +612,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn halves_encode_like_one_pass() {
+    fn chunks_encode_like_one_pass() {
         let rows: Vec<RunStep> = (1..=1001u32)
             .map(|i| {
                 let at = (i % 3 != 0).then(|| Timestamp::from_wall_secs(1_700_000_000 + i64::from(i) * 61));
@@ -564,13 +630,19 @@ mod tests {
         };
         for first_row in [0, 400] {
             for keep in [0, 10, 600, 5000] {
-                PARALLEL_ENCODE_FROM.store(usize::MAX, Ordering::Relaxed);
                 let one = snapshot(first_row).encode(keep);
-                PARALLEL_ENCODE_FROM.store(2, Ordering::Relaxed);
-                let two = snapshot(first_row).encode(keep);
-                PARALLEL_ENCODE_FROM.store(500_000, Ordering::Relaxed);
-                assert_eq!(one.bytes, two.bytes, "{first_row} {keep}");
-                assert_eq!((one.offsets_from, &one.row_offsets), (two.offsets_from, &two.row_offsets));
+                for chunk_rows in [1, 7, 500, 2000] {
+                    let mut bytes = Vec::new();
+                    let (from, offsets, total) = snapshot(first_row)
+                        .encode_chunks(keep, chunk_rows, &mut |b| {
+                            bytes.extend_from_slice(b);
+                            Ok(())
+                        })
+                        .expect("encodes");
+                    assert_eq!(one.bytes, bytes, "{first_row} {keep} {chunk_rows}");
+                    assert_eq!((one.offsets_from, &one.row_offsets), (from, &offsets));
+                    assert_eq!(total, bytes.len() as u64);
+                }
                 assert_eq!(one.row_offsets.len(), keep.min(1001 - first_row));
             }
         }

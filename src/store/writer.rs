@@ -8,10 +8,11 @@ use super::fingerprint::{Fingerprint, fingerprint};
 use super::io::{Io, RealIo};
 use super::table::{TableKind, TableSet};
 use super::tail::{KEEP_OFFSETS, Layout, write_tail_with};
-use super::write::{TableSnapshot, write_atomic_with};
+use super::write::{CHUNK_ROWS, PARALLEL_ENCODE_FROM, TableSnapshot, write_atomic_streamed, write_atomic_with};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// What the writer reports back.
@@ -341,6 +342,32 @@ fn write_one(
         return Err(Error::ChangedOnDisk(path));
     }
     let layouts = &mut known.layouts;
+    if t.is_full() && t.len() >= PARALLEL_ENCODE_FROM.load(Ordering::Relaxed) {
+        // A big table: written while it is encoded, never whole in memory.
+        let started = std::time::Instant::now();
+        let mut layout = None;
+        write_atomic_streamed(io, dir, t.kind.file_name(), &mut |w| {
+            let (offsets_from, offsets, file_len) =
+                t.encode_chunks(KEEP_OFFSETS, CHUNK_ROWS, &mut |b| w.write_all(b))?;
+            layout = Some(Layout { file_len, rows: t.len(), offsets_from, offsets, modified: None });
+            Ok(())
+        })?;
+        let mut layout = layout.ok_or_else(|| Error::io(&path, std::io::Error::other("nothing was encoded")))?;
+        let timing = format!(
+            "{}: {} MB encoded, written and synced in {:.2?}",
+            t.kind.file_name(),
+            layout.file_len >> 20,
+            started.elapsed()
+        );
+        log::info!("{timing}");
+        if std::env::var_os("PROCEDURES_TIMING").is_some() {
+            eprintln!("{timing}");
+        }
+        layout.modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        layouts.insert(key.clone(), layout);
+        known.expected.insert(key, fingerprint(&path));
+        return Ok(true);
+    }
     if t.is_full() {
         let enc = t.encode(KEEP_OFFSETS);
         write_atomic_with(io, dir, t.kind.file_name(), &enc.bytes)?;
@@ -373,4 +400,42 @@ fn write_one(
     };
     known.expected.insert(key, fingerprint(&path));
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RunStatus, Timestamp};
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn a_big_table_is_written_while_encoded_then_tail_written() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut db = crate::cli::generate::build(crate::cli::generate::Scale::Small, 1);
+        // Every table counts as big here: all are streamed.
+        PARALLEL_ENCODE_FROM.store(2, Ordering::Relaxed);
+        let mut writer = Writer::spawn(|| {});
+        db.mark_changed(TableSet::all());
+        let first = writer.save_blocking(dir.path(), &mut db);
+        let canonical = |db: &crate::store::Db| {
+            db.current_tables(TableSet::all()).iter().map(|t| (t.kind, t.to_csv())).collect::<Vec<_>>()
+        };
+        for (kind, bytes) in canonical(&db) {
+            assert_eq!(std::fs::read(dir.path().join(kind.file_name())).expect("file"), bytes, "{kind:?}");
+        }
+        // The layout learnt from the streamed write allows a tail write next.
+        let run = db.in_progress_runs().last().expect("an open run");
+        let rs = db.run_steps_of(run).find(|rs| !rs.completed).expect("an open step").id;
+        crate::ops::set_step_completed(&mut db, rs, true, Timestamp::now()).expect("tick");
+        let second = writer.save_blocking(dir.path(), &mut db);
+        crate::ops::finish_run(&mut db, run, RunStatus::Completed, Timestamp::now()).expect("finish");
+        let third = writer.save_blocking(dir.path(), &mut db);
+        PARALLEL_ENCODE_FROM.store(500_000, Ordering::Relaxed);
+        assert_eq!(first.expect("saved").1, 7, "seven whole tables");
+        assert_eq!(second.expect("saved"), (1, 0), "one tail write");
+        assert_eq!(third.expect("saved"), (1, 0), "one tail write");
+        for (kind, bytes) in canonical(&db) {
+            assert_eq!(std::fs::read(dir.path().join(kind.file_name())).expect("file"), bytes, "{kind:?}");
+        }
+    }
 }
