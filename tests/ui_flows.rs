@@ -456,4 +456,16 @@ fn search_results_are_the_same_typed_key_by_key_as_fresh() {
         assert_eq!(typing.visible(db), fresh.visible(db), "{sort:?}");
         assert!(!fresh.visible(db).is_empty());
     }
+    // A run started elsewhere: only that procedure's row is rebuilt, and it counts.
+    let mut db2 = db.clone();
+    let last = *typing.visible(db).last().expect("a procedure");
+    procedures::ops::start_run(&mut db2, last, Timestamp::now()).expect("start");
+    for sort in [Sort::LastRun, Sort::Runs, Sort::Name] {
+        typing.sort = sort;
+        let mut fresh = BrowserState::default();
+        (fresh.query, fresh.sort) = ("e".into(), sort);
+        assert_eq!(typing.visible(&db2), fresh.visible(&db2), "{sort:?} after a run");
+    }
+    typing.sort = Sort::LastRun;
+    assert_eq!(typing.visible(&db2)[0], last, "the procedure just run comes first");
 }

@@ -30,7 +30,13 @@ pub struct Db {
     generation: u64,
     /// Per procedure, the generation of its last change (runs, ticks, edits).
     stamps: HashMap<ProcedureId, u64>,
+    /// Which load this Db comes from (clones and changes keep it): per-procedure stamps
+    /// compare only within one lineage.
+    lineage: u64,
 }
+
+/// Counts loads, for [`Db::lineage`].
+static LINEAGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 #[derive(Clone, Debug, Default)]
 struct Index {
@@ -196,6 +202,7 @@ impl Db {
             changed: TableSet::EMPTY,
             generation: 0,
             stamps: HashMap::new(),
+            lineage: LINEAGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -334,6 +341,12 @@ impl Db {
     pub fn touch_procedure(&mut self, pid: ProcedureId) {
         self.generation += 1;
         self.stamps.insert(pid, self.generation);
+    }
+
+    /// Which load this Db comes from: a view that cached rows per procedure may update
+    /// only the procedures whose [`Db::procedure_stamp`] moved if the lineage is the same.
+    pub fn lineage(&self) -> u64 {
+        self.lineage
     }
 
     /// The generation of a procedure's last change (0: unchanged since loading).

@@ -57,6 +57,8 @@ type FilterKey = (String, BTreeSet<LabelId>, Sort);
 #[derive(Debug, Default)]
 struct Cache {
     generation: Option<u64>,
+    /// The [`Db::lineage`] the rows were built from.
+    lineage: u64,
     rows: Vec<Row>,
     /// Indexes into `rows` by name (computed with the rows).
     by_name: Vec<usize>,
@@ -96,12 +98,33 @@ impl BrowserState {
 
     fn refresh(&mut self, db: &Db) {
         if self.cache.generation != Some(db.generation()) {
-            self.cache.rows = build_rows(db);
-            let rows = &self.cache.rows;
-            let mut by_name: Vec<usize> = (0..rows.len()).collect();
-            by_name.sort_by(|a, b| rows[*a].name_key.cmp(&rows[*b].name_key));
-            self.cache.by_name = by_name;
+            // Same data, same procedures: rebuild only the rows of procedures changed
+            // since (a tick changes one), not all of them.
+            let procedures = db.procedures.rows();
+            let same = self.cache.lineage == db.lineage()
+                && self.cache.rows.len() == procedures.len()
+                && self.cache.rows.iter().zip(procedures).all(|(r, p)| r.id == p.id);
+            let mut renamed = !same;
+            match self.cache.generation {
+                Some(since) if same => {
+                    for (row, p) in self.cache.rows.iter_mut().zip(procedures) {
+                        if db.procedure_stamp(p.id) > since {
+                            let new = build_row(db, p);
+                            renamed |= new.name_key != row.name_key;
+                            *row = new;
+                        }
+                    }
+                }
+                _ => self.cache.rows = procedures.iter().map(|p| build_row(db, p)).collect(),
+            }
+            if renamed {
+                let rows = &self.cache.rows;
+                let mut by_name: Vec<usize> = (0..rows.len()).collect();
+                by_name.sort_by(|a, b| rows[*a].name_key.cmp(&rows[*b].name_key));
+                self.cache.by_name = by_name;
+            }
             self.cache.generation = Some(db.generation());
+            self.cache.lineage = db.lineage();
             self.cache.key = None;
             self.cache.recent.clear();
         }
@@ -175,40 +198,35 @@ fn filter_in_halves(items: &[usize], keep: &(impl Fn(&usize) -> bool + Sync)) ->
     })
 }
 
-fn build_rows(db: &Db) -> Vec<Row> {
-    db.procedures
-        .rows()
-        .iter()
-        .map(|p| {
-            let mut haystack = format!("{}\n{}", p.name, p.description);
-            for s in db.steps_of(p.id) {
-                haystack.push('\n');
-                haystack.push_str(&s.description);
-            }
-            let (mut completed, mut cancelled, mut last_run) = (0, 0, None::<Timestamp>);
-            let runs = db.runs_of(p.id);
-            for r in runs.iter().filter_map(|r| db.run(*r)) {
-                match r.status {
-                    RunStatus::Completed => completed += 1,
-                    RunStatus::Cancelled => cancelled += 1,
-                    RunStatus::InProgress => {}
-                }
-                if last_run.is_none_or(|t| r.start_time.sort_key() > t.sort_key()) {
-                    last_run = Some(r.start_time);
-                }
-            }
-            Row {
-                id: p.id,
-                name: p.name.clone(),
-                name_key: p.name.to_lowercase(),
-                haystack: haystack.to_lowercase(),
-                steps: db.step_count(p.id),
-                runs: runs.len(),
-                last_run,
-                rate: completion_rate(completed, cancelled),
-            }
-        })
-        .collect()
+/// The table row of one procedure.
+fn build_row(db: &Db, p: &Procedure) -> Row {
+    let mut haystack = format!("{}\n{}", p.name, p.description);
+    for s in db.steps_of(p.id) {
+        haystack.push('\n');
+        haystack.push_str(&s.description);
+    }
+    let (mut completed, mut cancelled, mut last_run) = (0, 0, None::<Timestamp>);
+    let runs = db.runs_of(p.id);
+    for r in runs.iter().filter_map(|r| db.run(*r)) {
+        match r.status {
+            RunStatus::Completed => completed += 1,
+            RunStatus::Cancelled => cancelled += 1,
+            RunStatus::InProgress => {}
+        }
+        if last_run.is_none_or(|t| r.start_time.sort_key() > t.sort_key()) {
+            last_run = Some(r.start_time);
+        }
+    }
+    Row {
+        id: p.id,
+        name: p.name.clone(),
+        name_key: p.name.to_lowercase(),
+        haystack: haystack.to_lowercase(),
+        steps: db.step_count(p.id),
+        runs: runs.len(),
+        last_run,
+        rate: completion_rate(completed, cancelled),
+    }
 }
 
 /// The browser view.
