@@ -45,6 +45,8 @@ struct Row {
     /// The name lowercased, to sort by.
     name_key: String,
     haystack: String,
+    /// Which bytes and byte pairs `haystack` holds.
+    grams: Grams,
     steps: usize,
     runs: usize,
     last_run: Option<Timestamp>,
@@ -141,9 +143,14 @@ impl BrowserState {
             return;
         }
         let words: Vec<&str> = key.0.split_whitespace().collect();
+        let word_grams: Vec<Grams> = words.iter().map(|w| Grams::of(w.as_bytes())).collect();
         let rows = &cache.rows;
         let matches = |i: &usize| {
-            words.iter().all(|w| rows[*i].haystack.contains(w))
+            let row = &rows[*i];
+            words
+                .iter()
+                .zip(&word_grams)
+                .all(|(w, g)| row.grams.may_contain(g) && (w.len() == 1 || row.haystack.contains(w)))
                 && key.1.iter().all(|l| db.labels_of(rows[*i].id).contains(l))
         };
         // Typing on narrows the last result (each old word is inside a new one), which
@@ -221,12 +228,43 @@ impl RunStats {
     }
 }
 
+/// Which bytes and byte pairs a text holds (256 + 1,024 bits): a row that lacks one of
+/// a word's cannot contain the word, which saves most substring searches. For a word of
+/// one byte the test is exact.
+#[derive(Clone, Debug)]
+struct Grams {
+    bytes: [u64; 4],
+    pairs: [u64; 16],
+}
+
+impl Grams {
+    fn of(text: &[u8]) -> Self {
+        let mut g = Self { bytes: [0; 4], pairs: [0; 16] };
+        for &b in text {
+            g.bytes[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+        for w in text.windows(2) {
+            let h = (usize::from(w[0]) * 131 + usize::from(w[1])) & 1023;
+            g.pairs[h >> 6] |= 1 << (h & 63);
+        }
+        g
+    }
+
+    /// False only when a text with these grams cannot contain `word`.
+    fn may_contain(&self, word: &Grams) -> bool {
+        self.bytes.iter().zip(&word.bytes).all(|(a, b)| a & b == *b)
+            && self.pairs.iter().zip(&word.pairs).all(|(a, b)| a & b == *b)
+    }
+}
+
 fn row_of(p: &Procedure, haystack: &str, steps: usize, stats: RunStats) -> Row {
+    let haystack = haystack.to_lowercase();
     Row {
         id: p.id,
         name: p.name.clone(),
         name_key: p.name.to_lowercase(),
-        haystack: haystack.to_lowercase(),
+        grams: Grams::of(haystack.as_bytes()),
+        haystack,
         steps,
         runs: stats.runs,
         last_run: stats.last_run,
@@ -534,4 +572,23 @@ fn file_stem(name: &str) -> String {
     let s: String = name.chars().map(|c| if c.is_alphanumeric() || c == ' ' || c == '-' { c } else { '-' }).collect();
     let s = s.trim().to_owned();
     if s.is_empty() { "procedure".to_owned() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Grams;
+
+    #[test]
+    fn grams_never_rule_out_a_substring() {
+        let text = "check extinguisher pressure gauges — étiquettes, 2ème étage\ntest the alarm";
+        let g = Grams::of(text.as_bytes());
+        let bytes = text.as_bytes();
+        for start in 0..bytes.len() {
+            for end in start + 1..=bytes.len().min(start + 12) {
+                assert!(g.may_contain(&Grams::of(&bytes[start..end])), "{:?}", &bytes[start..end]);
+            }
+        }
+        assert!(!g.may_contain(&Grams::of(b"y")), "no y at all");
+        assert!(!g.may_contain(&Grams::of(b"zz")));
+    }
 }
