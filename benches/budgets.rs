@@ -335,6 +335,27 @@ fn main() {
         keys.push(frame(&mut h));
     }
     let key_max = *keys.iter().max().unwrap_or(&Duration::ZERO);
+    // The same keys, the filter alone (no drawing), on a fresh browser state.
+    if let Some(db) = h.state().db() {
+        let mut b = procedures::ui::browser::BrowserState::default();
+        b.visible(db);
+        let mut filter: Vec<Duration> = ["p", "pa", "pat", "patc", "patch", "patc", "pat", "pa", "p", ""]
+            .iter()
+            .map(|q| {
+                b.query = (*q).into();
+                let t = Instant::now();
+                b.visible(db);
+                t.elapsed()
+            })
+            .collect();
+        let max = *filter.iter().max().unwrap_or(&Duration::ZERO);
+        rows.push(row(
+            "search: the filter alone, same keys (no drawing)",
+            format!("median {}, max {}", ms(median(&mut filter)), ms(max)),
+            "(part of a keystroke)",
+            None,
+        ));
+    }
     rows.push(row(
         "search keystroke over all procedures and step texts",
         format!("median {}, max {}", ms(median(&mut keys)), ms(key_max)),
