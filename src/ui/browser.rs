@@ -143,14 +143,15 @@ impl BrowserState {
             return;
         }
         let words: Vec<&str> = key.0.split_whitespace().collect();
-        let word_grams: Vec<Grams> = words.iter().map(|w| Grams::of(w.as_bytes())).collect();
+        let word_grams: Vec<(Grams, bool)> =
+            words.iter().map(|w| (Grams::of(w.as_bytes()), Grams::exact(w.as_bytes()))).collect();
         let rows = &cache.rows;
         let matches = |i: &usize| {
             let row = &rows[*i];
             words
                 .iter()
                 .zip(&word_grams)
-                .all(|(w, g)| row.grams.may_contain(g) && (w.len() == 1 || row.haystack.contains(w)))
+                .all(|(w, (g, exact))| row.grams.may_contain(g) && (*exact || row.haystack.contains(w)))
                 && key.1.iter().all(|l| db.labels_of(rows[*i].id).contains(l))
         };
         // Typing on narrows the last result (each old word is inside a new one), which
@@ -228,26 +229,49 @@ impl RunStats {
     }
 }
 
-/// Which bytes and byte pairs a text holds (256 + 1,024 bits): a row that lacks one of
-/// a word's cannot contain the word, which saves most substring searches. For a word of
-/// one byte the test is exact.
+/// Which bytes and byte pairs a text holds: every byte (256 bits), every pair of
+/// lowercase letters and digits exactly (36 × 36 bits), other pairs hashed (256 bits).
+/// A row that lacks one of a word's cannot contain the word, which saves most substring
+/// searches; for a word of one byte, or two letters or digits, the test is exact.
 #[derive(Clone, Debug)]
 struct Grams {
     bytes: [u64; 4],
-    pairs: [u64; 16],
+    pairs: [u64; 25],
+}
+
+/// Position of a letter or digit among the 36, if it is one.
+fn alnum(b: u8) -> Option<usize> {
+    match b {
+        b'a'..=b'z' => Some(usize::from(b - b'a')),
+        b'0'..=b'9' => Some(26 + usize::from(b - b'0')),
+        _ => None,
+    }
+}
+
+/// The bit of a byte pair: exact for two letters or digits, else hashed.
+fn pair_bit(a: u8, b: u8) -> usize {
+    match (alnum(a), alnum(b)) {
+        (Some(x), Some(y)) => x * 36 + y,
+        _ => 1296 + ((usize::from(a) * 131 + usize::from(b)) & 255),
+    }
 }
 
 impl Grams {
     fn of(text: &[u8]) -> Self {
-        let mut g = Self { bytes: [0; 4], pairs: [0; 16] };
+        let mut g = Self { bytes: [0; 4], pairs: [0; 25] };
         for &b in text {
             g.bytes[usize::from(b >> 6)] |= 1 << (b & 63);
         }
         for w in text.windows(2) {
-            let h = (usize::from(w[0]) * 131 + usize::from(w[1])) & 1023;
+            let h = pair_bit(w[0], w[1]);
             g.pairs[h >> 6] |= 1 << (h & 63);
         }
         g
+    }
+
+    /// Whether [`Grams::may_contain`] is exact for this word.
+    fn exact(word: &[u8]) -> bool {
+        word.len() == 1 || (word.len() == 2 && alnum(word[0]).is_some() && alnum(word[1]).is_some())
     }
 
     /// False only when a text with these grams cannot contain `word`.
@@ -590,5 +614,12 @@ mod tests {
         }
         assert!(!g.may_contain(&Grams::of(b"y")), "no y at all");
         assert!(!g.may_contain(&Grams::of(b"zz")));
+        // Two letters: exact both ways.
+        for a in b'a'..=b'z' {
+            for b in b'a'..=b'z' {
+                let has = bytes.windows(2).any(|w| w == [a, b]);
+                assert_eq!(g.may_contain(&Grams::of(&[a, b])), has, "{}{}", a as char, b as char);
+            }
+        }
     }
 }
