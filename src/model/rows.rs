@@ -115,29 +115,6 @@ impl Run {
             more: None,
         }
     }
-
-    /// This run with notes and unknown-column values.
-    #[must_use]
-    pub fn with_more(mut self, notes: &str, extra: Extra) -> Self {
-        self.more = Rare::boxed(notes, extra);
-        self
-    }
-
-    /// Free text, empty when none.
-    pub fn notes(&self) -> &str {
-        self.more.as_ref().map_or("", |m| &m.notes)
-    }
-
-    /// Values of unknown columns.
-    pub fn extra(&self) -> &[Box<str>] {
-        self.more.as_ref().map_or(&[], |m| &m.extra)
-    }
-
-    /// Replace the notes.
-    pub fn set_notes(&mut self, notes: &str) {
-        let extra = self.more.take().map(|m| m.extra).unwrap_or_default();
-        self.more = Rare::boxed(notes, extra);
-    }
 }
 
 /// A row of `run_steps.csv`.
@@ -172,6 +149,37 @@ impl Rare {
     }
 }
 
+/// Notes and unknown columns of rows that keep them in a `more: Option<Box<Rare>>`.
+macro_rules! impl_rare {
+    ($($t:ty),*) => { $(
+        impl $t {
+            /// This row with notes and unknown-column values.
+            #[must_use]
+            pub fn with_more(mut self, notes: &str, extra: Extra) -> Self {
+                self.more = Rare::boxed(notes, extra);
+                self
+            }
+
+            /// Free text, empty when none.
+            pub fn notes(&self) -> &str {
+                self.more.as_ref().map_or("", |m| &m.notes)
+            }
+
+            /// Values of unknown columns.
+            pub fn extra(&self) -> &[Box<str>] {
+                self.more.as_ref().map_or(&[], |m| &m.extra)
+            }
+
+            /// Replace the notes.
+            pub fn set_notes(&mut self, notes: &str) {
+                let extra = self.more.take().map(|m| m.extra).unwrap_or_default();
+                self.more = Rare::boxed(notes, extra);
+            }
+        }
+    )* };
+}
+impl_rare!(Run, RunStep);
+
 impl RunStep {
     /// A run step without notes or unknown columns.
     pub fn new(
@@ -182,29 +190,6 @@ impl RunStep {
         completed_at: Option<Timestamp>,
     ) -> Self {
         Self { id, run_id, step_id, completed, completed_at, more: None }
-    }
-
-    /// This run step with notes and unknown-column values.
-    #[must_use]
-    pub fn with_more(mut self, notes: &str, extra: Extra) -> Self {
-        self.more = Rare::boxed(notes, extra);
-        self
-    }
-
-    /// Free text, empty when none.
-    pub fn notes(&self) -> &str {
-        self.more.as_ref().map_or("", |m| &m.notes)
-    }
-
-    /// Values of unknown columns.
-    pub fn extra(&self) -> &[Box<str>] {
-        self.more.as_ref().map_or(&[], |m| &m.extra)
-    }
-
-    /// Replace the notes.
-    pub fn set_notes(&mut self, notes: &str) {
-        let extra = self.more.take().map(|m| m.extra).unwrap_or_default();
-        self.more = Rare::boxed(notes, extra);
     }
 }
 
