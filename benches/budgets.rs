@@ -19,7 +19,7 @@ use procedures::app::{App, Prefs};
 use procedures::cli::generate::{Scale, generate};
 use procedures::model::{RunStatus, Timestamp};
 use procedures::ops;
-use procedures::store::{self, TableKind, TableSet, Writer};
+use procedures::store::{self, TableKind, Writer};
 use procedures::ui::View;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -225,8 +225,7 @@ fn main() {
     let loaded_copy = store::load(copy.path()).expect("load the copy");
     let mut db = loaded_copy.db;
     let mut writer = Writer::spawn_expecting(|| {}, Some((copy.path().to_path_buf(), loaded_copy.fingerprints)));
-    let big = TableSet::EMPTY.with(TableKind::RunSteps).with(TableKind::Runs);
-    writer.learn(copy.path().to_path_buf(), db.current_tables(big));
+    writer.learn_big_tables(copy.path().to_path_buf(), &db);
     let now = Timestamp::now();
     let pid = db.procedures.rows()[0].id;
     let mut ticks = Vec::new();

@@ -380,9 +380,7 @@ impl App {
                     log::warn!("{}: {why}", dir.display());
                 }
                 if !folder.read_only() {
-                    // The big tables: learn their layout now, so the first tick is a tail write.
-                    let big = store::TableSet::EMPTY.with(store::TableKind::RunSteps).with(store::TableKind::Runs);
-                    self.writer.learn(dir.clone(), folder.db.current_tables(big));
+                    self.writer.learn_big_tables(dir.clone(), &folder.db);
                 }
                 self.folder = Some(folder);
                 self.browser = BrowserState::default();

@@ -150,13 +150,18 @@ fn only_the_last_30_backups_are_kept() {
     assert_eq!(names[29], "2026-10-06");
 }
 
+/// A copy of `src`, loaded, with a writer that learnt its big tables (as the app opens).
+fn opened_and_learnt(src: &std::path::Path) -> (tempfile::TempDir, store::Db, Writer) {
+    let dir = copy_of(src);
+    let db = store::load(dir.path()).expect("load").db;
+    let mut writer = Writer::spawn(|| {});
+    writer.learn_big_tables(dir.path().to_path_buf(), &db);
+    (dir, db, writer)
+}
+
 #[test]
 fn after_learning_the_files_the_first_tick_is_already_a_tail_write() {
-    let dir = copy_of(&sample_data());
-    let mut db = store::load(dir.path()).expect("load").db;
-    let mut writer = Writer::spawn(|| {});
-    let big = TableSet::EMPTY.with(TableKind::RunSteps).with(TableKind::Runs);
-    writer.learn(dir.path().to_path_buf(), db.current_tables(big));
+    let (dir, mut db, mut writer) = opened_and_learnt(&sample_data());
     let pid = db.procedures.rows()[1].id;
     ops::start_run(&mut db, pid, t("2026-11-26 08:00:00")).expect("start");
     assert_eq!(save(&mut writer, dir.path(), &mut db), (2, 0), "runs and run_steps: tails, no full rewrite");
@@ -170,11 +175,7 @@ fn a_file_not_in_canonical_form_is_not_learnt() {
     // The pandas fixture's runs.csv has no procedure_version column: not canonical, so
     // the first change rewrites it whole (normalizing it). Its run_steps.csv happens to
     // be canonical already, so that one is learnt and gets a tail write.
-    let dir = copy_of(&pandas_fixture());
-    let mut db = store::load(dir.path()).expect("load").db;
-    let mut writer = Writer::spawn(|| {});
-    let big = TableSet::EMPTY.with(TableKind::RunSteps).with(TableKind::Runs);
-    writer.learn(dir.path().to_path_buf(), db.current_tables(big));
+    let (dir, mut db, mut writer) = opened_and_learnt(&pandas_fixture());
     let run = db.in_progress_runs().last().expect("open run");
     ops::set_run_note(&mut db, run, "x").expect("run note");
     let rs = db.run_step_ids(run)[0];

@@ -143,9 +143,16 @@ impl Writer {
         self.submit_job(dir, tables, true)
     }
 
+    /// Learn the layout of the big tables of `db` (as just loaded from `dir`), so that
+    /// the first tick is already a tail write; writes nothing.
+    pub fn learn_big_tables(&mut self, dir: PathBuf, db: &crate::store::Db) -> u64 {
+        let big = TableSet::EMPTY.with(TableKind::RunSteps).with(TableKind::Runs);
+        self.learn(dir, db.current_tables(big))
+    }
+
     /// Compare the files with these full snapshots (of the data as just loaded) and learn
     /// the layout of those written canonically; writes nothing.
-    pub fn learn(&mut self, dir: PathBuf, tables: Vec<TableSnapshot>) -> u64 {
+    fn learn(&mut self, dir: PathBuf, tables: Vec<TableSnapshot>) -> u64 {
         self.next_seq += 1;
         let seq = self.next_seq;
         let job = Job { seq, dir, tables, force: false, learn: true };
