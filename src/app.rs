@@ -245,7 +245,10 @@ impl App {
         let (path, shared) = (dir.to_path_buf(), std::sync::Arc::clone(&progress));
         let wake = self.wake.clone();
         std::thread::spawn(move || {
-            let _ = tx.send(store::load_with_progress(&path, Some(&shared)));
+            let loaded = store::load_with_progress(&path, Some(&shared));
+            // The load's scratch memory is freed by now: hand it back (off the UI thread).
+            crate::memory::give_back();
+            let _ = tx.send(loaded);
             wake();
         });
         self.folder = None;
@@ -400,8 +403,6 @@ impl App {
                 self.prefs.recent.retain(|d| d != &dir);
                 self.prefs.recent.insert(0, dir);
                 self.prefs.recent.truncate(MAX_RECENT);
-                // The load's transient buffers are freed by now.
-                crate::memory::give_back();
             }
             Err(e) => {
                 log::warn!("cannot open {}: {e}", dir.display());

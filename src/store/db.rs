@@ -235,32 +235,6 @@ impl Db {
         self.reindex_labels();
     }
 
-    fn sort_steps_index(&mut self, only: Option<ProcedureId>) {
-        let steps = &self.steps;
-        let order = |id: &StepId| steps.get(k(id.0)).map_or((u32::MAX, id.0), |s| (s.order, id.0));
-        match only {
-            Some(pid) => {
-                if let Some(v) = Arc::make_mut(&mut self.index).steps_of.get_mut(&pid) {
-                    v.sort_by_key(order);
-                }
-            }
-            None => Arc::make_mut(&mut self.index).steps_of.values_mut().for_each(|v| v.sort_by_key(order)),
-        }
-    }
-
-    fn sort_versions_index(&mut self, only: Option<ProcedureId>) {
-        let versions = &self.versions;
-        let key = |id: &VersionId| versions.get(k(id.0)).map_or((u32::MAX, id.0), |v| (v.version, id.0));
-        match only {
-            Some(pid) => {
-                if let Some(v) = Arc::make_mut(&mut self.index).versions_of.get_mut(&pid) {
-                    v.sort_by_key(key);
-                }
-            }
-            None => Arc::make_mut(&mut self.index).versions_of.values_mut().for_each(|v| v.sort_by_key(key)),
-        }
-    }
-
     /// Rebuild the label indexes (both ways) from `procedure_labels`.
     pub(crate) fn reindex_labels(&mut self) {
         let mut labels_of: IdMap<ProcedureId, Vec<LabelId>> = IdMap::default();
@@ -279,13 +253,12 @@ impl Db {
 
     /// Rebuild the step and version indexes of one procedure.
     pub(crate) fn reindex_procedure(&mut self, pid: ProcedureId) {
-        let steps: Vec<StepId> = self.steps.rows().iter().filter(|s| s.procedure_id == pid).map(|s| s.id).collect();
-        let versions: Vec<VersionId> =
-            self.versions.rows().iter().filter(|v| v.procedure_id == pid).map(|v| v.id).collect();
+        let steps = self.steps.rows().iter().filter(|s| s.procedure_id == pid).map(|s| (pid, (s.order, s.id)));
+        let steps = grouped_by(steps).remove(&pid).unwrap_or_default();
+        let versions = self.versions.rows().iter().filter(|v| v.procedure_id == pid).map(|v| (pid, (v.version, v.id)));
+        let versions = grouped_by(versions).remove(&pid).unwrap_or_default();
         set_or_remove(&mut self.ix().steps_of, pid, steps);
         set_or_remove(&mut self.ix().versions_of, pid, versions);
-        self.sort_steps_index(Some(pid));
-        self.sort_versions_index(Some(pid));
     }
 
     /// Record a new run (and its run_steps, already in the tables) in the indexes.

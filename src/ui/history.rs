@@ -244,20 +244,7 @@ fn compute_rows(db: &Db, key: &Key, now: Timestamp) -> Vec<RunId> {
         }
         HistorySort::Duration => sorted(&runs, run_duration_secs),
         HistorySort::Status => sorted(&runs, |r| r.status),
-        HistorySort::StepsDone => {
-            let positions: Vec<usize> = runs.iter().filter_map(|r| db.runs.position(u64::from(r.id.0))).collect();
-            let mut keyed: Vec<((usize, usize), RunId)> = positions
-                .iter()
-                .zip(&runs)
-                .map(|(&at, r)| {
-                    let steps = db.run_steps_at(at);
-                    let total = steps.len();
-                    ((steps.filter(|s| s.completed).count(), total), r.id)
-                })
-                .collect();
-            keyed.sort_unstable();
-            keyed.into_iter().map(|(_, id)| id).collect()
-        }
+        HistorySort::StepsDone => sorted(&runs, |r| steps_done(db, r.id)),
     };
     if key.descending {
         rows.reverse();
