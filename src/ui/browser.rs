@@ -45,8 +45,6 @@ struct Row {
     /// The name lowercased, to sort by.
     name_key: String,
     haystack: String,
-    /// Which bytes and byte pairs `haystack` holds.
-    grams: Grams,
     steps: usize,
     runs: usize,
     last_run: Option<Timestamp>,
@@ -62,6 +60,8 @@ struct Cache {
     /// The [`Db::lineage`] the rows were built from.
     lineage: u64,
     rows: Vec<Row>,
+    /// Which rows' haystacks hold which bytes and byte pairs.
+    grams: GramIndex,
     /// Indexes into `rows` by name (computed with the rows).
     by_name: Vec<usize>,
     /// What `visible` was computed for.
@@ -109,15 +109,21 @@ impl BrowserState {
             let mut renamed = !same;
             match self.cache.generation {
                 Some(since) if same => {
-                    for (row, p) in self.cache.rows.iter_mut().zip(procedures) {
+                    for (i, (row, p)) in self.cache.rows.iter_mut().zip(procedures).enumerate() {
                         if db.procedure_stamp(p.id) > since {
                             let new = build_row(db, p);
                             renamed |= new.name_key != row.name_key;
+                            if new.haystack != row.haystack {
+                                self.cache.grams.set_row(i, new.haystack.as_bytes());
+                            }
                             *row = new;
                         }
                     }
                 }
-                _ => self.cache.rows = build_rows(db),
+                _ => {
+                    self.cache.rows = build_rows(db);
+                    self.cache.grams = GramIndex::of(self.cache.rows.iter().map(|r| r.haystack.as_bytes()));
+                }
             }
             if renamed {
                 let rows = &self.cache.rows;
@@ -143,15 +149,15 @@ impl BrowserState {
             return;
         }
         let words: Vec<&str> = key.0.split_whitespace().collect();
-        let word_grams: Vec<(Grams, bool)> =
-            words.iter().map(|w| (Grams::of(w.as_bytes()), Grams::exact(w.as_bytes()))).collect();
+        // Rows holding every byte and byte pair of every word; a word the grams decide
+        // exactly needs no substring search, the others are searched for in those rows.
+        let candidates = cache.grams.candidates(words.iter().map(|w| w.as_bytes()));
+        let finders: Vec<memchr::memmem::Finder> =
+            words.iter().filter(|w| !exact(w.as_bytes())).map(|w| memchr::memmem::Finder::new(w.as_bytes())).collect();
         let rows = &cache.rows;
         let matches = |i: &usize| {
-            let row = &rows[*i];
-            words
-                .iter()
-                .zip(&word_grams)
-                .all(|(w, (g, exact))| row.grams.may_contain(g) && (*exact || row.haystack.contains(w)))
+            candidates.get(*i)
+                && finders.iter().all(|f| f.find(rows[*i].haystack.as_bytes()).is_some())
                 && key.1.iter().all(|l| db.labels_of(rows[*i].id).contains(l))
         };
         // Typing on narrows the last result (each old word is inside a new one), which
@@ -162,9 +168,9 @@ impl BrowserState {
                 && q.split_whitespace().all(|old| words.iter().any(|new| new.contains(old)))
         });
         let visible: Vec<usize> = if narrows {
-            filter_in_halves(&cache.visible, &matches)
+            cache.visible.iter().copied().filter(matches).collect()
         } else {
-            let mut visible: Vec<usize> = filter_in_halves(&cache.by_name, &matches);
+            let mut visible: Vec<usize> = cache.by_name.iter().copied().filter(matches).collect();
             // Stable sorts on top of the name order: ties stay by name.
             match key.2 {
                 Sort::Name => {}
@@ -186,24 +192,6 @@ impl BrowserState {
         cache.visible = visible;
         cache.key = Some(key);
     }
-}
-
-/// The items for which `keep` holds, in order; big lists are split over two threads
-/// (a keystroke over 10,000 procedures' step texts stays within a frame).
-fn filter_in_halves(items: &[usize], keep: &(impl Fn(&usize) -> bool + Sync)) -> Vec<usize> {
-    if items.len() < 2_000 {
-        return items.iter().copied().filter(keep).collect();
-    }
-    let (a, b) = items.split_at(items.len() / 2);
-    std::thread::scope(|s| {
-        let second = s.spawn(|| b.iter().copied().filter(keep).collect::<Vec<usize>>());
-        let mut first: Vec<usize> = a.iter().copied().filter(keep).collect();
-        match second.join() {
-            Ok(rest) => first.extend(rest),
-            Err(_) => first.extend(b.iter().copied().filter(keep)),
-        }
-        first
-    })
 }
 
 /// Run numbers of one procedure.
@@ -229,15 +217,24 @@ impl RunStats {
     }
 }
 
-/// Which bytes and byte pairs a text holds: every byte (256 bits), every pair of
-/// lowercase letters and digits exactly (36 × 36 bits), other pairs hashed (256 bits).
-/// A row that lacks one of a word's cannot contain the word, which saves most substring
-/// searches; for a word of one byte, or two letters or digits, the test is exact.
-#[derive(Clone, Debug)]
-struct Grams {
-    bytes: [u64; 4],
-    pairs: [u64; 25],
+/// Which rows' texts hold which bytes and byte pairs, as one bitmap over the rows per
+/// gram: every byte (256), every pair of lowercase letters and digits exactly (36 × 36),
+/// other pairs hashed (256). The rows that can contain a word are the AND of its grams'
+/// bitmaps, a few thousand word operations at 10,000 rows; for a word of one byte, or
+/// two letters or digits, that is exact.
+#[derive(Clone, Debug, Default)]
+struct GramIndex {
+    /// Rows.
+    len: usize,
+    /// `u64`s per bitmap.
+    stride: usize,
+    /// The bitmaps, gram after gram.
+    bits: Vec<u64>,
 }
+
+/// Number of grams: pairs (exact, then hashed), then bytes.
+const GRAMS: usize = PAIR_GRAMS + 256;
+const PAIR_GRAMS: usize = 36 * 36 + 256;
 
 /// Position of a letter or digit among the 36, if it is one.
 fn alnum(b: u8) -> Option<usize> {
@@ -248,36 +245,90 @@ fn alnum(b: u8) -> Option<usize> {
     }
 }
 
-/// The bit of a byte pair: exact for two letters or digits, else hashed.
-fn pair_bit(a: u8, b: u8) -> usize {
+/// The gram of a byte pair: exact for two letters or digits, else hashed.
+fn pair_gram(a: u8, b: u8) -> usize {
     match (alnum(a), alnum(b)) {
         (Some(x), Some(y)) => x * 36 + y,
-        _ => 1296 + ((usize::from(a) * 131 + usize::from(b)) & 255),
+        _ => 36 * 36 + ((usize::from(a) * 131 + usize::from(b)) & 255),
     }
 }
 
-impl Grams {
-    fn of(text: &[u8]) -> Self {
-        let mut g = Self { bytes: [0; 4], pairs: [0; 25] };
-        for &b in text {
-            g.bytes[usize::from(b >> 6)] |= 1 << (b & 63);
+/// The grams of a text, each once, in order.
+fn grams_of(text: &[u8]) -> Vec<usize> {
+    let mut g: Vec<usize> = text.iter().map(|b| PAIR_GRAMS + usize::from(*b)).collect();
+    g.extend(text.windows(2).map(|w| pair_gram(w[0], w[1])));
+    g.sort_unstable();
+    g.dedup();
+    g
+}
+
+/// Whether a row holding all of the word's grams surely contains the word.
+fn exact(word: &[u8]) -> bool {
+    word.len() == 1 || (word.len() == 2 && alnum(word[0]).is_some() && alnum(word[1]).is_some())
+}
+
+/// A set of rows.
+struct RowSet(Vec<u64>);
+
+impl RowSet {
+    fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
+impl GramIndex {
+    fn of<'a>(texts: impl ExactSizeIterator<Item = &'a [u8]>) -> Self {
+        let stride = texts.len().div_ceil(64);
+        let mut index = Self { len: texts.len(), stride, bits: vec![0; GRAMS * stride] };
+        let mut seen = vec![false; GRAMS];
+        for (i, text) in texts.enumerate() {
+            index.add(i, text, &mut seen);
         }
-        for w in text.windows(2) {
-            let h = pair_bit(w[0], w[1]);
-            g.pairs[h >> 6] |= 1 << (h & 63);
-        }
-        g
+        index
     }
 
-    /// Whether [`Grams::may_contain`] is exact for this word.
-    fn exact(word: &[u8]) -> bool {
-        word.len() == 1 || (word.len() == 2 && alnum(word[0]).is_some() && alnum(word[1]).is_some())
+    /// Sets row `i`'s bits of `text` (`seen` is all false, and is left so).
+    fn add(&mut self, i: usize, text: &[u8], seen: &mut [bool]) {
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        let mut set = |g: usize| {
+            if !seen[g] {
+                seen[g] = true;
+                self.bits[g * self.stride + word] |= bit;
+            }
+        };
+        text.iter().for_each(|b| set(PAIR_GRAMS + usize::from(*b)));
+        text.windows(2).for_each(|w| set(pair_gram(w[0], w[1])));
+        text.iter().for_each(|b| seen[PAIR_GRAMS + usize::from(*b)] = false);
+        text.windows(2).for_each(|w| seen[pair_gram(w[0], w[1])] = false);
     }
 
-    /// False only when a text with these grams cannot contain `word`.
-    fn may_contain(&self, word: &Grams) -> bool {
-        self.bytes.iter().zip(&word.bytes).all(|(a, b)| a & b == *b)
-            && self.pairs.iter().zip(&word.pairs).all(|(a, b)| a & b == *b)
+    /// Row `i` now holds `text`.
+    fn set_row(&mut self, i: usize, text: &[u8]) {
+        if i >= self.len {
+            return;
+        }
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        for g in 0..GRAMS {
+            self.bits[g * self.stride + word] &= !bit;
+        }
+        self.add(i, text, &mut vec![false; GRAMS]);
+    }
+
+    /// The rows that may contain every word (exactly those, for [`exact`] words).
+    fn candidates<'a>(&self, words: impl Iterator<Item = &'a [u8]>) -> RowSet {
+        let mut set = vec![u64::MAX; self.stride];
+        if self.len % 64 != 0
+            && let Some(last) = set.last_mut()
+        {
+            *last = (1 << (self.len % 64)) - 1;
+        }
+        for word in words {
+            for g in grams_of(word) {
+                let column = &self.bits[g * self.stride..(g + 1) * self.stride];
+                set.iter_mut().zip(column).for_each(|(s, c)| *s &= c);
+            }
+        }
+        RowSet(set)
     }
 }
 
@@ -287,7 +338,6 @@ fn row_of(p: &Procedure, haystack: &str, steps: usize, stats: RunStats) -> Row {
         id: p.id,
         name: p.name.clone(),
         name_key: p.name.to_lowercase(),
-        grams: Grams::of(haystack.as_bytes()),
         haystack,
         steps,
         runs: stats.runs,
@@ -600,26 +650,47 @@ fn file_stem(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Grams;
+    use super::{GramIndex, exact};
+
+    fn substrings(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+        (0..text.len())
+            .flat_map(move |start| (start + 1..=text.len().min(start + 12)).map(move |end| &text[start..end]))
+    }
 
     #[test]
-    fn grams_never_rule_out_a_substring() {
-        let text = "check extinguisher pressure gauges — étiquettes, 2ème étage\ntest the alarm";
-        let g = Grams::of(text.as_bytes());
-        let bytes = text.as_bytes();
-        for start in 0..bytes.len() {
-            for end in start + 1..=bytes.len().min(start + 12) {
-                assert!(g.may_contain(&Grams::of(&bytes[start..end])), "{:?}", &bytes[start..end]);
+    fn grams_never_rule_out_a_substring_and_are_exact_for_two_letters() {
+        let texts: [&[u8]; 3] = [
+            "check extinguisher pressure gauges — étiquettes, 2ème étage\ntest the alarm".as_bytes(),
+            b"open the till\ncount the float",
+            b"",
+        ];
+        let mut index = GramIndex::of(texts.iter().copied());
+        for (i, text) in texts.iter().enumerate() {
+            for sub in substrings(text) {
+                assert!(index.candidates([sub].into_iter()).get(i), "{i} {:?}", sub);
             }
         }
-        assert!(!g.may_contain(&Grams::of(b"y")), "no y at all");
-        assert!(!g.may_contain(&Grams::of(b"zz")));
-        // Two letters: exact both ways.
+        assert!(!index.candidates([&b"y"[..]].into_iter()).get(0), "no y at all");
+        assert!(!index.candidates([&b"zz"[..]].into_iter()).get(0));
+        assert!(!index.candidates([&b"e"[..]].into_iter()).get(2), "the empty text holds nothing");
+        assert!(!index.candidates([&b"e"[..]].into_iter()).get(3), "no such row");
+        // Two letters: exact both ways, for one word and for two.
         for a in b'a'..=b'z' {
             for b in b'a'..=b'z' {
-                let has = bytes.windows(2).any(|w| w == [a, b]);
-                assert_eq!(g.may_contain(&Grams::of(&[a, b])), has, "{}{}", a as char, b as char);
+                let word = [a, b];
+                assert!(exact(&word));
+                for (i, text) in texts.iter().enumerate() {
+                    let has = text.windows(2).any(|w| w == word);
+                    assert_eq!(index.candidates([&word[..]].into_iter()).get(i), has, "{}{}", a as char, b as char);
+                    let both = has && text.windows(2).any(|w| w == b"ti");
+                    assert_eq!(index.candidates([&word[..], b"ti"].into_iter()).get(i), both);
+                }
             }
         }
+        // A row changed: its old grams go, its new ones come; the others stay.
+        index.set_row(1, b"zebra");
+        assert!(index.candidates([&b"zeb"[..]].into_iter()).get(1));
+        assert!(!index.candidates([&b"till"[..]].into_iter()).get(1));
+        assert!(index.candidates([&b"alarm"[..]].into_iter()).get(0));
     }
 }
