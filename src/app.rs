@@ -86,9 +86,16 @@ impl Folder {
 struct Loading {
     dir: PathBuf,
     progress: std::sync::Arc<store::LoadProgress>,
-    rx: Receiver<Result<store::Loaded, store::Error>>,
+    rx: Receiver<Opened>,
     started: std::time::Instant,
+    /// The open folder is read again after an outside change: its views stay up
+    /// (read-only) meanwhile, instead of the progress screen.
+    reload: bool,
 }
+
+/// What a load sends back: the folder, and the browser's rows built from it on the
+/// loading thread (none when the folder was read on the UI thread).
+type Opened = (Result<store::Loaded, store::Error>, Option<BrowserState>);
 
 /// Whether the data on disk matches what the app shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -235,24 +242,41 @@ impl App {
     /// Open a data folder (saving the current one first).
     pub fn open_folder(&mut self, dir: &Path) {
         self.flush();
+        match self.load(dir, None) {
+            Err(opened) => self.finish_open(dir, *opened),
+            Ok(loading) => {
+                self.folder = None;
+                self.loading = Some(loading);
+            }
+        }
+    }
+
+    /// Read a folder: a small one here and now (`Err` with the result), a big one on
+    /// a thread (`Ok`: the load under way), which also builds the browser's rows.
+    /// `generation`: the one the data gets (a reload's must be newer than the views saw).
+    fn load(&self, dir: &Path, generation: Option<u64>) -> Result<Loading, Box<Opened>> {
+        let with_generation = move |mut loaded: Result<store::Loaded, store::Error>| {
+            if let (Ok(l), Some(g)) = (&mut loaded, generation) {
+                l.db.set_generation(g);
+            }
+            loaded
+        };
         let progress = std::sync::Arc::new(store::LoadProgress::of(dir));
         if progress.total_bytes() <= self.load_in_background_above {
-            self.finish_open(dir, store::load(dir));
-            return;
+            return Err(Box::new((with_generation(store::load(dir)), None)));
         }
-        // A big folder loads on a thread while the window shows its progress.
         let (tx, rx) = std::sync::mpsc::channel();
         let (path, shared) = (dir.to_path_buf(), std::sync::Arc::clone(&progress));
         let wake = self.wake.clone();
         std::thread::spawn(move || {
-            let loaded = store::load_with_progress(&path, Some(&shared));
+            let loaded = with_generation(store::load_with_progress(&path, Some(&shared)));
+            let browser = loaded.as_ref().ok().map(|l| BrowserState::prepared(&l.db));
             // The load's scratch memory is freed by now: hand it back (off the UI thread).
             crate::memory::give_back();
-            let _ = tx.send(loaded);
+            let _ = tx.send((loaded, browser));
             wake();
         });
-        self.folder = None;
-        self.loading = Some(Loading { dir: dir.to_path_buf(), progress, rx, started: std::time::Instant::now() });
+        Ok(Loading { dir: dir.to_path_buf(), progress, rx, started: std::time::Instant::now(), reload: false })
     }
 
     /// After a conflict: keep mine (back theirs up, then write mine over them) or take
@@ -305,23 +329,43 @@ impl App {
         self.known_files = fingerprints;
     }
 
-    /// Read the folder again, keeping the view and the selections.
+    /// Read the folder again, keeping the view and the selections. A big folder is
+    /// read on a thread; its views stay up, read-only, until the new data is there.
     pub fn reload_in_place(&mut self) {
         let Some(folder) = &self.folder else { return };
-        let dir = folder.dir.clone();
-        let generation = folder.db.generation();
-        match store::load(&dir) {
+        if self.loading.is_some() {
+            return;
+        }
+        // Views cache by generation: make sure they see new data.
+        match self.load(&folder.dir.clone(), Some(folder.db.generation() + 1)) {
+            Err(opened) => self.finish_reload(*opened),
+            Ok(loading) => self.loading = Some(Loading { reload: true, ..loading }),
+        }
+    }
+
+    /// Whether the open folder is being read again (its views are read-only meanwhile).
+    pub fn reloading(&self) -> bool {
+        self.loading.as_ref().is_some_and(|l| l.reload)
+    }
+
+    fn finish_reload(&mut self, (result, browser): Opened) {
+        let Some(dir) = self.folder.as_ref().map(|f| f.dir.clone()) else { return };
+        match result {
             Ok(loaded) => {
                 self.start_writer(&dir, loaded.fingerprints);
                 if let Some(f) = &mut self.folder {
                     f.db = loaded.db;
-                    // Views cache by generation: make sure they see new data.
-                    f.db.set_generation(generation + 1);
                     f.problems = loaded.problems;
                     // Fixed outside: a folder that had problems may now be written.
                     if f.problems.is_empty() && f.lock.is_none() && f.blocked.is_none() {
                         f.take_lock();
                     }
+                    if !f.read_only() {
+                        self.writer.learn_big_tables(dir, &f.db);
+                    }
+                }
+                if let Some(b) = browser {
+                    self.browser.adopt_rows(b);
                 }
                 self.undo.clear();
                 self.save_state = SaveState::Saved;
@@ -361,12 +405,21 @@ impl App {
     /// Wait for a folder that loads in the background (tests).
     pub fn wait_loading(&mut self) {
         if let Some(l) = self.loading.take() {
-            let result = l.rx.recv().unwrap_or_else(|_| Err(store::Error::NotAFolder(l.dir.clone())));
-            self.finish_open(&l.dir, result);
+            let opened = l.rx.recv().unwrap_or_else(|_| (Err(store::Error::NotAFolder(l.dir.clone())), None));
+            self.finish_loading(l, opened);
         }
     }
 
-    fn finish_open(&mut self, dir: &Path, result: Result<store::Loaded, store::Error>) {
+    fn finish_loading(&mut self, l: Loading, opened: Opened) {
+        log::info!("loaded {} in {:.2?}", l.dir.display(), l.started.elapsed());
+        if l.reload {
+            self.finish_reload(opened);
+        } else {
+            self.finish_open(&l.dir, opened);
+        }
+    }
+
+    fn finish_open(&mut self, dir: &Path, (result, browser): Opened) {
         match result {
             Ok(loaded) => {
                 let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -386,7 +439,7 @@ impl App {
                     self.writer.learn_big_tables(dir.clone(), &folder.db);
                 }
                 self.folder = Some(folder);
-                self.browser = BrowserState::default();
+                self.browser = browser.unwrap_or_default();
                 self.runner = RunnerState::default();
                 self.history = HistoryState::default();
                 self.editor = EditorState::default();
@@ -730,6 +783,10 @@ impl App {
     /// Run an op on the open folder; reports refusals to the user.
     fn mutate<T>(&mut self, op: impl FnOnce(&mut Db) -> Result<ops::Done<T>, ops::OpError>) -> Option<T> {
         let Some(folder) = &mut self.folder else { return None };
+        if self.loading.is_some() {
+            self.message = Some("The folder is being read again after an outside change; nothing was changed".into());
+            return None;
+        }
         if folder.read_only() {
             let why = folder.blocked.clone().unwrap_or_else(|| "This folder has problems and is open read-only".into());
             self.message = Some(format!("{why}; nothing was changed"));
@@ -830,7 +887,7 @@ impl App {
                     }
                 });
             }
-            if let Some(l) = &self.loading {
+            if let Some(l) = self.loading.as_ref().filter(|l| !l.reload) {
                 loading_ui(ui, l);
                 return;
             }
@@ -851,7 +908,7 @@ impl App {
                     if !folder.problems.is_empty() {
                         problems_banner(ui, folder, &mut self.show_problems);
                     }
-                    let ro = folder.read_only();
+                    let ro = folder.read_only() || self.loading.is_some();
                     let db = &folder.db;
                     match self.view {
                         View::Procedures => browser_ui(ui, db, &mut self.browser, now, ro, &mut cmds),
@@ -917,11 +974,10 @@ impl App {
     fn poll(&mut self, ctx: &egui::Context) {
         self.check_outside_changes(ctx);
         if let Some(l) = &self.loading
-            && let Ok(result) = l.rx.try_recv()
+            && let Ok(opened) = l.rx.try_recv()
             && let Some(l) = self.loading.take()
         {
-            log::info!("loaded {} in {:.2?}", l.dir.display(), l.started.elapsed());
-            self.finish_open(&l.dir, result);
+            self.finish_loading(l, opened);
         }
         if let Some((rx, _)) = &self.exporting
             && let Ok(choice) = rx.try_recv()
@@ -1180,6 +1236,11 @@ impl App {
                     f.db.in_progress_count()
                 ));
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if self.loading.is_some() {
+                        ui.label("Reading the folder again (changed on disk)…");
+                        ui.spinner();
+                        return;
+                    }
                     if f.read_only() {
                         ui.colored_label(ui.visuals().warn_fg_color, "Read-only");
                         return;

@@ -181,6 +181,8 @@ fn a_big_folder_loads_in_the_background_with_progress() {
         app
     });
     h.state_mut().wait_loading();
+    let generation = h.state().db().expect("loaded").generation();
+    assert_eq!(h.state().browser.built_for(), Some(generation), "the list was built on the loading thread");
     h.run();
     assert_eq!(h.state().db().expect("loaded").procedures.len(), 11);
     h.get_by_label("Release deployment");

@@ -9,8 +9,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use procedures::app::App;
 use procedures::model::*;
-use procedures::ui::View;
 use procedures::ui::browser::{BrowserState, Sort};
+use procedures::ui::{Command, View};
 
 /// The whole app on `dir`, as eframe would build it (no stored preferences).
 fn app_on(dir: &std::path::Path) -> Harness<'static, App> {
@@ -372,6 +372,42 @@ fn outside_edit_without_pending_changes_reloads_in_place() {
     assert_eq!(db(&h).procedure(pid).expect("p").name, "Payroll run (edited in a spreadsheet)");
     assert_eq!(h.state().browser.selected, Some(pid), "the selection is kept");
     h.get_by_label_contains("Reloaded: procedures.csv changed on disk");
+}
+
+#[test]
+fn a_big_folder_is_read_again_in_the_background_and_refuses_changes_meanwhile() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.state_mut().disk_check_interval = std::time::Duration::from_secs(3600);
+    h.state_mut().load_in_background_above = 0; // treat the sample as big
+    h.get_by_label("Payroll run").click();
+    h.run();
+    let pid = h.state().browser.selected.expect("selected");
+    let runs = db(&h).runs.len();
+    edit_outside(dir.path(), "procedures.csv", "Payroll run", "Payroll run (edited in a spreadsheet)");
+    h.state_mut().reload_in_place();
+    assert!(h.state().reloading());
+    // Meanwhile the old data stays up and nothing can change it.
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, Command::StartRun(pid));
+    assert_eq!(db(&h).runs.len(), runs, "no run started while the folder is read again");
+    assert!(h.state().message.as_deref().is_some_and(|m| m.contains("being read again")), "{:?}", h.state().message);
+    assert_eq!(db(&h).procedure(pid).expect("p").name, "Payroll run");
+    h.step();
+    h.state_mut().wait_loading();
+    assert!(!h.state().reloading());
+    assert_eq!(db(&h).procedure(pid).expect("p").name, "Payroll run (edited in a spreadsheet)");
+    assert_eq!(h.state().browser.built_for(), Some(db(&h).generation()), "rows built on the loading thread");
+    assert_eq!(h.state().browser.selected, Some(pid), "the selection is kept");
+    h.state_mut().message = None;
+    h.run();
+    // Writable again once the new data is there.
+    h.get_by_label("▶ Start run").click();
+    h.run();
+    assert_eq!(h.state().view, View::Runner);
+    assert_eq!(db(&h).runs.len(), runs + 1);
+    h.state_mut().flush();
+    assert_eq!(procedures::store::load(dir.path()).expect("load").db.runs.len(), runs + 1);
 }
 
 #[test]

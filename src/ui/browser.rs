@@ -92,6 +92,27 @@ pub struct BrowserState {
 }
 
 impl BrowserState {
+    /// A browser with its rows built for `db` (on a loading thread: the first frame
+    /// after a big folder opens need not build 10,000 rows).
+    pub fn prepared(db: &Db) -> Self {
+        let mut state = Self::default();
+        state.refresh(db);
+        state
+    }
+
+    /// The data generation the rows were built for, if they are.
+    pub fn built_for(&self) -> Option<u64> {
+        self.cache.generation
+    }
+
+    /// Take the rows `other` built (for newer data), keeping the search, filters and
+    /// selection.
+    pub fn adopt_rows(&mut self, other: BrowserState) {
+        self.cache = other.cache;
+        self.cache.key = None;
+        self.cache.recent.clear();
+    }
+
     /// The ids currently listed, in order (for tests and keyboard navigation).
     pub fn visible(&mut self, db: &Db) -> Vec<ProcedureId> {
         self.refresh(db);
@@ -317,7 +338,7 @@ impl GramIndex {
     /// The rows that may contain every word (exactly those, for [`exact`] words).
     fn candidates<'a>(&self, words: impl Iterator<Item = &'a [u8]>) -> RowSet {
         let mut set = vec![u64::MAX; self.stride];
-        if self.len % 64 != 0
+        if !self.len.is_multiple_of(64)
             && let Some(last) = set.last_mut()
         {
             *last = (1 << (self.len % 64)) - 1;
