@@ -472,6 +472,61 @@ fn opening_a_folder_writes_nothing() {
 }
 
 #[test]
+fn a_long_search_goes_on_over_frames_and_lists_what_a_fresh_search_lists() {
+    let loaded = procedures::store::load(&sample_data()).expect("sample loads");
+    let mut db = loaded.db;
+    for i in 0..3_000 {
+        let draft = procedures::ops::ProcedureDraft {
+            name: format!("Generated {i:04} {}", if i % 3 == 0 { "alpha" } else { "beta" }),
+            description: String::new(),
+            steps: vec![procedures::ops::StepDraft {
+                id: None,
+                description: format!("Step of {i}"),
+                estimated_duration_secs: None,
+            }],
+            labels: Vec::new(),
+        };
+        procedures::ops::create_procedure(&mut db, &draft, Timestamp::now()).expect("create");
+    }
+    let fresh = |q: &str, sort: Sort| {
+        let mut b = BrowserState::default();
+        (b.query, b.sort) = (q.into(), sort);
+        b.visible(&db)
+    };
+    let mut typing = BrowserState::default();
+    typing.visible(&db);
+    // With no time at all, each call filters one batch: the list grows in order.
+    typing.query = "alpha".into();
+    typing.refresh_within(&db, std::time::Duration::ZERO);
+    assert!(typing.searching(), "3,000 rows take more than one batch");
+    let all = fresh("alpha", Sort::Name);
+    assert_eq!(all.len(), 1_000);
+    let mut calls = 1;
+    while typing.searching() {
+        let so_far = typing.listed();
+        assert_eq!(so_far[..], all[..so_far.len()], "a prefix of the full result");
+        typing.refresh_within(&db, std::time::Duration::ZERO);
+        calls += 1;
+    }
+    assert!(calls >= 3, "{calls}");
+    assert_eq!(typing.listed(), all);
+    // Typing on before a search is done: the unfinished list is not narrowed (nor kept).
+    for (q, sort) in
+        [("gen", Sort::Runs), ("gener", Sort::Runs), ("generated 1", Sort::Runs), ("step of 2", Sort::Name)]
+    {
+        (typing.query, typing.sort) = (q.into(), sort);
+        typing.refresh_within(&db, std::time::Duration::ZERO);
+        assert!(typing.searching(), "{q}");
+    }
+    for (q, sort) in [("gen", Sort::Runs), ("generated 1", Sort::Runs), ("step of 2", Sort::Name), ("beta", Sort::Name)]
+    {
+        (typing.query, typing.sort) = (q.into(), sort);
+        assert_eq!(typing.visible(&db), fresh(q, sort), "{q}");
+        assert!(!typing.searching());
+    }
+}
+
+#[test]
 fn search_results_are_the_same_typed_key_by_key_as_fresh() {
     // The browser narrows the last result while typing and remembers recent ones:
     // every step must list what a fresh search lists.

@@ -70,6 +70,10 @@ struct Cache {
     visible: Vec<usize>,
     /// Recent filters, to go back at once (a backspace).
     recent: Vec<(FilterKey, Vec<usize>)>,
+    /// The filter under way, if `visible` is not complete yet.
+    pending: Option<Pending>,
+    /// All rows in a sort order other than by name.
+    ordered: Option<(Sort, Vec<usize>)>,
 }
 
 /// How many recent filters are kept.
@@ -96,7 +100,7 @@ impl BrowserState {
     /// after a big folder opens need not build 10,000 rows).
     pub fn prepared(db: &Db) -> Self {
         let mut state = Self::default();
-        state.refresh(db);
+        state.refresh(db, None);
         state
     }
 
@@ -110,16 +114,36 @@ impl BrowserState {
     pub fn adopt_rows(&mut self, other: BrowserState) {
         self.cache = other.cache;
         self.cache.key = None;
+        self.cache.pending = None;
         self.cache.recent.clear();
     }
 
     /// The ids currently listed, in order (for tests and keyboard navigation).
     pub fn visible(&mut self, db: &Db) -> Vec<ProcedureId> {
-        self.refresh(db);
+        self.refresh(db, None);
         self.cache.visible.iter().map(|i| self.cache.rows[*i].id).collect()
     }
 
-    fn refresh(&mut self, db: &Db) {
+    /// Filter for about `budget` (the rest of a long search waits for the next call;
+    /// [`BrowserState::searching`] tells whether there is a rest).
+    pub fn refresh_within(&mut self, db: &Db, budget: std::time::Duration) {
+        self.refresh(db, Some(budget));
+    }
+
+    /// The ids listed so far, in order, without working on (tests).
+    pub fn listed(&self) -> Vec<ProcedureId> {
+        self.cache.visible.iter().map(|i| self.cache.rows[*i].id).collect()
+    }
+
+    /// Whether a search is still being worked through (over a few frames).
+    pub fn searching(&self) -> bool {
+        self.cache.pending.is_some()
+    }
+
+    /// Rebuild rows for new data and filter them, completely or (with a `budget`) for
+    /// about that long: a search over 100,000 procedures' texts lists a first screenful
+    /// at once and the rest over the next frames.
+    fn refresh(&mut self, db: &Db, budget: Option<std::time::Duration>) {
         if self.cache.generation != Some(db.generation()) {
             // Same data, same procedures: rebuild only the rows of procedures changed
             // since (a tick changes one), not all of them.
@@ -155,63 +179,122 @@ impl BrowserState {
             self.cache.generation = Some(db.generation());
             self.cache.lineage = db.lineage();
             self.cache.key = None;
+            self.cache.pending = None;
+            self.cache.ordered = None;
             self.cache.recent.clear();
         }
         let key = (self.query.trim().to_lowercase(), self.labels.clone(), self.sort);
-        if self.cache.key.as_ref() == Some(&key) {
-            return;
-        }
         let cache = &mut self.cache;
-        if let Some(at) = cache.recent.iter().position(|(k, _)| *k == key) {
-            let (k, v) = cache.recent.remove(at);
-            cache.visible = v.clone();
-            cache.recent.push((k, v));
-            cache.key = Some(key);
+        if cache.key.as_ref() != Some(&key) {
+            cache.start_filter(key);
+        }
+        cache.filter_some(db, budget);
+    }
+}
+
+/// A filter under way: the rows of `source` before `done` are sorted into `visible`.
+#[derive(Debug)]
+struct Pending {
+    /// Rows to look at, in the order to list them.
+    source: Vec<usize>,
+    done: usize,
+    candidates: RowSet,
+}
+
+/// Filtering time per frame; a longer search goes on in the next frames.
+const FRAME_FILTER_BUDGET: std::time::Duration = std::time::Duration::from_micros(2500);
+
+/// Rows filtered between two looks at the clock.
+const FILTER_BATCH: usize = 1024;
+
+impl Cache {
+    /// Start listing the rows `key` selects (at once when it is a recent one).
+    fn start_filter(&mut self, key: FilterKey) {
+        // The finished list goes to the recent ones (an unfinished one is dropped).
+        let old = self.key.take();
+        let finished = self.pending.take().is_none();
+        if let Some(at) = self.recent.iter().position(|(k, _)| *k == key) {
+            let (k, v) = self.recent.remove(at);
+            self.visible = v.clone();
+            self.recent.push((k, v));
+            self.key = Some(key);
             return;
         }
         let words: Vec<&str> = key.0.split_whitespace().collect();
+        // Typing on narrows the last result (each old word is inside a new one), which
+        // is already in order: filter only that.
+        let narrows = finished
+            && old.as_ref().is_some_and(|(q, labels, sort)| {
+                *labels == key.1
+                    && *sort == key.2
+                    && q.split_whitespace().all(|old| words.iter().any(|new| new.contains(old)))
+            });
+        let source = if narrows { self.visible.clone() } else { self.order(key.2) };
         // Rows holding every byte and byte pair of every word; a word the grams decide
         // exactly needs no substring search, the others are searched for in those rows.
-        let candidates = cache.grams.candidates(words.iter().map(|w| w.as_bytes()));
-        let finders: Vec<memchr::memmem::Finder> =
-            words.iter().filter(|w| !exact(w.as_bytes())).map(|w| memchr::memmem::Finder::new(w.as_bytes())).collect();
-        let rows = &cache.rows;
+        let candidates = self.grams.candidates(words.iter().map(|w| w.as_bytes()));
+        if let Some(old) = old.filter(|_| finished) {
+            self.recent.push((old, std::mem::take(&mut self.visible)));
+            if self.recent.len() > RECENT_FILTERS {
+                self.recent.remove(0);
+            }
+        }
+        self.visible = Vec::with_capacity(source.len().min(1 << 16));
+        self.pending = Some(Pending { source, done: 0, candidates });
+        self.key = Some(key);
+    }
+
+    /// Every row in the order of `sort` (stable on top of the name order: ties stay by
+    /// name), kept until the data or the sort changes.
+    fn order(&mut self, sort: Sort) -> Vec<usize> {
+        if sort == Sort::Name {
+            return self.by_name.clone();
+        }
+        if let Some((s, order)) = &self.ordered
+            && *s == sort
+        {
+            return order.clone();
+        }
+        let rows = &self.rows;
+        let mut order = self.by_name.clone();
+        match sort {
+            Sort::Name => {}
+            Sort::LastRun => order.sort_by_key(|i| std::cmp::Reverse(rows[*i].last_run.map(|t| t.sort_key()))),
+            Sort::Runs => order.sort_by_key(|i| std::cmp::Reverse(rows[*i].runs)),
+            Sort::CompletionRate => {
+                let k = |i: &usize| rows[*i].rate.unwrap_or(-1.0);
+                order.sort_by(|a, b| k(b).total_cmp(&k(a)));
+            }
+        }
+        self.ordered = Some((sort, order.clone()));
+        order
+    }
+
+    /// Go on with the filter under way, for about `budget` (to the end without one).
+    fn filter_some(&mut self, db: &Db, budget: Option<std::time::Duration>) {
+        let (Some(pending), Some(key)) = (&mut self.pending, &self.key) else { return };
+        let started = std::time::Instant::now();
+        let finders: Vec<memchr::memmem::Finder> = key
+            .0
+            .split_whitespace()
+            .filter(|w| !exact(w.as_bytes()))
+            .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
+            .collect();
+        let rows = &self.rows;
         let matches = |i: &usize| {
-            candidates.get(*i)
+            pending.candidates.get(*i)
                 && finders.iter().all(|f| f.find(rows[*i].haystack.as_bytes()).is_some())
                 && key.1.iter().all(|l| db.labels_of(rows[*i].id).contains(l))
         };
-        // Typing on narrows the last result (each old word is inside a new one), which
-        // is already in order: filter only that.
-        let narrows = cache.key.as_ref().is_some_and(|(q, labels, sort)| {
-            *labels == key.1
-                && *sort == key.2
-                && q.split_whitespace().all(|old| words.iter().any(|new| new.contains(old)))
-        });
-        let visible: Vec<usize> = if narrows {
-            cache.visible.iter().copied().filter(matches).collect()
-        } else {
-            let mut visible: Vec<usize> = cache.by_name.iter().copied().filter(matches).collect();
-            // Stable sorts on top of the name order: ties stay by name.
-            match key.2 {
-                Sort::Name => {}
-                Sort::LastRun => visible.sort_by_key(|i| std::cmp::Reverse(rows[*i].last_run.map(|t| t.sort_key()))),
-                Sort::Runs => visible.sort_by_key(|i| std::cmp::Reverse(rows[*i].runs)),
-                Sort::CompletionRate => {
-                    let k = |i: &usize| rows[*i].rate.unwrap_or(-1.0);
-                    visible.sort_by(|a, b| k(b).total_cmp(&k(a)));
-                }
-            }
-            visible
-        };
-        if let Some(old) = cache.key.take() {
-            cache.recent.push((old, std::mem::take(&mut cache.visible)));
-            if cache.recent.len() > RECENT_FILTERS {
-                cache.recent.remove(0);
+        while pending.done < pending.source.len() {
+            let end = (pending.done + FILTER_BATCH).min(pending.source.len());
+            self.visible.extend(pending.source[pending.done..end].iter().copied().filter(matches));
+            pending.done = end;
+            if budget.is_some_and(|b| started.elapsed() >= b) {
+                return;
             }
         }
-        cache.visible = visible;
-        cache.key = Some(key);
+        self.pending = None;
     }
 }
 
@@ -289,6 +372,7 @@ fn exact(word: &[u8]) -> bool {
 }
 
 /// A set of rows.
+#[derive(Debug)]
 struct RowSet(Vec<u64>);
 
 impl RowSet {
@@ -383,7 +467,22 @@ fn build_row(db: &Db, p: &Procedure) -> Row {
 /// per run of a table of 500,000 took a third of a second).
 fn build_rows(db: &Db) -> Vec<Row> {
     let procedures = db.procedures.rows();
-    let at = |pid: ProcedureId| procedures.binary_search_by_key(&pid, |p| p.id).ok();
+    // Row of a procedure id: a table indexed by id when ids are dense (a binary search
+    // per run missed the cache five million times at 10y1: 2.4 s), else a search.
+    let top = procedures.iter().map(|p| p.id.0 as usize).max().unwrap_or(0);
+    let mut dense = Vec::new();
+    if top <= 4 * procedures.len() + 1024 {
+        dense = vec![u32::MAX; top + 1];
+        for (i, p) in procedures.iter().enumerate() {
+            dense[p.id.0 as usize] = i as u32;
+        }
+    }
+    let at = |pid: ProcedureId| match dense.get(pid.0 as usize) {
+        Some(i) if *i != u32::MAX => Some(*i as usize),
+        Some(_) => None,
+        None if dense.is_empty() => procedures.binary_search_by_key(&pid, |p| p.id).ok(),
+        None => None,
+    };
     let mut haystacks: Vec<String> = procedures.iter().map(|p| format!("{}\n{}", p.name, p.description)).collect();
     let mut steps = vec![0usize; procedures.len()];
     for s in db.steps.rows() {
@@ -456,7 +555,7 @@ fn confirm_delete_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, cmds: &mut 
 
 /// Search, filters and the table.
 fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
-    state.refresh(db);
+    state.refresh_within(db, std::time::Duration::ZERO);
     let search_id = egui::Id::unique("procedure-search");
     if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
         ui.memory_mut(|m| m.request_focus(search_id));
@@ -492,11 +591,19 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
             }
         });
     }
-    state.refresh(db);
+    state.refresh_within(db, FRAME_FILTER_BUDGET);
     ui.separator();
 
     let shown = state.cache.visible.len();
-    ui.label(egui::RichText::new(format!("{shown} of {} procedures", db.procedures.len())).weak());
+    if state.searching() {
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(format!("{shown} of {} procedures so far", db.procedures.len())).weak());
+            ui.spinner();
+        });
+        ui.ctx().request_repaint();
+    } else {
+        ui.label(egui::RichText::new(format!("{shown} of {} procedures", db.procedures.len())).weak());
+    }
     let row_height = ui.spacing().interact_size.y + 4.0;
     let rows = &state.cache.rows;
     let visible = &state.cache.visible;
