@@ -202,7 +202,7 @@ struct Pending {
 }
 
 /// Filtering time per frame; a longer search goes on in the next frames.
-const FRAME_FILTER_BUDGET: std::time::Duration = std::time::Duration::from_micros(2500);
+const FRAME_FILTER_BUDGET: std::time::Duration = std::time::Duration::from_micros(2000);
 
 /// Rows filtered between two looks at the clock.
 const FILTER_BATCH: usize = 1024;
