@@ -495,9 +495,13 @@ fn a_long_search_goes_on_over_frames_and_lists_what_a_fresh_search_lists() {
     };
     let mut typing = BrowserState::default();
     typing.visible(&db);
-    // With no time at all, each call filters one batch: the list grows in order.
+    // With no time at all, a search is only started; with a nanosecond, each call
+    // filters one batch: the list grows in order.
     typing.query = "alpha".into();
     typing.refresh_within(&db, std::time::Duration::ZERO);
+    assert!(typing.searching() && typing.listed().is_empty());
+    let tick = std::time::Duration::from_nanos(1);
+    typing.refresh_within(&db, tick);
     assert!(typing.searching(), "3,000 rows take more than one batch");
     let all = fresh("alpha", Sort::Name);
     assert_eq!(all.len(), 1_000);
@@ -505,7 +509,7 @@ fn a_long_search_goes_on_over_frames_and_lists_what_a_fresh_search_lists() {
     while typing.searching() {
         let so_far = typing.listed();
         assert_eq!(so_far[..], all[..so_far.len()], "a prefix of the full result");
-        typing.refresh_within(&db, std::time::Duration::ZERO);
+        typing.refresh_within(&db, tick);
         calls += 1;
     }
     assert!(calls >= 3, "{calls}");
@@ -515,7 +519,7 @@ fn a_long_search_goes_on_over_frames_and_lists_what_a_fresh_search_lists() {
         [("gen", Sort::Runs), ("gener", Sort::Runs), ("generated 1", Sort::Runs), ("step of 2", Sort::Name)]
     {
         (typing.query, typing.sort) = (q.into(), sort);
-        typing.refresh_within(&db, std::time::Duration::ZERO);
+        typing.refresh_within(&db, tick);
         assert!(typing.searching(), "{q}");
     }
     for (q, sort) in [("gen", Sort::Runs), ("generated 1", Sort::Runs), ("step of 2", Sort::Name), ("beta", Sort::Name)]

@@ -125,7 +125,8 @@ impl BrowserState {
     }
 
     /// Filter for about `budget` (the rest of a long search waits for the next call;
-    /// [`BrowserState::searching`] tells whether there is a rest).
+    /// [`BrowserState::searching`] tells whether there is a rest). A zero budget only
+    /// rebuilds rows for new data and starts a new search.
     pub fn refresh_within(&mut self, db: &Db, budget: std::time::Duration) {
         self.refresh(db, Some(budget));
     }
@@ -205,7 +206,7 @@ struct Pending {
 const FRAME_FILTER_BUDGET: std::time::Duration = std::time::Duration::from_micros(2000);
 
 /// Rows filtered between two looks at the clock.
-const FILTER_BATCH: usize = 1024;
+const FILTER_BATCH: usize = 256;
 
 impl Cache {
     /// Start listing the rows `key` selects (at once when it is a recent one).
@@ -270,9 +271,13 @@ impl Cache {
         order
     }
 
-    /// Go on with the filter under way, for about `budget` (to the end without one).
+    /// Go on with the filter under way, for about `budget` (to the end without one;
+    /// not at all with a zero budget, at least one batch with any other).
     fn filter_some(&mut self, db: &Db, budget: Option<std::time::Duration>) {
         let (Some(pending), Some(key)) = (&mut self.pending, &self.key) else { return };
+        if budget == Some(std::time::Duration::ZERO) {
+            return;
+        }
         let started = std::time::Instant::now();
         let finders: Vec<memchr::memmem::Finder> = key
             .0
