@@ -24,7 +24,7 @@ pub use io::{Fault, FaultyIo, Io, RealIo};
 pub use load::{Lines, Loaded, load, load_with_progress};
 pub use lock::{FolderLock, LOCK_FILE, LockOutcome, lock_folder};
 pub use read::LoadProgress;
-pub use table::{Table, TableKind, TableSet};
+pub use table::{Positions, Table, TableKind, TableSet};
 pub use tail::{KEEP_OFFSETS, Layout, recover, write_redo, write_tail, write_tail_with};
 pub use write::{
     Encoded, TAIL_ROWS_MAX, TableRows, TableSnapshot, create_empty, read_text, save, write_atomic, write_atomic_with,

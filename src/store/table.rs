@@ -3,6 +3,24 @@
 use crate::model::Row;
 use std::sync::Arc;
 
+/// Row positions by id, made by [`Table::positions`].
+pub struct Positions<'a, R> {
+    table: &'a Table<R>,
+    dense: Option<Vec<u32>>,
+}
+
+impl<R: Row + Clone> Positions<'_, R> {
+    /// Position of the row with this id.
+    pub fn get(&self, id: u64) -> Option<usize> {
+        match &self.dense {
+            Some(at) => {
+                usize::try_from(id).ok().and_then(|i| at.get(i)).filter(|i| **i != u32::MAX).map(|i| *i as usize)
+            }
+            None => self.table.position(id),
+        }
+    }
+}
+
 /// The seven tables of a data folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TableKind {
@@ -221,6 +239,21 @@ impl<R: Row + Clone> Table<R> {
         self.rows.binary_search_by_key(&id, Row::key).ok()
     }
 
+    /// Positions by id for many lookups in a row (a pass over another big table): a
+    /// table indexed by id when the ids are dense, else [`Table::position`] each. A
+    /// binary search per run of 5,000,000 missed the cache each time (2.4 s at 10y1).
+    pub fn positions(&self) -> Positions<'_, R> {
+        let top = self.rows.last().map_or(0, Row::key);
+        let dense = usize::try_from(top).ok().filter(|t| *t <= 4 * self.rows.len() + 1024).map(|top| {
+            let mut at = vec![u32::MAX; top + 1];
+            for (i, r) in self.rows.iter().enumerate() {
+                at[r.key() as usize] = i as u32;
+            }
+            at
+        });
+        Positions { table: self, dense }
+    }
+
     /// The row with this id.
     pub fn get(&self, id: u64) -> Option<&R> {
         self.position(id).map(|i| &self.rows[i])
@@ -262,5 +295,35 @@ impl<R: Row + Clone> Table<R> {
         let before = rows.len();
         rows.retain(|r| !remove(r));
         before - rows.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Table;
+    use crate::model::{Label, LabelId};
+
+    fn labels(ids: &[u32]) -> Table<Label> {
+        let mut t = Table::default();
+        for &id in ids {
+            t.insert(Label {
+                id: LabelId(id),
+                name: format!("l{id}"),
+                color: "#000000".into(),
+                extra: Default::default(),
+            });
+        }
+        t
+    }
+
+    #[test]
+    fn positions_agree_with_position_dense_or_sparse() {
+        for ids in [&[1, 2, 3, 5, 8, 13][..], &[2, 7, 4_000_000_000][..], &[][..]] {
+            let t = labels(ids);
+            let at = t.positions();
+            for id in [0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 14, 4_000_000_000, u64::MAX] {
+                assert_eq!(at.get(id), t.position(id), "{ids:?} {id}");
+            }
+        }
     }
 }

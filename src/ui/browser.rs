@@ -121,7 +121,7 @@ impl BrowserState {
     /// The ids currently listed, in order (for tests and keyboard navigation).
     pub fn visible(&mut self, db: &Db) -> Vec<ProcedureId> {
         self.refresh(db, None);
-        self.cache.visible.iter().map(|i| self.cache.rows[*i].id).collect()
+        self.listed()
     }
 
     /// Filter for about `budget` (the rest of a long search waits for the next call;
@@ -472,22 +472,8 @@ fn build_row(db: &Db, p: &Procedure) -> Row {
 /// per run of a table of 500,000 took a third of a second).
 fn build_rows(db: &Db) -> Vec<Row> {
     let procedures = db.procedures.rows();
-    // Row of a procedure id: a table indexed by id when ids are dense (a binary search
-    // per run missed the cache five million times at 10y1: 2.4 s), else a search.
-    let top = procedures.iter().map(|p| p.id.0 as usize).max().unwrap_or(0);
-    let mut dense = Vec::new();
-    if top <= 4 * procedures.len() + 1024 {
-        dense = vec![u32::MAX; top + 1];
-        for (i, p) in procedures.iter().enumerate() {
-            dense[p.id.0 as usize] = i as u32;
-        }
-    }
-    let at = |pid: ProcedureId| match dense.get(pid.0 as usize) {
-        Some(i) if *i != u32::MAX => Some(*i as usize),
-        Some(_) => None,
-        None if dense.is_empty() => procedures.binary_search_by_key(&pid, |p| p.id).ok(),
-        None => None,
-    };
+    let positions = db.procedures.positions();
+    let at = |pid: ProcedureId| positions.get(u64::from(pid));
     let mut haystacks: Vec<String> = procedures.iter().map(|p| format!("{}\n{}", p.name, p.description)).collect();
     let mut steps = vec![0usize; procedures.len()];
     for s in db.steps.rows() {
@@ -560,7 +546,6 @@ fn confirm_delete_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, cmds: &mut 
 
 /// Search, filters and the table.
 fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
-    state.refresh_within(db, std::time::Duration::ZERO);
     let search_id = egui::Id::unique("procedure-search");
     if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
         ui.memory_mut(|m| m.request_focus(search_id));
