@@ -102,6 +102,15 @@ fn hand_computed_report() {
         Selection { range: DateRange::Custom { from: d("2025-03-03"), to: d("2025-03-10") }, ..Selection::default() };
     let c = analysis::report(db, &custom, today);
     assert_eq!(c.summary.runs, 2);
+    // Trend against the period before: 03-11..03-13 against 03-08..03-10, where P1's
+    // only run took 10 minutes; P2 ran in neither.
+    let three =
+        Selection { range: DateRange::Custom { from: d("2025-03-11"), to: d("2025-03-13") }, ..Selection::default() };
+    let t = analysis::report(db, &three, today);
+    let p1 = t.overview.iter().find(|o| o.id == ProcedureId(1)).expect("P1");
+    let now = p1.median_secs.expect("P1 has durations in the period");
+    assert_eq!(p1.trend_pct, Some((now - 600.0) / 600.0 * 100.0));
+    assert_eq!(t.overview.iter().find(|o| o.id == ProcedureId(2)).expect("P2").trend_pct, None);
     // Label filter: only P1.
     let daily = analysis::report(db, &Selection { label: Some(LabelId(1)), ..Selection::default() }, today);
     assert_eq!(daily.summary.runs, 4);

@@ -406,6 +406,14 @@ fn overview(db: &Db, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> Vec<Ov
     for r in runs {
         by_proc.entry(r.procedure_id).or_default().push(r);
     }
+    // Durations of the previous period, in one pass over the runs (not a lookup per
+    // run of each procedure).
+    let mut before_by_proc: HashMap<ProcedureId, Vec<f64>> = HashMap::new();
+    for r in db.runs.rows().iter().filter(|r| prev.is_some() && in_range(r, prev)) {
+        if let Some(d) = run_duration_secs(r) {
+            before_by_proc.entry(r.procedure_id).or_default().push(d as f64);
+        }
+    }
     let mut rows: Vec<OverviewRow> = selected_procedures(db, sel)
         .into_iter()
         .filter_map(|pid| {
@@ -413,16 +421,8 @@ fn overview(db: &Db, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> Vec<Ov
             let rs = by_proc.remove(&pid).unwrap_or_default();
             let s = summarize(rs.iter().copied());
             let median_secs = s.duration_secs.map(|d| d.median);
-            let trend_pct = prev.and_then(|bounds| {
-                let before = median_of(
-                    db.runs_of(pid)
-                        .iter()
-                        .filter_map(|r| db.run(*r))
-                        .filter(|r| in_range(r, Some(bounds)))
-                        .filter_map(run_duration_secs)
-                        .map(|d| d as f64)
-                        .collect(),
-                )?;
+            let trend_pct = prev.and_then(|_| {
+                let before = median_of(before_by_proc.remove(&pid)?)?;
                 let now = median_secs?;
                 (before > 0.0).then(|| (now - before) / before * 100.0)
             });
