@@ -16,7 +16,7 @@
 use egui_kittest::Harness;
 use procedures::analysis::{DateRange, Selection};
 use procedures::app::{App, Prefs};
-use procedures::cli::generate::{Scale, generate};
+use procedures::generate::{Scale, generate};
 use procedures::model::{RunStatus, Timestamp};
 use procedures::ops;
 use procedures::store::{self, TableKind, Writer};
@@ -110,7 +110,7 @@ fn app_harness(dir: PathBuf) -> Harness<'static, App> {
         .with_accessibility_check(false)
         .build_eframe(move |cc| {
             let mut app = App::new_with_prefs(cc, Prefs::default(), None);
-            app.load_in_background_above = u64::MAX;
+            app.session_mut().set_load_in_background_above(u64::MAX);
             app.open_folder(&dir);
             app
         })
@@ -136,10 +136,10 @@ fn child_memory(dir: PathBuf) {
     let mut h = app_harness(dir);
     h.step();
     for view in [View::Procedures, View::InProgress, View::History, View::Analytics] {
-        h.state_mut().view = view;
+        h.state_mut().set_view(view);
         h.step();
         if view == View::Analytics {
-            h.state_mut().analytics.wait();
+            h.state_mut().analytics_mut().wait();
         }
         h.step();
     }
@@ -342,11 +342,11 @@ fn main() {
     // next frames: how many frames, and how long until the list is complete.
     let (mut most_frames, mut longest) = (1, Duration::ZERO);
     for q in &queries {
-        h.state_mut().browser.query = q.clone();
+        h.state_mut().browser_mut().query = q.clone();
         let t = Instant::now();
         keys.push(frame(&mut h));
         let mut frames = 1;
-        while h.state().browser.searching() {
+        while h.state().browser().searching() {
             keys.push(frame(&mut h));
             frames += 1;
         }
@@ -387,15 +387,15 @@ fn main() {
         "<= 5 ms",
         Some(key_max <= Duration::from_millis(5)),
     ));
-    h.state_mut().browser.query = "patch".into();
+    h.state_mut().browser_mut().query = "patch".into();
     frame_row(&mut rows, "procedures, searching", view_frames(&mut h, n));
-    h.state_mut().browser.query.clear();
-    h.state_mut().view = View::InProgress;
+    h.state_mut().browser_mut().query.clear();
+    h.state_mut().set_view(View::InProgress);
     frame_row(&mut rows, "in progress", view_frames(&mut h, n));
-    h.state_mut().view = View::History;
+    h.state_mut().set_view(View::History);
     let first_history = frame(&mut h);
     for _ in 0..200 {
-        if !h.state().history.busy() {
+        if !h.state().history().busy() {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -406,9 +406,9 @@ fn main() {
     h.state_mut().history.scroll_to_selected = true;
     let (_, med, max) = view_frames(&mut h, n);
     frame_row(&mut rows, "history scrolled to the middle", (first_history, med, max));
-    h.state_mut().view = View::Analytics;
+    h.state_mut().set_view(View::Analytics);
     let first = frame(&mut h);
-    h.state_mut().analytics.wait();
+    h.state_mut().analytics_mut().wait();
     let (_, med, max) = view_frames(&mut h, n);
     frame_row(&mut rows, "analytics", (first, med, max));
     let run = h.state().db().and_then(|db| db.in_progress_runs().last());

@@ -8,10 +8,12 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
-pub mod export;
+pub mod generate;
 pub mod logging;
 pub mod memory;
 pub mod model;
 pub mod ops;
+pub mod session;
 pub mod store;
+pub mod transfer;
 pub mod ui;

@@ -189,14 +189,14 @@ fn settle(h: &mut Harness<'static, App>) {
     // A click is handled in one frame, the view asks for the report in the next.
     h.step();
     h.step();
-    h.state_mut().analytics.wait();
+    h.state_mut().analytics_mut().wait();
     h.run();
 }
 
 fn shown(h: &Harness<'static, App>) -> analysis::Summary {
     let app = h.state();
     let db = app.db().expect("open");
-    app.analytics.current(db, Timestamp::now().local_date()).expect("a current report").summary.clone()
+    app.analytics().current(db, Timestamp::now().local_date()).expect("a current report").summary.clone()
 }
 
 fn expected(h: &Harness<'static, App>, sel: Selection) -> analysis::Summary {
@@ -210,7 +210,7 @@ fn switching_procedure_range_and_label_changes_the_numbers() {
     let mut h = app_on(dir.path());
     h.get_by_label("📊 Analytics").click();
     settle(&mut h);
-    assert_eq!(h.state().view, View::Analytics);
+    assert_eq!(h.state().view(), View::Analytics);
     let all = shown(&h);
     assert_eq!(all, expected(&h, Selection::default()));
     assert_eq!(all.runs, 160);
@@ -219,7 +219,7 @@ fn switching_procedure_range_and_label_changes_the_numbers() {
     // One procedure, from the overview table.
     h.get_by_role_and_label(Role::Link, "Month-end close").click();
     settle(&mut h);
-    let pid = h.state().analytics.selection.procedure.expect("a procedure");
+    let pid = h.state().analytics().selection.procedure.expect("a procedure");
     let one = shown(&h);
     assert_eq!(one, expected(&h, Selection { procedure: Some(pid), ..Selection::default() }));
     assert!(one.runs < all.runs);
@@ -231,7 +231,7 @@ fn switching_procedure_range_and_label_changes_the_numbers() {
     h.get_by_label("Last 30 days").click();
     settle(&mut h);
     let sel = Selection { procedure: Some(pid), range: DateRange::LastDays(30), label: None };
-    assert_eq!(h.state().analytics.selection, sel);
+    assert_eq!(h.state().analytics().selection, sel);
     assert_eq!(shown(&h), expected(&h, sel));
 
     // Back to all procedures, label "kitchen".
@@ -246,7 +246,7 @@ fn switching_procedure_range_and_label_changes_the_numbers() {
     let db = h.state().db().expect("db");
     let kitchen = db.labels.rows().iter().find(|l| l.name == "kitchen").expect("label").id;
     let sel = Selection { procedure: None, range: DateRange::LastDays(30), label: Some(kitchen) };
-    assert_eq!(h.state().analytics.selection, sel);
+    assert_eq!(h.state().analytics().selection, sel);
     let k = shown(&h);
     assert_eq!(k, expected(&h, sel));
     assert!(k.runs > 0 && k.runs < all.runs);
@@ -261,11 +261,15 @@ fn export_numbers_as_csv() {
     settle(&mut h);
     let report = {
         let app = h.state();
-        app.analytics.current(app.db().expect("db"), Timestamp::now().local_date()).expect("report").clone()
+        app.analytics().current(app.db().expect("db"), Timestamp::now().local_date()).expect("report").clone()
     };
     let path = out.path().join("numbers.csv");
     let ctx = h.ctx.clone();
-    h.state_mut().export_to(&ctx, path.clone(), procedures::app::Export::Csv(analysis::summary_csv("All", &report)));
+    h.state_mut().export_to(
+        &ctx,
+        path.clone(),
+        procedures::app::Export::Csv(procedures::transfer::summary_csv("All", &report)),
+    );
     let text = std::fs::read_to_string(&path).expect("written");
     assert!(text.starts_with("metric,value\nselection,All\nruns,160\n"), "{text}");
 }

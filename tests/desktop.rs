@@ -42,10 +42,10 @@ fn harness(start: Option<PathBuf>, prefs: Prefs) -> Harness<'static, App> {
 fn dropping_a_folder_opens_it() {
     let dir = copy_of(&sample_data());
     let mut h = harness(None, Prefs::default());
-    assert!(h.state().folder.is_none());
+    assert!(h.state().folder().is_none());
     h.get_by_label("Open a folder…");
     drop_file(&mut h, dir.path());
-    assert!(h.state().folder.is_some());
+    assert!(h.state().folder().is_some());
     assert_eq!(h.state().db().expect("db").procedures.len(), 11);
 }
 
@@ -53,7 +53,7 @@ fn dropping_a_folder_opens_it() {
 fn run_report_markdown_and_csv_for_a_fixture_run() {
     let dir = folder(VALID);
     let db = procedures::store::load(dir.path()).expect("load").db;
-    let md = procedures::export::run_report_markdown(&db, RunId(1)).expect("report");
+    let md = procedures::transfer::run_report_markdown(&db, RunId(1)).expect("report");
     assert_eq!(
         md,
         "# Open — run #1\n\n- Version: 1\n- Started: 2025-01-02 08:00:00\n- Ended: 2025-01-02 08:10:00 (10m)\n- Status: Completed\n\n\
@@ -61,15 +61,15 @@ fn run_report_markdown_and_csv_for_a_fixture_run() {
 | 1 | Lights on | [x] | 2025-01-02 08:01:00 | 1m |  |\n\
 | 2 | Coffee | [x] | 2025-01-02 08:09:00 | 8m |  |\n"
     );
-    let csv = procedures::export::run_report_csv(&db, RunId(1)).expect("csv");
+    let csv = procedures::transfer::run_report_csv(&db, RunId(1)).expect("csv");
     let mut rdr = csv::Reader::from_reader(csv.as_bytes());
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(&rows[1][8], "Coffee");
     assert_eq!(&rows[1][11], "480");
-    let checklist = procedures::export::procedure_markdown(&db, ProcedureId(1)).expect("md");
+    let checklist = procedures::transfer::procedure_markdown(&db, ProcedureId(1)).expect("md");
     assert_eq!(checklist, "# Open\n\n- [ ] Lights on (1m)\n- [ ] Coffee\n");
-    let html = procedures::export::procedure_html(&db, ProcedureId(1)).expect("html");
+    let html = procedures::transfer::procedure_html(&db, ProcedureId(1)).expect("html");
     assert!(html.contains("<h1>Open</h1>") && html.contains("Lights on") && html.contains("@media print"));
 }
 
@@ -85,7 +85,7 @@ fn importing_a_markdown_checklist_creates_a_procedure() {
     .expect("write");
     let mut h = harness(Some(dir.path().to_path_buf()), Prefs::default());
     drop_file(&mut h, &md);
-    assert_eq!(h.state().view, View::Editor);
+    assert_eq!(h.state().view(), View::Editor);
     // Dropping a list onto the editor adds its steps.
     let more = lists.path().join("more.txt");
     std::fs::write(&more, "1. Check the taps\n2. Stock the fridge\n").expect("write");
@@ -108,8 +108,8 @@ fn importing_a_markdown_checklist_creates_a_procedure() {
         ]
     );
     // And it exports back to the same checklist.
-    let again = procedures::export::procedure_markdown(db, p.id).expect("md");
-    let parsed = procedures::export::parse_checklist(&again, "x");
+    let again = procedures::transfer::procedure_markdown(db, p.id).expect("md");
+    let parsed = procedures::transfer::parse_checklist(&again, "x");
     assert_eq!(parsed.steps.len(), 5);
     assert_eq!(parsed.name, "Bar opening");
 }
@@ -120,10 +120,10 @@ fn zoom_shortcut_is_remembered() {
     let mut h = harness(Some(dir.path().to_path_buf()), Prefs::default());
     h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Plus);
     h.run();
-    let zoom = h.state().prefs.zoom;
+    let zoom = h.state().prefs().zoom;
     assert!(zoom > 1.0, "zoomed in: {zoom}");
     // The next start (preferences read back) uses it.
-    let prefs = h.state().prefs.clone();
+    let prefs = h.state().prefs().clone();
     let h2 = harness(Some(dir.path().to_path_buf()), prefs);
     assert!((h2.ctx.zoom_factor() - zoom).abs() < 1e-6);
 }
@@ -155,17 +155,17 @@ fn every_view_has_names_on_every_widget() {
         h.get_by_label(nav).click();
         h.step();
         h.step();
-        h.state_mut().analytics.wait();
+        h.state_mut().analytics_mut().wait();
         h.run();
     }
     h.get_by_label("✏ Edit").click();
     h.run();
-    assert_eq!(h.state().view, View::Editor);
+    assert_eq!(h.state().view(), View::Editor);
     h.get_by_label("📋 Procedures").click();
     h.run();
     h.get_by_label("Versions (3)").click();
     h.run();
-    assert_eq!(h.state().view, View::Versions);
+    assert_eq!(h.state().view(), View::Versions);
     assert!(h.unnamed_widgets().is_empty(), "{:?}", h.unnamed_widgets());
 }
 
@@ -175,14 +175,14 @@ fn a_big_folder_loads_in_the_background_with_progress() {
     let path = dir.path().to_path_buf();
     let mut h = Harness::builder().with_size(egui::vec2(1200.0, 800.0)).with_max_steps(24).build_eframe(move |cc| {
         let mut app = App::new_with_prefs(cc, Prefs::default(), None);
-        app.load_in_background_above = 0; // treat the sample as big
+        app.session_mut().set_load_in_background_above(0); // treat the sample as big
         app.open_folder(&path);
-        assert!(app.folder.is_none(), "open_folder returns before the data is there");
+        assert!(app.folder().is_none(), "open_folder returns before the data is there");
         app
     });
     h.state_mut().wait_loading();
     let generation = h.state().db().expect("loaded").generation();
-    assert_eq!(h.state().browser.built_for(), Some(generation), "the list was built on the loading thread");
+    assert_eq!(h.state().browser().built_for(), Some(generation), "the list was built on the loading thread");
     h.run();
     assert_eq!(h.state().db().expect("loaded").procedures.len(), 11);
     h.get_by_label("Release deployment");
@@ -190,7 +190,7 @@ fn a_big_folder_loads_in_the_background_with_progress() {
 
 #[test]
 fn exports_for_spreadsheets_neutralize_formulas() {
-    use procedures::export::spreadsheet_safe;
+    use procedures::transfer::spreadsheet_safe;
     for bad in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
         assert!(spreadsheet_safe(bad).starts_with('\''), "{bad:?}");
     }
@@ -200,7 +200,7 @@ fn exports_for_spreadsheets_neutralize_formulas() {
     let mut db = procedures::store::load(dir.path()).expect("load").db;
     let rs = db.run_step_ids(RunId(1))[0];
     procedures::ops::set_step_note(&mut db, rs, "=cmd|' /C calc'!A0").expect("note");
-    let csv = procedures::export::run_report_csv(&db, RunId(1)).expect("csv");
+    let csv = procedures::transfer::run_report_csv(&db, RunId(1)).expect("csv");
     assert!(csv.contains(",'=cmd|' /C calc'!A0"), "{csv}");
     assert_eq!(db.run_step(rs).expect("rs").notes(), "=cmd|' /C calc'!A0");
 }

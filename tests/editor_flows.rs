@@ -51,7 +51,7 @@ fn create_from_pasted_list_reorder_save_diff_restore() {
     let mut h = app_on(dir.path());
     h.key_press_modifiers(Modifiers::COMMAND, Key::N);
     h.run();
-    assert_eq!(h.state().view, View::Editor);
+    assert_eq!(h.state().view(), View::Editor);
     h.get_by_role_and_label(Role::TextInput, "Name").click();
     h.run();
     h.get_by_role_and_label(Role::TextInput, "Name").type_text("Bar opening");
@@ -69,8 +69,8 @@ fn create_from_pasted_list_reorder_save_diff_restore() {
     assert_eq!(texts(&h, pid), ["Unlock the door", "Count the float", "Turn on the music"]);
     assert_eq!(db(&h).step(db(&h).steps_of(pid).nth(1).expect("s").id).expect("s").estimated_duration_secs, Some(600));
     assert_eq!(db(&h).procedure(pid).expect("p").version, 1);
-    assert_eq!(h.state().view, View::Procedures);
-    assert_eq!(h.state().browser.selected, Some(pid));
+    assert_eq!(h.state().view(), View::Procedures);
+    assert_eq!(h.state().browser().selected, Some(pid));
 
     // Edit: move step 1 down with Alt+Down, save as version 2.
     h.get_by_label("✏ Edit").click();
@@ -78,10 +78,10 @@ fn create_from_pasted_list_reorder_save_diff_restore() {
     type_into(&mut h, "Step 1 text", "");
     h.key_press_modifiers(Modifiers::ALT, Key::ArrowDown);
     h.run();
-    assert!(h.state().editor.is_dirty());
+    assert!(h.state().editor().is_dirty());
     h.get_by_label("Save new version…").click();
     h.run();
-    assert_eq!(h.state().editor.save_dialog.as_deref(), Some("moved step 2"));
+    assert_eq!(h.state().editor().save_dialog.as_deref(), Some("moved step 2"));
     h.get_by_label("Save version 2").click();
     h.run();
     assert_eq!(texts(&h, pid), ["Count the float", "Unlock the door", "Turn on the music"]);
@@ -90,8 +90,8 @@ fn create_from_pasted_list_reorder_save_diff_restore() {
     // Versions: the diff of 1 and 2 shows the move.
     h.get_by_label("Versions (2)").click();
     h.run();
-    assert_eq!(h.state().view, View::Versions);
-    assert_eq!(h.state().versions.compare, Some((1, 2)));
+    assert_eq!(h.state().view(), View::Versions);
+    assert_eq!(h.state().versions().compare, Some((1, 2)));
     h.get_by_label("moved from 1");
     assert_eq!(h.query_all_by_label("moved step 2").count(), 2, "in the list and atop the diff");
 
@@ -132,13 +132,13 @@ fn unsaved_changes_guard() {
     h.get_by_label("Save your changes?");
     h.get_by_label("Cancel").click();
     h.run();
-    assert_eq!(h.state().view, View::Editor);
+    assert_eq!(h.state().view(), View::Editor);
     // Discard leaves without saving.
     h.get_by_label("🕘 History").click();
     h.run();
     h.get_by_label("Discard").click();
     h.run();
-    assert_eq!(h.state().view, View::History);
+    assert_eq!(h.state().view(), View::History);
     assert_eq!(db(&h).procedure(pid).expect("p").name, "Payroll run");
     // Save saves a new version with the automatic description, then leaves.
     h.get_by_label("📋 Procedures").click();
@@ -153,7 +153,7 @@ fn unsaved_changes_guard() {
     h.run();
     h.get_by_label("Save").click();
     h.run();
-    assert_eq!(h.state().view, View::History);
+    assert_eq!(h.state().view(), View::History);
     let p = db(&h).procedure(pid).expect("p");
     assert_eq!((p.name.as_str(), p.version), ("Payroll run!", version + 1));
     let last = db(&h).version(*db(&h).versions_of(pid).last().expect("v")).expect("row");
@@ -173,7 +173,7 @@ fn duplicate_and_delete_with_confirmation() {
     let original = find(&h, "Quarterly access review").expect("original");
     let runs = db(&h).runs_of(original).len();
     assert!(runs > 0);
-    h.state_mut().browser.selected = Some(original);
+    h.state_mut().browser_mut().selected = Some(original);
     h.run();
     h.get_by_label("Delete…").click();
     h.run();
@@ -227,12 +227,12 @@ fn drift_notice_links_to_the_diff() {
     h.get_by_role_and_label(Role::Button, &format!("Save version {}", before + 1)).click();
     h.run();
     // Saved and still selected in the browser.
-    assert_eq!(h.state().browser.selected, Some(pid));
+    assert_eq!(h.state().browser().selected, Some(pid));
     h.get_by_label("▶ Start run").click();
     h.run();
     h.get_by_label_contains("Changed since your last run");
     h.get_by_label("See what changed").click();
     h.run();
-    assert_eq!(h.state().view, View::Versions);
-    assert_eq!(h.state().versions.compare, Some((before, before + 1)));
+    assert_eq!(h.state().view(), View::Versions);
+    assert_eq!(h.state().versions().compare, Some((before, before + 1)));
 }

@@ -105,7 +105,7 @@ fn a_disk_full_error_shows_in_the_status_bar_and_retry_saves() {
     let (path, shared) = (dir.path().to_path_buf(), io.clone());
     let mut h = Harness::builder().with_size(egui::vec2(1200.0, 800.0)).with_max_steps(24).build_eframe(move |cc| {
         let mut app = procedures::app::App::new_with_prefs(cc, procedures::app::Prefs::default(), None);
-        app.io = shared;
+        app.session_mut().set_io(shared);
         app.open_folder(&path);
         app
     });
@@ -120,7 +120,7 @@ fn a_disk_full_error_shows_in_the_status_bar_and_retry_saves() {
     h.run();
     h.get_by_label_contains("no space left on device");
     assert_eq!(std::fs::read(dir.path().join("runs.csv")).expect("read"), before);
-    let run = h.state().runner.run.expect("the run exists in memory");
+    let run = h.state().runner().run.expect("the run exists in memory");
     io.arm(usize::MAX, Fault::DiskFull);
     h.get_by_label("Retry").click();
     h.run();

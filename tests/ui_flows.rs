@@ -18,10 +18,9 @@ fn app_on(dir: &std::path::Path) -> Harness<'static, App> {
 }
 
 fn visible(h: &mut Harness<'static, App>) -> Vec<String> {
-    let app = h.state_mut();
-    let Some(folder) = &app.folder else { return Vec::new() };
-    let ids = app.browser.visible(&folder.db);
-    ids.iter().filter_map(|id| folder.db.procedure(*id)).map(|p| p.name.clone()).collect()
+    let ids = h.state_mut().visible_procedures();
+    let Some(db) = h.state().db() else { return Vec::new() };
+    ids.iter().filter_map(|id| db.procedure(*id)).map(|p| p.name.clone()).collect()
 }
 
 fn db<'a>(h: &'a Harness<'static, App>) -> &'a procedures::store::Db {
@@ -34,8 +33,8 @@ fn start(h: &mut Harness<'static, App>, name: &str) -> RunId {
     h.run();
     h.get_by_label("▶ Start run").click();
     h.run();
-    assert_eq!(h.state().view, View::Runner);
-    h.state().runner.run.expect("a run is open")
+    assert_eq!(h.state().view(), View::Runner);
+    h.state().runner().run.expect("a run is open")
 }
 
 fn step_states(h: &Harness<'static, App>, run: RunId) -> Vec<bool> {
@@ -64,7 +63,7 @@ fn search_and_label_filter_narrow_the_list() {
     h.run();
     // Matches the name of one procedure and a step text of another ("Restore to the scratch instance").
     assert_eq!(visible(&mut h), vec!["Database backup restore test".to_owned()]);
-    h.state_mut().browser.query.clear();
+    h.state_mut().browser_mut().query.clear();
     h.run();
     assert_eq!(visible(&mut h).len(), 11);
 
@@ -114,8 +113,8 @@ fn run_ticks_notes_complete_and_history() {
     let r = db(&h).run(run).expect("run");
     assert_eq!(r.status, RunStatus::Completed);
     assert!(r.end_time.is_some());
-    assert_eq!(h.state().view, View::History);
-    assert_eq!(h.state().history.selected, Some(run));
+    assert_eq!(h.state().view(), View::History);
+    assert_eq!(h.state().history().selected, Some(run));
     h.state_mut().flush();
 
     // On disk, as the UI shows it.
@@ -186,7 +185,7 @@ fn resume_in_progress_run_after_restart() {
         h.run();
         h.key_press(Key::Escape);
         h.run();
-        assert_eq!(h.state().view, View::InProgress);
+        assert_eq!(h.state().view(), View::InProgress);
         h.state_mut().flush();
         run
     };
@@ -196,8 +195,8 @@ fn resume_in_progress_run_after_restart() {
     // Newest first: the run just started is the first one listed.
     h.get_all_by_label("Resume").next().expect("a Resume button").click();
     h.run();
-    assert_eq!(h.state().view, View::Runner);
-    assert_eq!(h.state().runner.run, Some(run));
+    assert_eq!(h.state().view(), View::Runner);
+    assert_eq!(h.state().runner().run, Some(run));
     assert_eq!(&step_states(&h, run)[..2], &[true, false]);
     h.key_press(Key::Space);
     h.run();
@@ -261,12 +260,15 @@ fn welcome_screen_creates_a_new_folder() {
     h.run();
     h.get_by_role(Role::TextInput).type_text(&target.display().to_string());
     h.run();
-    assert_eq!(h.state().welcome.path, target.display().to_string());
+    assert_eq!(h.state().welcome().path, target.display().to_string());
     h.get_by_label("Create").click();
     h.run();
-    assert!(h.state().folder.is_some(), "{:?}", h.state().message);
+    assert!(h.state().folder().is_some(), "{:?}", h.state().message());
     assert!(target.join("run_steps.csv").is_file());
-    assert_eq!(h.state().prefs.last_folder.as_deref(), Some(std::fs::canonicalize(&target).expect("canon").as_path()));
+    assert_eq!(
+        h.state().prefs().last_folder.as_deref(),
+        Some(std::fs::canonicalize(&target).expect("canon").as_path())
+    );
 }
 
 #[test]
@@ -307,9 +309,9 @@ fn failed_save_shows_retry_and_keeps_the_change() {
 fn a_second_window_on_the_same_folder_is_read_only_until_the_first_closes() {
     let dir = copy_of(&sample_data());
     let first = app_on(dir.path());
-    assert!(!first.state().folder.as_ref().expect("open").read_only());
+    assert!(!first.state().folder().expect("open").read_only());
     let mut second = app_on(dir.path());
-    let why = second.state().folder.as_ref().expect("open").blocked.clone().expect("blocked");
+    let why = second.state().folder().expect("open").blocked.clone().expect("blocked");
     assert!(why.contains(&format!("pid {}", std::process::id())), "{why}");
     second.get_by_label_contains("open in another window");
     second.get_by_label("Release deployment").click();
@@ -320,10 +322,10 @@ fn a_second_window_on_the_same_folder_is_read_only_until_the_first_closes() {
     drop(first);
     second.get_by_label("Try again").click();
     second.run();
-    assert!(!second.state().folder.as_ref().expect("open").read_only());
+    assert!(!second.state().folder().expect("open").read_only());
     second.get_by_label("▶ Start run").click();
     second.run();
-    assert_eq!(second.state().view, View::Runner);
+    assert_eq!(second.state().view(), View::Runner);
 }
 
 #[test]
@@ -363,14 +365,14 @@ fn edit_outside(dir: &std::path::Path, file: &str, from: &str, to: &str) {
 fn outside_edit_without_pending_changes_reloads_in_place() {
     let dir = copy_of(&sample_data());
     let mut h = app_on(dir.path());
-    h.state_mut().disk_check_interval = std::time::Duration::ZERO;
+    h.state_mut().session_mut().set_disk_check_interval(std::time::Duration::ZERO);
     h.get_by_label("Payroll run").click();
     h.run();
-    let pid = h.state().browser.selected.expect("selected");
+    let pid = h.state().browser().selected.expect("selected");
     edit_outside(dir.path(), "procedures.csv", "Payroll run", "Payroll run (edited in a spreadsheet)");
     h.run();
     assert_eq!(db(&h).procedure(pid).expect("p").name, "Payroll run (edited in a spreadsheet)");
-    assert_eq!(h.state().browser.selected, Some(pid), "the selection is kept");
+    assert_eq!(h.state().browser().selected, Some(pid), "the selection is kept");
     h.get_by_label_contains("Reloaded: procedures.csv changed on disk");
 }
 
@@ -378,11 +380,11 @@ fn outside_edit_without_pending_changes_reloads_in_place() {
 fn a_big_folder_is_read_again_in_the_background_and_refuses_changes_meanwhile() {
     let dir = copy_of(&sample_data());
     let mut h = app_on(dir.path());
-    h.state_mut().disk_check_interval = std::time::Duration::from_secs(3600);
-    h.state_mut().load_in_background_above = 0; // treat the sample as big
+    h.state_mut().session_mut().set_disk_check_interval(std::time::Duration::from_secs(3600));
+    h.state_mut().session_mut().set_load_in_background_above(0); // treat the sample as big
     h.get_by_label("Payroll run").click();
     h.run();
-    let pid = h.state().browser.selected.expect("selected");
+    let pid = h.state().browser().selected.expect("selected");
     let runs = db(&h).runs.len();
     edit_outside(dir.path(), "procedures.csv", "Payroll run", "Payroll run (edited in a spreadsheet)");
     h.state_mut().reload_in_place();
@@ -391,20 +393,20 @@ fn a_big_folder_is_read_again_in_the_background_and_refuses_changes_meanwhile() 
     let ctx = h.ctx.clone();
     h.state_mut().apply(&ctx, Command::StartRun(pid));
     assert_eq!(db(&h).runs.len(), runs, "no run started while the folder is read again");
-    assert!(h.state().message.as_deref().is_some_and(|m| m.contains("being read again")), "{:?}", h.state().message);
+    assert!(h.state().message().is_some_and(|m| m.contains("being read again")), "{:?}", h.state().message());
     assert_eq!(db(&h).procedure(pid).expect("p").name, "Payroll run");
     h.step();
     h.state_mut().wait_loading();
     assert!(!h.state().reloading());
     assert_eq!(db(&h).procedure(pid).expect("p").name, "Payroll run (edited in a spreadsheet)");
-    assert_eq!(h.state().browser.built_for(), Some(db(&h).generation()), "rows built on the loading thread");
-    assert_eq!(h.state().browser.selected, Some(pid), "the selection is kept");
-    h.state_mut().message = None;
+    assert_eq!(h.state().browser().built_for(), Some(db(&h).generation()), "rows built on the loading thread");
+    assert_eq!(h.state().browser().selected, Some(pid), "the selection is kept");
+    h.state_mut().dismiss_message();
     h.run();
     // Writable again once the new data is there.
     h.get_by_label("▶ Start run").click();
     h.run();
-    assert_eq!(h.state().view, View::Runner);
+    assert_eq!(h.state().view(), View::Runner);
     assert_eq!(db(&h).runs.len(), runs + 1);
     h.state_mut().flush();
     assert_eq!(procedures::store::load(dir.path()).expect("load").db.runs.len(), runs + 1);
@@ -415,7 +417,7 @@ fn outside_edit_with_pending_changes_is_never_overwritten() {
     for keep_mine in [true, false] {
         let dir = copy_of(&sample_data());
         let mut h = app_on(dir.path());
-        h.state_mut().disk_check_interval = std::time::Duration::from_secs(3600);
+        h.state_mut().session_mut().set_disk_check_interval(std::time::Duration::from_secs(3600));
         let run = start(&mut h, "Kitchen closing");
         h.state_mut().flush();
         // Someone edits an old note in run_steps.csv; then I tick a step.

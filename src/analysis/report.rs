@@ -439,26 +439,3 @@ fn overview(db: &Db, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> Vec<Ov
     rows.sort_by_cached_key(|r| (r.name.to_lowercase(), r.id));
     rows
 }
-
-/// The headline numbers as CSV (`metric,value`), for export.
-pub fn summary_csv(sel_label: &str, r: &Report) -> String {
-    let s = &r.summary;
-    let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
-    let d = s.duration_secs;
-    let mut out = String::from("metric,value\n");
-    let mut row = |k: &str, v: String| {
-        let v = if v.contains([',', '"', '\n']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v };
-        out.push_str(&format!("{k},{v}\n"));
-    };
-    row("selection", crate::export::spreadsheet_safe(sel_label));
-    row("runs", s.runs.to_string());
-    row("completed", s.completed.to_string());
-    row("cancelled", s.cancelled.to_string());
-    row("in_progress", s.in_progress.to_string());
-    row("completion_rate", f(s.completion_rate));
-    row("duration_mean_secs", f(d.map(|d| d.mean)));
-    row("duration_median_secs", f(d.map(|d| d.median)));
-    row("duration_p90_secs", f(d.map(|d| d.p90)));
-    row("last_run", s.last_run.map_or(String::new(), |t| t.canonical()));
-    out
-}

@@ -3,7 +3,7 @@
 //! printing `durable N` after mutation N is on disk. The test kills it at random
 //! moments and checks the folder against a replay of the same series.
 
-use super::generate::Rng;
+use crate::generate::Rng;
 use crate::model::*;
 use crate::ops::{self, ProcedureDraft};
 use crate::store::{self, Db, Writer};

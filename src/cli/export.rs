@@ -1,8 +1,8 @@
 //! `procedures export DIR (--run ID | --procedure ID) [--format …] [-o FILE]`.
 
-use crate::export;
 use crate::model::{ProcedureId, RunId};
 use crate::store;
+use crate::transfer;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -28,10 +28,10 @@ pub fn run(dir: &Path, run: Option<u32>, procedure: Option<u32>, format: Format,
     };
     let db = &loaded.db;
     let text = match (run, procedure, format) {
-        (Some(r), None, Format::Md) => export::run_report_markdown(db, RunId(r)),
-        (Some(r), None, Format::Csv) => export::run_report_csv(db, RunId(r)),
-        (None, Some(p), Format::Md) => export::procedure_markdown(db, ProcedureId(p)),
-        (None, Some(p), Format::Html) => export::procedure_html(db, ProcedureId(p)),
+        (Some(r), None, Format::Md) => transfer::run_report_markdown(db, RunId(r)),
+        (Some(r), None, Format::Csv) => transfer::run_report_csv(db, RunId(r)),
+        (None, Some(p), Format::Md) => transfer::procedure_markdown(db, ProcedureId(p)),
+        (None, Some(p), Format::Html) => transfer::procedure_html(db, ProcedureId(p)),
         _ => {
             eprintln!("error: give --run ID (md or csv) or --procedure ID (md or html)");
             return ExitCode::from(2);

@@ -3,10 +3,12 @@
 mod check;
 pub mod crash;
 pub mod export;
-pub mod generate;
+
 mod stats;
 
-use clap::{Parser, Subcommand};
+use crate::generate;
+
+use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,12 +25,12 @@ pub struct Args {
     pub dir: Option<PathBuf>,
     /// A command to run instead of opening the window
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<Subcommand>,
 }
 
 /// Subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
+#[derive(Debug, clap::Subcommand)]
+pub enum Subcommand {
     /// Check a data folder; prints `file:line: column: message` per problem.
     /// Exit 0 when valid, 1 when problems were found, 2 when it cannot be read.
     Check {
@@ -88,13 +90,13 @@ pub enum Command {
 }
 
 /// Run a subcommand, printing to stdout/stderr; returns the process exit code.
-pub fn run(command: Command) -> ExitCode {
+pub fn run(command: Subcommand) -> ExitCode {
     match command {
-        Command::Check { dir } => check::run(&dir),
-        Command::Stats { dir, json, procedure } => stats::run(&dir, json, procedure),
-        Command::Export { dir, run, procedure, format, output } => export::run(&dir, run, procedure, format, output),
-        Command::CrashChild { dir, seed, count } => crash::run(&dir, seed, count),
-        Command::Generate { dir, scale, seed } => {
+        Subcommand::Check { dir } => check::run(&dir),
+        Subcommand::Stats { dir, json, procedure } => stats::run(&dir, json, procedure),
+        Subcommand::Export { dir, run, procedure, format, output } => export::run(&dir, run, procedure, format, output),
+        Subcommand::CrashChild { dir, seed, count } => crash::run(&dir, seed, count),
+        Subcommand::Generate { dir, scale, seed } => {
             let started = std::time::Instant::now();
             match generate::generate(&dir, scale, seed) {
                 Ok(db) => {

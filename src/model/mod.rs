@@ -8,7 +8,7 @@ mod timestamp;
 pub use ids::*;
 pub use rows::*;
 pub use snapshot::{Snapshot, SnapshotStep};
-pub use timestamp::Timestamp;
+pub use timestamp::{DAY_CACHE_START, DayCache, Timestamp};
 
 /// Format seconds as a short duration: `45s`, `5m`, `1h30m`, `2d3h`.
 pub fn format_duration(secs: i64) -> String {

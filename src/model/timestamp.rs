@@ -262,6 +262,67 @@ fn write_with_chrono(dt: &NaiveDateTime, out: &mut String) {
     let _ = write!(out, "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}", dt.hour(), dt.minute(), dt.second());
 }
 
+/// `YYYY-MM-DD` and its days since 1970-01-01: see [`Timestamp::parse_canonical`].
+pub type DayCache = ([u8; 10], i64);
+
+/// A [`DayCache`] to start with.
+pub const DAY_CACHE_START: DayCache = (*b"1970-01-01", 0);
+
+impl Timestamp {
+    /// `YYYY-MM-DD HH:MM:SS` exactly (what the app writes: the inverse of
+    /// [`Timestamp::write_canonical`]), without chrono; `cache` holds the last date seen
+    /// (timestamps of a file mostly share their date with the one before).
+    pub fn parse_canonical(b: &[u8], cache: &mut DayCache) -> Option<Timestamp> {
+        canonical_bytes(b, cache)
+    }
+}
+
+fn canonical_bytes(b: &[u8], cache: &mut DayCache) -> Option<Timestamp> {
+    if b.len() != 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |a, &c| c.is_ascii_digit().then(|| a * 10 + i64::from(c - b'0')))
+    };
+    let days = if b[..10] == cache.0 {
+        cache.1
+    } else {
+        let days = civil_days(&b[..10])?;
+        cache.0.copy_from_slice(&b[..10]);
+        cache.1 = days;
+        days
+    };
+    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    if hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    Some(Timestamp::from_wall_secs(days * 86_400 + hh * 3600 + mm * 60 + ss))
+}
+
+/// Days since 1970-01-01 of `YYYY-MM-DD` (a valid date only).
+fn civil_days(b: &[u8]) -> Option<i64> {
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |a, &c| c.is_ascii_digit().then(|| a * 10 + i64::from(c - b'0')))
+    };
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

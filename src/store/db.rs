@@ -1,9 +1,18 @@
 //! The in-memory, indexed picture of a data folder.
 
-use super::table::{Table, TableKind, TableSet};
+use super::encode::{TableRows, TableSnapshot};
+pub use super::index::RunStepsOf;
+use super::index::{IdMap, RunStepIndex, grouped_by, set_or_remove};
+use super::table::Table;
+use super::tables::{TableKind, TableSet};
 use crate::model::*;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+
+/// A row id as a table key.
+fn row_key(id: u32) -> u64 {
+    u64::from(id)
+}
 
 /// Every table of a folder plus the indexes the views and ops need.
 ///
@@ -47,135 +56,6 @@ struct Index {
     procedures_of_label: IdMap<LabelId, Vec<ProcedureId>>,
     versions_of: IdMap<ProcedureId, Vec<VersionId>>,
     in_progress: BTreeSet<RunId>,
-}
-
-/// A map keyed by row ids, with a multiplicative hash: ids are small integers from
-/// local files (no hash flooding to fear), and SipHash was a third of indexing.
-type IdMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
-
-/// Fibonacci hashing of the integers written into it.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(u64::from(v));
-    }
-
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// Where the run steps of each run are, without a map entry or a vector per run.
-///
-/// Run steps of one run are made together, so in an id-sorted table they sit
-/// together: per run (aligned with the rows of `runs`) a range of `run_steps` rows.
-/// A file edited by hand may scatter them; then `scattered` lists `run_steps` row
-/// positions grouped by run, and the ranges point into it.
-#[derive(Clone, Debug, Default)]
-struct RunStepIndex {
-    spans: Vec<(u32, u32)>,
-    scattered: Option<Vec<u32>>,
-}
-
-impl RunStepIndex {
-    fn build(runs: &[Run], run_steps: &[RunStep]) -> Self {
-        let mut spans = vec![(0u32, 0u32); runs.len()];
-        let mut cursor = 0usize;
-        let mut contiguous = true;
-        let mut i = 0;
-        while i < run_steps.len() {
-            let run = run_steps[i].run_id;
-            let mut j = i + 1;
-            while j < run_steps.len() && run_steps[j].run_id == run {
-                j += 1;
-            }
-            // Runs come in id order too, mostly: try the next run before searching.
-            let at = if runs.get(cursor).is_some_and(|r| r.id == run) {
-                Some(cursor)
-            } else {
-                runs.binary_search_by_key(&run, |r| r.id).ok()
-            };
-            if let Some(at) = at {
-                if spans[at].1 > spans[at].0 {
-                    contiguous = false;
-                    break;
-                }
-                spans[at] = (i as u32, j as u32);
-                cursor = at + 1;
-            }
-            i = j;
-        }
-        if contiguous {
-            return Self { spans, scattered: None };
-        }
-        // Counting sort of row positions by run position.
-        let run_pos = |rs: &RunStep| runs.binary_search_by_key(&rs.run_id, |r| r.id).ok();
-        let mut counts = vec![0u32; runs.len() + 1];
-        for rs in run_steps {
-            if let Some(p) = run_pos(rs) {
-                counts[p + 1] += 1;
-            }
-        }
-        for p in 1..counts.len() {
-            counts[p] += counts[p - 1];
-        }
-        let spans: Vec<(u32, u32)> = (0..runs.len()).map(|p| (counts[p], counts[p + 1])).collect();
-        let mut next: Vec<u32> = counts[..runs.len()].to_vec();
-        let mut positions = vec![0u32; counts[runs.len()] as usize];
-        for (i, rs) in run_steps.iter().enumerate() {
-            if let Some(p) = run_pos(rs) {
-                positions[next[p] as usize] = i as u32;
-                next[p] += 1;
-            }
-        }
-        Self { spans, scattered: Some(positions) }
-    }
-}
-
-/// The run steps of one run, in id order (see [`Db::run_steps_of`]).
-#[derive(Clone, Debug)]
-pub enum RunStepsOf<'a> {
-    /// Rows next to each other.
-    Rows(std::slice::Iter<'a, RunStep>),
-    /// Rows at these positions.
-    Scattered(&'a [RunStep], std::slice::Iter<'a, u32>),
-}
-
-impl<'a> Iterator for RunStepsOf<'a> {
-    type Item = &'a RunStep;
-
-    fn next(&mut self) -> Option<&'a RunStep> {
-        match self {
-            Self::Rows(it) => it.next(),
-            Self::Scattered(rows, it) => it.next().map(|&i| &rows[i as usize]),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = match self {
-            Self::Rows(it) => it.len(),
-            Self::Scattered(_, it) => it.len(),
-        };
-        (n, Some(n))
-    }
-}
-
-impl ExactSizeIterator for RunStepsOf<'_> {}
-
-fn k(id: u32) -> u64 {
-    u64::from(id)
 }
 
 impl Db {
@@ -244,7 +124,7 @@ impl Db {
             procedures_of_label.entry(pl.label_id).or_default().push(pl.procedure_id);
         }
         for v in labels_of.values_mut() {
-            v.sort_by_key(|l| self.labels.get(k(l.0)).map(|l| l.name.to_lowercase()));
+            v.sort_by_key(|l| self.labels.get(row_key(l.0)).map(|l| l.name.to_lowercase()));
         }
         let ix = self.ix();
         ix.labels_of = labels_of;
@@ -344,32 +224,32 @@ impl Db {
 
     /// The procedure with this id.
     pub fn procedure(&self, id: ProcedureId) -> Option<&Procedure> {
-        self.procedures.get(k(id.0))
+        self.procedures.get(row_key(id.0))
     }
 
     /// The step with this id (current steps only; see [`Db::step_text`] for history).
     pub fn step(&self, id: StepId) -> Option<&Step> {
-        self.steps.get(k(id.0))
+        self.steps.get(row_key(id.0))
     }
 
     /// The run with this id.
     pub fn run(&self, id: RunId) -> Option<&Run> {
-        self.runs.get(k(id.0))
+        self.runs.get(row_key(id.0))
     }
 
     /// The run step with this id.
     pub fn run_step(&self, id: RunStepId) -> Option<&RunStep> {
-        self.run_steps.get(k(id.0))
+        self.run_steps.get(row_key(id.0))
     }
 
     /// The label with this id.
     pub fn label(&self, id: LabelId) -> Option<&Label> {
-        self.labels.get(k(id.0))
+        self.labels.get(row_key(id.0))
     }
 
     /// The version row with this id.
     pub fn version(&self, id: VersionId) -> Option<&Version> {
-        self.versions.get(k(id.0))
+        self.versions.get(row_key(id.0))
     }
 
     /// The current steps of a procedure, in order.
@@ -389,7 +269,7 @@ impl Db {
 
     /// The run_steps of a run, by id (the order they were created in: step order).
     pub fn run_steps_of(&self, run: RunId) -> RunStepsOf<'_> {
-        let at = self.runs.position(k(run.0));
+        let at = self.runs.position(row_key(run.0));
         self.run_steps_at(at.unwrap_or(usize::MAX))
     }
 
@@ -500,26 +380,104 @@ impl Db {
     }
 }
 
-/// Ids grouped by procedure, each group sorted by its key (step order, version number)
-/// then id: one sort per procedure, no lookup per comparison.
-fn grouped_by<I: Copy + Ord>(items: impl Iterator<Item = (ProcedureId, (u32, I))>) -> IdMap<ProcedureId, Vec<I>> {
-    let mut groups: IdMap<ProcedureId, Vec<(u32, I)>> = IdMap::default();
-    for (pid, keyed) in items {
-        groups.entry(pid).or_default().push(keyed);
+/// At most this many rows are copied for a tail write; a change further from the end
+/// rewrites the whole file (sharing the rows, not copying them).
+pub const TAIL_ROWS_MAX: usize = 20_000;
+
+fn snapshot<R: Row + Clone>(kind: TableKind, t: &mut Table<R>, wrap: fn(Arc<Vec<R>>) -> TableRows) -> TableSnapshot {
+    let from = t.take_dirty_from().unwrap_or(0);
+    let (rows, first_row) =
+        if from > 0 && t.len().saturating_sub(from) <= TAIL_ROWS_MAX { (t.tail(from), from) } else { (t.shared(), 0) };
+    TableSnapshot {
+        kind,
+        rows: wrap(rows),
+        extra_columns: Arc::clone(&t.extra_columns),
+        first_row,
+        children_first: false,
     }
-    groups
-        .into_iter()
-        .map(|(pid, mut v)| {
-            v.sort_unstable();
-            (pid, v.into_iter().map(|(_, id)| id).collect())
-        })
-        .collect()
 }
 
-fn set_or_remove<K: std::hash::Hash + Eq, V>(map: &mut IdMap<K, Vec<V>>, key: K, v: Vec<V>) {
-    if v.is_empty() {
-        map.remove(&key);
-    } else {
-        map.insert(key, v);
+/// Snapshots for the writer and the marks that decide what the next save writes.
+impl Db {
+    /// Snapshots of the given tables for the writer: the rows changed since the last
+    /// snapshot when they are few and recent (a tail), else all rows, shared in O(1).
+    pub fn snapshot_tables(&mut self, tables: TableSet) -> Vec<TableSnapshot> {
+        // Rows removed: children first (run_steps before runs before procedures); else
+        // parents first. Either way a crash between two files leaves no dangling reference.
+        let removed = [
+            self.procedures.take_removed(),
+            self.steps.take_removed(),
+            self.runs.take_removed(),
+            self.run_steps.take_removed(),
+            self.labels.take_removed(),
+            self.procedure_labels.take_removed(),
+            self.versions.take_removed(),
+        ]
+        .contains(&true);
+        let mut order = TableKind::PARENTS_FIRST;
+        if removed {
+            order.reverse();
+        }
+        let snaps: Vec<TableSnapshot> = order
+            .into_iter()
+            .filter(|kind| tables.contains(*kind))
+            .map(|kind| match kind {
+                TableKind::Procedures => snapshot(kind, &mut self.procedures, TableRows::Procedures),
+                TableKind::Steps => snapshot(kind, &mut self.steps, TableRows::Steps),
+                TableKind::Runs => snapshot(kind, &mut self.runs, TableRows::Runs),
+                TableKind::RunSteps => snapshot(kind, &mut self.run_steps, TableRows::RunSteps),
+                TableKind::Labels => snapshot(kind, &mut self.labels, TableRows::Labels),
+                TableKind::ProcedureLabels => snapshot(kind, &mut self.procedure_labels, TableRows::ProcedureLabels),
+                TableKind::Versions => snapshot(kind, &mut self.versions, TableRows::Versions),
+            })
+            .collect();
+        snaps.into_iter().map(|s| TableSnapshot { children_first: removed, ..s }).collect()
+    }
+
+    /// Snapshots of all rows of the given tables, leaving the changed state alone (for
+    /// the writer to learn the files' layout right after opening).
+    pub fn current_tables(&self, tables: TableSet) -> Vec<TableSnapshot> {
+        fn full<R: Row + Clone>(kind: TableKind, t: &Table<R>, wrap: fn(Arc<Vec<R>>) -> TableRows) -> TableSnapshot {
+            TableSnapshot {
+                kind,
+                rows: wrap(t.shared()),
+                extra_columns: Arc::clone(&t.extra_columns),
+                first_row: 0,
+                children_first: false,
+            }
+        }
+        tables
+            .iter()
+            .map(|kind| match kind {
+                TableKind::Procedures => full(kind, &self.procedures, TableRows::Procedures),
+                TableKind::Steps => full(kind, &self.steps, TableRows::Steps),
+                TableKind::Runs => full(kind, &self.runs, TableRows::Runs),
+                TableKind::RunSteps => full(kind, &self.run_steps, TableRows::RunSteps),
+                TableKind::Labels => full(kind, &self.labels, TableRows::Labels),
+                TableKind::ProcedureLabels => full(kind, &self.procedure_labels, TableRows::ProcedureLabels),
+                TableKind::Versions => full(kind, &self.versions, TableRows::Versions),
+            })
+            .collect()
+    }
+
+    /// The next save writes children first (a save that removed rows must be redone).
+    pub fn mark_children_first(&mut self) {
+        self.procedures.mark_removed();
+    }
+
+    /// Mark tables as changed in full: their next save rewrites the whole file.
+    pub fn mark_full(&mut self, tables: TableSet) {
+        for t in tables.iter() {
+            match t {
+                TableKind::Procedures => self.procedures.touch_all(),
+                TableKind::Steps => self.steps.touch_all(),
+                TableKind::Runs => self.runs.touch_all(),
+                TableKind::RunSteps => self.run_steps.touch_all(),
+                TableKind::Labels => self.labels.touch_all(),
+                TableKind::ProcedureLabels => self.procedure_labels.touch_all(),
+                TableKind::Versions => self.versions.touch_all(),
+            }
+        }
+        self.mark_changed(tables);
     }
 }

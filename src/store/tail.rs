@@ -9,9 +9,9 @@
 //! is deleted (the table file was not touched yet). The result is byte-identical to a
 //! full canonical rewrite.
 
+use super::encode::Encoded;
 use super::io::{Io, RealIo};
-use super::table::TableKind;
-use super::write::Encoded;
+use super::tables::TableKind;
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 

@@ -3,12 +3,13 @@
 //! Jobs queued while a write is under way are coalesced: per table only the newest
 //! snapshot is written. Every job is answered (in order) with its outcome.
 
+use super::encode::{CHUNK_ROWS, PARALLEL_ENCODE_FROM, TableSnapshot};
 use super::error::Error;
 use super::fingerprint::{Fingerprint, fingerprint};
 use super::io::{Io, RealIo};
-use super::table::{TableKind, TableSet};
+use super::tables::{TableKind, TableSet};
 use super::tail::{KEEP_OFFSETS, Layout, write_tail_with};
-use super::write::{CHUNK_ROWS, PARALLEL_ENCODE_FROM, TableSnapshot, write_atomic_streamed, write_atomic_with};
+use super::write::{write_atomic_streamed, write_atomic_with};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,6 +45,29 @@ pub enum Saved {
         /// What went wrong.
         error: Error,
     },
+}
+
+impl Saved {
+    /// The one retry policy, shared by the app and the CLI: what an outcome means for
+    /// the data still to save. Tables the writer could not write at their tail are marked
+    /// to go whole (children first when the job removed rows); tables of a failed job stay
+    /// marked as changed, whole, until a retry. Returns the error of a failed job.
+    pub fn settle(self, db: &mut crate::store::Db) -> Option<Error> {
+        match self {
+            Saved::Ok { .. } => None,
+            Saved::NeedFull { tables, children_first, .. } => {
+                db.mark_full(tables);
+                if children_first {
+                    db.mark_children_first();
+                }
+                None
+            }
+            Saved::Failed { unsaved, error, .. } => {
+                db.mark_full(unsaved);
+                Some(error)
+            }
+        }
+    }
 }
 
 struct Job {
@@ -190,18 +214,8 @@ impl Writer {
             fulls += snaps.iter().filter(|s| s.is_full()).count();
             self.submit(dir.to_path_buf(), snaps);
             for outcome in self.wait_idle() {
-                match outcome {
-                    Saved::Ok { .. } => {}
-                    Saved::NeedFull { tables, children_first, .. } => {
-                        db.mark_full(tables);
-                        if children_first {
-                            db.mark_children_first();
-                        }
-                    }
-                    Saved::Failed { unsaved, error, .. } => {
-                        db.mark_full(unsaved);
-                        return Err(error);
-                    }
+                if let Some(error) = outcome.settle(db) {
+                    return Err(error);
                 }
             }
         }
@@ -418,7 +432,7 @@ mod tests {
     #[test]
     fn a_big_table_is_written_while_encoded_then_tail_written() {
         let dir = tempfile::tempdir().expect("tmp");
-        let mut db = crate::cli::generate::build(crate::cli::generate::Scale::Small, 1);
+        let mut db = crate::generate::build(crate::generate::Scale::Small, 1);
         // Every table counts as big here: all are streamed.
         PARALLEL_ENCODE_FROM.store(2, Ordering::Relaxed);
         let mut writer = Writer::spawn(|| {});

@@ -4,11 +4,12 @@
 //! version with an editable, automatically written change description.
 
 use super::Command;
+use super::actions::Action;
 use super::widgets::label_toggle;
 use crate::model::*;
 use crate::ops::{self, ProcedureDraft, StepDraft};
 use crate::store::Db;
-use egui::{Key, Modifiers, RichText, Ui};
+use egui::{RichText, Ui};
 
 /// State of the editor.
 #[derive(Debug, Default)]
@@ -163,7 +164,7 @@ impl EditorState {
 pub fn editor_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, read_only: bool, cmds: &mut Vec<Command>) {
     // Alt+Up/Down move the focused step, before the text fields see the keys.
     let (up, down) =
-        ui.input_mut(|i| (i.consume_key(Modifiers::ALT, Key::ArrowUp), i.consume_key(Modifiers::ALT, Key::ArrowDown)));
+        ui.input_mut(|i| (Action::EditorMoveUp.consume(i, false), Action::EditorMoveDown.consume(i, false)));
     if let Some(f) = state.focus {
         if up && f > 0 {
             state.move_step(f, f - 1);

@@ -425,12 +425,12 @@ fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, now: Timestamp, cmds: &mut Ve
                 cmds.push(Command::OpenRun(r.id));
             }
             if ui.button("Export report (Markdown)…").clicked()
-                && let Some(text) = crate::export::run_report_markdown(db, r.id)
+                && let Some(text) = crate::transfer::run_report_markdown(db, r.id)
             {
                 cmds.push(Command::ExportText { suggested: format!("run-{}.md", r.id), contents: text });
             }
             if ui.button("Export report (CSV)…").clicked()
-                && let Some(text) = crate::export::run_report_csv(db, r.id)
+                && let Some(text) = crate::transfer::run_report_csv(db, r.id)
             {
                 cmds.push(Command::ExportText { suggested: format!("run-{}.csv", r.id), contents: text });
             }

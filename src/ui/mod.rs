@@ -2,6 +2,7 @@
 //! state, and returns what the user asked for as [`Command`]s; the app applies them
 //! through `ops` after the frame. Views never touch files.
 
+pub mod actions;
 pub mod analytics;
 pub mod browser;
 pub mod editor;
@@ -206,4 +207,27 @@ pub enum Command {
     SetTheme(Theme),
     /// Leave the app.
     Quit,
+}
+
+impl Command {
+    /// Whether carrying it out leaves the view shown (the editor asks first when it
+    /// has unsaved changes).
+    pub fn leaves_the_view(&self) -> bool {
+        matches!(
+            self,
+            Command::OpenFolder(_)
+                | Command::NewFolder(_)
+                | Command::Show(_)
+                | Command::StartRun(_)
+                | Command::OpenRun(_)
+                | Command::ShowInHistory(_)
+                | Command::NewProcedure
+                | Command::EditProcedure(_)
+                | Command::ShowVersions(_)
+                | Command::ShowDiff { .. }
+                | Command::CloseEditor
+                | Command::ImportChecklistFrom(_)
+                | Command::Quit
+        )
+    }
 }

@@ -4,11 +4,12 @@
 //! ↑/↓ move the focus, N edits the focused step's note, Ctrl+Z undoes the last
 //! tick, Esc leaves (the run stays in progress).
 
+use super::actions::Action;
 use super::widgets::{status_text, time_text};
 use super::{Command, View};
 use crate::model::*;
 use crate::store::Db;
-use egui::{Key, Modifiers, RichText, Ui};
+use egui::{Key, RichText, Ui};
 
 /// A dialog of the runner.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,12 +104,12 @@ pub fn runner_ui(
     if !typing {
         let (toggle, up, down, note, undo, esc) = ui.input_mut(|i| {
             (
-                i.consume_key(Modifiers::NONE, Key::Space) | i.consume_key(Modifiers::NONE, Key::Enter),
-                i.consume_key(Modifiers::NONE, Key::ArrowUp),
-                i.consume_key(Modifiers::NONE, Key::ArrowDown),
-                i.consume_key(Modifiers::NONE, Key::N),
-                i.consume_key(Modifiers::COMMAND, Key::Z),
-                i.consume_key(Modifiers::NONE, Key::Escape),
+                Action::RunnerTick.consume(i, false),
+                Action::RunnerUp.consume(i, false),
+                Action::RunnerDown.consume(i, false),
+                Action::RunnerNote.consume(i, false),
+                Action::RunnerUndo.consume(i, false),
+                Action::RunnerLeave.consume(i, false),
             )
         });
         if up && state.focus > 0 {

@@ -1,5 +1,6 @@
-//! `procedures generate DIR --scale small|y1|10y1 [--seed N]`: a deterministic,
-//! realistic data folder for demos and benchmarks.
+//! Generated data folders: deterministic, realistic folders at every scale — the fixture
+//! library of the tests, the benches and the fuzz target, and what
+//! `procedures generate DIR --scale small|y1|10y1 [--seed N]` writes.
 
 use crate::model::*;
 use crate::store::{self, Db, Table, TableSet};

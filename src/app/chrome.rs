@@ -1,0 +1,323 @@
+//! The window's chrome around the views: menu bar, navigation, status bar (which always
+//! says whether changes are on disk), the progress of an open, the problems banner and
+//! the popups.
+
+use super::dialogs::Popup;
+use super::{App, bundled_sample};
+use crate::session::{Folder, SaveState};
+use crate::store::{self, Db};
+use crate::ui::actions::Action;
+use crate::ui::{Command, Theme, View};
+use std::path::Path;
+
+impl App {
+    pub(super) fn menu_bar(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        egui::Panel::top("menu").show(ui, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| {
+                ui.menu_button("File", |ui| {
+                    if ui.button("Open folder…").clicked() {
+                        cmds.push(Command::PickFolder);
+                    }
+                    if ui.button("New folder…").clicked() {
+                        cmds.push(Command::PickNewFolder);
+                    }
+                    if ui
+                        .add_enabled(
+                            self.session.folder().is_some(),
+                            egui::Button::new(Action::NewProcedure.menu_text().unwrap_or_default()),
+                        )
+                        .clicked()
+                    {
+                        cmds.push(Command::NewProcedure);
+                    }
+                    if ui.add_enabled(self.session.folder().is_some(), egui::Button::new("Import checklist…")).clicked()
+                    {
+                        cmds.push(Command::ImportChecklist);
+                    }
+                    if ui.add_enabled(self.session.folder().is_some(), egui::Button::new("Restore backup…")).clicked()
+                    {
+                        cmds.push(Command::ShowBackups);
+                    }
+                    ui.menu_button("Recent", |ui| {
+                        if self.prefs.recent.is_empty() {
+                            ui.label("No recent folders");
+                        }
+                        for dir in &self.prefs.recent {
+                            if ui.button(dir.display().to_string()).clicked() {
+                                cmds.push(Command::OpenFolder(dir.clone()));
+                            }
+                        }
+                    });
+                    if let Some(sample) = bundled_sample()
+                        && ui.button("Open the sample").clicked()
+                    {
+                        cmds.push(Command::OpenFolder(sample));
+                    }
+                    ui.separator();
+                    if ui.button("Quit").clicked() {
+                        cmds.push(Command::Quit);
+                    }
+                });
+                ui.menu_button("View", |ui| {
+                    for (label, view) in [
+                        ("Procedures", View::Procedures),
+                        ("In progress", View::InProgress),
+                        ("History", View::History),
+                        ("Labels", View::Labels),
+                        ("Analytics", View::Analytics),
+                    ] {
+                        if ui.add_enabled(self.session.folder().is_some(), egui::Button::new(label)).clicked() {
+                            cmds.push(Command::Show(view));
+                        }
+                    }
+                    ui.separator();
+                    for (label, theme) in
+                        [("Follow the system", Theme::System), ("Light", Theme::Light), ("Dark", Theme::Dark)]
+                    {
+                        if ui.radio(self.prefs.theme == theme, label).clicked() {
+                            cmds.push(Command::SetTheme(theme));
+                        }
+                    }
+                });
+                ui.menu_button("Help", |ui| {
+                    if ui.button(Action::ShowShortcuts.menu_text().unwrap_or_default()).clicked() {
+                        cmds.push(Command::ShowShortcuts);
+                    }
+                    if ui.button("About Procedures").clicked() {
+                        self.popup = Some(Popup::About);
+                    }
+                });
+            });
+        });
+    }
+
+    /// The popup shown, if any: About, the shortcuts (from the actions table), backups.
+    pub(super) fn popups(&mut self, ctx: &egui::Context, cmds: &mut Vec<Command>) {
+        let mut open = true;
+        match &mut self.popup {
+            None => return,
+            Some(Popup::About) => {
+                egui::Window::new("About Procedures").open(&mut open).collapsible(false).resizable(false).show(
+                    ctx,
+                    |ui| {
+                        ui.heading(format!("Procedures {}", env!("CARGO_PKG_VERSION")));
+                        ui.label("Write a procedure once, run it step by step, see where the time goes.");
+                        ui.label("Your data is plain CSV in the folder you open.");
+                        match crate::logging::log_path() {
+                            Some(p) => ui.label(format!("Log file: {}", p.display())),
+                            None => ui.label("Log: standard error"),
+                        };
+                    },
+                );
+            }
+            Some(Popup::Shortcuts) => {
+                egui::Window::new("Keyboard shortcuts").open(&mut open).collapsible(false).resizable(false).show(
+                    ctx,
+                    |ui| {
+                        egui::Grid::new("shortcuts").num_columns(2).striped(true).show(ui, |ui| {
+                            for (keys, what) in Action::help_lines() {
+                                ui.monospace(keys);
+                                ui.label(what);
+                                ui.end_row();
+                            }
+                        });
+                    },
+                );
+            }
+            Some(Popup::Backups { names, confirm }) => {
+                egui::Window::new("Restore a backup").open(&mut open).collapsible(false).show(ctx, |ui| {
+                    ui.label("A backup of the tables is made before the first change of each day (the last 30 days are kept, in .backups/ in the folder).");
+                    if names.is_empty() {
+                        ui.label(egui::RichText::new("No backups yet").weak());
+                    }
+                    egui::ScrollArea::vertical().max_height(300.0).show(ui, |ui| {
+                        for name in names.iter() {
+                            ui.horizontal(|ui| {
+                                ui.label(name);
+                                if ui.button(format!("Restore {name}…")).clicked() {
+                                    *confirm = Some(name.clone());
+                                }
+                            });
+                        }
+                    });
+                    if let Some(name) = confirm.clone() {
+                        ui.separator();
+                        ui.label(format!(
+                            "Replace the tables with the backup of {name}? The current state is backed up first."
+                        ));
+                        ui.horizontal(|ui| {
+                            if ui.button("Restore").clicked() {
+                                cmds.push(Command::RestoreBackup(name.clone()));
+                            }
+                            if ui.button("Cancel").clicked() {
+                                *confirm = None;
+                            }
+                        });
+                    }
+                });
+            }
+        }
+        if !open {
+            self.popup = None;
+        }
+    }
+
+    pub(super) fn navigation(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        let in_progress = self.db().map_or(0, Db::in_progress_count);
+        let has_run = self.views.runner.run.is_some();
+        egui::Panel::left("nav").resizable(false).exact_size(170.0).show(ui, |ui| {
+            ui.add_space(6.0);
+            let items = [
+                ("📋 Procedures".to_owned(), View::Procedures),
+                (format!("⏵ In progress ({in_progress})"), View::InProgress),
+                ("🕘 History".to_owned(), View::History),
+                ("📊 Analytics".to_owned(), View::Analytics),
+                ("🏷 Labels".to_owned(), View::Labels),
+            ];
+            for (label, view) in items {
+                if ui.selectable_label(self.view == view, label).clicked() {
+                    cmds.push(Command::Show(view));
+                }
+            }
+            if has_run && ui.selectable_label(self.view == View::Runner, "▶ Runner").clicked() {
+                cmds.push(Command::Show(View::Runner));
+            }
+            if self.view == View::Editor {
+                let _ = ui.selectable_label(true, "✏ Editor");
+            }
+            if self.view == View::Versions {
+                let _ = ui.selectable_label(true, "Versions");
+            }
+            ui.add_space(12.0);
+            if ui.button("➕ New procedure").on_hover_text(Action::NewProcedure.hover_text()).clicked() {
+                cmds.push(Command::NewProcedure);
+            }
+        });
+    }
+
+    pub(super) fn status_bar(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let Some(f) = self.session.folder() else {
+                    ui.label("No folder open");
+                    return;
+                };
+                ui.label(f.dir.display().to_string());
+                ui.separator();
+                ui.label(format!(
+                    "{} procedures · {} runs · {} in progress",
+                    f.db.procedures.len(),
+                    f.db.runs.len(),
+                    f.db.in_progress_count()
+                ));
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if self.session.loading() {
+                        ui.label("Reading the folder again (changed on disk)…");
+                        ui.spinner();
+                        return;
+                    }
+                    if f.read_only() {
+                        ui.colored_label(ui.visuals().warn_fg_color, "Read-only");
+                        return;
+                    }
+                    match self.session.save_state() {
+                        SaveState::Saved => {
+                            ui.label("All changes saved");
+                        }
+                        SaveState::Saving => {
+                            ui.label("Saving…");
+                        }
+                        SaveState::Failed(e) => {
+                            if ui.button("Retry").clicked() {
+                                cmds.push(Command::RetrySave);
+                            }
+                            ui.colored_label(ui.visuals().error_fg_color, format!("Not saved: {e}"));
+                        }
+                        SaveState::Conflict(file) => {
+                            if ui
+                                .button("Keep mine")
+                                .on_hover_text("Write my changes; their version is backed up first")
+                                .clicked()
+                            {
+                                cmds.push(Command::ResolveConflict { keep_mine: true });
+                            }
+                            if ui
+                                .button("Reload")
+                                .on_hover_text("Load their version; my changes are saved to a side folder first")
+                                .clicked()
+                            {
+                                cmds.push(Command::ResolveConflict { keep_mine: false });
+                            }
+                            ui.colored_label(
+                                ui.visuals().error_fg_color,
+                                format!("{file} was changed outside the app; nothing was overwritten"),
+                            );
+                        }
+                    }
+                });
+            });
+        });
+    }
+}
+
+/// Progress of a folder that loads in the background: bytes read per table.
+pub(super) fn loading_ui(ui: &mut egui::Ui, dir: &Path, progress: &store::LoadProgress) {
+    ui.add_space(40.0);
+    ui.vertical_centered(|ui| {
+        ui.heading(format!("Opening {}", dir.display()));
+        ui.add_space(12.0);
+        let total = progress.total_bytes().max(1);
+        let read: u64 = store::TableKind::ALL.iter().map(|k| progress.table(*k).0).sum();
+        ui.add(egui::ProgressBar::new(read as f32 / total as f32).desired_width(420.0).text(format!(
+            "{:.0} of {:.0} MB",
+            read as f64 / 1e6,
+            total as f64 / 1e6
+        )));
+        ui.add_space(8.0);
+        egui::Grid::new("load-progress").num_columns(2).show(ui, |ui| {
+            for kind in store::TableKind::ALL {
+                let (r, t) = progress.table(kind);
+                if t == 0 {
+                    continue;
+                }
+                ui.label(kind.file_name());
+                ui.add(egui::ProgressBar::new(r as f32 / t as f32).desired_width(240.0));
+                ui.end_row();
+            }
+        });
+        if read >= total {
+            ui.label(egui::RichText::new("Checking and indexing…").weak());
+        }
+    });
+    ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+}
+
+pub(super) fn problems_banner(ui: &mut egui::Ui, folder: &Folder, open: &mut bool) {
+    egui::Frame::new().fill(ui.visuals().warn_fg_color.gamma_multiply(0.15)).inner_margin(8.0).corner_radius(4.0).show(
+        ui,
+        |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                ui.strong(format!(
+                    "This folder has {} problem(s), so it is open read-only: nothing will be written. Fix the files and open it again.",
+                    folder.problems.len()
+                ));
+                let label = if *open { "Hide problems" } else { "Show problems" };
+                if ui.small_button(label).clicked() {
+                    *open = !*open;
+                }
+            });
+            if *open {
+                egui::ScrollArea::vertical().max_height(160.0).id_salt("problems").show(ui, |ui| {
+                    for p in folder.problems.iter().take(500) {
+                        ui.monospace(p.to_string());
+                    }
+                    if folder.problems.len() > 500 {
+                        ui.label(format!("… and {} more (run `procedures check`)", folder.problems.len() - 500));
+                    }
+                });
+            }
+        },
+    );
+    ui.add_space(4.0);
+}

@@ -1,0 +1,335 @@
+//! Carrying out the views' commands, one function per area: folders, runs, procedures
+//! and versions, labels, documents in and out, the window. Every change of data goes
+//! through `ops` on the session ([`App::mutate`]); one command is one op.
+
+use super::dialogs::{Export, Popup, Purpose};
+use super::{App, platform};
+use crate::model::*;
+use crate::ops;
+use crate::session::UndoTick;
+use crate::store::{self, Db};
+use crate::ui::editor::EditorState;
+use crate::ui::runner::RunnerState;
+use crate::ui::versions::VersionsState;
+use crate::ui::{Command, View};
+
+impl App {
+    /// Apply commands from the views, then hand what changed to the writer.
+    pub fn apply_all(&mut self, ctx: &egui::Context, cmds: Vec<Command>) {
+        for c in cmds {
+            self.apply(ctx, c);
+        }
+        self.session.submit_changes();
+    }
+
+    /// Carry out one command.
+    pub fn apply(&mut self, ctx: &egui::Context, cmd: Command) {
+        // Leaving the editor with unsaved changes asks Save / Discard / Cancel first.
+        if cmd.leaves_the_view() && self.view == View::Editor && self.views.editor.is_dirty() && self.db().is_some() {
+            self.views.editor.leave_to =
+                Some(if cmd == Command::CloseEditor { Command::Show(View::Procedures) } else { cmd });
+            return;
+        }
+        let now = Timestamp::now();
+        match cmd {
+            Command::OpenFolder(_)
+            | Command::NewFolder(_)
+            | Command::PickFolder
+            | Command::PickNewFolder
+            | Command::ShowBackups
+            | Command::RestoreBackup(_)
+            | Command::ResolveConflict { .. }
+            | Command::RetryLock
+            | Command::RetrySave => self.folder_command(ctx, cmd),
+            Command::StartRun(_)
+            | Command::OpenRun(_)
+            | Command::ShowInHistory(_)
+            | Command::SetStep { .. }
+            | Command::Undo
+            | Command::StepNote { .. }
+            | Command::RunNote { .. }
+            | Command::FinishRun { .. } => self.run_command(cmd, now),
+            Command::NewProcedure
+            | Command::EditProcedure(_)
+            | Command::CloseEditor
+            | Command::SaveProcedure { .. }
+            | Command::DuplicateProcedure(_)
+            | Command::DeleteProcedure(_)
+            | Command::ShowVersions(_)
+            | Command::ShowDiff { .. }
+            | Command::RestoreVersion { .. } => self.procedure_command(cmd, now),
+            Command::CreateLabel { .. }
+            | Command::RenameLabel { .. }
+            | Command::RecolorLabel { .. }
+            | Command::DeleteLabel(_) => self.label_command(cmd),
+            Command::ExportText { .. }
+            | Command::ExportPng { .. }
+            | Command::ImportChecklist
+            | Command::ImportChecklistFrom(_)
+            | Command::AddStepsFrom(_)
+            | Command::PrintProcedure(_) => self.document_command(ctx, cmd),
+            Command::Show(view) => {
+                self.view = view;
+                if view != View::Runner {
+                    self.prefs.last_view = view;
+                }
+            }
+            Command::ShowShortcuts => self.popup = Some(Popup::Shortcuts),
+            Command::DismissMessage => self.message = None,
+            Command::SetTheme(theme) => {
+                self.prefs.theme = theme;
+                platform::apply_theme(ctx, theme);
+            }
+            Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+        }
+    }
+
+    /// Run an op on the open folder; reports refusals to the user.
+    pub(super) fn mutate<T>(&mut self, op: impl FnOnce(&mut Db) -> Result<ops::Done<T>, ops::OpError>) -> Option<T> {
+        match self.session.mutate(op) {
+            Ok(value) => value,
+            Err(why) => {
+                self.message = Some(why);
+                None
+            }
+        }
+    }
+
+    fn folder_command(&mut self, ctx: &egui::Context, cmd: Command) {
+        match cmd {
+            Command::OpenFolder(dir) => self.open_folder(&dir),
+            Command::NewFolder(dir) => match store::create_empty(&dir) {
+                Ok(()) => self.open_folder(&dir),
+                Err(e) => self.message = Some(format!("Cannot create the folder: {e}")),
+            },
+            Command::PickFolder => self.ask(ctx, Purpose::OpenFolder),
+            Command::PickNewFolder => self.ask(ctx, Purpose::NewFolder),
+            Command::ShowBackups => {
+                if self.session.folder().is_some() {
+                    self.popup = Some(Popup::Backups { names: self.session.backups(), confirm: None });
+                }
+            }
+            Command::RestoreBackup(name) => {
+                let events = self.session.restore_backup(&name);
+                self.handle_events(events);
+                self.popup = None;
+            }
+            Command::ResolveConflict { keep_mine } => self.session.resolve_conflict(keep_mine),
+            Command::RetryLock => self.session.retry_lock(),
+            Command::RetrySave => self.session.retry_save(),
+            _ => {}
+        }
+    }
+
+    fn run_command(&mut self, cmd: Command, now: Timestamp) {
+        match cmd {
+            Command::StartRun(pid) => {
+                if let Some(run) = self.mutate(|db| ops::start_run(db, pid, now)) {
+                    self.session.undo_mut().clear();
+                    self.open_run(run);
+                }
+            }
+            Command::OpenRun(run) => self.open_run(run),
+            Command::ShowInHistory(run) => {
+                self.views.history.selected = Some(run);
+                self.views.history.scroll_to_selected = true;
+                self.view = View::History;
+            }
+            Command::SetStep { run_step, completed } => {
+                let Some(before) = self.db().and_then(|db| db.run_step(run_step)).map(UndoTick::of) else { return };
+                if self.mutate(|db| ops::set_step_completed(db, run_step, completed, now)).is_some() {
+                    self.session.undo_mut().push(before);
+                }
+            }
+            Command::Undo => {
+                let Some(u) = self.session.undo_mut().pop() else {
+                    self.message = Some("Nothing to undo".into());
+                    return;
+                };
+                let at = u.completed_at.unwrap_or(now);
+                let _ = self.mutate(|db| ops::set_step_completed(db, u.run_step, u.completed, at));
+            }
+            Command::StepNote { run_step, note } => {
+                let _ = self.mutate(|db| ops::set_step_note(db, run_step, &note));
+            }
+            Command::RunNote { run, note } => {
+                let _ = self.mutate(|db| ops::set_run_note(db, run, &note));
+            }
+            Command::FinishRun { run, status, reason } => {
+                let done = self.mutate(|db| {
+                    let finished = ops::finish_run(db, run, status, now)?;
+                    if !reason.is_empty() {
+                        let old = db.run(run).map(|r| r.notes().to_owned()).unwrap_or_default();
+                        let note = if old.is_empty() { reason.clone() } else { format!("{old}\n{reason}") };
+                        ops::set_run_note(db, run, &note)?;
+                    }
+                    Ok(finished)
+                });
+                if done.is_some() {
+                    self.session.undo_mut().clear();
+                    self.views.history.selected = Some(run);
+                    self.views.history.scroll_to_selected = true;
+                    self.view = View::History;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn open_run(&mut self, run: RunId) {
+        let Some(db) = self.db() else { return };
+        if db.run(run).is_none() {
+            return;
+        }
+        let mut runner = RunnerState::default();
+        runner.open(db, run);
+        self.views.runner = runner;
+        self.view = View::Runner;
+    }
+
+    fn procedure_command(&mut self, cmd: Command, now: Timestamp) {
+        match cmd {
+            Command::NewProcedure => {
+                if self.db().is_some() {
+                    self.views.editor = EditorState::new_procedure();
+                    self.view = View::Editor;
+                }
+            }
+            Command::EditProcedure(pid) => {
+                if let Some(editor) = self.db().and_then(|db| EditorState::edit(db, pid)) {
+                    self.views.editor = editor;
+                    self.view = View::Editor;
+                }
+            }
+            Command::CloseEditor => {
+                self.views.editor = EditorState::default();
+                self.view = View::Procedures;
+            }
+            Command::SaveProcedure { target, draft, change } => {
+                let saved = match target {
+                    None => self.mutate(|db| ops::create_procedure(db, &draft, now)),
+                    Some(pid) => self.mutate(|db| ops::update_procedure(db, pid, &draft, &change, now)).map(|_| pid),
+                };
+                if let Some(pid) = saved {
+                    self.views.editor = EditorState::default();
+                    self.views.browser.selected = Some(pid);
+                    self.view = View::Procedures;
+                }
+            }
+            Command::DuplicateProcedure(pid) => {
+                if let Some(copy) = self.mutate(|db| ops::duplicate_procedure(db, pid, now)) {
+                    self.views.browser.selected = Some(copy);
+                }
+            }
+            Command::DeleteProcedure(pid) => {
+                if let Some(impact) = self.mutate(|db| ops::delete_procedure(db, pid)) {
+                    log::info!("deleted procedure {pid} with {} runs", impact.runs);
+                    self.views.browser.selected = None;
+                    let open_run = self.views.runner.run;
+                    if open_run.is_some_and(|r| self.db().is_none_or(|db| db.run(r).is_none())) {
+                        self.views.runner = RunnerState::default();
+                    }
+                    self.session.undo_mut().clear();
+                }
+            }
+            Command::ShowVersions(pid) => {
+                if let Some(db) = self.db() {
+                    self.views.versions = VersionsState::of(db, pid);
+                    self.view = View::Versions;
+                }
+            }
+            Command::ShowDiff { procedure, from, to } => {
+                self.views.versions = VersionsState {
+                    procedure: Some(procedure),
+                    shown: Some(to),
+                    compare: Some((from, to)),
+                    confirm_restore: None,
+                };
+                self.view = View::Versions;
+            }
+            Command::RestoreVersion { procedure, version } => {
+                if let Some(v) = self.mutate(|db| ops::restore_version(db, procedure, version, now)) {
+                    self.views.versions.shown = Some(v);
+                    self.views.versions.compare = Some((version, v));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn label_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::CreateLabel { name, color, attach } => {
+                if let Some(id) = self.mutate(|db| ops::create_label(db, &name, &color))
+                    && attach
+                {
+                    self.views.editor.draft.labels.push(id);
+                }
+            }
+            Command::RenameLabel { label, name } => {
+                let _ = self.mutate(|db| ops::rename_label(db, label, &name));
+            }
+            Command::RecolorLabel { label, color } => {
+                let _ = self.mutate(|db| ops::recolor_label(db, label, &color));
+            }
+            Command::DeleteLabel(label) => {
+                let _ = self.mutate(|db| ops::delete_label(db, label));
+                self.views.editor.draft.labels.retain(|l| *l != label);
+            }
+            _ => {}
+        }
+    }
+
+    fn document_command(&mut self, ctx: &egui::Context, cmd: Command) {
+        match cmd {
+            Command::ExportText { suggested, contents } => {
+                self.ask(ctx, Purpose::Export { suggested, export: Export::Csv(contents) });
+            }
+            Command::ExportPng { suggested, rect } => {
+                self.ask(ctx, Purpose::Export { suggested, export: Export::Png(rect) });
+            }
+            Command::ImportChecklist => self.ask(ctx, Purpose::ImportChecklist),
+            Command::ImportChecklistFrom(path) => match store::read_text(&path) {
+                Ok(text) if self.db().is_some() => {
+                    let fallback =
+                        path.file_stem().map_or("Imported checklist".to_owned(), |s| s.to_string_lossy().into_owned());
+                    let draft = crate::transfer::parse_checklist(&text, &fallback);
+                    let mut editor = EditorState::new_procedure();
+                    editor.draft.name = draft.name;
+                    editor.draft.description = draft.description;
+                    let listed = draft.steps.iter().map(|s| {
+                        let d = s.estimated_duration_secs.map(|d| format_duration(i64::from(d))).unwrap_or_default();
+                        let d = if d.is_empty() { String::new() } else { format!(" ({d})") };
+                        format!("- {}{d}", s.description.replace('\n', " "))
+                    });
+                    let text: Vec<String> = listed.collect();
+                    editor.add_pasted(&text.join("\n"));
+                    self.views.editor = editor;
+                    self.view = View::Editor;
+                    self.message = Some(format!("Imported {}: check it and click Create procedure", path.display()));
+                }
+                Ok(_) => {}
+                Err(e) => self.message = Some(format!("Cannot import: {e}")),
+            },
+            Command::AddStepsFrom(path) => match store::read_text(&path) {
+                Ok(text) => {
+                    let n = self.views.editor.add_pasted(&text);
+                    self.message = Some(format!("Added {n} steps from {}", path.display()));
+                }
+                Err(e) => self.message = Some(format!("Cannot read the list: {e}")),
+            },
+            Command::PrintProcedure(pid) => {
+                let Some(html) = self.db().and_then(|db| crate::transfer::procedure_html(db, pid)) else { return };
+                let path = std::env::temp_dir().join(format!("procedure-{pid}.html"));
+                match store::write_file(&path, html.as_bytes()) {
+                    Ok(()) => {
+                        platform::open_with_system(&path);
+                        self.message = Some(format!("Opened the print view ({}) in your browser", path.display()));
+                    }
+                    Err(e) => self.message = Some(format!("Cannot write the print view: {e}")),
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The per-frame work that is not drawing: what the session did (a folder opened or
+//! reloaded, a message), native dialogs that answered, a PNG export that finished, the
+//! window title, global shortcuts and dropped files.
+
+use super::dialogs::{Export, Pending, Purpose};
+use super::{App, MAX_RECENT, Views, platform};
+use crate::session::Event;
+use crate::ui::actions::Action;
+use crate::ui::browser::BrowserState;
+use crate::ui::{Command, View};
+use std::path::PathBuf;
+
+impl App {
+    pub(super) fn poll(&mut self, ctx: &egui::Context) {
+        let events = self.session.poll(|after| ctx.request_repaint_after(after));
+        self.handle_events(events);
+        if let Some(answer) = self.dialog.as_ref().and_then(Pending::answer)
+            && let Some(pending) = self.dialog.take()
+            && let Some(path) = answer
+        {
+            match pending.purpose {
+                Purpose::OpenFolder => self.apply(ctx, Command::OpenFolder(path)),
+                Purpose::NewFolder => self.apply(ctx, Command::NewFolder(path)),
+                Purpose::ImportChecklist => self.apply(ctx, Command::ImportChecklistFrom(path)),
+                Purpose::Export { export, .. } => self.export_to(ctx, path, export),
+            }
+        }
+        if let Some(msg) = self.export_done.lock().ok().and_then(|mut d| d.take()) {
+            self.message = Some(msg);
+        }
+    }
+
+    /// React to what the session did.
+    pub(super) fn handle_events(&mut self, events: Vec<Event>) {
+        for event in events {
+            match event {
+                Event::Opened { dir, prepared } => {
+                    self.show_problems = true;
+                    let browser = prepared.and_then(|p| p.downcast::<BrowserState>().ok());
+                    // Every view starts afresh on the new folder (the welcome screen keeps its text).
+                    let welcome = std::mem::take(&mut self.views.welcome);
+                    self.views =
+                        Views { browser: browser.map(|b| *b).unwrap_or_default(), welcome, ..Views::default() };
+                    if matches!(self.view, View::Runner | View::Editor | View::Versions) {
+                        self.view = View::Procedures;
+                    }
+                    self.message = None;
+                    self.prefs.last_folder = Some(dir.clone());
+                    self.prefs.recent.retain(|d| d != &dir);
+                    self.prefs.recent.insert(0, dir);
+                    self.prefs.recent.truncate(MAX_RECENT);
+                }
+                Event::Reloaded { prepared } => {
+                    if let Some(b) = prepared.and_then(|p| p.downcast::<BrowserState>().ok()) {
+                        self.views.browser.adopt_rows(*b);
+                    }
+                }
+                Event::Message(msg) => self.message = Some(msg),
+            }
+        }
+    }
+
+    /// Show a native dialog (on a thread); its answer comes in a later frame.
+    pub(super) fn ask(&mut self, ctx: &egui::Context, purpose: Purpose) {
+        self.dialog = Some(Pending::open(ctx, purpose));
+    }
+
+    /// Write an export to `path` (PNG: after a screenshot of the next frame).
+    pub fn export_to(&mut self, ctx: &egui::Context, path: PathBuf, export: Export) {
+        match export {
+            Export::Csv(text) => {
+                self.message = Some(match crate::store::write_file(&path, text.as_bytes()) {
+                    Ok(()) => format!("Saved {}", path.display()),
+                    Err(e) => format!("Could not save: {e}"),
+                });
+            }
+            Export::Png(rect) => {
+                let done = std::sync::Arc::clone(&self.export_done);
+                let ppp = ctx.pixels_per_point();
+                let wake = ctx.clone();
+                ctx.request_screenshot(move |image: std::sync::Arc<egui::ColorImage>| {
+                    let msg = match platform::crop_png(&image, rect, ppp)
+                        .and_then(|png| crate::store::write_file(&path, &png).map_err(|e| e.to_string()))
+                    {
+                        Ok(()) => format!("Saved {}", path.display()),
+                        Err(e) => format!("Could not save the image: {e}"),
+                    };
+                    if let Ok(mut d) = done.lock() {
+                        *d = Some(msg);
+                    }
+                    wake.request_repaint();
+                });
+            }
+        }
+    }
+
+    pub(super) fn update_title(&mut self, ctx: &egui::Context) {
+        let title = match self.session.folder() {
+            Some(f) => {
+                let name =
+                    f.dir.file_name().map_or_else(|| f.dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+                let read_only = if f.read_only() { " (read-only)" } else { "" };
+                format!("Procedures — {name}{read_only}")
+            }
+            None => "Procedures".to_owned(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    /// The window's own shortcuts (the views handle theirs), from the actions table.
+    pub(super) fn shortcuts(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
+        if self.session.folder().is_some() && ui.input_mut(|i| Action::NewProcedure.consume(i, false)) {
+            cmds.push(Command::NewProcedure);
+        }
+        let typing = ui.ctx().egui_wants_keyboard_input();
+        if ui.input_mut(|i| Action::ShowShortcuts.consume(i, typing)) {
+            cmds.push(Command::ShowShortcuts);
+        }
+    }
+
+    /// Folders dropped on the window open; Markdown or text files become steps (in the
+    /// editor) or a new procedure (elsewhere).
+    pub(super) fn dropped_files(&self, ctx: &egui::Context) -> Vec<Command> {
+        let paths: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        paths
+            .into_iter()
+            .filter_map(|p| {
+                if p.is_dir() {
+                    return Some(Command::OpenFolder(p));
+                }
+                let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+                if !matches!(ext.as_str(), "md" | "markdown" | "txt") || self.session.folder().is_none() {
+                    return None;
+                }
+                Some(if self.view == View::Editor { Command::AddStepsFrom(p) } else { Command::ImportChecklistFrom(p) })
+            })
+            .collect()
+    }
+}

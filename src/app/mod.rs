@@ -1,0 +1,350 @@
+//! The eframe application: the window around the views. Views return [`Command`]s;
+//! [`App::apply`] (in `command.rs`) carries them out through `ops` on the open
+//! [`Session`] after the frame; the session's writer persists what changed.
+//!
+//! - `command.rs`: carrying out commands, one function per area.
+//! - `logic.rs`: the per-frame work that is not drawing (session events, dialogs).
+//! - `chrome.rs`: menu bar, navigation, status bar, banners, popups.
+//! - `dialogs.rs`: native file dialogs on a thread; the popups.
+//! - `platform.rs`: the icon, opening files with the system, the bundled sample.
+
+mod chrome;
+mod command;
+mod dialogs;
+mod logic;
+mod platform;
+
+pub use dialogs::Export;
+pub use platform::{bundled_sample, window_icon};
+
+use crate::session::{Folder, SaveState, Session};
+use crate::store::Db;
+use crate::ui::analytics::{AnalyticsState, analytics_ui};
+use crate::ui::browser::{BrowserState, browser_ui};
+use crate::ui::editor::{EditorState, editor_ui};
+use crate::ui::history::{HistoryState, history_ui};
+use crate::ui::in_progress::in_progress_ui;
+use crate::ui::labels::{LabelsState, labels_ui};
+use crate::ui::runner::{RunnerState, runner_ui};
+use crate::ui::versions::{VersionsState, versions_ui};
+use crate::ui::welcome::{WelcomeState, welcome_ui};
+use crate::ui::{Command, Theme, View};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How many recent folders the File menu keeps.
+const MAX_RECENT: usize = 8;
+
+/// UI preferences, kept in eframe's storage (never in the data folder).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Prefs {
+    /// The folder open when the app was last closed.
+    pub last_folder: Option<PathBuf>,
+    /// Recently opened folders, newest first.
+    pub recent: Vec<PathBuf>,
+    /// Light, dark or system.
+    pub theme: Theme,
+    /// The view shown last.
+    pub last_view: View,
+    /// UI zoom (Ctrl+Plus / Ctrl+Minus / Ctrl+0).
+    pub zoom: f32,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Self { last_folder: None, recent: Vec::new(), theme: Theme::System, last_view: View::Procedures, zoom: 1.0 }
+    }
+}
+
+/// The state of every view.
+#[derive(Default)]
+struct Views {
+    browser: BrowserState,
+    runner: RunnerState,
+    history: HistoryState,
+    welcome: WelcomeState,
+    editor: EditorState,
+    versions: VersionsState,
+    labels: LabelsState,
+    analytics: AnalyticsState,
+}
+
+/// The application.
+pub struct App {
+    prefs: Prefs,
+    session: Session,
+    view: View,
+    views: Views,
+    /// A message for the user (an op refused, a folder that would not open).
+    message: Option<String>,
+    /// A native dialog open on its thread.
+    dialog: Option<dialogs::Pending>,
+    /// The popup window shown, if any.
+    popup: Option<dialogs::Popup>,
+    /// The answer of a PNG export, written on the screenshot's callback.
+    export_done: Arc<std::sync::Mutex<Option<String>>>,
+    show_problems: bool,
+    title: String,
+}
+
+impl App {
+    /// The app as eframe creates it: preferences from storage, then `start` (or the
+    /// last folder, or the welcome screen).
+    pub fn new(cc: &eframe::CreationContext<'_>, start: Option<PathBuf>) -> Self {
+        let prefs: Prefs = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+        Self::new_with_prefs(cc, prefs, start)
+    }
+
+    /// The app with given preferences (as if read from storage), then `start` (or the
+    /// last folder, or the welcome screen).
+    pub fn new_with_prefs(cc: &eframe::CreationContext<'_>, prefs: Prefs, start: Option<PathBuf>) -> Self {
+        crate::memory::tune();
+        let start = start.or_else(|| prefs.last_folder.clone().filter(|d| d.is_dir()));
+        let ctx = cc.egui_ctx.clone();
+        let mut app = Self::with_prefs(prefs, move || ctx.request_repaint());
+        platform::apply_theme(&cc.egui_ctx, app.prefs.theme);
+        cc.egui_ctx.set_zoom_factor(app.prefs.zoom.clamp(0.5, 3.0));
+        if let Some(dir) = start {
+            app.open_folder(&dir);
+        }
+        app
+    }
+
+    /// The app with given preferences and no folder; `wake` is called when a save finishes.
+    pub fn with_prefs(prefs: Prefs, wake: impl Fn() + Send + Sync + 'static) -> Self {
+        let mut session = Session::new(Arc::new(wake));
+        // The browser's rows of a big folder are built on its loading thread.
+        session.set_prepare(Arc::new(|db: &Db| Box::new(BrowserState::prepared(db)) as crate::session::Prepared));
+        let view = match prefs.last_view {
+            View::Runner => View::InProgress,
+            View::Editor | View::Versions => View::Procedures,
+            v => v,
+        };
+        Self {
+            prefs,
+            session,
+            view,
+            views: Views::default(),
+            message: None,
+            dialog: None,
+            popup: None,
+            export_done: Arc::default(),
+            show_problems: true,
+            title: String::new(),
+        }
+    }
+
+    /// Open a data folder (saving the current one first).
+    pub fn open_folder(&mut self, dir: &Path) {
+        let events = self.session.open(dir);
+        self.handle_events(events);
+    }
+
+    /// Wait for a folder that loads in the background (tests).
+    pub fn wait_loading(&mut self) {
+        let events = self.session.wait_loading();
+        self.handle_events(events);
+    }
+
+    /// Wait until every change is on disk (tests, closing, switching folders).
+    pub fn flush(&mut self) {
+        self.session.flush();
+        let events = self.session.take_events();
+        self.handle_events(events);
+    }
+
+    /// Read the open folder again, keeping the view and the selections.
+    pub fn reload_in_place(&mut self) {
+        let events = self.session.reload_in_place();
+        self.handle_events(events);
+    }
+
+    /// Whether the open folder is being read again (its views are read-only meanwhile).
+    pub fn reloading(&self) -> bool {
+        self.session.reloading()
+    }
+
+    /// The open data, if any.
+    pub fn db(&self) -> Option<&Db> {
+        self.session.db()
+    }
+
+    /// The open folder, if any.
+    pub fn folder(&self) -> Option<&Folder> {
+        self.session.folder()
+    }
+
+    /// Whether the data on disk matches what is shown.
+    pub fn save_state(&self) -> &SaveState {
+        self.session.save_state()
+    }
+
+    /// The preferences.
+    pub fn prefs(&self) -> &Prefs {
+        &self.prefs
+    }
+
+    /// The view shown.
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// Show a view (as the navigation does).
+    pub fn set_view(&mut self, view: View) {
+        self.view = view;
+    }
+
+    /// The message shown to the user, if any.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    /// Dismiss the message.
+    pub fn dismiss_message(&mut self) {
+        self.message = None;
+    }
+
+    /// The window title the app asks for.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// The session (tests set its polling interval, file operations, load threshold).
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    /// The browser's state.
+    pub fn browser(&self) -> &BrowserState {
+        &self.views.browser
+    }
+
+    /// The browser's state, to change it (tests type into the search).
+    pub fn browser_mut(&mut self) -> &mut BrowserState {
+        &mut self.views.browser
+    }
+
+    /// The procedures the browser lists now, in its order (finishing a search under way).
+    pub fn visible_procedures(&mut self) -> Vec<crate::model::ProcedureId> {
+        match self.session.db() {
+            Some(db) => self.views.browser.visible(db),
+            None => Vec::new(),
+        }
+    }
+
+    /// The runner's state.
+    pub fn runner(&self) -> &RunnerState {
+        &self.views.runner
+    }
+
+    /// The history's state.
+    pub fn history(&self) -> &HistoryState {
+        &self.views.history
+    }
+
+    /// The welcome screen's state.
+    pub fn welcome(&self) -> &WelcomeState {
+        &self.views.welcome
+    }
+
+    /// The editor's state.
+    pub fn editor(&self) -> &EditorState {
+        &self.views.editor
+    }
+
+    /// The versions view's state.
+    pub fn versions(&self) -> &VersionsState {
+        &self.views.versions
+    }
+
+    /// The analytics view's state.
+    pub fn analytics(&self) -> &AnalyticsState {
+        &self.views.analytics
+    }
+
+    /// The analytics view's state, to change it (tests wait for its worker).
+    pub fn analytics_mut(&mut self) -> &mut AnalyticsState {
+        &mut self.views.analytics
+    }
+
+    /// One frame of the whole window (also used by tests).
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.poll(&ctx);
+        let mut cmds = Vec::new();
+        let now = crate::model::Timestamp::now();
+        self.shortcuts(ui, &mut cmds);
+        cmds.extend(self.dropped_files(&ctx));
+        self.prefs.zoom = ctx.zoom_factor();
+        self.menu_bar(ui, &mut cmds);
+        self.status_bar(ui, &mut cmds);
+        if self.session.folder().is_some() {
+            self.navigation(ui, &mut cmds);
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(msg) = &self.message {
+                ui.horizontal(|ui| {
+                    ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {msg}"));
+                    if ui.small_button("Dismiss").clicked() {
+                        cmds.push(Command::DismissMessage);
+                    }
+                });
+            }
+            if let Some((dir, progress)) = self.session.opening() {
+                chrome::loading_ui(ui, dir, progress);
+                return;
+            }
+            let loading = self.session.loading();
+            let views = &mut self.views;
+            match self.session.folder() {
+                None => {
+                    let sample = bundled_sample();
+                    welcome_ui(ui, &mut views.welcome, &self.prefs.recent, sample.as_deref(), &mut cmds);
+                }
+                Some(folder) => {
+                    if let Some(why) = &folder.blocked {
+                        ui.horizontal(|ui| {
+                            ui.colored_label(ui.visuals().warn_fg_color, format!("🔒 {why}"));
+                            if ui.button("Try again").clicked() {
+                                cmds.push(Command::RetryLock);
+                            }
+                        });
+                    }
+                    if !folder.problems.is_empty() {
+                        chrome::problems_banner(ui, folder, &mut self.show_problems);
+                    }
+                    let read_only = folder.read_only() || loading;
+                    let db = &folder.db;
+                    match self.view {
+                        View::Procedures => browser_ui(ui, db, &mut views.browser, now, read_only, &mut cmds),
+                        View::InProgress => in_progress_ui(ui, db, now, &mut cmds),
+                        View::History => history_ui(ui, db, &mut views.history, now, &mut cmds),
+                        View::Runner => runner_ui(ui, db, &mut views.runner, now, read_only, &mut cmds),
+                        View::Editor => editor_ui(ui, db, &mut views.editor, read_only, &mut cmds),
+                        View::Versions => versions_ui(ui, db, &mut views.versions, read_only, &mut cmds),
+                        View::Labels => labels_ui(ui, db, &mut views.labels, read_only, &mut cmds),
+                        View::Analytics => analytics_ui(ui, db, &mut views.analytics, now, &mut cmds),
+                    }
+                }
+            }
+        });
+        self.popups(&ctx, &mut cmds);
+        self.apply_all(&ctx, cmds);
+        self.update_title(&ctx);
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.prefs);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.flush();
+    }
+}

@@ -1,0 +1,107 @@
+//! What the window needs of the operating system: the icon, opening a file with the
+//! system's program, the theme, the sample folder shipped with the app, PNG encoding.
+
+use crate::ui::Theme;
+use std::path::{Path, PathBuf};
+
+/// The window icon, decoded from the PNG in assets/.
+pub fn window_icon() -> Option<egui::IconData> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(include_bytes!("../../assets/icon-256.png").as_slice()));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().ok()?;
+    let mut buf = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buf).ok()?;
+    if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
+        return None;
+    }
+    buf.truncate(info.buffer_size());
+    Some(egui::IconData { rgba: buf, width: info.width, height: info.height })
+}
+
+/// Open a file with the system's default program (the print view in a browser).
+pub(super) fn open_with_system(path: &Path) {
+    #[cfg(target_os = "windows")]
+    let result = std::process::Command::new("cmd").arg("/C").arg("start").arg("").arg(path).spawn();
+    #[cfg(target_os = "macos")]
+    let result = std::process::Command::new("open").arg(path).spawn();
+    #[cfg(not(any(target_os = "windows", target_os = "macos")))]
+    let result = std::process::Command::new("xdg-open").arg(path).spawn();
+    if let Err(e) = result {
+        log::warn!("cannot open {}: {e}", path.display());
+    }
+}
+
+/// Follow the system, or a chosen theme.
+pub(super) fn apply_theme(ctx: &egui::Context, theme: Theme) {
+    ctx.set_theme(match theme {
+        Theme::System => egui::ThemePreference::System,
+        Theme::Light => egui::ThemePreference::Light,
+        Theme::Dark => egui::ThemePreference::Dark,
+    });
+}
+
+/// The sample folder shipped with the app: `data/` next to the executable or in the
+/// source tree.
+pub fn bundled_sample() -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        candidates.push(dir.join("data"));
+        candidates.push(dir.join("../../data"));
+    }
+    candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"));
+    candidates.into_iter().find(|d| d.join("procedures.csv").is_file())
+}
+
+/// Crop a screenshot to `rect` (points) and encode it as PNG.
+pub(super) fn crop_png(image: &egui::ColorImage, rect: egui::Rect, pixels_per_point: f32) -> Result<Vec<u8>, String> {
+    let [w, h] = image.size;
+    let px = |v: f32, max: usize| ((v * pixels_per_point).round().max(0.0) as usize).min(max);
+    let (x0, x1) = (px(rect.min.x, w), px(rect.max.x, w));
+    let (y0, y1) = (px(rect.min.y, h), px(rect.max.y, h));
+    if x1 <= x0 || y1 <= y0 {
+        return Err("the plot is not on screen".into());
+    }
+    let mut rgba = Vec::with_capacity((x1 - x0) * (y1 - y0) * 4);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            rgba.extend_from_slice(&image.pixels[y * w + x].to_srgba_unmultiplied());
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, (x1 - x0) as u32, (y1 - y0) as u32);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(&rgba).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_icon_decodes() {
+        let icon = window_icon().expect("icon");
+        assert_eq!((icon.width, icon.height, icon.rgba.len()), (256, 256, 256 * 256 * 4));
+    }
+
+    #[test]
+    fn crop_png_cuts_the_plot_rect_out_of_a_screenshot() {
+        // A 4×2 px image at 2 px per point: the rect (1,0)-(2,1) points is px (2,0)-(4,2).
+        let mut image = egui::ColorImage::filled([4, 2], egui::Color32::BLACK);
+        image.pixels[3] = egui::Color32::WHITE;
+        let png =
+            crop_png(&image, egui::Rect::from_min_max(egui::pos2(1.0, 0.0), egui::pos2(2.0, 1.0)), 2.0).expect("png");
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let mut reader = decoder.read_info().expect("header");
+        let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut buf).expect("frame");
+        assert_eq!((info.width, info.height), (2, 2));
+        assert_eq!(&buf[4..8], &[255, 255, 255, 255], "the white pixel is top right");
+        assert!(crop_png(&image, egui::Rect::from_min_max(egui::pos2(9.0, 9.0), egui::pos2(10.0, 10.0)), 2.0).is_err());
+    }
+}

@@ -1,0 +1,95 @@
+//! One-pass decoding of lines exactly as the app writes them (canonical columns, plain
+//! fields): each helper reads one field and its `,`; anything else returns `None` and the
+//! line takes the general path, which must give the same row.
+
+use super::fields::MAX_FIELD_BYTES;
+use super::tokenize::SPECIAL;
+use crate::model::{DayCache, Timestamp};
+
+/// Decodes a whole simple line of a file whose columns are exactly the known ones in
+/// canonical order: the row and the bytes taken (with the `\n`), or `None` to take the
+/// general path, which must give the same row for any line this accepts.
+pub(crate) type FastDecode<R> = fn(&[u8], &mut DayCache) -> Option<(R, usize)>;
+
+/// A positive id in plain digits that fits a u32.
+pub fn id(b: &[u8], i: &mut usize) -> Option<u32> {
+    let mut v: u64 = 0;
+    let start = *i;
+    while let Some(&c) = b.get(*i) {
+        if c.is_ascii_digit() {
+            v = v * 10 + u64::from(c - b'0');
+            *i += 1;
+            if *i - start > 10 {
+                return None;
+            }
+        } else if c == b',' && *i > start {
+            *i += 1;
+            return u32::try_from(v).ok().filter(|v| *v > 0);
+        } else {
+            return None;
+        }
+    }
+    None
+}
+
+/// An empty field (`None`) or plain digits that fit a u32, before a `,` or, when
+/// `last`, before the `\n` (not taken).
+pub fn opt_u32(b: &[u8], i: &mut usize, last: bool) -> Option<Option<u32>> {
+    let end = if last { b'\n' } else { b',' };
+    let start = *i;
+    let mut v: u64 = 0;
+    while let Some(&c) = b.get(*i) {
+        if c.is_ascii_digit() && *i - start < 10 {
+            v = v * 10 + u64::from(c - b'0');
+            *i += 1;
+        } else if c == end {
+            if !last {
+                *i += 1;
+            }
+            return if *i - start <= usize::from(!last) { Some(None) } else { u32::try_from(v).ok().map(Some) };
+        } else {
+            return None;
+        }
+    }
+    None
+}
+
+/// One of `words` exactly; its index.
+pub fn word(b: &[u8], i: &mut usize, words: &[&[u8]]) -> Option<usize> {
+    let rest = b.get(*i..)?;
+    let k = words.iter().position(|w| rest.starts_with(w) && rest.get(w.len()) == Some(&b','))?;
+    *i += words[k].len() + 1;
+    Some(k)
+}
+
+/// An empty field or `YYYY-MM-DD HH:MM:SS`.
+pub fn opt_ts(b: &[u8], i: &mut usize, days: &mut DayCache) -> Option<Option<Timestamp>> {
+    if b.get(*i) == Some(&b',') {
+        *i += 1;
+        return Some(None);
+    }
+    let t = Timestamp::parse_canonical(b.get(*i..*i + 19)?, days)?;
+    if b.get(*i + 19) != Some(&b',') {
+        return None;
+    }
+    *i += 20;
+    Some(Some(t))
+}
+
+/// Text without quotes, CR, NUL or commas, valid UTF-8, before a `,` or, when
+/// `last`, before the `\n` (not taken).
+pub fn text<'a>(b: &'a [u8], i: &mut usize, last: bool) -> Option<&'a str> {
+    let rest = b.get(*i..)?;
+    let n = rest.iter().position(|&c| SPECIAL[c as usize] || c == 0)?;
+    if rest[n] != if last { b'\n' } else { b',' } || n > MAX_FIELD_BYTES {
+        return None;
+    }
+    let s = std::str::from_utf8(&rest[..n]).ok()?;
+    *i += n + usize::from(!last);
+    Some(s)
+}
+
+/// The `\n` that ends the line: the bytes taken.
+pub fn end(b: &[u8], i: usize) -> Option<usize> {
+    (b.get(i) == Some(&b'\n')).then_some(i + 1)
+}

@@ -1,0 +1,310 @@
+//! Liberal, typed reading of one table file.
+//!
+//! Columns are found by header name in any order; unknown columns are kept.
+//! Every problem is reported with file, line (where the record starts) and column,
+//! and the faulty record is left out of the table (the folder then opens read-only).
+
+pub(crate) mod fast;
+mod fields;
+mod progress;
+mod split;
+mod tokenize;
+
+pub(crate) use crate::model::{DAY_CACHE_START, DayCache};
+pub(crate) use fast::FastDecode;
+pub(crate) use fields::Fields;
+pub use progress::LoadProgress;
+pub(crate) use split::{PARALLEL_FROM_BYTES, append_moving, line_u32};
+
+use super::error::{Error, Problem};
+use super::tables::{Schema, TableKind};
+use crate::model::Row;
+use progress::Counting;
+use split::line_end_after;
+use std::fs::File;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use tokenize::Part;
+
+/// Rows of one file, sorted by key, with the line each came from.
+pub(crate) struct ReadTable<R> {
+    pub rows: Vec<R>,
+    /// Lines as u32 (4 bytes a row of millions; a file of over 4 billion lines is not
+    /// a data folder): see [`line_u32`].
+    pub lines: Vec<u32>,
+    pub extra_columns: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+/// Read and type one table file by its definition (its decoders, general and fast).
+pub(crate) fn read_schema<R: Schema>(dir: &Path, progress: Option<&LoadProgress>) -> Result<ReadTable<R>, Error> {
+    read_table_fast(dir, R::KIND, R::decode, R::FAST, progress)
+}
+
+/// Read and type one table file with the given decoder (tests compare decoders).
+#[cfg(test)]
+pub(crate) fn read_table<R: Row + Send>(
+    dir: &Path,
+    kind: TableKind,
+    decode: impl Fn(&mut Fields<'_>) -> R + Sync,
+    progress: Option<&LoadProgress>,
+) -> Result<ReadTable<R>, Error> {
+    read_table_fast(dir, kind, decode, None, progress)
+}
+
+/// [`read_table`], with a decoder for the lines the app writes.
+pub(crate) fn read_table_fast<R: Row + Send>(
+    dir: &Path,
+    kind: TableKind,
+    decode: impl Fn(&mut Fields<'_>) -> R + Sync,
+    fast: Option<FastDecode<R>>,
+    progress: Option<&LoadProgress>,
+) -> Result<ReadTable<R>, Error> {
+    let file_name = kind.file_name();
+    let path = dir.join(file_name);
+    let mut out = ReadTable { rows: Vec::new(), lines: Vec::new(), extra_columns: Vec::new(), problems: Vec::new() };
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let file_len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+    if file_len == 0 {
+        return Ok(out);
+    }
+    let counter = progress.map(|p| &p.read[kind as usize]);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, Counting { inner: file, counter }));
+
+    // Header.
+    let mut header = csv::ByteRecord::new();
+    match rdr.read_byte_record(&mut header) {
+        Ok(true) => {}
+        Ok(false) => return Ok(out),
+        Err(e) => {
+            out.problems.push(csv_problem(file_name, &e));
+            return Ok(out);
+        }
+    }
+    let known = kind.columns();
+    let mut cols: Vec<Option<usize>> = vec![None; known.len()];
+    let mut extra_idx = Vec::new();
+    for (i, raw) in header.iter().enumerate() {
+        let Ok(name) = std::str::from_utf8(raw) else {
+            out.problems.push(Problem::new(file_name, 1, None, format!("header field {} is not valid UTF-8", i + 1)));
+            return Ok(out);
+        };
+        let name = name.trim_start_matches('\u{feff}').trim();
+        match known.iter().position(|k| *k == name) {
+            Some(c) if cols[c].is_some() => {
+                out.problems.push(Problem::new(file_name, 1, Some(name), "column appears twice in the header"));
+            }
+            Some(c) => cols[c] = Some(i),
+            None => {
+                if out.extra_columns.iter().any(|e| e == name) {
+                    out.problems.push(Problem::new(file_name, 1, Some(name), "column appears twice in the header"));
+                }
+                extra_idx.push(i);
+                out.extra_columns.push(name.to_owned());
+            }
+        }
+    }
+    if header.len() == 1 && header.get(0).is_some_and(|h| h.contains(&b';')) {
+        out.problems.push(Problem::new(
+            file_name,
+            1,
+            None,
+            "the columns are separated by ; (a spreadsheet's export?): save the file as comma-separated CSV",
+        ));
+        return Ok(out);
+    }
+    for (c, name) in known.iter().enumerate() {
+        if cols[c].is_none() && !kind.optional_columns().contains(name) {
+            let expected = known.join(",");
+            out.problems.push(Problem::new(
+                file_name,
+                1,
+                Some(name),
+                format!("missing column (the header must name the columns {expected})"),
+            ));
+        }
+    }
+    if !out.problems.is_empty() {
+        return Ok(out);
+    }
+    let width = header.len();
+    let canonical = width == known.len() && cols.iter().enumerate().all(|(i, c)| *c == Some(i));
+    let fast = fast.filter(|_| canonical);
+    let data_start = rdr.position().byte();
+    let data_line = rdr.position().line();
+    let part = Part { file_name, kind, path: &path, file_len, width, cols: &cols, extra_idx: &extra_idx };
+
+    // A big file is parsed in two halves at once. The cut is guessed at the first line
+    // end after the middle; the first half counts its quotes, and an odd count (the cut
+    // fell inside a quoted field) means the guess was wrong: then it is parsed whole.
+    let split = if file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed) {
+        line_end_after(&path, (data_start + file_len) / 2)
+    } else {
+        None
+    };
+    let whole = |part: &Part<'_>| part.parse(data_start, data_line, None, counter, &decode, fast);
+    let all = match split {
+        Some(boundary) => {
+            let (first, second) = std::thread::scope(|scope| {
+                let first = scope.spawn(|| part.parse(data_start, data_line, Some(boundary), counter, &decode, fast));
+                let second = part.parse(boundary, 1, None, counter, &decode, fast);
+                (
+                    first.join().unwrap_or_else(|_| Err(Error::io(&path, std::io::Error::other("parser panicked")))),
+                    second,
+                )
+            });
+            let (mut first, mut second) = (first?, second?);
+            if first.quotes % 2 == 0 {
+                // The second half counted lines from 1; it starts where the first ended.
+                let shift = data_line + first.newlines - 1;
+                second.lines.iter_mut().for_each(|l| *l = line_u32(u64::from(*l) + shift));
+                second.problems.iter_mut().filter(|p| p.line > 0).for_each(|p| p.line += shift);
+                append_moving(&mut first.rows, second.rows);
+                append_moving(&mut first.lines, second.lines);
+                first.problems.extend(second.problems);
+                first
+            } else {
+                drop((first, second));
+                whole(&part)?
+            }
+        }
+        None => whole(&part)?,
+    };
+    out.rows = all.rows;
+    out.lines = all.lines;
+    out.problems = all.problems;
+    sort_and_dedupe(&mut out, file_name, kind);
+    Ok(out)
+}
+
+fn csv_problem(file: &str, e: &csv::Error) -> Problem {
+    let line = e.position().map_or(0, csv::Position::line);
+    Problem::new(file, line, None, format!("cannot parse CSV: {e}"))
+}
+
+/// Sort rows by key (keeping lines aligned) and drop duplicates, reporting them.
+fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind) {
+    if !t.rows.windows(2).all(|w| w[0].key() < w[1].key()) {
+        let mut pairs: Vec<(R, u32)> = t.rows.drain(..).zip(t.lines.drain(..)).collect();
+        pairs.sort_by_key(|(r, line)| (r.key(), *line));
+        let mut last: Option<(u64, u64)> = None;
+        for (r, line) in pairs {
+            if let Some((key, first_line)) = last
+                && key == r.key()
+            {
+                let what = if kind == TableKind::ProcedureLabels {
+                    format!("duplicate link (first on line {first_line})")
+                } else {
+                    format!("duplicate id {} (first on line {first_line})", r.key())
+                };
+                let col = kind.columns()[0];
+                t.problems.push(Problem::new(file, u64::from(line), Some(col), what));
+                continue;
+            }
+            last = Some((r.key(), u64::from(line)));
+            t.rows.push(r);
+            t.lines.push(line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fields::plain_u32;
+    use super::*;
+    use crate::model::Timestamp;
+
+    #[test]
+    fn two_halves_parse_like_one_whole() {
+        // Files with quoted newlines (one may span the cut: then it is parsed whole),
+        // CRLF or LF, a blank line and torn last lines: whole and in halves alike.
+        let decode = |f: &mut Fields<'_>| {
+            use crate::model::*;
+            RunStep::new(
+                RunStepId(f.id(0usize)),
+                RunId(f.id(1usize)),
+                StepId(f.id(2usize)),
+                f.bool(3usize),
+                f.opt_ts(4usize),
+            )
+            .with_more(f.str(5usize), f.extra())
+        };
+        for (every, eol) in [(7, "\n"), (1, "\n"), (2, "\n"), (3, "\r\n"), (1000, "\n"), (5, "\r\n")] {
+            let dir = tempfile::tempdir().expect("tmp");
+            let mut text = format!("id,run_id,step_id,completed,completed_at,notes{eol}");
+            for i in 1..=400 {
+                let note = if i % every == 0 { "\"two\nlines, \"\"quoted\"\"\"" } else { "" };
+                text.push_str(&format!("{i},{},{},True,2025-01-01 08:00:00,{note}{eol}", i / 10 + 1, i % 10 + 1));
+                if i == 200 {
+                    text.push_str(eol);
+                }
+            }
+            text.push_str(&format!("401,41,1,maybe,,{eol}402,41,2,Tr"));
+            std::fs::write(dir.path().join("run_steps.csv"), &text).expect("write");
+            let whole = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("whole");
+            PARALLEL_FROM_BYTES.store(1, Ordering::Relaxed);
+            let halves = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("halves");
+            PARALLEL_FROM_BYTES.store(32 << 20, Ordering::Relaxed);
+            assert_eq!(whole.rows, halves.rows, "{every} {eol:?}");
+            assert_eq!(whole.lines, halves.lines, "{every} {eol:?}");
+            assert_eq!(whole.problems, halves.problems, "{every} {eol:?}");
+            assert_eq!(whole.rows.len(), 400);
+            assert_eq!(whole.lines[0], 2, "the first record is on line 2, CRLF or not");
+            assert_eq!(whole.problems.len(), 2, "{:?}", whole.problems);
+            // The header, 399 records before, their notes' extra lines, the blank line.
+            let expected = 402 + 399 / every;
+            assert_eq!(*whole.lines.last().expect("lines") as usize, expected, "{every} {eol:?}");
+            assert_eq!(whole.rows[399].notes(), if 400 % every == 0 { "two\nlines, \"quoted\"" } else { "" });
+        }
+    }
+
+    #[test]
+    fn append_moving_keeps_every_item_once() {
+        for (n1, n2) in [(0, 0), (3, 0), (0, 5), (7, 200_000)] {
+            let mut a: Vec<String> = (0..n1).map(|i| i.to_string()).collect();
+            let b: Vec<String> = (n1..n1 + n2).map(|i| i.to_string()).collect();
+            append_moving(&mut a, b);
+            assert_eq!(a.len(), n1 + n2);
+            assert!(a.iter().enumerate().all(|(i, s)| *s == i.to_string()));
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_parsers() {
+        let mut cache = DAY_CACHE_START;
+        for t in [
+            "2025-01-01 08:06:46",
+            "2025-01-01 09:00:00",
+            "2024-02-29 23:59:59",
+            "1999-12-31 00:00:00",
+            "1970-01-01 00:00:01",
+            "2100-03-01 12:00:00",
+        ] {
+            assert_eq!(
+                Timestamp::parse_canonical(t.as_bytes(), &mut cache),
+                Some(Timestamp::parse(t).expect("valid")),
+                "{t}"
+            );
+        }
+        for bad in [
+            "2025-02-29 00:00:00",
+            "2025-13-01 00:00:00",
+            "2100-03-01 24:00:00",
+            "2025-01-01T08:06:46",
+            "\0\0\0\0\0\0\0\0\0\0 00:00:00",
+        ] {
+            assert_eq!(Timestamp::parse_canonical(bad.as_bytes(), &mut cache), None, "{bad}");
+        }
+        assert_eq!(plain_u32(b"4294967295"), Some(u32::MAX));
+        assert_eq!(plain_u32(b"4294967296"), None);
+        assert_eq!(plain_u32(b"12.0"), None);
+    }
+}

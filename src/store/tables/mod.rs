@@ -1,0 +1,333 @@
+//! What each table of a data folder *is*, one file per table: its columns (names,
+//! canonical order, which may be missing), how a record decodes (the general, liberal
+//! path and the fast path for lines as the app writes them), how a row encodes, and the
+//! rules `check` applies to its rows. A new column touches one file here.
+//!
+//! The machinery they plug into is shared: `store::read` (tokenizing, typed fields),
+//! `store::encode` (canonical fields), `store::check` (the pass over all tables).
+
+mod labels;
+mod procedure_labels;
+mod procedures;
+mod run_steps;
+mod runs;
+mod steps;
+mod versions;
+
+use super::check::Checker;
+use super::encode::{FieldWriter, Sink};
+use super::error::Problem;
+use super::read::{FastDecode, Fields};
+use crate::model::*;
+
+/// One table's definition; implemented by its row type in the table's file.
+pub(crate) trait Schema: Row + Clone + Send + Sync + Sized + 'static {
+    /// Which table.
+    const KIND: TableKind;
+    /// The known columns, in canonical order.
+    const COLUMNS: &'static [&'static str];
+    /// Columns a file may lack (they load as empty).
+    const OPTIONAL: &'static [&'static str];
+    /// Decoder for a whole line exactly as the app writes it (see [`FastDecode`]).
+    const FAST: Option<FastDecode<Self>> = None;
+    /// A row from the fields of one record (liberal: every problem lands in `f`).
+    fn decode(f: &mut Fields<'_>) -> Self;
+    /// The row's known fields, in [`Schema::COLUMNS`] order, canonically.
+    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>);
+    /// The values of the unknown columns, in file order.
+    fn extra_values(&self) -> &[Box<str>];
+    /// Check this table's rows against the rest of the folder.
+    fn check(_c: &Checker<'_>, _out: &mut Vec<Problem>) {}
+}
+
+/// The columns of a table: an enum `Col` whose variants index [`Schema::COLUMNS`]
+/// (so a decoder says `Col::Name`, not a position), and the names.
+macro_rules! columns {
+    ($($variant:ident = $name:literal),* $(,)?) => {
+        /// The columns of this table, in canonical order.
+        #[derive(Clone, Copy, Debug)]
+        #[allow(dead_code)]
+        enum Col { $($variant),* }
+
+        impl From<Col> for usize {
+            fn from(c: Col) -> usize {
+                c as usize
+            }
+        }
+
+        const COLUMNS: &[&str] = &[$($name),*];
+    };
+}
+pub(crate) use columns;
+
+/// The seven tables of a data folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TableKind {
+    /// `procedures.csv`
+    Procedures,
+    /// `steps.csv`
+    Steps,
+    /// `runs.csv`
+    Runs,
+    /// `run_steps.csv`
+    RunSteps,
+    /// `labels.csv`
+    Labels,
+    /// `procedure_labels.csv`
+    ProcedureLabels,
+    /// `versions.csv`
+    Versions,
+}
+
+impl TableKind {
+    /// The order to write tables in when rows were added: parents before children, so
+    /// that a crash between two files never leaves a reference to a missing row.
+    pub const PARENTS_FIRST: [TableKind; 7] = [
+        Self::Procedures,
+        Self::Labels,
+        Self::Steps,
+        Self::Versions,
+        Self::ProcedureLabels,
+        Self::Runs,
+        Self::RunSteps,
+    ];
+
+    /// All tables, in a fixed order.
+    pub const ALL: [TableKind; 7] = [
+        Self::Procedures,
+        Self::Steps,
+        Self::Runs,
+        Self::RunSteps,
+        Self::Labels,
+        Self::ProcedureLabels,
+        Self::Versions,
+    ];
+
+    /// The file name in the folder.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Procedures => "procedures.csv",
+            Self::Steps => "steps.csv",
+            Self::Runs => "runs.csv",
+            Self::RunSteps => "run_steps.csv",
+            Self::Labels => "labels.csv",
+            Self::ProcedureLabels => "procedure_labels.csv",
+            Self::Versions => "versions.csv",
+        }
+    }
+
+    /// The known columns, in canonical order (each table's file says them).
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Self::Procedures => Procedure::COLUMNS,
+            Self::Steps => Step::COLUMNS,
+            Self::Runs => Run::COLUMNS,
+            Self::RunSteps => RunStep::COLUMNS,
+            Self::Labels => Label::COLUMNS,
+            Self::ProcedureLabels => ProcedureLabel::COLUMNS,
+            Self::Versions => Version::COLUMNS,
+        }
+    }
+
+    /// Columns a file may lack (they load as empty).
+    pub fn optional_columns(self) -> &'static [&'static str] {
+        match self {
+            Self::Procedures => Procedure::OPTIONAL,
+            Self::Steps => Step::OPTIONAL,
+            Self::Runs => Run::OPTIONAL,
+            Self::RunSteps => RunStep::OPTIONAL,
+            Self::Labels => Label::OPTIONAL,
+            Self::ProcedureLabels => ProcedureLabel::OPTIONAL,
+            Self::Versions => Version::OPTIONAL,
+        }
+    }
+
+    /// A bit for sets of tables.
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A set of tables, e.g. the tables an op changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableSet(u8);
+
+impl TableSet {
+    /// No table.
+    pub const EMPTY: TableSet = TableSet(0);
+
+    /// Every table.
+    pub fn all() -> Self {
+        TableKind::ALL.iter().fold(Self::EMPTY, |s, t| s.with(*t))
+    }
+
+    /// This set plus `t`.
+    #[must_use]
+    pub fn with(self, t: TableKind) -> Self {
+        Self(self.0 | t.bit())
+    }
+
+    /// Add `t`.
+    pub fn insert(&mut self, t: TableKind) {
+        self.0 |= t.bit();
+    }
+
+    /// Add all of `other`.
+    pub fn extend(&mut self, other: TableSet) {
+        self.0 |= other.0;
+    }
+
+    /// Whether `t` is in the set.
+    pub fn contains(self, t: TableKind) -> bool {
+        self.0 & t.bit() != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The tables in the set.
+    pub fn iter(self) -> impl Iterator<Item = TableKind> {
+        TableKind::ALL.into_iter().filter(move |t| self.contains(*t))
+    }
+}
+
+/// The lines each row came from, per table, aligned with the table's rows.
+#[derive(Clone, Debug, Default)]
+pub struct Lines {
+    pub(crate) per_table: [Vec<u32>; 7],
+}
+
+impl Lines {
+    /// The file line of the row at `index` of table `t` (0 when unknown, e.g. a new row).
+    pub fn line(&self, t: TableKind, index: usize) -> u64 {
+        self.per_table[t as usize].get(index).map_or(0, |&l| u64::from(l))
+    }
+}
+
+/// Call `$body` with `$t` bound to each table's row type (tests of every table).
+#[cfg(test)]
+macro_rules! for_each_schema {
+    ($t:ident => $body:block) => {{
+        {
+            type $t = crate::model::Procedure;
+            $body
+        }
+        {
+            type $t = crate::model::Step;
+            $body
+        }
+        {
+            type $t = crate::model::Run;
+            $body
+        }
+        {
+            type $t = crate::model::RunStep;
+            $body
+        }
+        {
+            type $t = crate::model::Label;
+            $body
+        }
+        {
+            type $t = crate::model::ProcedureLabel;
+            $body
+        }
+        {
+            type $t = crate::model::Version;
+            $body
+        }
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::read::{read_table, read_table_fast};
+
+    /// Every line read with the fast decoders gives what the general path gives.
+    #[test]
+    fn fast_decoders_agree_with_the_general_path() {
+        let run_steps = [
+            "1,1,1,True,2025-01-01 08:00:00,",
+            "2,1,2,False,,",
+            "3,1,3,True,2025-01-01 08:00:00,a note with ünïcode",
+            "4,1,4,TRUE,2025-01-01 08:00:00,",
+            "5,1,5,True,2025-01-01T08:00:00,",
+            "6,1,6,True,2025-01-01 08:00:00.5,",
+            "7,1,7,True,2025-02-30 08:00:00,",
+            "8,0,8,True,,",
+            "0,1,9,False,,",
+            "9,1,10,False,,\"quoted\"",
+            "10,1,11,False,,two,fields",
+            "11,1,12,False,,nul\0byte",
+            "12,1,13,False,,\r",
+            "13,1,14,False",
+            "14,1,99999999999,False,,",
+            "15,1,4294967295,False,,",
+            " 16,1,1,False,,",
+            "17,1,1,1,2025-01-01 08:00:00,",
+            "",
+            "18,1,1,False,,x",
+        ];
+        let run_lines = [
+            "1,1,2025-01-01 08:00:00,2025-01-01 09:00:00,completed,,1",
+            "2,1,2025-01-01 08:00:00,,in_progress,notes here,",
+            "3,1,2025-01-01 08:00:00,2025-01-01 09:00:00,cancelled,,12",
+            "4,1,,,in_progress,,1",
+            "5,1,2025-01-01 08:00:00,,In Progress,,1",
+            "6,1,2025-01-01 08:00:00,,in_progress,,1.0",
+            "7,1,2025-01-01 08:00:00,,in_progress,,99999999999",
+            "8,1,2025-01-01 08:00:00,,in_progress,,x",
+            "9,1,2025-01-01 08:00:00,,done,,1",
+            "10,1,2025-01-01 08:00:00,2025-01-01 09:00:00,completed,\"a, b\",1",
+            "11,1,2025-01-01 08:00:00+02:00,,in_progress,,",
+            "12,1,2025-01-01 08:00:00,,in_progress,,4294967295",
+        ];
+        let check = |kind: TableKind, lines: &[&str], fast_some: bool| {
+            let dir = tempfile::tempdir().expect("tmp");
+            let text = format!("{}\n{}\n", kind.columns().join(","), lines.join("\n"));
+            std::fs::write(dir.path().join(kind.file_name()), text).expect("write");
+            if kind == TableKind::RunSteps {
+                let a = read_table(dir.path(), kind, RunStep::decode, None).expect("general");
+                let b = read_table_fast(dir.path(), kind, RunStep::decode, Some(run_steps::decode_fast), None)
+                    .expect("fast");
+                assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems));
+                assert!(!fast_some || a.rows.len() > 5, "{:?}", a.problems);
+            } else {
+                let a = read_table(dir.path(), kind, Run::decode, None).expect("general");
+                let b = read_table_fast(dir.path(), kind, Run::decode, Some(runs::decode_fast), None).expect("fast");
+                assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems));
+                assert!(!fast_some || a.rows.len() > 3, "{:?}", a.problems);
+            }
+        };
+        check(TableKind::RunSteps, &run_steps, true);
+        check(TableKind::Runs, &run_lines, true);
+        // Each line alone too (the last line of a file has no successor).
+        for l in run_steps {
+            check(TableKind::RunSteps, &[l], false);
+        }
+        for l in run_lines {
+            check(TableKind::Runs, &[l], false);
+        }
+        // And the fast path really decodes the lines the app writes.
+        let mut days = crate::store::read::DAY_CACHE_START;
+        let (rs, n) = run_steps::decode_fast(b"3,1,3,True,2025-01-01 08:00:00,a note\n4", &mut days).expect("fast");
+        assert_eq!((rs.id, rs.notes(), n), (RunStepId(3), "a note", 38));
+        let (r, _) = runs::decode_fast(
+            run_lines[1].as_bytes().iter().chain(b"\n").copied().collect::<Vec<u8>>().as_slice(),
+            &mut days,
+        )
+        .expect("fast");
+        assert_eq!((r.status, r.notes(), r.procedure_version), (RunStatus::InProgress, "notes here", None));
+    }
+
+    #[test]
+    fn every_table_names_its_kind_and_keeps_its_optional_columns_among_its_columns() {
+        for_each_schema!(T => {
+            assert_eq!(T::KIND.columns(), T::COLUMNS);
+            assert!(T::OPTIONAL.iter().all(|c| T::COLUMNS.contains(c)), "{:?}", T::KIND);
+        });
+    }
+}

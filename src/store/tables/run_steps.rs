@@ -1,0 +1,135 @@
+//! `run_steps.csv`: one row per step of every run (the biggest table: millions of rows).
+
+use super::{Schema, TableKind, columns};
+use crate::model::*;
+use crate::store::check::{Checker, Exists};
+use crate::store::encode::{FieldWriter, Sink};
+use crate::store::error::Problem;
+use crate::store::read::{DayCache, Fields, fast};
+use std::collections::{HashMap, HashSet};
+
+columns! {
+    Id = "id",
+    RunId = "run_id",
+    StepId = "step_id",
+    Completed = "completed",
+    CompletedAt = "completed_at",
+    Notes = "notes",
+}
+
+impl Schema for RunStep {
+    const KIND: TableKind = TableKind::RunSteps;
+    const COLUMNS: &'static [&'static str] = COLUMNS;
+    const OPTIONAL: &'static [&'static str] = &["completed_at", "notes"];
+    const FAST: Option<crate::store::read::FastDecode<Self>> = Some(decode_fast);
+
+    fn decode(f: &mut Fields<'_>) -> Self {
+        let rs = RunStep::new(
+            RunStepId(f.id(Col::Id)),
+            RunId(f.id(Col::RunId)),
+            StepId(f.id(Col::StepId)),
+            f.bool(Col::Completed),
+            f.opt_ts(Col::CompletedAt),
+        );
+        let notes = f.str(Col::Notes);
+        let extra = f.extra();
+        if notes.is_empty() && extra.is_empty() { rs } else { rs.with_more(notes, extra) }
+    }
+
+    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>) {
+        w.int(self.id);
+        w.int(self.run_id);
+        w.int(self.step_id);
+        w.bool(self.completed);
+        w.ts(self.completed_at);
+        w.text(self.notes());
+    }
+
+    fn extra_values(&self) -> &[Box<str>] {
+        self.extra()
+    }
+
+    /// The run exists; the step resolves (current steps, else a version snapshot of the
+    /// run's procedure); completed ⇔ completed_at.
+    fn check(c: &Checker<'_>, out: &mut Vec<Problem>) {
+        let db = c.db;
+        let at = |i: usize, col: &str, msg: String| c.problem(Self::KIND, i, col, msg);
+        // Snapshot step ids, parsed only for procedures that need them.
+        let mut snapshot_steps: HashMap<ProcedureId, HashSet<u32>> = HashMap::new();
+        let step_exists = Exists::of(db.steps.rows().iter().map(|s| s.id.0));
+        let known_step = |id: StepId| step_exists.has(id.0);
+        let runs = db.runs.rows();
+        let mut cursor = 0;
+        let mut versions_of: Option<HashMap<ProcedureId, Vec<&Version>>> = None;
+        let mut last_run: Option<(RunId, Option<ProcedureId>)> = None;
+        for (i, rs) in db.run_steps.rows().iter().enumerate() {
+            // The run steps of one run sit together: look the run up once.
+            let pid = match last_run {
+                Some((id, pid)) if id == rs.run_id => pid,
+                _ => {
+                    // Runs come in id order too, mostly: try the next run before searching.
+                    let at = if runs.get(cursor).is_some_and(|r| r.id == rs.run_id) {
+                        Some(cursor)
+                    } else {
+                        runs.binary_search_by_key(&rs.run_id, |r| r.id).ok()
+                    };
+                    cursor = at.map_or(cursor, |a| a + 1);
+                    let pid = at.map(|a| runs[a].procedure_id);
+                    last_run = Some((rs.run_id, pid));
+                    pid
+                }
+            };
+            match pid {
+                None if c.has_runs => out.push(at(i, "run_id", format!("no run with id {}", rs.run_id))),
+                None => {}
+                Some(pid) if c.has_steps && !known_step(rs.step_id) => {
+                    let versions = versions_of.get_or_insert_with(|| {
+                        let mut m: HashMap<ProcedureId, Vec<&Version>> = HashMap::new();
+                        for v in db.versions.rows() {
+                            m.entry(v.procedure_id).or_default().push(v);
+                        }
+                        m
+                    });
+                    let ids = snapshot_steps.entry(pid).or_insert_with(|| {
+                        versions
+                            .get(&pid)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|v| Snapshot::parse(&v.procedure_snapshot).ok())
+                            .flat_map(|s| s.steps.into_iter().filter_map(|st| st.id))
+                            .collect()
+                    });
+                    if !ids.contains(&rs.step_id.0) {
+                        out.push(at(
+                            i,
+                            "step_id",
+                            format!(
+                                "no step with id {} (neither in steps.csv nor in a version of procedure {pid})",
+                                rs.step_id
+                            ),
+                        ));
+                    }
+                }
+                Some(_) => {}
+            }
+            match (rs.completed, rs.completed_at.is_some()) {
+                (true, false) => out.push(at(i, "completed_at", "completed is True but completed_at is empty".into())),
+                (false, true) => out.push(at(i, "completed_at", "completed_at is set but completed is False".into())),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// [`RunStep::decode`] for lines as the app writes them.
+pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache) -> Option<(RunStep, usize)> {
+    let mut i = 0;
+    let id = fast::id(b, &mut i)?;
+    let run = fast::id(b, &mut i)?;
+    let step = fast::id(b, &mut i)?;
+    let completed = fast::word(b, &mut i, &[b"True", b"False"])? == 0;
+    let completed_at = fast::opt_ts(b, &mut i, days)?;
+    let notes = fast::text(b, &mut i, true)?;
+    let rs = RunStep::new(RunStepId(id), RunId(run), StepId(step), completed, completed_at);
+    Some((if notes.is_empty() { rs } else { rs.with_more(notes, Box::default()) }, fast::end(b, i)?))
+}

@@ -1,0 +1,60 @@
+//! `versions.csv`: every saved version of every procedure, with its snapshot JSON.
+
+use super::{Schema, TableKind, columns};
+use crate::model::*;
+use crate::store::check::Checker;
+use crate::store::encode::{FieldWriter, Sink};
+use crate::store::error::Problem;
+use crate::store::read::Fields;
+
+columns! {
+    Id = "id",
+    ProcedureId = "procedure_id",
+    Version = "version",
+    CreatedAt = "created_at",
+    ChangeDescription = "change_description",
+    ProcedureSnapshot = "procedure_snapshot",
+}
+
+impl Schema for Version {
+    const KIND: TableKind = TableKind::Versions;
+    const COLUMNS: &'static [&'static str] = COLUMNS;
+    const OPTIONAL: &'static [&'static str] = &["created_at", "change_description"];
+
+    fn decode(f: &mut Fields<'_>) -> Self {
+        Version {
+            id: VersionId(f.id(Col::Id)),
+            procedure_id: ProcedureId(f.id(Col::ProcedureId)),
+            version: f.u32(Col::Version),
+            created_at: f.opt_ts(Col::CreatedAt),
+            change_description: f.text(Col::ChangeDescription),
+            procedure_snapshot: f.text(Col::ProcedureSnapshot),
+            extra: f.extra(),
+        }
+    }
+
+    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>) {
+        w.int(self.id);
+        w.int(self.procedure_id);
+        w.int(self.version);
+        w.ts(self.created_at);
+        w.text(&self.change_description);
+        w.text(&self.procedure_snapshot);
+    }
+
+    fn extra_values(&self) -> &[Box<str>] {
+        &self.extra
+    }
+
+    /// The procedure exists; the snapshot parses.
+    fn check(c: &Checker<'_>, out: &mut Vec<Problem>) {
+        for (i, v) in c.db.versions.rows().iter().enumerate() {
+            if !c.known_procedure(v.procedure_id) {
+                out.push(c.problem(Self::KIND, i, "procedure_id", format!("no procedure with id {}", v.procedure_id)));
+            }
+            if let Err(e) = Snapshot::parse(&v.procedure_snapshot) {
+                out.push(c.problem(Self::KIND, i, "procedure_snapshot", format!("not a valid snapshot JSON: {e}")));
+            }
+        }
+    }
+}

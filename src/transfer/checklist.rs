@@ -1,0 +1,95 @@
+//! Procedures as checklists, both ways: out as a Markdown checklist or a printable
+//! HTML page, in from a Markdown or plain-text list.
+
+use super::cells::html_escape;
+use crate::model::*;
+use crate::ops::{ProcedureDraft, parse_step_list};
+use crate::store::Db;
+
+/// A procedure as a Markdown checklist (`- [ ] step (5m)`), which [`parse_checklist`] reads back.
+pub fn procedure_markdown(db: &Db, pid: ProcedureId) -> Option<String> {
+    let p = db.procedure(pid)?;
+    let mut out = format!("# {}\n\n", p.name);
+    if !p.description.is_empty() {
+        out.push_str(&p.description);
+        out.push_str("\n\n");
+    }
+    for s in db.steps_of(pid) {
+        let text = s.description.replace('\n', " ");
+        match s.estimated_duration_secs {
+            Some(d) => out.push_str(&format!("- [ ] {text} ({})\n", format_duration(i64::from(d)))),
+            None => out.push_str(&format!("- [ ] {text}\n")),
+        }
+    }
+    Some(out)
+}
+
+/// A procedure as a clean, printable checklist page (HTML with print styles).
+pub fn procedure_html(db: &Db, pid: ProcedureId) -> Option<String> {
+    let p = db.procedure(pid)?;
+    let labels: Vec<String> =
+        db.labels_of(pid).iter().filter_map(|l| db.label(*l)).map(|l| html_escape(&l.name)).collect();
+    let mut steps = String::new();
+    for s in db.steps_of(pid) {
+        let est = s
+            .estimated_duration_secs
+            .map_or(String::new(), |d| format!("<span class=est>{}</span>", format_duration(i64::from(d))));
+        steps.push_str(&format!(
+            "<li><span class=box></span><span class=text>{}</span>{est}<span class=time>time ______</span></li>\n",
+            html_escape(&s.description).replace('\n', "<br>")
+        ));
+    }
+    Some(format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{name}</title>\n<style>\n\
+body{{font-family:system-ui,sans-serif;margin:2cm;color:#111}}h1{{margin:0 0 .2em}}\n\
+.meta{{color:#555;margin-bottom:1em}}ol{{list-style:none;padding:0;counter-reset:s}}\n\
+li{{counter-increment:s;display:flex;gap:.8em;align-items:baseline;padding:.55em 0;border-bottom:1px solid #ddd;break-inside:avoid}}\n\
+li::before{{content:counter(s) \".\";width:2em;color:#555}}.box{{width:1em;height:1em;border:2px solid #333;flex:none}}\n\
+.text{{flex:1}}.est{{color:#777}}.time{{color:#999}}.sign{{margin-top:2em}}\n\
+@media print{{body{{margin:1cm}}}}\n</style></head><body>\n\
+<h1>{name}</h1>\n<div class=meta>Version {version}{labels}</div>\n<p>{description}</p>\n\
+<div class=meta>Date ____________ &nbsp; Started ______ &nbsp; Finished ______ &nbsp; By ____________</div>\n\
+<ol>\n{steps}</ol>\n<div class=sign>Notes:<br><br><br>Signature ____________________</div>\n</body></html>\n",
+        name = html_escape(&p.name),
+        version = p.version,
+        labels = if labels.is_empty() { String::new() } else { format!(" · {}", labels.join(", ")) },
+        description = html_escape(&p.description),
+    ))
+}
+
+/// Read a Markdown checklist as a new procedure: the first `# heading` is the name
+/// (else `fallback_name`), plain paragraphs before the list are the description, and
+/// every list item or other line is a step (see [`parse_step_list`]).
+pub fn parse_checklist(text: &str, fallback_name: &str) -> ProcedureDraft {
+    let mut name = None;
+    let mut description = Vec::new();
+    let mut body = String::new();
+    let mut in_list = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if let Some(h) = t.strip_prefix("# ").filter(|_| name.is_none()) {
+            name = Some(h.trim().to_owned());
+            continue;
+        }
+        let is_item = t.starts_with("- ")
+            || t.starts_with("* ")
+            || t.starts_with("+ ")
+            || t.starts_with('[')
+            || t.split_once(['.', ')']).is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if is_item {
+            in_list = true;
+        }
+        if !in_list && !t.is_empty() && !t.starts_with('#') {
+            description.push(t.to_owned());
+        } else if in_list {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    ProcedureDraft {
+        name: name.unwrap_or_else(|| fallback_name.to_owned()),
+        description: description.join("\n"),
+        steps: parse_step_list(&body),
+        labels: Vec::new(),
+    }
+}
