@@ -402,8 +402,10 @@ fn main() {
         h.step();
     }
     let middle = h.state().db().map(|db| db.runs.rows()[db.runs.len() / 2].id);
-    h.state_mut().history.selected = middle;
-    h.state_mut().history.scroll_to_selected = true;
+    if let Some(middle) = middle {
+        let ctx = h.ctx.clone();
+        h.state_mut().apply(&ctx, procedures::ui::Command::ShowInHistory(middle));
+    }
     let (_, med, max) = view_frames(&mut h, n);
     frame_row(&mut rows, "history scrolled to the middle", (first_history, med, max));
     h.state_mut().set_view(View::Analytics);
@@ -413,11 +415,8 @@ fn main() {
     frame_row(&mut rows, "analytics", (first, med, max));
     let run = h.state().db().and_then(|db| db.in_progress_runs().last());
     if let Some(run) = run {
-        let state = h.state_mut();
-        if let Some(db) = state.folder.as_ref().map(|f| &f.db) {
-            state.runner.open(db, run);
-        }
-        state.view = View::Runner;
+        let ctx = h.ctx.clone();
+        h.state_mut().apply(&ctx, procedures::ui::Command::OpenRun(run));
         frame_row(&mut rows, "runner", view_frames(&mut h, n));
     }
     drop(h);

@@ -104,10 +104,8 @@ impl App {
             },
             Command::PickFolder => self.ask(ctx, Purpose::OpenFolder),
             Command::PickNewFolder => self.ask(ctx, Purpose::NewFolder),
-            Command::ShowBackups => {
-                if self.session.folder().is_some() {
-                    self.popup = Some(Popup::Backups { names: self.session.backups(), confirm: None });
-                }
+            Command::ShowBackups if self.session.folder().is_some() => {
+                self.popup = Some(Popup::Backups { names: self.session.backups(), confirm: None });
             }
             Command::RestoreBackup(name) => {
                 let events = self.session.restore_backup(&name);
@@ -189,11 +187,9 @@ impl App {
 
     fn procedure_command(&mut self, cmd: Command, now: Timestamp) {
         match cmd {
-            Command::NewProcedure => {
-                if self.db().is_some() {
-                    self.views.editor = EditorState::new_procedure();
-                    self.view = View::Editor;
-                }
+            Command::NewProcedure if self.db().is_some() => {
+                self.views.editor = EditorState::new_procedure();
+                self.view = View::Editor;
             }
             Command::EditProcedure(pid) => {
                 if let Some(editor) = self.db().and_then(|db| EditorState::edit(db, pid)) {
