@@ -2,7 +2,7 @@
 //! and the `.gitignore` that keeps backups, the lock and temporary files out of git.
 
 use super::error::Error;
-use super::tables::TableKind;
+use super::kind::TableKind;
 use super::write::write_atomic;
 use std::path::{Path, PathBuf};
 

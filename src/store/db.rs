@@ -1,10 +1,10 @@
 //! The in-memory, indexed picture of a data folder.
 
-use super::encode::{TableRows, TableSnapshot};
+use super::snapshot::{TableRows, TableSnapshot};
 pub use super::index::RunStepsOf;
 use super::index::{IdMap, RunStepIndex, grouped_by, set_or_remove};
 use super::table::Table;
-use super::tables::{TableKind, TableSet};
+use super::kind::{TableKind, TableSet};
 use crate::model::*;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

@@ -3,61 +3,11 @@
 //! known ones. Each row's fields come from its table's definition (`store::tables`); big
 //! tables are encoded in chunks on two threads.
 
-use super::tables::{Schema as _, TableKind};
-use crate::model::*;
+use super::canonical::{FieldWriter, Sink};
+use super::snapshot::{TableRows, TableSnapshot, with_rows};
+use super::tables::Schema as _;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// Rows of one table, shared with (not copied to) the writer thread.
-#[derive(Clone, Debug)]
-pub enum TableRows {
-    /// `procedures.csv`
-    Procedures(Arc<Vec<Procedure>>),
-    /// `steps.csv`
-    Steps(Arc<Vec<Step>>),
-    /// `runs.csv`
-    Runs(Arc<Vec<Run>>),
-    /// `run_steps.csv`
-    RunSteps(Arc<Vec<RunStep>>),
-    /// `labels.csv`
-    Labels(Arc<Vec<Label>>),
-    /// `procedure_labels.csv`
-    ProcedureLabels(Arc<Vec<ProcedureLabel>>),
-    /// `versions.csv`
-    Versions(Arc<Vec<Version>>),
-}
-
-/// The state of one table to be written: all rows, or only the rows from
-/// `first_row` on (a tail write, when only recent rows changed).
-#[derive(Clone, Debug)]
-pub struct TableSnapshot {
-    /// Which table.
-    pub kind: TableKind,
-    /// Its rows from `first_row` to the end.
-    pub rows: TableRows,
-    /// Unknown columns, written after the known ones.
-    pub extra_columns: Arc<Vec<String>>,
-    /// Position of the first row in `rows` within the whole table.
-    pub first_row: usize,
-    /// Part of a save that removed rows, written children first.
-    pub children_first: bool,
-}
-
-/// `$body` with `$rows` bound to the rows of whichever table `$table_rows` holds.
-macro_rules! with_rows {
-    ($table_rows:expr, $rows:ident => $body:expr) => {
-        match $table_rows {
-            TableRows::Procedures($rows) => $body,
-            TableRows::Steps($rows) => $body,
-            TableRows::Runs($rows) => $body,
-            TableRows::RunSteps($rows) => $body,
-            TableRows::Labels($rows) => $body,
-            TableRows::ProcedureLabels($rows) => $body,
-            TableRows::Versions($rows) => $body,
-        }
-    };
-}
 
 /// Encoded rows: the bytes, and where each of the last rows starts in them:
 /// `row_offsets[k]` is the offset of row `offsets_from + k`.
@@ -76,24 +26,6 @@ pub(crate) static PARALLEL_ENCODE_FROM: AtomicUsize = AtomicUsize::new(500_000);
 
 /// Rows per chunk of [`TableSnapshot::encode_chunks`] (about 12 MB of run_steps.csv).
 pub(crate) const CHUNK_ROWS: usize = 1 << 18;
-
-/// Where encoded bytes go: memory, or a comparison with a file's bytes.
-pub(crate) trait Sink: std::io::Write {
-    /// Bytes received so far.
-    fn written(&self) -> u64;
-}
-
-impl<S: Sink> Sink for &mut S {
-    fn written(&self) -> u64 {
-        (**self).written()
-    }
-}
-
-impl Sink for Vec<u8> {
-    fn written(&self) -> u64 {
-        self.len() as u64
-    }
-}
 
 /// Compares what it receives with a file, without holding either in memory.
 struct CompareSink {
@@ -128,82 +60,7 @@ impl Sink for CompareSink {
     }
 }
 
-/// Writes the fields of rows canonically (reused buffers): what a table's `encode` calls.
-pub(crate) struct FieldWriter<S: Sink> {
-    w: csv::Writer<S>,
-    buf: String,
-}
-
-impl<S: Sink> FieldWriter<S> {
-    fn new(sink: S) -> Self {
-        let w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .quote_style(csv::QuoteStyle::Necessary)
-            .from_writer(sink);
-        Self { w, buf: String::new() }
-    }
-
-    pub(crate) fn text(&mut self, s: &str) {
-        let _ = self.w.write_field(s);
-    }
-
-    pub(crate) fn int(&mut self, v: impl Into<u64>) {
-        // Digits by hand: `fmt` is the slowest part of writing millions of rows.
-        let (mut digits, mut n, mut at) = ([0u8; 20], v.into(), 20);
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        let _ = self.w.write_field(&digits[at..]);
-    }
-
-    pub(crate) fn opt_int(&mut self, v: Option<u32>) {
-        match v {
-            Some(v) => self.int(v),
-            None => self.text(""),
-        }
-    }
-
-    pub(crate) fn ts(&mut self, t: Option<Timestamp>) {
-        if let Some(text) = t.and_then(|t| t.canonical_ascii()) {
-            let _ = self.w.write_field(text);
-            return;
-        }
-        self.buf.clear();
-        if let Some(t) = t {
-            t.write_canonical(&mut self.buf);
-        }
-        let _ = self.w.write_field(&self.buf);
-    }
-
-    pub(crate) fn bool(&mut self, b: bool) {
-        self.text(if b { "True" } else { "False" });
-    }
-
-    fn end(&mut self, extra: &[Box<str>], width: usize) {
-        for i in 0..width {
-            let v = extra.get(i).map_or("", |s| &**s);
-            let _ = self.w.write_field(v);
-        }
-        let _ = self.w.write_record(None::<&[u8]>);
-    }
-
-    /// The number of bytes written so far (flushing the csv buffer into the Vec).
-    fn position(&mut self) -> u64 {
-        let _ = self.w.flush();
-        self.w.get_ref().written()
-    }
-}
-
 impl TableSnapshot {
-    /// Whether this holds every row (a full rewrite) rather than a tail.
-    pub fn is_full(&self) -> bool {
-        self.first_row == 0
-    }
 
     /// The canonical bytes of this table (a full snapshot: the whole file).
     pub fn to_csv(&self) -> Vec<u8> {
@@ -326,7 +183,7 @@ impl TableSnapshot {
             for c in self.extra_columns.iter() {
                 e.text(c);
             }
-            let _ = e.w.write_record(None::<&[u8]>);
+            e.end_line();
         }
         let local_from = len - keep_offsets.min(len);
         let offsets_from = self.first_row + local_from;
@@ -344,24 +201,19 @@ impl TableSnapshot {
                 e.end(r.extra_values(), n);
             }
         });
-        let _ = e.w.flush();
+        e.flush();
         (offsets_from, row_offsets)
     }
 
-    /// How many rows this snapshot holds.
-    pub fn len(&self) -> usize {
-        with_rows!(&self.rows, rows => rows.len())
-    }
 
-    /// Whether it holds no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::*;
+    use crate::store::kind::TableKind;
+    use std::sync::Arc;
 
     #[test]
     fn chunks_encode_like_one_pass() {

@@ -1,7 +1,7 @@
 //! What a table file looked like when the app last read or wrote it (length and
 //! modification time), to notice changes made outside the app before writing.
 
-use super::tables::TableKind;
+use super::kind::TableKind;
 use std::path::Path;
 use std::time::SystemTime;
 

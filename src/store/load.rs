@@ -3,9 +3,9 @@
 use super::check;
 use super::db::Db;
 use super::error::{Error, Problem};
-use super::read::{LoadProgress, ReadTable, read_schema};
+use super::read::{LoadProgress, ReadTable};
 use super::table::Table;
-use super::tables::{Lines, TableKind, TableSet};
+use super::tables::{self, Lines, TableKind, TableSet};
 use crate::model::*;
 use std::path::Path;
 
@@ -62,13 +62,13 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
     let fingerprints = super::fingerprints(dir);
     let started = std::time::Instant::now();
     let (procedures, steps, runs, run_steps, labels, links, versions) = std::thread::scope(|s| {
-        let run_steps = s.spawn(|| read_schema::<RunStep>(dir, progress));
-        let runs = s.spawn(|| read_schema::<Run>(dir, progress));
-        let procedures = read_schema::<Procedure>(dir, progress);
-        let steps = read_schema::<Step>(dir, progress);
-        let labels = read_schema::<Label>(dir, progress);
-        let links = read_schema::<ProcedureLabel>(dir, progress);
-        let versions = read_schema::<Version>(dir, progress);
+        let run_steps = s.spawn(|| tables::read::<RunStep>(dir, progress));
+        let runs = s.spawn(|| tables::read::<Run>(dir, progress));
+        let procedures = tables::read::<Procedure>(dir, progress);
+        let steps = tables::read::<Step>(dir, progress);
+        let labels = tables::read::<Label>(dir, progress);
+        let links = tables::read::<ProcedureLabel>(dir, progress);
+        let versions = tables::read::<Version>(dir, progress);
         (procedures, steps, join(dir, runs), join(dir, run_steps), labels, links, versions)
     });
     let read_done = started.elapsed();

@@ -2,6 +2,7 @@
 //! (canonical, atomic). Only this module touches files.
 
 mod backup;
+mod canonical;
 mod check;
 mod db;
 mod encode;
@@ -9,9 +10,11 @@ mod error;
 mod fingerprint;
 mod index;
 mod io;
+mod kind;
 mod load;
 mod lock;
 mod read;
+mod snapshot;
 mod table;
 mod tables;
 mod tail;
@@ -21,7 +24,8 @@ mod writer;
 pub use backup::{BACKUP_DIR, KEEP_BACKUPS, copy_tables, daily_backup, ensure_gitignore, list_backups, restore_backup};
 pub use check::check;
 pub use db::{Db, RunStepsOf, TAIL_ROWS_MAX};
-pub use encode::{Encoded, TableRows, TableSnapshot};
+pub use encode::Encoded;
+pub use snapshot::{TableRows, TableSnapshot};
 pub use error::{Error, Problem};
 pub use fingerprint::{Fingerprint, fingerprint, fingerprints};
 pub use io::{Fault, FaultyIo, Io, RealIo};
@@ -29,7 +33,7 @@ pub use load::{Loaded, load, load_with_progress};
 pub use lock::{FolderLock, LOCK_FILE, LockOutcome, lock_folder};
 pub use read::LoadProgress;
 pub use table::{Positions, Table};
-pub use tables::{Lines, TableKind, TableSet};
+pub use kind::{Lines, TableKind, TableSet};
 pub use tail::{KEEP_OFFSETS, Layout, recover, write_redo, write_tail, write_tail_with};
 pub use write::{create_empty, read_text, save, write_atomic, write_atomic_with, write_file, write_tables};
 pub use writer::{Saved, Writer};

@@ -11,7 +11,7 @@
 
 use super::encode::Encoded;
 use super::io::{Io, RealIo};
-use super::tables::TableKind;
+use super::kind::TableKind;
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 

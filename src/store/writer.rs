@@ -3,11 +3,12 @@
 //! Jobs queued while a write is under way are coalesced: per table only the newest
 //! snapshot is written. Every job is answered (in order) with its outcome.
 
-use super::encode::{CHUNK_ROWS, PARALLEL_ENCODE_FROM, TableSnapshot};
+use super::encode::{CHUNK_ROWS, PARALLEL_ENCODE_FROM};
+use super::snapshot::TableSnapshot;
 use super::error::Error;
 use super::fingerprint::{Fingerprint, fingerprint};
 use super::io::{Io, RealIo};
-use super::tables::{TableKind, TableSet};
+use super::kind::{TableKind, TableSet};
 use super::tail::{KEEP_OFFSETS, Layout, write_tail_with};
 use super::write::{write_atomic_streamed, write_atomic_with};
 use std::collections::{HashMap, HashSet};

@@ -3,7 +3,6 @@
 //! line takes the general path, which must give the same row.
 
 use super::fields::MAX_FIELD_BYTES;
-use super::tokenize::SPECIAL;
 use crate::model::{DayCache, Timestamp};
 
 /// Decodes a whole simple line of a file whose columns are exactly the known ones in
@@ -93,3 +92,13 @@ pub fn text<'a>(b: &'a [u8], i: &mut usize, last: bool) -> Option<&'a str> {
 pub fn end(b: &[u8], i: usize) -> Option<usize> {
     (b.get(i) == Some(&b'\n')).then_some(i + 1)
 }
+
+/// Bytes that end the simple path's scan of a field.
+pub(super) const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};

@@ -1,18 +1,17 @@
 //! Typed, liberal access to the fields of one record: ids, integers written as floats,
 //! booleans of every spelling, timestamps of every form, with a problem per bad value.
 
-use super::tokenize::Rec;
 use crate::model::{DayCache, Extra, Timestamp};
 use crate::store::error::Problem;
-use crate::store::tables::TableKind;
 
 /// Typed access to the fields of one record, collecting problems.
 pub(crate) struct Fields<'a> {
     pub(super) file: &'static str,
     pub(super) line: u64,
-    pub(super) kind: TableKind,
+    /// The known columns' names (for messages).
+    pub(super) columns: &'static [&'static str],
     pub(super) record: Rec<'a>,
-    /// Record field index of each known column, in `kind.columns()` order.
+    /// Record field index of each known column, in the table's column order.
     pub(super) cols: &'a [Option<usize>],
     /// Record field indexes of unknown columns.
     pub(super) extra_idx: &'a [usize],
@@ -24,7 +23,7 @@ pub(crate) struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn problem(&mut self, col: usize, message: &str, value: &str) {
-        let name = self.kind.columns()[col];
+        let name = self.columns[col];
         self.problems.push(Problem::new(self.file, self.line, Some(name), message).with_value(value));
     }
 
@@ -233,4 +232,21 @@ fn parse_uint(s: &str) -> Option<u64> {
         return None;
     }
     int.parse().ok()
+}
+
+/// The fields of one record: `bytes[a..b]` for each `(a, b)` of `bounds`.
+#[derive(Clone, Copy)]
+pub(crate) struct Rec<'a> {
+    pub(super) bytes: &'a [u8],
+    pub(super) bounds: &'a [(usize, usize)],
+}
+
+impl<'a> Rec<'a> {
+    pub(super) fn get(&self, i: usize) -> Option<&'a [u8]> {
+        self.bounds.get(i).map(|&(a, b)| &self.bytes[a..b])
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.bounds.len()
+    }
 }

@@ -17,7 +17,7 @@ pub use progress::LoadProgress;
 pub(crate) use split::{PARALLEL_FROM_BYTES, append_moving, line_u32};
 
 use super::error::{Error, Problem};
-use super::tables::{Schema, TableKind};
+use super::kind::TableKind;
 use crate::model::Row;
 use progress::Counting;
 use split::line_end_after;
@@ -36,11 +36,6 @@ pub(crate) struct ReadTable<R> {
     pub problems: Vec<Problem>,
 }
 
-/// Read and type one table file by its definition (its decoders, general and fast).
-pub(crate) fn read_schema<R: Schema>(dir: &Path, progress: Option<&LoadProgress>) -> Result<ReadTable<R>, Error> {
-    read_table_fast(dir, R::KIND, R::decode, R::FAST, progress)
-}
-
 /// Read and type one table file with the given decoder (tests compare decoders).
 #[cfg(test)]
 pub(crate) fn read_table<R: Row + Send>(
@@ -49,13 +44,15 @@ pub(crate) fn read_table<R: Row + Send>(
     decode: impl Fn(&mut Fields<'_>) -> R + Sync,
     progress: Option<&LoadProgress>,
 ) -> Result<ReadTable<R>, Error> {
-    read_table_fast(dir, kind, decode, None, progress)
+    read_table_fast(dir, kind, kind.columns(), kind.optional_columns(), decode, None, progress)
 }
 
 /// [`read_table`], with a decoder for the lines the app writes.
 pub(crate) fn read_table_fast<R: Row + Send>(
     dir: &Path,
     kind: TableKind,
+    columns: &'static [&'static str],
+    optional: &'static [&'static str],
     decode: impl Fn(&mut Fields<'_>) -> R + Sync,
     fast: Option<FastDecode<R>>,
     progress: Option<&LoadProgress>,
@@ -89,7 +86,7 @@ pub(crate) fn read_table_fast<R: Row + Send>(
             return Ok(out);
         }
     }
-    let known = kind.columns();
+    let known = columns;
     let mut cols: Vec<Option<usize>> = vec![None; known.len()];
     let mut extra_idx = Vec::new();
     for (i, raw) in header.iter().enumerate() {
@@ -122,7 +119,7 @@ pub(crate) fn read_table_fast<R: Row + Send>(
         return Ok(out);
     }
     for (c, name) in known.iter().enumerate() {
-        if cols[c].is_none() && !kind.optional_columns().contains(name) {
+        if cols[c].is_none() && !optional.contains(name) {
             let expected = known.join(",");
             out.problems.push(Problem::new(
                 file_name,
@@ -140,7 +137,7 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     let fast = fast.filter(|_| canonical);
     let data_start = rdr.position().byte();
     let data_line = rdr.position().line();
-    let part = Part { file_name, kind, path: &path, file_len, width, cols: &cols, extra_idx: &extra_idx };
+    let part = Part { file_name, columns, path: &path, file_len, width, cols: &cols, extra_idx: &extra_idx };
 
     // A big file is parsed in two halves at once. The cut is guessed at the first line
     // end after the middle; the first half counts its quotes, and an odd count (the cut
@@ -181,7 +178,7 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     out.rows = all.rows;
     out.lines = all.lines;
     out.problems = all.problems;
-    sort_and_dedupe(&mut out, file_name, kind);
+    sort_and_dedupe(&mut out, file_name, kind, columns[0]);
     Ok(out)
 }
 
@@ -191,7 +188,7 @@ fn csv_problem(file: &str, e: &csv::Error) -> Problem {
 }
 
 /// Sort rows by key (keeping lines aligned) and drop duplicates, reporting them.
-fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind) {
+fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind, col: &str) {
     if !t.rows.windows(2).all(|w| w[0].key() < w[1].key()) {
         let mut pairs: Vec<(R, u32)> = t.rows.drain(..).zip(t.lines.drain(..)).collect();
         pairs.sort_by_key(|(r, line)| (r.key(), *line));
@@ -205,7 +202,6 @@ fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind) {
                 } else {
                     format!("duplicate id {} (first on line {first_line})", r.key())
                 };
-                let col = kind.columns()[0];
                 t.problems.push(Problem::new(file, u64::from(line), Some(col), what));
                 continue;
             }

@@ -1,6 +1,6 @@
 //! How far loading has come: bytes read per table, counted as they are read.
 
-use crate::store::tables::TableKind;
+use crate::store::kind::TableKind;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -4,38 +4,21 @@
 
 use super::DAY_CACHE_START;
 use super::fast::FastDecode;
-use super::fields::Fields;
+use super::fast::SPECIAL;
+use super::fields::{Fields, Rec};
 use super::progress::Counting;
 use super::split::line_u32;
 use crate::model::Row;
 use crate::store::error::{Error, Problem};
-use crate::store::tables::TableKind;
 use std::fs::File;
 use std::io::{Read, Seek as _, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
-/// The fields of one record: `bytes[a..b]` for each `(a, b)` of `bounds`.
-#[derive(Clone, Copy)]
-pub(crate) struct Rec<'a> {
-    bytes: &'a [u8],
-    bounds: &'a [(usize, usize)],
-}
-
-impl<'a> Rec<'a> {
-    pub(super) fn get(&self, i: usize) -> Option<&'a [u8]> {
-        self.bounds.get(i).map(|&(a, b)| &self.bytes[a..b])
-    }
-
-    pub(super) fn len(&self) -> usize {
-        self.bounds.len()
-    }
-}
-
 /// What parsing a part of a file needs to know.
 pub(super) struct Part<'a> {
     pub(super) file_name: &'static str,
-    pub(super) kind: TableKind,
+    pub(super) columns: &'static [&'static str],
     pub(super) path: &'a Path,
     pub(super) file_len: u64,
     pub(super) width: usize,
@@ -74,16 +57,6 @@ struct Input<Rd> {
 fn count_byte(hay: &[u8], needle: u8) -> u64 {
     hay.chunks(255).map(|c| u64::from(c.iter().fold(0u8, |n, &b| n + u8::from(b == needle)))).sum()
 }
-
-/// Bytes that end the simple path's scan of a field.
-pub(super) const SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b',' as usize] = true;
-    t[b'\n' as usize] = true;
-    t[b'"' as usize] = true;
-    t[b'\r' as usize] = true;
-    t
-};
 
 impl<Rd: Read> Input<Rd> {
     const BLOCK: usize = 1 << 20;
@@ -236,7 +209,7 @@ impl Part<'_> {
             let mut f = Fields {
                 file: file_name,
                 line,
-                kind: self.kind,
+                columns: self.columns,
                 record: rec,
                 cols: self.cols,
                 extra_idx: self.extra_idx,

@@ -2,7 +2,7 @@
 
 use super::{Schema, TableKind, columns};
 use crate::model::*;
-use crate::store::encode::{FieldWriter, Sink};
+use crate::store::canonical::{FieldWriter, Sink};
 use crate::store::read::Fields;
 
 columns! {

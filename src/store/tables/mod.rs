@@ -14,11 +14,16 @@ mod runs;
 mod steps;
 mod versions;
 
-use super::check::Checker;
-use super::encode::{FieldWriter, Sink};
+mod checker;
+
+pub(crate) use checker::{Checker, Exists};
+pub use super::kind::{Lines, TableKind, TableSet};
+
+use super::canonical::{FieldWriter, Sink};
 use super::error::Problem;
-use super::read::{FastDecode, Fields};
+use super::read::{FastDecode, Fields, LoadProgress, ReadTable, read_table_fast};
 use crate::model::*;
+use std::path::Path;
 
 /// One table's definition; implemented by its row type in the table's file.
 pub(crate) trait Schema: Row + Clone + Send + Sync + Sized + 'static {
@@ -38,6 +43,11 @@ pub(crate) trait Schema: Row + Clone + Send + Sync + Sized + 'static {
     fn extra_values(&self) -> &[Box<str>];
     /// Check this table's rows against the rest of the folder.
     fn check(_c: &Checker<'_>, _out: &mut Vec<Problem>) {}
+}
+
+/// Read and type one table file by its definition (its decoders, general and fast).
+pub(crate) fn read<R: Schema>(dir: &Path, progress: Option<&LoadProgress>) -> Result<ReadTable<R>, super::Error> {
+    read_table_fast(dir, R::KIND, R::COLUMNS, R::OPTIONAL, R::decode, R::FAST, progress)
 }
 
 /// The columns of a table: an enum `Col` whose variants index [`Schema::COLUMNS`]
@@ -60,62 +70,8 @@ macro_rules! columns {
 }
 pub(crate) use columns;
 
-/// The seven tables of a data folder.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TableKind {
-    /// `procedures.csv`
-    Procedures,
-    /// `steps.csv`
-    Steps,
-    /// `runs.csv`
-    Runs,
-    /// `run_steps.csv`
-    RunSteps,
-    /// `labels.csv`
-    Labels,
-    /// `procedure_labels.csv`
-    ProcedureLabels,
-    /// `versions.csv`
-    Versions,
-}
-
+/// Each table's columns, from its definition.
 impl TableKind {
-    /// The order to write tables in when rows were added: parents before children, so
-    /// that a crash between two files never leaves a reference to a missing row.
-    pub const PARENTS_FIRST: [TableKind; 7] = [
-        Self::Procedures,
-        Self::Labels,
-        Self::Steps,
-        Self::Versions,
-        Self::ProcedureLabels,
-        Self::Runs,
-        Self::RunSteps,
-    ];
-
-    /// All tables, in a fixed order.
-    pub const ALL: [TableKind; 7] = [
-        Self::Procedures,
-        Self::Steps,
-        Self::Runs,
-        Self::RunSteps,
-        Self::Labels,
-        Self::ProcedureLabels,
-        Self::Versions,
-    ];
-
-    /// The file name in the folder.
-    pub fn file_name(self) -> &'static str {
-        match self {
-            Self::Procedures => "procedures.csv",
-            Self::Steps => "steps.csv",
-            Self::Runs => "runs.csv",
-            Self::RunSteps => "run_steps.csv",
-            Self::Labels => "labels.csv",
-            Self::ProcedureLabels => "procedure_labels.csv",
-            Self::Versions => "versions.csv",
-        }
-    }
-
     /// The known columns, in canonical order (each table's file says them).
     pub fn columns(self) -> &'static [&'static str] {
         match self {
@@ -140,69 +96,6 @@ impl TableKind {
             Self::ProcedureLabels => ProcedureLabel::OPTIONAL,
             Self::Versions => Version::OPTIONAL,
         }
-    }
-
-    /// A bit for sets of tables.
-    pub fn bit(self) -> u8 {
-        1 << (self as u8)
-    }
-}
-
-/// A set of tables, e.g. the tables an op changed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TableSet(u8);
-
-impl TableSet {
-    /// No table.
-    pub const EMPTY: TableSet = TableSet(0);
-
-    /// Every table.
-    pub fn all() -> Self {
-        TableKind::ALL.iter().fold(Self::EMPTY, |s, t| s.with(*t))
-    }
-
-    /// This set plus `t`.
-    #[must_use]
-    pub fn with(self, t: TableKind) -> Self {
-        Self(self.0 | t.bit())
-    }
-
-    /// Add `t`.
-    pub fn insert(&mut self, t: TableKind) {
-        self.0 |= t.bit();
-    }
-
-    /// Add all of `other`.
-    pub fn extend(&mut self, other: TableSet) {
-        self.0 |= other.0;
-    }
-
-    /// Whether `t` is in the set.
-    pub fn contains(self, t: TableKind) -> bool {
-        self.0 & t.bit() != 0
-    }
-
-    /// Whether the set is empty.
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// The tables in the set.
-    pub fn iter(self) -> impl Iterator<Item = TableKind> {
-        TableKind::ALL.into_iter().filter(move |t| self.contains(*t))
-    }
-}
-
-/// The lines each row came from, per table, aligned with the table's rows.
-#[derive(Clone, Debug, Default)]
-pub struct Lines {
-    pub(crate) per_table: [Vec<u32>; 7],
-}
-
-impl Lines {
-    /// The file line of the row at `index` of table `t` (0 when unknown, e.g. a new row).
-    pub fn line(&self, t: TableKind, index: usize) -> u64 {
-        self.per_table[t as usize].get(index).map_or(0, |&l| u64::from(l))
     }
 }
 
@@ -291,13 +184,13 @@ mod tests {
             std::fs::write(dir.path().join(kind.file_name()), text).expect("write");
             if kind == TableKind::RunSteps {
                 let a = read_table(dir.path(), kind, RunStep::decode, None).expect("general");
-                let b = read_table_fast(dir.path(), kind, RunStep::decode, Some(run_steps::decode_fast), None)
+                let b = read_table_fast(dir.path(), kind, RunStep::COLUMNS, RunStep::OPTIONAL, RunStep::decode, Some(run_steps::decode_fast), None)
                     .expect("fast");
                 assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems));
                 assert!(!fast_some || a.rows.len() > 5, "{:?}", a.problems);
             } else {
                 let a = read_table(dir.path(), kind, Run::decode, None).expect("general");
-                let b = read_table_fast(dir.path(), kind, Run::decode, Some(runs::decode_fast), None).expect("fast");
+                let b = read_table_fast(dir.path(), kind, Run::COLUMNS, Run::OPTIONAL, Run::decode, Some(runs::decode_fast), None).expect("fast");
                 assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems));
                 assert!(!fast_some || a.rows.len() > 3, "{:?}", a.problems);
             }

@@ -2,8 +2,8 @@
 
 use super::{Schema, TableKind, columns};
 use crate::model::*;
-use crate::store::check::Checker;
-use crate::store::encode::{FieldWriter, Sink};
+use super::Checker;
+use crate::store::canonical::{FieldWriter, Sink};
 use crate::store::error::Problem;
 use crate::store::read::Fields;
 

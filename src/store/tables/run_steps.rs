@@ -2,8 +2,8 @@
 
 use super::{Schema, TableKind, columns};
 use crate::model::*;
-use crate::store::check::{Checker, Exists};
-use crate::store::encode::{FieldWriter, Sink};
+use super::{Checker, Exists};
+use crate::store::canonical::{FieldWriter, Sink};
 use crate::store::error::Problem;
 use crate::store::read::{DayCache, Fields, fast};
 use std::collections::{HashMap, HashSet};
