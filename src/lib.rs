@@ -3,7 +3,9 @@
 //!
 //! The data lives in a folder of plain CSV files (see `store`). Layers:
 //! `model` (plain types) → `store` (files ⇄ `Db`) → `ops` (every mutation) →
-//! `analysis` (metrics) → `ui` (views) and `app` (the window), and `cli` (the commands).
+//! `analysis` (metrics) → `transfer` (documents in and out) → `session` (the open
+//! folder) → `ui` (views) → `app` (the window); `cli` (the commands) and `generate`
+//! (generated folders) use them. DESIGN.md has the whole picture.
 
 pub mod analysis;
 pub mod app;

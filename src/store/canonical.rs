@@ -102,4 +102,3 @@ impl<S: Sink> FieldWriter<S> {
         self.w.get_ref().written()
     }
 }
-

@@ -1,10 +1,10 @@
 //! The in-memory, indexed picture of a data folder.
 
-use super::snapshot::{TableRows, TableSnapshot};
 pub use super::index::RunStepsOf;
 use super::index::{IdMap, RunStepIndex, grouped_by, set_or_remove};
-use super::table::Table;
 use super::kind::{TableKind, TableSet};
+use super::snapshot::{TableRows, TableSnapshot};
+use super::table::Table;
 use crate::model::*;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

@@ -61,7 +61,6 @@ impl Sink for CompareSink {
 }
 
 impl TableSnapshot {
-
     /// The canonical bytes of this table (a full snapshot: the whole file).
     pub fn to_csv(&self) -> Vec<u8> {
         self.encode(0).bytes
@@ -204,8 +203,6 @@ impl TableSnapshot {
         e.flush();
         (offsets_from, row_offsets)
     }
-
-
 }
 
 #[cfg(test)]

@@ -120,4 +120,3 @@ impl Lines {
         self.per_table[t as usize].get(index).map_or(0, |&l| u64::from(l))
     }
 }
-

@@ -25,15 +25,15 @@ pub use backup::{BACKUP_DIR, KEEP_BACKUPS, copy_tables, daily_backup, ensure_git
 pub use check::check;
 pub use db::{Db, RunStepsOf, TAIL_ROWS_MAX};
 pub use encode::Encoded;
-pub use snapshot::{TableRows, TableSnapshot};
 pub use error::{Error, Problem};
 pub use fingerprint::{Fingerprint, fingerprint, fingerprints};
 pub use io::{Fault, FaultyIo, Io, RealIo};
+pub use kind::{Lines, TableKind, TableSet};
 pub use load::{Loaded, load, load_with_progress};
 pub use lock::{FolderLock, LOCK_FILE, LockOutcome, lock_folder};
 pub use read::LoadProgress;
+pub use snapshot::{TableRows, TableSnapshot};
 pub use table::{Positions, Table};
-pub use kind::{Lines, TableKind, TableSet};
 pub use tail::{KEEP_OFFSETS, Layout, recover, write_redo, write_tail, write_tail_with};
 pub use write::{create_empty, read_text, save, write_atomic, write_atomic_with, write_file, write_tables};
 pub use writer::{Saved, Writer};

@@ -2,9 +2,9 @@
 //! temp file, fsync, rename, fsync the folder.
 
 use super::db::Db;
-use super::snapshot::TableSnapshot;
 use super::error::Error;
 use super::kind::TableKind;
+use super::snapshot::TableSnapshot;
 use std::path::Path;
 
 /// Replace `dir/name` with `bytes` atomically and durably: write a temp file in the

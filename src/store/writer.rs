@@ -4,11 +4,11 @@
 //! snapshot is written. Every job is answered (in order) with its outcome.
 
 use super::encode::{CHUNK_ROWS, PARALLEL_ENCODE_FROM};
-use super::snapshot::TableSnapshot;
 use super::error::Error;
 use super::fingerprint::{Fingerprint, fingerprint};
 use super::io::{Io, RealIo};
 use super::kind::{TableKind, TableSet};
+use super::snapshot::TableSnapshot;
 use super::tail::{KEEP_OFFSETS, Layout, write_tail_with};
 use super::write::{write_atomic_streamed, write_atomic_with};
 use std::collections::{HashMap, HashSet};

@@ -10,7 +10,7 @@ pub(crate) struct Fields<'a> {
     pub(super) line: u64,
     /// The known columns' names (for messages).
     pub(super) columns: &'static [&'static str],
-    pub(super) record: Rec<'a>,
+    pub(super) record: Record<'a>,
     /// Record field index of each known column, in the table's column order.
     pub(super) cols: &'a [Option<usize>],
     /// Record field indexes of unknown columns.
@@ -236,12 +236,12 @@ fn parse_uint(s: &str) -> Option<u64> {
 
 /// The fields of one record: `bytes[a..b]` for each `(a, b)` of `bounds`.
 #[derive(Clone, Copy)]
-pub(crate) struct Rec<'a> {
+pub(crate) struct Record<'a> {
     pub(super) bytes: &'a [u8],
     pub(super) bounds: &'a [(usize, usize)],
 }
 
-impl<'a> Rec<'a> {
+impl<'a> Record<'a> {
     pub(super) fn get(&self, i: usize) -> Option<&'a [u8]> {
         self.bounds.get(i).map(|&(a, b)| &self.bytes[a..b])
     }

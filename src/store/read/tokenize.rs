@@ -5,7 +5,7 @@
 use super::DAY_CACHE_START;
 use super::fast::FastDecode;
 use super::fast::SPECIAL;
-use super::fields::{Fields, Rec};
+use super::fields::{Fields, Record};
 use super::progress::Counting;
 use super::split::line_u32;
 use crate::model::Row;
@@ -160,8 +160,8 @@ struct SlowRecord {
 }
 
 impl SlowRecord {
-    fn rec(&self) -> Rec<'_> {
-        Rec { bytes: &self.out, bounds: &self.bounds }
+    fn rec(&self) -> Record<'_> {
+        Record { bytes: &self.out, bounds: &self.bounds }
     }
 }
 
@@ -196,7 +196,7 @@ impl Part<'_> {
         };
         let (file_name, width) = (self.file_name, self.width);
         let day_cache = std::cell::Cell::new(DAY_CACHE_START);
-        let decode_record = |rec: Rec<'_>, line: u64, out: &mut Parsed<R>| {
+        let decode_record = |rec: Record<'_>, line: u64, out: &mut Parsed<R>| {
             if rec.len() != width {
                 out.problems.push(Problem::new(
                     file_name,
@@ -267,7 +267,7 @@ impl Part<'_> {
                         decode_record(p.rec(), p.line, &mut out);
                         cur = p;
                     }
-                    decode_record(Rec { bytes: &input.buf, bounds: &bounds }, line, &mut out);
+                    decode_record(Record { bytes: &input.buf, bounds: &bounds }, line, &mut out);
                     input.pos += n;
                     line += 1;
                     continue;
@@ -353,7 +353,13 @@ impl Part<'_> {
 }
 
 /// Look at the raw bytes of the last record: an unterminated quote or a torn last line.
-fn tail_problem(path: &Path, start: u64, last: Rec<'_>, width: usize, file_len: u64) -> Result<Option<String>, Error> {
+fn tail_problem(
+    path: &Path,
+    start: u64,
+    last: Record<'_>,
+    width: usize,
+    file_len: u64,
+) -> Result<Option<String>, Error> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
     f.seek(SeekFrom::Start(start)).map_err(|e| Error::io(path, e))?;
     let mut tail = Vec::with_capacity((file_len - start.min(file_len)) as usize);

@@ -16,8 +16,8 @@ mod versions;
 
 mod checker;
 
-pub(crate) use checker::{Checker, Exists};
 pub use super::kind::{Lines, TableKind, TableSet};
+pub(crate) use checker::{Checker, Exists};
 
 use super::canonical::{FieldWriter, Sink};
 use super::error::Problem;
@@ -74,27 +74,24 @@ pub(crate) use columns;
 impl TableKind {
     /// The known columns, in canonical order (each table's file says them).
     pub fn columns(self) -> &'static [&'static str] {
-        match self {
-            Self::Procedures => Procedure::COLUMNS,
-            Self::Steps => Step::COLUMNS,
-            Self::Runs => Run::COLUMNS,
-            Self::RunSteps => RunStep::COLUMNS,
-            Self::Labels => Label::COLUMNS,
-            Self::ProcedureLabels => ProcedureLabel::COLUMNS,
-            Self::Versions => Version::COLUMNS,
-        }
+        self.column_names().0
     }
 
     /// Columns a file may lack (they load as empty).
     pub fn optional_columns(self) -> &'static [&'static str] {
+        self.column_names().1
+    }
+
+    /// The known columns and the optional ones, from the table's definition.
+    fn column_names(self) -> (&'static [&'static str], &'static [&'static str]) {
         match self {
-            Self::Procedures => Procedure::OPTIONAL,
-            Self::Steps => Step::OPTIONAL,
-            Self::Runs => Run::OPTIONAL,
-            Self::RunSteps => RunStep::OPTIONAL,
-            Self::Labels => Label::OPTIONAL,
-            Self::ProcedureLabels => ProcedureLabel::OPTIONAL,
-            Self::Versions => Version::OPTIONAL,
+            Self::Procedures => (Procedure::COLUMNS, Procedure::OPTIONAL),
+            Self::Steps => (Step::COLUMNS, Step::OPTIONAL),
+            Self::Runs => (Run::COLUMNS, Run::OPTIONAL),
+            Self::RunSteps => (RunStep::COLUMNS, RunStep::OPTIONAL),
+            Self::Labels => (Label::COLUMNS, Label::OPTIONAL),
+            Self::ProcedureLabels => (ProcedureLabel::COLUMNS, ProcedureLabel::OPTIONAL),
+            Self::Versions => (Version::COLUMNS, Version::OPTIONAL),
         }
     }
 }
@@ -184,13 +181,30 @@ mod tests {
             std::fs::write(dir.path().join(kind.file_name()), text).expect("write");
             if kind == TableKind::RunSteps {
                 let a = read_table(dir.path(), kind, RunStep::decode, None).expect("general");
-                let b = read_table_fast(dir.path(), kind, RunStep::COLUMNS, RunStep::OPTIONAL, RunStep::decode, Some(run_steps::decode_fast), None)
-                    .expect("fast");
+                let b = read_table_fast(
+                    dir.path(),
+                    kind,
+                    RunStep::COLUMNS,
+                    RunStep::OPTIONAL,
+                    RunStep::decode,
+                    Some(run_steps::decode_fast),
+                    None,
+                )
+                .expect("fast");
                 assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems));
                 assert!(!fast_some || a.rows.len() > 5, "{:?}", a.problems);
             } else {
                 let a = read_table(dir.path(), kind, Run::decode, None).expect("general");
-                let b = read_table_fast(dir.path(), kind, Run::COLUMNS, Run::OPTIONAL, Run::decode, Some(runs::decode_fast), None).expect("fast");
+                let b = read_table_fast(
+                    dir.path(),
+                    kind,
+                    Run::COLUMNS,
+                    Run::OPTIONAL,
+                    Run::decode,
+                    Some(runs::decode_fast),
+                    None,
+                )
+                .expect("fast");
                 assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems));
                 assert!(!fast_some || a.rows.len() > 3, "{:?}", a.problems);
             }

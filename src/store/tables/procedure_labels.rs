@@ -1,8 +1,8 @@
 //! `procedure_labels.csv`: which procedure carries which label (keyed by both ids).
 
+use super::Checker;
 use super::{Schema, TableKind, columns};
 use crate::model::*;
-use super::Checker;
 use crate::store::canonical::{FieldWriter, Sink};
 use crate::store::error::Problem;
 use crate::store::read::Fields;

@@ -1,8 +1,8 @@
 //! `run_steps.csv`: one row per step of every run (the biggest table: millions of rows).
 
+use super::{Checker, Exists};
 use super::{Schema, TableKind, columns};
 use crate::model::*;
-use super::{Checker, Exists};
 use crate::store::canonical::{FieldWriter, Sink};
 use crate::store::error::Problem;
 use crate::store::read::{DayCache, Fields, fast};

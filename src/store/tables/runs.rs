@@ -1,8 +1,8 @@
 //! `runs.csv`: every run of a procedure, with the version it executed.
 
+use super::Checker;
 use super::{Schema, TableKind, columns};
 use crate::model::*;
-use super::Checker;
 use crate::store::canonical::{FieldWriter, Sink};
 use crate::store::error::Problem;
 use crate::store::read::{DayCache, Fields, fast};

@@ -1,8 +1,8 @@
 //! `steps.csv`: the current steps of every procedure, ordered 1, 2, 3, … per procedure.
 
+use super::Checker;
 use super::{Schema, TableKind, columns};
 use crate::model::*;
-use super::Checker;
 use crate::store::canonical::{FieldWriter, Sink};
 use crate::store::error::Problem;
 use crate::store::read::Fields;

@@ -1,8 +1,8 @@
 //! `versions.csv`: every saved version of every procedure, with its snapshot JSON.
 
+use super::Checker;
 use super::{Schema, TableKind, columns};
 use crate::model::*;
-use super::Checker;
 use crate::store::canonical::{FieldWriter, Sink};
 use crate::store::error::Problem;
 use crate::store::read::Fields;
