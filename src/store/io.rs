@@ -31,13 +31,43 @@ pub trait Io: Send + Sync {
     fn sync_dir(&self, dir: &Path) -> std::io::Result<()>;
 }
 
+/// Create `path` afresh for writing, safely inside a data folder: whatever is there (a
+/// stale temporary file, or a symbolic link planted in its place) is removed, never
+/// followed, and the new file is created exclusively (`O_EXCL`, and `O_NOFOLLOW` on Unix),
+/// so nothing outside the folder is ever written through it. Every temporary and redo
+/// file of the app is made this way.
+pub fn create_fresh(path: &Path) -> std::io::Result<std::fs::File> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc_nofollow());
+    }
+    options.open(path)
+}
+
+/// `O_NOFOLLOW`: open fails on a symbolic link instead of following it.
+#[cfg(unix)]
+pub(crate) fn libc_nofollow() -> i32 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    return 0o400_000;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    return 0x0100; // macOS and the BSDs
+}
+
 /// The real file system.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RealIo;
 
 impl Io for RealIo {
     fn write_new(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        let mut f = std::fs::File::create(path)?;
+        let mut f = create_fresh(path)?;
         f.write_all(bytes)?;
         f.flush()?;
         f.sync_all()
@@ -48,7 +78,7 @@ impl Io for RealIo {
         path: &Path,
         fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        let mut f = std::fs::File::create(path)?;
+        let mut f = create_fresh(path)?;
         fill(&mut f)?;
         f.flush()?;
         f.sync_all()

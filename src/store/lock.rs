@@ -39,8 +39,28 @@ fn host_name() -> String {
 /// Try to become the folder's only writer.
 pub fn lock_folder(dir: &Path) -> Result<LockOutcome, Error> {
     let path = dir.join(LOCK_FILE);
-    let mut file = match OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path) {
+    // A lock file that is a symbolic link (a cloned or shared folder can carry one) is
+    // never followed: writing "host …, pid …" into it would change a file elsewhere.
+    let not_followed = || {
+        Ok(LockOutcome::ReadOnlyFolder(format!(
+            "{LOCK_FILE} is a symbolic link or not a regular file, which the app never writes through"
+        )))
+    };
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.file_type().is_file()) {
+        return not_followed();
+    }
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(super::io::libc_nofollow());
+    }
+    let mut file = match options.open(&path) {
+        Ok(f) if !f.metadata().is_ok_and(|m| m.is_file()) => return not_followed(),
         Ok(f) => f,
+        // ELOOP: the link was planted between the look and the open.
+        Err(e) if e.raw_os_error() == Some(if cfg!(target_os = "linux") { 40 } else { 62 }) => return not_followed(),
         Err(e) if matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) => {
             return Ok(LockOutcome::ReadOnlyFolder(e.to_string()));
         }
