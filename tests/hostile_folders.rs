@@ -49,3 +49,32 @@ fn planted_temp_and_redo_symlinks_do_not_redirect_a_save() {
         "a regular redo file replaced the link"
     );
 }
+
+/// A table that is not a regular file: a FIFO (which would block an open forever), a
+/// directory, a link to a device. Loading says so at once instead of hanging or reading
+/// it as empty.
+#[test]
+fn tables_that_are_not_regular_files_are_refused_with_a_clear_message() {
+    type MakeTable = fn(&std::path::Path);
+    let cases: [(&str, MakeTable); 3] = [
+        ("a named pipe (FIFO)", |p| {
+            let made = std::process::Command::new("mkfifo").arg(p).status().expect("mkfifo");
+            assert!(made.success());
+        }),
+        ("a directory", |p| std::fs::create_dir(p).expect("mkdir")),
+        ("a device", |p| symlink("/dev/zero", p).expect("symlink")),
+    ];
+    for (what, make) in cases {
+        let dir = common::copy_of(&common::sample_data());
+        let runs = dir.path().join("runs.csv");
+        std::fs::remove_file(&runs).expect("rm");
+        make(&runs);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+            let _ = tx.send(store::load(&path).err().map(|e| e.to_string()));
+        });
+        let error = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("no hang").expect("refused");
+        assert!(error.contains(&format!("runs.csv: is {what}, not a regular file: cannot be read")), "{error}");
+    }
+}

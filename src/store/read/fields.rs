@@ -77,6 +77,10 @@ impl<'a> Fields<'a> {
         let s = self.str(col);
         match parse_uint(s) {
             Some(v) if v > 0 && v <= u64::from(u32::MAX) => v as u32,
+            Some(v) if v > u64::from(u32::MAX) => {
+                self.problem(col, "too large for an id (ids are below 4294967296)", s);
+                0
+            }
             _ if s.trim().is_empty() => {
                 self.problem(col, "missing id", s);
                 0

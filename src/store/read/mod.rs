@@ -60,6 +60,20 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     let file_name = kind.file_name();
     let path = dir.join(file_name);
     let mut out = ReadTable { rows: Vec::new(), lines: Vec::new(), extra_columns: Vec::new(), problems: Vec::new() };
+    // Only a regular file is a table: a FIFO would block the open forever, a directory
+    // or a device (a link to /dev/zero) is no CSV. Looked at before opening anything.
+    match std::fs::metadata(&path) {
+        Ok(meta) if !meta.is_file() => {
+            let what = not_regular(&meta.file_type());
+            return Err(Error::io(
+                path,
+                std::io::Error::other(format!("is {what}, not a regular file: cannot be read")),
+            ));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::io(path, e)),
+    }
     let file = match File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
@@ -180,6 +194,24 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     out.problems = all.problems;
     sort_and_dedupe(&mut out, file_name, kind, columns[0]);
     Ok(out)
+}
+
+/// What a file that is not a regular file is, in words.
+fn not_regular(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() { "a directory" } else { "not a file" }
 }
 
 fn csv_problem(file: &str, e: &csv::Error) -> Problem {
