@@ -99,35 +99,14 @@ impl TableKind {
 /// Call `$body` with `$t` bound to each table's row type (tests of every table).
 #[cfg(test)]
 macro_rules! for_each_schema {
-    ($t:ident => $body:block) => {{
-        {
-            type $t = crate::model::Procedure;
+    ($t:ident => $body:block) => {
+        for_each_schema!(@each $t $body; Procedure Step Run RunStep Label ProcedureLabel Version)
+    };
+    (@each $t:ident $body:block; $($row:ident)*) => {{
+        $({
+            type $t = crate::model::$row;
             $body
-        }
-        {
-            type $t = crate::model::Step;
-            $body
-        }
-        {
-            type $t = crate::model::Run;
-            $body
-        }
-        {
-            type $t = crate::model::RunStep;
-            $body
-        }
-        {
-            type $t = crate::model::Label;
-            $body
-        }
-        {
-            type $t = crate::model::ProcedureLabel;
-            $body
-        }
-        {
-            type $t = crate::model::Version;
-            $body
-        }
+        })*
     }};
 }
 
