@@ -189,7 +189,7 @@ impl App {
                 let _ = ui.selectable_label(true, "Versions");
             }
             ui.add_space(12.0);
-            if ui.button("➕ New procedure").on_hover_text(Action::NewProcedure.hover_text()).clicked() {
+            if ui.button("➕ New procedure").on_hover_text(Action::NewProcedure.keys_text()).clicked() {
                 cmds.push(Command::NewProcedure);
             }
         });

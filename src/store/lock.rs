@@ -59,8 +59,8 @@ pub fn lock_folder(dir: &Path) -> Result<LockOutcome, Error> {
     let mut file = match options.open(&path) {
         Ok(f) if !f.metadata().is_ok_and(|m| m.is_file()) => return not_followed(),
         Ok(f) => f,
-        // ELOOP: the link was planted between the look and the open.
-        Err(e) if e.raw_os_error() == Some(if cfg!(target_os = "linux") { 40 } else { 62 }) => return not_followed(),
+        // O_NOFOLLOW refused a link planted between the look and the open.
+        Err(_) if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) => return not_followed(),
         Err(e) if matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) => {
             return Ok(LockOutcome::ReadOnlyFolder(e.to_string()));
         }

@@ -143,11 +143,6 @@ impl Action {
         Some(format!("{label} ({keys})"))
     }
 
-    /// The first key, for hover texts ("Ctrl+N").
-    pub fn hover_text(self) -> &'static str {
-        self.keys_text()
-    }
-
     /// Whether its keys are pressed now (taking every one of them). While `typing` in a
     /// text field, only keys with Ctrl/Cmd or Alt and function keys count (a `?` or a
     /// Space belongs to the text).
