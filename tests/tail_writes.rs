@@ -88,12 +88,20 @@ fn interrupted_tail_write_is_finished_or_discarded_on_open() {
     let mut after = before[..last_start].to_vec();
     after.extend_from_slice(new_tail.as_bytes());
 
-    // Crash after the redo file was written: the next open finishes the write.
+    // Crash after the redo file was written: a reader sees the save as finished and
+    // writes nothing; the holder of the lock finishes it on disk.
     store::write_redo(dir.path(), TableKind::RunSteps, last_start as u64, new_tail.as_bytes()).expect("redo");
     let loaded = store::load(dir.path()).expect("load");
+    assert_eq!(std::fs::read(&path).expect("read"), before, "a reader writes nothing");
+    assert!(dir.path().join(".run_steps.csv.redo").exists());
+    let rs = loaded.db.run_step(RunStepId(1086)).expect("row");
+    assert!(rs.completed && rs.notes() == "done", "read as the save meant: {rs:?}");
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let (written, notes) = store::finish_interrupted(dir.path()).expect("finished");
+    assert_eq!(written, vec![TableKind::RunSteps]);
+    assert!(notes[0].contains("finished a save that was interrupted"), "{notes:?}");
     assert_eq!(std::fs::read(&path).expect("read"), after);
     assert!(!dir.path().join(".run_steps.csv.redo").exists());
-    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
 
     // A torn redo file (crash while writing it): discarded, the table untouched.
     std::fs::write(&path, &before).expect("restore");
@@ -102,6 +110,8 @@ fn interrupted_tail_write_is_finished_or_discarded_on_open() {
     let full = std::fs::read(&redo).expect("read redo");
     std::fs::write(&redo, &full[..full.len() - 5]).expect("tear");
     store::load(dir.path()).expect("load");
+    assert!(redo.exists(), "a reader leaves it");
+    store::finish_interrupted(dir.path()).expect("finished");
     assert_eq!(std::fs::read(&path).expect("read"), before);
     assert!(!redo.exists());
 }

@@ -54,7 +54,7 @@ pub fn run_duration_secs(run: &Run) -> Option<i64> {
     if run.status != RunStatus::Completed {
         return None;
     }
-    Some(run.end_time?.secs_since(&run.start_time))
+    Some(run.end_time?.elapsed_since(&run.start_time))
 }
 
 /// completed ÷ (completed + cancelled) × 100, or `None`.
@@ -97,7 +97,7 @@ pub fn step_durations(db: &Db, run: &Run) -> Vec<(RunStepId, StepId, i64)> {
         .into_iter()
         .filter_map(|rs| {
             let at = rs.completed_at?;
-            let d = at.secs_since(&prev);
+            let d = at.elapsed_since(&prev);
             prev = at;
             Some((rs.id, rs.step_id, d))
         })

@@ -1,16 +1,12 @@
 //! `procedures check DIR`.
 
-use crate::store;
 use std::path::Path;
 use std::process::ExitCode;
 
 /// Print every problem of the folder, one per line. Exit 0 valid, 1 problems, 2 unreadable.
 pub fn run(dir: &Path) -> ExitCode {
-    match store::load(dir) {
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
+    match super::load_for_reading(dir) {
+        Err(code) => code,
         Ok(loaded) if loaded.problems.is_empty() => {
             let db = &loaded.db;
             println!(

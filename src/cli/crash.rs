@@ -59,6 +59,11 @@ pub fn mutate(db: &mut Db, seed: u64, i: u64) {
 /// Run the series on `dir` until killed (or `count` mutations are done).
 pub fn run(dir: &Path, seed: u64, count: u64) -> ExitCode {
     let Ok(loaded) = store::load(dir) else { return ExitCode::from(2) };
+    // A writer: the folder's lock, then the saves a crash interrupted are finished.
+    let Ok(store::LockOutcome::Acquired(_lock)) = store::lock_folder(dir) else { return ExitCode::from(2) };
+    if store::finish_interrupted(dir).is_err() {
+        return ExitCode::from(2);
+    }
     let mut db = loaded.db;
     let mut writer = Writer::spawn(|| {});
     let mut out = std::io::stdout().lock();

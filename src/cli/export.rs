@@ -19,12 +19,9 @@ pub enum Format {
 
 /// Print (or write to `out`) a run report or a procedure checklist.
 pub fn run(dir: &Path, run: Option<u32>, procedure: Option<u32>, format: Format, out: Option<PathBuf>) -> ExitCode {
-    let loaded = match store::load(dir) {
+    let loaded = match super::load_for_reading(dir) {
         Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let db = &loaded.db;
     let text = match (run, procedure, format) {

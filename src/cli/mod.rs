@@ -116,3 +116,20 @@ pub fn run(command: Subcommand) -> ExitCode {
         }
     }
 }
+
+/// Load a folder for a command that only reads: the error (exit 2) or the data, with a
+/// note on stderr for each interrupted save it saw (read commands never finish one).
+fn load_for_reading(dir: &std::path::Path) -> Result<crate::store::Loaded, ExitCode> {
+    match crate::store::load(dir) {
+        Ok(loaded) => {
+            for note in &loaded.notes {
+                eprintln!("note: {note}");
+            }
+            Ok(loaded)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}

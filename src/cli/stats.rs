@@ -2,18 +2,15 @@
 
 use crate::analysis::{self, StatsReport, Summary};
 use crate::model::{ProcedureId, format_duration};
-use crate::store;
+
 use std::path::Path;
 use std::process::ExitCode;
 
 /// Print the stats report as JSON or as a table.
 pub fn run(dir: &Path, json: bool, procedure: Option<u32>) -> ExitCode {
-    let loaded = match store::load(dir) {
+    let loaded = match super::load_for_reading(dir) {
         Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     for p in &loaded.problems {
         eprintln!("warning: {p}");

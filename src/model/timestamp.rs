@@ -1,8 +1,8 @@
 //! Timestamps as the files write them: a wall-clock time, with or without a UTC offset.
 //!
-//! A timestamp without offset is local time. Durations between two local times are
-//! computed on the wall clock (no time zone lookup), which is what a person reading
-//! the file would compute too.
+//! A timestamp without offset is local time. Durations are real elapsed time
+//! ([`Timestamp::elapsed_since`]): local times are placed on the time line by the
+//! system's time-zone rules, looked up once per day (`zone`).
 
 use chrono::{DateTime, Datelike as _, Local, NaiveDate, NaiveDateTime, TimeZone as _, Timelike as _};
 use std::fmt;
@@ -108,6 +108,43 @@ impl Timestamp {
         } else {
             self.unix_secs() - earlier.unix_secs()
         }
+    }
+
+    /// Real seconds elapsed from `earlier` to `self`, never negative (CONTRACT
+    /// "Analytics semantics"). Local times are placed on the time line by the system's
+    /// time-zone rules: a run from 02:50 CEST to 02:10 CET lasted 20 minutes. Where a
+    /// local time is ambiguous (the hour repeated when clocks go back), the reading that
+    /// gives the shortest non-negative time is taken; a clock set back gives 0.
+    pub fn elapsed_since(&self, earlier: &Timestamp) -> i64 {
+        if self.offset == NO_OFFSET
+            && earlier.offset == NO_OFFSET
+            && let (Some(a), Some(b)) = (zone::day_offset(earlier.wall_secs), zone::day_offset(self.wall_secs))
+        {
+            // utc = local − offset, so the real time is the wall time less the offset change.
+            return (self.wall_secs - earlier.wall_secs - (b - a)).max(0);
+        }
+        let (starts, ends) = (Self::instants(earlier), Self::instants(self));
+        ends.iter().flat_map(|e| starts.iter().map(move |s| e - s)).filter(|d| *d >= 0).min().unwrap_or(0)
+    }
+
+    /// Whether `self` can be at or after `earlier` in real time: always when the wall
+    /// clock says so, and across a change of the clocks when some reading of the two
+    /// local times does (see [`Timestamp::elapsed_since`]).
+    pub fn may_follow(&self, earlier: &Timestamp) -> bool {
+        if self.secs_since(earlier) >= 0 {
+            return true;
+        }
+        let (starts, ends) = (Self::instants(earlier), Self::instants(self));
+        ends.iter().any(|e| starts.iter().any(|s| e >= s))
+    }
+
+    /// The instants (Unix seconds) `t` can be: one, or two in the hour repeated when
+    /// clocks go back; a time skipped when they go forward is read as the one after.
+    fn instants(t: &Timestamp) -> Vec<i64> {
+        if t.offset != NO_OFFSET {
+            return vec![t.wall_secs - i64::from(t.offset)];
+        }
+        zone::instants(t.wall_secs)
     }
 
     /// A key to order timestamps chronologically.
@@ -379,5 +416,65 @@ mod tests {
         }
         assert_eq!(Timestamp::from_wall_secs(0).canonical(), "1970-01-01 00:00:00");
         assert_eq!(Timestamp::from_wall_secs(-1).canonical(), "1969-12-31 23:59:59");
+    }
+}
+
+/// The local time zone, as the durations need it: the UTC offset of a whole local day
+/// (almost every day has one), remembered per thread so that millions of durations cost
+/// a look-up each only when the day changes.
+mod zone {
+    use chrono::{DateTime, LocalResult, TimeZone as _};
+    use std::cell::Cell;
+
+    const DAY: i64 = 86_400;
+    /// A day with a change of the clocks in it (or out of chrono's range).
+    const NONE: i64 = i64::MIN;
+
+    thread_local! {
+        /// (local day, its offset or NONE), direct-mapped by day.
+        static DAYS: Cell<[(i64, i64); 8]> = const { Cell::new([(i64::MIN, NONE); 8]) };
+    }
+
+    fn naive(wall: i64) -> Option<chrono::NaiveDateTime> {
+        DateTime::from_timestamp(wall, 0).map(|d| d.naive_utc())
+    }
+
+    fn single_offset(wall: i64) -> Option<i64> {
+        match chrono::Local.from_local_datetime(&naive(wall)?) {
+            LocalResult::Single(d) => Some(i64::from(d.offset().local_minus_utc())),
+            _ => None,
+        }
+    }
+
+    /// The UTC offset (seconds) of every time of the local day of `wall`, when it is one.
+    pub(super) fn day_offset(wall: i64) -> Option<i64> {
+        let day = wall.div_euclid(DAY);
+        let slot = (day & 7) as usize;
+        let mut days = DAYS.get();
+        if days[slot].0 != day {
+            let start = day * DAY;
+            let offset = match (single_offset(start), single_offset(start + DAY - 1)) {
+                (Some(a), Some(b)) if a == b => a,
+                _ => NONE,
+            };
+            days[slot] = (day, offset);
+            DAYS.set(days);
+        }
+        (days[slot].1 != NONE).then_some(days[slot].1)
+    }
+
+    /// The instants (Unix seconds) the local time `wall` can be.
+    pub(super) fn instants(wall: i64) -> Vec<i64> {
+        let Some(t) = naive(wall) else { return vec![wall] };
+        match chrono::Local.from_local_datetime(&t) {
+            LocalResult::Single(d) => vec![d.timestamp()],
+            LocalResult::Ambiguous(a, b) => vec![a.timestamp(), b.timestamp()],
+            // Skipped (clocks went forward): read with the offset before the gap, which
+            // is the instant just after it.
+            LocalResult::None => {
+                let before = single_offset(wall - 3 * 3600).or_else(|| single_offset(wall - DAY)).unwrap_or(0);
+                vec![wall - before]
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Labels: create, rename, recolor, delete, attach, detach.
 
-use super::{Done, OpError, done, invalid};
+use super::{Done, OpError, done, invalid, new_ids};
 use crate::model::*;
 use crate::store::{Db, TableKind, TableSet};
 
@@ -37,7 +37,7 @@ fn valid_color(c: &str) -> Result<String, OpError> {
 pub fn create_label(db: &mut Db, name: &str, color: &str) -> Result<Done<LabelId>, OpError> {
     let name = valid_name(db, name, None)?;
     let color = valid_color(color)?;
-    let id = LabelId(db.labels.next_id());
+    let id = LabelId(new_ids(&db.labels, 1, "labels")?);
     db.labels.insert(Label { id, name, color, extra: Box::default() });
     done(db, id, TableSet::EMPTY.with(TableKind::Labels))
 }

@@ -42,6 +42,20 @@ pub enum OpError {
     Invalid(String),
 }
 
+/// The first of `count` new ids of a table, or a refusal that says the table is full.
+fn new_ids<R: crate::model::Row + Clone>(
+    table: &crate::store::Table<R>,
+    count: usize,
+    what: &str,
+) -> Result<u32, OpError> {
+    table.new_ids(count).ok_or_else(|| {
+        OpError::Invalid(format!(
+            "no ids left for new {what}: ids go up to {} and this folder uses the last of them",
+            u32::MAX
+        ))
+    })
+}
+
 fn invalid<T>(msg: impl Into<String>) -> Result<T, OpError> {
     Err(OpError::Invalid(msg.into()))
 }

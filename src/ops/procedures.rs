@@ -1,6 +1,6 @@
 //! Procedures: create, update (a new version each time), delete (cascade).
 
-use super::{Done, OpError, done, invalid};
+use super::{Done, OpError, done, invalid, new_ids};
 use crate::model::*;
 use crate::store::{Db, TableKind, TableSet};
 
@@ -99,9 +99,9 @@ pub fn snapshot_of(db: &Db, pid: ProcedureId) -> Option<Snapshot> {
     })
 }
 
-fn write_version(db: &mut Db, pid: ProcedureId, change: &str, now: Timestamp) {
+/// Write the version `id` (reserved with [`new_ids`] before anything changed).
+fn write_version(db: &mut Db, id: VersionId, pid: ProcedureId, change: &str, now: Timestamp) {
     let Some(snap) = snapshot_of(db, pid) else { return };
-    let id = VersionId(db.versions.next_id());
     db.versions.insert(Version {
         id,
         procedure_id: pid,
@@ -126,7 +126,9 @@ pub fn create_procedure(db: &mut Db, draft: &ProcedureDraft, now: Timestamp) -> 
     if draft.steps.iter().any(|s| s.id.is_some()) {
         return invalid("a new procedure cannot reuse existing steps");
     }
-    let pid = ProcedureId(db.procedures.next_id());
+    let pid = ProcedureId(new_ids(&db.procedures, 1, "procedures")?);
+    let first = new_ids(&db.steps, draft.steps.len(), "steps")?;
+    let version = VersionId(new_ids(&db.versions, 1, "versions")?);
     db.procedures.insert(Procedure {
         id: pid,
         name: draft.name.trim().to_owned(),
@@ -137,10 +139,9 @@ pub fn create_procedure(db: &mut Db, draft: &ProcedureDraft, now: Timestamp) -> 
         extra: Box::default(),
     });
     let mut changed = TableSet::EMPTY.with(TableKind::Procedures).with(TableKind::Versions);
-    let first = db.steps.next_id();
-    for (next, (i, s)) in (first..).zip(draft.steps.iter().enumerate()) {
+    for (i, s) in draft.steps.iter().enumerate() {
         db.steps.insert(Step {
-            id: StepId(next),
+            id: StepId(first + i as u32),
             procedure_id: pid,
             order: i as u32 + 1,
             description: s.description.clone(),
@@ -155,7 +156,7 @@ pub fn create_procedure(db: &mut Db, draft: &ProcedureDraft, now: Timestamp) -> 
     }
     db.reindex_labels();
     db.reindex_procedure(pid);
-    write_version(db, pid, "created", now);
+    write_version(db, version, pid, "created", now);
     db.reindex_procedure(pid);
     db.touch_procedure(pid);
     done(db, pid, changed)
@@ -193,6 +194,17 @@ pub fn update_procedure(
     if wanted == have {
         return invalid("nothing changed");
     }
+    let version_id = VersionId(new_ids(&db.versions, 1, "versions")?);
+    let added = wanted.steps.iter().filter(|s| s.id.is_none()).count();
+    let mut next = new_ids(&db.steps, added, "steps")?;
+    // A step restored with its old id may sit above the new ones' start: begin after it.
+    let restored = wanted.steps.iter().filter_map(|s| s.id).filter(|id| db.step(*id).is_none()).map(|id| id.0).max();
+    if let Some(r) = restored.filter(|r| *r >= next && added > 0) {
+        next = r
+            .checked_add(1)
+            .filter(|n| u64::from(*n) + added as u64 - 1 <= u64::from(u32::MAX))
+            .ok_or_else(|| OpError::Invalid(format!("no ids left for new steps: ids go up to {}", u32::MAX)))?;
+    }
     let mut changed = TableSet::EMPTY.with(TableKind::Procedures).with(TableKind::Versions);
 
     // Steps.
@@ -200,7 +212,6 @@ pub fn update_procedure(
         changed.insert(TableKind::Steps);
         let keep: Vec<StepId> = wanted.steps.iter().filter_map(|s| s.id).collect();
         db.steps.remove_where(|s| s.procedure_id == pid && !keep.contains(&s.id));
-        let mut next = db.steps.next_id();
         for (i, s) in wanted.steps.iter().enumerate() {
             let order = i as u32 + 1;
             match s.id.and_then(|id| db.steps.get_mut(u64::from(id.0))) {
@@ -220,7 +231,6 @@ pub fn update_procedure(
                     });
                 }
                 None => {
-                    next = next.max(db.steps.next_id());
                     db.steps.insert(Step {
                         id: StepId(next),
                         procedure_id: pid,
@@ -229,7 +239,7 @@ pub fn update_procedure(
                         estimated_duration_secs: s.estimated_duration_secs,
                         extra: Box::default(),
                     });
-                    next += 1;
+                    next = next.saturating_add(1);
                 }
             }
         }
@@ -254,7 +264,7 @@ pub fn update_procedure(
         p.version
     };
     db.reindex_procedure(pid);
-    write_version(db, pid, change_description, now);
+    write_version(db, version_id, pid, change_description, now);
     db.reindex_procedure(pid);
     db.touch_procedure(pid);
     done(db, version, changed)
@@ -381,8 +391,10 @@ pub fn parse_step_list(text: &str) -> Vec<StepDraft> {
                 }
             }
             let mut duration = None;
+            // `\(5m)` is text (an escaped parenthesis), not a duration.
             if let Some(open) = t.rfind('(')
                 && t.ends_with(')')
+                && !t[..open].ends_with('\\')
                 && let Some(d) = parse_duration(&t[open + 1..t.len() - 1])
             {
                 duration = Some(d);

@@ -1,6 +1,6 @@
 //! Runs: start, tick/untick, notes, finish.
 
-use super::{Done, OpError, done, invalid};
+use super::{Done, OpError, done, invalid, new_ids};
 use crate::model::*;
 use crate::store::{Db, TableKind, TableSet};
 
@@ -28,10 +28,11 @@ pub fn start_run(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Result<Done<R
     if steps.is_empty() {
         return invalid("this procedure has no steps to run");
     }
-    let run = RunId(db.runs.next_id());
+    let run = RunId(new_ids(&db.runs, 1, "runs")?);
+    let first = new_ids(&db.run_steps, steps.len(), "run steps")?;
     db.runs.insert(Run::new(run, pid, now, Some(version)));
-    let first = db.run_steps.next_id();
-    let ids: Vec<RunStepId> = (first..first + steps.len() as u32).map(RunStepId).collect();
+    // `first + i` stays within the ids `new_ids` vouched for (up to u32::MAX itself).
+    let ids: Vec<RunStepId> = (0..steps.len()).map(|i| RunStepId(first + i as u32)).collect();
     for (id, step) in ids.iter().zip(steps) {
         db.run_steps.insert(RunStep::new(*id, run, step, false, None));
     }
@@ -78,7 +79,8 @@ pub fn finish_run(db: &mut Db, id: RunId, status: RunStatus, now: Timestamp) -> 
         return invalid("a run is finished as completed or cancelled");
     }
     let start = run_in_progress(db, id)?.start_time;
-    let end = if now.secs_since(&start) < 0 { start } else { now };
+    // A clock set back (not a change to winter time) would end it before it began.
+    let end = if now.may_follow(&start) { now } else { start };
     if let Some(r) = db.runs.get_mut(u64::from(id.0)) {
         r.status = status;
         r.end_time = Some(end);

@@ -64,9 +64,8 @@ impl Session {
             // Shared with the thread, not copied.
             let snaps = folder.db.snapshot_tables(changed);
             std::thread::spawn(move || {
-                let saved = std::fs::create_dir_all(&side)
-                    .map_err(|e| store::Error::io(&side, e))
-                    .and_then(|()| store::write_tables(&side, &snaps).map_err(|(_, e)| e));
+                let saved =
+                    store::create_real_dir(&side).and_then(|()| store::write_tables(&side, &snaps).map_err(|(_, e)| e));
                 let step = match saved {
                     Ok(()) => Step::MineSetAside(side),
                     Err(e) => Step::Failed(format!("Cannot save your changes aside: {e}")),

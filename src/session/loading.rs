@@ -30,6 +30,30 @@ pub(super) struct Loading {
     pub(super) reload: bool,
 }
 
+/// Saves a crash interrupted: the lock's holder finishes them on disk (the data read
+/// already is what they meant) or keeps both; a reader only tells. Returns the
+/// fingerprints to start the writer with (those of the tables just finished are new) and
+/// what to tell the user.
+fn settle_interrupted(
+    folder: &Folder,
+    mut fingerprints: [store::Fingerprint; 7],
+    notes: Vec<String>,
+) -> ([store::Fingerprint; 7], Vec<String>) {
+    if !folder.locked() {
+        return (fingerprints, notes);
+    }
+    match store::finish_interrupted(&folder.dir) {
+        Ok((written, notes)) => {
+            for kind in written {
+                fingerprints[kind as usize] = store::fingerprint(&folder.dir.join(kind.file_name()));
+            }
+            notes.iter().for_each(|n| log::warn!("{}: {n}", folder.dir.display()));
+            (fingerprints, notes)
+        }
+        Err(e) => (fingerprints, vec![format!("Could not finish an interrupted save: {e}")]),
+    }
+}
+
 /// A load that is either done (read here) or under way (on a thread).
 enum Started {
     Done(Box<Opened>),
@@ -108,7 +132,8 @@ impl Session {
         let Some(dir) = self.folder.as_ref().map(|f| f.dir.clone()) else { return Vec::new() };
         match result {
             Ok(loaded) => {
-                self.start_writer(&dir, loaded.fingerprints);
+                let mut events = vec![Event::Reloaded { prepared }];
+                let mut fingerprints = loaded.fingerprints;
                 if let Some(f) = &mut self.folder {
                     f.db = loaded.db;
                     f.problems = loaded.problems;
@@ -116,13 +141,17 @@ impl Session {
                     if f.problems.is_empty() && !f.locked() && f.blocked.is_none() {
                         f.take_lock();
                     }
-                    if !f.read_only() {
-                        self.writer.learn_big_tables(dir, &f.db);
-                    }
+                    let (now, notes) = settle_interrupted(f, fingerprints, loaded.notes);
+                    fingerprints = now;
+                    events.extend(notes.into_iter().map(Event::Message));
+                }
+                self.start_writer(&dir, fingerprints);
+                if let Some(f) = self.folder.as_ref().filter(|f| !f.read_only()) {
+                    self.writer.learn_big_tables(dir, &f.db);
                 }
                 self.undo.clear();
                 self.save_state = SaveState::Saved;
-                vec![Event::Reloaded { prepared }]
+                events
             }
             Err(e) => vec![Event::Message(format!("Cannot reload: {e}"))],
         }
@@ -180,7 +209,6 @@ impl Session {
         match result {
             Ok(loaded) => {
                 let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-                self.start_writer(&dir, loaded.fingerprints);
                 log::info!("opened {} ({} problems)", dir.display(), loaded.problems.len());
                 let mut folder = Folder::new(dir.clone(), loaded.db, loaded.problems);
                 // A folder with problems is not written at all, so it is not locked either.
@@ -190,13 +218,17 @@ impl Session {
                 if let Some(why) = &folder.blocked {
                     log::warn!("{}: {why}", dir.display());
                 }
+                let (fingerprints, notes) = settle_interrupted(&folder, loaded.fingerprints, loaded.notes);
+                self.start_writer(&dir, fingerprints);
                 if !folder.read_only() {
                     self.writer.learn_big_tables(dir.clone(), &folder.db);
                 }
                 self.folder = Some(folder);
                 self.undo.clear();
                 self.save_state = SaveState::Saved;
-                vec![Event::Opened { dir, prepared }]
+                let mut events = vec![Event::Opened { dir, prepared }];
+                events.extend(notes.into_iter().map(Event::Message));
+                events
             }
             Err(e) => {
                 log::warn!("cannot open {}: {e}", dir.display());

@@ -22,9 +22,31 @@ pub fn ensure_gitignore(dir: &Path) -> Result<(), Error> {
     write_atomic(dir, ".gitignore", GITIGNORE.as_bytes())
 }
 
+/// Refuse a folder inside the data folder that is a symbolic link (a planted
+/// `.backups` link would make the backups write outside the folder).
+pub(crate) fn no_link(path: &Path) -> Result<(), Error> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(Error::io(
+            path,
+            std::io::Error::other("is a symbolic link: nothing is written through it (remove the link)"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Create `path` (a folder inside the data folder, such as `.backups/<day>`) and its
+/// parent, refusing either when it is a symbolic link.
+pub fn create_real_dir(path: &Path) -> Result<(), Error> {
+    if let Some(parent) = path.parent() {
+        no_link(parent)?;
+    }
+    no_link(path)?;
+    std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))
+}
+
 /// Copy the seven table files (those that exist) from one folder into another.
 pub fn copy_tables(from: &Path, to: &Path) -> Result<usize, Error> {
-    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+    create_real_dir(to)?;
     let mut n = 0;
     for kind in TableKind::ALL {
         let src = from.join(kind.file_name());
@@ -43,11 +65,17 @@ pub fn daily_backup(dir: &Path, day: &str) -> Result<Option<PathBuf>, Error> {
     if target.exists() {
         return Ok(None);
     }
-    // Copy into a temporary name first, so a half-made backup never looks complete.
+    no_link(&dir.join(BACKUP_DIR))?;
+    // Copy into a temporary name first, so a half-made backup never looks complete; one
+    // that failed (a full disk) is removed, and the next save tries again.
     let partial = dir.join(BACKUP_DIR).join(format!(".{day}.partial"));
     let _ = std::fs::remove_dir_all(&partial);
-    copy_tables(dir, &partial)?;
-    std::fs::rename(&partial, &target).map_err(|e| Error::io(&target, e))?;
+    let made =
+        copy_tables(dir, &partial).and_then(|_| std::fs::rename(&partial, &target).map_err(|e| Error::io(&target, e)));
+    if let Err(e) = made {
+        let _ = std::fs::remove_dir_all(&partial);
+        return Err(e);
+    }
     prune(dir)?;
     Ok(Some(target))
 }
@@ -83,6 +111,7 @@ pub fn restore_backup(dir: &Path, name: &str, now: &str) -> Result<PathBuf, Erro
     if !source.is_dir() {
         return Err(Error::NotAFolder(source));
     }
+    no_link(&dir.join(BACKUP_DIR))?;
     let safety = dir.join(BACKUP_DIR).join(format!("{now}-before-restore"));
     copy_tables(dir, &safety)?;
     for kind in TableKind::ALL {

@@ -85,7 +85,17 @@ impl Io for RealIo {
     }
 
     fn write_at(&self, path: &Path, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.custom_flags(libc_nofollow());
+        }
+        let mut f = options.open(path)?;
+        if !f.metadata()?.is_file() {
+            return Err(std::io::Error::other("not a regular file"));
+        }
         f.seek(SeekFrom::Start(offset))?;
         f.write_all(bytes)?;
         f.set_len(offset + bytes.len() as u64)?;

@@ -20,6 +20,9 @@ pub struct Loaded {
     pub lines: Lines,
     /// The files as they were when read (to notice outside changes later).
     pub fingerprints: [super::Fingerprint; 7],
+    /// What a reader should know of saves a crash interrupted (read as they meant, or
+    /// not): see [`super::tail`]. Only the lock's holder finishes them on disk.
+    pub notes: Vec<String>,
 }
 
 fn finish<R: Row + Clone>(
@@ -50,25 +53,49 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
 }
 
 /// [`load`], counting the bytes read into `progress` (for a progress bar).
+///
+/// A reader does not lock the folder: when a table or a redo file changed while it was
+/// read (the app saving meanwhile), it is read again, up to three times in all, so that
+/// a reader racing a save sees the folder before or after it, not half of each.
 pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Error> {
     if !dir.is_dir() {
         return Err(Error::NotAFolder(dir.to_path_buf()));
     }
-    // Finish (or discard) a tail write that a crash interrupted, before reading.
-    for note in super::tail::recover(dir).map_err(|e| Error::io(dir, e))? {
-        log::warn!("{}: {note}", dir.display());
+    let mut attempt = 0;
+    loop {
+        let before = files_now(dir);
+        let loaded = load_once(dir, progress)?;
+        attempt += 1;
+        if attempt == 3 || files_now(dir) == before {
+            return Ok(loaded);
+        }
+        log::info!("{}: changed while it was read; reading it again", dir.display());
     }
+}
+
+/// The tables' fingerprints and their redo files' (see [`load_with_progress`]).
+fn files_now(dir: &Path) -> ([super::Fingerprint; 7], [super::Fingerprint; 7]) {
+    let redo = TableKind::ALL.map(|k| super::fingerprint(&dir.join(format!(".{}.redo", k.file_name()))));
+    (super::fingerprints(dir), redo)
+}
+
+fn load_once(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Error> {
+    // A save that a crash interrupted is read as it meant when the file fits it; nothing
+    // is written here (only the lock's holder finishes it: `finish_interrupted`).
+    let interrupted = super::tail::interrupted(dir).map_err(|e| Error::io(dir, e))?;
+    let notes: Vec<String> = interrupted.iter().filter_map(super::Interrupted::note).collect();
+    let interrupted = interrupted.as_slice();
     // Taken before reading: a change during the load shows up as a change later.
     let fingerprints = super::fingerprints(dir);
     let started = std::time::Instant::now();
     let (procedures, steps, runs, run_steps, labels, links, versions) = std::thread::scope(|s| {
-        let run_steps = s.spawn(|| tables::read::<RunStep>(dir, progress));
-        let runs = s.spawn(|| tables::read::<Run>(dir, progress));
-        let procedures = tables::read::<Procedure>(dir, progress);
-        let steps = tables::read::<Step>(dir, progress);
-        let labels = tables::read::<Label>(dir, progress);
-        let links = tables::read::<ProcedureLabel>(dir, progress);
-        let versions = tables::read::<Version>(dir, progress);
+        let run_steps = s.spawn(|| tables::read::<RunStep>(dir, progress, interrupted));
+        let runs = s.spawn(|| tables::read::<Run>(dir, progress, interrupted));
+        let procedures = tables::read::<Procedure>(dir, progress, interrupted);
+        let steps = tables::read::<Step>(dir, progress, interrupted);
+        let labels = tables::read::<Label>(dir, progress, interrupted);
+        let links = tables::read::<ProcedureLabel>(dir, progress, interrupted);
+        let versions = tables::read::<Version>(dir, progress, interrupted);
         (procedures, steps, join(dir, runs), join(dir, run_steps), labels, links, versions)
     });
     let read_done = started.elapsed();
@@ -115,5 +142,5 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
         eprintln!("{timing}");
     }
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    Ok(Loaded { db, problems, lines, fingerprints })
+    Ok(Loaded { db, problems, lines, fingerprints, notes })
 }

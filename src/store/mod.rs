@@ -21,7 +21,10 @@ mod tail;
 mod write;
 mod writer;
 
-pub use backup::{BACKUP_DIR, KEEP_BACKUPS, copy_tables, daily_backup, ensure_gitignore, list_backups, restore_backup};
+pub use backup::{
+    BACKUP_DIR, KEEP_BACKUPS, copy_tables, create_real_dir, daily_backup, ensure_gitignore, list_backups,
+    restore_backup,
+};
 pub use check::check;
 pub use db::{Db, RunStepsOf, TAIL_ROWS_MAX};
 pub use encode::Encoded;
@@ -34,6 +37,9 @@ pub use lock::{FolderLock, LOCK_FILE, LockOutcome, lock_folder};
 pub use read::LoadProgress;
 pub use snapshot::{TableRows, TableSnapshot};
 pub use table::{Positions, Table};
-pub use tail::{KEEP_OFFSETS, Layout, recover, write_redo, write_tail, write_tail_with};
+pub use tail::{
+    Interrupted, KEEP_OFFSETS, Layout, Verdict, finish_interrupted, interrupted, write_redo, write_tail,
+    write_tail_with,
+};
 pub use write::{create_empty, read_text, save, write_atomic, write_atomic_with, write_file, write_tables};
 pub use writer::{Saved, Writer};

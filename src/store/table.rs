@@ -131,9 +131,12 @@ impl<R: Row + Clone> Table<R> {
         Some(&mut Arc::make_mut(&mut self.rows)[i])
     }
 
-    /// The id a new row gets: max + 1.
-    pub fn next_id(&self) -> u32 {
-        self.rows.last().map_or(1, |r| u32::try_from(r.key() + 1).unwrap_or(u32::MAX))
+    /// The first of `count` ids for new rows (max + 1 on), or `None` when they would
+    /// pass the largest id there can be (`u32::MAX`): ids are never wrapped or reused.
+    pub fn new_ids(&self, count: usize) -> Option<u32> {
+        let first = self.rows.last().map_or(1, |r| r.key() + 1);
+        let last = first + (count as u64).saturating_sub(1);
+        (last <= u64::from(u32::MAX)).then(|| u32::try_from(first).ok()).flatten()
     }
 
     /// Add a row (its id must be new).

@@ -135,16 +135,20 @@ impl Writer {
                     batch.extend(jobs.try_iter());
                     // Before the first write of each day: a backup of the tables as they were.
                     let today = crate::model::Timestamp::now().canonical()[..10].to_owned();
+                    // A backup (or .gitignore) that failed — a full disk — is tried
+                    // again before the next write, not skipped for the day.
                     for job in batch.iter().filter(|j| !j.learn) {
-                        if backed_up.insert((job.dir.clone(), today.clone())) {
-                            if let Err(e) = super::backup::ensure_gitignore(&job.dir) {
-                                log::warn!("cannot write .gitignore: {e}");
-                            }
-                            match super::backup::daily_backup(&job.dir, &today) {
-                                Ok(Some(p)) => log::info!("backed up to {}", p.display()),
-                                Ok(None) => {}
-                                Err(e) => log::error!("daily backup failed: {e}"),
-                            }
+                        let key = (job.dir.clone(), today.clone());
+                        if backed_up.contains(&key) {
+                            continue;
+                        }
+                        let gitignore = super::backup::ensure_gitignore(&job.dir)
+                            .inspect_err(|e| log::warn!("cannot write .gitignore: {e}"));
+                        let backup = super::backup::daily_backup(&job.dir, &today)
+                            .inspect(|made| made.iter().for_each(|p| log::info!("backed up to {}", p.display())))
+                            .inspect_err(|e| log::error!("daily backup failed (tried again at the next save): {e}"));
+                        if gitignore.is_ok() && backup.is_ok() {
+                            backed_up.insert(key);
                         }
                     }
                     for outcome in run_batch(batch, &mut known, io.as_ref()) {

@@ -1,7 +1,7 @@
 //! Procedures as checklists, both ways: out as a Markdown checklist or a printable
 //! HTML page, in from a Markdown or plain-text list.
 
-use super::cells::html_escape;
+use super::cells::{html_escape, md_escape, md_unescape};
 use crate::model::*;
 use crate::ops::{ProcedureDraft, parse_step_list};
 use crate::store::Db;
@@ -9,13 +9,17 @@ use crate::store::Db;
 /// A procedure as a Markdown checklist (`- [ ] step (5m)`), which [`parse_checklist`] reads back.
 pub fn procedure_markdown(db: &Db, pid: ProcedureId) -> Option<String> {
     let p = db.procedure(pid)?;
-    let mut out = format!("# {}\n\n", p.name);
-    if !p.description.is_empty() {
-        out.push_str(&p.description);
+    // Every text escaped (CONTRACT "Reliability"): the checklist has exactly the
+    // procedure's steps, whatever their text says; the description's own Markdown shows
+    // as written.
+    let mut out = format!("# {}\n\n", md_escape(&p.name));
+    let description: Vec<String> = p.description.lines().map(md_escape).filter(|l| !l.trim().is_empty()).collect();
+    if !description.is_empty() {
+        out.push_str(&description.join("\n"));
         out.push_str("\n\n");
     }
     for s in db.steps_of(pid) {
-        let text = s.description.replace('\n', " ");
+        let text = md_escape(&s.description);
         match s.estimated_duration_secs {
             Some(d) => out.push_str(&format!("- [ ] {text} ({})\n", format_duration(i64::from(d)))),
             None => out.push_str(&format!("- [ ] {text}\n")),
@@ -86,10 +90,12 @@ pub fn parse_checklist(text: &str, fallback_name: &str) -> ProcedureDraft {
             body.push('\n');
         }
     }
+    let mut steps = parse_step_list(&body);
+    steps.iter_mut().for_each(|s| s.description = md_unescape(&s.description));
     ProcedureDraft {
-        name: name.unwrap_or_else(|| fallback_name.to_owned()),
-        description: description.join("\n"),
-        steps: parse_step_list(&body),
+        name: name.map_or_else(|| fallback_name.to_owned(), |n| md_unescape(&n)),
+        description: md_unescape(&description.join("\n")),
+        steps,
         labels: Vec::new(),
     }
 }

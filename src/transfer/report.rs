@@ -12,13 +12,13 @@ pub fn run_report_markdown(db: &Db, run: RunId) -> Option<String> {
     let r = db.run(run)?;
     let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());
     let took: HashMap<RunStepId, i64> = step_durations(db, r).into_iter().map(|(rs, _, d)| (rs, d)).collect();
-    let mut out = format!("# {name} — run #{}\n\n", r.id);
+    let mut out = format!("# {} — run #{}\n\n", md_escape(name), r.id);
     if let Some(v) = r.procedure_version {
         out.push_str(&format!("- Version: {v}\n"));
     }
     out.push_str(&format!("- Started: {}\n", r.start_time));
     if let Some(end) = r.end_time {
-        out.push_str(&format!("- Ended: {end} ({})\n", format_duration(end.secs_since(&r.start_time))));
+        out.push_str(&format!("- Ended: {end} ({})\n", format_duration(end.elapsed_since(&r.start_time))));
     }
     out.push_str(&format!("- Status: {}\n", r.status.label()));
     if !r.notes().is_empty() {

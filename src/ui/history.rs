@@ -373,8 +373,8 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
                 });
                 row.col(|ui| {
                     let d = match r.status {
-                        RunStatus::InProgress => format_duration(now.secs_since(&r.start_time).max(0)) + "…",
-                        _ => r.end_time.map_or(String::new(), |e| format_duration(e.secs_since(&r.start_time))),
+                        RunStatus::InProgress => format_duration(now.elapsed_since(&r.start_time)) + "…",
+                        _ => r.end_time.map_or(String::new(), |e| format_duration(e.elapsed_since(&r.start_time))),
                     };
                     ui.label(d);
                 });
@@ -418,7 +418,7 @@ fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, now: Timestamp, cmds: &mut Ve
         });
         ui.label(format!("Started {}", r.start_time));
         if let Some(end) = r.end_time {
-            ui.label(format!("Ended {} ({})", end, format_duration(end.secs_since(&r.start_time))));
+            ui.label(format!("Ended {} ({})", end, format_duration(end.elapsed_since(&r.start_time))));
         }
         ui.horizontal_wrapped(|ui| {
             if r.status == RunStatus::InProgress && ui.button("Resume").clicked() {

@@ -157,7 +157,7 @@ pub fn runner_ui(
         let frac = if n == 0 { 0.0 } else { done as f32 / n as f32 };
         ui.add(egui::ProgressBar::new(frac).desired_width(240.0).show_percentage());
         let end = run.end_time.unwrap_or(now);
-        ui.label(format!("Elapsed {}", format_duration(end.secs_since(&run.start_time).max(0))));
+        ui.label(format!("Elapsed {}", format_duration(end.elapsed_since(&run.start_time))));
         if run.status == RunStatus::InProgress {
             let left: u32 = steps.iter().filter(|(rs, _, _)| !completed(db, *rs)).filter_map(|(_, _, e)| *e).sum();
             ui.label(format!("Estimated time left {}", format_duration(i64::from(left))));

@@ -7,6 +7,7 @@
 pub(crate) mod fast;
 mod fields;
 mod progress;
+mod source;
 mod split;
 mod tokenize;
 
@@ -14,6 +15,7 @@ pub(crate) use crate::model::{DAY_CACHE_START, DayCache};
 pub(crate) use fast::FastDecode;
 pub(crate) use fields::Fields;
 pub use progress::LoadProgress;
+pub(crate) use source::Overlay;
 pub(crate) use split::{PARALLEL_FROM_BYTES, append_moving, line_u32};
 
 use super::error::{Error, Problem};
@@ -44,10 +46,12 @@ pub(crate) fn read_table<R: Row + Send>(
     decode: impl Fn(&mut Fields<'_>) -> R + Sync,
     progress: Option<&LoadProgress>,
 ) -> Result<ReadTable<R>, Error> {
-    read_table_fast(dir, kind, kind.columns(), kind.optional_columns(), decode, None, progress)
+    read_table_fast(dir, kind, kind.columns(), kind.optional_columns(), decode, None, progress, None)
 }
 
-/// [`read_table`], with a decoder for the lines the app writes.
+/// [`read_table`], with a decoder for the lines the app writes, and the end an
+/// interrupted save gives the file, if any.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn read_table_fast<R: Row + Send>(
     dir: &Path,
     kind: TableKind,
@@ -56,12 +60,23 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     decode: impl Fn(&mut Fields<'_>) -> R + Sync,
     fast: Option<FastDecode<R>>,
     progress: Option<&LoadProgress>,
+    overlay: Option<Overlay<'_>>,
 ) -> Result<ReadTable<R>, Error> {
     let file_name = kind.file_name();
     let path = dir.join(file_name);
     let mut out = ReadTable { rows: Vec::new(), lines: Vec::new(), extra_columns: Vec::new(), problems: Vec::new() };
     // Only a regular file is a table: a FIFO would block the open forever, a directory
     // or a device (a link to /dev/zero) is no CSV. Looked at before opening anything.
+    // A symbolic link to a regular file is read (so its data shows) but is a problem:
+    // the app writes only regular files inside the folder, never through a link.
+    let linked = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()).then(|| {
+        Problem::new(
+            file_name,
+            0,
+            None,
+            "is a symbolic link: the app reads it but writes only regular files inside the folder (replace the link with the file itself)",
+        )
+    });
     match std::fs::metadata(&path) {
         Ok(meta) if !meta.is_file() => {
             let what = not_regular(&meta.file_type());
@@ -71,7 +86,10 @@ pub(crate) fn read_table_fast<R: Row + Send>(
             ));
         }
         Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            out.problems.extend(linked);
+            return Ok(out);
+        }
         Err(e) => return Err(Error::io(path, e)),
     }
     let file = match File::open(&path) {
@@ -79,16 +97,19 @@ pub(crate) fn read_table_fast<R: Row + Send>(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
         Err(e) => return Err(Error::io(path, e)),
     };
-    let file_len = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+    let source = source::Source::new(&path, file.metadata().map_err(|e| Error::io(&path, e))?.len(), overlay);
+    drop(file);
+    let file_len = source.len;
     if file_len == 0 {
         return Ok(out);
     }
     let counter = progress.map(|p| &p.read[kind as usize]);
+    let bytes = source.read_from(0, file_len).map_err(|e| Error::io(&path, e))?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(std::io::BufReader::with_capacity(1 << 16, Counting { inner: file, counter }));
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, Counting { inner: bytes, counter }));
 
     // Header.
     let mut header = csv::ByteRecord::new();
@@ -103,6 +124,7 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     let known = columns;
     let mut cols: Vec<Option<usize>> = vec![None; known.len()];
     let mut extra_idx = Vec::new();
+    let mut extra_seen = std::collections::HashSet::new();
     for (i, raw) in header.iter().enumerate() {
         let Ok(name) = std::str::from_utf8(raw) else {
             out.problems.push(Problem::new(file_name, 1, None, format!("header field {} is not valid UTF-8", i + 1)));
@@ -115,7 +137,9 @@ pub(crate) fn read_table_fast<R: Row + Send>(
             }
             Some(c) => cols[c] = Some(i),
             None => {
-                if out.extra_columns.iter().any(|e| e == name) {
+                // A set, not a scan of the names so far: a header of a million columns
+                // is read in linear time.
+                if !extra_seen.insert(name) {
                     out.problems.push(Problem::new(file_name, 1, Some(name), "column appears twice in the header"));
                 }
                 extra_idx.push(i);
@@ -151,12 +175,12 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     let fast = fast.filter(|_| canonical);
     let data_start = rdr.position().byte();
     let data_line = rdr.position().line();
-    let part = Part { file_name, columns, path: &path, file_len, width, cols: &cols, extra_idx: &extra_idx };
+    let part = Part { file_name, columns, source, width, cols: &cols, extra_idx: &extra_idx };
 
     // A big file is parsed in two halves at once. The cut is guessed at the first line
     // end after the middle; the first half counts its quotes, and an odd count (the cut
     // fell inside a quoted field) means the guess was wrong: then it is parsed whole.
-    let split = if file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed) {
+    let split = if file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed) && overlay.is_none() {
         line_end_after(&path, (data_start + file_len) / 2)
     } else {
         None
@@ -192,6 +216,7 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     out.rows = all.rows;
     out.lines = all.lines;
     out.problems = all.problems;
+    out.problems.extend(linked);
     sort_and_dedupe(&mut out, file_name, kind, columns[0]);
     Ok(out)
 }

@@ -11,16 +11,15 @@ use super::split::line_u32;
 use crate::model::Row;
 use crate::store::error::{Error, Problem};
 use std::fs::File;
-use std::io::{Read, Seek as _, SeekFrom};
-use std::path::Path;
+use std::io::Read;
 use std::sync::atomic::AtomicU64;
 
 /// What parsing a part of a file needs to know.
 pub(super) struct Part<'a> {
     pub(super) file_name: &'static str,
     pub(super) columns: &'static [&'static str],
-    pub(super) path: &'a Path,
-    pub(super) file_len: u64,
+    /// The file (with an interrupted save's end, if any).
+    pub(super) source: super::source::Source<'a>,
     pub(super) width: usize,
     pub(super) cols: &'a [Option<usize>],
     pub(super) extra_idx: &'a [usize],
@@ -181,11 +180,11 @@ impl Part<'_> {
         fast: Option<FastDecode<R>>,
     ) -> Result<Parsed<R>, Error> {
         let mut out = Parsed { rows: Vec::new(), lines: Vec::new(), problems: Vec::new(), newlines: 0, quotes: 0 };
-        let mut file = File::open(self.path).map_err(|e| Error::io(self.path, e))?;
-        file.seek(SeekFrom::Start(start)).map_err(|e| Error::io(self.path, e))?;
-        let limit = end.unwrap_or(self.file_len).saturating_sub(start);
+        let path = self.source.path;
+        let limit = end.unwrap_or(self.source.len).saturating_sub(start);
+        let bytes = self.source.read_from(start, limit).map_err(|e| Error::io(path, e))?;
         let mut input = Input {
-            src: Counting { inner: file.take(limit), counter },
+            src: Counting { inner: bytes, counter },
             buf: vec![0; Input::<File>::BLOCK],
             pos: 0,
             len: 0,
@@ -339,8 +338,7 @@ impl Part<'_> {
             }
         }
         if let Some(p) = pending {
-            let tail =
-                if end.is_none() { tail_problem(self.path, p.offset, p.rec(), width, self.file_len)? } else { None };
+            let tail = if end.is_none() { tail_problem(&self.source, p.offset, p.rec(), width)? } else { None };
             match tail {
                 Some(msg) => out.problems.push(Problem::new(file_name, p.line, None, msg)),
                 None => decode_record(p.rec(), p.line, &mut out),
@@ -354,15 +352,14 @@ impl Part<'_> {
 
 /// Look at the raw bytes of the last record: an unterminated quote or a torn last line.
 fn tail_problem(
-    path: &Path,
+    source: &super::source::Source<'_>,
     start: u64,
     last: Record<'_>,
     width: usize,
-    file_len: u64,
 ) -> Result<Option<String>, Error> {
-    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
-    f.seek(SeekFrom::Start(start)).map_err(|e| Error::io(path, e))?;
-    let mut tail = Vec::with_capacity((file_len - start.min(file_len)) as usize);
+    let path = source.path;
+    let mut f = source.read_from(start, u64::MAX).map_err(|e| Error::io(path, e))?;
+    let mut tail = Vec::with_capacity((source.len - start.min(source.len)) as usize);
     f.read_to_end(&mut tail).map_err(|e| Error::io(path, e))?;
     let quotes = tail.iter().filter(|&&b| b == b'"').count();
     if quotes % 2 == 1 {

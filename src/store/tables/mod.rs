@@ -45,9 +45,15 @@ pub(crate) trait Schema: Row + Clone + Send + Sync + Sized + 'static {
     fn check(_c: &Checker<'_>, _out: &mut Vec<Problem>) {}
 }
 
-/// Read and type one table file by its definition (its decoders, general and fast).
-pub(crate) fn read<R: Schema>(dir: &Path, progress: Option<&LoadProgress>) -> Result<ReadTable<R>, super::Error> {
-    read_table_fast(dir, R::KIND, R::COLUMNS, R::OPTIONAL, R::decode, R::FAST, progress)
+/// Read and type one table file by its definition (its decoders, general and fast), as
+/// an interrupted save would leave it (see [`super::tail`]).
+pub(crate) fn read<R: Schema>(
+    dir: &Path,
+    progress: Option<&LoadProgress>,
+    interrupted: &[super::Interrupted],
+) -> Result<ReadTable<R>, super::Error> {
+    let overlay = interrupted.iter().find(|i| i.kind == R::KIND).and_then(super::Interrupted::overlay);
+    read_table_fast(dir, R::KIND, R::COLUMNS, R::OPTIONAL, R::decode, R::FAST, progress, overlay)
 }
 
 /// The columns of a table: an enum `Col` whose variants index [`Schema::COLUMNS`]
@@ -168,6 +174,7 @@ mod tests {
                     RunStep::decode,
                     Some(run_steps::decode_fast),
                     None,
+                    None,
                 )
                 .expect("fast");
                 assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems));
@@ -181,6 +188,7 @@ mod tests {
                     Run::OPTIONAL,
                     Run::decode,
                     Some(runs::decode_fast),
+                    None,
                     None,
                 )
                 .expect("fast");

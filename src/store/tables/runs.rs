@@ -60,7 +60,7 @@ impl Schema for Run {
                 out.push(c.problem(Self::KIND, i, "procedure_id", format!("no procedure with id {}", r.procedure_id)));
             }
             if let Some(end) = r.end_time
-                && end.secs_since(&r.start_time) < 0
+                && !end.may_follow(&r.start_time)
             {
                 out.push(c.problem(
                     Self::KIND,

@@ -43,12 +43,21 @@ impl Schema for Step {
         &self.extra
     }
 
-    /// The procedure exists; orders run 1, 2, 3, … per procedure.
+    /// The procedure exists; the step has text; orders run 1, 2, 3, … per procedure.
     fn check(c: &Checker<'_>, out: &mut Vec<Problem>) {
         let mut orders: Vec<(ProcedureId, u32, usize)> = Vec::with_capacity(c.db.steps.len());
         for (i, s) in c.db.steps.rows().iter().enumerate() {
             if !c.known_procedure(s.procedure_id) {
                 out.push(c.problem(Self::KIND, i, "procedure_id", format!("no procedure with id {}", s.procedure_id)));
+            }
+            // What the editor refuses, check refuses too (a blank step could not be saved again).
+            if s.description.trim().is_empty() {
+                out.push(c.problem(
+                    Self::KIND,
+                    i,
+                    "description",
+                    "a step needs text (this one is empty or only spaces)".into(),
+                ));
             }
             orders.push((s.procedure_id, s.order, i));
         }
