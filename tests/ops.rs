@@ -17,10 +17,7 @@ fn draft(name: &str, steps: &[&str]) -> ProcedureDraft {
     ProcedureDraft {
         name: name.into(),
         description: "desc".into(),
-        steps: steps
-            .iter()
-            .map(|s| StepDraft { id: None, description: (*s).into(), estimated_duration_secs: Some(60) })
-            .collect(),
+        steps: steps.iter().map(|s| StepDraft::tick(s, Some(60))).collect(),
         labels: vec![],
     }
 }
@@ -82,7 +79,7 @@ fn update_procedure_creates_new_versions_and_keeps_history() {
     let mut d = ProcedureDraft::of(&db, pid).expect("draft");
     d.steps.remove(1); // remove "b"
     d.steps.swap(0, 1); // c, a
-    d.steps.push(StepDraft { id: None, description: "d".into(), estimated_duration_secs: None });
+    d.steps.push(StepDraft::tick("d", None));
     d.name = "P2".into();
     let v =
         ops::update_procedure(&mut db, pid, &d, "renamed; removed b; moved c; added d", t("2025-01-03")).expect("u");
@@ -257,8 +254,8 @@ fn automatic_change_summary() {
     d.name = "P2".into();
     d.steps[1].description = "b, carefully".into();
     d.steps.remove(0);
-    d.steps.push(StepDraft { id: None, description: "d".into(), estimated_duration_secs: None });
-    d.steps.push(StepDraft { id: None, description: "e".into(), estimated_duration_secs: None });
+    d.steps.push(StepDraft::tick("d", None));
+    d.steps.push(StepDraft::tick("e", None));
     let summary = ops::draft_summary(&db, pid, &d);
     assert_eq!(summary, "renamed; added steps 3–4; reworded step 1; removed 1 step");
     let v = ops::update_procedure(&mut db, pid, &d, &summary, t("2025-01-02")).expect("v2").value;

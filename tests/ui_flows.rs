@@ -481,11 +481,7 @@ fn a_long_search_goes_on_over_frames_and_lists_what_a_fresh_search_lists() {
         let draft = procedures::ops::ProcedureDraft {
             name: format!("Generated {i:04} {}", if i % 3 == 0 { "alpha" } else { "beta" }),
             description: String::new(),
-            steps: vec![procedures::ops::StepDraft {
-                id: None,
-                description: format!("Step of {i}"),
-                estimated_duration_secs: None,
-            }],
+            steps: vec![procedures::ops::StepDraft::tick(&format!("Step of {i}"), None)],
             labels: Vec::new(),
         };
         procedures::ops::create_procedure(&mut db, &draft, Timestamp::now()).expect("create");

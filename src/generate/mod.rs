@@ -334,14 +334,8 @@ pub fn build(scale: Scale, seed: u64) -> Db {
                 Some((text, est)) => ((*text).to_owned(), *est),
                 None => (EXTRA_STEPS[(s - t.steps.len()) % EXTRA_STEPS.len()].to_owned(), 120),
             };
-            steps.push(Step {
-                id: StepId(steps.len() as u32 + 1),
-                procedure_id: pid,
-                order: s as u32 + 1,
-                description: text,
-                estimated_duration_secs: (!rng.chance(0.1)).then_some(est),
-                extra: Box::default(),
-            });
+            let estimated = (!rng.chance(0.1)).then_some(est);
+            steps.push(Step::new(StepId(steps.len() as u32 + 1), pid, s as u32 + 1, &text, estimated));
         }
         let mut label_ids: Vec<u32> = t.labels.iter().map(|l| label_id(l)).collect();
         label_ids.sort_unstable();
@@ -371,6 +365,7 @@ pub fn build(scale: Scale, seed: u64) -> Db {
                                 s.description.clone()
                             },
                             estimated_duration: s.estimated_duration_secs,
+                            ..SnapshotStep::default()
                         }
                     })
                     .collect(),

@@ -1,11 +1,17 @@
 //! Plain data types: the rows of the seven tables, ids, timestamps and snapshots.
 
 mod ids;
+mod kinds;
+mod names;
 mod rows;
 mod snapshot;
 mod timestamp;
 
 pub use ids::*;
+pub use kinds::{
+    ChoiceOption, Condition, Judged, NumberSpec, Op, Options, StepKind, canonical_value, judge, num, parse_number,
+};
+pub use names::Name;
 pub use rows::*;
 pub use snapshot::{Snapshot, SnapshotStep};
 pub use timestamp::{DAY_CACHE_START, DayCache, Timestamp};

@@ -1,6 +1,8 @@
 //! Typed rows of the seven tables, in the column order of the data-folder contract.
 
 use super::ids::*;
+use super::kinds::{Condition, Options, StepKind};
+use super::names::Name;
 use super::timestamp::Timestamp;
 
 /// Values of columns this app does not know, kept in file order and written back.
@@ -38,8 +40,49 @@ pub struct Step {
     pub description: String,
     /// Expected time in seconds, if known.
     pub estimated_duration_secs: Option<u32>,
+    /// What the runner asks.
+    pub kind: StepKind,
+    /// Unit and range of a number, answers of a choice, as written (see [`Options`]).
+    pub options: String,
+    /// Whether a value must be given; `None` = the kind's default (True with a value).
+    pub required: Option<bool>,
+    /// The condition under which the step is needed, as written (see [`Condition`]).
+    pub show_if: String,
     /// Unknown columns.
     pub extra: Extra,
+}
+
+impl Step {
+    /// A tick step with this text.
+    pub fn new(id: StepId, procedure_id: ProcedureId, order: u32, description: &str, estimated: Option<u32>) -> Self {
+        Self {
+            id,
+            procedure_id,
+            order,
+            description: description.to_owned(),
+            estimated_duration_secs: estimated,
+            kind: StepKind::Check,
+            options: String::new(),
+            required: None,
+            show_if: String::new(),
+            extra: Box::default(),
+        }
+    }
+
+    /// Whether a value must be given before the run completes.
+    pub fn is_required(&self) -> bool {
+        self.kind.has_value() && self.required.unwrap_or(true)
+    }
+
+    /// The options, parsed (invalid ones read as none: `check` reports them).
+    pub fn parsed_options(&self) -> Options {
+        Options::parse(self.kind, &self.options).unwrap_or_default()
+    }
+
+    /// The condition, parsed (none when empty or invalid: `check` reports it).
+    pub fn condition(&self) -> Option<Condition> {
+        (!self.show_if.trim().is_empty()).then(|| Condition::parse(&self.show_if).ok()).flatten()
+    }
 }
 
 /// Status of a run.
@@ -98,7 +141,9 @@ pub struct Run {
     pub status: RunStatus,
     /// The procedure version it executed (missing in files of the original design).
     pub procedure_version: Option<u32>,
-    /// Notes and unknown columns (rare: behind one pointer, 64 bytes a run).
+    /// Who started it.
+    pub started_by: Name,
+    /// Notes, title, schedule and unknown columns (rare: behind one pointer, 64 bytes a run).
     more: Option<Box<Rare>>,
 }
 
@@ -112,8 +157,29 @@ impl Run {
             end_time: None,
             status: RunStatus::InProgress,
             procedure_version,
+            started_by: Name::NONE,
             more: None,
         }
+    }
+
+    /// What the run is about ("web-01"), empty when none.
+    pub fn title(&self) -> &str {
+        self.more.as_ref().map_or("", |m| &m.title)
+    }
+
+    /// The occurrence of a schedule it was started for.
+    pub fn scheduled_for(&self) -> Option<Timestamp> {
+        self.more.as_ref().and_then(|m| m.scheduled_for)
+    }
+
+    /// Set the title.
+    pub fn set_title(&mut self, title: &str) {
+        self.change_more(|m| m.title = title.into());
+    }
+
+    /// Set the occurrence it was started for.
+    pub fn set_scheduled_for(&mut self, at: Option<Timestamp>) {
+        self.change_more(|m| m.scheduled_for = at);
     }
 }
 
@@ -133,19 +199,37 @@ pub struct RunStep {
     pub completed: bool,
     /// When it was ticked.
     pub completed_at: Option<Timestamp>,
+    /// Who ticked it (two bytes, in what was padding).
+    pub completed_by: Name,
     more: Option<Box<Rare>>,
 }
 
-/// The rare parts of a run or run step: notes and unknown columns.
-#[derive(Clone, Debug, PartialEq)]
+/// The rare parts of a run or run step: notes, unknown columns, a run step's value, a
+/// run's title and schedule.
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Rare {
     notes: Box<str>,
     extra: Extra,
+    value: Box<str>,
+    title: Box<str>,
+    scheduled_for: Option<Timestamp>,
 }
 
 impl Rare {
     fn boxed(notes: &str, extra: Extra) -> Option<Box<Self>> {
-        (!notes.is_empty() || !extra.is_empty()).then(|| Box::new(Self { notes: notes.into(), extra }))
+        Self { notes: notes.into(), extra, ..Self::default() }.into_option()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.notes.is_empty()
+            && self.extra.is_empty()
+            && self.value.is_empty()
+            && self.title.is_empty()
+            && self.scheduled_for.is_none()
+    }
+
+    fn into_option(self) -> Option<Box<Self>> {
+        (!self.is_empty()).then(|| Box::new(self))
     }
 }
 
@@ -172,8 +256,13 @@ macro_rules! impl_rare {
 
             /// Replace the notes.
             pub fn set_notes(&mut self, notes: &str) {
-                let extra = self.more.take().map(|m| m.extra).unwrap_or_default();
-                self.more = Rare::boxed(notes, extra);
+                self.change_more(|m| m.notes = notes.into());
+            }
+
+            fn change_more(&mut self, change: impl FnOnce(&mut Rare)) {
+                let mut m = self.more.take().map(|b| *b).unwrap_or_default();
+                change(&mut m);
+                self.more = m.into_option();
             }
         }
     )* };
@@ -189,7 +278,17 @@ impl RunStep {
         completed: bool,
         completed_at: Option<Timestamp>,
     ) -> Self {
-        Self { id, run_id, step_id, completed, completed_at, more: None }
+        Self { id, run_id, step_id, completed, completed_at, completed_by: Name::NONE, more: None }
+    }
+
+    /// The value recorded (empty when none).
+    pub fn value(&self) -> &str {
+        self.more.as_ref().map_or("", |m| &m.value)
+    }
+
+    /// Record a value (empty clears it).
+    pub fn set_value(&mut self, value: &str) {
+        self.change_more(|m| m.value = value.into());
     }
 }
 

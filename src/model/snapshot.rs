@@ -35,6 +35,25 @@ pub struct SnapshotStep {
     /// Seconds, if known.
     #[serde(default, deserialize_with = "de_opt_secs")]
     pub estimated_duration: Option<u32>,
+    /// `kind` as in steps.csv (only when set).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// `options` (only when set).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub options: String,
+    /// `required` (only when set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// `show_if` (only when set).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub show_if: String,
+}
+
+impl SnapshotStep {
+    /// The step's kind (a tick when unknown).
+    pub fn step_kind(&self) -> super::StepKind {
+        super::StepKind::parse(&self.kind).unwrap_or_default()
+    }
 }
 
 /// Accept `300`, `300.0` or `null`.

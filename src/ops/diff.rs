@@ -314,6 +314,7 @@ mod tests {
                     order: i as u32 + 1,
                     description: (*d).into(),
                     estimated_duration: *e,
+                    ..SnapshotStep::default()
                 })
                 .collect(),
             ..Snapshot::default()

@@ -13,6 +13,73 @@ pub struct StepDraft {
     pub description: String,
     /// Expected seconds.
     pub estimated_duration_secs: Option<u32>,
+    /// What the runner asks.
+    pub kind: StepKind,
+    /// Unit and range, or answers (see [`Options`]).
+    pub options: String,
+    /// Whether a value must be given (`None`: the kind's default).
+    pub required: Option<bool>,
+    /// Needed only if an earlier step's value compares so.
+    pub show_if: Option<DraftCondition>,
+}
+
+impl StepDraft {
+    /// A tick step with this text.
+    pub fn tick(description: &str, estimated_duration_secs: Option<u32>) -> Self {
+        Self { description: description.to_owned(), estimated_duration_secs, ..Self::default() }
+    }
+}
+
+/// A step's condition in a draft: on the draft's step at index `on` (new steps have no
+/// id yet; the id is written when the draft is saved).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DraftCondition {
+    /// Index of the earlier step in the draft.
+    pub on: usize,
+    /// How its value compares.
+    pub op: Op,
+    /// With what.
+    pub value: String,
+}
+
+impl StepDraft {
+    /// The draft of an existing step; `ids` are the ids of its procedure's steps in order
+    /// (to turn its condition's step id into an index).
+    pub fn of(s: &Step, ids: &[StepId]) -> Self {
+        let show_if = s.condition().and_then(|c| {
+            let on = ids.iter().position(|id| *id == c.step)?;
+            Some(DraftCondition { on, op: c.op, value: c.value })
+        });
+        Self {
+            id: Some(s.id),
+            description: s.description.clone(),
+            estimated_duration_secs: s.estimated_duration_secs,
+            kind: s.kind,
+            options: s.options.clone(),
+            required: s.required,
+            show_if,
+        }
+    }
+
+    /// Write this draft into a step row at `order`; `ids` are the saved ids of the
+    /// draft's steps (for the condition).
+    fn fill(&self, st: &mut Step, order: u32, ids: &[StepId]) {
+        st.order = order;
+        st.description = self.description.clone();
+        st.estimated_duration_secs = self.estimated_duration_secs;
+        st.kind = self.kind;
+        st.options = if matches!(self.kind, StepKind::Number | StepKind::Choice) {
+            self.options.trim().to_owned()
+        } else {
+            String::new()
+        };
+        st.required = self.required.filter(|_| self.kind.has_value());
+        st.show_if = self
+            .show_if
+            .as_ref()
+            .and_then(|c| Some(Condition { step: *ids.get(c.on)?, op: c.op, value: c.value.trim().to_owned() }.text()))
+            .unwrap_or_default();
+    }
 }
 
 /// A whole procedure as the editor hands it over.
@@ -35,14 +102,10 @@ impl ProcedureDraft {
         Some(Self {
             name: p.name.clone(),
             description: p.description.clone(),
-            steps: db
-                .steps_of(pid)
-                .map(|s| StepDraft {
-                    id: Some(s.id),
-                    description: s.description.clone(),
-                    estimated_duration_secs: s.estimated_duration_secs,
-                })
-                .collect(),
+            steps: {
+                let ids: Vec<StepId> = db.steps_of(pid).map(|s| s.id).collect();
+                db.steps_of(pid).map(|s| StepDraft::of(s, &ids)).collect()
+            },
             labels: db.labels_of(pid).to_vec(),
         })
     }
@@ -71,6 +134,27 @@ fn validate(db: &Db, d: &ProcedureDraft) -> Result<(), OpError> {
         if s.description.trim().is_empty() {
             return invalid(format!("step {} has no text", i + 1));
         }
+        if matches!(s.kind, StepKind::Number | StepKind::Choice)
+            && let Err(e) = Options::parse(s.kind, &s.options)
+        {
+            return invalid(format!("step {}: {e}", i + 1));
+        }
+        if let Some(c) = &s.show_if {
+            match d.steps.get(c.on) {
+                Some(o) if c.on < i && o.kind.has_value() => {}
+                Some(_) if c.on < i => {
+                    return invalid(format!(
+                        "step {}: its condition is on step {}, which records no value",
+                        i + 1,
+                        c.on + 1
+                    ));
+                }
+                _ => return invalid(format!("step {}: a condition can only be on an earlier step", i + 1)),
+            }
+            if c.value.trim().is_empty() {
+                return invalid(format!("step {}: its condition has no value to compare with", i + 1));
+            }
+        }
     }
     for l in &d.labels {
         db.label(*l).ok_or(OpError::NotFound { what: "label", id: l.0 })?;
@@ -94,6 +178,10 @@ pub fn snapshot_of(db: &Db, pid: ProcedureId) -> Option<Snapshot> {
                 order: s.order,
                 description: s.description.clone(),
                 estimated_duration: s.estimated_duration_secs,
+                kind: s.kind.as_str().to_owned(),
+                options: s.options.clone(),
+                required: s.required,
+                show_if: s.show_if.clone(),
             })
             .collect(),
     })
@@ -139,15 +227,11 @@ pub fn create_procedure(db: &mut Db, draft: &ProcedureDraft, now: Timestamp) -> 
         extra: Box::default(),
     });
     let mut changed = TableSet::EMPTY.with(TableKind::Procedures).with(TableKind::Versions);
+    let ids: Vec<StepId> = (0..draft.steps.len()).map(|i| StepId(first + i as u32)).collect();
     for (i, s) in draft.steps.iter().enumerate() {
-        db.steps.insert(Step {
-            id: StepId(first + i as u32),
-            procedure_id: pid,
-            order: i as u32 + 1,
-            description: s.description.clone(),
-            estimated_duration_secs: s.estimated_duration_secs,
-            extra: Box::default(),
-        });
+        let mut step = Step::new(ids[i], pid, 0, "", None);
+        s.fill(&mut step, i as u32 + 1, &ids);
+        db.steps.insert(step);
         changed.insert(TableKind::Steps);
     }
     for l in dedup_labels(&draft.labels) {
@@ -212,34 +296,26 @@ pub fn update_procedure(
         changed.insert(TableKind::Steps);
         let keep: Vec<StepId> = wanted.steps.iter().filter_map(|s| s.id).collect();
         db.steps.remove_where(|s| s.procedure_id == pid && !keep.contains(&s.id));
+        // Every step's id first (new ones get theirs), so conditions can name them.
+        let ids: Vec<StepId> = wanted
+            .steps
+            .iter()
+            .map(|s| {
+                s.id.unwrap_or_else(|| {
+                    let id = StepId(next);
+                    next = next.saturating_add(1);
+                    id
+                })
+            })
+            .collect();
         for (i, s) in wanted.steps.iter().enumerate() {
             let order = i as u32 + 1;
-            match s.id.and_then(|id| db.steps.get_mut(u64::from(id.0))) {
-                Some(st) => {
-                    st.order = order;
-                    st.description = s.description.clone();
-                    st.estimated_duration_secs = s.estimated_duration_secs;
-                }
-                None if s.id.is_some() => {
-                    db.steps.insert(Step {
-                        id: s.id.unwrap_or_default(),
-                        procedure_id: pid,
-                        order,
-                        description: s.description.clone(),
-                        estimated_duration_secs: s.estimated_duration_secs,
-                        extra: Box::default(),
-                    });
-                }
+            match db.steps.get_mut(u64::from(ids[i].0)) {
+                Some(st) => s.fill(st, order, &ids),
                 None => {
-                    db.steps.insert(Step {
-                        id: StepId(next),
-                        procedure_id: pid,
-                        order,
-                        description: s.description.clone(),
-                        estimated_duration_secs: s.estimated_duration_secs,
-                        extra: Box::default(),
-                    });
-                    next = next.saturating_add(1);
+                    let mut st = Step::new(ids[i], pid, order, "", None);
+                    s.fill(&mut st, order, &ids);
+                    db.steps.insert(st);
                 }
             }
         }
@@ -344,7 +420,19 @@ pub fn draft_of_version(db: &Db, pid: ProcedureId, version: u32) -> Option<(Proc
                 Some(st) => st.procedure_id == pid || current.contains(id),
                 None => true,
             });
-            StepDraft { id, description: s.description.clone(), estimated_duration_secs: s.estimated_duration }
+            let show_if = Condition::parse(&s.show_if).ok().and_then(|c| {
+                let on = snap.steps.iter().position(|o| o.id == Some(c.step.0))?;
+                Some(DraftCondition { on, op: c.op, value: c.value })
+            });
+            StepDraft {
+                id,
+                description: s.description.clone(),
+                estimated_duration_secs: s.estimated_duration,
+                kind: s.step_kind(),
+                options: s.options.clone(),
+                required: s.required,
+                show_if,
+            }
         })
         .collect();
     Some((ProcedureDraft { name: snap.name, description: snap.description, steps, labels }, missing))
@@ -373,6 +461,11 @@ pub fn parse_step_list(text: &str) -> Vec<StepDraft> {
     text.lines()
         .filter_map(|line| {
             let mut t = line.trim();
+            // `## Heading` (any level from two on) is a section; other `#` lines are not steps.
+            if let Some(h) = t.strip_prefix("##") {
+                let h = h.trim_start_matches('#').trim();
+                return (!h.is_empty()).then(|| StepDraft { kind: StepKind::Section, ..StepDraft::tick(h, None) });
+            }
             if t.is_empty() || t.starts_with('#') {
                 return None;
             }
@@ -400,11 +493,7 @@ pub fn parse_step_list(text: &str) -> Vec<StepDraft> {
                 duration = Some(d);
                 t = t[..open].trim_end();
             }
-            (!t.is_empty()).then(|| StepDraft {
-                id: None,
-                description: t.to_owned(),
-                estimated_duration_secs: duration,
-            })
+            (!t.is_empty()).then(|| StepDraft::tick(t, duration))
         })
         .collect()
 }
@@ -421,11 +510,23 @@ pub fn draft_snapshot(db: &Db, pid: Option<ProcedureId>, draft: &ProcedureDraft)
             .steps
             .iter()
             .enumerate()
-            .map(|(i, s)| SnapshotStep {
-                id: s.id.map(|id| id.0),
-                order: i as u32 + 1,
-                description: s.description.clone(),
-                estimated_duration: s.estimated_duration_secs,
+            .map(|(i, s)| {
+                // A condition on a step not saved yet names it by its position.
+                let show_if = s.show_if.as_ref().map_or(String::new(), |c| {
+                    let on =
+                        draft.steps.get(c.on).and_then(|o| o.id).map_or(format!("#{}", c.on + 1), |id| id.to_string());
+                    format!("{on} {} {}", c.op.as_str(), c.value.trim())
+                });
+                SnapshotStep {
+                    id: s.id.map(|id| id.0),
+                    order: i as u32 + 1,
+                    description: s.description.clone(),
+                    estimated_duration: s.estimated_duration_secs,
+                    kind: s.kind.as_str().to_owned(),
+                    options: s.options.trim().to_owned(),
+                    required: s.required.filter(|_| s.kind.has_value()),
+                    show_if,
+                }
             })
             .collect(),
     }

@@ -83,6 +83,13 @@ impl<S: Sink> FieldWriter<S> {
         let _ = self.w.write_field(&self.buf);
     }
 
+    pub(crate) fn opt_bool(&mut self, b: Option<bool>) {
+        match b {
+            Some(b) => self.bool(b),
+            None => self.text(""),
+        }
+    }
+
     pub(crate) fn bool(&mut self, b: bool) {
         self.text(if b { "True" } else { "False" });
     }

@@ -5,6 +5,7 @@ use super::index::{IdMap, RunStepIndex, grouped_by, set_or_remove};
 use super::kind::{TableKind, TableSet};
 use super::snapshot::{TableRows, TableSnapshot};
 use super::table::Table;
+use super::tables::Schema;
 use crate::model::*;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -384,8 +385,15 @@ impl Db {
 /// rewrites the whole file (sharing the rows, not copying them).
 pub const TAIL_ROWS_MAX: usize = 20_000;
 
-fn snapshot<R: Row + Clone>(kind: TableKind, t: &mut Table<R>, wrap: fn(Arc<Vec<R>>) -> TableRows) -> TableSnapshot {
-    let from = t.take_dirty_from().unwrap_or(0);
+fn snapshot<R: Schema>(kind: TableKind, t: &mut Table<R>, wrap: fn(Arc<Vec<R>>) -> TableRows) -> TableSnapshot {
+    let mut from = t.take_dirty_from().unwrap_or(0);
+    // A changed row that needs a new column: the header changes, so the whole file is
+    // written (once: the column stays from then on).
+    let needed = t.rows()[from.min(t.len())..].iter().fold(t.new_columns, |m, r| m | r.needs());
+    if needed != t.new_columns {
+        t.new_columns = needed;
+        from = 0;
+    }
     let (rows, first_row) =
         if from > 0 && t.len().saturating_sub(from) <= TAIL_ROWS_MAX { (t.tail(from), from) } else { (t.shared(), 0) };
     TableSnapshot {
@@ -394,6 +402,7 @@ fn snapshot<R: Row + Clone>(kind: TableKind, t: &mut Table<R>, wrap: fn(Arc<Vec<
         extra_columns: Arc::clone(&t.extra_columns),
         first_row,
         children_first: false,
+        new_columns: t.new_columns,
     }
 }
 
@@ -444,6 +453,7 @@ impl Db {
                 extra_columns: Arc::clone(&t.extra_columns),
                 first_row: 0,
                 children_first: false,
+                new_columns: t.new_columns,
             }
         }
         tables

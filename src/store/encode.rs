@@ -176,7 +176,7 @@ impl TableSnapshot {
         let len = self.len();
         let mut e = FieldWriter::new(sink);
         if header {
-            for c in self.kind.columns() {
+            for c in self.kind.columns_with(self.new_columns) {
                 e.text(c);
             }
             for c in self.extra_columns.iter() {
@@ -196,7 +196,7 @@ impl TableSnapshot {
         with_rows!(&self.rows, rows => {
             for (i, r) in rows[range].iter().enumerate() {
                 mark(&mut e, first + i);
-                r.encode(&mut e);
+                r.encode(&mut e, self.new_columns);
                 e.end(r.extra_values(), n);
             }
         });
@@ -228,6 +228,7 @@ mod tests {
             extra_columns: Arc::new(vec!["extra".into()]),
             first_row,
             children_first: false,
+            new_columns: 0,
         };
         for first_row in [0, 400] {
             for keep in [0, 10, 600, 5000] {

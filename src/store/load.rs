@@ -37,7 +37,7 @@ fn finish<R: Row + Clone>(
     }
     problems.extend(t.problems);
     lines.per_table[kind as usize] = t.lines;
-    Table::from_sorted(t.rows, t.extra_columns)
+    Table::from_sorted(t.rows, t.extra_columns).with_new_columns(t.new_columns)
 }
 
 fn join<T>(dir: &Path, h: std::thread::ScopedJoinHandle<'_, Result<T, Error>>) -> Result<T, Error> {

@@ -38,6 +38,8 @@ pub struct TableSnapshot {
     pub first_row: usize,
     /// Part of a save that removed rows, written children first.
     pub children_first: bool,
+    /// Which of the table's new columns are written (see `Schema::NEW`).
+    pub new_columns: u8,
 }
 
 /// `$body` with `$rows` bound to the rows of whichever table `$table_rows` holds.

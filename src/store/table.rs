@@ -35,11 +35,14 @@ pub struct Table<R> {
     dirty_from: Option<usize>,
     /// Rows were removed since the last save (the save then writes child tables first).
     removed: bool,
+    /// Which of the table's new columns its file has (see `Schema::NEW`): set from the
+    /// header read, grown when a row needs one; never shrinks.
+    pub new_columns: u8,
 }
 
 impl<R> Default for Table<R> {
     fn default() -> Self {
-        Self { rows: Arc::default(), extra_columns: Arc::default(), dirty_from: None, removed: false }
+        Self { rows: Arc::default(), extra_columns: Arc::default(), dirty_from: None, removed: false, new_columns: 0 }
     }
 }
 
@@ -47,7 +50,20 @@ impl<R: Row + Clone> Table<R> {
     /// A table from rows already sorted by id without duplicates.
     pub fn from_sorted(rows: Vec<R>, extra_columns: Vec<String>) -> Self {
         debug_assert!(rows.windows(2).all(|w| w[0].key() < w[1].key()));
-        Self { rows: Arc::new(rows), extra_columns: Arc::new(extra_columns), dirty_from: None, removed: false }
+        Self {
+            rows: Arc::new(rows),
+            extra_columns: Arc::new(extra_columns),
+            dirty_from: None,
+            removed: false,
+            new_columns: 0,
+        }
+    }
+
+    /// This table, its file having these new columns.
+    #[must_use]
+    pub fn with_new_columns(mut self, mask: u8) -> Self {
+        self.new_columns = mask;
+        self
     }
 
     fn touch(&mut self, at: usize) {

@@ -74,7 +74,7 @@ pub fn create_empty(dir: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     for kind in TableKind::ALL {
         if !dir.join(kind.file_name()).exists() {
-            let header = format!("{}\n", kind.columns().join(","));
+            let header = format!("{}\n", kind.columns_with(0).collect::<Vec<_>>().join(","));
             write_atomic(dir, kind.file_name(), header.as_bytes())?;
         }
     }

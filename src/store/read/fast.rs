@@ -8,7 +8,7 @@ use crate::model::{DayCache, Timestamp};
 /// Decodes a whole simple line of a file whose columns are exactly the known ones in
 /// canonical order: the row and the bytes taken (with the `\n`), or `None` to take the
 /// general path, which must give the same row for any line this accepts.
-pub(crate) type FastDecode<R> = fn(&[u8], &mut DayCache) -> Option<(R, usize)>;
+pub(crate) type FastDecode<R> = fn(&[u8], &mut DayCache, u8) -> Option<(R, usize)>;
 
 /// A positive id in plain digits that fits a u32.
 pub fn id(b: &[u8], i: &mut usize) -> Option<u32> {
@@ -73,6 +73,27 @@ pub fn opt_ts(b: &[u8], i: &mut usize, days: &mut DayCache) -> Option<Option<Tim
     }
     *i += 20;
     Some(Some(t))
+}
+
+/// [`opt_ts`] for a field that may be the line's last (then before the `\n`, not taken).
+pub fn opt_ts_at(b: &[u8], i: &mut usize, days: &mut DayCache, last: bool) -> Option<Option<Timestamp>> {
+    if !last {
+        return opt_ts(b, i, days);
+    }
+    if b.get(*i) == Some(&b'\n') {
+        return Some(None);
+    }
+    let t = Timestamp::parse_canonical(b.get(*i..*i + 19)?, days)?;
+    if b.get(*i + 19) != Some(&b'\n') {
+        return None;
+    }
+    *i += 19;
+    Some(Some(t))
+}
+
+/// Whether bit `k` is the highest set bit of `mask` (its field is the line's last).
+pub fn last_bit(mask: u8, k: u32) -> bool {
+    mask >> (k + 1) == 0
 }
 
 /// Text without quotes, CR, NUL or commas, valid UTF-8, before a `,` or, when

@@ -145,6 +145,12 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional boolean (empty = none).
+    pub fn opt_bool(&mut self, col: impl Into<usize>) -> Option<bool> {
+        let col = col.into();
+        if self.str(col).trim().is_empty() { None } else { Some(self.bool(col)) }
+    }
+
     /// An optional timestamp.
     pub fn opt_ts(&mut self, col: impl Into<usize>) -> Option<Timestamp> {
         let col = col.into();

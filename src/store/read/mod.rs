@@ -36,6 +36,8 @@ pub(crate) struct ReadTable<R> {
     pub lines: Vec<u32>,
     pub extra_columns: Vec<String>,
     pub problems: Vec<Problem>,
+    /// Which of the table's new columns the file has (see `Schema::NEW`).
+    pub new_columns: u8,
 }
 
 /// Read and type one table file with the given decoder (tests compare decoders).
@@ -64,7 +66,13 @@ pub(crate) fn read_table_fast<R: Row + Send>(
 ) -> Result<ReadTable<R>, Error> {
     let file_name = kind.file_name();
     let path = dir.join(file_name);
-    let mut out = ReadTable { rows: Vec::new(), lines: Vec::new(), extra_columns: Vec::new(), problems: Vec::new() };
+    let mut out = ReadTable {
+        rows: Vec::new(),
+        lines: Vec::new(),
+        extra_columns: Vec::new(),
+        problems: Vec::new(),
+        new_columns: 0,
+    };
     // Only a regular file is a table: a FIFO would block the open forever, a directory
     // or a device (a link to /dev/zero) is no CSV. Looked at before opening anything.
     // A symbolic link to a regular file is read (so its data shows) but is a problem:
@@ -158,7 +166,7 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     }
     for (c, name) in known.iter().enumerate() {
         if cols[c].is_none() && !optional.contains(name) {
-            let expected = known.join(",");
+            let expected = known[..kind.new_from()].join(",");
             out.problems.push(Problem::new(
                 file_name,
                 1,
@@ -171,11 +179,18 @@ pub(crate) fn read_table_fast<R: Row + Send>(
         return Ok(out);
     }
     let width = header.len();
-    let canonical = width == known.len() && cols.iter().enumerate().all(|(i, c)| *c == Some(i));
+    // The new columns the file has; the layout is canonical when the known columns it
+    // has come in canonical order, first, with nothing else (then the fast path reads it).
+    let new_from = kind.new_from();
+    out.new_columns = (new_from..known.len()).filter(|c| cols[*c].is_some()).fold(0, |m, c| m | (1 << (c - new_from)));
+    let present: Vec<usize> = (0..known.len()).filter(|c| cols[*c].is_some()).collect();
+    let canonical = width == present.len()
+        && (0..new_from).all(|c| cols[c].is_some())
+        && present.iter().enumerate().all(|(k, c)| cols[*c] == Some(k));
     let fast = fast.filter(|_| canonical);
     let data_start = rdr.position().byte();
     let data_line = rdr.position().line();
-    let part = Part { file_name, columns, source, width, cols: &cols, extra_idx: &extra_idx };
+    let part = Part { file_name, columns, source, width, cols: &cols, extra_idx: &extra_idx, new: out.new_columns };
 
     // A big file is parsed in two halves at once. The cut is guessed at the first line
     // end after the middle; the first half counts its quotes, and an odd count (the cut

@@ -23,6 +23,8 @@ pub(super) struct Part<'a> {
     pub(super) width: usize,
     pub(super) cols: &'a [Option<usize>],
     pub(super) extra_idx: &'a [usize],
+    /// The file's new columns (passed to the fast decoder).
+    pub(super) new: u8,
 }
 
 /// Rows of a part of a file, and what the two-halves split needs to check.
@@ -246,7 +248,7 @@ impl Part<'_> {
             }
             if let Some(fast) = fast {
                 let mut days = day_cache.get();
-                let got = fast(&input.buf[input.pos..input.len], &mut days);
+                let got = fast(&input.buf[input.pos..input.len], &mut days, self.new);
                 day_cache.set(days);
                 if let Some((row, n)) = got {
                     if let Some(p) = pending.take() {

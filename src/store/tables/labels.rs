@@ -20,7 +20,7 @@ impl Schema for Label {
         Label { id: LabelId(f.id(Col::Id)), name: f.text(Col::Name), color: f.text(Col::Color), extra: f.extra() }
     }
 
-    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>) {
+    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>, _new: u8) {
         w.int(self.id);
         w.text(&self.name);
         w.text(&self.color);

@@ -33,12 +33,21 @@ pub(crate) trait Schema: Row + Clone + Send + Sync + Sized + 'static {
     const COLUMNS: &'static [&'static str];
     /// Columns a file may lack (they load as empty).
     const OPTIONAL: &'static [&'static str];
+    /// How many of the last [`Schema::COLUMNS`] are new in this version of the contract:
+    /// a file gets one only once some row needs it (bit `k` of a table's column mask is
+    /// the `k`-th of them), and keeps it from then on.
+    const NEW: usize = 0;
     /// Decoder for a whole line exactly as the app writes it (see [`FastDecode`]).
     const FAST: Option<FastDecode<Self>> = None;
     /// A row from the fields of one record (liberal: every problem lands in `f`).
     fn decode(f: &mut Fields<'_>) -> Self;
-    /// The row's known fields, in [`Schema::COLUMNS`] order, canonically.
-    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>);
+    /// The row's known fields, in [`Schema::COLUMNS`] order, canonically: the new ones
+    /// only when their bit is in `new` (the file's column mask).
+    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>, new: u8);
+    /// The new columns this row needs (non-empty), as a mask (see [`Schema::NEW`]).
+    fn needs(&self) -> u8 {
+        0
+    }
     /// The values of the unknown columns, in file order.
     fn extra_values(&self) -> &[Box<str>];
     /// Check this table's rows against the rest of the folder.
@@ -88,16 +97,31 @@ impl TableKind {
         self.column_names().1
     }
 
-    /// The known columns and the optional ones, from the table's definition.
-    fn column_names(self) -> (&'static [&'static str], &'static [&'static str]) {
+    /// Where the new columns start in [`TableKind::columns`] (see [`Schema::NEW`]).
+    pub fn new_from(self) -> usize {
+        self.columns().len() - self.column_names().2
+    }
+
+    /// The columns a file with this column mask has, in order.
+    pub fn columns_with(self, new: u8) -> impl Iterator<Item = &'static str> {
+        let from = self.new_from();
+        self.columns()
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| *i < from || new & (1 << (i - from)) != 0)
+            .map(|(_, c)| *c)
+    }
+
+    /// The known columns, the optional ones and how many are new, from the definition.
+    fn column_names(self) -> (&'static [&'static str], &'static [&'static str], usize) {
         match self {
-            Self::Procedures => (Procedure::COLUMNS, Procedure::OPTIONAL),
-            Self::Steps => (Step::COLUMNS, Step::OPTIONAL),
-            Self::Runs => (Run::COLUMNS, Run::OPTIONAL),
-            Self::RunSteps => (RunStep::COLUMNS, RunStep::OPTIONAL),
-            Self::Labels => (Label::COLUMNS, Label::OPTIONAL),
-            Self::ProcedureLabels => (ProcedureLabel::COLUMNS, ProcedureLabel::OPTIONAL),
-            Self::Versions => (Version::COLUMNS, Version::OPTIONAL),
+            Self::Procedures => (Procedure::COLUMNS, Procedure::OPTIONAL, Procedure::NEW),
+            Self::Steps => (Step::COLUMNS, Step::OPTIONAL, Step::NEW),
+            Self::Runs => (Run::COLUMNS, Run::OPTIONAL, Run::NEW),
+            Self::RunSteps => (RunStep::COLUMNS, RunStep::OPTIONAL, RunStep::NEW),
+            Self::Labels => (Label::COLUMNS, Label::OPTIONAL, Label::NEW),
+            Self::ProcedureLabels => (ProcedureLabel::COLUMNS, ProcedureLabel::OPTIONAL, ProcedureLabel::NEW),
+            Self::Versions => (Version::COLUMNS, Version::OPTIONAL, Version::NEW),
         }
     }
 }
@@ -162,7 +186,7 @@ mod tests {
         ];
         let check = |kind: TableKind, lines: &[&str], fast_some: bool| {
             let dir = tempfile::tempdir().expect("tmp");
-            let text = format!("{}\n{}\n", kind.columns().join(","), lines.join("\n"));
+            let text = format!("{}\n{}\n", kind.columns_with(0).collect::<Vec<_>>().join(","), lines.join("\n"));
             std::fs::write(dir.path().join(kind.file_name()), text).expect("write");
             if kind == TableKind::RunSteps {
                 let a = read_table(dir.path(), kind, RunStep::decode, None).expect("general");
@@ -207,11 +231,22 @@ mod tests {
         }
         // And the fast path really decodes the lines the app writes.
         let mut days = crate::store::read::DAY_CACHE_START;
-        let (rs, n) = run_steps::decode_fast(b"3,1,3,True,2025-01-01 08:00:00,a note\n4", &mut days).expect("fast");
+        let (rs, n) = run_steps::decode_fast(b"3,1,3,True,2025-01-01 08:00:00,a note\n4", &mut days, 0).expect("fast");
         assert_eq!((rs.id, rs.notes(), n), (RunStepId(3), "a note", 38));
+        // With the new columns: a value and who ticked it.
+        let line = b"3,1,3,True,2025-01-01 08:00:00,,3.5,Ann\n";
+        let (rs, n) = run_steps::decode_fast(line, &mut days, 0b11).expect("fast");
+        assert_eq!((rs.value(), rs.completed_by.as_str(), n), ("3.5", "Ann", line.len()));
+        let (rs, _) = run_steps::decode_fast(b"3,1,3,True,2025-01-01 08:00:00,,Ann\n", &mut days, 0b10).expect("fast");
+        assert_eq!((rs.value(), rs.completed_by.as_str()), ("", "Ann"));
+        let line = b"1,1,2025-01-01 08:00:00,,in_progress,,2,Ann,web-01,2025-01-01 09:00:00\n";
+        let (r, n) = runs::decode_fast(line, &mut days, 0b111).expect("fast");
+        assert_eq!((r.started_by.as_str(), r.title(), n), ("Ann", "web-01", line.len()));
+        assert_eq!(r.scheduled_for().map(|t| t.canonical()).as_deref(), Some("2025-01-01 09:00:00"));
         let (r, _) = runs::decode_fast(
             run_lines[1].as_bytes().iter().chain(b"\n").copied().collect::<Vec<u8>>().as_slice(),
             &mut days,
+            0,
         )
         .expect("fast");
         assert_eq!((r.status, r.notes(), r.procedure_version), (RunStatus::InProgress, "notes here", None));

@@ -25,7 +25,7 @@ impl Schema for ProcedureLabel {
         }
     }
 
-    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>) {
+    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>, _new: u8) {
         w.int(self.procedure_id);
         w.int(self.label_id);
     }

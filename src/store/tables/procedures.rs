@@ -31,7 +31,7 @@ impl Schema for Procedure {
         }
     }
 
-    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>) {
+    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>, _new: u8) {
         w.int(self.id);
         w.text(&self.name);
         w.text(&self.description);

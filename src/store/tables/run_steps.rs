@@ -15,12 +15,15 @@ columns! {
     Completed = "completed",
     CompletedAt = "completed_at",
     Notes = "notes",
+    Value = "value",
+    CompletedBy = "completed_by",
 }
 
 impl Schema for RunStep {
     const KIND: TableKind = TableKind::RunSteps;
     const COLUMNS: &'static [&'static str] = COLUMNS;
-    const OPTIONAL: &'static [&'static str] = &["completed_at", "notes"];
+    const OPTIONAL: &'static [&'static str] = &["completed_at", "notes", "value", "completed_by"];
+    const NEW: usize = 2;
     const FAST: Option<crate::store::read::FastDecode<Self>> = Some(decode_fast);
 
     fn decode(f: &mut Fields<'_>) -> Self {
@@ -32,17 +35,36 @@ impl Schema for RunStep {
             f.opt_ts(Col::CompletedAt),
         );
         let notes = f.str(Col::Notes);
+        let (value, by) = (f.str(Col::Value), f.str(Col::CompletedBy));
         let extra = f.extra();
-        if notes.is_empty() && extra.is_empty() { rs } else { rs.with_more(notes, extra) }
+        let mut rs = if notes.is_empty() && extra.is_empty() { rs } else { rs.with_more(notes, extra) };
+        if !value.is_empty() {
+            rs.set_value(value);
+        }
+        rs.completed_by = Name::of(by).unwrap_or_else(|| {
+            f.invalid(Col::CompletedBy, "more than 65,535 different names in one folder", by);
+            Name::NONE
+        });
+        rs
     }
 
-    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>) {
+    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>, new: u8) {
         w.int(self.id);
         w.int(self.run_id);
         w.int(self.step_id);
         w.bool(self.completed);
         w.ts(self.completed_at);
         w.text(self.notes());
+        if new & 1 != 0 {
+            w.text(self.value());
+        }
+        if new & 2 != 0 {
+            w.text(self.completed_by.as_str());
+        }
+    }
+
+    fn needs(&self) -> u8 {
+        u8::from(!self.value().is_empty()) | (u8::from(!self.completed_by.is_none()) << 1)
     }
 
     fn extra_values(&self) -> &[Box<str>] {
@@ -122,14 +144,24 @@ impl Schema for RunStep {
 }
 
 /// [`RunStep::decode`] for lines as the app writes them.
-pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache) -> Option<(RunStep, usize)> {
+pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache, new: u8) -> Option<(RunStep, usize)> {
     let mut i = 0;
     let id = fast::id(b, &mut i)?;
     let run = fast::id(b, &mut i)?;
     let step = fast::id(b, &mut i)?;
     let completed = fast::word(b, &mut i, &[b"True", b"False"])? == 0;
     let completed_at = fast::opt_ts(b, &mut i, days)?;
-    let notes = fast::text(b, &mut i, true)?;
+    let notes = fast::text(b, &mut i, new == 0)?;
     let rs = RunStep::new(RunStepId(id), RunId(run), StepId(step), completed, completed_at);
-    Some((if notes.is_empty() { rs } else { rs.with_more(notes, Box::default()) }, fast::end(b, i)?))
+    let mut rs = if notes.is_empty() { rs } else { rs.with_more(notes, Box::default()) };
+    if new & 1 != 0 {
+        let value = fast::text(b, &mut i, fast::last_bit(new, 0))?;
+        if !value.is_empty() {
+            rs.set_value(value);
+        }
+    }
+    if new & 2 != 0 {
+        rs.completed_by = Name::of(fast::text(b, &mut i, true)?)?;
+    }
+    Some((rs, fast::end(b, i)?))
 }

@@ -15,12 +15,16 @@ columns! {
     Status = "status",
     Notes = "notes",
     ProcedureVersion = "procedure_version",
+    StartedBy = "started_by",
+    Title = "title",
+    ScheduledFor = "scheduled_for",
 }
 
 impl Schema for Run {
     const KIND: TableKind = TableKind::Runs;
     const COLUMNS: &'static [&'static str] = COLUMNS;
-    const OPTIONAL: &'static [&'static str] = &["procedure_version"];
+    const OPTIONAL: &'static [&'static str] = &["procedure_version", "started_by", "title", "scheduled_for"];
+    const NEW: usize = 3;
     const FAST: Option<crate::store::read::FastDecode<Self>> = Some(decode_fast);
 
     fn decode(f: &mut Fields<'_>) -> Self {
@@ -36,10 +40,29 @@ impl Schema for Run {
         let notes = f.str(Col::Notes);
         let mut run = Run::new(id, procedure_id, start_time, f.opt_u32(Col::ProcedureVersion));
         (run.end_time, run.status) = (end_time, status);
-        run.with_more(notes, f.extra())
+        let by = f.str(Col::StartedBy);
+        run.started_by = Name::of(by).unwrap_or_else(|| {
+            f.invalid(Col::StartedBy, "more than 65,535 different names in one folder", by);
+            Name::NONE
+        });
+        let (title, scheduled_for) = (f.str(Col::Title), f.opt_ts(Col::ScheduledFor));
+        let mut run = run.with_more(notes, f.extra());
+        if !title.is_empty() {
+            run.set_title(title);
+        }
+        if scheduled_for.is_some() {
+            run.set_scheduled_for(scheduled_for);
+        }
+        run
     }
 
-    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>) {
+    fn needs(&self) -> u8 {
+        u8::from(!self.started_by.is_none())
+            | (u8::from(!self.title().is_empty()) << 1)
+            | (u8::from(self.scheduled_for().is_some()) << 2)
+    }
+
+    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>, new: u8) {
         w.int(self.id);
         w.int(self.procedure_id);
         w.ts(Some(self.start_time));
@@ -47,6 +70,15 @@ impl Schema for Run {
         w.text(self.status.as_str());
         w.text(self.notes());
         w.opt_int(self.procedure_version);
+        if new & 1 != 0 {
+            w.text(self.started_by.as_str());
+        }
+        if new & 2 != 0 {
+            w.text(self.title());
+        }
+        if new & 4 != 0 {
+            w.ts(self.scheduled_for());
+        }
     }
 
     fn extra_values(&self) -> &[Box<str>] {
@@ -74,7 +106,7 @@ impl Schema for Run {
 }
 
 /// [`Run::decode`] for lines as the app writes them.
-pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache) -> Option<(Run, usize)> {
+pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache, new: u8) -> Option<(Run, usize)> {
     const STATUS: [RunStatus; 3] = [RunStatus::InProgress, RunStatus::Completed, RunStatus::Cancelled];
     let mut i = 0;
     let id = fast::id(b, &mut i)?;
@@ -83,8 +115,20 @@ pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache) -> Option<(Run, usize)>
     let end_time = fast::opt_ts(b, &mut i, days)?;
     let status = STATUS[fast::word(b, &mut i, &[b"in_progress", b"completed", b"cancelled"])?];
     let notes = fast::text(b, &mut i, false)?;
-    let procedure_version = fast::opt_u32(b, &mut i, true)?;
+    let procedure_version = fast::opt_u32(b, &mut i, new == 0)?;
     let mut run = Run::new(RunId(id), ProcedureId(procedure_id), start_time, procedure_version);
     (run.end_time, run.status) = (end_time, status);
-    Some((run.with_more(notes, Box::default()), fast::end(b, i)?))
+    if new & 1 != 0 {
+        run.started_by = Name::of(fast::text(b, &mut i, fast::last_bit(new, 0))?)?;
+    }
+    let title = if new & 2 != 0 { fast::text(b, &mut i, fast::last_bit(new, 1))? } else { "" };
+    let scheduled_for = if new & 4 != 0 { fast::opt_ts_at(b, &mut i, days, true)? } else { None };
+    let mut run = run.with_more(notes, Box::default());
+    if !title.is_empty() {
+        run.set_title(title);
+    }
+    if scheduled_for.is_some() {
+        run.set_scheduled_for(scheduled_for);
+    }
+    Some((run, fast::end(b, i)?))
 }

@@ -33,7 +33,7 @@ impl Schema for Version {
         }
     }
 
-    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>) {
+    fn encode<S: Sink>(&self, w: &mut FieldWriter<S>, _new: u8) {
         w.int(self.id);
         w.int(self.procedure_id);
         w.int(self.version);
