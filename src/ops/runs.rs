@@ -2,7 +2,7 @@
 
 use super::{Done, OpError, done, invalid, new_ids};
 use crate::model::*;
-use crate::store::{Db, TableKind, TableSet};
+use crate::store::{Db, RunSheet, TableKind, TableSet};
 
 fn run_in_progress(db: &Db, id: RunId) -> Result<&Run, OpError> {
     let run = db.run(id).ok_or(OpError::NotFound { what: "run", id: id.0 })?;
@@ -19,18 +19,38 @@ fn touch_run(db: &mut Db, run: RunId) {
     }
 }
 
-/// Start a run of a procedure: one unticked run_steps row per current step; the run
-/// records the procedure version it executes.
+/// Who starts a run and what it is for (all optional).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunStart {
+    /// Who starts it.
+    pub by: Name,
+    /// What it is about ("web-01").
+    pub title: String,
+    /// The occurrence of a schedule it is started for.
+    pub scheduled_for: Option<Timestamp>,
+}
+
+/// Start a run of a procedure: one unticked run_steps row per current step that is not
+/// a section; the run records the procedure version it executes.
 pub fn start_run(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Result<Done<RunId>, OpError> {
+    start_run_with(db, pid, now, &RunStart::default())
+}
+
+/// [`start_run`], recording who starts it, its title and its occurrence.
+pub fn start_run_with(db: &mut Db, pid: ProcedureId, now: Timestamp, start: &RunStart) -> Result<Done<RunId>, OpError> {
     let p = db.procedure(pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
     let version = p.version;
-    let steps: Vec<StepId> = db.steps_of(pid).map(|s| s.id).collect();
+    let steps: Vec<StepId> = db.steps_of(pid).filter(|s| s.kind != StepKind::Section).map(|s| s.id).collect();
     if steps.is_empty() {
         return invalid("this procedure has no steps to run");
     }
     let run = RunId(new_ids(&db.runs, 1, "runs")?);
     let first = new_ids(&db.run_steps, steps.len(), "run steps")?;
-    db.runs.insert(Run::new(run, pid, now, Some(version)));
+    let mut row = Run::new(run, pid, now, Some(version));
+    row.started_by = start.by;
+    row.set_title(start.title.trim());
+    row.set_scheduled_for(start.scheduled_for);
+    db.runs.insert(row);
     // `first + i` stays within the ids `new_ids` vouched for (up to u32::MAX itself).
     let ids: Vec<RunStepId> = (0..steps.len()).map(|i| RunStepId(first + i as u32)).collect();
     for (id, step) in ids.iter().zip(steps) {
@@ -44,18 +64,101 @@ pub fn start_run(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Result<Done<R
 /// Tick (`completed = true`, completed_at = now) or untick (both cleared) a step of a
 /// run in progress. A no-op when it is already in that state.
 pub fn set_step_completed(db: &mut Db, id: RunStepId, completed: bool, now: Timestamp) -> Result<Done<()>, OpError> {
+    set_step_completed_by(db, id, completed, now, Name::NONE)
+}
+
+/// [`set_step_completed`], recording who ticked it. A step that records a value is
+/// ticked by recording one ([`record_value`]): ticking it bare is refused when the value
+/// is required; unticking it clears its value.
+pub fn set_step_completed_by(
+    db: &mut Db,
+    id: RunStepId,
+    completed: bool,
+    now: Timestamp,
+    by: Name,
+) -> Result<Done<()>, OpError> {
     let rs = db.run_step(id).ok_or(OpError::NotFound { what: "run step", id: id.0 })?;
     run_in_progress(db, rs.run_id)?;
     if rs.completed == completed {
         return Ok(Done { value: (), changed: TableSet::EMPTY });
     }
     let run = rs.run_id;
+    if completed && rs.value().is_empty() {
+        let sheet = RunSheet::of(db, run);
+        if let Some(item) = sheet.item(id).filter(|i| i.required) {
+            return invalid(format!("“{}” needs a value: enter it to tick the step", first_line(&item.text)));
+        }
+    }
     if let Some(rs) = db.run_steps.get_mut(u64::from(id.0)) {
         rs.completed = completed;
         rs.completed_at = completed.then_some(now);
+        rs.completed_by = if completed { by } else { Name::NONE };
+        if !completed {
+            rs.set_value("");
+        }
     }
     touch_run(db, run);
     done(db, (), TableSet::EMPTY.with(TableKind::RunSteps))
+}
+
+/// Record the value found at a step of a run in progress: entering it is the tick
+/// (completed_at = now, completed_by = `by`); an empty value unticks the step. Refused
+/// when the value does not fit the step (not a number, not one of the answers, not a
+/// date); a value out of range or a flagged answer is recorded and returned as a flag.
+pub fn record_value(
+    db: &mut Db,
+    id: RunStepId,
+    value: &str,
+    now: Timestamp,
+    by: Name,
+) -> Result<Done<Option<String>>, OpError> {
+    let rs = db.run_step(id).ok_or(OpError::NotFound { what: "run step", id: id.0 })?;
+    let run = rs.run_id;
+    run_in_progress(db, run)?;
+    let sheet = RunSheet::of(db, run);
+    let item = sheet.item(id).ok_or(OpError::NotFound { what: "step of this run", id: id.0 })?;
+    if value.trim().is_empty() {
+        set_step_completed_by(db, id, false, now, by)?;
+        return done(db, None, TableSet::EMPTY.with(TableKind::RunSteps));
+    }
+    let flag = match judge(item.kind, &item.options, value) {
+        Ok(Judged::Ok) => None,
+        Ok(Judged::Flagged(why)) => Some(why),
+        Err(why) => return invalid(format!("“{}”: {why}", first_line(&item.text))),
+    };
+    let value = canonical_value(item.kind, &item.options, value);
+    let unchanged = db.run_step(id).is_some_and(|rs| rs.completed && rs.value() == value);
+    if unchanged {
+        return Ok(Done { value: flag, changed: TableSet::EMPTY });
+    }
+    if let Some(rs) = db.run_steps.get_mut(u64::from(id.0)) {
+        rs.set_value(&value);
+        if !rs.completed {
+            rs.completed = true;
+            rs.completed_at = Some(now);
+        }
+        rs.completed_by = by;
+    }
+    touch_run(db, run);
+    done(db, flag, TableSet::EMPTY.with(TableKind::RunSteps))
+}
+
+/// The first line of a step's text (for messages).
+pub fn first_line(text: &str) -> &str {
+    text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+}
+
+/// Set or clear a run's title (allowed on finished runs too).
+pub fn set_run_title(db: &mut Db, id: RunId, title: &str) -> Result<Done<()>, OpError> {
+    let run = db.run(id).ok_or(OpError::NotFound { what: "run", id: id.0 })?;
+    if run.title() == title.trim() {
+        return Ok(Done { value: (), changed: TableSet::EMPTY });
+    }
+    if let Some(r) = db.runs.get_mut(u64::from(id.0)) {
+        r.set_title(title.trim());
+    }
+    touch_run(db, id);
+    done(db, (), TableSet::EMPTY.with(TableKind::Runs))
 }
 
 /// Set the note of a run step (allowed on finished runs too).
@@ -79,6 +182,14 @@ pub fn finish_run(db: &mut Db, id: RunId, status: RunStatus, now: Timestamp) -> 
         return invalid("a run is finished as completed or cancelled");
     }
     let start = run_in_progress(db, id)?.start_time;
+    if status == RunStatus::Completed {
+        let sheet = RunSheet::of(db, id);
+        let missing: Vec<String> = sheet.missing(db).iter().map(|i| format!("“{}”", first_line(&i.text))).collect();
+        if !missing.is_empty() {
+            let what = if missing.len() == 1 { "a required step has" } else { "required steps have" };
+            return invalid(format!("Cannot complete: {what} no value yet: {}", missing.join(", ")));
+        }
+    }
     // A clock set back (not a change to winter time) would end it before it began.
     let end = if now.may_follow(&start) { now } else { start };
     if let Some(r) = db.runs.get_mut(u64::from(id.0)) {

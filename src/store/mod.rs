@@ -14,6 +14,7 @@ mod kind;
 mod load;
 mod lock;
 mod read;
+mod sheet;
 mod snapshot;
 mod table;
 mod tables;
@@ -35,6 +36,7 @@ pub use kind::{Lines, TableKind, TableSet};
 pub use load::{Loaded, load, load_with_progress};
 pub use lock::{FolderLock, LOCK_FILE, LockOutcome, lock_folder};
 pub use read::LoadProgress;
+pub use sheet::{RunSheet, SheetItem};
 pub use snapshot::{TableRows, TableSnapshot};
 pub use table::{Positions, Table};
 pub use tail::{

@@ -84,6 +84,7 @@ impl Schema for RunStep {
         let mut cursor = 0;
         let mut versions_of: Option<HashMap<ProcedureId, Vec<&Version>>> = None;
         let mut last_run: Option<(RunId, Option<ProcedureId>)> = None;
+        let mut values = Values { db, definitions: HashMap::new() };
         for (i, rs) in db.run_steps.rows().iter().enumerate() {
             // The run steps of one run sit together: look the run up once.
             let pid = match last_run {
@@ -134,6 +135,11 @@ impl Schema for RunStep {
                 }
                 Some(_) => {}
             }
+            if !rs.value().is_empty()
+                && let Some(msg) = values.misfit(rs)
+            {
+                out.push(at(i, "value", msg));
+            }
             match (rs.completed, rs.completed_at.is_some()) {
                 (true, false) => out.push(at(i, "completed_at", "completed is True but completed_at is empty".into())),
                 (false, true) => out.push(at(i, "completed_at", "completed_at is set but completed is False".into())),
@@ -164,4 +170,40 @@ pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache, new: u8) -> Option<(Run
         rs.completed_by = Name::of(fast::text(b, &mut i, true)?)?;
     }
     Some((rs, fast::end(b, i)?))
+}
+
+/// What a recorded value is judged by: the step as the run's version saw it (its
+/// snapshot), else the current step. Built only for the (rare) rows with a value.
+struct Values<'a> {
+    db: &'a crate::store::Db,
+    /// (procedure, version) → its steps' kinds and options by step id.
+    definitions: HashMap<(ProcedureId, u32), HashMap<u32, (StepKind, String)>>,
+}
+
+impl Values<'_> {
+    /// Why `rs`'s value does not fit its step, if it does not.
+    fn misfit(&mut self, rs: &RunStep) -> Option<String> {
+        let db = self.db;
+        let run = db.runs.rows().binary_search_by_key(&rs.run_id, |r| r.id).ok().map(|i| &db.runs.rows()[i]);
+        let from_snapshot = run.and_then(|r| Some((r.procedure_id, r.procedure_version?))).and_then(|key| {
+            let defs = self.definitions.entry(key).or_insert_with(|| {
+                db.versions
+                    .rows()
+                    .iter()
+                    .filter(|v| v.procedure_id == key.0 && v.version == key.1)
+                    .filter_map(|v| Snapshot::parse(&v.procedure_snapshot).ok())
+                    .flat_map(|s| s.steps)
+                    .filter_map(|st| Some((st.id?, (st.step_kind(), st.options))))
+                    .collect()
+            });
+            defs.get(&rs.step_id.0).cloned()
+        });
+        let (kind, options) = from_snapshot.or_else(|| {
+            let steps = db.steps.rows();
+            let i = steps.binary_search_by_key(&rs.step_id, |s| s.id).ok()?;
+            Some((steps[i].kind, steps[i].options.clone()))
+        })?;
+        let options = Options::parse(kind, &options).unwrap_or_default();
+        judge(kind, &options, rs.value()).err()
+    }
 }

@@ -1,0 +1,183 @@
+//! Steps that record what was found (issue #14): the new columns read and written,
+//! values judged and flagged, conditions, required values, who did it.
+
+mod common;
+use common::*;
+use procedures::model::*;
+use procedures::ops::{self, RunStart};
+use procedures::store::{self, RunSheet, TableSet, Writer};
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse(s).expect("ts")
+}
+
+/// A kitchen opening: a section, a fridge temperature with a range, a choice that
+/// decides whether the fryer is cleaned, a date, a sign-off.
+const KITCHEN: &[(&str, &str)] = &[
+    (
+        "procedures.csv",
+        "id,name,description,created_at,updated_at,version\n1,Kitchen opening,,2026-01-01 08:00:00,2026-01-01 08:00:00,1\n",
+    ),
+    (
+        "steps.csv",
+        "id,procedure_id,order,description,estimated_duration,kind,options,required,show_if\n\
+1,1,1,Cold room,,section,,,\n\
+2,1,2,Fridge temperature,60,number,°C 0..5,,\n\
+3,1,3,Fryer on?,,choice,Yes|No,,\n\
+4,1,4,Clean the fryer,,,,,3 = Yes\n\
+5,1,5,Milk best before,,date,,False,\n\
+6,1,6,Signed off by,,signoff,,,\n",
+    ),
+    ("runs.csv", "id,procedure_id,start_time,end_time,status,notes,procedure_version\n"),
+    ("run_steps.csv", "id,run_id,step_id,completed,completed_at,notes\n"),
+    ("versions.csv", "id,procedure_id,version,created_at,change_description,procedure_snapshot\n"),
+];
+
+#[test]
+fn every_new_column_round_trips_byte_identical() {
+    let dir = folder(&[
+        (
+            "procedures.csv",
+            "id,name,description,created_at,updated_at,version\n1,P,,2026-01-01 08:00:00,2026-01-01 08:00:00,1\n",
+        ),
+        (
+            "steps.csv",
+            "id,procedure_id,order,description,estimated_duration,kind,options,required,show_if\n1,1,1,Temp,,number,°C 0..5,True,\n2,1,2,Ok?,,choice,Pass|!Fail,,\n3,1,3,Then,,,,,2 = Fail\n",
+        ),
+        (
+            "runs.csv",
+            "id,procedure_id,start_time,end_time,status,notes,procedure_version,started_by,title,scheduled_for\n1,1,2026-01-02 08:00:00,,in_progress,,1,Ann,web-01,2026-01-02 07:00:00\n",
+        ),
+        (
+            "run_steps.csv",
+            "id,run_id,step_id,completed,completed_at,notes,value,completed_by\n1,1,1,True,2026-01-02 08:01:00,,3.5,Ann\n2,1,2,True,2026-01-02 08:02:00,,Fail,Bob\n3,1,3,False,,,,\n",
+        ),
+    ]);
+    let before = snapshot_files(dir.path());
+    let loaded = store::load(dir.path()).expect("load");
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let mut db = loaded.db;
+    let r = db.run(RunId(1)).expect("run");
+    assert_eq!((r.started_by.as_str(), r.title()), ("Ann", "web-01"));
+    let rs = db.run_step(RunStepId(2)).expect("rs");
+    assert_eq!((rs.value(), rs.completed_by.as_str()), ("Fail", "Bob"));
+    db.mark_full(TableSet::all());
+    store::save(dir.path(), &mut db).expect("saved");
+    let after: Vec<_> =
+        snapshot_files(dir.path()).into_iter().filter(|(n, _)| before.iter().any(|(b, _)| b == n)).collect();
+    assert_eq!(after, before, "written back byte-identical");
+}
+
+#[test]
+fn an_old_folder_keeps_its_headers_until_a_row_needs_a_new_column() {
+    let dir = copy_of(&sample_data());
+    let header = |f: &str| {
+        std::fs::read_to_string(dir.path().join(f)).expect("read").lines().next().unwrap_or_default().to_owned()
+    };
+    let old_run_steps = header("run_steps.csv");
+    let mut db = store::load(dir.path()).expect("load").db;
+    let mut writer = Writer::spawn(|| {});
+    let rs = db.run_steps_of(RunId(160)).next().expect("rs").id;
+    ops::set_step_completed(&mut db, rs, true, t("2026-11-26 08:00:00")).expect("tick");
+    writer.save_blocking(dir.path(), &mut db).expect("saved");
+    assert_eq!(header("run_steps.csv"), old_run_steps, "a tick without a name adds no column");
+    ops::set_step_completed(&mut db, rs, false, t("2026-11-26 08:00:00")).expect("untick");
+    ops::set_step_completed_by(&mut db, rs, true, t("2026-11-26 08:01:00"), Name::of("Ann").expect("name"))
+        .expect("tick");
+    writer.save_blocking(dir.path(), &mut db).expect("saved");
+    assert_eq!(header("run_steps.csv"), format!("{old_run_steps},completed_by"));
+    let again = store::load(dir.path()).expect("load");
+    assert!(again.problems.is_empty(), "{:?}", again.problems);
+    assert_eq!(again.db.run_step(rs).expect("rs").completed_by.as_str(), "Ann");
+}
+
+#[test]
+fn values_are_recorded_flagged_and_refused_as_the_contract_says() {
+    let dir = folder(KITCHEN);
+    let mut db = store::load(dir.path()).expect("load").db;
+    let ann = Name::of("Ann").expect("name");
+    let now = t("2026-01-02 08:00:00");
+    let start = RunStart { by: ann, title: "Monday".into(), scheduled_for: None };
+    let run = ops::start_run_with(&mut db, ProcedureId(1), now, &start).expect("start").value;
+    // No run_steps row for the section.
+    assert_eq!(db.run_steps_of(run).count(), 5);
+    assert_eq!(db.run(run).expect("run").started_by, ann);
+    let ids: Vec<(StepId, RunStepId)> = db.run_steps_of(run).map(|r| (r.step_id, r.id)).collect();
+    let rs = |step: u32| ids.iter().find(|(s, _)| *s == StepId(step)).expect("rs").1;
+
+    // An in-range temperature, then an out-of-range one: recorded and flagged.
+    let ok = ops::record_value(&mut db, rs(2), "3,5", now, ann).expect("recorded");
+    assert_eq!(ok.value, None);
+    assert_eq!(db.run_step(rs(2)).expect("rs").value(), "3.5");
+    let flagged = ops::record_value(&mut db, rs(2), "7", now, ann).expect("recorded");
+    assert_eq!(flagged.value.as_deref(), Some("outside 0–5 °C"));
+    assert!(db.run_step(rs(2)).expect("rs").completed);
+    let err = ops::record_value(&mut db, rs(2), "warm", now, ann).expect_err("refused");
+    assert!(err.to_string().contains("is not a number"), "{err}");
+    let err = ops::record_value(&mut db, rs(3), "Maybe", now, ann).expect_err("refused");
+    assert!(err.to_string().contains("not one of the answers"), "{err}");
+    // A required value step cannot be ticked bare.
+    let err = ops::set_step_completed(&mut db, rs(6), true, now).expect_err("refused");
+    assert!(err.to_string().contains("needs a value"), "{err}");
+
+    // The fryer is off: cleaning it is not needed, and does not block completing.
+    ops::record_value(&mut db, rs(3), "no", now, ann).expect("recorded");
+    assert_eq!(db.run_step(rs(3)).expect("rs").value(), "No", "the answer's spelling");
+    let sheet = RunSheet::of(&db, run);
+    let needed = sheet.needed(&db);
+    let clean = sheet.items.iter().position(|i| i.step == StepId(4)).expect("item");
+    assert!(!needed[clean]);
+    // Completing is refused while the sign-off is missing, naming it.
+    let err = ops::finish_run(&mut db, run, RunStatus::Completed, now).expect_err("refused");
+    assert_eq!(err.to_string(), "Cannot complete: a required step has no value yet: “Signed off by”");
+    ops::record_value(&mut db, rs(6), "Ann Lee", now, ann).expect("signed");
+    // The fryer is on after all: cleaning is needed (a tick, not required), still completes.
+    ops::record_value(&mut db, rs(3), "Yes", now, ann).expect("recorded");
+    assert!(RunSheet::of(&db, run).needed(&db)[clean]);
+    ops::finish_run(&mut db, run, RunStatus::Completed, now).expect("completes");
+
+    // What was recorded is written and read back, and checks clean.
+    store::save(dir.path(), &mut db).expect("saved");
+    let again = store::load(dir.path()).expect("load");
+    assert!(again.problems.is_empty(), "{:?}", again.problems);
+    let text = std::fs::read_to_string(dir.path().join("run_steps.csv")).expect("read");
+    assert!(text.starts_with("id,run_id,step_id,completed,completed_at,notes,value,completed_by\n"), "{text}");
+    assert!(text.contains(",7,Ann\n") && text.contains(",Ann Lee,Ann\n"), "{text}");
+    let runs = std::fs::read_to_string(dir.path().join("runs.csv")).expect("read");
+    assert!(
+        runs.starts_with("id,procedure_id,start_time,end_time,status,notes,procedure_version,started_by,title\n"),
+        "{runs}"
+    );
+}
+
+#[test]
+fn a_condition_on_a_later_or_valueless_step_is_refused_in_the_editor() {
+    let dir = folder(KITCHEN);
+    let mut db = store::load(dir.path()).expect("load").db;
+    let mut d = ops::ProcedureDraft::of(&db, ProcedureId(1)).expect("draft");
+    assert_eq!(d.steps[3].show_if.as_ref().map(|c| c.on), Some(2), "the condition reads as an index");
+    d.steps[3].show_if = Some(ops::DraftCondition { on: 4, op: Op::Eq, value: "x".into() });
+    let err = ops::update_procedure(&mut db, ProcedureId(1), &d, "x", t("2026-01-02 08:00:00")).expect_err("refused");
+    assert!(err.to_string().contains("earlier step"), "{err}");
+    d.steps[3].show_if = Some(ops::DraftCondition { on: 0, op: Op::Eq, value: "x".into() });
+    let err = ops::update_procedure(&mut db, ProcedureId(1), &d, "x", t("2026-01-02 08:00:00")).expect_err("refused");
+    assert!(err.to_string().contains("records no value"), "{err}");
+    // A new step with a condition on another new one gets the saved id.
+    d.steps[3].show_if = None;
+    d.steps.push(ops::StepDraft {
+        kind: StepKind::Choice,
+        options: "A|B".into(),
+        ..ops::StepDraft::tick("Pick", None)
+    });
+    d.steps.push(ops::StepDraft {
+        show_if: Some(ops::DraftCondition { on: 6, op: Op::Eq, value: "B".into() }),
+        ..ops::StepDraft::tick("Only for B", None)
+    });
+    ops::update_procedure(&mut db, ProcedureId(1), &d, "x", t("2026-01-02 08:00:00")).expect("saved");
+    let steps: Vec<&Step> = db.steps_of(ProcedureId(1)).collect();
+    assert_eq!(steps[7].show_if, format!("{} = B", steps[6].id));
+    // The version snapshot carries kind, options and conditions.
+    let snap = db.snapshot(ProcedureId(1), 2).expect("v2");
+    assert_eq!((snap.steps[6].kind.as_str(), snap.steps[6].options.as_str()), ("choice", "A|B"));
+    assert_eq!(snap.steps[7].show_if, format!("{} = B", steps[6].id));
+}
