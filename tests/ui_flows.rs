@@ -208,7 +208,15 @@ fn one_tick_changes_exactly_one_line_on_disk() {
     let dir = copy_of(&sample_data());
     let mut h = app_on(dir.path());
     let run = start(&mut h, "Month-end close");
+    // The first tick that records a name gives run_steps.csv its completed_by column (a
+    // new column is written once a row needs it: every line changes, once).
+    h.key_press(Key::Space);
+    h.run();
     h.state_mut().flush();
+    let header = snapshot_files(dir.path()).into_iter().find(|(n, _)| n == "run_steps.csv").expect("file").1;
+    assert!(
+        String::from_utf8_lossy(&header).starts_with("id,run_id,step_id,completed,completed_at,notes,completed_by\n")
+    );
     let before = snapshot_files(dir.path());
     h.key_press(Key::Space);
     h.run();
@@ -225,7 +233,7 @@ fn one_tick_changes_exactly_one_line_on_disk() {
         changed_lines += diff;
     }
     assert_eq!(changed_lines, 1);
-    assert!(step_states(&h, run)[0]);
+    assert!(step_states(&h, run)[1]);
 }
 
 #[test]
@@ -252,6 +260,8 @@ fn welcome_screen_creates_a_new_folder() {
         .with_size(egui::vec2(1000.0, 700.0))
         .with_max_steps(24)
         .build_eframe(|cc| App::new(cc, None));
+    h.run();
+    h.state_mut().set_user_name("Test User");
     h.run();
     h.get_by_label("Open a folder…");
     h.get_by_label("Open the sample");

@@ -38,6 +38,9 @@ impl App {
                     {
                         cmds.push(Command::ShowBackups);
                     }
+                    if ui.button("Your name…").clicked() {
+                        cmds.push(Command::AskName);
+                    }
                     ui.menu_button("Recent", |ui| {
                         if self.prefs.recent.is_empty() {
                             ui.label("No recent folders");
@@ -123,6 +126,33 @@ impl App {
                         });
                     },
                 );
+            }
+            Some(Popup::YourName { text }) => {
+                let mut save = false;
+                egui::Window::new("Your name").open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
+                    ui.label("Runs and ticks record who did them. What name should they record?");
+                    let edit = ui
+                        .horizontal(|ui| {
+                            let label = ui.label("Your name:");
+                            ui.add(egui::TextEdit::singleline(text).desired_width(220.0)).labelled_by(label.id)
+                        })
+                        .inner;
+                    if ui.memory(|m| m.focused().is_none()) {
+                        edit.request_focus();
+                    }
+                    let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    ui.label(egui::RichText::new("Change it any time: File, Your name…").weak().small());
+                    if ui.add_enabled(!text.trim().is_empty(), egui::Button::new("Save")).clicked()
+                        || (enter && !text.trim().is_empty())
+                    {
+                        save = true;
+                    }
+                });
+                if save {
+                    let name = text.clone();
+                    self.set_user_name(&name);
+                    open = false;
+                }
             }
             Some(Popup::Backups { names, confirm }) => {
                 egui::Window::new("Restore a backup").open(&mut open).collapsible(false).show(ctx, |ui| {

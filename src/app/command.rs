@@ -45,6 +45,8 @@ impl App {
             | Command::OpenRun(_)
             | Command::ShowInHistory(_)
             | Command::SetStep { .. }
+            | Command::RecordValue { .. }
+            | Command::SetRunTitle { .. }
             | Command::Undo
             | Command::StepNote { .. }
             | Command::RunNote { .. }
@@ -75,6 +77,7 @@ impl App {
                 }
             }
             Command::ShowShortcuts => self.popup = Some(Popup::Shortcuts),
+            Command::AskName => self.popup = Some(Popup::YourName { text: self.user().as_str().to_owned() }),
             Command::DismissMessage => self.message = None,
             Command::SetTheme(theme) => {
                 self.prefs.theme = theme;
@@ -122,7 +125,8 @@ impl App {
     fn run_command(&mut self, cmd: Command, now: Timestamp) {
         match cmd {
             Command::StartRun(pid) => {
-                if let Some(run) = self.mutate(|db| ops::start_run(db, pid, now)) {
+                let start = ops::RunStart { by: self.user(), ..ops::RunStart::default() };
+                if let Some(run) = self.mutate(|db| ops::start_run_with(db, pid, now, &start)) {
                     self.session.undo_mut().clear();
                     self.open_run(run);
                 }
@@ -135,17 +139,29 @@ impl App {
             }
             Command::SetStep { run_step, completed } => {
                 let Some(before) = self.db().and_then(|db| db.run_step(run_step)).map(UndoTick::of) else { return };
-                if self.mutate(|db| ops::set_step_completed(db, run_step, completed, now)).is_some() {
+                let by = self.user();
+                if self.mutate(|db| ops::set_step_completed_by(db, run_step, completed, now, by)).is_some() {
                     self.session.undo_mut().push(before);
                 }
+            }
+            Command::RecordValue { run_step, value } => {
+                let Some(before) = self.db().and_then(|db| db.run_step(run_step)).map(UndoTick::of) else { return };
+                let by = self.user();
+                if self.mutate(|db| ops::record_value(db, run_step, &value, now, by)).is_some() {
+                    self.session.undo_mut().push(before);
+                }
+            }
+            Command::SetRunTitle { run, title } => {
+                let _ = self.mutate(|db| ops::set_run_title(db, run, &title));
             }
             Command::Undo => {
                 let Some(u) = self.session.undo_mut().pop() else {
                     self.message = Some("Nothing to undo".into());
                     return;
                 };
-                let at = u.completed_at.unwrap_or(now);
-                let _ = self.mutate(|db| ops::set_step_completed(db, u.run_step, u.completed, at));
+                let _ = self.mutate(|db| {
+                    ops::restore_run_step(db, u.run_step, u.completed, u.completed_at, &u.value, u.completed_by)
+                });
             }
             Command::StepNote { run_step, note } => {
                 let _ = self.mutate(|db| ops::set_step_note(db, run_step, &note));

@@ -76,4 +76,6 @@ pub(super) enum Popup {
     Shortcuts,
     /// File → Restore backup…: the backups, and the one waiting for confirmation.
     Backups { names: Vec<String>, confirm: Option<String> },
+    /// "Your name": asked once on first start, and from File → Your name….
+    YourName { text: String },
 }

@@ -17,6 +17,7 @@ mod platform;
 pub use dialogs::Export;
 pub use platform::{bundled_sample, window_icon};
 
+use crate::model::Name;
 use crate::session::{Folder, SaveState, Session};
 use crate::store::Db;
 use crate::ui::analytics::{AnalyticsState, analytics_ui};
@@ -49,11 +50,21 @@ pub struct Prefs {
     pub last_view: View,
     /// UI zoom (Ctrl+Plus / Ctrl+Minus / Ctrl+0).
     pub zoom: f32,
+    /// The name runs and ticks record (asked once on first start; `None` until then:
+    /// the OS login name stands in).
+    pub user_name: Option<String>,
 }
 
 impl Default for Prefs {
     fn default() -> Self {
-        Self { last_folder: None, recent: Vec::new(), theme: Theme::System, last_view: View::Procedures, zoom: 1.0 }
+        Self {
+            last_folder: None,
+            recent: Vec::new(),
+            theme: Theme::System,
+            last_view: View::Procedures,
+            zoom: 1.0,
+            user_name: None,
+        }
     }
 }
 
@@ -103,6 +114,10 @@ impl App {
         let start = start.or_else(|| prefs.last_folder.clone().filter(|d| d.is_dir()));
         let ctx = cc.egui_ctx.clone();
         let mut app = Self::with_prefs(prefs, move || ctx.request_repaint());
+        // First start: ask who is using the app (the name every run and tick records).
+        if app.prefs.user_name.is_none() {
+            app.popup = Some(dialogs::Popup::YourName { text: platform::login_name() });
+        }
         platform::apply_theme(&cc.egui_ctx, app.prefs.theme);
         cc.egui_ctx.set_zoom_factor(app.prefs.zoom.clamp(0.5, 3.0));
         if let Some(dir) = start {
@@ -183,6 +198,21 @@ impl App {
     /// The preferences.
     pub fn prefs(&self) -> &Prefs {
         &self.prefs
+    }
+
+    /// The name runs and ticks record: the one set in the preferences, else the OS
+    /// login name.
+    pub fn user(&self) -> Name {
+        let name = self.prefs.user_name.clone().unwrap_or_else(platform::login_name);
+        Name::of(&name).unwrap_or_default()
+    }
+
+    /// Set the name runs and ticks record (and close the window that asks for it).
+    pub fn set_user_name(&mut self, name: &str) {
+        self.prefs.user_name = Some(name.trim().to_owned());
+        if matches!(self.popup, Some(dialogs::Popup::YourName { .. })) {
+            self.popup = None;
+        }
     }
 
     /// The view shown.
@@ -296,6 +326,7 @@ impl App {
                 return;
             }
             let loading = self.session.loading();
+            let user = self.user();
             let views = &mut self.views;
             match self.session.folder() {
                 None => {
@@ -320,7 +351,7 @@ impl App {
                         View::Procedures => browser_ui(ui, db, &mut views.browser, now, read_only, &mut cmds),
                         View::InProgress => in_progress_ui(ui, db, now, &mut cmds),
                         View::History => history_ui(ui, db, &mut views.history, now, &mut cmds),
-                        View::Runner => runner_ui(ui, db, &mut views.runner, now, read_only, &mut cmds),
+                        View::Runner => runner_ui(ui, db, &mut views.runner, now, read_only, user, &mut cmds),
                         View::Editor => editor_ui(ui, db, &mut views.editor, read_only, &mut cmds),
                         View::Versions => versions_ui(ui, db, &mut views.versions, read_only, &mut cmds),
                         View::Labels => labels_ui(ui, db, &mut views.labels, read_only, &mut cmds),

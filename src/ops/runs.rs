@@ -143,6 +143,29 @@ pub fn record_value(
     done(db, flag, TableSet::EMPTY.with(TableKind::RunSteps))
 }
 
+/// Put a run step of a run in progress back as it was (undo): ticked or not, when, by
+/// whom, with which value.
+pub fn restore_run_step(
+    db: &mut Db,
+    id: RunStepId,
+    completed: bool,
+    completed_at: Option<Timestamp>,
+    value: &str,
+    by: Name,
+) -> Result<Done<()>, OpError> {
+    let rs = db.run_step(id).ok_or(OpError::NotFound { what: "run step", id: id.0 })?;
+    let run = rs.run_id;
+    run_in_progress(db, run)?;
+    if let Some(rs) = db.run_steps.get_mut(u64::from(id.0)) {
+        rs.completed = completed;
+        rs.completed_at = completed_at.filter(|_| completed);
+        rs.completed_by = by;
+        rs.set_value(value);
+    }
+    touch_run(db, run);
+    done(db, (), TableSet::EMPTY.with(TableKind::RunSteps))
+}
+
 /// The first line of a step's text (for messages).
 pub fn first_line(text: &str) -> &str {
     text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")

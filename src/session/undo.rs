@@ -11,11 +11,21 @@ pub struct UndoTick {
     pub completed: bool,
     /// When it was completed before.
     pub completed_at: Option<Timestamp>,
+    /// Its value before.
+    pub value: String,
+    /// Who had ticked it.
+    pub completed_by: Name,
 }
 
 impl UndoTick {
     /// The state of `before`, to go back to.
     pub fn of(before: &RunStep) -> Self {
-        Self { run_step: before.id, completed: before.completed, completed_at: before.completed_at }
+        Self {
+            run_step: before.id,
+            completed: before.completed,
+            completed_at: before.completed_at,
+            value: before.value().to_owned(),
+            completed_by: before.completed_by,
+        }
     }
 }

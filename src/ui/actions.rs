@@ -25,6 +25,8 @@ pub enum Action {
     RunnerDown,
     /// Runner: write a note on the focused step.
     RunnerNote,
+    /// Runner: choose answer 1–9 of the focused choice step.
+    RunnerChoose,
     /// Runner: undo the last tick or untick.
     RunnerUndo,
     /// Runner: leave the runner (the run stays in progress).
@@ -45,7 +47,7 @@ const fn key(modifiers: Modifiers, logical_key: Key) -> KeyboardShortcut {
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Self::ShowShortcuts,
         Self::NewProcedure,
         Self::Search,
@@ -55,6 +57,7 @@ impl Action {
         Self::RunnerUp,
         Self::RunnerDown,
         Self::RunnerNote,
+        Self::RunnerChoose,
         Self::RunnerUndo,
         Self::RunnerLeave,
         Self::EditorMoveUp,
@@ -81,6 +84,21 @@ impl Action {
             Self::RunnerUp => const { &[key(Modifiers::NONE, Key::ArrowUp)] },
             Self::RunnerDown => const { &[key(Modifiers::NONE, Key::ArrowDown)] },
             Self::RunnerNote => const { &[key(Modifiers::NONE, Key::N)] },
+            Self::RunnerChoose => {
+                const {
+                    &[
+                        key(Modifiers::NONE, Key::Num1),
+                        key(Modifiers::NONE, Key::Num2),
+                        key(Modifiers::NONE, Key::Num3),
+                        key(Modifiers::NONE, Key::Num4),
+                        key(Modifiers::NONE, Key::Num5),
+                        key(Modifiers::NONE, Key::Num6),
+                        key(Modifiers::NONE, Key::Num7),
+                        key(Modifiers::NONE, Key::Num8),
+                        key(Modifiers::NONE, Key::Num9),
+                    ]
+                }
+            }
             Self::RunnerUndo => const { &[key(Modifiers::COMMAND, Key::Z)] },
             Self::RunnerLeave => const { &[key(Modifiers::NONE, Key::Escape)] },
             Self::EditorMoveUp => const { &[key(Modifiers::ALT, Key::ArrowUp)] },
@@ -101,6 +119,7 @@ impl Action {
             Self::RunnerUp => "Runner: Up / Down",
             Self::RunnerDown => "",
             Self::RunnerNote => "Runner: N",
+            Self::RunnerChoose => "Runner: 1 … 9",
             Self::RunnerUndo => "Runner: Ctrl+Z",
             Self::RunnerLeave => "Runner: Esc",
             Self::EditorMoveUp => "Editor: Alt+Up / Alt+Down",
@@ -121,6 +140,7 @@ impl Action {
             Self::RunnerTick => "Tick or untick the focused step",
             Self::RunnerUp | Self::RunnerDown => "Move the focus between steps",
             Self::RunnerNote => "Write a note on the focused step",
+            Self::RunnerChoose => "Choose an answer of the focused step (Space or Enter: type a value)",
             Self::RunnerUndo => "Undo the last tick or untick",
             Self::RunnerLeave => "Leave the runner (the run stays in progress)",
             Self::EditorMoveUp | Self::EditorMoveDown => "Move the focused step",
@@ -153,6 +173,15 @@ impl Action {
             .fold(false, |pressed, k| input.consume_shortcut(k) | pressed)
     }
 
+    /// Which of its keys is pressed now, taken (the answer number of
+    /// [`Action::RunnerChoose`]); `None` while typing.
+    pub fn consume_which(self, input: &mut egui::InputState, typing: bool) -> Option<usize> {
+        if typing {
+            return None;
+        }
+        self.keys().iter().position(|k| input.consume_shortcut(k))
+    }
+
     /// The lines of the help: (keys, what), actions that share a line listed once.
     pub fn help_lines() -> impl Iterator<Item = (&'static str, &'static str)> {
         Self::ALL.into_iter().filter(|a| !a.keys_text().is_empty()).map(|a| (a.keys_text(), a.help()))
@@ -166,7 +195,7 @@ mod tests {
     #[test]
     fn the_help_lists_every_action_once_and_every_key_action_has_keys() {
         let lines: Vec<_> = Action::help_lines().collect();
-        assert_eq!(lines.len(), 13);
+        assert_eq!(lines.len(), 14);
         assert_eq!(lines[0], ("F1 or ?", "Show these shortcuts"));
         for a in Action::ALL {
             let egui_keys = matches!(a, Action::Zoom | Action::Tab | Action::DropFolder | Action::DropList);

@@ -77,6 +77,22 @@ pub enum Command {
         /// Ticked or not.
         completed: bool,
     },
+    /// Record the value found at a step (entering it is the tick; empty unticks).
+    RecordValue {
+        /// The run step.
+        run_step: RunStepId,
+        /// What was found, as typed.
+        value: String,
+    },
+    /// Set or clear a run's title.
+    SetRunTitle {
+        /// The run.
+        run: RunId,
+        /// What it is about.
+        title: String,
+    },
+    /// Ask for the user's name (the name runs and ticks record).
+    AskName,
     /// Set a step's note.
     StepNote {
         /// The run step.

@@ -1,14 +1,17 @@
 //! The runner: one run, step by step, with a timestamp on every tick.
 //!
-//! Keys: Space/Enter tick or untick the focused step (the current one unless moved),
-//! ↑/↓ move the focus, N edits the focused step's note, Ctrl+Z undoes the last
-//! tick, Esc leaves (the run stays in progress).
+//! Keys: Space/Enter tick or untick the focused step (the current one unless moved) or,
+//! on a step that records a value, put the cursor in its field (Enter records it);
+//! 1–9 choose an answer; ↑/↓ move the focus (sections and steps not needed are skipped),
+//! N edits the focused step's note, Ctrl+Z undoes the last tick, Esc leaves (the run
+//! stays in progress).
 
 use super::actions::Action;
 use super::widgets::{status_text, time_text};
 use super::{Command, View};
 use crate::model::*;
-use crate::store::Db;
+use crate::ops;
+use crate::store::{Db, RunSheet, SheetItem};
 use egui::{Key, RichText, Ui};
 
 /// A dialog of the runner.
@@ -26,6 +29,11 @@ pub enum RunnerModal {
         /// The text being edited.
         text: String,
     },
+    /// Set the run's title.
+    Title {
+        /// The text being edited.
+        text: String,
+    },
 }
 
 /// State of the runner.
@@ -33,15 +41,21 @@ pub enum RunnerModal {
 pub struct RunnerState {
     /// The run shown.
     pub run: Option<RunId>,
-    /// Index of the focused step.
+    /// Index of the focused step among the steps shown (sections and steps not needed
+    /// are not focusable).
     pub focus: usize,
     /// The note being edited: (run step, text).
     pub note_edit: Option<(RunStepId, String)>,
+    /// The value being typed: (run step, text). Enter records it, Esc drops it.
+    pub value_edit: Option<(RunStepId, String)>,
     /// An open dialog.
     pub modal: Option<RunnerModal>,
-    /// Step texts of the shown run, resolved once per run: (run step, text, estimate).
-    steps: Vec<(RunStepId, String, Option<u32>)>,
-    steps_of: Option<RunId>,
+    /// A value just sent for this step: once it is recorded (the op may refuse it), the
+    /// focus moves on to the next open step.
+    advance_after: Option<(RunStepId, String)>,
+    /// The shown run's sheet, resolved once per run (its steps as its version had them).
+    sheet: RunSheet,
+    sheet_of: Option<RunId>,
     scroll_to_focus: bool,
 }
 
@@ -49,15 +63,16 @@ impl RunnerState {
     /// Show a run, focusing its current step.
     pub fn open(&mut self, db: &Db, run: RunId) {
         *self = Self { run: Some(run), ..Self::default() };
-        self.load_steps(db);
-        self.focus = current_step(db, &self.steps).unwrap_or(0);
+        self.load_sheet(db);
+        let rows = Rows::of(db, &self.sheet);
+        self.focus = rows.current(db, &self.sheet).unwrap_or(0);
         self.scroll_to_focus = true;
     }
 
-    fn load_steps(&mut self, db: &Db) {
-        if self.steps_of != self.run {
-            self.steps = self.run.map(|r| db.run_step_texts(r)).unwrap_or_default();
-            self.steps_of = self.run;
+    fn load_sheet(&mut self, db: &Db) {
+        if self.sheet_of != self.run {
+            self.sheet = self.run.map(|r| RunSheet::of(db, r)).unwrap_or_default();
+            self.sheet_of = self.run;
         }
     }
 }
@@ -66,43 +81,80 @@ fn completed(db: &Db, rs: RunStepId) -> bool {
     db.run_step(rs).is_some_and(|r| r.completed)
 }
 
-/// The first unticked step.
-fn current_step(db: &Db, steps: &[(RunStepId, String, Option<u32>)]) -> Option<usize> {
-    steps.iter().position(|(rs, _, _)| !completed(db, *rs))
+/// What the runner shows of a sheet now: the needed steps (sections as headings over
+/// them), and how many are not needed.
+struct Rows {
+    /// Sheet item indices of the needed steps and sections, in order.
+    shown: Vec<usize>,
+    /// Sheet item indices of the needed steps (the focusable rows).
+    steps: Vec<usize>,
+    /// Steps not needed (their condition does not hold).
+    hidden: usize,
 }
 
-/// The open step to focus after ticking step `i`: the next open one after it, else the
-/// first open one, else `i`.
-fn next_open(db: &Db, steps: &[(RunStepId, String, Option<u32>)], i: usize) -> usize {
-    (i + 1..steps.len()).chain(0..i).find(|j| !completed(db, steps[*j].0)).unwrap_or(i)
+impl Rows {
+    fn of(db: &Db, sheet: &RunSheet) -> Self {
+        let needed = sheet.needed(db);
+        let shown: Vec<usize> = (0..sheet.items.len()).filter(|i| needed[*i]).collect();
+        let steps: Vec<usize> = shown.iter().copied().filter(|i| sheet.items[*i].run_step.is_some()).collect();
+        let hidden = (0..sheet.items.len()).filter(|i| !needed[*i] && sheet.items[*i].run_step.is_some()).count();
+        Self { shown, steps, hidden }
+    }
+
+    fn run_step(&self, sheet: &RunSheet, row: usize) -> Option<RunStepId> {
+        self.steps.get(row).and_then(|i| sheet.items[*i].run_step)
+    }
+
+    /// The first open step (a row index).
+    fn current(&self, db: &Db, sheet: &RunSheet) -> Option<usize> {
+        (0..self.steps.len()).find(|r| self.run_step(sheet, *r).is_some_and(|rs| !completed(db, rs)))
+    }
+
+    /// The open step to focus after step `row`: the next open one after it, else the
+    /// first open one, else `row`.
+    fn next_open(&self, db: &Db, sheet: &RunSheet, row: usize) -> usize {
+        (row + 1..self.steps.len())
+            .chain(0..row)
+            .find(|r| self.run_step(sheet, *r).is_some_and(|rs| !completed(db, rs)))
+            .unwrap_or(row)
+    }
 }
 
-/// The runner view.
+/// The runner view. `user` is the name a sign-off proposes.
 pub fn runner_ui(
     ui: &mut Ui,
     db: &Db,
     state: &mut RunnerState,
     now: Timestamp,
     read_only: bool,
+    user: Name,
     cmds: &mut Vec<Command>,
 ) {
     let Some(run) = state.run.and_then(|r| db.run(r)) else {
         ui.label("No run selected. Start one from Procedures, or resume one from In progress.");
         return;
     };
-    state.load_steps(db);
+    state.load_sheet(db);
     let run_id = run.id;
-    let steps = std::mem::take(&mut state.steps);
-    let n = steps.len();
-    let done = steps.iter().filter(|(rs, _, _)| completed(db, *rs)).count();
-    let current = current_step(db, &steps);
+    let sheet = std::mem::take(&mut state.sheet);
+    let rows = Rows::of(db, &sheet);
+    let n = rows.steps.len();
+    let done = (0..n).filter(|r| rows.run_step(&sheet, *r).is_some_and(|rs| completed(db, rs))).count();
+    let current = rows.current(db, &sheet);
     let open = run.status == RunStatus::InProgress && !read_only;
+    if let Some((rs, value)) = state.advance_after.take()
+        && db.run_step(rs).is_some_and(|r| r.completed && r.value() == value)
+        && let Some(row) = (0..n).find(|r| rows.run_step(&sheet, *r) == Some(rs))
+    {
+        state.focus = rows.next_open(db, &sheet, row);
+        state.scroll_to_focus = true;
+    }
     state.focus = state.focus.min(n.saturating_sub(1));
 
     // Keyboard, before any widget can take the keys.
-    let typing = ui.ctx().egui_wants_keyboard_input() || state.modal.is_some();
+    let typing = ui.ctx().egui_wants_keyboard_input() || state.modal.is_some() || state.value_edit.is_some();
     if !typing {
-        let (toggle, up, down, note, undo, esc) = ui.input_mut(|i| {
+        let (toggle, up, down, note, undo, esc, choose) = ui.input_mut(|i| {
             (
                 Action::RunnerTick.consume(i, false),
                 Action::RunnerUp.consume(i, false),
@@ -110,6 +162,7 @@ pub fn runner_ui(
                 Action::RunnerNote.consume(i, false),
                 Action::RunnerUndo.consume(i, false),
                 Action::RunnerLeave.consume(i, false),
+                Action::RunnerChoose.consume_which(i, false),
             )
         });
         if up && state.focus > 0 {
@@ -120,20 +173,34 @@ pub fn runner_ui(
             state.focus += 1;
             state.scroll_to_focus = true;
         }
-        if toggle
+        let focused = rows.steps.get(state.focus).map(|i| &sheet.items[*i]);
+        if let (Some(item), Some(rs)) = (focused, rows.run_step(&sheet, state.focus))
             && open
-            && let Some((rs, _, _)) = steps.get(state.focus)
         {
-            let now_done = !completed(db, *rs);
-            cmds.push(Command::SetStep { run_step: *rs, completed: now_done });
-            if now_done {
-                state.focus = next_open(db, &steps, state.focus);
-                state.scroll_to_focus = true;
+            if toggle {
+                match item.kind {
+                    StepKind::Check => {
+                        let now_done = !completed(db, rs);
+                        cmds.push(Command::SetStep { run_step: rs, completed: now_done });
+                        if now_done {
+                            state.focus = rows.next_open(db, &sheet, state.focus);
+                            state.scroll_to_focus = true;
+                        }
+                    }
+                    // A value is typed: Space or Enter puts the cursor in its field.
+                    _ => state.value_edit = Some((rs, start_text(db, rs, item, user))),
+                }
+            }
+            if let Some(k) = choose
+                && let Some(answer) = item.options.choices().get(k)
+            {
+                cmds.push(Command::RecordValue { run_step: rs, value: answer.label.clone() });
+                state.advance_after = Some((rs, answer.label.clone()));
             }
         }
-        if note && let Some((rs, _, _)) = steps.get(state.focus) {
-            let text = db.run_step(*rs).map(|r| r.notes().to_string()).unwrap_or_default();
-            state.note_edit = Some((*rs, text));
+        if note && let Some(rs) = rows.run_step(&sheet, state.focus) {
+            let text = db.run_step(rs).map(|r| r.notes().to_string()).unwrap_or_default();
+            state.note_edit = Some((rs, text));
         }
         if undo && open {
             cmds.push(Command::Undo);
@@ -143,59 +210,23 @@ pub fn runner_ui(
         }
     }
 
-    // Header.
-    let p = db.procedure(run.procedure_id);
-    ui.horizontal(|ui| {
-        ui.heading(p.map_or("(deleted procedure)", |p| p.name.as_str()));
-        if let Some(v) = run.procedure_version {
-            ui.label(RichText::new(format!("version {v}")).weak());
-        }
-        ui.label(status_text(run.status));
-    });
-    ui.horizontal(|ui| {
-        ui.label(RichText::new(format!("{done} / {n}")).strong());
-        let frac = if n == 0 { 0.0 } else { done as f32 / n as f32 };
-        ui.add(egui::ProgressBar::new(frac).desired_width(240.0).show_percentage());
-        let end = run.end_time.unwrap_or(now);
-        ui.label(format!("Elapsed {}", format_duration(end.elapsed_since(&run.start_time))));
-        if run.status == RunStatus::InProgress {
-            let left: u32 = steps.iter().filter(|(rs, _, _)| !completed(db, *rs)).filter_map(|(_, _, e)| *e).sum();
-            ui.label(format!("Estimated time left {}", format_duration(i64::from(left))));
-        }
-    });
-    ui.horizontal(|ui| {
-        if ui.add_enabled(open, egui::Button::new("✔ Complete run")).clicked() {
-            if done < n {
-                state.modal = Some(RunnerModal::ConfirmComplete);
-            } else {
-                cmds.push(Command::FinishRun { run: run_id, status: RunStatus::Completed, reason: String::new() });
-            }
-        }
-        if ui.add_enabled(open, egui::Button::new("Cancel run…")).clicked() {
-            state.modal = Some(RunnerModal::Cancel { reason: String::new() });
-        }
-        if ui.add_enabled(!read_only, egui::Button::new("Run notes…")).clicked() {
-            state.modal = Some(RunnerModal::Notes { text: run.notes().to_owned() });
-        }
-        if ui.button("Back").on_hover_text("Leave the runner (Esc); the run stays in progress").clicked() {
-            cmds.push(Command::Show(View::InProgress));
-        }
-    });
-    if !run.notes().is_empty() {
-        ui.label(RichText::new(format!("Notes: {}", run.notes())).italics());
-    }
-    drift_notice(ui, db, run, cmds);
-    ui.label(
-        RichText::new("Keys: Space or Enter tick · Up/Down move · N note · Ctrl+Z undo · Esc back").weak().small(),
-    );
+    header_ui(ui, db, run, &sheet, &rows, done, now, open, read_only, state, cmds);
     ui.separator();
 
     // Steps.
     egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
-        for (i, (rs_id, text, est)) in steps.iter().enumerate() {
-            let Some(rs) = db.run_step(*rs_id) else { continue };
-            let is_current = current == Some(i) && run.status == RunStatus::InProgress;
-            let focused = state.focus == i;
+        for &i in &rows.shown {
+            let item = &sheet.items[i];
+            let Some(rs_id) = item.run_step else {
+                // A section: a heading over the steps after it, never ticked.
+                ui.add_space(6.0);
+                ui.label(RichText::new(ops::first_line(&item.text)).heading().strong());
+                continue;
+            };
+            let Some(rs) = db.run_step(rs_id) else { continue };
+            let Some(row) = rows.steps.iter().position(|s| *s == i) else { continue };
+            let is_current = current == Some(row) && run.status == RunStatus::InProgress;
+            let focused = state.focus == row;
             let visuals = ui.visuals();
             let fill =
                 if is_current { visuals.selection.bg_fill.gamma_multiply(0.35) } else { egui::Color32::TRANSPARENT };
@@ -205,63 +236,7 @@ pub fn runner_ui(
             let resp = frame
                 .show(ui, |ui| {
                     ui.set_width(ui.available_width());
-                    ui.horizontal(|ui| {
-                        let mut checked = rs.completed;
-                        let label = format!("{}. {}", i + 1, text);
-                        let cb = ui.add_enabled(open, egui::Checkbox::new(&mut checked, label));
-                        if cb.changed() {
-                            cmds.push(Command::SetStep { run_step: *rs_id, completed: checked });
-                            state.focus = if checked { next_open(db, &steps, i) } else { i };
-                        }
-                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                            let editing = state.note_edit.as_ref().is_some_and(|(id, _)| id == rs_id);
-                            if !read_only && !editing {
-                                let add =
-                                    ui.small_button("📝").on_hover_text(format!("Write a note for step {} (N)", i + 1));
-                                if add.clicked() {
-                                    state.note_edit = Some((*rs_id, rs.notes().to_string()));
-                                    state.focus = i;
-                                }
-                            }
-                            if let Some(at) = rs.completed_at {
-                                ui.label(RichText::new(format!("✔ {}", time_text(now, at))).weak());
-                            } else if let Some(e) = est {
-                                ui.label(RichText::new(format!("~{}", format_duration(i64::from(*e)))).weak());
-                            }
-                        });
-                    });
-                    // Note.
-                    let editing = state.note_edit.as_ref().is_some_and(|(id, _)| id == rs_id);
-                    if editing && let Some((_, mut note)) = state.note_edit.take() {
-                        ui.horizontal(|ui| {
-                            let edit = ui.add(
-                                egui::TextEdit::singleline(&mut note)
-                                    .hint_text("Note for this step")
-                                    .desired_width(f32::INFINITY),
-                            );
-                            if !edit.has_focus() && !edit.lost_focus() {
-                                edit.request_focus();
-                            }
-                            let escape = ui.input(|i| i.key_pressed(Key::Escape));
-                            if escape {
-                                // Esc throws the edit away.
-                            } else if edit.lost_focus() {
-                                // Enter, Tab or a click elsewhere keeps what was typed, like a form field.
-                                cmds.push(Command::StepNote { run_step: *rs_id, note: note.trim().to_owned() });
-                            } else {
-                                state.note_edit = Some((*rs_id, note));
-                            }
-                        });
-                    } else if !rs.notes().is_empty() {
-                        ui.horizontal(|ui| {
-                            ui.add_space(24.0);
-                            let text = RichText::new(format!("📝 {}", rs.notes())).italics();
-                            let l = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
-                            if l.on_hover_text("Click to edit the note").clicked() && !read_only {
-                                state.note_edit = Some((*rs_id, rs.notes().to_string()));
-                            }
-                        });
-                    }
+                    step_row_ui(ui, db, state, item, rs, row, &rows, &sheet, now, open, read_only, user, cmds);
                 })
                 .response;
             if focused && state.scroll_to_focus {
@@ -269,14 +244,325 @@ pub fn runner_ui(
                 state.scroll_to_focus = false;
             }
         }
+        if rows.hidden > 0 {
+            let s = if rows.hidden == 1 { "step" } else { "steps" };
+            ui.label(RichText::new(format!("{} {s} not needed (their condition does not hold)", rows.hidden)).weak());
+        }
     });
-    state.steps = steps;
 
-    modal_ui(ui, state, run_id, n - done, cmds);
+    let open_steps = n - done;
+    state.sheet = sheet;
+    modal_ui(ui, state, run_id, open_steps, cmds);
 
     if run.status == RunStatus::InProgress {
         // The elapsed time ticks: repaint once a second, only while it is shown.
         ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
+    }
+}
+
+/// What a value field starts with: the value recorded, or for a sign-off the user's name,
+/// for a date today.
+fn start_text(db: &Db, rs: RunStepId, item: &SheetItem, user: Name) -> String {
+    let recorded = db.run_step(rs).map(|r| r.value().to_owned()).unwrap_or_default();
+    if !recorded.is_empty() {
+        return recorded;
+    }
+    match item.kind {
+        StepKind::Signoff => user.as_str().to_owned(),
+        StepKind::Date => Timestamp::now().canonical()[..10].to_owned(),
+        _ => String::new(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn header_ui(
+    ui: &mut Ui,
+    db: &Db,
+    run: &Run,
+    sheet: &RunSheet,
+    rows: &Rows,
+    done: usize,
+    now: Timestamp,
+    open: bool,
+    read_only: bool,
+    state: &mut RunnerState,
+    cmds: &mut Vec<Command>,
+) {
+    let n = rows.steps.len();
+    let run_id = run.id;
+    let p = db.procedure(run.procedure_id);
+    ui.horizontal(|ui| {
+        ui.heading(p.map_or("(deleted procedure)", |p| p.name.as_str()));
+        if !run.title().is_empty() {
+            ui.heading(RichText::new(format!("— {}", run.title())).weak());
+        }
+        if let Some(v) = run.procedure_version {
+            ui.label(RichText::new(format!("version {v}")).weak());
+        }
+        ui.label(status_text(run.status));
+        if !run.started_by.is_none() {
+            ui.label(RichText::new(format!("started by {}", run.started_by)).weak());
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("{done} / {n}")).strong());
+        let frac = if n == 0 { 0.0 } else { done as f32 / n as f32 };
+        ui.add(egui::ProgressBar::new(frac).desired_width(240.0).show_percentage());
+        let end = run.end_time.unwrap_or(now);
+        ui.label(format!("Elapsed {}", format_duration(end.elapsed_since(&run.start_time))));
+        if run.status == RunStatus::InProgress {
+            let left: u32 = rows
+                .steps
+                .iter()
+                .filter(|i| sheet.items[**i].run_step.is_some_and(|rs| !completed(db, rs)))
+                .filter_map(|i| sheet.items[*i].estimated)
+                .sum();
+            ui.label(format!("Estimated time left {}", format_duration(i64::from(left))));
+        }
+    });
+    let missing: Vec<String> = sheet.missing(db).iter().map(|i| format!("“{}”", ops::first_line(&i.text))).collect();
+    ui.horizontal(|ui| {
+        let complete = ui.add_enabled(open, egui::Button::new("✔ Complete run"));
+        let complete = if missing.is_empty() {
+            complete
+        } else {
+            complete.on_hover_text(format!("Needs a value first: {}", missing.join(", ")))
+        };
+        if complete.clicked() {
+            if !missing.is_empty() || done >= n {
+                // The op refuses while a required value is missing, naming the steps.
+                cmds.push(Command::FinishRun { run: run_id, status: RunStatus::Completed, reason: String::new() });
+            } else {
+                state.modal = Some(RunnerModal::ConfirmComplete);
+            }
+        }
+        if ui.add_enabled(open, egui::Button::new("Cancel run…")).clicked() {
+            state.modal = Some(RunnerModal::Cancel { reason: String::new() });
+        }
+        if ui.add_enabled(!read_only, egui::Button::new("Run notes…")).clicked() {
+            state.modal = Some(RunnerModal::Notes { text: run.notes().to_owned() });
+        }
+        if ui
+            .add_enabled(!read_only, egui::Button::new("Title…"))
+            .on_hover_text("What this run is about (web-01, Jane Doe)")
+            .clicked()
+        {
+            state.modal = Some(RunnerModal::Title { text: run.title().to_owned() });
+        }
+        if ui.button("Back").on_hover_text("Leave the runner (Esc); the run stays in progress").clicked() {
+            cmds.push(Command::Show(View::InProgress));
+        }
+    });
+    if !missing.is_empty() && open {
+        ui.colored_label(ui.visuals().warn_fg_color, format!("Required before completing: {}", missing.join(", ")));
+    }
+    if !run.notes().is_empty() {
+        ui.label(RichText::new(format!("Notes: {}", run.notes())).italics());
+    }
+    drift_notice(ui, db, run, cmds);
+    ui.label(
+        RichText::new(
+            "Keys: Space or Enter tick (or type a value) · 1–9 choose an answer · Up/Down move · N note · Ctrl+Z undo · Esc back",
+        )
+        .weak()
+        .small(),
+    );
+}
+
+/// One step: its tick or its value control, flag, time, note.
+#[allow(clippy::too_many_arguments)]
+fn step_row_ui(
+    ui: &mut Ui,
+    db: &Db,
+    state: &mut RunnerState,
+    item: &SheetItem,
+    rs: &RunStep,
+    row: usize,
+    rows: &Rows,
+    sheet: &RunSheet,
+    now: Timestamp,
+    open: bool,
+    read_only: bool,
+    user: Name,
+    cmds: &mut Vec<Command>,
+) {
+    let rs_id = rs.id;
+    let label = format!("{}. {}", row + 1, ops::first_line(&item.text));
+    ui.horizontal(|ui| {
+        let mut checked = rs.completed;
+        if item.kind == StepKind::Check {
+            let cb = ui.add_enabled(open, egui::Checkbox::new(&mut checked, label));
+            if cb.changed() {
+                cmds.push(Command::SetStep { run_step: rs_id, completed: checked });
+                state.focus = if checked { rows.next_open(db, sheet, row) } else { row };
+            }
+        } else {
+            // The tick of a value step is its value: clicking it opens the value's field.
+            let mut text = RichText::new(label);
+            if item.required && rs.value().is_empty() {
+                text = text.strong();
+            }
+            let hover =
+                if item.required { "Ticked by entering a value (required)" } else { "Ticked by entering a value" };
+            let cb = ui.add_enabled(open, egui::Checkbox::new(&mut checked, text)).on_hover_text(hover);
+            if cb.changed() && item.kind != StepKind::Choice {
+                state.value_edit = Some((rs_id, start_text(db, rs_id, item, user)));
+                state.focus = row;
+            }
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let editing = state.note_edit.as_ref().is_some_and(|(id, _)| *id == rs_id);
+            if !read_only && !editing {
+                let add = ui.small_button("📝").on_hover_text(format!("Write a note for step {} (N)", row + 1));
+                if add.clicked() {
+                    state.note_edit = Some((rs_id, rs.notes().to_string()));
+                    state.focus = row;
+                }
+            }
+            if let Some(at) = rs.completed_at {
+                let by = if rs.completed_by.is_none() { String::new() } else { format!(" · {}", rs.completed_by) };
+                ui.label(RichText::new(format!("✔ {}{by}", time_text(now, at))).weak());
+            } else if let Some(e) = item.estimated {
+                ui.label(RichText::new(format!("~{}", format_duration(i64::from(e)))).weak());
+            }
+        });
+    });
+    if let Some(condition) = &item.condition {
+        let on = sheet.items.iter().find(|o| o.step == condition.step).map_or("", |o| ops::first_line(&o.text));
+        ui.label(RichText::new(condition.words(on)).weak().small());
+    }
+    if item.kind.has_value() {
+        value_ui(ui, db, state, item, rs, row, open, user, cmds);
+    }
+    note_ui(ui, state, rs, read_only, cmds);
+}
+
+/// The control of a step that records a value: answers as buttons for a choice, a field
+/// (with the unit and range) for the others; a flag at once when the value is out of range.
+#[allow(clippy::too_many_arguments)]
+fn value_ui(
+    ui: &mut Ui,
+    db: &Db,
+    state: &mut RunnerState,
+    item: &SheetItem,
+    rs: &RunStep,
+    row: usize,
+    open: bool,
+    user: Name,
+    cmds: &mut Vec<Command>,
+) {
+    let rs_id = rs.id;
+    ui.horizontal(|ui| {
+        ui.add_space(24.0);
+        match item.kind {
+            StepKind::Choice => {
+                for (k, answer) in item.options.choices().iter().enumerate() {
+                    let chosen = rs.value().eq_ignore_ascii_case(&answer.label);
+                    let text = if answer.flagged { format!("{} ⚑", answer.label) } else { answer.label.clone() };
+                    let b = ui.add_enabled(open, egui::Button::selectable(chosen, text));
+                    let b = if k < 9 { b.on_hover_text(format!("Key {}", k + 1)) } else { b };
+                    if b.clicked() && !chosen {
+                        cmds.push(Command::RecordValue { run_step: rs_id, value: answer.label.clone() });
+                        state.focus = row;
+                        state.advance_after = Some((rs_id, answer.label.clone()));
+                    }
+                }
+            }
+            _ => {
+                let editing = state.value_edit.as_ref().is_some_and(|(id, _)| *id == rs_id);
+                if editing && let Some((_, mut text)) = state.value_edit.take() {
+                    let hint = match item.kind {
+                        StepKind::Number => "a number".to_owned(),
+                        StepKind::Date => "YYYY-MM-DD".to_owned(),
+                        StepKind::Signoff => "your name".to_owned(),
+                        _ => "what you found".to_owned(),
+                    };
+                    let edit = ui.add(egui::TextEdit::singleline(&mut text).hint_text(hint).desired_width(220.0));
+                    if !edit.has_focus() && !edit.lost_focus() {
+                        edit.request_focus();
+                    }
+                    unit_ui(ui, item);
+                    let escape = ui.input(|i| i.key_pressed(Key::Escape));
+                    if escape {
+                        // Esc drops what was typed.
+                    } else if edit.lost_focus() {
+                        // Enter, Tab or a click elsewhere records it.
+                        if text.trim() != rs.value() {
+                            cmds.push(Command::RecordValue { run_step: rs_id, value: text.trim().to_owned() });
+                        }
+                        if !text.trim().is_empty() {
+                            state.advance_after = Some((rs_id, canonical_value(item.kind, &item.options, &text)));
+                        }
+                    } else {
+                        state.value_edit = Some((rs_id, text));
+                    }
+                } else {
+                    let shown = if rs.value().is_empty() { "—".to_owned() } else { rs.value().to_owned() };
+                    let verb = match (item.kind, rs.value().is_empty()) {
+                        (StepKind::Signoff, true) => "Sign…",
+                        (_, true) => "Enter…",
+                        _ => "Change…",
+                    };
+                    ui.label(RichText::new(shown).strong().monospace());
+                    unit_ui(ui, item);
+                    if ui.add_enabled(open, egui::Button::new(verb).small()).clicked() {
+                        state.value_edit = Some((rs_id, start_text(db, rs_id, item, user)));
+                        state.focus = row;
+                    }
+                }
+            }
+        }
+        if !rs.value().is_empty()
+            && let Ok(Judged::Flagged(why)) = judge(item.kind, &item.options, rs.value())
+        {
+            ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {why}"));
+        }
+    });
+}
+
+/// The unit and the acceptable range of a number step, beside its value.
+fn unit_ui(ui: &mut Ui, item: &SheetItem) {
+    if let Some(spec) = item.options.number() {
+        if !spec.unit.is_empty() {
+            ui.label(&spec.unit);
+        }
+        let range = spec.range_words();
+        if spec.min.is_some() || spec.max.is_some() {
+            ui.label(RichText::new(format!("({range})")).weak());
+        }
+    }
+}
+
+fn note_ui(ui: &mut Ui, state: &mut RunnerState, rs: &RunStep, read_only: bool, cmds: &mut Vec<Command>) {
+    let rs_id = rs.id;
+    let editing = state.note_edit.as_ref().is_some_and(|(id, _)| *id == rs_id);
+    if editing && let Some((_, mut note)) = state.note_edit.take() {
+        ui.horizontal(|ui| {
+            let edit = ui.add(
+                egui::TextEdit::singleline(&mut note).hint_text("Note for this step").desired_width(f32::INFINITY),
+            );
+            if !edit.has_focus() && !edit.lost_focus() {
+                edit.request_focus();
+            }
+            let escape = ui.input(|i| i.key_pressed(Key::Escape));
+            if escape {
+                // Esc throws the edit away.
+            } else if edit.lost_focus() {
+                // Enter, Tab or a click elsewhere keeps what was typed, like a form field.
+                cmds.push(Command::StepNote { run_step: rs_id, note: note.trim().to_owned() });
+            } else {
+                state.note_edit = Some((rs_id, note));
+            }
+        });
+    } else if !rs.notes().is_empty() {
+        ui.horizontal(|ui| {
+            ui.add_space(24.0);
+            let text = RichText::new(format!("📝 {}", rs.notes())).italics();
+            let l = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
+            if l.on_hover_text("Click to edit the note").clicked() && !read_only {
+                state.note_edit = Some((rs_id, rs.notes().to_string()));
+            }
+        });
     }
 }
 
@@ -341,6 +627,24 @@ fn modal_ui(ui: &mut Ui, state: &mut RunnerState, run: RunId, open_steps: usize,
                         close = true;
                     }
                     if ui.button("Keep running").clicked() {
+                        close = true;
+                    }
+                });
+            }
+            RunnerModal::Title { text } => {
+                ui.heading("Run title");
+                ui.label("What this run is about: a host, a person, a batch.");
+                let edit = ui.add(egui::TextEdit::singleline(text).hint_text("web-01").desired_width(f32::INFINITY));
+                if ui.memory(|m| m.focused().is_none()) {
+                    edit.request_focus();
+                }
+                let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+                ui.horizontal(|ui| {
+                    if ui.button("Save title").clicked() || enter {
+                        cmds.push(Command::SetRunTitle { run, title: text.trim().to_owned() });
+                        close = true;
+                    }
+                    if ui.button("Discard").clicked() {
                         close = true;
                     }
                 });

@@ -4,8 +4,17 @@
 use std::path::{Path, PathBuf};
 
 /// The whole app on `dir`, as eframe builds it (no stored preferences), in a window of
-/// `width` × `height`, after its first frames.
+/// `width` × `height`, after its first frames, its user named "Test User" (the first-start
+/// question answered).
 pub fn app_sized(dir: &Path, width: f32, height: f32) -> egui_kittest::Harness<'static, procedures::app::App> {
+    let mut h = first_start(dir, width, height);
+    h.state_mut().set_user_name("Test User");
+    h.run();
+    h
+}
+
+/// The whole app on `dir` on its very first start (it asks for the user's name).
+pub fn first_start(dir: &Path, width: f32, height: f32) -> egui_kittest::Harness<'static, procedures::app::App> {
     let dir = dir.to_path_buf();
     let mut h = egui_kittest::Harness::builder()
         .with_size(egui::vec2(width, height))

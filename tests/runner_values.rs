@@ -1,0 +1,128 @@
+//! The runner with steps that record (issue #14), headless: sections as headings the
+//! keyboard skips, temperatures typed (one flagged at once), a choice that hides a later
+//! step, a sign-off with the user's name, completion refused until it is given.
+
+mod common;
+use common::*;
+use egui::Key;
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use procedures::app::App;
+use procedures::model::*;
+use procedures::ui::View;
+
+fn kitchen() -> tempfile::TempDir {
+    copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kitchen"))
+}
+
+fn start(h: &mut Harness<'static, App>) -> RunId {
+    h.get_by_label("Kitchen opening").click();
+    h.run();
+    h.get_by_label("▶ Start run").click();
+    h.run();
+    assert_eq!(h.state().view(), View::Runner);
+    h.state().runner().run.expect("a run is open")
+}
+
+fn value_of(h: &Harness<'static, App>, run: RunId, step: u32) -> (bool, String, String) {
+    let db = h.state().db().expect("open");
+    let rs = db.run_steps_of(run).find(|rs| rs.step_id == StepId(step)).expect("row");
+    (rs.completed, rs.value().to_owned(), rs.completed_by.as_str().to_owned())
+}
+
+/// Type into the focused value field and press Enter.
+fn type_value(h: &mut Harness<'static, App>, text: &str) {
+    h.key_press(Key::Enter);
+    h.run();
+    h.get_by_role(Role::TextInput).type_text(text);
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+}
+
+#[test]
+fn a_kitchen_opening_records_values_flags_one_skips_a_step_and_is_signed_off() {
+    let dir = kitchen();
+    let mut h = app_sized(dir.path(), 1280.0, 900.0);
+    let run = start(&mut h);
+    // Sections are headings, not steps: 7 steps, no row for "Cold room".
+    h.get_by_label("Cold room");
+    assert_eq!(h.state().db().expect("open").run_steps_of(run).count(), 7);
+    // Filtering the fryer oil waits for the fryer question: not needed yet.
+    h.get_by_label_contains("0 / 6");
+
+    // The keyboard starts on the fridge (the section is skipped): an in-range value.
+    type_value(&mut h, "3.5");
+    assert_eq!(value_of(&h, run, 2), (true, "3.5".into(), "Test User".into()));
+    // The freezer is too warm: recorded, and flagged at once.
+    type_value(&mut h, "-12");
+    assert_eq!(value_of(&h, run, 3).1, "-12");
+    h.get_by_label("⚠ outside at most -18 °C");
+    // Not a number: refused with the reason, nothing recorded, the focus stays.
+    h.key_press(Key::ArrowUp);
+    h.run();
+    type_value(&mut h, " cold");
+    h.get_by_label_contains("is not a number");
+    assert_eq!(value_of(&h, run, 3).1, "-12");
+    assert_eq!(h.state().runner().focus, 1);
+    h.key_press(Key::ArrowDown);
+    h.run();
+
+    // The fryer is off (key 2 = the second answer): filtering its oil is not needed.
+    h.key_press(Key::Num2);
+    h.run();
+    assert_eq!(value_of(&h, run, 5).1, "No");
+    h.get_by_label("1 step not needed (their condition does not hold)");
+    assert!(h.query_by_label_contains("Filter the fryer oil").is_none(), "hidden");
+    h.get_by_label_contains("3 / 6");
+
+    // The walk-in smells fresh, by clicking the answer.
+    h.get_by_label("Fresh").click();
+    h.run();
+    assert_eq!(value_of(&h, run, 7).1, "Fresh");
+
+    // Completing is refused while the sign-off is missing, and says which.
+    h.get_by_label("✔ Complete run").click();
+    h.run();
+    h.get_by_label_contains("Cannot complete: a required step has no value yet: “Signed off by”");
+    assert_eq!(h.state().db().expect("open").run(run).expect("run").status, RunStatus::InProgress);
+
+    // The sign-off proposes the user's name.
+    h.get_by_label("Sign…").click();
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    assert_eq!(value_of(&h, run, 9), (true, "Test User".into(), "Test User".into()));
+
+    // The optional date is left empty: completing asks about the open step, then completes.
+    h.get_by_label("✔ Complete run").click();
+    h.run();
+    h.get_by_label("Complete anyway").click();
+    h.run();
+    let db = h.state().db().expect("open");
+    assert_eq!(db.run(run).expect("run").status, RunStatus::Completed);
+    assert_eq!(db.run(run).expect("run").started_by.as_str(), "Test User");
+    h.state_mut().flush();
+    let again = procedures::store::load(dir.path()).expect("load");
+    assert!(again.problems.is_empty(), "{:?}", again.problems);
+}
+
+#[test]
+fn the_first_start_asks_for_the_name_and_records_it() {
+    let dir = kitchen();
+    let mut h = first_start(dir.path(), 1280.0, 900.0);
+    h.get_by_label("Runs and ticks record who did them. What name should they record?");
+    let field = h.get_by_role_and_label(Role::TextInput, "Your name:");
+    field.click();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+    h.get_by_role_and_label(Role::TextInput, "Your name:").type_text("Ana Chef");
+    h.run();
+    h.get_by_label("Save").click();
+    h.run();
+    assert_eq!(h.state().prefs().user_name.as_deref(), Some("Ana Chef"));
+    assert!(h.query_by_label_contains("What name should they record?").is_none());
+    let run = start(&mut h);
+    assert_eq!(h.state().db().expect("open").run(run).expect("run").started_by.as_str(), "Ana Chef");
+}
