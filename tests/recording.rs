@@ -181,3 +181,59 @@ fn a_condition_on_a_later_or_valueless_step_is_refused_in_the_editor() {
     assert_eq!((snap.steps[6].kind.as_str(), snap.steps[6].options.as_str()), ("choice", "A|B"));
     assert_eq!(snap.steps[7].show_if, format!("{} = B", steps[6].id));
 }
+
+/// `procedures run start|tick|finish`, end to end, and a refusal while the app holds the
+/// folder.
+#[test]
+fn the_run_commands_record_a_run_from_a_script() {
+    let dir = folder(KITCHEN);
+    let exe = env!("CARGO_BIN_EXE_procedures");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(exe).args(args).output().expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        )
+    };
+    let d = dir.path().to_str().expect("utf8");
+    let (code, id, err) = run(&["run", "start", d, "--procedure", "1", "--title", "Monday", "--by", "Ann"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(id, "1");
+    let (code, said, _) = run(&["run", "tick", d, "--run", "1", "--step", "2", "--value", "7", "--by", "Ann"]);
+    assert_eq!((code, said.as_str()), (Some(0), "ticked step 2 (“Fridge temperature”): 7, flagged (outside 0–5 °C)"));
+    let (code, _, err) = run(&["run", "tick", d, "--run", "1", "--step", "2", "--value", "warm"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(err, "error: “Fridge temperature”: \"warm\" is not a number (write it like 3.5)");
+    let (code, _, err) = run(&["run", "tick", d, "--run", "1", "--step", "1"]);
+    assert_eq!((code, err.as_str()), (Some(2), "error: step 1 (“Cold room”) is a section: it is not ticked"));
+    let (code, _, err) = run(&["run", "finish", d, "--run", "1", "--status", "completed"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("Cannot complete: required steps have no value yet: “Fryer on?”, “Signed off by”"), "{err}");
+    run(&["run", "tick", d, "--run", "1", "--step", "3", "--value", "no"]);
+    let (code, _, err) =
+        run(&["run", "tick", d, "--run", "1", "--step", "6", "--value", "Ann Lee", "--note", "all good"]);
+    assert_eq!(code, Some(0), "{err}");
+
+    // While the app holds the folder, nothing is written and the command says why.
+    let tables = |dir: &std::path::Path| {
+        snapshot_files(dir).into_iter().filter(|(n, _)| n.ends_with(".csv")).collect::<Vec<_>>()
+    };
+    let before = tables(dir.path());
+    let lock = store::lock_folder(dir.path()).expect("lock");
+    assert!(matches!(lock, store::LockOutcome::Acquired(_)));
+    let (code, _, err) = run(&["run", "finish", d, "--run", "1", "--status", "completed"]);
+    assert_eq!(code, Some(2));
+    assert!(err.starts_with("error: the folder is open in the app ("), "{err}");
+    assert_eq!(tables(dir.path()), before);
+    drop(lock);
+
+    let (code, said, err) = run(&["run", "finish", d, "--run", "1", "--status", "completed"]);
+    assert_eq!((code, said.as_str()), (Some(0), "run 1 completed"), "{err}");
+    let loaded = store::load(dir.path()).expect("load");
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let r = loaded.db.run(RunId(1)).expect("run");
+    assert_eq!((r.status, r.title(), r.started_by.as_str()), (RunStatus::Completed, "Monday", "Ann"));
+    let signed = loaded.db.run_steps_of(RunId(1)).find(|rs| rs.step_id == StepId(6)).expect("rs");
+    assert_eq!((signed.value(), signed.notes()), ("Ann Lee", "all good"));
+}

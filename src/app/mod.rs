@@ -116,7 +116,7 @@ impl App {
         let mut app = Self::with_prefs(prefs, move || ctx.request_repaint());
         // First start: ask who is using the app (the name every run and tick records).
         if app.prefs.user_name.is_none() {
-            app.popup = Some(dialogs::Popup::YourName { text: platform::login_name() });
+            app.popup = Some(dialogs::Popup::YourName { text: Name::login_name() });
         }
         platform::apply_theme(&cc.egui_ctx, app.prefs.theme);
         cc.egui_ctx.set_zoom_factor(app.prefs.zoom.clamp(0.5, 3.0));
@@ -203,7 +203,7 @@ impl App {
     /// The name runs and ticks record: the one set in the preferences, else the OS
     /// login name.
     pub fn user(&self) -> Name {
-        let name = self.prefs.user_name.clone().unwrap_or_else(platform::login_name);
+        let name = self.prefs.user_name.clone().unwrap_or_else(Name::login_name);
         Name::of(&name).unwrap_or_default()
     }
 

@@ -79,12 +79,6 @@ pub(super) fn crop_png(image: &egui::ColorImage, rect: egui::Rect, pixels_per_po
     }
     Ok(out)
 }
-/// The person logged in to the OS: the real name when the system knows one, else the
-/// login name (the default of "Your name").
-pub(super) fn login_name() -> String {
-    let real = whoami::realname();
-    if real.trim().is_empty() || real == "Unknown" { whoami::username() } else { real }
-}
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 mod check;
 pub mod crash;
 pub mod export;
-
+mod run;
 mod stats;
 
 use crate::generate;
@@ -65,6 +65,9 @@ pub enum Subcommand {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Record a run from a script: start it, tick steps (with values), finish it.
+    #[command(subcommand)]
+    Run(run::RunCommand),
     /// (For the crash-safety test.) Apply a deterministic series of mutations.
     #[command(hide = true)]
     CrashChild {
@@ -96,6 +99,7 @@ pub fn run(command: Subcommand) -> ExitCode {
         Subcommand::Stats { dir, json, procedure } => stats::run(&dir, json, procedure),
         Subcommand::Export { dir, run, procedure, format, output } => export::run(&dir, run, procedure, format, output),
         Subcommand::CrashChild { dir, seed, count } => crash::run(&dir, seed, count),
+        Subcommand::Run(cmd) => run::run(cmd),
         Subcommand::Generate { dir, scale, seed } => {
             let started = std::time::Instant::now();
             match generate::generate(&dir, scale, seed) {

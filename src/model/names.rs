@@ -68,6 +68,13 @@ impl Name {
         names().read().ok().and_then(|n| n.list.get(usize::from(self.0)).copied()).unwrap_or("")
     }
 
+    /// The person logged in to the OS: the real name when the system knows one, else
+    /// the login name (what "Your name" defaults to, and the CLI records without `--by`).
+    pub fn login_name() -> String {
+        let real = whoami::realname();
+        if real.trim().is_empty() || real == "Unknown" { whoami::username() } else { real }
+    }
+
     /// Whether nobody is recorded.
     pub fn is_none(self) -> bool {
         self.0 == 0

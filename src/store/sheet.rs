@@ -11,6 +11,8 @@ use crate::model::*;
 pub struct SheetItem {
     /// The step.
     pub step: StepId,
+    /// Its position in the procedure (1-based, sections counted), as in steps.csv.
+    pub order: u32,
     /// Its row in run_steps.csv (none for a section).
     pub run_step: Option<RunStepId>,
     /// What to do (CommonMark).
@@ -39,6 +41,7 @@ impl SheetItem {
         let kind = s.step_kind();
         Self {
             step: StepId(s.id.unwrap_or_default()),
+            order: s.order,
             run_step,
             text: s.description.clone(),
             estimated: s.estimated_duration,
@@ -52,6 +55,7 @@ impl SheetItem {
     fn of_step(s: &Step, run_step: Option<RunStepId>) -> Self {
         Self {
             step: s.id,
+            order: s.order,
             run_step,
             text: s.description.clone(),
             estimated: s.estimated_duration_secs,
@@ -89,6 +93,7 @@ impl RunSheet {
                 (None, Some(st)) => SheetItem::of_snapshot(&st, Some(*id)),
                 (None, None) => SheetItem {
                     step: *step,
+                    order: 0,
                     run_step: Some(*id),
                     text: format!("(unknown step #{step})"),
                     estimated: None,

@@ -1,0 +1,168 @@
+//! `procedures run start|tick|finish`: record a run from a script (a CI pipeline, a cron
+//! job) with the same validation and messages as the app. A writer like the app: it
+//! takes the folder's lock (and says so when the app holds it), finishes an interrupted
+//! save, refuses a folder with problems, and saves atomically. Exit 0 done, 2 refused.
+
+use crate::model::*;
+use crate::ops::{self, OpError, RunStart};
+use crate::store::{self, Db, LockOutcome, RunSheet, Writer};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// The run subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum RunCommand {
+    /// Start a run of a procedure; prints the run id.
+    Start {
+        /// The data folder
+        dir: std::path::PathBuf,
+        /// The procedure id
+        #[arg(long)]
+        procedure: u32,
+        /// What the run is about ("web-01")
+        #[arg(long)]
+        title: Option<String>,
+        /// Who starts it (default: the OS login name)
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Tick a step of a run in progress, or record the value found there.
+    Tick {
+        /// The data folder
+        dir: std::path::PathBuf,
+        /// The run id
+        #[arg(long)]
+        run: u32,
+        /// The step's position in the procedure (its `order`, sections counted)
+        #[arg(long)]
+        step: u32,
+        /// The value found (for a text, number, choice, date or sign-off step)
+        #[arg(long)]
+        value: Option<String>,
+        /// A note on the step
+        #[arg(long)]
+        note: Option<String>,
+        /// Who ticks it (default: the OS login name)
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Complete or cancel a run in progress.
+    Finish {
+        /// The data folder
+        dir: std::path::PathBuf,
+        /// The run id
+        #[arg(long)]
+        run: u32,
+        /// completed or cancelled
+        #[arg(long, value_parser = ["completed", "cancelled"])]
+        status: String,
+        /// Why (added to the run's notes)
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+fn who(by: Option<String>) -> Result<Name, OpError> {
+    let name = by.unwrap_or_else(Name::login_name);
+    Name::of(&name).ok_or_else(|| OpError::Invalid("too many different names in this process".into()))
+}
+
+/// Run one of the subcommands.
+pub fn run(cmd: RunCommand) -> ExitCode {
+    let now = Timestamp::now();
+    match cmd {
+        RunCommand::Start { dir, procedure, title, by } => write(&dir, |db| {
+            let start = RunStart { by: who(by)?, title: title.unwrap_or_default(), scheduled_for: None };
+            let run = ops::start_run_with(db, ProcedureId(procedure), now, &start)?.value;
+            Ok(run.to_string())
+        }),
+        RunCommand::Tick { dir, run, step, value, note, by } => write(&dir, |db| {
+            let by = who(by)?;
+            let run = RunId(run);
+            db.run(run).ok_or(OpError::NotFound { what: "run", id: run.0 })?;
+            let sheet = RunSheet::of(db, run);
+            let item = sheet.items.iter().find(|i| i.order == step).ok_or_else(|| {
+                OpError::Invalid(format!(
+                    "run {run} has no step {step} (steps are numbered by their order, 1 to {})",
+                    sheet.items.len()
+                ))
+            })?;
+            let text = ops::first_line(&item.text).to_owned();
+            let Some(rs) = item.run_step else {
+                return Err(OpError::Invalid(format!("step {step} (“{text}”) is a section: it is not ticked")));
+            };
+            let mut said = format!("ticked step {step} (“{text}”)");
+            match value {
+                Some(v) => {
+                    if !item.kind.has_value() {
+                        return Err(OpError::Invalid(format!("step {step} (“{text}”) is a tick: it records no value")));
+                    }
+                    if let Some(flag) = ops::record_value(db, rs, &v, now, by)?.value {
+                        said = format!("{said}: {v}, flagged ({flag})");
+                    } else {
+                        said = format!("{said}: {v}");
+                    }
+                }
+                None => {
+                    ops::set_step_completed_by(db, rs, true, now, by)?;
+                }
+            }
+            if let Some(n) = note {
+                ops::set_step_note(db, rs, n.trim())?;
+            }
+            Ok(said)
+        }),
+        RunCommand::Finish { dir, run, status, reason } => write(&dir, |db| {
+            let status = if status == "completed" { RunStatus::Completed } else { RunStatus::Cancelled };
+            let run = RunId(run);
+            ops::finish_run(db, run, status, now)?;
+            if let Some(reason) = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) {
+                let old = db.run(run).map(|r| r.notes().to_owned()).unwrap_or_default();
+                let note = if old.is_empty() { reason } else { format!("{old}\n{reason}") };
+                ops::set_run_note(db, run, &note)?;
+            }
+            Ok(format!("run {run} {}", status.as_str()))
+        }),
+    }
+}
+
+/// Take the lock, load, apply `change`, save; print what it says.
+fn write(dir: &Path, change: impl FnOnce(&mut Db) -> Result<String, OpError>) -> ExitCode {
+    let refuse = |msg: String| {
+        eprintln!("error: {msg}");
+        ExitCode::from(2)
+    };
+    let _lock = match store::lock_folder(dir) {
+        Ok(LockOutcome::Acquired(lock)) => lock,
+        Ok(LockOutcome::HeldBy(who)) => {
+            return refuse(format!("the folder is open in the app ({who}); record the run there, or close it first"));
+        }
+        Ok(LockOutcome::ReadOnlyFolder(why)) => return refuse(format!("the folder cannot be written ({why})")),
+        Err(e) => return refuse(format!("cannot lock the folder: {e}")),
+    };
+    match store::finish_interrupted(dir) {
+        Ok((_, notes)) => notes.iter().for_each(|n| eprintln!("note: {n}")),
+        Err(e) => return refuse(format!("cannot finish an interrupted save: {e}")),
+    }
+    let loaded = match store::load(dir) {
+        Ok(l) => l,
+        Err(e) => return refuse(e.to_string()),
+    };
+    if !loaded.problems.is_empty() {
+        for p in &loaded.problems {
+            eprintln!("{p}");
+        }
+        return refuse(format!("the folder has {} problem(s): nothing was written", loaded.problems.len()));
+    }
+    let mut db = loaded.db;
+    let said = match change(&mut db) {
+        Ok(said) => said,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let mut writer = Writer::spawn_expecting(|| {}, Some((dir.to_path_buf(), loaded.fingerprints)));
+    if let Err(e) = writer.save_blocking(dir, &mut db) {
+        return refuse(format!("not saved: {e}"));
+    }
+    println!("{said}");
+    ExitCode::SUCCESS
+}
