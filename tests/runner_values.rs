@@ -58,7 +58,7 @@ fn a_kitchen_opening_records_values_flags_one_skips_a_step_and_is_signed_off() {
     // The freezer is too warm: recorded, and flagged at once.
     type_value(&mut h, "-12");
     assert_eq!(value_of(&h, run, 3).1, "-12");
-    h.get_by_label("⚠ outside at most -18 °C");
+    h.get_by_label("⚠ above -18 °C");
     // Not a number: refused with the reason, nothing recorded, the focus stays.
     h.key_press(Key::ArrowUp);
     h.run();
@@ -119,7 +119,7 @@ fn the_first_start_asks_for_the_name_and_records_it() {
     h.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
     h.get_by_role_and_label(Role::TextInput, "Your name:").type_text("Ana Chef");
     h.run();
-    h.get_by_label("Save").click();
+    h.key_press(Key::Enter);
     h.run();
     assert_eq!(h.state().prefs().user_name.as_deref(), Some("Ana Chef"));
     assert!(h.query_by_label_contains("What name should they record?").is_none());

@@ -129,7 +129,10 @@ impl App {
             }
             Some(Popup::YourName { text }) => {
                 let mut save = false;
-                egui::Window::new("Your name").open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
+                // A modal in the middle of the window: the question comes before the work.
+                let modal = egui::Modal::new(egui::Id::unique("your-name")).show(ctx, |ui| {
+                    ui.set_width(360.0);
+                    ui.heading("Your name");
                     ui.label("Runs and ticks record who did them. What name should they record?");
                     let edit = ui
                         .horizontal(|ui| {
@@ -140,7 +143,9 @@ impl App {
                     if ui.memory(|m| m.focused().is_none()) {
                         edit.request_focus();
                     }
-                    let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    // Enter saves (inside a modal the field keeps the focus on Enter).
+                    let enter =
+                        (edit.has_focus() || edit.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     ui.label(egui::RichText::new("Change it any time: File, Your name…").weak().small());
                     if ui.add_enabled(!text.trim().is_empty(), egui::Button::new("Save")).clicked()
                         || (enter && !text.trim().is_empty())
@@ -148,6 +153,9 @@ impl App {
                         save = true;
                     }
                 });
+                if modal.should_close() {
+                    open = false;
+                }
                 if save {
                     let name = text.clone();
                     self.set_user_name(&name);

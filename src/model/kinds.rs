@@ -105,6 +105,17 @@ impl NumberSpec {
         }
     }
 
+    /// Why `v` is flagged, in words: "outside 0–5 °C", "above -18 °C", "below 10 %".
+    pub fn outside_words(&self, v: f64) -> String {
+        let unit = if self.unit.is_empty() { String::new() } else { format!(" {}", self.unit) };
+        match (self.min, self.max) {
+            (Some(_), Some(_)) => format!("outside {}", self.range_words()),
+            (_, Some(max)) if v > max => format!("above {}{unit}", num(max)),
+            (Some(min), _) => format!("below {}{unit}", num(min)),
+            _ => String::new(),
+        }
+    }
+
     /// Whether `v` lies in the acceptable range.
     pub fn in_range(&self, v: f64) -> bool {
         self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
@@ -246,7 +257,7 @@ pub fn judge(kind: StepKind, options: &Options, value: &str) -> Result<Judged, S
         StepKind::Number => {
             let n = parse_number(v).ok_or_else(|| format!("{v:?} is not a number (write it like 3.5)"))?;
             match options.number() {
-                Some(spec) if !spec.in_range(n) => Ok(Judged::Flagged(format!("outside {}", spec.range_words()))),
+                Some(spec) if !spec.in_range(n) => Ok(Judged::Flagged(spec.outside_words(n))),
                 _ => Ok(Judged::Ok),
             }
         }

@@ -638,7 +638,8 @@ fn modal_ui(ui: &mut Ui, state: &mut RunnerState, run: RunId, open_steps: usize,
                 if ui.memory(|m| m.focused().is_none()) {
                     edit.request_focus();
                 }
-                let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+                // Inside a modal the field keeps the focus on Enter.
+                let enter = (edit.has_focus() || edit.lost_focus()) && ui.input(|i| i.key_pressed(Key::Enter));
                 ui.horizontal(|ui| {
                     if ui.button("Save title").clicked() || enter {
                         cmds.push(Command::SetRunTitle { run, title: text.trim().to_owned() });
