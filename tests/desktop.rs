@@ -33,7 +33,7 @@ fn harness(start: Option<PathBuf>, prefs: Prefs) -> Harness<'static, App> {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 950.0))
         .with_max_steps(24)
-        .build_eframe(move |cc| App::new_with_prefs(cc, prefs, start));
+        .build_eframe(move |cc| App::new_with_prefs(cc, Prefs { user_name: Some("Test User".into()), ..prefs }, start));
     h.run();
     h
 }
@@ -57,9 +57,9 @@ fn run_report_markdown_and_csv_for_a_fixture_run() {
     assert_eq!(
         md,
         "# Open — run #1\n\n- Version: 1\n- Started: 2025-01-02 08:00:00\n- Ended: 2025-01-02 08:10:00 (10m)\n- Status: Completed\n\n\
-| # | Step | Done | Ticked at | Took | Note |\n|---|---|---|---|---|---|\n\
-| 1 | Lights on | [x] | 2025-01-02 08:01:00 | 1m |  |\n\
-| 2 | Coffee | [x] | 2025-01-02 08:09:00 | 8m |  |\n"
+| # | Step | Done | Value | Ticked at | By | Took | Note |\n|---|---|---|---|---|---|---|---|\n\
+| 1 | Lights on | [x] |  | 2025-01-02 08:01:00 |  | 1m |  |\n\
+| 2 | Coffee | [x] |  | 2025-01-02 08:09:00 |  | 8m |  |\n"
     );
     let csv = procedures::transfer::run_report_csv(&db, RunId(1)).expect("csv");
     let mut rdr = csv::Reader::from_reader(csv.as_bytes());
@@ -174,7 +174,7 @@ fn a_big_folder_loads_in_the_background_with_progress() {
     let dir = copy_of(&sample_data());
     let path = dir.path().to_path_buf();
     let mut h = Harness::builder().with_size(egui::vec2(1200.0, 800.0)).with_max_steps(24).build_eframe(move |cc| {
-        let mut app = App::new_with_prefs(cc, Prefs::default(), None);
+        let mut app = App::new_with_prefs(cc, Prefs { user_name: Some("Test User".into()), ..Prefs::default() }, None);
         app.session_mut().set_load_in_background_above(0); // treat the sample as big
         app.open_folder(&path);
         assert!(app.folder().is_none(), "open_folder returns before the data is there");

@@ -104,7 +104,11 @@ fn a_disk_full_error_shows_in_the_status_bar_and_retry_saves() {
     let io = Arc::new(FaultyIo::default());
     let (path, shared) = (dir.path().to_path_buf(), io.clone());
     let mut h = Harness::builder().with_size(egui::vec2(1200.0, 800.0)).with_max_steps(24).build_eframe(move |cc| {
-        let mut app = procedures::app::App::new_with_prefs(cc, procedures::app::Prefs::default(), None);
+        let mut app = procedures::app::App::new_with_prefs(
+            cc,
+            procedures::app::Prefs { user_name: Some("Test User".into()), ..procedures::app::Prefs::default() },
+            None,
+        );
         app.session_mut().set_io(shared);
         app.open_folder(&path);
         app

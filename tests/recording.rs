@@ -143,6 +143,25 @@ fn values_are_recorded_flagged_and_refused_as_the_contract_says() {
     let text = std::fs::read_to_string(dir.path().join("run_steps.csv")).expect("read");
     assert!(text.starts_with("id,run_id,step_id,completed,completed_at,notes,value,completed_by\n"), "{text}");
     assert!(text.contains(",7,Ann\n") && text.contains(",Ann Lee,Ann\n"), "{text}");
+    // stats --json: per-step values (count, min, median, max, flagged; counts per answer).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_procedures"))
+        .args(["stats", "--json"])
+        .arg(dir.path())
+        .output()
+        .expect("stats");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let values = &v["procedures"][0]["values"];
+    assert_eq!(values[0]["step"], "Fridge temperature");
+    assert_eq!(
+        (values[0]["count"].as_u64(), values[0]["max"].as_f64(), values[0]["flagged"].as_u64()),
+        (Some(1), Some(7.0), Some(1))
+    );
+    assert_eq!(values[0]["unit"], "°C");
+    assert_eq!(values[1]["kind"], "choice");
+    assert_eq!(
+        values[1]["answers"],
+        serde_json::json!([{"answer": "Yes", "count": 1, "flagged": false}, {"answer": "No", "count": 0, "flagged": false}])
+    );
     let runs = std::fs::read_to_string(dir.path().join("runs.csv")).expect("read");
     assert!(
         runs.starts_with("id,procedure_id,start_time,end_time,status,notes,procedure_version,started_by,title\n"),
@@ -236,4 +255,27 @@ fn the_run_commands_record_a_run_from_a_script() {
     assert_eq!((r.status, r.title(), r.started_by.as_str()), (RunStatus::Completed, "Monday", "Ann"));
     let signed = loaded.db.run_steps_of(RunId(1)).find(|rs| rs.step_id == StepId(6)).expect("rs");
     assert_eq!((signed.value(), signed.notes()), ("Ann Lee", "all good"));
+}
+
+/// The printable checklist leaves blanks for values ("____ °C (0–5 °C)") and sections as
+/// headings; pasting or importing it reads them back as the same kinds and options.
+#[test]
+fn checklists_print_blanks_and_read_them_back_as_kinds() {
+    let dir = folder(KITCHEN);
+    let db = store::load(dir.path()).expect("load").db;
+    let md = procedures::transfer::procedure_markdown(&db, ProcedureId(1)).expect("md");
+    assert!(md.contains("\n## Cold room\n"), "{md}");
+    assert!(md.contains("- [ ] Fridge temperature ____ °C (0–5 °C) (1m)\n"), "{md}");
+    assert!(md.contains("- [ ] Fryer on? [Yes / No]\n"), "{md}");
+    assert!(md.contains("- [ ] Milk best before ____-__-__\n"), "{md}");
+    assert!(md.contains("- [ ] Signed off by Signed: ____________\n"), "{md}");
+    let back = procedures::transfer::parse_checklist(&md, "x");
+    let got: Vec<(String, StepKind, String)> =
+        back.steps.iter().map(|s| (s.description.clone(), s.kind, s.options.clone())).collect();
+    let want: Vec<(String, StepKind, String)> =
+        db.steps_of(ProcedureId(1)).map(|s| (s.description.clone(), s.kind, s.options.clone())).collect();
+    assert_eq!(got, want);
+    let html = procedures::transfer::procedure_html(&db, ProcedureId(1)).expect("html");
+    assert!(html.contains("<span class=blank>____ °C (0–5 °C)</span>"), "{html}");
+    assert!(html.contains("<li class=section>Cold room</li>"), "{html}");
 }

@@ -4,11 +4,13 @@
 mod report;
 mod stats;
 mod time;
+mod values;
 mod worker;
 
 pub use report::*;
 pub use stats::*;
 pub use time::*;
+pub use values::{AnswerCount, StepValues, step_values};
 pub use worker::{ReportKey, Worker};
 
 /// The `p`-quantile (0..=1) of sorted values, interpolating linearly between the

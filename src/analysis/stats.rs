@@ -153,6 +153,9 @@ pub struct ProcedureStats {
     pub summary: Summary,
     /// Slowest steps first.
     pub bottleneck_steps: Vec<Bottleneck>,
+    /// What was recorded at its number and choice steps (absent when nothing was).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<super::StepValues>,
 }
 
 /// Stats of one procedure.
@@ -163,6 +166,7 @@ pub fn procedure_stats(db: &Db, pid: ProcedureId) -> Option<ProcedureStats> {
         id: pid.0,
         name: p.name.clone(),
         summary: summarize(runs.iter().copied()),
+        values: super::step_values(db, runs.iter().copied()),
         bottleneck_steps: bottlenecks(db, runs),
     })
 }

@@ -493,9 +493,73 @@ pub fn parse_step_list(text: &str) -> Vec<StepDraft> {
                 duration = Some(d);
                 t = t[..open].trim_end();
             }
-            (!t.is_empty()).then(|| StepDraft::tick(t, duration))
+            let (text, kind, options) = value_hint(t);
+            (!text.is_empty()).then(|| StepDraft { kind, options, ..StepDraft::tick(&text, duration) })
         })
         .collect()
+}
+
+/// A value hint at the end of a pasted step, as the printable checklist writes them:
+/// `____ °C (0–5 °C)` a number (unit, range), `[Pass / Fail ⚑]` a choice (⚑ flags an
+/// answer), `____-__-__` a date, `Signed: ____` a sign-off, a long `________` text.
+/// Returns the step's text without the hint, its kind and options.
+fn value_hint(t: &str) -> (String, StepKind, String) {
+    let plain = |s: &str| s.replace('\\', "");
+    if let Some(before) = t.strip_suffix("____-__-__") {
+        return (before.trim_end().to_owned(), StepKind::Date, String::new());
+    }
+    if let Some(at) = t.find("Signed: ____") {
+        return (t[..at].trim_end().to_owned(), StepKind::Signoff, String::new());
+    }
+    if t.ends_with(']')
+        && let Some(open) = t.rfind(" [")
+    {
+        let answers: Vec<String> = plain(&t[open + 2..t.len() - 1])
+            .split(" / ")
+            .map(|a| a.trim())
+            .filter(|a| !a.is_empty())
+            .map(|a| match a.strip_suffix('⚑') {
+                Some(flagged) => format!("!{}", flagged.trim()),
+                None => a.to_owned(),
+            })
+            .collect();
+        if answers.len() >= 2 {
+            return (t[..open].trim_end().to_owned(), StepKind::Choice, answers.join("|"));
+        }
+    }
+    if let Some(at) = t.find(" ____") {
+        let before = t[..at].trim_end().to_owned();
+        let hint = &t[at + 1..];
+        let underscores = hint.bytes().take_while(|b| *b == b'_').count();
+        let rest = plain(hint[underscores..].trim());
+        if underscores > 4 && rest.is_empty() {
+            return (before, StepKind::Text, String::new());
+        }
+        if underscores == 4 {
+            let (unit, range) = match rest.split_once('(') {
+                Some((u, r)) => (u.trim().to_owned(), r.trim_end_matches(')').trim().to_owned()),
+                None => (rest.trim().to_owned(), String::new()),
+            };
+            let bound = |s: &str| s.split_whitespace().next().unwrap_or("").to_owned();
+            let range = if let Some(m) = range.strip_prefix("at most ") {
+                format!("..{}", bound(m))
+            } else if let Some(m) = range.strip_prefix("at least ") {
+                format!("{}..", bound(m))
+            } else {
+                // "a–b unit": the dash between two numbers (the first may be negative).
+                let r = bound(&range);
+                match r.char_indices().skip(1).find(|(_, c)| *c == '–' || *c == '-') {
+                    Some((i, c)) => format!("{}..{}", &r[..i], &r[i + c.len_utf8()..]),
+                    None => String::new(),
+                }
+            };
+            let options = [unit, range].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" ");
+            if Options::parse(StepKind::Number, &options).is_ok() {
+                return (before, StepKind::Number, options);
+            }
+        }
+    }
+    (t.to_owned(), StepKind::Check, String::new())
 }
 
 /// The snapshot a draft would be saved as (version number not yet assigned).

@@ -19,13 +19,48 @@ pub fn procedure_markdown(db: &Db, pid: ProcedureId) -> Option<String> {
         out.push_str("\n\n");
     }
     for s in db.steps_of(pid) {
-        let text = md_escape(&s.description);
+        if s.kind == StepKind::Section {
+            out.push_str(&format!("\n## {}\n\n", md_escape(&s.description)));
+            continue;
+        }
+        let mut text = md_escape(&s.description);
+        if let Some(blank) = blank(s, md_escape) {
+            text = format!("{text} {blank}");
+        }
         match s.estimated_duration_secs {
             Some(d) => out.push_str(&format!("- [ ] {text} ({})\n", format_duration(i64::from(d)))),
             None => out.push_str(&format!("- [ ] {text}\n")),
         }
     }
     Some(out)
+}
+
+/// The blank a step that records a value leaves on paper: `____ °C (0–5 °C)`,
+/// `[Pass / Fail ⚑]`, `____-__-__`, `Signed: ____________`; the user's texts (unit,
+/// answers) through `escape`. [`parse_step_list`] reads them back as the step's kind.
+fn blank(s: &Step, escape: fn(&str) -> String) -> Option<String> {
+    let options = s.parsed_options();
+    Some(match s.kind {
+        StepKind::Number => {
+            let spec = options.number().cloned().unwrap_or_default();
+            let unit = if spec.unit.is_empty() { String::new() } else { format!(" {}", escape(&spec.unit)) };
+            let range = spec.range_words();
+            let range = if range.is_empty() { String::new() } else { format!(" ({})", escape(&range)) };
+            format!("____{unit}{range}")
+        }
+        StepKind::Choice => {
+            let answers: Vec<String> = options
+                .choices()
+                .iter()
+                .map(|o| if o.flagged { format!("{} ⚑", escape(&o.label)) } else { escape(&o.label) })
+                .collect();
+            format!("[{}]", answers.join(" / "))
+        }
+        StepKind::Date => "____-__-__".to_owned(),
+        StepKind::Signoff => "Signed: ____________".to_owned(),
+        StepKind::Text => "________________".to_owned(),
+        StepKind::Check | StepKind::Section => return None,
+    })
 }
 
 /// A procedure as a clean, printable checklist page (HTML with print styles).
@@ -35,11 +70,16 @@ pub fn procedure_html(db: &Db, pid: ProcedureId) -> Option<String> {
         db.labels_of(pid).iter().filter_map(|l| db.label(*l)).map(|l| html_escape(&l.name)).collect();
     let mut steps = String::new();
     for s in db.steps_of(pid) {
+        if s.kind == StepKind::Section {
+            steps.push_str(&format!("<li class=section>{}</li>\n", html_escape(&s.description)));
+            continue;
+        }
+        let blank = blank(s, html_escape).map_or(String::new(), |b| format!("<span class=blank>{b}</span>"));
         let est = s
             .estimated_duration_secs
             .map_or(String::new(), |d| format!("<span class=est>{}</span>", format_duration(i64::from(d))));
         steps.push_str(&format!(
-            "<li><span class=box></span><span class=text>{}</span>{est}<span class=time>time ______</span></li>\n",
+            "<li><span class=box></span><span class=text>{}{blank}</span>{est}<span class=time>time ______</span></li>\n",
             html_escape(&s.description).replace('\n', "<br>")
         ));
     }
@@ -50,6 +90,8 @@ body{{font-family:system-ui,sans-serif;margin:2cm;color:#111}}h1{{margin:0 0 .2e
 li{{counter-increment:s;display:flex;gap:.8em;align-items:baseline;padding:.55em 0;border-bottom:1px solid #ddd;break-inside:avoid}}\n\
 li::before{{content:counter(s) \".\";width:2em;color:#555}}.box{{width:1em;height:1em;border:2px solid #333;flex:none}}\n\
 .text{{flex:1}}.est{{color:#777}}.time{{color:#999}}.sign{{margin-top:2em}}\n\
+.blank{{margin-left:.8em;color:#333;white-space:nowrap}}li.section{{counter-increment:none;font-weight:bold;border-bottom:2px solid #333;padding-top:1.2em}}\n\
+li.section::before{{content:none}}\n\
 @media print{{body{{margin:1cm}}}}\n</style></head><body>\n\
 <h1>{name}</h1>\n<div class=meta>Version {version}{labels}</div>\n<p>{description}</p>\n\
 <div class=meta>Date ____________ &nbsp; Started ______ &nbsp; Finished ______ &nbsp; By ____________</div>\n\
@@ -80,7 +122,8 @@ pub fn parse_checklist(text: &str, fallback_name: &str) -> ProcedureDraft {
             || t.starts_with("+ ")
             || t.starts_with('[')
             || t.split_once(['.', ')']).is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        if is_item {
+        // A `## heading` is a section: it belongs to the steps.
+        if is_item || t.starts_with("## ") {
             in_list = true;
         }
         if !in_list && !t.is_empty() && !t.starts_with('#') {
@@ -91,7 +134,10 @@ pub fn parse_checklist(text: &str, fallback_name: &str) -> ProcedureDraft {
         }
     }
     let mut steps = parse_step_list(&body);
-    steps.iter_mut().for_each(|s| s.description = md_unescape(&s.description));
+    steps.iter_mut().for_each(|s| {
+        s.description = md_unescape(&s.description);
+        s.options = md_unescape(&s.options);
+    });
     ProcedureDraft {
         name: name.map_or_else(|| fallback_name.to_owned(), |n| md_unescape(&n)),
         description: md_unescape(&description.join("\n")),

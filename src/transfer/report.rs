@@ -3,20 +3,82 @@
 use super::cells::{md_escape, spreadsheet_safe};
 use crate::analysis::{Report, step_durations};
 use crate::model::*;
-use crate::store::Db;
+use crate::store::{Db, RunSheet};
 use std::collections::HashMap;
 
-/// A run report in Markdown: procedure, version, start, end, status, notes, and every
-/// step with its tick time, the time it took and its note.
+/// One step of a run as a report prints it.
+struct Line {
+    number: usize,
+    section: String,
+    text: String,
+    needed: bool,
+    completed: bool,
+    ticked: String,
+    value: String,
+    flag: String,
+    by: String,
+    took: String,
+    took_secs: String,
+    note: String,
+}
+
+/// The steps of a run as reports print them: sections folded into their steps' lines,
+/// steps not needed marked, values with their unit and flag.
+fn lines(db: &Db, run: &Run) -> Vec<Line> {
+    let took: HashMap<RunStepId, i64> = step_durations(db, run).into_iter().map(|(rs, _, d)| (rs, d)).collect();
+    let sheet = RunSheet::of(db, run.id);
+    let needed = sheet.needed(db);
+    let (mut out, mut section) = (Vec::new(), String::new());
+    for (item, needed) in sheet.items.iter().zip(needed) {
+        let Some(rs) = item.run_step.and_then(|id| db.run_step(id)) else {
+            section = crate::ops::first_line(&item.text).to_owned();
+            continue;
+        };
+        let unit = item.options.number().map_or(String::new(), |n| n.unit.clone());
+        let value = match (rs.value(), unit.as_str()) {
+            ("", _) => String::new(),
+            (v, "") => v.to_owned(),
+            (v, u) => format!("{v} {u}"),
+        };
+        let flag = match judge(item.kind, &item.options, rs.value()) {
+            Ok(Judged::Flagged(why)) if !rs.value().is_empty() => why,
+            _ => String::new(),
+        };
+        let took = took.get(&rs.id).copied();
+        out.push(Line {
+            number: out.len() + 1,
+            section: section.clone(),
+            text: item.text.clone(),
+            needed,
+            completed: rs.completed,
+            ticked: rs.completed_at.map_or(String::new(), |t| t.canonical()),
+            value,
+            flag,
+            by: rs.completed_by.as_str().to_owned(),
+            took: took.map_or(String::new(), format_duration),
+            took_secs: took.map_or(String::new(), |d| d.to_string()),
+            note: rs.notes().to_owned(),
+        });
+    }
+    out
+}
+
+/// A run report in Markdown: procedure, title, version, who, start, end, status, notes,
+/// and every step with its tick, the value found (flagged ones marked), who ticked it,
+/// the time it took and its note. Every text is escaped: the report has exactly the
+/// run's steps.
 pub fn run_report_markdown(db: &Db, run: RunId) -> Option<String> {
     let r = db.run(run)?;
     let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());
-    let took: HashMap<RunStepId, i64> = step_durations(db, r).into_iter().map(|(rs, _, d)| (rs, d)).collect();
     let mut out = format!("# {} — run #{}\n\n", md_escape(name), r.id);
+    if !r.title().is_empty() {
+        out.push_str(&format!("- Title: {}\n", md_escape(r.title())));
+    }
     if let Some(v) = r.procedure_version {
         out.push_str(&format!("- Version: {v}\n"));
     }
-    out.push_str(&format!("- Started: {}\n", r.start_time));
+    let by = if r.started_by.is_none() { String::new() } else { format!(" by {}", md_escape(r.started_by.as_str())) };
+    out.push_str(&format!("- Started: {}{by}\n", r.start_time));
     if let Some(end) = r.end_time {
         out.push_str(&format!("- Ended: {end} ({})\n", format_duration(end.elapsed_since(&r.start_time))));
     }
@@ -24,17 +86,27 @@ pub fn run_report_markdown(db: &Db, run: RunId) -> Option<String> {
     if !r.notes().is_empty() {
         out.push_str(&format!("- Notes: {}\n", md_escape(r.notes())));
     }
-    out.push_str("\n| # | Step | Done | Ticked at | Took | Note |\n|---|---|---|---|---|---|\n");
-    for (i, (rs_id, text, _)) in db.run_step_texts(run).iter().enumerate() {
-        let Some(rs) = db.run_step(*rs_id) else { continue };
+    out.push_str("\n| # | Step | Done | Value | Ticked at | By | Took | Note |\n|---|---|---|---|---|---|---|---|\n");
+    for l in lines(db, r) {
+        let step = if l.section.is_empty() { l.text.clone() } else { format!("{} › {}", l.section, l.text) };
+        let done = match (l.needed, l.completed) {
+            (false, _) => "not needed",
+            (true, true) => "[x]",
+            (true, false) => "[ ]",
+        };
+        let value = if l.flag.is_empty() {
+            md_escape(&l.value)
+        } else {
+            format!("{} ⚠ {}", md_escape(&l.value), md_escape(&l.flag))
+        };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
-            i + 1,
-            md_escape(text),
-            if rs.completed { "[x]" } else { "[ ]" },
-            rs.completed_at.map_or(String::new(), |t| t.canonical()),
-            took.get(rs_id).map_or(String::new(), |d| format_duration(*d)),
-            md_escape(rs.notes())
+            "| {} | {} | {done} | {value} | {} | {} | {} | {} |\n",
+            l.number,
+            md_escape(&step),
+            l.ticked,
+            md_escape(&l.by),
+            l.took,
+            md_escape(&l.note)
         ));
     }
     Some(out)
@@ -44,7 +116,6 @@ pub fn run_report_markdown(db: &Db, run: RunId) -> Option<String> {
 pub fn run_report_csv(db: &Db, run: RunId) -> Option<String> {
     let r = db.run(run)?;
     let name = db.procedure(r.procedure_id).map_or("", |p| p.name.as_str());
-    let took: HashMap<RunStepId, i64> = step_durations(db, r).into_iter().map(|(rs, _, d)| (rs, d)).collect();
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
     let _ = w.write_record([
         "procedure",
@@ -60,9 +131,15 @@ pub fn run_report_csv(db: &Db, run: RunId) -> Option<String> {
         "ticked_at",
         "took_secs",
         "note",
+        "section",
+        "needed",
+        "value",
+        "flagged",
+        "ticked_by",
+        "run_title",
+        "run_started_by",
     ]);
-    for (i, (rs_id, text, _)) in db.run_step_texts(run).iter().enumerate() {
-        let Some(rs) = db.run_step(*rs_id) else { continue };
+    for l in lines(db, r) {
         let _ = w.write_record([
             spreadsheet_safe(name),
             r.procedure_version.map_or(String::new(), |v| v.to_string()),
@@ -71,12 +148,19 @@ pub fn run_report_csv(db: &Db, run: RunId) -> Option<String> {
             r.end_time.map_or(String::new(), |t| t.canonical()),
             r.status.as_str().to_owned(),
             spreadsheet_safe(r.notes()),
-            (i + 1).to_string(),
-            spreadsheet_safe(text),
-            if rs.completed { "True".into() } else { "False".into() },
-            rs.completed_at.map_or(String::new(), |t| t.canonical()),
-            took.get(rs_id).map_or(String::new(), |d| d.to_string()),
-            spreadsheet_safe(rs.notes()),
+            l.number.to_string(),
+            spreadsheet_safe(&l.text),
+            if l.completed { "True".into() } else { "False".into() },
+            l.ticked.clone(),
+            l.took_secs.clone(),
+            spreadsheet_safe(&l.note),
+            spreadsheet_safe(&l.section),
+            if l.needed { "True".into() } else { "False".into() },
+            spreadsheet_safe(&l.value),
+            spreadsheet_safe(&l.flag),
+            spreadsheet_safe(&l.by),
+            spreadsheet_safe(r.title()),
+            spreadsheet_safe(r.started_by.as_str()),
         ]);
     }
     String::from_utf8(w.into_inner().ok()?).ok()

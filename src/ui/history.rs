@@ -4,7 +4,8 @@ use super::Command;
 use super::widgets::{status_text, time_text};
 use crate::analysis::{run_duration_secs, step_durations};
 use crate::model::*;
-use crate::store::Db;
+use crate::ops;
+use crate::store::{Db, RunSheet};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::collections::{HashMap, HashSet};
@@ -73,6 +74,7 @@ impl Range {
 struct Key {
     generation: u64,
     procedure: String,
+    who: String,
     label: Option<LabelId>,
     status: StatusFilter,
     range: Range,
@@ -86,6 +88,8 @@ struct Key {
 pub struct HistoryState {
     /// Procedure name filter.
     pub procedure: String,
+    /// Person or title filter (who started it, who ticked, what it was about).
+    pub who: String,
     /// Label filter.
     pub label: Option<LabelId>,
     /// Status filter.
@@ -113,6 +117,7 @@ impl Default for HistoryState {
     fn default() -> Self {
         Self {
             procedure: String::new(),
+            who: String::new(),
             label: None,
             status: StatusFilter::All,
             range: Range::All,
@@ -157,6 +162,7 @@ impl HistoryState {
         let key = Key {
             generation: db.generation(),
             procedure: self.procedure.trim().to_lowercase(),
+            who: self.who.trim().to_lowercase(),
             label: self.label,
             status: self.status,
             range: self.range,
@@ -223,6 +229,7 @@ fn compute_rows(db: &Db, key: &Key, now: Timestamp) -> Vec<RunId> {
             StatusFilter::Only(s) => r.status == s,
         })
         .filter(|r| since.is_none_or(|s| r.start_time.to_local().wall_secs() >= s))
+        .filter(|r| key.who.is_empty() || by_person_or_title(db, r, &key.who))
         .collect();
     // Keys computed once per run, then one sort of (key, id) pairs.
     fn sorted<K: Ord>(runs: &[&Run], key: impl Fn(&Run) -> K) -> Vec<RunId> {
@@ -252,6 +259,15 @@ fn compute_rows(db: &Db, key: &Key, now: Timestamp) -> Vec<RunId> {
     rows
 }
 
+/// Whether `who` (lowercase) is in the run's title, its starter's name, or the name of
+/// someone who ticked one of its steps.
+fn by_person_or_title(db: &Db, r: &Run, who: &str) -> bool {
+    let has = |text: &str| text.to_lowercase().contains(who);
+    has(r.title())
+        || has(r.started_by.as_str())
+        || db.run_steps_of(r.id).any(|rs| !rs.completed_by.is_none() && has(rs.completed_by.as_str()))
+}
+
 fn steps_done(db: &Db, run: RunId) -> (usize, usize) {
     let steps = db.run_steps_of(run);
     let total = steps.len();
@@ -272,6 +288,7 @@ pub fn history_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp
 fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
     ui.horizontal_wrapped(|ui| {
         ui.add(egui::TextEdit::singleline(&mut state.procedure).hint_text("Filter by procedure").desired_width(200.0));
+        ui.add(egui::TextEdit::singleline(&mut state.who).hint_text("Person or title").desired_width(150.0));
         let label_name = state.label.and_then(|l| db.label(l)).map_or("Any label".to_owned(), |l| l.name.clone());
         egui::ComboBox::from_label("Label").selected_text(label_name).show_ui(ui, |ui| {
             ui.selectable_value(&mut state.label, None, "Any label");
@@ -323,6 +340,7 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
         .column(Column::initial(72.0).at_least(40.0).clip(true))
         .column(Column::initial(84.0).at_least(40.0).clip(true))
         .column(Column::initial(50.0).at_least(36.0))
+        .column(Column::initial(96.0).at_least(40.0).clip(true))
         .column(Column::remainder().clip(true));
     if let Some(i) = scroll_to {
         table = table.scroll_to_row(i, Some(egui::Align::Center));
@@ -337,6 +355,7 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
                 ("Duration", Some(HistorySort::Duration)),
                 ("Status", Some(HistorySort::Status)),
                 ("Steps", Some(HistorySort::StepsDone)),
+                ("By", None),
                 ("Notes", None),
             ] {
                 h.col(|ui| match col {
@@ -363,6 +382,7 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
                 let selected = state.selected == Some(id);
                 row.set_selected(selected);
                 let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());
+                let name = if r.title().is_empty() { name.to_owned() } else { format!("{name} — {}", r.title()) };
                 row.col(|ui| {
                     if ui.selectable_label(selected, name).on_hover_text(format!("Run #{id}")).clicked() {
                         clicked = Some(id);
@@ -384,6 +404,9 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
                 row.col(|ui| {
                     let (done, total) = steps_done(db, id);
                     ui.label(format!("{done}/{total}"));
+                });
+                row.col(|ui| {
+                    ui.label(r.started_by.as_str());
                 });
                 row.col(|ui| {
                     ui.label(r.notes());
@@ -416,7 +439,11 @@ fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, now: Timestamp, cmds: &mut Ve
                 ui.label(RichText::new(format!("version {v}")).weak());
             }
         });
-        ui.label(format!("Started {}", r.start_time));
+        if !r.title().is_empty() {
+            ui.label(RichText::new(r.title()).strong());
+        }
+        let by = if r.started_by.is_none() { String::new() } else { format!(" by {}", r.started_by) };
+        ui.label(format!("Started {}{by}", r.start_time));
         if let Some(end) = r.end_time {
             ui.label(format!("Ended {} ({})", end, format_duration(end.elapsed_since(&r.start_time))));
         }
@@ -440,15 +467,42 @@ fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, now: Timestamp, cmds: &mut Ve
         }
         ui.add_space(6.0);
         let took: HashMap<RunStepId, i64> = step_durations(db, r).into_iter().map(|(rs, _, d)| (rs, d)).collect();
-        for (i, (rs_id, text, _)) in db.run_step_texts(run).iter().enumerate() {
-            let Some(rs) = db.run_step(*rs_id) else { continue };
+        let sheet = RunSheet::of(db, run);
+        let needed = sheet.needed(db);
+        let mut number = 0;
+        for (item, needed) in sheet.items.iter().zip(needed) {
+            let Some(rs_id) = item.run_step else {
+                ui.add_space(4.0);
+                ui.label(RichText::new(ops::first_line(&item.text)).strong());
+                continue;
+            };
+            let Some(rs) = db.run_step(rs_id) else { continue };
+            number += 1;
+            if !needed {
+                let text = format!("– {number}. {} (not needed)", ops::first_line(&item.text));
+                ui.add(egui::Label::new(RichText::new(text).weak()).wrap());
+                continue;
+            }
             let mark = if rs.completed { "☑" } else { "☐" };
-            ui.add(egui::Label::new(format!("{mark} {}. {text}", i + 1)).wrap());
+            ui.add(egui::Label::new(format!("{mark} {number}. {}", ops::first_line(&item.text))).wrap());
+            if !rs.value().is_empty() {
+                ui.horizontal_wrapped(|ui| {
+                    ui.add_space(18.0);
+                    let unit = item.options.number().map_or(String::new(), |n| format!(" {}", n.unit));
+                    ui.label(RichText::new(format!("{}{unit}", rs.value())).strong());
+                    if let Ok(Judged::Flagged(why)) = judge(item.kind, &item.options, rs.value()) {
+                        ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {why}"));
+                    }
+                });
+            }
             let mut facts = Vec::new();
             if let Some(t) = rs.completed_at {
                 facts.push(format!("ticked {}", time_text(now, t)));
             }
-            if let Some(d) = took.get(rs_id) {
+            if !rs.completed_by.is_none() {
+                facts.push(format!("by {}", rs.completed_by));
+            }
+            if let Some(d) = took.get(&rs_id) {
                 facts.push(format!("took {}", format_duration(*d)));
             }
             if !rs.notes().is_empty() {

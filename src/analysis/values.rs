@@ -1,0 +1,141 @@
+//! What runs recorded at the steps of a procedure (CONTRACT "Analytics semantics",
+//! values): per number step count, min, median, max and how many were flagged; per
+//! choice step the count of each answer and how many were flagged. Each value is judged
+//! by the step as its run's version had it.
+
+use super::median;
+use crate::model::*;
+use crate::store::Db;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// How often an answer was given.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AnswerCount {
+    /// The answer.
+    pub answer: String,
+    /// How many runs gave it.
+    pub count: usize,
+    /// Whether it is an answer to flag.
+    pub flagged: bool,
+}
+
+/// The values recorded at one step.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepValues {
+    /// The step.
+    pub step_id: u32,
+    /// Its text (first line).
+    pub step: String,
+    /// `number` or `choice`.
+    pub kind: &'static str,
+    /// The unit of a number step.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub unit: String,
+    /// Values recorded.
+    pub count: usize,
+    /// Lowest number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Median number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub median: Option<f64>,
+    /// Highest number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Values out of range or flagged answers.
+    pub flagged: usize,
+    /// A choice step's answers with their counts (in the step's order).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<AnswerCount>,
+    /// A number step's values over time: (start of the run, value, flagged).
+    #[serde(skip)]
+    pub series: Vec<(Timestamp, f64, bool)>,
+    /// A number step's acceptable range.
+    #[serde(skip)]
+    pub range: (Option<f64>, Option<f64>),
+}
+
+/// What a procedure version's steps ask: kind and options by step.
+type Definitions = HashMap<StepId, (StepKind, Options)>;
+
+/// The values recorded at the number and choice steps of `runs` (of one procedure), in
+/// step order of the procedure's current version, then steps since removed.
+pub fn step_values<'a>(db: &Db, runs: impl IntoIterator<Item = &'a Run>) -> Vec<StepValues> {
+    // Definitions per (procedure, version): step → (kind, options), parsed once.
+    let mut defs: HashMap<(ProcedureId, Option<u32>), Definitions> = HashMap::new();
+    let mut by_step: HashMap<StepId, StepValues> = HashMap::new();
+    let mut pid = None;
+    for run in runs {
+        pid = Some(run.procedure_id);
+        let mut rows = db.run_steps_of(run.id).filter(|rs| !rs.value().is_empty()).peekable();
+        if rows.peek().is_none() {
+            continue;
+        }
+        let def = defs.entry((run.procedure_id, run.procedure_version)).or_insert_with(|| {
+            let snap = run.procedure_version.and_then(|v| db.snapshot(run.procedure_id, v));
+            match snap {
+                Some(s) => s
+                    .steps
+                    .iter()
+                    .filter_map(|st| {
+                        let kind = st.step_kind();
+                        Some((StepId(st.id?), (kind, Options::parse(kind, &st.options).unwrap_or_default())))
+                    })
+                    .collect(),
+                None => db.steps_of(run.procedure_id).map(|s| (s.id, (s.kind, s.parsed_options()))).collect(),
+            }
+        });
+        for rs in rows {
+            let Some((kind, options)) = def.get(&rs.step_id) else { continue };
+            if !matches!(kind, StepKind::Number | StepKind::Choice) {
+                continue;
+            }
+            let flagged = matches!(judge(*kind, options, rs.value()), Ok(Judged::Flagged(_)));
+            let entry = by_step.entry(rs.step_id).or_insert_with(|| StepValues {
+                step_id: rs.step_id.0,
+                step: db.step_text(run.procedure_id, rs.step_id).map_or(String::new(), |t| {
+                    t.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").to_owned()
+                }),
+                kind: if *kind == StepKind::Number { "number" } else { "choice" },
+                unit: options.number().map_or(String::new(), |n| n.unit.clone()),
+                count: 0,
+                min: None,
+                median: None,
+                max: None,
+                flagged: 0,
+                answers: options
+                    .choices()
+                    .iter()
+                    .map(|o| AnswerCount { answer: o.label.clone(), count: 0, flagged: o.flagged })
+                    .collect(),
+                series: Vec::new(),
+                range: options.number().map_or((None, None), |n| (n.min, n.max)),
+            });
+            entry.count += 1;
+            entry.flagged += usize::from(flagged);
+            match *kind {
+                StepKind::Number => {
+                    if let Some(v) = parse_number(rs.value()) {
+                        entry.series.push((run.start_time, v, flagged));
+                    }
+                }
+                _ => match entry.answers.iter_mut().find(|a| a.answer.eq_ignore_ascii_case(rs.value())) {
+                    Some(a) => a.count += 1,
+                    None => entry.answers.push(AnswerCount { answer: rs.value().to_owned(), count: 1, flagged }),
+                },
+            }
+        }
+    }
+    let mut out: Vec<StepValues> = by_step.into_values().collect();
+    for v in &mut out {
+        let mut sorted: Vec<f64> = v.series.iter().map(|(_, v, _)| *v).collect();
+        sorted.sort_by(f64::total_cmp);
+        (v.min, v.median, v.max) = (sorted.first().copied(), median(&sorted), sorted.last().copied());
+        v.series.sort_by_key(|a| a.0.sort_key());
+    }
+    let order: HashMap<StepId, u32> =
+        pid.map(|p| db.steps_of(p).map(|s| (s.id, s.order)).collect()).unwrap_or_default();
+    out.sort_by_key(|v| (order.get(&StepId(v.step_id)).copied().unwrap_or(u32::MAX), v.step_id));
+    out
+}
