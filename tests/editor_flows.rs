@@ -7,7 +7,7 @@ use common::*;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use procedures::app::App;
 use procedures::model::*;
 use procedures::ui::View;
@@ -235,4 +235,66 @@ fn drift_notice_links_to_the_diff() {
     h.run();
     assert_eq!(h.state().view(), View::Versions);
     assert_eq!(h.state().versions().compare, Some((before, before + 1)));
+}
+
+/// Steps that record, in the editor: options checked as you type (an empty range blocks
+/// saving), a pasted value hint makes a number step, an "only if" picked from the earlier
+/// steps is shown in words, and the version's summary says what changed.
+#[test]
+fn editing_kinds_options_and_conditions() {
+    let dir = copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kitchen"));
+    let mut h = app_on(dir.path());
+    h.get_by_label("Kitchen opening").click();
+    h.run();
+    h.get_by_label("✏ Edit").click();
+    h.run();
+    assert_eq!(h.state().view(), View::Editor);
+    // The fridge's range, typed wrong: said at once, and saving is blocked.
+    {
+        let node = h.get_all_by(|n| n.data().value() == Some("°C 0..5")).next().expect("options field");
+        node.click();
+    }
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run();
+    h.get_all_by(|n| n.data().value() == Some("°C 0..5")).next().expect("field").type_text("°C 5..0");
+    h.run();
+    h.get_by_label("⚠ Step 2: the range 5..0 is empty (the lowest value comes first: 0..5)");
+    assert!(h.get_by_label("Save new version…").accesskit_node().is_disabled());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run();
+    h.get_all_by(|n| n.data().value() == Some("°C 5..0")).next().expect("field").type_text("°C 1..4");
+    h.run();
+
+    // A pasted step with a value hint is a number step.
+    h.get_by_label("Paste steps").click();
+    h.run();
+    type_into(&mut h, "Paste a list of steps", "- Oil temperature ____ °C (160–180 °C)\n");
+    h.get_by_label("Add these steps").click();
+    h.run();
+    let last = h.state().editor().draft.steps.last().cloned().expect("step");
+    assert_eq!(
+        (last.description.as_str(), last.kind, last.options.as_str()),
+        ("Oil temperature", StepKind::Number, "°C 160..180")
+    );
+    // Only if the fryer is on, picked from the earlier steps, shown in words.
+    h.get_all_by_label("needed").last().expect("the new step picker").click();
+    h.run();
+    h.get_by_label("only if 5. Fryer on?").click();
+    h.run();
+    // Step 6 already had that condition; the new step has it now too.
+    assert_eq!(h.get_all_by_label("only if “Fryer on?” is Yes").count(), 2);
+
+    h.get_by_label("Save new version…").click();
+    h.run();
+    assert_eq!(h.state().editor().save_dialog.as_deref(), Some("added step 10; changed what step 2 asks"));
+    h.get_by_label("Save version 2").click();
+    h.run();
+    let db = db(&h);
+    let steps: Vec<&Step> = db.steps_of(ProcedureId(1)).collect();
+    assert_eq!(steps[1].options, "°C 1..4");
+    assert_eq!(steps[9].show_if, format!("{} = Yes", steps[4].id));
+    h.state_mut().flush();
+    let again = procedures::store::load(dir.path()).expect("load");
+    assert!(again.problems.is_empty(), "{:?}", again.problems);
 }

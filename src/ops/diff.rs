@@ -28,6 +28,10 @@ pub enum StepChange {
         moved: bool,
         /// The estimated duration changed.
         duration_changed: bool,
+        /// What it asks changed: kind, options or required.
+        asks_changed: bool,
+        /// When it is needed changed (its "only if").
+        condition_changed: bool,
     },
 }
 
@@ -53,10 +57,19 @@ impl SnapshotDiff {
             && !self.description_changed
             && self.labels_added.is_empty()
             && self.labels_removed.is_empty()
-            && self
-                .steps
-                .iter()
-                .all(|c| matches!(c, StepChange::Kept { reworded: false, moved: false, duration_changed: false, .. }))
+            && self.steps.iter().all(|c| {
+                matches!(
+                    c,
+                    StepChange::Kept {
+                        reworded: false,
+                        moved: false,
+                        duration_changed: false,
+                        asks_changed: false,
+                        condition_changed: false,
+                        ..
+                    }
+                )
+            })
     }
 }
 
@@ -146,6 +159,8 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> SnapshotDiff {
                     reworded: a.description != b.description,
                     moved: !stay.contains(&j),
                     duration_changed: a.estimated_duration != b.estimated_duration,
+                    asks_changed: (&a.kind, &a.options, a.required) != (&b.kind, &b.options, b.required),
+                    condition_changed: a.show_if != b.show_if,
                 });
             }
             None => steps.push(StepChange::Added { new: j }),
@@ -213,6 +228,14 @@ pub fn summary(d: &SnapshotDiff, old: &Snapshot, new: &Snapshot) -> String {
         StepChange::Kept { new, duration_changed: true, .. } => Some(*new),
         _ => None,
     });
+    let asks = pick(&|c| match c {
+        StepChange::Kept { new, asks_changed: true, .. } => Some(*new),
+        _ => None,
+    });
+    let conditions = pick(&|c| match c {
+        StepChange::Kept { new, condition_changed: true, .. } => Some(*new),
+        _ => None,
+    });
     let removed = d.steps.iter().filter(|c| matches!(c, StepChange::Removed { .. })).count();
     if !added.is_empty() {
         parts.push(format!("added {}", step_list(added)));
@@ -243,6 +266,12 @@ pub fn summary(d: &SnapshotDiff, old: &Snapshot, new: &Snapshot) -> String {
         } else {
             parts.push(format!("changed the durations of {}", step_list(retimed)));
         }
+    }
+    if !asks.is_empty() {
+        parts.push(format!("changed what {} asks", step_list(asks)));
+    }
+    if !conditions.is_empty() {
+        parts.push(format!("changed when {} is needed", step_list(conditions)));
     }
     if removed > 0 {
         parts.push(format!("removed {removed} step{}", if removed == 1 { "" } else { "s" }));
@@ -335,14 +364,18 @@ mod tests {
             new: 0,
             reworded: false,
             moved: true,
-            duration_changed: false
+            duration_changed: false,
+            asks_changed: false,
+            condition_changed: false
         }));
         assert!(d.steps.contains(&StepChange::Kept {
             old: 1,
             new: 2,
             reworded: true,
             moved: false,
-            duration_changed: true
+            duration_changed: true,
+            asks_changed: false,
+            condition_changed: false
         }));
         assert_eq!(
             summary(&d, &a, &b),

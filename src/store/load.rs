@@ -55,8 +55,9 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
 /// [`load`], counting the bytes read into `progress` (for a progress bar).
 ///
 /// A reader does not lock the folder: when a table or a redo file changed while it was
-/// read (the app saving meanwhile), it is read again, up to three times in all, so that
-/// a reader racing a save sees the folder before or after it, not half of each.
+/// read (the app saving meanwhile), or it has problems, it is read again, up to three
+/// times in all, so that a reader racing a save sees the folder before or after it, not
+/// half of each.
 pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Error> {
     if !dir.is_dir() {
         return Err(Error::NotAFolder(dir.to_path_buf()));
@@ -66,12 +67,29 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
         let before = files_now(dir);
         let loaded = load_once(dir, progress)?;
         attempt += 1;
-        if attempt == 3 || files_now(dir) == before {
+        // A file's time stamp is coarse (a few ms): a save and its undo inside one tick
+        // look unchanged, yet a read in between may have seen the tail half-written. So
+        // problems are looked at twice more, a moment later, before they are believed.
+        let changed = files_now(dir) != before;
+        let suspect = !loaded.problems.is_empty()
+            && (loaded.fingerprints.iter().flatten().map(|(len, _)| len).sum::<u64>() < RE_READ_BELOW
+                || loaded
+                    .problems
+                    .iter()
+                    .any(|p| p.message.contains("last line") || p.message.contains("unterminated")));
+        if attempt == 3 || (!changed && !suspect) {
             return Ok(loaded);
         }
-        log::info!("{}: changed while it was read; reading it again", dir.display());
+        log::info!("{}: changed while it was read, or has problems; reading it again", dir.display());
+        if !changed {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 }
+
+/// Folders smaller than this are read again when they have problems (a torn tail of a
+/// save in progress); a bigger one only when a problem is at a file's end.
+const RE_READ_BELOW: u64 = 32 << 20;
 
 /// The tables' fingerprints and their redo files' (see [`load_with_progress`]).
 fn files_now(dir: &Path) -> ([super::Fingerprint; 7], [super::Fingerprint; 7]) {

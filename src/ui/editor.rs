@@ -1,6 +1,7 @@
 //! The procedure editor: name, description, labels, and steps (add, insert, delete,
 //! duplicate, reorder by drag handle or Alt+Up/Down, durations typed as `90s`, `5m`,
-//! `1h30m`, a box to paste a list of steps). Saving an existing procedure writes a new
+//! `1h30m`, a box to paste a list of steps); per step what it asks (kind, options
+//! checked as you type, required) and when it is needed ("only if", in words). Saving an existing procedure writes a new
 //! version with an editable, automatically written change description.
 
 use super::Command;
@@ -66,17 +67,40 @@ impl EditorState {
 
     fn insert_step(&mut self, at: usize, step: StepDraft, duration: String) {
         let at = at.min(self.draft.steps.len());
-        self.draft.steps.insert(at, step);
-        self.durations.insert(at, duration);
-        self.next_uid += 1;
-        self.uids.insert(at, self.next_uid);
+        self.restructure(|s| {
+            s.draft.steps.insert(at, step);
+            s.durations.insert(at, duration);
+            s.next_uid += 1;
+            s.uids.insert(at, s.next_uid);
+        });
     }
 
     fn remove_step(&mut self, at: usize) {
         if at < self.draft.steps.len() {
-            self.draft.steps.remove(at);
-            self.durations.remove(at);
-            self.uids.remove(at);
+            self.restructure(|s| {
+                s.draft.steps.remove(at);
+                s.durations.remove(at);
+                s.uids.remove(at);
+            });
+        }
+    }
+
+    /// Change the order or number of steps, keeping each "only if" on the same step (a
+    /// condition names its step by position in the draft; positions move).
+    fn restructure(&mut self, change: impl FnOnce(&mut Self)) {
+        // Each condition's step by uid before, back to a position after.
+        let targets: Vec<Option<u64>> =
+            self.draft.steps.iter().map(|s| s.show_if.as_ref().and_then(|c| self.uids.get(c.on).copied())).collect();
+        let owners: Vec<u64> = self.uids.clone();
+        change(self);
+        for (owner, target) in owners.iter().zip(targets) {
+            let Some(i) = self.uids.iter().position(|u| u == owner) else { continue };
+            let at = target.and_then(|t| self.uids.iter().position(|u| *u == t));
+            match (at, &mut self.draft.steps[i].show_if) {
+                (Some(at), Some(c)) => c.on = at,
+                (None, c) => *c = None,
+                _ => {}
+            }
         }
     }
 
@@ -86,12 +110,14 @@ impl EditorState {
         if from >= n || to >= n || from == to {
             return;
         }
-        let s = self.draft.steps.remove(from);
-        let d = self.durations.remove(from);
-        let u = self.uids.remove(from);
-        self.draft.steps.insert(to, s);
-        self.durations.insert(to, d);
-        self.uids.insert(to, u);
+        self.restructure(|st| {
+            let s = st.draft.steps.remove(from);
+            let d = st.durations.remove(from);
+            let u = st.uids.remove(from);
+            st.draft.steps.insert(to, s);
+            st.durations.insert(to, d);
+            st.uids.insert(to, u);
+        });
         self.focus = Some(to);
     }
 
@@ -147,6 +173,19 @@ impl EditorState {
         for (i, (s, d)) in self.draft.steps.iter().zip(&self.durations).enumerate() {
             if s.description.trim().is_empty() {
                 errors.push(format!("Step {} has no text", i + 1));
+            }
+            if matches!(s.kind, StepKind::Number | StepKind::Choice)
+                && let Err(e) = Options::parse(s.kind, &s.options)
+            {
+                errors.push(format!("Step {}: {e}", i + 1));
+            }
+            if let Some(c) = &s.show_if {
+                let ok = c.on < i && self.draft.steps.get(c.on).is_some_and(|o| o.kind.has_value());
+                if !ok {
+                    errors.push(format!("Step {}: “only if” must name an earlier step that records a value", i + 1));
+                } else if c.value.trim().is_empty() {
+                    errors.push(format!("Step {}: “only if” needs a value to compare with", i + 1));
+                }
             }
             if !d.trim().is_empty() && parse_duration(d).is_none() {
                 errors.push(format!(
@@ -238,7 +277,7 @@ pub fn editor_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, read_only: bool,
         egui::CollapsingHeader::new("Paste steps").default_open(state.draft.steps.len() <= 1).show(ui, |ui| {
             ui.label(
                 RichText::new(
-                    "One step per line; - item, 1. item and [ ] item lists work; (5m) at the end sets the duration",
+                    "One step per line; - item, 1. item and [ ] item lists work; (5m) at the end sets the duration; ## Heading makes a section; ____ °C (0–5 °C), [Yes / No], ____-__-__ and Signed: ____ make value steps",
                 )
                 .weak(),
             );
@@ -334,6 +373,7 @@ fn steps_ui(ui: &mut Ui, state: &mut EditorState) {
                 action = Some((i, "delete"));
             }
         });
+        kind_row_ui(ui, state, i, uid);
         if let Some(from) = row.response.dnd_release_payload::<usize>() {
             dropped = Some((*from, i));
         }
@@ -364,6 +404,118 @@ fn steps_ui(ui: &mut Ui, state: &mut EditorState) {
         Some((i, "delete")) => state.remove_step(i),
         _ => {}
     }
+}
+
+/// What a step asks (kind, options, required) and when it is needed ("only if"), under
+/// its text; the condition in words.
+fn kind_row_ui(ui: &mut Ui, state: &mut EditorState, i: usize, uid: u64) {
+    let earlier: Vec<(usize, String, StepKind, Options)> = state.draft.steps[..i]
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.kind.has_value())
+        .map(|(k, s)| {
+            (
+                k,
+                format!("{}. {}", k + 1, ops::first_line(&s.description)),
+                s.kind,
+                Options::parse(s.kind, &s.options).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let step = &mut state.draft.steps[i];
+    ui.horizontal_wrapped(|ui| {
+        ui.add_space(44.0);
+        let asks = ui.label(RichText::new("asks").weak().small());
+        egui::ComboBox::from_id_salt(("step-kind", uid))
+            .selected_text(step.kind.label())
+            .width(92.0)
+            .show_ui(ui, |ui| {
+                for k in StepKind::ALL {
+                    ui.selectable_value(&mut step.kind, k, k.label());
+                }
+            })
+            .response
+            .labelled_by(asks.id)
+            .on_hover_text("What the runner asks at this step");
+        match step.kind {
+            StepKind::Number | StepKind::Choice => {
+                let hint = if step.kind == StepKind::Number { "unit and range: °C 0..5" } else { "answers: Pass|!Fail|N/A" };
+                let edit = ui.add(
+                    egui::TextEdit::singleline(&mut step.options)
+                        .id(egui::Id::unique(("step-options", uid)))
+                        .hint_text(hint)
+                        .desired_width(180.0),
+                );
+                edit.on_hover_text("A number: its unit and acceptable range (..120, 10..). A choice: its answers separated by |, a leading ! flags one");
+                if let Err(e) = Options::parse(step.kind, &step.options) {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+                }
+            }
+            _ => {}
+        }
+        if step.kind.has_value() {
+            let mut required = step.required.unwrap_or(true);
+            if ui.checkbox(&mut required, "Required").on_hover_text("The run cannot complete without a value here").changed() {
+                step.required = (!required).then_some(false);
+            }
+        }
+        if step.kind == StepKind::Section {
+            return;
+        }
+        // "Only if": an earlier step with a value, an operator, a value.
+        let current = step.show_if.as_ref().and_then(|c| earlier.iter().find(|e| e.0 == c.on));
+        let text = current.map_or("always".to_owned(), |e| format!("only if {}", e.1));
+        let needed = ui.label(RichText::new("needed").weak().small());
+        let picker = egui::ComboBox::from_id_salt(("step-only-if", uid)).selected_text(text).width(150.0).show_ui(ui, |ui| {
+            if ui.selectable_label(step.show_if.is_none(), "always").clicked() {
+                step.show_if = None;
+            }
+            for (k, name, kind, options) in &earlier {
+                let on = step.show_if.as_ref().is_some_and(|c| c.on == *k);
+                if ui.selectable_label(on, format!("only if {name}")).clicked() {
+                    let value = options.choices().first().map_or(String::new(), |o| o.label.clone());
+                    let op = if *kind == StepKind::Number { Op::Gt } else { Op::Eq };
+                    step.show_if = Some(ops::DraftCondition { on: *k, op, value });
+                }
+            }
+        });
+        picker.response.labelled_by(needed.id);
+        if let Some(c) = &mut step.show_if
+            && let Some((_, name, kind, options)) = earlier.iter().find(|e| e.0 == c.on)
+        {
+            egui::ComboBox::from_id_salt(("step-op", uid))
+                .selected_text(c.op.words())
+                .width(90.0)
+                .show_ui(ui, |ui| {
+                    for op in Op::ALL {
+                        ui.selectable_value(&mut c.op, op, op.words());
+                    }
+                })
+                .response
+                .labelled_by(needed.id);
+            if *kind == StepKind::Choice && c.op != Op::In {
+                egui::ComboBox::from_id_salt(("step-if-value", uid))
+                    .selected_text(c.value.clone())
+                    .width(90.0)
+                    .show_ui(ui, |ui| {
+                        for o in options.choices() {
+                            ui.selectable_value(&mut c.value, o.label.clone(), &o.label);
+                        }
+                    })
+                    .response
+                    .labelled_by(needed.id);
+            } else {
+                ui.add(
+                    egui::TextEdit::singleline(&mut c.value)
+                        .id(egui::Id::unique(("step-if-text", uid)))
+                        .hint_text(if c.op == Op::In { "a|b" } else { "value" })
+                        .desired_width(90.0),
+                );
+            }
+            let words = Condition { step: StepId(0), op: c.op, value: c.value.clone() }.words(name.split_once(". ").map_or(name.as_str(), |(_, t)| t));
+            ui.label(RichText::new(words).italics().weak());
+        }
+    });
 }
 
 fn save_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, cmds: &mut Vec<Command>) {

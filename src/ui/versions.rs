@@ -230,7 +230,7 @@ pub fn diff_ui(ui: &mut Ui, old: &Snapshot, new: &Snapshot) {
                 badge(ui, "removed", REMOVED);
                 ui.label(RichText::new(&old.steps[*i].description).strikethrough().color(REMOVED));
             }
-            StepChange::Kept { old: i, new: j, reworded, moved, duration_changed } => {
+            StepChange::Kept { old: i, new: j, reworded, moved, duration_changed, asks_changed, condition_changed } => {
                 ui.label(format!("{}.", j + 1));
                 if *moved {
                     badge(ui, &format!("moved from {}", i + 1), MOVED);
@@ -241,6 +241,19 @@ pub fn diff_ui(ui: &mut Ui, old: &Snapshot, new: &Snapshot) {
                     ui.label(words_job(ui, &words));
                 } else {
                     ui.label(&new.steps[*j].description);
+                }
+                if *asks_changed {
+                    let asks = |s: &SnapshotStep| {
+                        let kind = s.step_kind().label();
+                        if s.options.is_empty() { kind.to_owned() } else { format!("{kind} {}", s.options) }
+                    };
+                    badge(ui, &format!("asks {} (was {})", asks(&new.steps[*j]), asks(&old.steps[*i])), MOVED);
+                }
+                if *condition_changed {
+                    let cond = |s: &SnapshotStep| {
+                        if s.show_if.is_empty() { "always".to_owned() } else { format!("only if {}", s.show_if) }
+                    };
+                    badge(ui, &format!("needed {} (was {})", cond(&new.steps[*j]), cond(&old.steps[*i])), MOVED);
                 }
                 if *duration_changed {
                     let f = |s: Option<u32>| s.map_or("none".to_owned(), |v| format_duration(i64::from(v)));
