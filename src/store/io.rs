@@ -96,6 +96,9 @@ impl Io for RealIo {
         if !f.metadata()?.is_file() {
             return Err(std::io::Error::other("not a regular file"));
         }
+        // Readers hold a shared lock while they read (store::read): in place, the bytes
+        // change only while no one reads. Released when `f` closes.
+        let _ = f.lock();
         f.seek(SeekFrom::Start(offset))?;
         f.write_all(bytes)?;
         f.set_len(offset + bytes.len() as u64)?;

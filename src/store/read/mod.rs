@@ -105,8 +105,11 @@ pub(crate) fn read_table_fast<R: Row + Send>(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
         Err(e) => return Err(Error::io(path, e)),
     };
-    let source = source::Source::new(&path, file.metadata().map_err(|e| Error::io(&path, e))?.len(), overlay);
-    drop(file);
+    // A save writes the end of this file in place under an exclusive lock (`Io::write_at`):
+    // a shared one while reading means the reader never sees it half-written. (Best effort:
+    // a file system without locks is read without.)
+    let _ = file.lock_shared();
+    let source = source::Source::new(&path, &file, file.metadata().map_err(|e| Error::io(&path, e))?.len(), overlay);
     let file_len = source.len;
     if file_len == 0 {
         return Ok(out);
@@ -196,7 +199,7 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     // end after the middle; the first half counts its quotes, and an odd count (the cut
     // fell inside a quoted field) means the guess was wrong: then it is parsed whole.
     let split = if file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed) && overlay.is_none() {
-        line_end_after(&path, (data_start + file_len) / 2)
+        line_end_after(&source, (data_start + file_len) / 2)
     } else {
         None
     };

@@ -3,7 +3,7 @@
 //! save's new bytes after it (see [`crate::store::tail`]). Nothing is written.
 
 use std::fs::File;
-use std::io::{Read, Seek as _, SeekFrom};
+use std::io::Read;
 use std::path::Path;
 
 /// The end an interrupted save gives a file: its bytes from `offset` on.
@@ -13,33 +13,48 @@ pub(crate) struct Overlay<'a> {
     pub tail: &'a [u8],
 }
 
-/// A table file, perhaps with an [`Overlay`].
+/// A table file, perhaps with an [`Overlay`]. Every read goes through the one file
+/// opened (and share-locked) by the reader, at explicit positions: a rename over the path
+/// meanwhile (a save) cannot mix two files in one read, and the halves of a split file
+/// read at once.
 #[derive(Clone, Copy)]
 pub(super) struct Source<'a> {
     pub(super) path: &'a Path,
+    file: &'a File,
     pub(super) overlay: Option<Overlay<'a>>,
     /// The length of the bytes as seen.
     pub(super) len: u64,
 }
 
+/// Reads `file` from `pos` on without moving a shared cursor.
+struct At<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(self.file, buf, self.pos)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
 impl<'a> Source<'a> {
-    pub(super) fn new(path: &'a Path, file_len: u64, overlay: Option<Overlay<'a>>) -> Self {
+    pub(super) fn new(path: &'a Path, file: &'a File, file_len: u64, overlay: Option<Overlay<'a>>) -> Self {
         let len = overlay.map_or(file_len, |o| o.offset + o.tail.len() as u64);
-        Self { path, overlay, len }
+        Self { path, file, overlay, len }
     }
 
     /// The bytes from `start`, at most `limit` of them.
     pub(super) fn read_from(&self, start: u64, limit: u64) -> std::io::Result<Box<dyn Read + Send + 'a>> {
-        let file_part = |until: u64| -> std::io::Result<File> {
-            let mut f = File::open(self.path)?;
-            f.seek(SeekFrom::Start(start.min(until)))?;
-            Ok(f)
-        };
+        let file = At { file: self.file, pos: start };
         Ok(match self.overlay {
-            None => Box::new(file_part(u64::MAX)?.take(limit)),
-            Some(o) if start < o.offset => {
-                Box::new(file_part(o.offset)?.take(o.offset - start).chain(o.tail).take(limit))
-            }
+            None => Box::new(file.take(limit)),
+            Some(o) if start < o.offset => Box::new(file.take(o.offset - start).chain(o.tail).take(limit)),
             Some(o) => {
                 let from = usize::try_from(start - o.offset).unwrap_or(usize::MAX).min(o.tail.len());
                 Box::new(o.tail[from..].take(limit))

@@ -1,9 +1,8 @@
 //! Big files parsed in two halves at once: where to cut, and joining the halves
 //! without holding both copies.
 
-use std::fs::File;
-use std::io::{Read as _, Seek as _, SeekFrom};
-use std::path::Path;
+use std::io::Read as _;
+
 use std::sync::atomic::AtomicU64;
 
 /// A line number as stored (saturating).
@@ -39,9 +38,8 @@ pub(crate) fn append_moving<T>(a: &mut Vec<T>, mut b: Vec<T>) {
 pub(crate) static PARALLEL_FROM_BYTES: AtomicU64 = AtomicU64::new(32 << 20);
 
 /// The offset just after the first `\n` at or after `from`, if one comes soon.
-pub(super) fn line_end_after(path: &Path, from: u64) -> Option<u64> {
-    let mut f = File::open(path).ok()?;
-    f.seek(SeekFrom::Start(from)).ok()?;
+pub(super) fn line_end_after(source: &super::source::Source<'_>, from: u64) -> Option<u64> {
+    let mut f = source.read_from(from, u64::MAX).ok()?;
     let mut buf = vec![0u8; 1 << 16];
     let mut at = from;
     for _ in 0..16 {
