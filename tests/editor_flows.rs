@@ -243,7 +243,8 @@ fn drift_notice_links_to_the_diff() {
 #[test]
 fn editing_kinds_options_and_conditions() {
     let dir = copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kitchen"));
-    let mut h = app_on(dir.path());
+    // Tall enough for ten steps, the description's preview and the save button.
+    let mut h = app_sized(dir.path(), 1280.0, 1400.0);
     h.get_by_label("Kitchen opening").click();
     h.run();
     h.get_by_label("✏ Edit").click();

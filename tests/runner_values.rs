@@ -126,3 +126,44 @@ fn the_first_start_asks_for_the_name_and_records_it() {
     let run = start(&mut h);
     assert_eq!(h.state().db().expect("open").run(run).expect("run").started_by.as_str(), "Ana Chef");
 }
+
+/// Step descriptions are CommonMark: a server-patching step's command is a code block
+/// with a copy button, inline code and links render; plain steps stay plain labels.
+#[test]
+fn a_code_block_in_a_step_has_a_copy_button() {
+    let dir = folder(&[
+        (
+            "procedures.csv",
+            "id,name,description,created_at,updated_at,version\n1,Patch web-01,\"Patch **one** host; see [the runbook](https://example.org/runbook).\",2026-01-01 08:00:00,2026-01-01 08:00:00,1\n",
+        ),
+        (
+            "steps.csv",
+            "id,procedure_id,order,description,estimated_duration\n1,1,1,Drain the host,\n2,1,2,\"Upgrade the packages:\n\n```\nsudo apt-get upgrade -y\n```\",\n",
+        ),
+    ]);
+    let mut h = app_sized(dir.path(), 1280.0, 900.0);
+    h.get_by_label("Patch web-01").click();
+    h.run();
+    // The description renders: bold without its asterisks, the link as a link.
+    h.get_by_label("the runbook");
+    assert!(h.query_by_label_contains("**one**").is_none());
+    h.get_by_label("▶ Start run").click();
+    h.run();
+    h.get_by_label("1. Drain the host");
+    assert!(h.get_all_by(|n| n.data().value() == Some("sudo apt-get upgrade -y")).next().is_some(), "the code block");
+    h.get_by_label("🗐").click();
+    h.step();
+    let copied = h.output().platform_output.commands.iter().any(|c| {
+        matches!(c, egui::OutputCommand::CopyText(t) if t == "sudo apt-get upgrade -y\n" || t == "sudo apt-get upgrade -y")
+    });
+    assert!(copied, "{:?}", h.output().platform_output.commands);
+    h.run();
+    // Space ticks the first step, then the code step (its tick is labelled by its number).
+    h.key_press(Key::Space);
+    h.run();
+    h.get_by_label("2.").click();
+    h.run();
+    let db = h.state().db().expect("open");
+    let run = h.state().runner().run.expect("run");
+    assert!(db.run_steps_of(run).all(|rs| rs.completed));
+}

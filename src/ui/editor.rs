@@ -226,8 +226,17 @@ pub fn editor_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, read_only: bool,
             ui.end_row();
             let l = ui.label("Description");
             ui.add(egui::TextEdit::multiline(&mut state.draft.description).desired_rows(2).desired_width(420.0))
-                .labelled_by(l.id);
+                .labelled_by(l.id)
+                .on_hover_text("CommonMark: **bold**, `code`, [links](https://…), lists, ``` code blocks ```");
             ui.end_row();
+            if !super::widgets::looks_plain(&state.draft.description) {
+                ui.label(RichText::new("Preview").weak());
+                ui.vertical(|ui| {
+                    ui.set_max_width(420.0);
+                    super::widgets::rich_text(ui, "editor-preview", &state.draft.description);
+                });
+                ui.end_row();
+            }
             ui.label("Labels");
             ui.horizontal_wrapped(|ui| {
                 for l in db.labels.rows() {

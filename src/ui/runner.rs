@@ -7,7 +7,7 @@
 //! stays in progress).
 
 use super::actions::Action;
-use super::widgets::{status_text, time_text};
+use super::widgets::{looks_plain, rich_text, status_text, time_text};
 use super::{Command, View};
 use crate::model::*;
 use crate::ops;
@@ -387,7 +387,10 @@ fn step_row_ui(
     cmds: &mut Vec<Command>,
 ) {
     let rs_id = rs.id;
-    let label = format!("{}. {}", row + 1, ops::first_line(&item.text));
+    // Plain text is the tick's label; CommonMark (commands, links, code blocks) is
+    // rendered beside a tick labelled by the step's number.
+    let plain = looks_plain(&item.text);
+    let label = if plain { format!("{}. {}", row + 1, item.text) } else { format!("{}.", row + 1) };
     ui.horizontal(|ui| {
         let mut checked = rs.completed;
         if item.kind == StepKind::Check {
@@ -410,7 +413,14 @@ fn step_row_ui(
                 state.focus = row;
             }
         }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        if !plain {
+            let width = (ui.available_width() - 220.0).max(200.0);
+            ui.vertical(|ui| {
+                ui.set_max_width(width);
+                rich_text(ui, ("step", rs_id.0), &item.text);
+            });
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
             let editing = state.note_edit.as_ref().is_some_and(|(id, _)| *id == rs_id);
             if !read_only && !editing {
                 let add = ui.small_button("📝").on_hover_text(format!("Write a note for step {} (N)", row + 1));

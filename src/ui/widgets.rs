@@ -83,3 +83,24 @@ pub fn time_text(now: Timestamp, t: Timestamp) -> String {
     let c = t.canonical();
     if t.local_date() == now.local_date() { c[11..].to_owned() } else { c[..16].to_owned() }
 }
+
+/// Whether a description has no Markdown in it (then it shows as typed, in one label).
+pub fn looks_plain(text: &str) -> bool {
+    !text.contains(['*', '_', '`', '[', '#', '>', '<', '|', '~', '\n']) && !text.contains("://")
+}
+
+/// A description (CommonMark): plain text as one wrapping label; anything with Markdown
+/// rendered by egui_commonmark — links open in the browser, code blocks have a copy
+/// button. `id_salt` keeps each text's viewer state apart.
+pub fn rich_text(ui: &mut Ui, id_salt: impl std::hash::Hash + std::fmt::Debug, text: &str) {
+    if looks_plain(text) {
+        ui.add(egui::Label::new(text).wrap());
+        return;
+    }
+    type Shared = std::sync::Arc<std::sync::Mutex<egui_commonmark::CommonMarkCache>>;
+    let cache =
+        ui.ctx().data_mut(|d| d.get_temp_mut_or_default::<Shared>(egui::Id::unique("commonmark-cache")).clone());
+    let mut cache = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let id = ui.scope_id().with(id_salt);
+    egui_commonmark::CommonMarkViewer::new().show_with_id(id, ui, &mut cache, text);
+}

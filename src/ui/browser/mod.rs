@@ -481,7 +481,7 @@ fn detail_ui(
             label_chips(ui, db, pid);
         });
         if !p.description.is_empty() {
-            ui.label(&p.description);
+            super::widgets::rich_text(ui, ("procedure", pid.0), &p.description);
         }
         ui.add_space(6.0);
         let start = ui
@@ -541,10 +541,34 @@ fn detail_ui(
         ui.add_space(8.0);
         ui.strong(format!("Steps ({})", db.step_count(pid)));
         let total: u32 = db.steps_of(pid).filter_map(|s| s.estimated_duration_secs).sum();
+        let mut number = 0;
         for st in db.steps_of(pid) {
+            if st.kind == StepKind::Section {
+                ui.add_space(4.0);
+                ui.label(egui::RichText::new(crate::ops::first_line(&st.description)).strong());
+                continue;
+            }
+            number += 1;
             ui.horizontal_wrapped(|ui| {
-                ui.label(format!("{}.", st.order));
-                ui.label(&st.description);
+                ui.label(format!("{number}."));
+                ui.label(crate::ops::first_line(&st.description));
+                let asks = match st.kind {
+                    StepKind::Number => st.parsed_options().number().map(|n| {
+                        let range = n.range_words();
+                        if range.is_empty() { format!("number {}", n.unit) } else { format!("number, {range}") }
+                    }),
+                    StepKind::Choice => Some(
+                        st.parsed_options().choices().iter().map(|o| o.label.as_str()).collect::<Vec<_>>().join(" / "),
+                    ),
+                    StepKind::Check | StepKind::Section => None,
+                    k => Some(k.label().to_lowercase()),
+                };
+                if let Some(a) = asks {
+                    ui.label(egui::RichText::new(format!("[{}]", a.trim())).weak().small());
+                }
+                if !st.show_if.is_empty() {
+                    ui.label(egui::RichText::new("(conditional)").weak().small());
+                }
                 if let Some(d) = st.estimated_duration_secs {
                     ui.label(egui::RichText::new(format_duration(i64::from(d))).weak());
                 }
