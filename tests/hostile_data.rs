@@ -169,7 +169,7 @@ fn a_clock_set_back_gives_no_negative_duration_and_nothing_check_rejects() {
     let run = ops::start_run(&mut db, pid, t("2026-11-26 08:00:00")).expect("start").value;
     let first = db.run_steps_of(run).next().expect("step").id;
     ops::set_step_completed(&mut db, first, true, t("2026-11-26 07:00:00")).expect("tick");
-    ops::finish_run(&mut db, run, RunStatus::Completed, t("2026-06-01 08:00:00")).expect("finish");
+    ops::finish_run(&mut db, run, RunStatus::Cancelled, t("2026-06-01 08:00:00")).expect("finish");
     let r = db.run(run).expect("run");
     assert_eq!(r.end_time, Some(r.start_time));
     assert!(procedures::analysis::step_durations(&db, r).iter().all(|(_, _, d)| *d >= 0));

@@ -33,7 +33,7 @@ fn ticks_are_tail_writes_identical_to_full_rewrites() {
     let dir = copy_of(&sample_data());
     let mut db = store::load(dir.path()).expect("load").db;
     let mut writer = Writer::spawn(|| {});
-    let pid = db.procedures.rows()[2].id;
+    let pid = db.procedures.rows()[7].id;
     let run = ops::start_run(&mut db, pid, t("2026-11-26 08:00:00")).expect("start").value;
     // The first save after opening writes the changed tables whole (the writer learns the layout).
     let (_, fulls) = save(&mut writer, dir.path(), &mut db);

@@ -155,7 +155,7 @@ fn cancel_with_reason() {
 fn undo_a_tick() {
     let dir = copy_of(&sample_data());
     let mut h = app_on(dir.path());
-    let run = start(&mut h, "Kitchen closing");
+    let run = start(&mut h, "Payroll run");
     h.key_press(Key::Space);
     h.run();
     h.key_press(Key::Space);
@@ -167,7 +167,7 @@ fn undo_a_tick() {
     // Undo of an untick restores the original tick time.
     let first = db(&h).run_step_ids(run)[0];
     let at = db(&h).run_step(first).expect("rs").completed_at;
-    h.get_by_label("1. Label, date and store all prepped food").click();
+    h.get_by_label("1. Collect and approve timesheets").click();
     h.run();
     assert!(!step_states(&h, run)[0]);
     h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Z);
