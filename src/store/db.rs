@@ -388,8 +388,12 @@ pub const TAIL_ROWS_MAX: usize = 20_000;
 fn snapshot<R: Schema>(kind: TableKind, t: &mut Table<R>, wrap: fn(Arc<Vec<R>>) -> TableRows) -> TableSnapshot {
     let mut from = t.take_dirty_from().unwrap_or(0);
     // A changed row that needs a new column: the header changes, so the whole file is
-    // written (once: the column stays from then on).
-    let needed = t.rows()[from.min(t.len())..].iter().fold(t.new_columns, |m, r| m | r.needs());
+    // written (once: the column stays from then on). The changed rows are known by id
+    // when few; else every row from the first change is looked at.
+    let needed = match t.take_touched(Schema::needs) {
+        Some(mask) => t.new_columns | mask,
+        None => t.rows()[from.min(t.len())..].iter().fold(t.new_columns, |m, r| m | r.needs()),
+    };
     if needed != t.new_columns {
         t.new_columns = needed;
         from = 0;

@@ -38,11 +38,25 @@ pub struct Table<R> {
     /// Which of the table's new columns its file has (see `Schema::NEW`): set from the
     /// header read, grown when a row needs one; never shrinks.
     pub new_columns: u8,
+    /// The ids of the rows changed or added since the last save (at most
+    /// [`TOUCHED_MAX`]; `None` when more): which rows may need a new column, without
+    /// scanning every row after the first change (a tick early in a big table).
+    touched: Option<Vec<u64>>,
 }
+
+/// How many changed rows a table remembers by id (see `Table::touched`).
+const TOUCHED_MAX: usize = 256;
 
 impl<R> Default for Table<R> {
     fn default() -> Self {
-        Self { rows: Arc::default(), extra_columns: Arc::default(), dirty_from: None, removed: false, new_columns: 0 }
+        Self {
+            rows: Arc::default(),
+            extra_columns: Arc::default(),
+            dirty_from: None,
+            removed: false,
+            new_columns: 0,
+            touched: Some(Vec::new()),
+        }
     }
 }
 
@@ -56,13 +70,18 @@ impl<R: Row + Clone> Table<R> {
             dirty_from: None,
             removed: false,
             new_columns: 0,
+            // Rows made in memory: which new columns they need is not known yet (the
+            // first save looks at all of them).
+            touched: None,
         }
     }
 
-    /// This table, its file having these new columns.
+    /// This table as read from a file with these new columns (which its rows need is
+    /// then known: no more than the file has).
     #[must_use]
     pub fn with_new_columns(mut self, mask: u8) -> Self {
         self.new_columns = mask;
+        self.touched = Some(Vec::new());
         self
     }
 
@@ -70,9 +89,27 @@ impl<R: Row + Clone> Table<R> {
         self.dirty_from = Some(self.dirty_from.map_or(at, |d| d.min(at)));
     }
 
+    /// Remember a changed or added row by id (see `touched`).
+    fn touch_id(&mut self, id: u64) {
+        if let Some(ids) = &mut self.touched {
+            if ids.len() < TOUCHED_MAX {
+                ids.push(id);
+            } else {
+                self.touched = None;
+            }
+        }
+    }
+
     /// Where the rows changed since the last call (and forget it).
     pub fn take_dirty_from(&mut self) -> Option<usize> {
         self.dirty_from.take()
+    }
+
+    /// `f` folded (with `|`) over the rows changed or added since the last call, when they
+    /// are few (`None`: look at every row from [`Table::take_dirty_from`] on); forgets them.
+    pub fn take_touched(&mut self, f: impl Fn(&R) -> u8) -> Option<u8> {
+        let ids = self.touched.replace(Vec::new())?;
+        Some(ids.into_iter().filter_map(|id| self.position(id)).fold(0, |m, i| m | f(&self.rows[i])))
     }
 
     /// Count rows as removed (the next save writes children first).
@@ -144,6 +181,7 @@ impl<R: Row + Clone> Table<R> {
     pub fn get_mut(&mut self, id: u64) -> Option<&mut R> {
         let i = self.position(id)?;
         self.touch(i);
+        self.touch_id(id);
         Some(&mut Arc::make_mut(&mut self.rows)[i])
     }
 
@@ -161,6 +199,7 @@ impl<R: Row + Clone> Table<R> {
             Ok(i) | Err(i) => i,
         };
         self.touch(at);
+        self.touch_id(row.key());
         let rows = Arc::make_mut(&mut self.rows);
         match rows.binary_search_by_key(&row.key(), Row::key) {
             Ok(i) => rows[i] = row,
