@@ -283,6 +283,81 @@ pub fn generate(dir: &Path, scale: Scale, seed: u64) -> Result<Db, store::Error>
     Ok(db)
 }
 
+/// The people who run procedures in generated folders.
+const PEOPLE: &[&str] = &[
+    "Ana Chef",
+    "Ben Ops",
+    "Chloe Lee",
+    "Dev Patel",
+    "Eve Martin",
+    "Farid Khan",
+    "Grace Kim",
+    "Hugo Silva",
+    "Ines Dubois",
+    "Jon Berg",
+    "Kai Moreau",
+    "Lena Novak",
+];
+
+/// Units and ranges of generated number steps.
+const NUMBER_OPTIONS: &[&str] = &["°C 0..5", "min ..30", "% ..1", "qt 6..8", "kg 20..25", "bar 2..3"];
+
+/// What a generated step asks, by a hash of its place (not the random stream): about
+/// 6% numbers, 5% choices (Pass / Fail flagged / N/A), a sign-off to end one procedure
+/// in seven, a section to start one in ten, and a follow-up after a third of the choices
+/// that is needed only when the answer was Fail.
+fn asks(step: &mut Step, p: usize, s: usize, n: usize, previous: Option<&Step>) {
+    let h = (p as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (s as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let roll = (h >> 11) % 1000;
+    if s == 0 && p % 10 == 3 {
+        step.kind = StepKind::Section;
+    } else if s + 1 == n && p % 7 == 2 {
+        step.kind = StepKind::Signoff;
+    } else if let Some(prev) = previous.filter(|prev| prev.kind == StepKind::Choice && roll.is_multiple_of(3)) {
+        step.show_if = format!("{} = Fail", prev.id);
+    } else if roll < 60 {
+        step.kind = StepKind::Number;
+        step.options = NUMBER_OPTIONS[(h % NUMBER_OPTIONS.len() as u64) as usize].to_owned();
+    } else if roll < 110 {
+        step.kind = StepKind::Choice;
+        step.options = "Pass|!Fail|N/A".to_owned();
+    }
+}
+
+/// What a run found at a step: a number mostly in range (one in 25 outside), an answer
+/// (mostly Pass, one in 12 Fail), the name of who signs off.
+fn found_value(rng: &mut Rng, step: &Step, by: Name) -> String {
+    match step.kind {
+        StepKind::Number => {
+            let spec = step.parsed_options().number().cloned().unwrap_or_default();
+            let (lo, hi) = match (spec.min, spec.max) {
+                (Some(a), Some(b)) => (a, b),
+                (None, Some(b)) => (b * 0.3, b),
+                (Some(a), None) => (a, a * 2.0),
+                (None, None) => (0.0, 10.0),
+            };
+            let width = (hi - lo).max(0.1);
+            let v = if rng.chance(0.04) { hi + width * (0.1 + rng.unit() * 0.5) } else { lo + width * rng.unit() };
+            num((v * 10.0).round() / 10.0)
+        }
+        StepKind::Choice => {
+            let roll = rng.unit();
+            (if roll < 0.08 {
+                "Fail"
+            } else if roll < 0.12 {
+                "N/A"
+            } else {
+                "Pass"
+            })
+            .to_owned()
+        }
+        StepKind::Signoff => by.as_str().to_owned(),
+        StepKind::Text => "ok".to_owned(),
+        StepKind::Date => "2026-12-01".to_owned(),
+        StepKind::Check | StepKind::Section => String::new(),
+    }
+}
+
 fn ts(secs: i64) -> Timestamp {
     Timestamp::from_wall_secs(secs)
 }
@@ -335,7 +410,10 @@ pub fn build(scale: Scale, seed: u64) -> Db {
                 None => (EXTRA_STEPS[(s - t.steps.len()) % EXTRA_STEPS.len()].to_owned(), 120),
             };
             let estimated = (!rng.chance(0.1)).then_some(est);
-            steps.push(Step::new(StepId(steps.len() as u32 + 1), pid, s as u32 + 1, &text, estimated));
+            let mut step = Step::new(StepId(steps.len() as u32 + 1), pid, s as u32 + 1, &text, estimated);
+            let previous = (s > 0).then(|| &steps[steps.len() - 1]);
+            asks(&mut step, p, s, n_steps, previous);
+            steps.push(step);
         }
         let mut label_ids: Vec<u32> = t.labels.iter().map(|l| label_id(l)).collect();
         label_ids.sort_unstable();
@@ -365,7 +443,10 @@ pub fn build(scale: Scale, seed: u64) -> Db {
                                 s.description.clone()
                             },
                             estimated_duration: s.estimated_duration_secs,
-                            ..SnapshotStep::default()
+                            kind: s.kind.as_str().to_owned(),
+                            options: s.options.clone(),
+                            required: s.required,
+                            show_if: s.show_if.clone(),
                         }
                     })
                     .collect(),
@@ -423,8 +504,22 @@ pub fn build(scale: Scale, seed: u64) -> Db {
         let mut t = start;
         // Some steps are slow: about 1 in 7 takes three times its estimate.
         let run_id = RunId(r as u32 + 1);
+        // Who and what was found come from a stream of their own (the rest of the data
+        // stays as it was before steps recorded values).
+        let mut found = Rng(seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let by = Name::of(PEOPLE[found.index(PEOPLE.len())]).unwrap_or_default();
+        let mut failed = false;
         for s in 0..*n {
             let step = &steps[first + s];
+            if step.kind == StepKind::Section {
+                continue;
+            }
+            // A follow-up is needed only when the answer before it was flagged.
+            if !step.show_if.is_empty() && !failed {
+                let id = RunStepId(run_steps.len() as u32 + 1);
+                run_steps.push(RunStep::new(id, run_id, step.id, false, None));
+                continue;
+            }
             let est = f64::from(step.estimated_duration_secs.unwrap_or(300));
             let slow = (u64::from(step.id.0) * 2_654_435_761) % 7 == 0;
             let factor = (0.5 + rng.unit() * 1.2) * if slow { 3.0 } else { 1.0 };
@@ -434,8 +529,14 @@ pub fn build(scale: Scale, seed: u64) -> Db {
             }
             let notes = if done && rng.chance(0.03) { *rng.pick(STEP_NOTES) } else { "" };
             let id = RunStepId(run_steps.len() as u32 + 1);
-            run_steps
-                .push(RunStep::new(id, run_id, step.id, done, done.then(|| ts(t))).with_more(notes, Box::default()));
+            let mut row = RunStep::new(id, run_id, step.id, done, done.then(|| ts(t))).with_more(notes, Box::default());
+            if done {
+                row.completed_by = by;
+                let value = found_value(&mut found, step, by);
+                failed = step.kind == StepKind::Choice && value == "Fail";
+                row.set_value(&value);
+            }
+            run_steps.push(row);
         }
         let end_time = match status {
             RunStatus::InProgress => None,
@@ -448,6 +549,7 @@ pub fn build(scale: Scale, seed: u64) -> Db {
         };
         let mut run = Run::new(run_id, ProcedureId(p as u32 + 1), ts(start), Some(version));
         (run.end_time, run.status) = (end_time, status);
+        run.started_by = by;
         runs.push(run.with_more(notes, Box::default()));
     }
     links.sort_by_key(|l| (l.procedure_id, l.label_id));

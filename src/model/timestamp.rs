@@ -116,12 +116,18 @@ impl Timestamp {
     /// local time is ambiguous (the hour repeated when clocks go back), the reading that
     /// gives the shortest non-negative time is taken; a clock set back gives 0.
     pub fn elapsed_since(&self, earlier: &Timestamp) -> i64 {
-        if self.offset == NO_OFFSET
-            && earlier.offset == NO_OFFSET
-            && let (Some(a), Some(b)) = (zone::day_offset(earlier.wall_secs), zone::day_offset(self.wall_secs))
-        {
-            // utc = local − offset, so the real time is the wall time less the offset change.
-            return (self.wall_secs - earlier.wall_secs - (b - a)).max(0);
+        if self.offset == NO_OFFSET && earlier.offset == NO_OFFSET {
+            let same_day = self.wall_secs.div_euclid(86_400) == earlier.wall_secs.div_euclid(86_400);
+            // utc = local − offset, so the real time is the wall time less the offset change
+            // (none within a day that has one offset: one look-up for the usual case).
+            let change = if same_day {
+                zone::day_offset(self.wall_secs).map(|_| 0)
+            } else {
+                zone::day_offset(earlier.wall_secs).zip(zone::day_offset(self.wall_secs)).map(|(a, b)| b - a)
+            };
+            if let Some(change) = change {
+                return (self.wall_secs - earlier.wall_secs - change).max(0);
+            }
         }
         let (starts, ends) = (Self::instants(earlier), Self::instants(self));
         ends.iter().flat_map(|e| starts.iter().map(move |s| e - s)).filter(|d| *d >= 0).min().unwrap_or(0)
@@ -432,7 +438,7 @@ mod zone {
 
     thread_local! {
         /// (local day, its offset or NONE), direct-mapped by day.
-        static DAYS: Cell<[(i64, i64); 8]> = const { Cell::new([(i64::MIN, NONE); 8]) };
+        static DAYS: [Cell<(i64, i64)>; 8] = const { [const { Cell::new((i64::MIN, NONE)) }; 8] };
     }
 
     fn naive(wall: i64) -> Option<chrono::NaiveDateTime> {
@@ -450,17 +456,19 @@ mod zone {
     pub(super) fn day_offset(wall: i64) -> Option<i64> {
         let day = wall.div_euclid(DAY);
         let slot = (day & 7) as usize;
-        let mut days = DAYS.get();
-        if days[slot].0 != day {
+        let (cached, offset) = DAYS.with(|d| d[slot].get());
+        let offset = if cached == day {
+            offset
+        } else {
             let start = day * DAY;
             let offset = match (single_offset(start), single_offset(start + DAY - 1)) {
                 (Some(a), Some(b)) if a == b => a,
                 _ => NONE,
             };
-            days[slot] = (day, offset);
-            DAYS.set(days);
-        }
-        (days[slot].1 != NONE).then_some(days[slot].1)
+            DAYS.with(|d| d[slot].set((day, offset)));
+            offset
+        };
+        (offset != NONE).then_some(offset)
     }
 
     /// The instants (Unix seconds) the local time `wall` can be.

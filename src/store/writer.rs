@@ -450,11 +450,24 @@ mod tests {
             assert_eq!(std::fs::read(dir.path().join(kind.file_name())).expect("file"), bytes, "{kind:?}");
         }
         // The layout learnt from the streamed write allows a tail write next.
-        let run = db.in_progress_runs().last().expect("an open run");
-        let rs = db.run_steps_of(run).find(|rs| !rs.completed).expect("an open step").id;
+        // An open tick step (not a value to record) of a run in progress.
+        let open: Vec<crate::model::RunId> = db.in_progress_runs().collect();
+        let (run, rs) = open
+            .iter()
+            .rev()
+            .find_map(|run| {
+                let rs = db.run_steps_of(*run).find(|rs| {
+                    !rs.completed
+                        && db
+                            .step(rs.step_id)
+                            .is_some_and(|s| s.kind == crate::model::StepKind::Check && s.show_if.is_empty())
+                })?;
+                Some((*run, rs.id))
+            })
+            .expect("an open step");
         crate::ops::set_step_completed(&mut db, rs, true, Timestamp::now()).expect("tick");
         let second = writer.save_blocking(dir.path(), &mut db);
-        crate::ops::finish_run(&mut db, run, RunStatus::Completed, Timestamp::now()).expect("finish");
+        crate::ops::finish_run(&mut db, run, RunStatus::Cancelled, Timestamp::now()).expect("finish");
         let third = writer.save_blocking(dir.path(), &mut db);
         PARALLEL_ENCODE_FROM.store(500_000, Ordering::Relaxed);
         assert_eq!(first.expect("saved").1, 7, "seven whole tables");
