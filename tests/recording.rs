@@ -162,6 +162,18 @@ fn values_are_recorded_flagged_and_refused_as_the_contract_says() {
         values[1]["answers"],
         serde_json::json!([{"answer": "Yes", "count": 1, "flagged": false}, {"answer": "No", "count": 0, "flagged": false}])
     );
+    // Analytics of the procedure: the values with the flagged one; the overview counts it.
+    use procedures::analysis::{self, Selection};
+    let today = Timestamp::now().local_date();
+    let one =
+        analysis::report(&again.db, &Selection { procedure: Some(ProcedureId(1)), ..Selection::default() }, today);
+    assert_eq!(
+        (one.values[0].step.as_str(), one.values[0].flagged, one.values[0].range),
+        ("Fridge temperature", 1, (Some(0.0), Some(5.0)))
+    );
+    assert_eq!(one.values[0].series.len(), 1);
+    let all = analysis::report(&again.db, &Selection::default(), today);
+    assert_eq!(all.overview[0].flagged, 1);
     let runs = std::fs::read_to_string(dir.path().join("runs.csv")).expect("read");
     assert!(
         runs.starts_with("id,procedure_id,start_time,end_time,status,notes,procedure_version,started_by,title\n"),

@@ -106,6 +106,24 @@ fn a_kitchen_opening_records_values_flags_one_skips_a_step_and_is_signed_off() {
     h.state_mut().flush();
     let again = procedures::store::load(dir.path()).expect("load");
     assert!(again.problems.is_empty(), "{:?}", again.problems);
+
+    // The run report has the values, the flag and who; analytics plots them.
+    let report = procedures::transfer::run_report_markdown(&again.db, run).expect("report");
+    assert!(report.contains("| 2 | Cold room › Freezer temperature | [x] | -12 °C ⚠ above -18 °C |"), "{report}");
+    assert!(report.contains("| Test User |"), "{report}");
+    h.get_by_label("📊 Analytics").click();
+    h.step();
+    h.step();
+    h.state_mut().analytics_mut().wait();
+    h.run();
+    h.state_mut().analytics_mut().selection.procedure = Some(ProcedureId(1));
+    h.step();
+    h.step();
+    h.state_mut().analytics_mut().wait();
+    h.run();
+    h.get_by_label("Values recorded");
+    h.get_by_label("Freezer temperature (°C): 1 values, 1 flagged, median -12");
+    h.get_by_label("Fryer on?: 1 values, 0 flagged");
 }
 
 #[test]

@@ -126,6 +126,8 @@ pub struct OverviewRow {
     pub median_secs: Option<f64>,
     /// Median duration change against the previous period, in percent (negative = faster).
     pub trend_pct: Option<f64>,
+    /// Values recorded in the period that were flagged (out of range, a flagged answer).
+    pub flagged: usize,
 }
 
 /// Everything the Analytics view shows.
@@ -152,6 +154,8 @@ pub struct Report {
     pub per_version: Vec<VersionStats>,
     /// Per procedure (all procedures only), by name.
     pub overview: Vec<OverviewRow>,
+    /// What its runs recorded at its number and choice steps (one procedure only).
+    pub values: Vec<super::StepValues>,
 }
 
 /// Runs in the rolling median window.
@@ -381,6 +385,7 @@ fn report_of_runs(db: &Db, sel: &Selection, runs: &[&Run]) -> Report {
         }
         None => (Vec::new(), Vec::new()),
     };
+    let values = if sel.procedure.is_some() { super::step_values(db, runs.iter().copied()) } else { Vec::new() };
 
     Report {
         summary,
@@ -393,7 +398,27 @@ fn report_of_runs(db: &Db, sel: &Selection, runs: &[&Run]) -> Report {
         bottlenecks: bottleneck_rows,
         per_version,
         overview: Vec::new(),
+        values,
     }
+}
+
+/// Flagged values per procedure among `runs`, judged by the current steps (a step
+/// removed since is not counted): one pass, each step's options parsed once.
+fn flagged_by_procedure(db: &Db, runs: &[&Run]) -> HashMap<ProcedureId, usize> {
+    let mut defs: HashMap<StepId, Option<(StepKind, Options)>> = HashMap::new();
+    let mut out: HashMap<ProcedureId, usize> = HashMap::new();
+    for r in runs {
+        for rs in db.run_steps_of(r.id).filter(|rs| !rs.value().is_empty()) {
+            let def =
+                defs.entry(rs.step_id).or_insert_with(|| db.step(rs.step_id).map(|s| (s.kind, s.parsed_options())));
+            if let Some((kind, options)) = def
+                && let Ok(Judged::Flagged(_)) = judge(*kind, options, rs.value())
+            {
+                *out.entry(r.procedure_id).or_default() += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Per procedure numbers (all procedures selected), by name.
@@ -414,6 +439,7 @@ fn overview(db: &Db, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> Vec<Ov
             before_by_proc.entry(r.procedure_id).or_default().push(d as f64);
         }
     }
+    let mut flagged = flagged_by_procedure(db, runs);
     let mut rows: Vec<OverviewRow> = selected_procedures(db, sel)
         .into_iter()
         .filter_map(|pid| {
@@ -433,6 +459,7 @@ fn overview(db: &Db, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> Vec<Ov
                 completion_rate: s.completion_rate,
                 median_secs,
                 trend_pct,
+                flagged: flagged.remove(&pid).unwrap_or(0),
             })
         })
         .collect();

@@ -28,8 +28,9 @@ pub fn md_escape(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            // Markers only at the start of a line: `- `, `+ `, `= ` (setext), `1. `.
-            '-' | '+' | '=' if at_start => {
+            // Markers only at the start of a line, and only as markers: `- `, `+ `, `--`
+            // (a rule), `==` (setext), `1. ` — `-12` and `3.5` stay as they are.
+            '-' | '+' | '=' if at_start && chars.peek().is_none_or(|n| n.is_whitespace() || *n == c) => {
                 out.push('\\');
                 out.push(c);
             }
@@ -38,7 +39,11 @@ pub fn md_escape(s: &str) -> String {
                 while let Some(d) = chars.next_if(char::is_ascii_digit) {
                     out.push(d);
                 }
-                if let Some(p) = chars.next_if(|p| matches!(p, '.' | ')')) {
+                let mut ahead = chars.clone();
+                if let Some(p) = ahead.next().filter(|p| matches!(p, '.' | ')'))
+                    && ahead.next().is_none_or(char::is_whitespace)
+                {
+                    chars.next();
                     out.push('\\');
                     out.push(p);
                 }

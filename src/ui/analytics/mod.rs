@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 mod plots;
 
-use plots::{bottleneck_ui, completion_plot_ui, durations_plot_ui, runs_plot_ui, versions_plot_ui};
+use plots::{bottleneck_ui, completion_plot_ui, durations_plot_ui, runs_plot_ui, values_ui, versions_plot_ui};
 const COMPLETED: Color32 = Color32::from_rgb(0x2e, 0x9e, 0x4f);
 const CANCELLED: Color32 = Color32::from_rgb(0xd0, 0x50, 0x40);
 const IN_PROGRESS: Color32 = Color32::from_rgb(0x42, 0x85, 0xf4);
@@ -33,6 +33,8 @@ pub enum OverviewSort {
     Median,
     /// Biggest slowdown first.
     Trend,
+    /// Most flagged values first.
+    Flagged,
 }
 
 /// State of the analytics view.
@@ -205,6 +207,7 @@ pub fn analytics_ui(ui: &mut Ui, db: &Db, state: &mut AnalyticsState, now: Times
         durations_plot_ui(ui, db, &report, state, reset, cmds);
         if state.selection.procedure.is_some() {
             bottleneck_ui(ui, db, &report, state, reset, cmds);
+            values_ui(ui, &report, reset);
             versions_plot_ui(ui, &report, state, reset, cmds);
         } else {
             overview_ui(ui, &report, state);
@@ -340,6 +343,7 @@ fn overview_ui(ui: &mut Ui, r: &Report, state: &mut AnalyticsState) {
         OverviewSort::Trend => {
             rows.sort_by(|a, b| b.trend_pct.unwrap_or(f64::MIN).total_cmp(&a.trend_pct.unwrap_or(f64::MIN)))
         }
+        OverviewSort::Flagged => rows.sort_by_key(|r| std::cmp::Reverse(r.flagged)),
     }
     let mut clicked = None;
     let mut focus = None;
@@ -348,7 +352,7 @@ fn overview_ui(ui: &mut Ui, r: &Report, state: &mut AnalyticsState) {
         .striped(true)
         .vscroll(false)
         .column(egui_extras::Column::remainder().at_least(200.0).clip(true))
-        .columns(egui_extras::Column::initial(110.0), 4)
+        .columns(egui_extras::Column::initial(110.0), 5)
         .header(22.0, |mut h| {
             for (title, s) in [
                 ("Procedure", OverviewSort::Name),
@@ -356,6 +360,7 @@ fn overview_ui(ui: &mut Ui, r: &Report, state: &mut AnalyticsState) {
                 ("Completion", OverviewSort::CompletionRate),
                 ("Median", OverviewSort::Median),
                 ("Trend", OverviewSort::Trend),
+                ("Flagged", OverviewSort::Flagged),
             ] {
                 h.col(|ui| {
                     let arrow = if state.sort == s { " ⏷" } else { "" };
@@ -394,6 +399,13 @@ fn overview_ui(ui: &mut Ui, r: &Report, state: &mut AnalyticsState) {
                         }
                         None => ui.label("–"),
                     };
+                });
+                row.col(|ui| {
+                    if o.flagged > 0 {
+                        ui.colored_label(CANCELLED, format!("⚠ {}", o.flagged));
+                    } else {
+                        ui.label("–");
+                    }
                 });
             });
         });

@@ -319,3 +319,71 @@ pub(super) fn versions_plot_ui(
         });
     });
 }
+
+/// What the runs recorded: per number step its values over time with the acceptable
+/// band and the flagged ones marked; per choice step how often each answer was given.
+pub(super) fn values_ui(ui: &mut Ui, r: &Report, reset: bool) {
+    if r.values.is_empty() {
+        return;
+    }
+    ui.add_space(8.0);
+    ui.strong("Values recorded");
+    for v in &r.values {
+        let unit = if v.unit.is_empty() { String::new() } else { format!(" ({})", v.unit) };
+        let median = v.median.map_or(String::new(), |m| format!(", median {}", num(m)));
+        ui.label(format!("{}{unit}: {} values, {} flagged{median}", v.step, v.count, v.flagged));
+        let plot = Plot::new(("values", v.step_id)).height(160.0).legend(Legend::default()).allow_scroll(false);
+        let plot = if reset { plot.reset() } else { plot };
+        if v.kind == "number" {
+            let ok: Vec<[f64; 2]> = v.series.iter().filter(|p| !p.2).map(|(t, x, _)| [day_number(*t), *x]).collect();
+            let bad: Vec<[f64; 2]> = v.series.iter().filter(|p| p.2).map(|(t, x, _)| [day_number(*t), *x]).collect();
+            let (lo, hi) = v.range;
+            plot.x_axis_formatter(|m, _| date_text(m.value)).show(ui, |p| {
+                if let Some(lo) = lo {
+                    p.hline(
+                        egui_plot::HLine::new("lowest acceptable", lo)
+                            .color(COMPLETED)
+                            .style(egui_plot::LineStyle::dashed_loose()),
+                    );
+                }
+                if let Some(hi) = hi {
+                    p.hline(
+                        egui_plot::HLine::new("highest acceptable", hi)
+                            .color(COMPLETED)
+                            .style(egui_plot::LineStyle::dashed_loose()),
+                    );
+                }
+                p.points(Points::new("in range", PlotPoints::from(ok)).radius(2.5).color(IN_PROGRESS));
+                p.points(
+                    Points::new("flagged", PlotPoints::from(bad))
+                        .radius(4.0)
+                        .shape(MarkerShape::Cross)
+                        .color(CANCELLED),
+                );
+            });
+        } else {
+            let bars: Vec<Bar> = v
+                .answers
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    Bar::new(i as f64, a.count as f64)
+                        .width(0.6)
+                        .name(format!("{}: {}", a.answer, a.count))
+                        .fill(if a.flagged { CANCELLED } else { COMPLETED })
+                })
+                .collect();
+            let names: Vec<String> = v.answers.iter().map(|a| a.answer.clone()).collect();
+            plot.include_y(0.0)
+                .x_axis_formatter(move |m, _| {
+                    let i = m.value.round();
+                    if (m.value - i).abs() < 0.01 && i >= 0.0 {
+                        names.get(i as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .show(ui, |p| p.bar_chart(BarChart::new("answers", bars)));
+        }
+    }
+}
