@@ -405,12 +405,14 @@ fn report_of_runs(db: &Db, sel: &Selection, runs: &[&Run]) -> Report {
 /// Flagged values per procedure among `runs`, judged by the current steps (a step
 /// removed since is not counted): one pass, each step's options parsed once.
 fn flagged_by_procedure(db: &Db, runs: &[&Run]) -> HashMap<ProcedureId, usize> {
-    let mut defs: HashMap<StepId, Option<(StepKind, Options)>> = HashMap::new();
+    // Step ids are dense: a vector by id (filled on first use) beats a map per value.
+    let top = db.steps.rows().last().map_or(0, |s| s.id.0 as usize + 1).min(1 << 24);
+    let mut defs: Vec<Option<Option<(StepKind, Options)>>> = vec![None; top];
     let mut out: HashMap<ProcedureId, usize> = HashMap::new();
     for r in runs {
         for rs in db.run_steps_of(r.id).filter(|rs| !rs.value().is_empty()) {
-            let def =
-                defs.entry(rs.step_id).or_insert_with(|| db.step(rs.step_id).map(|s| (s.kind, s.parsed_options())));
+            let Some(slot) = defs.get_mut(rs.step_id.0 as usize) else { continue };
+            let def = slot.get_or_insert_with(|| db.step(rs.step_id).map(|s| (s.kind, s.parsed_options())));
             if let Some((kind, options)) = def
                 && let Ok(Judged::Flagged(_)) = judge(*kind, options, rs.value())
             {

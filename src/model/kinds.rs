@@ -278,8 +278,8 @@ pub fn judge(kind: StepKind, options: &Options, value: &str) -> Result<Judged, S
 /// A number as recorded: decimal with `.` (a `,` is read as the decimal mark too).
 pub fn parse_number(v: &str) -> Option<f64> {
     let t = v.trim();
-    let t = if t.contains(',') && !t.contains('.') { t.replacen(',', ".", 1) } else { t.to_owned() };
-    t.parse::<f64>().ok().filter(|n| n.is_finite())
+    let n = if t.contains(',') && !t.contains('.') { t.replacen(',', ".", 1).parse::<f64>() } else { t.parse::<f64>() };
+    n.ok().filter(|n| n.is_finite())
 }
 
 /// The canonical form of a value entered for a step: numbers as typed but with `.`,

@@ -84,7 +84,8 @@ impl Schema for RunStep {
         let mut cursor = 0;
         let mut versions_of: Option<HashMap<ProcedureId, Vec<&Version>>> = None;
         let mut last_run: Option<(RunId, Option<ProcedureId>)> = None;
-        let mut values = Values { db, definitions: HashMap::new() };
+        let mut values =
+            Values { db, definitions: HashMap::new(), current: HashMap::new(), last_run: None, versions: None };
         for (i, rs) in db.run_steps.rows().iter().enumerate() {
             // The run steps of one run sit together: look the run up once.
             let pid = match last_run {
@@ -177,33 +178,61 @@ pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache, new: u8) -> Option<(Run
 struct Values<'a> {
     db: &'a crate::store::Db,
     /// (procedure, version) → its steps' kinds and options by step id.
-    definitions: HashMap<(ProcedureId, u32), HashMap<u32, (StepKind, String)>>,
+    definitions: HashMap<(ProcedureId, u32), HashMap<u32, (StepKind, Options)>>,
+    /// Current steps' kinds and options (runs without a version).
+    current: HashMap<u32, Option<(StepKind, Options)>>,
+    /// Position of the run of the last row judged.
+    last_run: Option<usize>,
+    /// The versions by (procedure, version), made on the first value (one pass).
+    versions: Option<HashMap<(ProcedureId, u32), &'a Version>>,
 }
 
 impl Values<'_> {
-    /// Why `rs`'s value does not fit its step, if it does not.
+    /// Why `rs`'s value does not fit its step, if it does not. Definitions are parsed
+    /// once per (procedure, version) and per current step; nothing is copied per value.
     fn misfit(&mut self, rs: &RunStep) -> Option<String> {
         let db = self.db;
-        let run = db.runs.rows().binary_search_by_key(&rs.run_id, |r| r.id).ok().map(|i| &db.runs.rows()[i]);
-        let from_snapshot = run.and_then(|r| Some((r.procedure_id, r.procedure_version?))).and_then(|key| {
+        let runs = db.runs.rows();
+        // The rows of one run sit together: the last run found is tried first.
+        let run = match self.last_run {
+            Some(i) if runs.get(i).is_some_and(|r| r.id == rs.run_id) => Some(&runs[i]),
+            _ => {
+                let i = runs.binary_search_by_key(&rs.run_id, |r| r.id).ok();
+                self.last_run = i;
+                i.map(|i| &runs[i])
+            }
+        };
+        let versions = self
+            .versions
+            .get_or_insert_with(|| db.versions.rows().iter().map(|v| ((v.procedure_id, v.version), v)).collect());
+        if let Some(key) = run.and_then(|r| Some((r.procedure_id, r.procedure_version?))) {
             let defs = self.definitions.entry(key).or_insert_with(|| {
-                db.versions
-                    .rows()
-                    .iter()
-                    .filter(|v| v.procedure_id == key.0 && v.version == key.1)
-                    .filter_map(|v| Snapshot::parse(&v.procedure_snapshot).ok())
+                versions
+                    .get(&key)
+                    .and_then(|v| Snapshot::parse(&v.procedure_snapshot).ok())
+                    .into_iter()
                     .flat_map(|s| s.steps)
-                    .filter_map(|st| Some((st.id?, (st.step_kind(), st.options))))
+                    .filter_map(|st| {
+                        let kind = st.step_kind();
+                        Some((st.id?, (kind, Options::parse(kind, &st.options).unwrap_or_default())))
+                    })
                     .collect()
             });
-            defs.get(&rs.step_id.0).cloned()
-        });
-        let (kind, options) = from_snapshot.or_else(|| {
-            let steps = db.steps.rows();
-            let i = steps.binary_search_by_key(&rs.step_id, |s| s.id).ok()?;
-            Some((steps[i].kind, steps[i].options.clone()))
-        })?;
-        let options = Options::parse(kind, &options).unwrap_or_default();
-        judge(kind, &options, rs.value()).err()
+            if let Some((kind, options)) = defs.get(&rs.step_id.0) {
+                return judge(*kind, options, rs.value()).err();
+            }
+        }
+        let (kind, options) = self
+            .current
+            .entry(rs.step_id.0)
+            .or_insert_with(|| {
+                let steps = db.steps.rows();
+                steps
+                    .binary_search_by_key(&rs.step_id, |s| s.id)
+                    .ok()
+                    .map(|i| (steps[i].kind, steps[i].parsed_options()))
+            })
+            .as_ref()?;
+        judge(*kind, options, rs.value()).err()
     }
 }
