@@ -291,3 +291,27 @@ fn checklists_print_blanks_and_read_them_back_as_kinds() {
     assert!(html.contains("<span class=blank>____ °C (0–5 °C)</span>"), "{html}");
     assert!(html.contains("<li class=section>Cold room</li>"), "{html}");
 }
+
+/// A value is judged by the step as the run's version had it: editing a step into
+/// another kind never makes old values wrong.
+#[test]
+fn old_values_are_judged_by_the_version_their_run_executed() {
+    let dir = folder(KITCHEN);
+    let mut db = store::load(dir.path()).expect("load").db;
+    let now = t("2026-01-02 08:00:00");
+    // Version 1 has no snapshot in the fixture: save one edit to get versions 2 and 3.
+    let mut d = ops::ProcedureDraft::of(&db, ProcedureId(1)).expect("draft");
+    d.name = "Kitchen opening (v2)".into();
+    ops::update_procedure(&mut db, ProcedureId(1), &d, "v2", now).expect("v2");
+    let run = ops::start_run(&mut db, ProcedureId(1), now).expect("start").value;
+    let fridge = db.run_steps_of(run).find(|r| r.step_id == StepId(2)).expect("rs").id;
+    ops::record_value(&mut db, fridge, "3.5", now, Name::NONE).expect("recorded");
+    // The fridge step becomes a choice: 3.5 is not one of its answers, but the run ran v2.
+    let mut d = ops::ProcedureDraft::of(&db, ProcedureId(1)).expect("draft");
+    d.steps[1].kind = StepKind::Choice;
+    d.steps[1].options = "Cold|!Warm".into();
+    ops::update_procedure(&mut db, ProcedureId(1), &d, "v3", now).expect("v3");
+    store::save(dir.path(), &mut db).expect("saved");
+    let again = store::load(dir.path()).expect("load");
+    assert!(again.problems.is_empty(), "{:?}", again.problems);
+}

@@ -409,14 +409,32 @@ fn flagged_by_procedure(db: &Db, runs: &[&Run]) -> HashMap<ProcedureId, usize> {
     let top = db.steps.rows().last().map_or(0, |s| s.id.0 as usize + 1).min(1 << 24);
     let mut defs: Vec<Option<Option<(StepKind, Options)>>> = vec![None; top];
     let mut out: HashMap<ProcedureId, usize> = HashMap::new();
+    // One sequential pass over run_steps (not a range per run): the procedure of each
+    // selected run by run id (ids are dense; 0 = not selected).
+    let top_run = db.runs.rows().last().map_or(0, |r| r.id.0 as usize + 1);
+    if top_run > 8 * db.runs.len() + (1 << 20) {
+        return out;
+    }
+    let mut run_pid = vec![0u32; top_run];
     for r in runs {
-        for rs in db.run_steps_of(r.id).filter(|rs| !rs.value().is_empty()) {
+        run_pid[r.id.0 as usize] = r.procedure_id.0;
+    }
+    for rs in db.run_steps.rows() {
+        if rs.value().is_empty() {
+            continue;
+        }
+        let pid = run_pid.get(rs.run_id.0 as usize).copied().unwrap_or(0);
+        if pid == 0 {
+            continue;
+        }
+        {
+            let r = ProcedureId(pid);
             let Some(slot) = defs.get_mut(rs.step_id.0 as usize) else { continue };
             let def = slot.get_or_insert_with(|| db.step(rs.step_id).map(|s| (s.kind, s.parsed_options())));
             if let Some((kind, options)) = def
                 && let Ok(Judged::Flagged(_)) = judge(*kind, options, rs.value())
             {
-                *out.entry(r.procedure_id).or_default() += 1;
+                *out.entry(r).or_default() += 1;
             }
         }
     }

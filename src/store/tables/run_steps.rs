@@ -174,7 +174,8 @@ pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache, new: u8) -> Option<(Run
 }
 
 /// What a recorded value is judged by: the step as the run's version saw it (its
-/// snapshot), else the current step. Built only for the (rare) rows with a value.
+/// snapshot), else the current step. Built only for the (rare) rows with a value, and
+/// the snapshot only for a value the current step rejects.
 struct Values<'a> {
     db: &'a crate::store::Db,
     /// (procedure, version) → its steps' kinds and options by step id.
@@ -192,6 +193,17 @@ impl Values<'_> {
     /// once per (procedure, version) and per current step; nothing is copied per value.
     fn misfit(&mut self, rs: &RunStep) -> Option<String> {
         let db = self.db;
+        // Judged by the current step first (no snapshot to parse: a folder has tens of
+        // thousands of versions); only a value the current step rejects (or whose step
+        // is gone) is judged again by the step as the run's version had it, which decides.
+        let current = self.current.entry(rs.step_id.0).or_insert_with(|| {
+            let steps = db.steps.rows();
+            steps.binary_search_by_key(&rs.step_id, |s| s.id).ok().map(|i| (steps[i].kind, steps[i].parsed_options()))
+        });
+        let by_current = current.as_ref().map(|(kind, options)| judge(*kind, options, rs.value()).err());
+        if by_current == Some(None) {
+            return None;
+        }
         let runs = db.runs.rows();
         // The rows of one run sit together: the last run found is tried first.
         let run = match self.last_run {
@@ -222,17 +234,6 @@ impl Values<'_> {
                 return judge(*kind, options, rs.value()).err();
             }
         }
-        let (kind, options) = self
-            .current
-            .entry(rs.step_id.0)
-            .or_insert_with(|| {
-                let steps = db.steps.rows();
-                steps
-                    .binary_search_by_key(&rs.step_id, |s| s.id)
-                    .ok()
-                    .map(|i| (steps[i].kind, steps[i].parsed_options()))
-            })
-            .as_ref()?;
-        judge(*kind, options, rs.value()).err()
+        by_current.flatten()
     }
 }
