@@ -122,8 +122,8 @@ fn a_kitchen_opening_records_values_flags_one_skips_a_step_and_is_signed_off() {
     h.state_mut().analytics_mut().wait();
     h.run();
     h.get_by_label("Values recorded");
-    h.get_by_label("Freezer temperature (°C): 1 values, 1 flagged, median -12");
-    h.get_by_label("Fryer on?: 1 values, 0 flagged");
+    h.get_by_label("Freezer temperature (°C): 1 value, 1 flagged, median -12");
+    h.get_by_label("Fryer on?: 1 value, 0 flagged");
 }
 
 #[test]

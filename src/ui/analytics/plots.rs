@@ -331,7 +331,8 @@ pub(super) fn values_ui(ui: &mut Ui, r: &Report, reset: bool) {
     for v in &r.values {
         let unit = if v.unit.is_empty() { String::new() } else { format!(" ({})", v.unit) };
         let median = v.median.map_or(String::new(), |m| format!(", median {}", num(m)));
-        ui.label(format!("{}{unit}: {} values, {} flagged{median}", v.step, v.count, v.flagged));
+        let values = if v.count == 1 { "value" } else { "values" };
+        ui.label(format!("{}{unit}: {} {values}, {} flagged{median}", v.step, v.count, v.flagged));
         let plot = Plot::new(("values", v.step_id)).height(160.0).legend(Legend::default()).allow_scroll(false);
         let plot = if reset { plot.reset() } else { plot };
         if v.kind == "number" {
