@@ -20,8 +20,13 @@ pub fn in_progress_ui(ui: &mut Ui, db: &Db, now: Timestamp, cmds: &mut Vec<Comma
         for run in runs.iter().rev().skip(range.start).take(range.len()) {
             let Some(r) = db.run(*run) else { continue };
             let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());
-            let total = db.run_steps_of(r.id).len();
-            let done = db.run_steps_of(r.id).filter(|s| s.completed).count();
+            // The needed steps, as the runner counts them (a step not needed is not due).
+            let sheet = crate::store::RunSheet::of(db, r.id);
+            let needed = sheet.needed(db);
+            let steps: Vec<RunStepId> =
+                sheet.items.iter().zip(&needed).filter(|(_, n)| **n).filter_map(|(i, _)| i.run_step).collect();
+            let total = steps.len();
+            let done = steps.iter().filter(|rs| db.run_step(**rs).is_some_and(|s| s.completed)).count();
             ui.horizontal(|ui| {
                 if ui.button("Resume").on_hover_text(format!("Resume run #{} of {name}", r.id)).clicked() {
                     cmds.push(Command::OpenRun(r.id));
