@@ -75,14 +75,7 @@ pub fn step_values<'a>(db: &Db, runs: impl IntoIterator<Item = &'a Run>) -> Vec<
         let def = defs.entry((run.procedure_id, run.procedure_version)).or_insert_with(|| {
             let snap = run.procedure_version.and_then(|v| db.snapshot(run.procedure_id, v));
             match snap {
-                Some(s) => s
-                    .steps
-                    .iter()
-                    .filter_map(|st| {
-                        let kind = st.step_kind();
-                        Some((StepId(st.id?), (kind, Options::parse(kind, &st.options).unwrap_or_default())))
-                    })
-                    .collect(),
+                Some(s) => s.steps.iter().filter_map(|st| Some((StepId(st.id?), st.asks()))).collect(),
                 None => db.steps_of(run.procedure_id).map(|s| (s.id, (s.kind, s.parsed_options()))).collect(),
             }
         });

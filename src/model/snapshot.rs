@@ -54,6 +54,12 @@ impl SnapshotStep {
     pub fn step_kind(&self) -> super::StepKind {
         super::StepKind::parse(&self.kind).unwrap_or_default()
     }
+
+    /// What the step asked: its kind and parsed options (invalid ones read as none).
+    pub fn asks(&self) -> (super::StepKind, super::Options) {
+        let kind = self.step_kind();
+        (kind, super::Options::parse(kind, &self.options).unwrap_or_default())
+    }
 }
 
 /// Accept `300`, `300.0` or `null`.

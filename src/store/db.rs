@@ -340,28 +340,6 @@ impl Db {
         })
     }
 
-    /// The steps of a run as they read in the procedure version it ran:
-    /// (run step, text, estimated seconds), in run order. Falls back to the current
-    /// step, then to any version snapshot, for files without version information.
-    pub fn run_step_texts(&self, run: RunId) -> Vec<(RunStepId, String, Option<u32>)> {
-        let Some(r) = self.run(run) else { return Vec::new() };
-        let snap = r.procedure_version.and_then(|v| self.snapshot(r.procedure_id, v));
-        self.run_steps_of(run)
-            .map(|rs| {
-                let from_snap = snap.as_ref().and_then(|s| s.steps.iter().find(|st| st.id == Some(rs.step_id.0)));
-                let (text, est) = match (from_snap, self.step(rs.step_id)) {
-                    (Some(st), _) => (st.description.clone(), st.estimated_duration),
-                    (None, Some(st)) => (st.description.clone(), st.estimated_duration_secs),
-                    (None, None) => match self.snapshot_step(r.procedure_id, rs.step_id) {
-                        Some(st) => (st.description, st.estimated_duration),
-                        None => (format!("(unknown step #{})", rs.step_id), None),
-                    },
-                };
-                (rs.id, text, est)
-            })
-            .collect()
-    }
-
     /// Row counts, for status bars and logs.
     pub fn counts(&self) -> [(TableKind, usize); 7] {
         TableKind::ALL.map(|t| (t, self.row_count(t)))

@@ -54,10 +54,10 @@ pub fn load(dir: &Path) -> Result<Loaded, Error> {
 
 /// [`load`], counting the bytes read into `progress` (for a progress bar).
 ///
-/// A reader does not lock the folder: when a table or a redo file changed while it was
-/// read (the app saving meanwhile), or it has problems, it is read again, up to three
-/// times in all, so that a reader racing a save sees the folder before or after it, not
-/// half of each.
+/// A reader does not lock the folder: each table is read under a shared lock through one
+/// open file (`store::read`), so it never sees a save half-done; when a table or a redo
+/// file changed between the tables' reads (the app saving meanwhile), the folder is read
+/// again, up to three times in all, so that the tables are of one moment.
 pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Error> {
     if !dir.is_dir() {
         return Err(Error::NotAFolder(dir.to_path_buf()));
@@ -67,33 +67,16 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
         let before = files_now(dir);
         let loaded = load_once(dir, progress)?;
         attempt += 1;
-        // A file's time stamp is coarse (a few ms): a save and its undo inside one tick
-        // look unchanged, yet a read in between may have seen the tail half-written. So
-        // problems are looked at twice more, a moment later, before they are believed.
-        let changed = files_now(dir) != before;
-        let suspect = !loaded.problems.is_empty()
-            && (loaded.fingerprints.iter().flatten().map(|(len, _)| len).sum::<u64>() < RE_READ_BELOW
-                || loaded
-                    .problems
-                    .iter()
-                    .any(|p| p.message.contains("last line") || p.message.contains("unterminated")));
-        if attempt == 3 || (!changed && !suspect) {
+        if attempt == 3 || files_now(dir) == before {
             return Ok(loaded);
         }
-        log::info!("{}: changed while it was read, or has problems; reading it again", dir.display());
-        if !changed {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+        log::info!("{}: changed while it was read; reading it again", dir.display());
     }
 }
 
-/// Folders smaller than this are read again when they have problems (a torn tail of a
-/// save in progress); a bigger one only when a problem is at a file's end.
-const RE_READ_BELOW: u64 = 32 << 20;
-
 /// The tables' fingerprints and their redo files' (see [`load_with_progress`]).
 fn files_now(dir: &Path) -> ([super::Fingerprint; 7], [super::Fingerprint; 7]) {
-    let redo = TableKind::ALL.map(|k| super::fingerprint(&dir.join(format!(".{}.redo", k.file_name()))));
+    let redo = TableKind::ALL.map(|k| super::fingerprint(&super::tail::redo_path(dir, k)));
     (super::fingerprints(dir), redo)
 }
 

@@ -38,7 +38,7 @@ pub struct RunSheet {
 
 impl SheetItem {
     fn of_snapshot(s: &SnapshotStep, run_step: Option<RunStepId>) -> Self {
-        let kind = s.step_kind();
+        let (kind, options) = s.asks();
         Self {
             step: StepId(s.id.unwrap_or_default()),
             order: s.order,
@@ -46,7 +46,7 @@ impl SheetItem {
             text: s.description.clone(),
             estimated: s.estimated_duration,
             kind,
-            options: Options::parse(kind, &s.options).unwrap_or_default(),
+            options,
             required: kind.has_value() && s.required.unwrap_or(true),
             condition: (!s.show_if.trim().is_empty()).then(|| Condition::parse(&s.show_if).ok()).flatten(),
         }

@@ -82,7 +82,8 @@ impl Layout {
     }
 }
 
-fn redo_path(dir: &Path, kind: TableKind) -> PathBuf {
+/// Where the redo file of a table's tail writes lives.
+pub(super) fn redo_path(dir: &Path, kind: TableKind) -> PathBuf {
     dir.join(format!(".{}.redo", kind.file_name()))
 }
 
@@ -301,7 +302,8 @@ impl Interrupted {
 
     /// What a reader should be told, if anything.
     pub fn note(&self) -> Option<String> {
-        let (file, redo) = (self.kind.file_name(), format!(".{}.redo", self.kind.file_name()));
+        let file = self.kind.file_name();
+        let redo = redo_path(Path::new(""), self.kind).display().to_string();
         match self.verdict {
             Verdict::Apply => Some(format!(
                 "{file}: an interrupted save is read as finished; the app finishes it on disk when it next opens the folder"

@@ -335,6 +335,7 @@ pub fn editor_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, read_only: bool,
 }
 
 fn steps_ui(ui: &mut Ui, state: &mut EditorState) {
+    let valued = valued_steps(state);
     let mut action: Option<(usize, &'static str)> = None;
     let mut dropped: Option<(usize, usize)> = None;
     for i in 0..state.draft.steps.len() {
@@ -382,7 +383,7 @@ fn steps_ui(ui: &mut Ui, state: &mut EditorState) {
                 action = Some((i, "delete"));
             }
         });
-        kind_row_ui(ui, state, i, uid);
+        kind_row_ui(ui, state, &valued, i, uid);
         if let Some(from) = row.response.dnd_release_payload::<usize>() {
             dropped = Some((*from, i));
         }
@@ -417,8 +418,14 @@ fn steps_ui(ui: &mut Ui, state: &mut EditorState) {
 
 /// What a step asks (kind, options, required) and when it is needed ("only if"), under
 /// its text; the condition in words.
-fn kind_row_ui(ui: &mut Ui, state: &mut EditorState, i: usize, uid: u64) {
-    let earlier: Vec<(usize, String, StepKind, Options)> = state.draft.steps[..i]
+/// The steps that record a value (the ones an "only if" can name): (position, "N. text",
+/// kind, options), made once a frame.
+type Valued = Vec<(usize, String, StepKind, Options)>;
+
+fn valued_steps(state: &EditorState) -> Valued {
+    state
+        .draft
+        .steps
         .iter()
         .enumerate()
         .filter(|(_, s)| s.kind.has_value())
@@ -430,7 +437,11 @@ fn kind_row_ui(ui: &mut Ui, state: &mut EditorState, i: usize, uid: u64) {
                 Options::parse(s.kind, &s.options).unwrap_or_default(),
             )
         })
-        .collect();
+        .collect()
+}
+
+fn kind_row_ui(ui: &mut Ui, state: &mut EditorState, valued: &Valued, i: usize, uid: u64) {
+    let earlier: Vec<&(usize, String, StepKind, Options)> = valued.iter().filter(|e| e.0 < i).collect();
     let step = &mut state.draft.steps[i];
     ui.horizontal_wrapped(|ui| {
         ui.add_space(44.0);

@@ -61,33 +61,24 @@ pub fn word(b: &[u8], i: &mut usize, words: &[&[u8]]) -> Option<usize> {
     Some(k)
 }
 
-/// An empty field or `YYYY-MM-DD HH:MM:SS`.
+/// An empty field or `YYYY-MM-DD HH:MM:SS`, before a `,` (taken).
 pub fn opt_ts(b: &[u8], i: &mut usize, days: &mut DayCache) -> Option<Option<Timestamp>> {
-    if b.get(*i) == Some(&b',') {
-        *i += 1;
-        return Some(None);
-    }
-    let t = Timestamp::parse_canonical(b.get(*i..*i + 19)?, days)?;
-    if b.get(*i + 19) != Some(&b',') {
-        return None;
-    }
-    *i += 20;
-    Some(Some(t))
+    opt_ts_at(b, i, days, false)
 }
 
-/// [`opt_ts`] for a field that may be the line's last (then before the `\n`, not taken).
+/// [`opt_ts`] for a field that may be the line's last: then before the `\n` (not taken).
+#[inline]
 pub fn opt_ts_at(b: &[u8], i: &mut usize, days: &mut DayCache, last: bool) -> Option<Option<Timestamp>> {
-    if !last {
-        return opt_ts(b, i, days);
-    }
-    if b.get(*i) == Some(&b'\n') {
+    let (end, taken) = if last { (b'\n', 0) } else { (b',', 1) };
+    if b.get(*i) == Some(&end) {
+        *i += taken;
         return Some(None);
     }
     let t = Timestamp::parse_canonical(b.get(*i..*i + 19)?, days)?;
-    if b.get(*i + 19) != Some(&b'\n') {
+    if b.get(*i + 19) != Some(&end) {
         return None;
     }
-    *i += 19;
+    *i += 19 + taken;
     Some(Some(t))
 }
 

@@ -224,10 +224,7 @@ impl Values<'_> {
                     .and_then(|v| Snapshot::parse(&v.procedure_snapshot).ok())
                     .into_iter()
                     .flat_map(|s| s.steps)
-                    .filter_map(|st| {
-                        let kind = st.step_kind();
-                        Some((st.id?, (kind, Options::parse(kind, &st.options).unwrap_or_default())))
-                    })
+                    .filter_map(|st| Some((st.id?, st.asks())))
                     .collect()
             });
             if let Some((kind, options)) = defs.get(&rs.step_id.0) {
