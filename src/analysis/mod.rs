@@ -2,6 +2,7 @@
 //! `stats` and the Analytics view both use these functions.
 
 mod report;
+pub mod schedule;
 mod stats;
 mod time;
 mod values;

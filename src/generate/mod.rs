@@ -561,6 +561,7 @@ pub fn build(scale: Scale, seed: u64) -> Db {
         Table::from_sorted(labels, Vec::new()),
         Table::from_sorted(links, Vec::new()),
         Table::from_sorted(versions, Vec::new()),
+        Table::from_sorted(Vec::new(), Vec::new()),
     )
     .indexed()
 }

@@ -52,3 +52,7 @@ id_type!(
     /// Id of a row of `versions.csv`.
     VersionId
 );
+id_type!(
+    /// Id of a row of `schedules.csv`.
+    ScheduleId
+);

@@ -335,6 +335,56 @@ pub struct Version {
     pub extra: Extra,
 }
 
+/// Where a schedule counts its next occurrence from (CONTRACT "Schedules").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Anchor {
+    /// The rule's own dates from `starts_at` (`calendar`, the default).
+    #[default]
+    Calendar,
+    /// The rule's interval after the end of the last completed run (`completion`).
+    Completion,
+}
+
+impl Anchor {
+    /// The canonical text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Calendar => "calendar",
+            Self::Completion => "completion",
+        }
+    }
+
+    /// Parse liberally (any case, surrounding space); empty is `calendar`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "calendar" => Some(Self::Calendar),
+            "completion" => Some(Self::Completion),
+            _ => None,
+        }
+    }
+}
+
+/// A row of `schedules.csv`: when a procedure is due (CONTRACT "Schedules").
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Schedule {
+    /// Row id.
+    pub id: ScheduleId,
+    /// The procedure that is due.
+    pub procedure_id: ProcedureId,
+    /// An RFC 5545 recurrence rule without DTSTART (`FREQ=WEEKLY;BYDAY=TU`).
+    pub rule: String,
+    /// The first occurrence (local time); its time of day is every occurrence's.
+    pub starts_at: Timestamp,
+    /// Seconds after an occurrence before it is overdue (none: due until the next one).
+    pub due_within: Option<u32>,
+    /// Where the next occurrence counts from.
+    pub anchor: Anchor,
+    /// Paused when false.
+    pub active: bool,
+    /// Unknown columns.
+    pub extra: Extra,
+}
+
 /// Rows that have an id and live in an id-sorted table.
 pub trait Row {
     /// The row's sort key: its id (for links, procedure_id and label_id together).
@@ -344,7 +394,7 @@ pub trait Row {
 macro_rules! impl_row {
     ($($t:ty),*) => { $(impl Row for $t { fn key(&self) -> u64 { u64::from(self.id.0) } })* };
 }
-impl_row!(Procedure, Step, Run, RunStep, Label, Version);
+impl_row!(Procedure, Step, Run, RunStep, Label, Version, Schedule);
 
 impl Row for ProcedureLabel {
     fn key(&self) -> u64 {

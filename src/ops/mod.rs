@@ -8,11 +8,13 @@ mod diff;
 mod labels;
 mod procedures;
 mod runs;
+mod schedules;
 
 pub use diff::*;
 pub use labels::*;
 pub use procedures::*;
 pub use runs::*;
+pub use schedules::*;
 
 use crate::store::{Db, TableSet};
 

@@ -124,6 +124,8 @@ pub struct DeleteImpact {
     pub versions: usize,
     /// Its label links.
     pub labels: usize,
+    /// Its schedules.
+    pub schedules: usize,
 }
 
 fn validate(db: &Db, d: &ProcedureDraft) -> Result<(), OpError> {
@@ -355,10 +357,11 @@ pub fn delete_impact(db: &Db, pid: ProcedureId) -> DeleteImpact {
         steps: db.step_count(pid),
         versions: db.versions_of(pid).len(),
         labels: db.labels_of(pid).len(),
+        schedules: db.schedules_of(pid).count(),
     }
 }
 
-/// Delete a procedure with its steps, label links, versions, runs and run_steps.
+/// Delete a procedure with its steps, label links, versions, schedules, runs and run_steps.
 pub fn delete_procedure(db: &mut Db, pid: ProcedureId) -> Result<Done<DeleteImpact>, OpError> {
     db.procedure(pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
     let impact = delete_impact(db, pid);
@@ -378,6 +381,9 @@ pub fn delete_procedure(db: &mut Db, pid: ProcedureId) -> Result<Done<DeleteImpa
     }
     if db.procedure_labels.remove_where(|pl| pl.procedure_id == pid) > 0 {
         changed.insert(TableKind::ProcedureLabels);
+    }
+    if db.schedules.remove_where(|s| s.procedure_id == pid) > 0 {
+        changed.insert(TableKind::Schedules);
     }
     db.procedures.remove_where(|p| p.id == pid);
     db.unindex_runs_of(pid);

@@ -36,9 +36,9 @@ pub(super) struct Loading {
 /// what to tell the user.
 fn settle_interrupted(
     folder: &Folder,
-    mut fingerprints: [store::Fingerprint; 7],
+    mut fingerprints: [store::Fingerprint; store::TableKind::COUNT],
     notes: Vec<String>,
-) -> ([store::Fingerprint; 7], Vec<String>) {
+) -> ([store::Fingerprint; store::TableKind::COUNT], Vec<String>) {
     if !folder.locked() {
         return (fingerprints, notes);
     }
@@ -105,7 +105,7 @@ impl Session {
 
     /// A fresh writer for a folder just read: it learns the files from scratch and will
     /// not overwrite one that changed since it was read.
-    fn start_writer(&mut self, dir: &Path, fingerprints: [store::Fingerprint; 7]) {
+    fn start_writer(&mut self, dir: &Path, fingerprints: [store::Fingerprint; store::TableKind::COUNT]) {
         let wake = Arc::clone(&self.wake);
         self.writer = Writer::spawn_with(move || wake(), Some((dir.to_path_buf(), fingerprints)), Arc::clone(&self.io));
         self.known_files = fingerprints;

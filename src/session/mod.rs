@@ -63,7 +63,7 @@ pub struct Session {
     wake: Arc<dyn Fn() + Send + Sync>,
     prepare: Option<PrepareFn>,
     /// The table files as last read or written by the app.
-    known_files: [store::Fingerprint; 7],
+    known_files: [store::Fingerprint; store::TableKind::COUNT],
     last_disk_check: Instant,
     /// How often the folder is checked for outside changes.
     disk_check_interval: Duration,
@@ -87,7 +87,7 @@ impl Session {
             undo: Vec::new(),
             wake,
             prepare: None,
-            known_files: [None; 7],
+            known_files: [None; store::TableKind::COUNT],
             last_disk_check: Instant::now(),
             disk_check_interval: Duration::from_secs(2),
             load_in_background_above: 16 << 20,

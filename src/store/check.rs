@@ -33,5 +33,6 @@ pub fn check(db: &Db, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
     out.extend(versions);
     Label::check(&c, &mut out);
     ProcedureLabel::check(&c, &mut out);
+    Schedule::check(&c, &mut out);
     out
 }

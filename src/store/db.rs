@@ -34,6 +34,8 @@ pub struct Db {
     pub procedure_labels: Table<ProcedureLabel>,
     /// `versions.csv`
     pub versions: Table<Version>,
+    /// `schedules.csv`
+    pub schedules: Table<Schedule>,
     /// Behind an `Arc` so a clone of the `Db` (for a worker thread) costs O(1).
     index: Arc<Index>,
     changed: TableSet,
@@ -70,6 +72,7 @@ impl Db {
         labels: Table<Label>,
         procedure_labels: Table<ProcedureLabel>,
         versions: Table<Version>,
+        schedules: Table<Schedule>,
     ) -> Self {
         Self {
             procedures,
@@ -79,6 +82,7 @@ impl Db {
             labels,
             procedure_labels,
             versions,
+            schedules,
             index: Arc::default(),
             changed: TableSet::EMPTY,
             generation: 0,
@@ -253,6 +257,16 @@ impl Db {
         self.versions.get(row_key(id.0))
     }
 
+    /// The schedule with this id.
+    pub fn schedule(&self, id: ScheduleId) -> Option<&Schedule> {
+        self.schedules.get(row_key(id.0))
+    }
+
+    /// The schedules of a procedure, by id (a few rows: a scan, no index to keep).
+    pub fn schedules_of(&self, pid: ProcedureId) -> impl Iterator<Item = &Schedule> + '_ {
+        self.schedules.rows().iter().filter(move |s| s.procedure_id == pid)
+    }
+
     /// The current steps of a procedure, in order.
     pub fn steps_of(&self, pid: ProcedureId) -> impl Iterator<Item = &Step> + '_ {
         self.index.steps_of.get(&pid).into_iter().flatten().filter_map(|id| self.step(*id))
@@ -341,7 +355,7 @@ impl Db {
     }
 
     /// Row counts, for status bars and logs.
-    pub fn counts(&self) -> [(TableKind, usize); 7] {
+    pub fn counts(&self) -> [(TableKind, usize); TableKind::COUNT] {
         TableKind::ALL.map(|t| (t, self.row_count(t)))
     }
 
@@ -355,6 +369,7 @@ impl Db {
             TableKind::Labels => self.labels.len(),
             TableKind::ProcedureLabels => self.procedure_labels.len(),
             TableKind::Versions => self.versions.len(),
+            TableKind::Schedules => self.schedules.len(),
         }
     }
 }
@@ -403,6 +418,7 @@ impl Db {
             self.labels.take_removed(),
             self.procedure_labels.take_removed(),
             self.versions.take_removed(),
+            self.schedules.take_removed(),
         ]
         .contains(&true);
         let mut order = TableKind::PARENTS_FIRST;
@@ -420,6 +436,7 @@ impl Db {
                 TableKind::Labels => snapshot(kind, &mut self.labels, TableRows::Labels),
                 TableKind::ProcedureLabels => snapshot(kind, &mut self.procedure_labels, TableRows::ProcedureLabels),
                 TableKind::Versions => snapshot(kind, &mut self.versions, TableRows::Versions),
+                TableKind::Schedules => snapshot(kind, &mut self.schedules, TableRows::Schedules),
             })
             .collect();
         snaps.into_iter().map(|s| TableSnapshot { children_first: removed, ..s }).collect()
@@ -448,6 +465,7 @@ impl Db {
                 TableKind::Labels => full(kind, &self.labels, TableRows::Labels),
                 TableKind::ProcedureLabels => full(kind, &self.procedure_labels, TableRows::ProcedureLabels),
                 TableKind::Versions => full(kind, &self.versions, TableRows::Versions),
+                TableKind::Schedules => full(kind, &self.schedules, TableRows::Schedules),
             })
             .collect()
     }
@@ -468,6 +486,7 @@ impl Db {
                 TableKind::Labels => self.labels.touch_all(),
                 TableKind::ProcedureLabels => self.procedure_labels.touch_all(),
                 TableKind::Versions => self.versions.touch_all(),
+                TableKind::Schedules => self.schedules.touch_all(),
             }
         }
         self.mark_changed(tables);

@@ -15,6 +15,6 @@ pub fn fingerprint(path: &Path) -> Fingerprint {
 }
 
 /// The fingerprints of a folder's seven tables, in [`TableKind::ALL`] order.
-pub fn fingerprints(dir: &Path) -> [Fingerprint; 7] {
+pub fn fingerprints(dir: &Path) -> [Fingerprint; TableKind::COUNT] {
     TableKind::ALL.map(|k| fingerprint(&dir.join(k.file_name())))
 }

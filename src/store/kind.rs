@@ -1,7 +1,7 @@
-//! The seven tables by name (which file, which order to write them in) and sets of
+//! The eight tables by name (which file, which order to write them in) and sets of
 //! them; where each row came from. What each table *is* lives in `store::tables`.
 
-/// The seven tables of a data folder.
+/// The eight tables of a data folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TableKind {
     /// `procedures.csv`
@@ -18,23 +18,29 @@ pub enum TableKind {
     ProcedureLabels,
     /// `versions.csv`
     Versions,
+    /// `schedules.csv`
+    Schedules,
 }
 
 impl TableKind {
+    /// How many tables a folder has.
+    pub const COUNT: usize = 8;
+
     /// The order to write tables in when rows were added: parents before children, so
     /// that a crash between two files never leaves a reference to a missing row.
-    pub const PARENTS_FIRST: [TableKind; 7] = [
+    pub const PARENTS_FIRST: [TableKind; Self::COUNT] = [
         Self::Procedures,
         Self::Labels,
         Self::Steps,
         Self::Versions,
+        Self::Schedules,
         Self::ProcedureLabels,
         Self::Runs,
         Self::RunSteps,
     ];
 
     /// All tables, in a fixed order.
-    pub const ALL: [TableKind; 7] = [
+    pub const ALL: [TableKind; Self::COUNT] = [
         Self::Procedures,
         Self::Steps,
         Self::Runs,
@@ -42,6 +48,7 @@ impl TableKind {
         Self::Labels,
         Self::ProcedureLabels,
         Self::Versions,
+        Self::Schedules,
     ];
 
     /// The file name in the folder.
@@ -54,6 +61,7 @@ impl TableKind {
             Self::Labels => "labels.csv",
             Self::ProcedureLabels => "procedure_labels.csv",
             Self::Versions => "versions.csv",
+            Self::Schedules => "schedules.csv",
         }
     }
 
@@ -111,7 +119,7 @@ impl TableSet {
 /// The lines each row came from, per table, aligned with the table's rows.
 #[derive(Clone, Debug, Default)]
 pub struct Lines {
-    pub(crate) per_table: [Vec<u32>; 7],
+    pub(crate) per_table: [Vec<u32>; TableKind::COUNT],
 }
 
 impl Lines {

@@ -19,7 +19,7 @@ pub struct Loaded {
     /// Where each row came from.
     pub lines: Lines,
     /// The files as they were when read (to notice outside changes later).
-    pub fingerprints: [super::Fingerprint; 7],
+    pub fingerprints: [super::Fingerprint; TableKind::COUNT],
     /// What a reader should know of saves a crash interrupted (read as they meant, or
     /// not): see [`super::tail`]. Only the lock's holder finishes them on disk.
     pub notes: Vec<String>,
@@ -75,7 +75,7 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
 }
 
 /// The tables' fingerprints and their redo files' (see [`load_with_progress`]).
-fn files_now(dir: &Path) -> ([super::Fingerprint; 7], [super::Fingerprint; 7]) {
+fn files_now(dir: &Path) -> ([super::Fingerprint; TableKind::COUNT], [super::Fingerprint; TableKind::COUNT]) {
     let redo = TableKind::ALL.map(|k| super::fingerprint(&super::tail::redo_path(dir, k)));
     (super::fingerprints(dir), redo)
 }
@@ -89,7 +89,7 @@ fn load_once(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Erro
     // Taken before reading: a change during the load shows up as a change later.
     let fingerprints = super::fingerprints(dir);
     let started = std::time::Instant::now();
-    let (procedures, steps, runs, run_steps, labels, links, versions) = std::thread::scope(|s| {
+    let (procedures, steps, runs, run_steps, labels, links, versions, schedules) = std::thread::scope(|s| {
         let run_steps = s.spawn(|| tables::read::<RunStep>(dir, progress, interrupted));
         let runs = s.spawn(|| tables::read::<Run>(dir, progress, interrupted));
         let procedures = tables::read::<Procedure>(dir, progress, interrupted);
@@ -97,7 +97,8 @@ fn load_once(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Erro
         let labels = tables::read::<Label>(dir, progress, interrupted);
         let links = tables::read::<ProcedureLabel>(dir, progress, interrupted);
         let versions = tables::read::<Version>(dir, progress, interrupted);
-        (procedures, steps, join(dir, runs), join(dir, run_steps), labels, links, versions)
+        let schedules = tables::read::<Schedule>(dir, progress, interrupted);
+        (procedures, steps, join(dir, runs), join(dir, run_steps), labels, links, versions, schedules)
     });
     let read_done = started.elapsed();
     let mut problems = Vec::new();
@@ -111,6 +112,7 @@ fn load_once(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Erro
         finish(labels?, TableKind::Labels, &mut problems, &mut lines, &mut incomplete),
         finish(links?, TableKind::ProcedureLabels, &mut problems, &mut lines, &mut incomplete),
         finish(versions?, TableKind::Versions, &mut problems, &mut lines, &mut incomplete),
+        finish(schedules?, TableKind::Schedules, &mut problems, &mut lines, &mut incomplete),
     );
     // Index (on another thread: the tables are shared, not copied) and check at once.
     let (db, found, index_time, check_time) = std::thread::scope(|s| {

@@ -22,6 +22,8 @@ pub enum TableRows {
     ProcedureLabels(Arc<Vec<ProcedureLabel>>),
     /// `versions.csv`
     Versions(Arc<Vec<Version>>),
+    /// `schedules.csv`
+    Schedules(Arc<Vec<Schedule>>),
 }
 
 /// The state of one table to be written: all rows, or only the rows from
@@ -53,6 +55,7 @@ macro_rules! with_rows {
             TableRows::Labels($rows) => $body,
             TableRows::ProcedureLabels($rows) => $body,
             TableRows::Versions($rows) => $body,
+            TableRows::Schedules($rows) => $body,
         }
     };
 }

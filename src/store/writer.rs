@@ -108,14 +108,14 @@ impl Writer {
     /// Start the writer for a folder whose files looked like `fingerprints` when read:
     /// a table file that no longer does is not overwritten (the save fails with
     /// [`Error::ChangedOnDisk`]) unless the job is forced.
-    pub fn spawn_expecting(wake: impl Fn() + Send + 'static, seed: Option<(PathBuf, [Fingerprint; 7])>) -> Self {
+    pub fn spawn_expecting(wake: impl Fn() + Send + 'static, seed: Option<(PathBuf, [Fingerprint; TableKind::COUNT])>) -> Self {
         Self::spawn_with(wake, seed, Arc::new(RealIo))
     }
 
     /// [`Writer::spawn_expecting`] with the given file operations (tests inject faults).
     pub fn spawn_with(
         wake: impl Fn() + Send + 'static,
-        seed: Option<(PathBuf, [Fingerprint; 7])>,
+        seed: Option<(PathBuf, [Fingerprint; TableKind::COUNT])>,
         io: Arc<dyn Io>,
     ) -> Self {
         let (tx, jobs) = channel::<Job>();

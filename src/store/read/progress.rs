@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Debug, Default)]
 pub struct LoadProgress {
     /// Bytes read so far, per table (in [`TableKind::ALL`] order).
-    pub read: [AtomicU64; 7],
+    pub read: [AtomicU64; TableKind::COUNT],
     /// File sizes, per table.
-    pub total: [AtomicU64; 7],
+    pub total: [AtomicU64; TableKind::COUNT],
 }
 
 impl LoadProgress {

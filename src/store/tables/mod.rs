@@ -11,6 +11,7 @@ mod procedure_labels;
 mod procedures;
 mod run_steps;
 mod runs;
+mod schedules;
 mod steps;
 mod versions;
 
@@ -122,6 +123,7 @@ impl TableKind {
             Self::Labels => (Label::COLUMNS, Label::OPTIONAL, Label::NEW),
             Self::ProcedureLabels => (ProcedureLabel::COLUMNS, ProcedureLabel::OPTIONAL, ProcedureLabel::NEW),
             Self::Versions => (Version::COLUMNS, Version::OPTIONAL, Version::NEW),
+            Self::Schedules => (Schedule::COLUMNS, Schedule::OPTIONAL, Schedule::NEW),
         }
     }
 }
@@ -130,7 +132,7 @@ impl TableKind {
 #[cfg(test)]
 macro_rules! for_each_schema {
     ($t:ident => $body:block) => {
-        for_each_schema!(@each $t $body; Procedure Step Run RunStep Label ProcedureLabel Version)
+        for_each_schema!(@each $t $body; Procedure Step Run RunStep Label ProcedureLabel Version Schedule)
     };
     (@each $t:ident $body:block; $($row:ident)*) => {{
         $({

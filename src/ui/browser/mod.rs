@@ -339,8 +339,10 @@ fn confirm_delete_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, cmds: &mut 
         ui.set_width(400.0);
         ui.heading(format!("Delete \u{201c}{}\u{201d}?", p.name));
         let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        let schedules =
+            if impact.schedules > 0 { format!(", {}", plural(impact.schedules, "schedule")) } else { String::new() };
         ui.label(format!(
-            "This deletes the procedure with {}, {} and {}: the history of those runs goes with it. This cannot be undone in the app (your folder's git history or backups still have it).",
+            "This deletes the procedure with {}, {}{schedules} and {}: the history of those runs goes with it. This cannot be undone in the app (your folder's git history or backups still have it).",
             plural(impact.runs, "run"),
             plural(impact.steps, "step"),
             plural(impact.versions, "version"),
