@@ -24,7 +24,13 @@ fn pandas_fixture_stats_match_hand_computed_values() {
     assert!(close(d.median, 3376.0));
     assert!(close(d.p90, 6490.8));
 
-    let p3 = analysis::procedure_stats(&l.db, ProcedureId(3)).expect("p3");
+    let p3 = analysis::procedure_stats(
+        &l.db,
+        ProcedureId(3),
+        &mut analysis::schedule::Engine::new(),
+        &analysis::schedule::Clock::system(),
+    )
+    .expect("p3");
     assert_eq!((p3.summary.runs, p3.summary.completed, p3.summary.cancelled, p3.summary.in_progress), (8, 7, 0, 1));
     assert_eq!(p3.summary.completion_rate, Some(100.0));
     let d = p3.summary.duration_secs.expect("d");
@@ -35,7 +41,13 @@ fn pandas_fixture_stats_match_hand_computed_values() {
     assert!(close(top[0].1, 630.0) && close(top[0].2, 982.8) && top[0].3 == 7);
     assert_eq!((top[1].0, top[2].0), (17, 18));
 
-    let p36 = analysis::procedure_stats(&l.db, ProcedureId(36)).expect("p36");
+    let p36 = analysis::procedure_stats(
+        &l.db,
+        ProcedureId(36),
+        &mut analysis::schedule::Engine::new(),
+        &analysis::schedule::Clock::system(),
+    )
+    .expect("p36");
     assert_eq!(p36.summary.completion_rate, Some(75.0));
     assert!(close(p36.summary.duration_secs.expect("d").median, 3891.5));
 }

@@ -1,5 +1,6 @@
 //! Completion, durations and bottlenecks.
 
+use super::schedule::{Clock, Engine, ScheduleCounts};
 use super::{median, percentile};
 use crate::model::*;
 use crate::store::Db;
@@ -156,10 +157,13 @@ pub struct ProcedureStats {
     /// What was recorded at its number and choice steps (absent when nothing was).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<super::StepValues>,
+    /// Its occurrences so far and what became of them (absent without an active schedule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleCounts>,
 }
 
-/// Stats of one procedure.
-pub fn procedure_stats(db: &Db, pid: ProcedureId) -> Option<ProcedureStats> {
+/// Stats of one procedure, its schedules' counts as of `clock`.
+pub fn procedure_stats(db: &Db, pid: ProcedureId, engine: &mut Engine, clock: &Clock) -> Option<ProcedureStats> {
     let p = db.procedure(pid)?;
     let runs: Vec<&Run> = db.runs_of(pid).iter().filter_map(|r| db.run(*r)).collect();
     Some(ProcedureStats {
@@ -168,6 +172,7 @@ pub fn procedure_stats(db: &Db, pid: ProcedureId) -> Option<ProcedureStats> {
         summary: summarize(runs.iter().copied()),
         values: super::step_values(db, runs.iter().copied()),
         bottleneck_steps: bottlenecks(db, runs),
+        schedule: engine.counts(db, pid, clock),
     })
 }
 
@@ -180,13 +185,20 @@ pub struct StatsReport {
     pub overall: Summary,
 }
 
-/// Stats of every procedure (or just `only`), plus the overall numbers.
+/// Stats of every procedure (or just `only`), plus the overall numbers; schedules as of now.
 pub fn stats_report(db: &Db, only: Option<ProcedureId>) -> StatsReport {
+    stats_report_at(db, only, &Clock::system())
+}
+
+/// [`stats_report`], schedules as of `clock`.
+pub fn stats_report_at(db: &Db, only: Option<ProcedureId>, clock: &Clock) -> StatsReport {
     let ids: Vec<ProcedureId> = match only {
         Some(p) => vec![p],
         None => db.procedures.rows().iter().map(|p| p.id).collect(),
     };
-    let procedures: Vec<ProcedureStats> = ids.iter().filter_map(|p| procedure_stats(db, *p)).collect();
+    let mut engine = Engine::new();
+    let procedures: Vec<ProcedureStats> =
+        ids.iter().filter_map(|p| procedure_stats(db, *p, &mut engine, clock)).collect();
     let overall = match only {
         Some(p) => summarize(db.runs_of(p).iter().filter_map(|r| db.run(*r))),
         None => summarize(db.runs.rows()),

@@ -1,7 +1,8 @@
-//! The command line: `check`, `stats`, `generate` (each in its own file).
+//! The command line: `check`, `stats`, `due`, `export`, `run`, `generate` (each in its own file).
 
 mod check;
 pub mod crash;
+pub mod due;
 pub mod export;
 mod run;
 mod stats;
@@ -47,6 +48,20 @@ pub enum Subcommand {
         /// Only this procedure id
         #[arg(long)]
         procedure: Option<u32>,
+        /// Schedules as of this local time instead of now ("YYYY-MM-DD HH:MM")
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// What is due: overdue, due and started occurrences, upcoming (7 days), missed (30 days).
+    Due {
+        /// The data folder
+        dir: PathBuf,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+        /// As of this local time instead of now ("YYYY-MM-DD HH:MM")
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Export a run report (Markdown or CSV) or a procedure (Markdown checklist or printable HTML).
     Export {
@@ -96,7 +111,8 @@ pub enum Subcommand {
 pub fn run(command: Subcommand) -> ExitCode {
     match command {
         Subcommand::Check { dir } => check::run(&dir),
-        Subcommand::Stats { dir, json, procedure } => stats::run(&dir, json, procedure),
+        Subcommand::Stats { dir, json, procedure, at } => stats::run(&dir, json, procedure, at.as_deref()),
+        Subcommand::Due { dir, json, at } => due::run(&dir, json, at.as_deref()),
         Subcommand::Export { dir, run, procedure, format, output } => export::run(&dir, run, procedure, format, output),
         Subcommand::CrashChild { dir, seed, count } => crash::run(&dir, seed, count),
         Subcommand::Run(cmd) => run::run(cmd),

@@ -1,4 +1,4 @@
-//! `procedures stats DIR [--json] [--procedure ID]`.
+//! `procedures stats DIR [--json] [--procedure ID] [--at TIME]`.
 
 use crate::analysis::{self, StatsReport, Summary};
 use crate::model::{ProcedureId, format_duration};
@@ -7,7 +7,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 /// Print the stats report as JSON or as a table.
-pub fn run(dir: &Path, json: bool, procedure: Option<u32>) -> ExitCode {
+pub fn run(dir: &Path, json: bool, procedure: Option<u32>, at: Option<&str>) -> ExitCode {
+    let clock = match at.map(crate::model::Timestamp::parse) {
+        None => analysis::schedule::Clock::system(),
+        Some(Ok(t)) => analysis::schedule::Clock { now: t.to_local(), ..analysis::schedule::Clock::system() },
+        Some(Err(e)) => {
+            eprintln!("error: --at: {e} (like \"2026-12-01 09:00\")");
+            return ExitCode::from(2);
+        }
+    };
     let loaded = match super::load_for_reading(dir) {
         Ok(l) => l,
         Err(code) => return code,
@@ -22,7 +30,7 @@ pub fn run(dir: &Path, json: bool, procedure: Option<u32>) -> ExitCode {
         eprintln!("error: no procedure with id {pid}");
         return ExitCode::from(2);
     }
-    let report = analysis::stats_report(&loaded.db, only);
+    let report = analysis::stats_report_at(&loaded.db, only, &clock);
     if json {
         match serde_json::to_string_pretty(&report) {
             Ok(s) => println!("{s}"),

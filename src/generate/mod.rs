@@ -358,6 +358,33 @@ fn found_value(rng: &mut Rng, step: &Step, by: Name) -> String {
     }
 }
 
+/// The schedule of procedure `p`, if it has one: (rule, hour, due within, anchor).
+fn schedule_of(scale: Scale, p: usize) -> Option<(String, i64, i64, Anchor)> {
+    const DAY: i64 = 86_400;
+    let days = ["MO", "TU", "WE", "TH", "FR"];
+    if scale == Scale::Small {
+        let labels = TEMPLATES[p % TEMPLATES.len()].labels;
+        return if labels.contains(&"daily") {
+            Some(("FREQ=DAILY".into(), 7, 3600, Anchor::Calendar))
+        } else if labels.contains(&"weekly") {
+            Some((format!("FREQ=WEEKLY;BYDAY={}", days[p % 5]), 9, DAY, Anchor::Calendar))
+        } else if labels.contains(&"monthly") {
+            Some(("FREQ=MONTHLY;BYMONTHDAY=-1".into(), 9, 3 * DAY, Anchor::Calendar))
+        } else {
+            None
+        };
+    }
+    // A procedure runs about weekly at these scales: fortnightly and monthly schedules
+    // miss a realistic few occurrences; a completion anchor now and then.
+    match (p as u64).wrapping_mul(2_654_435_761) % 100 {
+        0..17 => Some((format!("FREQ=WEEKLY;INTERVAL=2;BYDAY={}", days[p % 5]), 9, DAY, Anchor::Calendar)),
+        17..25 => Some((format!("FREQ=MONTHLY;BYMONTHDAY={}", 1 + p % 28), 10, 3 * DAY, Anchor::Calendar)),
+        25..28 => Some(("FREQ=MONTHLY;BYDAY=1MO".into(), 8, 7 * DAY, Anchor::Calendar)),
+        28..30 => Some(("FREQ=DAILY;INTERVAL=14".into(), 9, 3 * DAY, Anchor::Completion)),
+        _ => None,
+    }
+}
+
 fn ts(secs: i64) -> Timestamp {
     Timestamp::from_wall_secs(secs)
 }
@@ -477,6 +504,32 @@ pub fn build(scale: Scale, seed: u64) -> Db {
         meta.push((first, n_steps, vtimes));
     }
 
+    // Schedules (about 30% of procedures; in the small folder those labelled daily,
+    // weekly or monthly), and each calendar schedule's occurrences to aim runs at.
+    let mut schedules = Vec::new();
+    let mut aims: Vec<Option<(Vec<i64>, i64)>> = vec![None; shape.procedures];
+    for (p, aim) in aims.iter_mut().enumerate() {
+        let Some((rule, hour, due, anchor)) = schedule_of(scale, p) else { continue };
+        let day = begin_secs - begin_secs.rem_euclid(86_400);
+        let starts_at = ts(day + hour * 3600);
+        if anchor == Anchor::Calendar
+            && let Ok(r) = crate::model::recurrence::Recurrence::parse(&rule, starts_at.naive())
+        {
+            let times = r.expand(starts_at.naive(), ts(end_secs).naive());
+            *aim = Some((times.iter().map(|t| ts(t.and_utc().timestamp()).wall_secs()).collect(), due));
+        }
+        schedules.push(Schedule {
+            id: ScheduleId(schedules.len() as u32 + 1),
+            procedure_id: ProcedureId(p as u32 + 1),
+            rule,
+            starts_at,
+            due_within: Some(due as u32),
+            anchor,
+            active: true,
+            extra: Box::default(),
+        });
+    }
+
     // Runs spread evenly over the period, in time order.
     let mut runs = Vec::with_capacity(shape.runs);
     let mut run_steps = Vec::with_capacity(shape.runs * 10);
@@ -485,7 +538,21 @@ pub fn build(scale: Scale, seed: u64) -> Db {
         let p = rng.below(shape.procedures as u64) as usize;
         let (first, n, vtimes) = &meta[p];
         let linear = begin_secs + (span * (r as f64 + rng.unit()) / shape.runs as f64) as i64;
-        let start = linear - linear.rem_euclid(86_400) + 6 * 3600 + rng.below(12 * 3600) as i64;
+        let mut start = linear - linear.rem_euclid(86_400) + 6 * 3600 + rng.below(12 * 3600) as i64;
+        // A scheduled procedure is run for its latest occurrence: mostly in time, some
+        // late, half of them started from Today (scheduled_for); occurrences no run
+        // went to are missed. From a stream of its own, like the values.
+        let mut aim = Rng(seed ^ 0xD0E ^ (r as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+        let mut scheduled_for = None;
+        if let Some((times, due)) = &aims[p]
+            && let Some(k) = times.partition_point(|&x| x <= linear).checked_sub(1)
+        {
+            let late = aim.chance(0.15);
+            let delay =
+                if late { due + aim.below(*due as u64) as i64 } else { aim.below((*due / 2).max(1) as u64) as i64 };
+            start = (times[k] + delay).min(end_secs - 60);
+            scheduled_for = aim.chance(0.5).then(|| ts(times[k]));
+        }
         let version = vtimes.iter().filter(|t| **t <= start).count().max(1) as u32;
         let recent = end_secs - start < 2 * 86_400;
         let roll = rng.unit();
@@ -550,7 +617,9 @@ pub fn build(scale: Scale, seed: u64) -> Db {
         let mut run = Run::new(run_id, ProcedureId(p as u32 + 1), ts(start), Some(version));
         (run.end_time, run.status) = (end_time, status);
         run.started_by = by;
-        runs.push(run.with_more(notes, Box::default()));
+        let mut run = run.with_more(notes, Box::default());
+        run.set_scheduled_for(scheduled_for);
+        runs.push(run);
     }
     links.sort_by_key(|l| (l.procedure_id, l.label_id));
     Db::unindexed(
@@ -561,7 +630,7 @@ pub fn build(scale: Scale, seed: u64) -> Db {
         Table::from_sorted(labels, Vec::new()),
         Table::from_sorted(links, Vec::new()),
         Table::from_sorted(versions, Vec::new()),
-        Table::from_sorted(Vec::new(), Vec::new()),
+        Table::from_sorted(schedules, Vec::new()),
     )
     .indexed()
 }

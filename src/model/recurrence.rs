@@ -8,8 +8,8 @@
 //! instant after the gap; an ambiguous one (the hour repeated in autumn) takes the first.
 
 use chrono::{
-    DateTime, Datelike as _, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset as _, TimeZone, Timelike as _,
-    Utc,
+    DateTime, Datelike as _, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset as _, TimeZone,
+    Timelike as _, Utc,
 };
 pub use rrule::Tz as Zone;
 use rrule::{Frequency, NWeekday, RRule, RRuleSet, Unvalidated};
@@ -142,7 +142,8 @@ impl RuleForm {
 
     /// The RFC 5545 text of this form.
     pub fn rule(&self) -> String {
-        let every = |freq: &str, n: u16| if n > 1 { format!("FREQ={freq};INTERVAL={n}") } else { format!("FREQ={freq}") };
+        let every =
+            |freq: &str, n: u16| if n > 1 { format!("FREQ={freq};INTERVAL={n}") } else { format!("FREQ={freq}") };
         match self {
             Self::Daily { n } => every("DAILY", *n),
             Self::Weekly { n, days } => {
@@ -163,7 +164,8 @@ impl RuleForm {
     /// In words: "every day", "every 2 weeks on Monday and Thursday", "on the last day of
     /// every month", "on the first Monday of every 3 months".
     pub fn words(&self) -> String {
-        let unit = |n: u16, one: &str, many: &str| if n > 1 { format!("every {n} {many}") } else { format!("every {one}") };
+        let unit =
+            |n: u16, one: &str, many: &str| if n > 1 { format!("every {n} {many}") } else { format!("every {one}") };
         match self {
             Self::Daily { n } => unit(*n, "day", "days"),
             Self::Weekly { n, days } => {
@@ -273,7 +275,9 @@ pub fn wall_after(zone: &Zone, wall: NaiveDateTime, secs: i64) -> NaiveDateTime 
 
 /// The day of `wall` at the time of day of `of`.
 pub fn at_time_of(day: NaiveDate, of: NaiveDateTime) -> NaiveDateTime {
-    day.and_time(NaiveTime::from_num_seconds_from_midnight_opt(of.time().num_seconds_from_midnight(), 0).unwrap_or_default())
+    day.and_time(
+        NaiveTime::from_num_seconds_from_midnight_opt(of.time().num_seconds_from_midnight(), 0).unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]

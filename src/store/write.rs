@@ -51,9 +51,22 @@ fn replace_atomic(
 pub fn write_tables(dir: &Path, tables: &[TableSnapshot]) -> Result<(), (TableKind, Error)> {
     for t in tables {
         debug_assert!(t.is_full(), "write_tables takes full snapshots");
+        if stays_missing(dir, t) {
+            continue;
+        }
         write_atomic(dir, t.kind.file_name(), &t.to_csv()).map_err(|e| (t.kind, e))?;
     }
     Ok(())
+}
+
+/// Whether writing `t` is left out: a table new in this version of the contract
+/// (`schedules.csv`) is written only once it has rows, as a new column is (a missing file
+/// is an empty table, and a folder that uses no schedule keeps its files as they were).
+pub(crate) fn stays_missing(dir: &Path, t: &TableSnapshot) -> bool {
+    t.kind == TableKind::Schedules
+        && t.is_full()
+        && t.len() == 0
+        && std::fs::symlink_metadata(dir.join(t.kind.file_name())).is_err()
 }
 
 /// Save the tables `db` marked as changed, synchronously (the CLI and tests; the app
@@ -69,10 +82,11 @@ pub fn save(dir: &Path, db: &mut Db) -> Result<(), Error> {
     Ok(())
 }
 
-/// Create an empty data folder: the seven files with their headers (existing files are kept).
+/// Create an empty data folder: the seven files with their headers (existing files are
+/// kept; `schedules.csv` comes with the first schedule).
 pub fn create_empty(dir: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    for kind in TableKind::ALL {
+    for kind in TableKind::ALL.into_iter().filter(|k| *k != TableKind::Schedules) {
         if !dir.join(kind.file_name()).exists() {
             let header = format!("{}\n", kind.columns_with(0).collect::<Vec<_>>().join(","));
             write_atomic(dir, kind.file_name(), header.as_bytes())?;

@@ -77,12 +77,19 @@ impl Agenda {
                     State::Started => a.started.push(o),
                     State::Missed => a.missed.push(o),
                     State::Done => {
-                        let ended_today = o.run.and_then(|r| db.run(r)).and_then(|r| r.end_time).is_some_and(|e| e.local_date() == today);
+                        let ended_today = o
+                            .run
+                            .and_then(|r| db.run(r))
+                            .and_then(|r| r.end_time)
+                            .is_some_and(|e| e.local_date() == today);
                         if o.at.local_date() == today || ended_today {
                             a.done_today.push(o);
                         }
                     }
-                    State::Upcoming if o.at.local_date() == today => a.later_today.push(o),
+                    State::Upcoming if o.at.local_date() == today => {
+                        seen_upcoming.insert(o.schedule);
+                        a.later_today.push(o);
+                    }
                     State::Upcoming => {
                         if at <= now + UPCOMING_DAYS * DAY && seen_upcoming.insert(o.schedule) {
                             a.upcoming.push(o);

@@ -244,7 +244,9 @@ impl Engine {
                 && tracks.iter().zip(&schedules).all(|(t, s)| {
                     t.schedule == s.id
                         && match s.anchor {
-                            Anchor::Calendar => self.expansions.get(&s.id).is_some_and(|e| Arc::ptr_eq(&e.times, &t.times)),
+                            Anchor::Calendar => {
+                                self.expansions.get(&s.id).is_some_and(|e| Arc::ptr_eq(&e.times, &t.times))
+                            }
                             Anchor::Completion => true,
                         }
                 })
@@ -392,9 +394,9 @@ fn completion_track(s: &Schedule, t: &mut Track, runs: &[&Run], taken: &mut [boo
 fn occurrence(db: &Db, s: &Schedule, t: &Track, k: usize, clock: &Clock) -> Occurrence {
     let at = t.times[k];
     let next = t.times.get(k + 1).copied();
-    let overdue_at = s.due_within.map(|d| {
-        Timestamp::from_naive(recurrence::wall_after(&clock.zone, wall(at), i64::from(d))).wall_secs()
-    });
+    let overdue_at = s
+        .due_within
+        .map(|d| Timestamp::from_naive(recurrence::wall_after(&clock.zone, wall(at), i64::from(d))).wall_secs());
     let run = (t.runs.get(k).copied().unwrap_or(0) != 0).then(|| RunId(t.runs[k])).and_then(|id| db.run(id));
     let now = clock.now.wall_secs();
     let due_end = overdue_at.or(next);

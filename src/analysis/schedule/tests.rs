@@ -143,7 +143,8 @@ fn runs_are_matched_by_scheduled_for_or_by_start_time_and_late_is_after_the_due_
     let for_third = run(&mut db, pid, "2026-03-04 08:00:00", None, Some("2026-03-03 09:00:00"));
     let mut e = Engine::new();
     let clock = berlin("2026-03-05 12:00:00");
-    let got = e.occurrences(&db, pid, &clock, ts("2026-03-01 00:00:00").wall_secs(), ts("2026-03-05 23:00:00").wall_secs());
+    let got =
+        e.occurrences(&db, pid, &clock, ts("2026-03-01 00:00:00").wall_secs(), ts("2026-03-05 23:00:00").wall_secs());
     let summary: Vec<(String, State, Option<RunId>, bool)> =
         got.iter().map(|o| (o.at.canonical()[..10].to_string(), o.state, o.run, o.late)).collect();
     assert_eq!(
@@ -163,7 +164,8 @@ fn runs_are_matched_by_scheduled_for_or_by_start_time_and_late_is_after_the_due_
     let cancelled = ops::start_run(&mut db, pid, ts("2026-03-05 12:30:00")).expect("start").value;
     ops::finish_run(&mut db, cancelled, RunStatus::Cancelled, ts("2026-03-05 12:31:00")).expect("cancel");
     let clock = berlin("2026-03-05 12:40:00");
-    let got = e.occurrences(&db, pid, &clock, ts("2026-03-05 00:00:00").wall_secs(), ts("2026-03-05 23:00:00").wall_secs());
+    let got =
+        e.occurrences(&db, pid, &clock, ts("2026-03-05 00:00:00").wall_secs(), ts("2026-03-05 23:00:00").wall_secs());
     assert_eq!((got[0].state, got[0].run), (State::Overdue, None));
 }
 
@@ -180,7 +182,8 @@ fn one_run_fulfils_one_occurrence_among_several_schedules() {
 
 #[test]
 fn a_completion_anchor_counts_from_the_last_completion_and_is_never_missed() {
-    let (mut db, pid) = folder(&[("FREQ=DAILY;INTERVAL=90", "2026-01-10 09:00:00", Some(7 * 86_400), Anchor::Completion)]);
+    let (mut db, pid) =
+        folder(&[("FREQ=DAILY;INTERVAL=90", "2026-01-10 09:00:00", Some(7 * 86_400), Anchor::Completion)]);
     use State::*;
     // Nobody did it: overdue, for months, one occurrence only (no pile-up, never missed).
     let got = states(&db, pid, &berlin("2026-06-01 12:00:00"), "2025-01-01 00:00:00", "2027-01-01 00:00:00");
@@ -195,7 +198,11 @@ fn a_completion_anchor_counts_from_the_last_completion_and_is_never_missed() {
     assert_eq!(got, vec![s("2026-08-30 09:00", Done), s("2026-11-18 09:00", Upcoming)]);
     let mut e = Engine::new();
     let c = e.counts(&db, pid, &berlin("2026-08-21 12:00:00")).expect("scheduled");
-    assert_eq!((c.occurrences, c.on_time, c.late, c.missed), (1, 0, 1, 0), "the first was late; the second not yet due");
+    assert_eq!(
+        (c.occurrences, c.on_time, c.late, c.missed),
+        (1, 0, 1, 0),
+        "the first was late; the second not yet due"
+    );
 }
 
 #[test]

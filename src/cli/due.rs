@@ -1,0 +1,120 @@
+//! `procedures due DIR [--json] [--at "YYYY-MM-DD HH:MM"]`: what is overdue, due, started,
+//! coming in 7 days and missed in 30, for a cron job or a chat bot. Reads, never writes.
+
+use crate::analysis::schedule::{Agenda, Clock, Engine, Occurrence};
+use crate::model::{Timestamp, format_duration};
+use crate::store::Db;
+use serde::Serialize;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// One line of the answer.
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    state: &'static str,
+    at: String,
+    procedure_id: u32,
+    procedure: &'a str,
+    schedule_id: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    overdue_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_id: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+struct Answer<'a> {
+    at: String,
+    occurrences: Vec<Row<'a>>,
+}
+
+/// The lists in the order a reader acts on them, each with the state it is printed as.
+pub fn lists(a: &Agenda) -> [(&'static str, &[Occurrence]); 6] {
+    [
+        ("overdue", &a.overdue),
+        ("due", &a.due),
+        ("started", &a.started),
+        ("upcoming", &a.later_today),
+        ("upcoming", &a.upcoming),
+        ("missed", &a.missed),
+    ]
+}
+
+/// Print the occurrences as of `at` (default now), as text or JSON.
+pub fn run(dir: &Path, json: bool, at: Option<&str>) -> ExitCode {
+    let now = match at.map(Timestamp::parse) {
+        None => Timestamp::now(),
+        Some(Ok(t)) => t.to_local(),
+        Some(Err(e)) => {
+            eprintln!("error: --at: {e} (like \"2026-12-01 09:00\")");
+            return ExitCode::from(2);
+        }
+    };
+    let loaded = match super::load_for_reading(dir) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    for p in &loaded.problems {
+        eprintln!("warning: {p}");
+    }
+    let clock = Clock { now, ..Clock::system() };
+    let agenda = Agenda::compute(&mut Engine::new(), &loaded.db, &clock);
+    if json {
+        match serde_json::to_string_pretty(&answer(&loaded.db, &agenda, now)) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        print!("{}", text(&loaded.db, &agenda, now));
+    }
+    ExitCode::SUCCESS
+}
+
+fn answer<'a>(db: &'a Db, agenda: &Agenda, now: Timestamp) -> Answer<'a> {
+    let mut occurrences = Vec::new();
+    for (state, list) in lists(agenda) {
+        for o in list {
+            occurrences.push(Row {
+                state,
+                at: o.at.canonical(),
+                procedure_id: o.procedure.0,
+                procedure: db.procedure(o.procedure).map_or("", |p| p.name.as_str()),
+                schedule_id: o.schedule.0,
+                overdue_at: o.overdue_at.map(|t| t.canonical()),
+                run_id: o.run.map(|r| r.0),
+            });
+        }
+    }
+    Answer { at: now.canonical(), occurrences }
+}
+
+/// The readable table: state, time, how far from now, procedure.
+fn text(db: &Db, agenda: &Agenda, now: Timestamp) -> String {
+    let mut out = String::new();
+    if agenda.schedules == 0 {
+        out.push_str("no schedules in this folder\n");
+        return out;
+    }
+    for (state, list) in lists(agenda) {
+        for o in list {
+            let name = db.procedure(o.procedure).map_or("", |p| p.name.as_str());
+            let rel = o.at.wall_secs() - now.wall_secs();
+            let when = match state {
+                "overdue" => format!(
+                    "overdue by {}",
+                    format_duration(now.wall_secs() - o.overdue_at.unwrap_or(o.at).wall_secs())
+                ),
+                _ if rel > 0 => format!("in {}", format_duration(rel)),
+                _ => format!("{} ago", format_duration(-rel)),
+            };
+            out.push_str(&format!("{state:<9} {}  {:<16} #{} {name}\n", &o.at.canonical()[..16], when, o.procedure));
+        }
+    }
+    if out.is_empty() {
+        out.push_str("nothing due, overdue or missed; nothing in the next 7 days\n");
+    }
+    out
+}
