@@ -63,6 +63,7 @@ impl App {
                 });
                 ui.menu_button("View", |ui| {
                     for (label, view) in [
+                        ("Today", View::Today),
                         ("Procedures", View::Procedures),
                         ("In progress", View::InProgress),
                         ("History", View::History),
@@ -203,8 +204,28 @@ impl App {
     pub(super) fn navigation(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
         let in_progress = self.db().map_or(0, Db::in_progress_count);
         let has_run = self.views.runner.run.is_some();
+        let agenda = &self.views.today.agenda;
+        let (overdue, due) = (agenda.overdue.len(), agenda.due.len());
         egui::Panel::left("nav").resizable(false).exact_size(170.0).show(ui, |ui| {
             ui.add_space(6.0);
+            let today = match (overdue, due) {
+                (0, 0) => "📅 Today".to_owned(),
+                (0, d) => format!("📅 Today ({d} due)"),
+                (o, 0) => format!("📅 Today ({o} overdue)"),
+                (o, d) => format!("📅 Today ({o} overdue, {d})"),
+            };
+            let text = if overdue > 0 {
+                egui::RichText::new(today).color(ui.visuals().error_fg_color)
+            } else {
+                egui::RichText::new(today)
+            };
+            if ui
+                .selectable_label(self.view == View::Today, text)
+                .on_hover_text(format!("{overdue} overdue, {due} due now"))
+                .clicked()
+            {
+                cmds.push(Command::Show(View::Today));
+            }
             let items = [
                 ("📋 Procedures".to_owned(), View::Procedures),
                 (format!("⏵ In progress ({in_progress})"), View::InProgress),

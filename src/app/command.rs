@@ -42,6 +42,7 @@ impl App {
             | Command::RetryLock
             | Command::RetrySave => self.folder_command(ctx, cmd),
             Command::StartRun(_)
+            | Command::StartScheduled { .. }
             | Command::OpenRun(_)
             | Command::ShowInHistory(_)
             | Command::SetStep { .. }
@@ -127,6 +128,13 @@ impl App {
             Command::StartRun(pid) => {
                 let start = ops::RunStart { by: self.user(), ..ops::RunStart::default() };
                 if let Some(run) = self.mutate(|db| ops::start_run_with(db, pid, now, &start)) {
+                    self.session.undo_mut().clear();
+                    self.open_run(run);
+                }
+            }
+            Command::StartScheduled { procedure, at } => {
+                let start = ops::RunStart { by: self.user(), scheduled_for: Some(at), ..ops::RunStart::default() };
+                if let Some(run) = self.mutate(|db| ops::start_run_with(db, procedure, now, &start)) {
                     self.session.undo_mut().clear();
                     self.open_run(run);
                 }

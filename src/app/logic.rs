@@ -30,6 +30,39 @@ impl App {
         }
     }
 
+    /// Keep Today's agenda fresh (on its worker) and announce occurrences that became due
+    /// or overdue since the last agenda (once each; the first agenda of a folder only
+    /// learns what is already open: the window shows it).
+    pub(super) fn refresh_today(&mut self, ctx: &egui::Context, now: crate::model::Timestamp) {
+        let Some(folder) = self.session.folder() else { return };
+        if self.session.opening().is_some() || !self.views.today.refresh(&folder.db, now, ctx) {
+            return;
+        }
+        let first = self.notified.is_empty();
+        let agenda = &self.views.today.agenda;
+        let mut news = Vec::new();
+        for o in agenda.overdue.iter().chain(&agenda.due) {
+            if self.notified.insert((o.schedule, o.at.wall_secs(), o.state)) && !first {
+                let name = folder.db.procedure(o.procedure).map_or("", |p| p.name.as_str());
+                let when = crate::ui::today::when_words(o.at, now);
+                news.push(match o.state {
+                    crate::analysis::schedule::State::Overdue => (format!("Overdue: {name}"), format!("It was due {when}.")),
+                    _ => (format!("Due now: {name}"), format!("Scheduled for {when}.")),
+                });
+            }
+        }
+        if first && self.notified.is_empty() {
+            // Nothing open yet: remember that the first agenda was seen.
+            self.notified.insert((crate::model::ScheduleId(0), 0, crate::analysis::schedule::State::Upcoming));
+        }
+        for (summary, body) in news {
+            if self.prefs.notifications {
+                platform::notify(&summary, &body);
+            }
+            self.notifications_sent.push(summary);
+        }
+    }
+
     /// React to what the session did.
     pub(super) fn handle_events(&mut self, events: Vec<Event>) {
         for event in events {
@@ -44,6 +77,11 @@ impl App {
                     if matches!(self.view, View::Runner | View::Editor | View::Versions) {
                         self.view = View::Procedures;
                     }
+                    // Today is the home screen of a folder that schedules anything.
+                    if self.session.folder().is_some_and(|f| f.db.schedules.rows().iter().any(|s| s.active)) {
+                        self.view = View::Today;
+                    }
+                    self.notified.clear();
                     self.message = None;
                     self.prefs.last_folder = Some(dir.clone());
                     self.prefs.recent.retain(|d| d != &dir);

@@ -27,6 +27,7 @@ use crate::ui::history::{HistoryState, history_ui};
 use crate::ui::in_progress::in_progress_ui;
 use crate::ui::labels::{LabelsState, labels_ui};
 use crate::ui::runner::{RunnerState, runner_ui};
+use crate::ui::today::{TodayState, today_ui};
 use crate::ui::versions::{VersionsState, versions_ui};
 use crate::ui::welcome::{WelcomeState, welcome_ui};
 use crate::ui::{Command, Theme, View};
@@ -53,6 +54,8 @@ pub struct Prefs {
     /// The name runs and ticks record (asked once on first start; `None` until then:
     /// the OS login name stands in).
     pub user_name: Option<String>,
+    /// Desktop notifications when an occurrence becomes due or overdue.
+    pub notifications: bool,
 }
 
 impl Default for Prefs {
@@ -64,6 +67,7 @@ impl Default for Prefs {
             last_view: View::Procedures,
             zoom: 1.0,
             user_name: None,
+            notifications: true,
         }
     }
 }
@@ -71,6 +75,7 @@ impl Default for Prefs {
 /// The state of every view.
 #[derive(Default)]
 struct Views {
+    today: TodayState,
     browser: BrowserState,
     runner: RunnerState,
     history: HistoryState,
@@ -97,6 +102,10 @@ pub struct App {
     export_done: Arc<std::sync::Mutex<Option<String>>>,
     show_problems: bool,
     title: String,
+    /// Occurrences already announced (schedule, time, state), and what was announced.
+    notified: std::collections::HashSet<(crate::model::ScheduleId, i64, crate::analysis::schedule::State)>,
+    /// The notifications sent, newest last (the Today view's tests read it).
+    pub notifications_sent: Vec<String>,
 }
 
 impl App {
@@ -147,6 +156,8 @@ impl App {
             export_done: Arc::default(),
             show_problems: true,
             title: String::new(),
+            notified: std::collections::HashSet::new(),
+            notifications_sent: Vec::new(),
         }
     }
 
@@ -293,6 +304,16 @@ impl App {
         &self.views.analytics
     }
 
+    /// The Today view's state (tests wait for its worker).
+    pub fn today_mut(&mut self) -> &mut TodayState {
+        &mut self.views.today
+    }
+
+    /// The Today view's state.
+    pub fn today(&self) -> &TodayState {
+        &self.views.today
+    }
+
     /// The analytics view's state, to change it (tests wait for its worker).
     pub fn analytics_mut(&mut self) -> &mut AnalyticsState {
         &mut self.views.analytics
@@ -304,6 +325,7 @@ impl App {
         self.poll(&ctx);
         let mut cmds = Vec::new();
         let now = crate::model::Timestamp::now();
+        self.refresh_today(&ctx, now);
         self.shortcuts(ui, &mut cmds);
         cmds.extend(self.dropped_files(&ctx));
         self.prefs.zoom = ctx.zoom_factor();
@@ -348,6 +370,7 @@ impl App {
                     let read_only = folder.read_only() || loading;
                     let db = &folder.db;
                     match self.view {
+                        View::Today => today_ui(ui, db, &mut views.today, now, read_only, &mut cmds),
                         View::Procedures => browser_ui(ui, db, &mut views.browser, now, read_only, &mut cmds),
                         View::InProgress => in_progress_ui(ui, db, now, &mut cmds),
                         View::History => history_ui(ui, db, &mut views.history, now, &mut cmds),

@@ -106,3 +106,18 @@ mod tests {
         assert!(crop_png(&image, egui::Rect::from_min_max(egui::pos2(9.0, 9.0), egui::pos2(10.0, 10.0)), 2.0).is_err());
     }
 }
+
+/// A desktop notification (on a thread: the notification service may be slow or absent;
+/// a failure is only logged).
+pub fn notify(summary: &str, body: &str) {
+    let (summary, body) = (summary.to_owned(), body.to_owned());
+    let spawned = std::thread::Builder::new().name("notify".into()).spawn(move || {
+        let shown = notify_rust::Notification::new().appname("Procedures").summary(&summary).body(&body).show();
+        if let Err(e) = shown {
+            log::info!("no desktop notification ({e}): {summary}");
+        }
+    });
+    if let Err(e) = spawned {
+        log::info!("no desktop notification ({e})");
+    }
+}

@@ -10,6 +10,7 @@ pub mod history;
 pub mod in_progress;
 pub mod labels;
 pub mod runner;
+pub mod today;
 pub mod versions;
 pub mod welcome;
 pub mod widgets;
@@ -20,6 +21,8 @@ use std::path::PathBuf;
 /// The main views (the left navigation).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum View {
+    /// What is due: overdue, due, coming, missed (the home screen when there are schedules).
+    Today,
     /// The procedure browser.
     #[default]
     Procedures,
@@ -66,6 +69,13 @@ pub enum Command {
     Show(View),
     /// Start a run of a procedure and show it in the runner.
     StartRun(ProcedureId),
+    /// Start a run for an occurrence of a schedule (it records `scheduled_for`).
+    StartScheduled {
+        /// The procedure.
+        procedure: ProcedureId,
+        /// The occurrence.
+        at: Timestamp,
+    },
     /// Show a run in progress in the runner.
     OpenRun(RunId),
     /// Show a run in history.

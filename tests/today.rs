@@ -1,0 +1,111 @@
+//! Schedules (issue #15) through the window and the command line: Today lists what is
+//! overdue, Start records the occurrence and moves it out of Overdue; `due --json` says
+//! exactly what a fixture has due at a fixed time.
+
+mod common;
+use common::*;
+use egui_kittest::kittest::Queryable as _;
+use procedures::model::*;
+use procedures::ui::View;
+
+/// A kitchen whose opening is due every day at midnight, overdue a second later.
+fn overdue_kitchen() -> tempfile::TempDir {
+    let dir = copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kitchen"));
+    let start = Timestamp::now().local_date() - chrono::Duration::days(3);
+    let csv = format!(
+        "id,procedure_id,rule,starts_at,due_within,anchor,active\n1,1,FREQ=DAILY,{} 00:00:00,1,calendar,True\n",
+        start.format("%Y-%m-%d")
+    );
+    std::fs::write(dir.path().join("schedules.csv"), csv).expect("write");
+    dir
+}
+
+#[test]
+fn today_lists_the_overdue_opening_and_start_records_the_occurrence() {
+    let dir = overdue_kitchen();
+    let mut h = app_sized(dir.path(), 1280.0, 800.0);
+    assert_eq!(h.state().view(), View::Today, "Today is the home screen of a folder with schedules");
+    h.state_mut().today_mut().wait();
+    h.run();
+    h.get_by_label("Overdue (1)");
+    assert!(h.get_all_by_label("Kitchen opening").count() >= 1);
+    h.get_by_label_contains("📅 Today (1 overdue)");
+    // Three earlier days were missed: collapsed, counted, not runs.
+    h.get_by_label("⏵ Missed — last 30 days (3)");
+    assert!(h.state().notifications_sent.is_empty(), "what is open on opening is shown, not announced");
+
+    h.get_by_label("Start").click();
+    h.run();
+    assert_eq!(h.state().view(), View::Runner);
+    let run = h.state().runner().run.expect("a run");
+    let today = Timestamp::now().local_date();
+    let db = h.state().db().expect("open");
+    let at = db.run(run).and_then(|r| r.scheduled_for()).expect("scheduled_for");
+    assert_eq!(at.canonical(), format!("{} 00:00:00", today.format("%Y-%m-%d")));
+
+    h.get_by_label_contains("📅 Today").click();
+    h.run();
+    h.state_mut().today_mut().wait();
+    h.run();
+    assert!(h.query_by_label("Overdue (1)").is_none(), "it left Overdue");
+    h.get_by_label("In progress (1)");
+    h.get_by_label("Resume");
+    h.get_by_label("· in progress (started late)");
+    assert_eq!(h.state().today().agenda.open_count(), 0);
+}
+
+#[test]
+fn due_json_is_exact_for_a_fixture_at_a_fixed_time() {
+    let exe = env!("CARGO_BIN_EXE_procedures");
+    let dir = copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scheduled"));
+    let before = snapshot_files(dir.path());
+    let out = std::process::Command::new(exe)
+        .args(["due", &dir.path().to_string_lossy(), "--json", "--at", "2026-03-04 08:30"])
+        .env("TZ", "Europe/Berlin")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let occ = |state: &str, at: &str, overdue: &str, run: Option<u32>| {
+        let mut v = serde_json::json!({
+            "state": state, "at": at, "procedure_id": 1, "procedure": "Kitchen opening",
+            "schedule_id": 1, "overdue_at": overdue,
+        });
+        if let Some(r) = run {
+            v["run_id"] = r.into();
+        }
+        v
+    };
+    let want = serde_json::json!({
+        "at": "2026-03-04 08:30:00",
+        "occurrences": [
+            occ("overdue", "2026-03-04 07:00:00", "2026-03-04 08:00:00", None),
+            occ("started", "2026-03-03 07:00:00", "2026-03-03 08:00:00", Some(3)),
+            occ("upcoming", "2026-03-05 07:00:00", "2026-03-05 08:00:00", None),
+            occ("missed", "2026-03-02 07:00:00", "2026-03-02 08:00:00", None),
+            occ("missed", "2026-02-27 07:00:00", "2026-02-27 08:00:00", None),
+        ]
+    });
+    assert_eq!(got, want);
+    // The table says the same; a reader never writes.
+    let out = std::process::Command::new(exe)
+        .args(["due", &dir.path().to_string_lossy(), "--at", "2026-03-04 08:30"])
+        .env("TZ", "Europe/Berlin")
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("overdue   2026-03-04 07:00  overdue by 30m   #1 Kitchen opening\n"), "{text}");
+    assert_eq!(snapshot_files(dir.path()), before);
+    // stats --json counts the same history: 28 Feb on time, 1 Mar late (started the
+    // next day for it), 3 Mar late and in progress, 27 Feb and 2 Mar missed.
+    let out = std::process::Command::new(exe)
+        .args(["stats", &dir.path().to_string_lossy(), "--json", "--at", "2026-03-04 08:30"])
+        .env("TZ", "Europe/Berlin")
+        .output()
+        .expect("run");
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        stats["procedures"][0]["schedule"],
+        serde_json::json!({"occurrences": 6, "on_time": 1, "late": 2, "missed": 2, "on_time_rate": 20.0})
+    );
+}
