@@ -208,13 +208,11 @@ impl App {
         let (overdue, due) = (agenda.overdue.len(), agenda.due.len());
         egui::Panel::left("nav").resizable(false).exact_size(170.0).show(ui, |ui| {
             ui.add_space(6.0);
-            let today = match (overdue, due) {
-                (0, 0) => "📅 Today".to_owned(),
-                (0, d) => format!("📅 Today ({d} due)"),
-                (o, 0) => format!("📅 Today ({o} overdue)"),
-                (o, d) => format!("📅 Today ({o} overdue, {d})"),
+            let today = match overdue + due {
+                0 => "📅 Today".to_owned(),
+                n => format!("📅 Today ({n})"),
             };
-            let text = if overdue > 0 {
+            let text = if overdue > 0 && self.view != View::Today {
                 egui::RichText::new(today).color(ui.visuals().error_fg_color)
             } else {
                 egui::RichText::new(today)

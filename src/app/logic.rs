@@ -38,6 +38,7 @@ impl App {
         if self.session.opening().is_some() || !self.views.today.refresh(&folder.db, now, ctx) {
             return;
         }
+        self.views.browser.set_due(&self.views.today.agenda.next_due);
         let first = self.notified.is_empty();
         let agenda = &self.views.today.agenda;
         let mut news = Vec::new();

@@ -2,6 +2,7 @@
 
 use super::Command;
 use super::widgets::{status_text, time_text};
+use crate::analysis::schedule::{Clock, Engine, Occurrence, State};
 use crate::analysis::{run_duration_secs, step_durations};
 use crate::model::*;
 use crate::ops;
@@ -35,6 +36,17 @@ pub enum StatusFilter {
     All,
     /// Only this status.
     Only(RunStatus),
+    /// Only occurrences of schedules nobody started (not runs).
+    Missed,
+}
+
+/// A line of the history: a run, or an occurrence of a schedule that was missed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A run.
+    Run(RunId),
+    /// Missed: the index into the missed occurrences.
+    Missed(usize),
 }
 
 /// Date range filter.
@@ -81,6 +93,7 @@ struct Key {
     sort: HistorySort,
     descending: bool,
     today: i64,
+    missed: bool,
 }
 
 /// State of the history view.
@@ -104,11 +117,19 @@ pub struct HistoryState {
     pub selected: Option<RunId>,
     /// Scroll the selected run into view once.
     pub scroll_to_selected: bool,
+    /// List the occurrences of schedules that were missed among the runs.
+    pub show_missed: bool,
     key: Option<Key>,
-    rows: Vec<RunId>,
+    rows: Vec<Entry>,
+    missed: Vec<Occurrence>,
+    /// The occurrence the selected run was for, and for which run and data.
+    occurrence: Option<((RunId, u64), Option<Occurrence>)>,
     /// Rows being filtered and sorted on another thread (big folders), and for what.
-    pending: Option<(Key, Receiver<Vec<RunId>>)>,
+    pending: Option<(Key, Receiver<Listing>)>,
 }
+
+/// The lines of the history and the missed occurrences they point into.
+type Listing = (Vec<Entry>, Vec<Occurrence>);
 
 /// From this many runs on, filtering and sorting run on another thread.
 pub const BACKGROUND_FROM: usize = 20_000;
@@ -125,18 +146,26 @@ impl Default for HistoryState {
             descending: true,
             selected: None,
             scroll_to_selected: false,
+            show_missed: true,
             key: None,
             rows: Vec::new(),
+            missed: Vec::new(),
+            occurrence: None,
             pending: None,
         }
     }
 }
 
 impl HistoryState {
-    /// The runs listed, in order (computed here and now).
-    pub fn rows(&mut self, db: &Db, now: Timestamp) -> &[RunId] {
+    /// The lines listed, in order (computed here and now).
+    pub fn rows(&mut self, db: &Db, now: Timestamp) -> &[Entry] {
         self.refresh(db, now, None);
         &self.rows
+    }
+
+    /// The missed occurrence a [`Entry::Missed`] line shows.
+    pub fn missed(&self, i: usize) -> Option<&Occurrence> {
+        self.missed.get(i)
     }
 
     /// Whether the rows are being recomputed on another thread.
@@ -150,8 +179,8 @@ impl HistoryState {
     fn refresh(&mut self, db: &Db, now: Timestamp, ctx: Option<&egui::Context>) {
         if let Some((key, rx)) = &self.pending {
             match rx.try_recv() {
-                Ok(rows) => {
-                    self.rows = rows;
+                Ok((rows, missed)) => {
+                    (self.rows, self.missed) = (rows, missed);
                     self.key = Some(key.clone());
                     self.pending = None;
                 }
@@ -169,6 +198,7 @@ impl HistoryState {
             sort: self.sort,
             descending: self.descending,
             today: now.wall_secs() / 86_400,
+            missed: self.show_missed,
         };
         if self.key.as_ref() == Some(&key) {
             self.pending = None;
@@ -189,13 +219,13 @@ impl HistoryState {
                 match spawned {
                     Ok(_) => self.pending = Some((key, rx)),
                     Err(_) => {
-                        self.rows = compute_rows(db, &key, now);
+                        (self.rows, self.missed) = compute_rows(db, &key, now);
                         self.key = Some(key);
                     }
                 }
             }
             _ => {
-                self.rows = compute_rows(db, &key, now);
+                (self.rows, self.missed) = compute_rows(db, &key, now);
                 self.key = Some(key);
                 self.pending = None;
             }
@@ -203,8 +233,9 @@ impl HistoryState {
     }
 }
 
-/// The runs that pass the filters of `key`, sorted.
-fn compute_rows(db: &Db, key: &Key, now: Timestamp) -> Vec<RunId> {
+/// The runs that pass the filters of `key`, sorted, with the missed occurrences of the
+/// procedures that pass them (by time among the runs; after them in other sorts).
+fn compute_rows(db: &Db, key: &Key, now: Timestamp) -> Listing {
     // Procedures that pass the name and label filters (none: every procedure passes).
     let all = key.procedure.is_empty() && key.label.is_none();
     let procs: HashSet<ProcedureId> = if all {
@@ -227,6 +258,7 @@ fn compute_rows(db: &Db, key: &Key, now: Timestamp) -> Vec<RunId> {
         .filter(|r| match key.status {
             StatusFilter::All => true,
             StatusFilter::Only(s) => r.status == s,
+            StatusFilter::Missed => false,
         })
         .filter(|r| since.is_none_or(|s| r.start_time.to_local().wall_secs() >= s))
         .filter(|r| key.who.is_empty() || by_person_or_title(db, r, &key.who))
@@ -256,7 +288,46 @@ fn compute_rows(db: &Db, key: &Key, now: Timestamp) -> Vec<RunId> {
     if key.descending {
         rows.reverse();
     }
-    rows
+    let want_missed = key.status == StatusFilter::Missed || (key.missed && key.status == StatusFilter::All);
+    if !want_missed || !key.who.is_empty() {
+        return (rows.into_iter().map(Entry::Run).collect(), Vec::new());
+    }
+    let mut missed = missed_occurrences(db, |p| all || procs.contains(&p), since, now);
+    if key.descending {
+        missed.reverse();
+    }
+    // Merge by time when sorted by start; else the missed ones come after the runs.
+    let mut out = Vec::with_capacity(rows.len() + missed.len());
+    let mut m = 0;
+    for id in rows {
+        if key.sort == HistorySort::Started
+            && let Some(start) = db.run(id).map(|r| r.start_time.wall_secs())
+        {
+            while m < missed.len() && (missed[m].at.wall_secs() > start) == key.descending {
+                out.push(Entry::Missed(m));
+                m += 1;
+            }
+        }
+        out.push(Entry::Run(id));
+    }
+    out.extend((m..missed.len()).map(Entry::Missed));
+    (out, missed)
+}
+
+/// Every missed occurrence (oldest first) of the procedures `keep` passes, since `since`.
+fn missed_occurrences(db: &Db, keep: impl Fn(ProcedureId) -> bool, since: Option<i64>, now: Timestamp) -> Vec<Occurrence> {
+    let clock = Clock { now, ..Clock::system() };
+    let mut engine = Engine::new();
+    let procedures: std::collections::BTreeSet<ProcedureId> =
+        db.schedules.rows().iter().filter(|s| s.active && keep(s.procedure_id)).map(|s| s.procedure_id).collect();
+    let from = since.unwrap_or(i64::MIN);
+    let mut out: Vec<Occurrence> = procedures
+        .into_iter()
+        .flat_map(|p| engine.occurrences(db, p, &clock, from, now.wall_secs()))
+        .filter(|o| o.state == State::Missed)
+        .collect();
+    out.sort_by_key(|o| (o.at.wall_secs(), o.procedure, o.schedule));
+    out
 }
 
 /// Whether `who` (lowercase) is in the run's title, its starter's name, or the name of
@@ -277,8 +348,16 @@ fn steps_done(db: &Db, run: RunId) -> (usize, usize) {
 /// The history view.
 pub fn history_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp, cmds: &mut Vec<Command>) {
     if let Some(run) = state.selected.filter(|r| db.run(*r).is_some()) {
+        let key = (run, db.generation());
+        if state.occurrence.as_ref().is_none_or(|(k, _)| *k != key) {
+            let clock = Clock { now, ..Clock::system() };
+            let found = db.run(run).and_then(|r| r.scheduled_for()).is_some() || !db.schedules.is_empty();
+            let occ = found.then(|| crate::analysis::schedule::occurrence_of_run(db, run, &clock)).flatten();
+            state.occurrence = Some((key, occ));
+        }
+        let occ = state.occurrence.as_ref().and_then(|(_, o)| o.as_ref());
         egui::Panel::right("run-detail").resizable(true).default_size(420.0).min_size(280.0).show(ui, |ui| {
-            run_detail_ui(ui, db, run, now, cmds);
+            run_detail_ui(ui, db, run, occ, now, cmds);
         });
     }
     egui::CentralPanel::no_frame().show(ui, |ui| list_ui(ui, db, state, now));
@@ -299,13 +378,21 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
         let status_name = match state.status {
             StatusFilter::All => "Any status",
             StatusFilter::Only(s) => s.label(),
+            StatusFilter::Missed => "Missed (not runs)",
         };
         egui::ComboBox::from_label("Status").selected_text(status_name).show_ui(ui, |ui| {
             ui.selectable_value(&mut state.status, StatusFilter::All, "Any status");
             for s in [RunStatus::InProgress, RunStatus::Completed, RunStatus::Cancelled] {
                 ui.selectable_value(&mut state.status, StatusFilter::Only(s), s.label());
             }
+            if !db.schedules.is_empty() {
+                ui.selectable_value(&mut state.status, StatusFilter::Missed, "Missed (not runs)");
+            }
         });
+        if !db.schedules.is_empty() {
+            ui.checkbox(&mut state.show_missed, "Missed occurrences")
+                .on_hover_text("List the occurrences of schedules nobody started, among the runs");
+        }
         egui::ComboBox::from_label("Range").selected_text(state.range.label()).show_ui(ui, |ui| {
             for r in [Range::All, Range::Days7, Range::Days30, Range::Days365] {
                 ui.selectable_value(&mut state.range, r, r.label());
@@ -314,7 +401,10 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
     });
     state.refresh(db, now, Some(ui.ctx()));
     ui.horizontal(|ui| {
-        ui.label(RichText::new(format!("{} of {} runs", state.rows.len(), db.runs.len())).weak());
+        let runs = state.rows.iter().filter(|e| matches!(e, Entry::Run(_))).count();
+        let missed = state.rows.len() - runs;
+        let missed = if missed > 0 { format!(" · {missed} missed occurrences (not runs)") } else { String::new() };
+        ui.label(RichText::new(format!("{runs} of {} runs{missed}", db.runs.len())).weak());
         if state.busy() {
             ui.spinner();
             ui.label(RichText::new("Filtering and sorting…").weak());
@@ -324,7 +414,7 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
 
     let scroll_to = state
         .scroll_to_selected
-        .then(|| state.selected.and_then(|s| state.rows.iter().position(|r| *r == s)))
+        .then(|| state.selected.and_then(|s| state.rows.iter().position(|r| *r == Entry::Run(s))))
         .flatten();
     state.scroll_to_selected = false;
     let row_height = ui.spacing().interact_size.y + 2.0;
@@ -345,7 +435,7 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
     if let Some(i) = scroll_to {
         table = table.scroll_to_row(i, Some(egui::Align::Center));
     }
-    let rows = &state.rows;
+    let (rows, missed) = (&state.rows, &state.missed);
     let (sort, descending) = (state.sort, state.descending);
     table
         .header(22.0, |mut h| {
@@ -377,7 +467,15 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
         })
         .body(|body| {
             body.rows(row_height, rows.len(), |mut row| {
-                let id = rows[row.index()];
+                let id = match rows[row.index()] {
+                    Entry::Run(id) => id,
+                    Entry::Missed(i) => {
+                        if let Some(o) = missed.get(i) {
+                            missed_row(&mut row, db, o);
+                        }
+                        return;
+                    }
+                };
                 let Some(r) = db.run(id) else { return };
                 let selected = state.selected == Some(id);
                 row.set_selected(selected);
@@ -426,8 +524,29 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
     }
 }
 
+/// A missed occurrence among the runs: greyed, italic, "missed — not run".
+fn missed_row(row: &mut egui_extras::TableRow<'_, '_>, db: &Db, o: &Occurrence) {
+    let name = db.procedure(o.procedure).map_or("(deleted procedure)", |p| p.name.as_str());
+    let weak = |t: String| RichText::new(t).italics().weak();
+    row.col(|ui| {
+        ui.label(weak(name.to_owned())).on_hover_text("An occurrence of a schedule nobody started: not a run");
+    });
+    row.col(|ui| {
+        ui.label(weak(o.at.canonical()[..16].to_owned()));
+    });
+    row.col(|_| {});
+    row.col(|ui| {
+        ui.label(RichText::new("missed").italics().color(crate::ui::today::state_color(ui, State::Missed)));
+    });
+    row.col(|_| {});
+    row.col(|_| {});
+    row.col(|ui| {
+        ui.label(weak("no run was started for this occurrence".into()));
+    });
+}
+
 /// Every step of a run with tick time, time taken and note; run notes; the version.
-fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, now: Timestamp, cmds: &mut Vec<Command>) {
+fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, occ: Option<&Occurrence>, now: Timestamp, cmds: &mut Vec<Command>) {
     let Some(r) = db.run(run) else { return };
     egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
         let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());
@@ -446,6 +565,19 @@ fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, now: Timestamp, cmds: &mut Ve
         ui.label(format!("Started {}{by}", r.start_time));
         if let Some(end) = r.end_time {
             ui.label(format!("Ended {} ({})", end, format_duration(end.elapsed_since(&r.start_time))));
+        }
+        match (occ, r.scheduled_for()) {
+            (Some(o), _) => {
+                let (text, state) = if o.late { ("late", State::Overdue) } else { ("on time", State::Done) };
+                ui.horizontal(|ui| {
+                    ui.label(format!("For the occurrence of {}", crate::ui::today::when_words(o.at, now)));
+                    ui.label(RichText::new(text).color(crate::ui::today::state_color(ui, state)));
+                });
+            }
+            (None, Some(at)) => {
+                ui.label(format!("For the occurrence of {} (no schedule has it now)", crate::ui::today::when_words(at, now)));
+            }
+            (None, None) => {}
         }
         ui.horizontal_wrapped(|ui| {
             if r.status == RunStatus::InProgress && ui.button("Resume").clicked() {

@@ -303,6 +303,10 @@ fn header_ui(
         if !run.started_by.is_none() {
             ui.label(RichText::new(format!("started by {}", run.started_by)).weak());
         }
+        if let Some(at) = run.scheduled_for() {
+            ui.label(RichText::new(format!("for {}", crate::ui::today::when_words(at, now))).weak())
+                .on_hover_text("The occurrence of its schedule it was started for");
+        }
     });
     ui.horizontal(|ui| {
         ui.label(RichText::new(format!("{done} / {n}")).strong());

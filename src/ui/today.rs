@@ -227,9 +227,11 @@ fn occurrence_row(ui: &mut Ui, db: &Db, o: &Occurrence, now: Timestamp, read_onl
                 }
             }
         }
-        let avail = (ui.available_width() - 260.0).max(80.0);
-        ui.add_sized(egui::vec2(avail.min(420.0), h - 8.0), egui::Label::new(RichText::new(name).strong()).truncate())
-            .on_hover_text(name);
+        let width = (ui.available_width() - 300.0).clamp(80.0, 420.0);
+        ui.allocate_ui_with_layout(egui::vec2(width, h - 8.0), egui::Layout::left_to_right(egui::Align::Center), |ui| {
+            ui.set_min_width(width);
+            ui.add(egui::Label::new(RichText::new(name).strong()).truncate()).on_hover_text(name);
+        });
         ui.label(when);
         ui.label(RichText::new(format!("· {}", standing_words(o, now))).color(state_color(ui, o.state)));
     });

@@ -306,6 +306,13 @@ impl Engine {
     }
 }
 
+/// The occurrence `run` was for, if any (with whether it was late), at `clock`.
+pub fn occurrence_of_run(db: &Db, run: RunId, clock: &Clock) -> Option<Occurrence> {
+    let r = db.run(run)?;
+    let mut engine = Engine::new();
+    engine.occurrences(db, r.procedure_id, clock, i64::MIN, i64::MAX).into_iter().find(|o| o.run == Some(run))
+}
+
 /// Assign each run of `pid` to the occurrence it was for (earliest start wins); build
 /// completion-anchored tracks as their runs finish.
 fn match_runs(db: &Db, pid: ProcedureId, schedules: &[&Schedule], tracks: &mut [Track], zone: &Zone) {

@@ -7,8 +7,9 @@ use super::widgets::{label_chips, label_toggle, rate_text, relative, status_text
 use crate::model::*;
 use crate::store::Db;
 use egui::Ui;
+use crate::analysis::schedule::{NextDue, State};
 use egui_extras::{Column, TableBuilder};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 mod grams;
 mod rows;
@@ -28,10 +29,12 @@ pub enum Sort {
     Runs,
     /// Highest completion rate first.
     CompletionRate,
+    /// Most overdue first, then the soonest due; unscheduled last.
+    NextDue,
 }
 
 impl Sort {
-    const ALL: [Sort; 4] = [Sort::Name, Sort::LastRun, Sort::Runs, Sort::CompletionRate];
+    const ALL: [Sort; 5] = [Sort::Name, Sort::NextDue, Sort::LastRun, Sort::Runs, Sort::CompletionRate];
 
     fn label(self) -> &'static str {
         match self {
@@ -39,6 +42,7 @@ impl Sort {
             Sort::LastRun => "Last run",
             Sort::Runs => "Runs",
             Sort::CompletionRate => "Completion rate",
+            Sort::NextDue => "Next due",
         }
     }
 }
@@ -80,6 +84,8 @@ struct Cache {
     pending: Option<Pending>,
     /// All rows in a sort order other than by name.
     ordered: Option<(Sort, Vec<usize>)>,
+    /// Each scheduled procedure's next occurrence not done (from Today's agenda).
+    due: HashMap<ProcedureId, NextDue>,
 }
 
 /// How many recent filters are kept.
@@ -122,6 +128,21 @@ impl BrowserState {
         self.cache.key = None;
         self.cache.pending = None;
         self.cache.recent.clear();
+    }
+
+    /// Take each procedure's next due occurrence from a new agenda (the Next due column
+    /// and sort).
+    pub fn set_due(&mut self, due: &HashMap<ProcedureId, NextDue>) {
+        if self.cache.due == *due {
+            return;
+        }
+        self.cache.due = due.clone();
+        if self.sort == Sort::NextDue {
+            self.cache.key = None;
+            self.cache.pending = None;
+            self.cache.ordered = None;
+            self.cache.recent.clear();
+        }
     }
 
     /// The ids currently listed, in order (for tests and keyboard navigation).
@@ -271,6 +292,10 @@ impl Cache {
             Sort::CompletionRate => {
                 let k = |i: &usize| rows[*i].rate.unwrap_or(-1.0);
                 order.sort_by(|a, b| k(b).total_cmp(&k(a)));
+            }
+            Sort::NextDue => {
+                let due = &self.due;
+                order.sort_by_key(|i| due.get(&rows[*i].id).map_or(i64::MAX, |d| d.at.wall_secs()));
             }
         }
         self.ordered = Some((sort, order.clone()));
@@ -423,13 +448,14 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
         .resizable(true)
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
         .column(Column::remainder().at_least(120.0).clip(true))
+        .column(Column::initial(110.0).at_least(60.0).clip(true))
         .column(Column::initial(120.0).at_least(40.0).clip(true))
         .column(Column::initial(44.0).at_least(36.0))
         .column(Column::initial(90.0).at_least(60.0).clip(true))
         .column(Column::initial(44.0).at_least(36.0))
         .column(Column::initial(76.0).at_least(60.0))
         .header(22.0, |mut h| {
-            for title in ["Name", "Labels", "Steps", "Last run", "Runs", "Completion"] {
+            for title in ["Name", "Next due", "Labels", "Steps", "Last run", "Runs", "Completion"] {
                 h.col(|ui| {
                     ui.strong(title);
                 });
@@ -445,6 +471,7 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
                         clicked = Some(r.id);
                     }
                 });
+                row.col(|ui| next_due_cell(ui, state.cache.due.get(&r.id), now));
                 row.col(|ui| label_chips(ui, db, r.id));
                 row.col(|ui| {
                     ui.label(r.steps.to_string());
@@ -463,6 +490,20 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
     if let Some(id) = clicked {
         state.selected = Some(id);
     }
+}
+
+/// "overdue", "due now", "in progress", "in 3h", "Tue 8 Dec" (empty: not scheduled).
+fn next_due_cell(ui: &mut Ui, due: Option<&NextDue>, now: Timestamp) {
+    let Some(d) = due else { return };
+    let text = match d.state {
+        State::Overdue => "overdue".to_owned(),
+        State::Due => "due now".to_owned(),
+        State::Started => "in progress".to_owned(),
+        _ if d.at.wall_secs() - now.wall_secs() < 86_400 => format!("in {}", format_duration(d.at.wall_secs() - now.wall_secs())),
+        _ => d.at.naive().format("%a %-d %b").to_string(),
+    };
+    ui.label(egui::RichText::new(text).color(crate::ui::today::state_color(ui, d.state)))
+        .on_hover_text(format!("Next occurrence: {}", crate::ui::today::when_words(d.at, now)));
 }
 
 /// The selected procedure: description, steps, labels, recent runs, Start.
