@@ -109,3 +109,51 @@ fn due_json_is_exact_for_a_fixture_at_a_fixed_time() {
         serde_json::json!({"occurrences": 6, "on_time": 1, "late": 2, "missed": 2, "on_time_rate": 20.0})
     );
 }
+
+#[test]
+fn a_schedule_is_added_in_the_editor_with_its_next_occurrences_and_saved_without_a_new_version() {
+    let dir = copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kitchen"));
+    let mut h = app_sized(dir.path(), 1280.0, 1000.0);
+    assert_eq!(h.state().view(), View::Procedures, "no schedule yet: the browser is home");
+    h.get_by_label("Kitchen opening").click();
+    h.run();
+    h.get_by_label("✏ Edit").click();
+    h.run();
+    h.get_by_label("Schedule (0)").click();
+    h.run();
+    h.get_by_label("➕ Add schedule").click();
+    h.run();
+    // A daily 09:00 from today: the next five occurrences are listed in words.
+    h.get_by_label_contains("Next: ");
+    h.get_by_label_contains("tomorrow, 09:00");
+    // Weekdays, every week: the form builds the rule.
+    h.get_by_label("Repeats").click();
+    h.run();
+    h.get_by_label("On chosen weekdays, every N weeks").click();
+    h.run();
+    h.get_by_label("Save schedules").click();
+    h.run();
+    let db = h.state().db().expect("open");
+    let s = &db.schedules.rows()[0];
+    assert_eq!((s.procedure_id, s.rule.as_str(), s.active), (ProcedureId(1), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", true));
+    assert_eq!(s.starts_at.naive().format("%H:%M").to_string(), "09:00");
+    assert_eq!(db.procedure(ProcedureId(1)).map(|p| p.version), Some(1), "a schedule is not a new version");
+    h.state_mut().flush();
+    let csv = std::fs::read_to_string(dir.path().join("schedules.csv")).expect("written");
+    assert!(
+        csv.starts_with(
+            "id,procedure_id,rule,starts_at,due_within,anchor,active\n1,1,\"FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\","
+        ),
+        "{csv}"
+    );
+
+    // Edited again: paused, it says so.
+    h.get_by_label("✏ Edit").click();
+    h.run();
+    h.get_by_label("Paused").click();
+    h.run();
+    h.get_by_label_contains("Paused (would be next:");
+    h.get_by_label("Save schedules").click();
+    h.run();
+    assert!(!h.state().db().expect("open").schedules.rows()[0].active);
+}

@@ -225,10 +225,19 @@ impl App {
                 self.views.editor = EditorState::default();
                 self.view = View::Procedures;
             }
-            Command::SaveProcedure { target, draft, change } => {
-                let saved = match target {
-                    None => self.mutate(|db| ops::create_procedure(db, &draft, now)),
-                    Some(pid) => self.mutate(|db| ops::update_procedure(db, pid, &draft, &change, now)).map(|_| pid),
+            Command::SaveProcedure { target, draft, change, schedules } => {
+                let saved = match (target, draft) {
+                    (None, Some(draft)) => self.mutate(|db| ops::create_procedure(db, &draft, now)),
+                    (Some(pid), Some(draft)) => {
+                        self.mutate(|db| ops::update_procedure(db, pid, &draft, &change, now)).map(|_| pid)
+                    }
+                    (Some(pid), None) => Some(pid),
+                    (None, None) => None,
+                };
+                // Schedules are saved with the procedure but are not part of its versions.
+                let saved = match (saved, schedules) {
+                    (Some(pid), Some(s)) => self.mutate(|db| ops::set_schedules(db, pid, &s)).map(|()| pid),
+                    (saved, _) => saved,
                 };
                 if let Some(pid) = saved {
                     self.views.editor = EditorState::default();

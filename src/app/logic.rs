@@ -47,7 +47,9 @@ impl App {
                 let name = folder.db.procedure(o.procedure).map_or("", |p| p.name.as_str());
                 let when = crate::ui::today::when_words(o.at, now);
                 news.push(match o.state {
-                    crate::analysis::schedule::State::Overdue => (format!("Overdue: {name}"), format!("It was due {when}.")),
+                    crate::analysis::schedule::State::Overdue => {
+                        (format!("Overdue: {name}"), format!("It was due {when}."))
+                    }
                     _ => (format!("Due now: {name}"), format!("Scheduled for {when}.")),
                 });
             }

@@ -375,7 +375,7 @@ impl App {
                         View::InProgress => in_progress_ui(ui, db, now, &mut cmds),
                         View::History => history_ui(ui, db, &mut views.history, now, &mut cmds),
                         View::Runner => runner_ui(ui, db, &mut views.runner, now, read_only, user, &mut cmds),
-                        View::Editor => editor_ui(ui, db, &mut views.editor, read_only, &mut cmds),
+                        View::Editor => editor_ui(ui, db, &mut views.editor, now, read_only, &mut cmds),
                         View::Versions => versions_ui(ui, db, &mut views.versions, read_only, &mut cmds),
                         View::Labels => labels_ui(ui, db, &mut views.labels, read_only, &mut cmds),
                         View::Analytics => analytics_ui(ui, db, &mut views.analytics, now, &mut cmds),

@@ -6,6 +6,7 @@
 
 use super::Command;
 use super::actions::Action;
+use super::schedules::{ScheduleForm, schedules_ui};
 use super::widgets::label_toggle;
 use crate::model::*;
 use crate::ops::{self, ProcedureDraft, StepDraft};
@@ -36,6 +37,9 @@ pub struct EditorState {
     pub save_dialog: Option<String>,
     /// A navigation waiting for Save / Discard / Cancel.
     pub leave_to: Option<Command>,
+    /// When it is due (saved with the procedure; not part of its versions).
+    pub schedules: Vec<ScheduleForm>,
+    original_schedules: Vec<ScheduleForm>,
 }
 
 impl EditorState {
@@ -58,6 +62,8 @@ impl EditorState {
             s.push_step(st, text);
         }
         s.original = s.current();
+        s.schedules = db.schedules_of(pid).map(ScheduleForm::of).collect();
+        s.original_schedules = s.schedules.clone();
         Some(s)
     }
 
@@ -149,12 +155,32 @@ impl EditorState {
 
     /// Whether there are unsaved changes.
     pub fn is_dirty(&self) -> bool {
+        self.procedure_dirty() || self.schedules != self.original_schedules
+    }
+
+    /// Whether the procedure itself changed (a new version), not only its schedules.
+    pub fn procedure_dirty(&self) -> bool {
         self.current() != self.original
+    }
+
+    /// The schedules to save when they changed (all valid: see [`Self::problems`]).
+    pub fn schedule_drafts(&self) -> Option<Vec<ops::ScheduleDraft>> {
+        if self.schedules == self.original_schedules {
+            return None;
+        }
+        self.schedules.iter().map(|f| f.draft().ok()).collect()
+    }
+
+    /// The command that saves what changed, with this change description.
+    pub fn save_command(&self, change: String) -> Command {
+        let draft = (self.target.is_none() || self.procedure_dirty()).then(|| self.current());
+        Command::SaveProcedure { target: self.target, draft, change, schedules: self.schedule_drafts() }
     }
 
     /// Forget the changes (the editor then counts as saved).
     pub fn discard(&mut self) {
         self.original = self.current();
+        self.original_schedules = self.schedules.clone();
     }
 
     /// Errors that block saving, and warnings that do not.
@@ -195,12 +221,24 @@ impl EditorState {
                 ));
             }
         }
+        for (i, f) in self.schedules.iter().enumerate() {
+            if let Err(e) = f.draft() {
+                errors.push(format!("Schedule {}: {e}", i + 1));
+            }
+        }
         (errors, warnings)
     }
 }
 
 /// The editor view.
-pub fn editor_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, read_only: bool, cmds: &mut Vec<Command>) {
+pub fn editor_ui(
+    ui: &mut Ui,
+    db: &Db,
+    state: &mut EditorState,
+    now: Timestamp,
+    read_only: bool,
+    cmds: &mut Vec<Command>,
+) {
     // Alt+Up/Down move the focused step, before the text fields see the keys.
     let (up, down) =
         ui.input_mut(|i| (Action::EditorMoveUp.consume(i, false), Action::EditorMoveDown.consume(i, false)));
@@ -303,6 +341,13 @@ pub fn editor_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, read_only: bool,
         });
 
         ui.add_space(8.0);
+        let n = state.schedules.len();
+        egui::CollapsingHeader::new(format!("Schedule ({n})")).default_open(n > 0).show(ui, |ui| {
+            ui.label(RichText::new("When it is due: Today lists it, and says when it is overdue or missed.").weak());
+            schedules_ui(ui, &mut state.schedules, now, read_only);
+        });
+
+        ui.add_space(8.0);
         for e in &errors {
             ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
         }
@@ -311,15 +356,19 @@ pub fn editor_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, read_only: bool,
         }
         ui.horizontal(|ui| {
             let can_save = errors.is_empty() && !read_only && (state.target.is_none() || state.is_dirty());
-            let label = if state.target.is_some() { "Save new version…" } else { "Create procedure" };
+            let label = match state.target {
+                Some(_) if state.procedure_dirty() || !state.is_dirty() => "Save new version…",
+                Some(_) => "Save schedules",
+                None => "Create procedure",
+            };
             if ui.add_enabled(can_save, egui::Button::new(label)).clicked() {
                 match state.target {
-                    Some(pid) => state.save_dialog = Some(ops::draft_summary(db, pid, &state.current())),
-                    None => cmds.push(Command::SaveProcedure {
-                        target: None,
-                        draft: state.current(),
-                        change: "created".into(),
-                    }),
+                    Some(pid) if state.procedure_dirty() => {
+                        state.save_dialog = Some(ops::draft_summary(db, pid, &state.current()));
+                    }
+                    // Only the schedules changed: no new version to describe.
+                    Some(_) => cmds.push(state.save_command(String::new())),
+                    None => cmds.push(state.save_command("created".into())),
                 }
             }
             if ui.button("Close").clicked() {
@@ -540,8 +589,8 @@ fn kind_row_ui(ui: &mut Ui, state: &mut EditorState, valued: &Valued, i: usize, 
 
 fn save_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, cmds: &mut Vec<Command>) {
     let Some(pid) = state.target else { return };
-    let draft = state.current();
-    let Some(change) = &mut state.save_dialog else { return };
+    let Some(change) = state.save_dialog.clone() else { return };
+    let mut change = change;
     let next = db.procedure(pid).map_or(1, |p| p.version + 1);
     let mut close = false;
     let resp = egui::Modal::new(egui::Id::unique("editor-save")).show(ui.ctx(), |ui| {
@@ -549,18 +598,14 @@ fn save_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, cmds: &mut Vec<
         ui.heading(format!("New version {next}"));
         ui.label("What changed (kept with the version):");
         ui.add(
-            egui::TextEdit::multiline(change)
+            egui::TextEdit::multiline(&mut change)
                 .desired_rows(2)
                 .desired_width(f32::INFINITY)
                 .hint_text("Change description"),
         );
         ui.horizontal(|ui| {
             if ui.button(format!("Save version {next}")).clicked() {
-                cmds.push(Command::SaveProcedure {
-                    target: Some(pid),
-                    draft: draft.clone(),
-                    change: change.trim().to_owned(),
-                });
+                cmds.push(state.save_command(change.trim().to_owned()));
                 close = true;
             }
             if ui.button("Cancel").clicked() {
@@ -570,6 +615,8 @@ fn save_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, cmds: &mut Vec<
     });
     if close || resp.should_close() {
         state.save_dialog = None;
+    } else {
+        state.save_dialog = Some(change);
     }
 }
 
@@ -584,10 +631,11 @@ fn leave_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, cmds: &mut Vec
             let (errors, _) = state.problems(db);
             if ui.add_enabled(errors.is_empty(), egui::Button::new("Save")).clicked() {
                 let change = match state.target {
-                    Some(pid) => ops::draft_summary(db, pid, &state.current()),
+                    Some(pid) if state.procedure_dirty() => ops::draft_summary(db, pid, &state.current()),
+                    Some(_) => String::new(),
                     None => "created".to_owned(),
                 };
-                cmds.push(Command::SaveProcedure { target: state.target, draft: state.current(), change });
+                cmds.push(state.save_command(change));
                 cmds.push(next.clone());
                 close = true;
             }

@@ -315,7 +315,12 @@ fn compute_rows(db: &Db, key: &Key, now: Timestamp) -> Listing {
 }
 
 /// Every missed occurrence (oldest first) of the procedures `keep` passes, since `since`.
-fn missed_occurrences(db: &Db, keep: impl Fn(ProcedureId) -> bool, since: Option<i64>, now: Timestamp) -> Vec<Occurrence> {
+fn missed_occurrences(
+    db: &Db,
+    keep: impl Fn(ProcedureId) -> bool,
+    since: Option<i64>,
+    now: Timestamp,
+) -> Vec<Occurrence> {
     let clock = Clock { now, ..Clock::system() };
     let mut engine = Engine::new();
     let procedures: std::collections::BTreeSet<ProcedureId> =
@@ -575,7 +580,10 @@ fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, occ: Option<&Occurrence>, now
                 });
             }
             (None, Some(at)) => {
-                ui.label(format!("For the occurrence of {} (no schedule has it now)", crate::ui::today::when_words(at, now)));
+                ui.label(format!(
+                    "For the occurrence of {} (no schedule has it now)",
+                    crate::ui::today::when_words(at, now)
+                ));
             }
             (None, None) => {}
         }

@@ -10,6 +10,7 @@ pub mod history;
 pub mod in_progress;
 pub mod labels;
 pub mod runner;
+pub mod schedules;
 pub mod today;
 pub mod versions;
 pub mod welcome;
@@ -134,10 +135,12 @@ pub enum Command {
     SaveProcedure {
         /// The procedure, or None for a new one.
         target: Option<ProcedureId>,
-        /// The content.
-        draft: crate::ops::ProcedureDraft,
+        /// The content (none: unchanged, only the schedules changed).
+        draft: Option<crate::ops::ProcedureDraft>,
         /// The change description of the new version.
         change: String,
+        /// Its schedules (none: unchanged).
+        schedules: Option<Vec<crate::ops::ScheduleDraft>>,
     },
     /// Leave the editor (asks first when there are unsaved changes).
     CloseEditor,

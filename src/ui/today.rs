@@ -125,7 +125,14 @@ enum Line<'a> {
 }
 
 /// The Today view.
-pub fn today_ui(ui: &mut Ui, db: &Db, state: &mut TodayState, now: Timestamp, read_only: bool, cmds: &mut Vec<Command>) {
+pub fn today_ui(
+    ui: &mut Ui,
+    db: &Db,
+    state: &mut TodayState,
+    now: Timestamp,
+    read_only: bool,
+    cmds: &mut Vec<Command>,
+) {
     let a = &state.agenda;
     ui.horizontal(|ui| {
         ui.heading(format!("Today — {}", now.naive().format("%A %-d %B")));
@@ -166,7 +173,9 @@ pub fn today_ui(ui: &mut Ui, db: &Db, state: &mut TodayState, now: Timestamp, re
                 Line::Header(title, n, st) => {
                     ui.horizontal(|ui| {
                         ui.set_height(row_h - 4.0);
-                        ui.label(RichText::new(format!("{title} ({n})")).strong().size(16.0).color(state_color(ui, *st)));
+                        ui.label(
+                            RichText::new(format!("{title} ({n})")).strong().size(16.0).color(state_color(ui, *st)),
+                        );
                     });
                 }
                 Line::Gap => {
@@ -198,7 +207,15 @@ pub fn today_ui(ui: &mut Ui, db: &Db, state: &mut TodayState, now: Timestamp, re
     }
 }
 
-fn occurrence_row(ui: &mut Ui, db: &Db, o: &Occurrence, now: Timestamp, read_only: bool, h: f32, cmds: &mut Vec<Command>) {
+fn occurrence_row(
+    ui: &mut Ui,
+    db: &Db,
+    o: &Occurrence,
+    now: Timestamp,
+    read_only: bool,
+    h: f32,
+    cmds: &mut Vec<Command>,
+) {
     let name = db.procedure(o.procedure).map_or("(deleted procedure)", |p| p.name.as_str());
     ui.horizontal(|ui| {
         ui.set_height(h - 4.0);
@@ -228,10 +245,14 @@ fn occurrence_row(ui: &mut Ui, db: &Db, o: &Occurrence, now: Timestamp, read_onl
             }
         }
         let width = (ui.available_width() - 300.0).clamp(80.0, 420.0);
-        ui.allocate_ui_with_layout(egui::vec2(width, h - 8.0), egui::Layout::left_to_right(egui::Align::Center), |ui| {
-            ui.set_min_width(width);
-            ui.add(egui::Label::new(RichText::new(name).strong()).truncate()).on_hover_text(name);
-        });
+        ui.allocate_ui_with_layout(
+            egui::vec2(width, h - 8.0),
+            egui::Layout::left_to_right(egui::Align::Center),
+            |ui| {
+                ui.set_min_width(width);
+                ui.add(egui::Label::new(RichText::new(name).strong()).truncate()).on_hover_text(name);
+            },
+        );
         ui.label(when);
         ui.label(RichText::new(format!("· {}", standing_words(o, now))).color(state_color(ui, o.state)));
     });

@@ -4,10 +4,10 @@
 use super::Command;
 use super::actions::Action;
 use super::widgets::{label_chips, label_toggle, rate_text, relative, status_text};
+use crate::analysis::schedule::{NextDue, State};
 use crate::model::*;
 use crate::store::Db;
 use egui::Ui;
-use crate::analysis::schedule::{NextDue, State};
 use egui_extras::{Column, TableBuilder};
 use std::collections::{BTreeSet, HashMap};
 
@@ -499,7 +499,9 @@ fn next_due_cell(ui: &mut Ui, due: Option<&NextDue>, now: Timestamp) {
         State::Overdue => "overdue".to_owned(),
         State::Due => "due now".to_owned(),
         State::Started => "in progress".to_owned(),
-        _ if d.at.wall_secs() - now.wall_secs() < 86_400 => format!("in {}", format_duration(d.at.wall_secs() - now.wall_secs())),
+        _ if d.at.wall_secs() - now.wall_secs() < 86_400 => {
+            format!("in {}", format_duration(d.at.wall_secs() - now.wall_secs()))
+        }
         _ => d.at.naive().format("%a %-d %b").to_string(),
     };
     ui.label(egui::RichText::new(text).color(crate::ui::today::state_color(ui, d.state)))
