@@ -35,7 +35,18 @@ fn harness(start: Option<PathBuf>, prefs: Prefs) -> Harness<'static, App> {
         .with_max_steps(24)
         .build_eframe(move |cc| App::new_with_prefs(cc, Prefs { user_name: Some("Test User".into()), ..prefs }, start));
     h.run();
+    to_procedures(&mut h);
     h
+}
+
+/// The sample has schedules, so it opens on Today; these flows start in the browser.
+fn to_procedures(h: &mut Harness<'static, App>) {
+    if h.state().view() == View::Today {
+        h.state_mut().today_mut().wait();
+        h.run();
+        h.state_mut().set_view(View::Procedures);
+        h.run();
+    }
 }
 
 #[test]
@@ -143,6 +154,11 @@ fn every_view_has_names_on_every_widget() {
     // The harness checks accessible names after every run(): visit every view.
     let dir = copy_of(&sample_data());
     let mut h = harness(Some(dir.path().to_path_buf()), Prefs::default());
+    h.state_mut().set_view(View::Today);
+    h.run();
+    h.get_by_label_contains("Today — ");
+    h.state_mut().set_view(View::Procedures);
+    h.run();
     h.get_by_label("Release deployment").click();
     h.run();
     h.get_by_label("▶ Start run").click();
@@ -185,6 +201,7 @@ fn a_big_folder_loads_in_the_background_with_progress() {
     assert_eq!(h.state().browser().built_for(), Some(generation), "the list was built on the loading thread");
     h.run();
     assert_eq!(h.state().db().expect("loaded").procedures.len(), 11);
+    to_procedures(&mut h);
     h.get_by_label("Release deployment");
 }
 

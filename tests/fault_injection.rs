@@ -114,6 +114,9 @@ fn a_disk_full_error_shows_in_the_status_bar_and_retry_saves() {
         app
     });
     h.run();
+    // The sample opens on Today (it has schedules); the flow starts in the browser.
+    h.state_mut().set_view(procedures::ui::View::Procedures);
+    h.run();
     let before = std::fs::read(dir.path().join("runs.csv")).expect("read");
     io.arm(1, Fault::DiskFull);
     h.get_by_label("Payroll run").click();

@@ -23,7 +23,7 @@ fn overdue_kitchen() -> tempfile::TempDir {
 #[test]
 fn today_lists_the_overdue_opening_and_start_records_the_occurrence() {
     let dir = overdue_kitchen();
-    let mut h = app_sized(dir.path(), 1280.0, 800.0);
+    let mut h = app_at_home(dir.path(), 1280.0, 800.0);
     assert_eq!(h.state().view(), View::Today, "Today is the home screen of a folder with schedules");
     h.state_mut().today_mut().wait();
     h.run();
@@ -113,7 +113,7 @@ fn due_json_is_exact_for_a_fixture_at_a_fixed_time() {
 #[test]
 fn a_schedule_is_added_in_the_editor_with_its_next_occurrences_and_saved_without_a_new_version() {
     let dir = copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kitchen"));
-    let mut h = app_sized(dir.path(), 1280.0, 1000.0);
+    let mut h = app_at_home(dir.path(), 1280.0, 1000.0);
     assert_eq!(h.state().view(), View::Procedures, "no schedule yet: the browser is home");
     h.get_by_label("Kitchen opening").click();
     h.run();

@@ -2,6 +2,7 @@
 //! date range), computed in one pass from a `Db`. `stats` and the view share
 //! [`summarize`], so their numbers are the same.
 
+use super::schedule::{Clock, Engine, Occurrence, ScheduleCounts};
 use super::{Granularity, Period, Summary, bottlenecks, completion_rate, median, run_duration_secs, summarize};
 use crate::model::*;
 use crate::store::Db;
@@ -128,6 +129,9 @@ pub struct OverviewRow {
     pub trend_pct: Option<f64>,
     /// Values recorded in the period that were flagged (out of range, a flagged answer).
     pub flagged: usize,
+    /// On-time rate of its schedules' occurrences in the period (none: not scheduled,
+    /// or nothing due yet).
+    pub on_time_rate: Option<f64>,
 }
 
 /// Everything the Analytics view shows.
@@ -156,7 +160,15 @@ pub struct Report {
     pub overview: Vec<OverviewRow>,
     /// What its runs recorded at its number and choice steps (one procedure only).
     pub values: Vec<super::StepValues>,
+    /// Its schedules' occurrences in the period: on time, late, missed (one procedure
+    /// with an active schedule only).
+    pub schedule: Option<ScheduleCounts>,
+    /// Those occurrences, oldest first (the calendar strip; the last 400 at most).
+    pub occurrences: Vec<Occurrence>,
 }
+
+/// The calendar strip shows at most this many occurrences (the newest).
+pub const STRIP_MAX: usize = 400;
 
 /// Runs in the rolling median window.
 pub const ROLLING_WINDOW: usize = 9;
@@ -283,16 +295,58 @@ fn median_of(mut v: Vec<f64>) -> Option<f64> {
     median(&v)
 }
 
-/// Compute the report of a selection.
+/// Compute the report of a selection (schedules as of now).
 pub fn report(db: &Db, sel: &Selection, today: NaiveDate) -> Report {
+    report_with(&mut Engine::new(), db, sel, today, &Clock::system())
+}
+
+/// [`report`] with an engine that keeps its schedule expansions between reports, and
+/// schedules as of `clock`.
+pub fn report_with(engine: &mut Engine, db: &Db, sel: &Selection, today: NaiveDate, clock: &Clock) -> Report {
     let runs = selected_runs(db, sel, today);
+    let (from, to) = match sel.range.bounds(today) {
+        Some((a, b)) => (day_start(a), day_start(b) + 86_399),
+        None => (i64::MIN, i64::MAX),
+    };
     // The overview (numbers per procedure) on another thread meanwhile.
-    std::thread::scope(|scope| {
+    let (mut report, on_time) = std::thread::scope(|scope| {
         let overview = scope.spawn(|| overview(db, sel, today, &runs));
-        let mut report = report_of_runs(db, sel, &runs);
+        let report = report_of_runs(db, sel, &runs);
+        // Each scheduled procedure's on-time rate here (the engine is not shared).
+        let on_time: HashMap<ProcedureId, Option<f64>> = if sel.procedure.is_none() {
+            let scheduled: std::collections::BTreeSet<ProcedureId> =
+                db.schedules.rows().iter().filter(|s| s.active).map(|s| s.procedure_id).collect();
+            let keep: std::collections::HashSet<ProcedureId> = selected_procedures(db, sel).into_iter().collect();
+            scheduled
+                .into_iter()
+                .filter(|p| keep.contains(p))
+                .map(|p| (p, engine.counts_between(db, p, clock, from, to).and_then(|c| c.on_time_rate)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut report = report;
         report.overview = overview.join().unwrap_or_default();
-        report
-    })
+        (report, on_time)
+    });
+    for row in &mut report.overview {
+        row.on_time_rate = on_time.get(&row.id).copied().flatten();
+    }
+    if let Some(pid) = sel.procedure {
+        report.schedule = engine.counts_between(db, pid, clock, from, to);
+        if report.schedule.is_some() {
+            let mut occ = engine.occurrences(db, pid, clock, from, to.min(clock.now.wall_secs()));
+            if occ.len() > STRIP_MAX {
+                occ.drain(..occ.len() - STRIP_MAX);
+            }
+            report.occurrences = occ;
+        }
+    }
+    report
+}
+
+fn day_start(d: NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0).map_or(0, |t| Timestamp::from_naive(t).wall_secs())
 }
 
 /// Everything but the overview.
@@ -399,6 +453,8 @@ fn report_of_runs(db: &Db, sel: &Selection, runs: &[&Run]) -> Report {
         per_version,
         overview: Vec::new(),
         values,
+        schedule: None,
+        occurrences: Vec::new(),
     }
 }
 
@@ -480,6 +536,7 @@ fn overview(db: &Db, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> Vec<Ov
                 median_secs,
                 trend_pct,
                 flagged: flagged.remove(&pid).unwrap_or(0),
+                on_time_rate: None,
             })
         })
         .collect();

@@ -1,6 +1,6 @@
 //! Computes reports on a worker thread so the UI never waits for analytics.
 
-use super::{Report, Selection, report};
+use super::{Report, Selection};
 use crate::store::Db;
 use chrono::NaiveDate;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -41,6 +41,8 @@ impl Worker {
         let (tx, jobs) = channel::<(ReportKey, Db)>();
         let (done, rx) = channel();
         let spawned = std::thread::Builder::new().name("analytics".into()).spawn(move || {
+            // Schedules' expansions are kept from one report to the next.
+            let mut engine = super::schedule::Engine::new();
             while let Ok(mut job) = jobs.recv() {
                 // Only the newest request matters.
                 while let Ok(newer) = jobs.try_recv() {
@@ -48,7 +50,8 @@ impl Worker {
                 }
                 let (key, db) = job;
                 let started = std::time::Instant::now();
-                let r = report(&db, &key.selection, key.today);
+                let clock = super::schedule::Clock::system();
+                let r = super::report_with(&mut engine, &db, &key.selection, key.today, &clock);
                 drop(db);
                 if done.send((key, r, started.elapsed())).is_err() {
                     break;

@@ -80,6 +80,21 @@ pub(super) fn crop_png(image: &egui::ColorImage, rect: egui::Rect, pixels_per_po
     Ok(out)
 }
 
+/// A desktop notification (on a thread: the notification service may be slow or absent;
+/// a failure is only logged).
+pub fn notify(summary: &str, body: &str) {
+    let (summary, body) = (summary.to_owned(), body.to_owned());
+    let spawned = std::thread::Builder::new().name("notify".into()).spawn(move || {
+        let shown = notify_rust::Notification::new().appname("Procedures").summary(&summary).body(&body).show();
+        if let Err(e) = shown {
+            log::info!("no desktop notification ({e}): {summary}");
+        }
+    });
+    if let Err(e) = spawned {
+        log::info!("no desktop notification ({e})");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,20 +119,5 @@ mod tests {
         assert_eq!((info.width, info.height), (2, 2));
         assert_eq!(&buf[4..8], &[255, 255, 255, 255], "the white pixel is top right");
         assert!(crop_png(&image, egui::Rect::from_min_max(egui::pos2(9.0, 9.0), egui::pos2(10.0, 10.0)), 2.0).is_err());
-    }
-}
-
-/// A desktop notification (on a thread: the notification service may be slow or absent;
-/// a failure is only logged).
-pub fn notify(summary: &str, body: &str) {
-    let (summary, body) = (summary.to_owned(), body.to_owned());
-    let spawned = std::thread::Builder::new().name("notify".into()).spawn(move || {
-        let shown = notify_rust::Notification::new().appname("Procedures").summary(&summary).body(&body).show();
-        if let Err(e) = shown {
-            log::info!("no desktop notification ({e}): {summary}");
-        }
-    });
-    if let Err(e) = spawned {
-        log::info!("no desktop notification ({e})");
     }
 }

@@ -64,6 +64,7 @@ struct Index {
 impl Db {
     /// A Db from loaded tables without indexes yet: [`Db::indexed`] or [`Db::reindex`]
     /// builds them (`check` does not need them, so loading does both at once).
+    #[allow(clippy::too_many_arguments, reason = "one argument per table of the folder")]
     pub fn unindexed(
         procedures: Table<Procedure>,
         steps: Table<Step>,

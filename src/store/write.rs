@@ -65,7 +65,7 @@ pub fn write_tables(dir: &Path, tables: &[TableSnapshot]) -> Result<(), (TableKi
 pub(crate) fn stays_missing(dir: &Path, t: &TableSnapshot) -> bool {
     t.kind == TableKind::Schedules
         && t.is_full()
-        && t.len() == 0
+        && t.is_empty()
         && std::fs::symlink_metadata(dir.join(t.kind.file_name())).is_err()
 }
 

@@ -37,13 +37,9 @@ impl TodayState {
             worker.request(key, db.clone(), Clock { now, ..Clock::system() });
             self.asked = Some(key);
         }
-        if self.got != self.asked {
-            // The next minute (or the answer) repaints; nothing to draw before.
-            ctx.request_repaint_after(std::time::Duration::from_secs(1));
-        } else {
-            let into_minute = now.wall_secs().rem_euclid(60) as u64;
-            ctx.request_repaint_after(std::time::Duration::from_secs(60 - into_minute.min(59)));
-        }
+        // The worker repaints when its answer is ready; the next minute changes states.
+        let into_minute = now.wall_secs().rem_euclid(60) as u64;
+        ctx.request_repaint_after(std::time::Duration::from_secs(60 - into_minute.min(59)));
         arrived
     }
 
@@ -134,12 +130,8 @@ pub fn today_ui(
     cmds: &mut Vec<Command>,
 ) {
     let a = &state.agenda;
-    ui.horizontal(|ui| {
-        ui.heading(format!("Today — {}", now.naive().format("%A %-d %B")));
-        if !state.is_fresh() {
-            ui.spinner();
-        }
-    });
+    // No spinner while the worker computes (a few milliseconds; it repaints when done).
+    ui.heading(format!("Today — {}", now.naive().format("%A %-d %B")));
     if db.schedules.is_empty() {
         ui.add_space(8.0);
         ui.label("Nothing is scheduled yet. Open a procedure, Edit, and add a schedule (daily, on weekdays, monthly, or some days after the last time it was done): it then shows here when it is due, overdue or missed.");

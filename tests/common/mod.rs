@@ -7,6 +7,17 @@ use std::path::{Path, PathBuf};
 /// `width` × `height`, after its first frames, its user named "Test User" (the first-start
 /// question answered).
 pub fn app_sized(dir: &Path, width: f32, height: f32) -> egui_kittest::Harness<'static, procedures::app::App> {
+    let mut h = app_at_home(dir, width, height);
+    // Most flows start in the browser (a folder with schedules opens on Today).
+    if h.state().view() == procedures::ui::View::Today {
+        h.state_mut().set_view(procedures::ui::View::Procedures);
+        h.run();
+    }
+    h
+}
+
+/// [`app_sized`] on the view the folder opens on (Today when it has schedules).
+pub fn app_at_home(dir: &Path, width: f32, height: f32) -> egui_kittest::Harness<'static, procedures::app::App> {
     let mut h = first_start(dir, width, height);
     h.state_mut().set_user_name("Test User");
     h.run();

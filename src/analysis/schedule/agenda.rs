@@ -67,7 +67,7 @@ impl Agenda {
                 }
                 if matches!(o.state, State::Due | State::Overdue | State::Started | State::Upcoming) {
                     let earlier = a.next_due.get(&pid).is_some_and(|n| n.at.wall_secs() <= at);
-                    if !earlier && !(o.state == State::Started && at < now - MISSED_DAYS * DAY) {
+                    if !earlier {
                         a.next_due.insert(pid, super::NextDue { at: o.at, state: o.state });
                     }
                 }

@@ -147,12 +147,15 @@ struct Expansion {
     times: Arc<Vec<i64>>,
 }
 
+/// A procedure's tracks and the (lineage, stamp, expansion end) they were matched at.
+type Matched = ((u64, u64, i64), Arc<Vec<Track>>);
+
 /// Schedules expanded and matched, cached across calls (see the module docs).
 #[derive(Default)]
 pub struct Engine {
     expansions: HashMap<ScheduleId, Expansion>,
     /// Per procedure: (lineage, stamp, until) it was matched at, and its tracks.
-    matched: HashMap<ProcedureId, ((u64, u64, i64), Arc<Vec<Track>>)>,
+    matched: HashMap<ProcedureId, Matched>,
 }
 
 fn wall(t: i64) -> NaiveDateTime {
@@ -212,16 +215,29 @@ impl Engine {
     /// The counts of `pid`'s occurrences so far (all its active schedules), or none
     /// when it has no active schedule.
     pub fn counts(&mut self, db: &Db, pid: ProcedureId, clock: &Clock) -> Option<ScheduleCounts> {
+        self.counts_between(db, pid, clock, i64::MIN, i64::MAX)
+    }
+
+    /// [`Engine::counts`] of the occurrences from `from` to `to` (wall seconds, and not
+    /// after now).
+    pub fn counts_between(
+        &mut self,
+        db: &Db,
+        pid: ProcedureId,
+        clock: &Clock,
+        from: i64,
+        to: i64,
+    ) -> Option<ScheduleCounts> {
         let tracks = self.tracks(db, pid, clock);
         if tracks.is_empty() {
             return None;
         }
-        let now = clock.now.wall_secs();
+        let upto = clock.now.wall_secs().min(to);
         let mut counts = ScheduleCounts::default();
         for t in tracks.iter() {
             let Some(s) = db.schedule(t.schedule) else { continue };
-            let upto = t.times.partition_point(|&x| x <= now);
-            for k in 0..upto {
+            let (a, b) = (t.times.partition_point(|&x| x < from), t.times.partition_point(|&x| x <= upto));
+            for k in a..b.max(a) {
                 counts.add(&occurrence(db, s, t, k, clock));
             }
         }

@@ -35,6 +35,8 @@ pub enum OverviewSort {
     Trend,
     /// Most flagged values first.
     Flagged,
+    /// Lowest on-time rate first (unscheduled last).
+    OnTime,
 }
 
 /// State of the analytics view.
@@ -316,13 +318,56 @@ fn headline_ui(ui: &mut Ui, r: &Report) {
         ("", String::new()),
     ];
     ui.horizontal_wrapped(|ui| {
-        for (k, v) in items.iter().filter(|(k, _)| !k.is_empty()) {
+        let schedule = r.schedule.map(|c| {
+            let rate = c.on_time_rate.map_or("–".into(), |x| format!("{x:.0}%"));
+            [
+                ("On time (schedule)", rate),
+                ("On time · late · missed", format!("{} · {} · {}", c.on_time, c.late, c.missed)),
+            ]
+        });
+        for (k, v) in items.iter().filter(|(k, _)| !k.is_empty()).chain(schedule.iter().flatten()) {
             egui::Frame::group(ui.style()).inner_margin(8.0).show(ui, |ui| {
                 ui.vertical(|ui| {
                     ui.label(RichText::new(*k).weak().small());
                     ui.label(RichText::new(v).size(20.0).strong());
                 });
             });
+        }
+    });
+    if !r.occurrences.is_empty() {
+        strip_ui(ui, r);
+    }
+}
+
+/// The calendar strip: one square per occurrence, oldest first, coloured by outcome.
+fn strip_ui(ui: &mut Ui, r: &Report) {
+    use crate::analysis::schedule::State;
+    ui.add_space(4.0);
+    ui.label(RichText::new(format!("Occurrences ({}), oldest first", r.occurrences.len())).weak().small());
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing = egui::vec2(2.0, 2.0);
+        for o in &r.occurrences {
+            let (color, word) = match (o.state, o.late) {
+                (State::Done | State::Started, false) => (COMPLETED, "on time"),
+                (State::Done | State::Started, true) => (egui::Color32::from_rgb(0xe0, 0xa0, 0x30), "late"),
+                (State::Missed, _) => (CANCELLED, "missed"),
+                (State::Overdue, _) => (CANCELLED, "overdue"),
+                _ => (ui.visuals().weak_text_color(), "due"),
+            };
+            let (rect, resp) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 2.0, color);
+            resp.on_hover_text(format!("{} · {word}", o.at.canonical()[..16].to_owned()));
+        }
+    });
+    ui.horizontal(|ui| {
+        for (c, w) in [
+            (COMPLETED, "on time"),
+            (egui::Color32::from_rgb(0xe0, 0xa0, 0x30), "late"),
+            (CANCELLED, "missed / overdue"),
+        ] {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 2.0, c);
+            ui.label(RichText::new(w).small());
         }
     });
 }
@@ -344,6 +389,9 @@ fn overview_ui(ui: &mut Ui, r: &Report, state: &mut AnalyticsState) {
             rows.sort_by(|a, b| b.trend_pct.unwrap_or(f64::MIN).total_cmp(&a.trend_pct.unwrap_or(f64::MIN)))
         }
         OverviewSort::Flagged => rows.sort_by_key(|r| std::cmp::Reverse(r.flagged)),
+        OverviewSort::OnTime => {
+            rows.sort_by(|a, b| a.on_time_rate.unwrap_or(f64::MAX).total_cmp(&b.on_time_rate.unwrap_or(f64::MAX)))
+        }
     }
     let mut clicked = None;
     let mut focus = None;
@@ -352,7 +400,7 @@ fn overview_ui(ui: &mut Ui, r: &Report, state: &mut AnalyticsState) {
         .striped(true)
         .vscroll(false)
         .column(egui_extras::Column::remainder().at_least(200.0).clip(true))
-        .columns(egui_extras::Column::initial(110.0), 5)
+        .columns(egui_extras::Column::initial(110.0), 6)
         .header(22.0, |mut h| {
             for (title, s) in [
                 ("Procedure", OverviewSort::Name),
@@ -361,6 +409,7 @@ fn overview_ui(ui: &mut Ui, r: &Report, state: &mut AnalyticsState) {
                 ("Median", OverviewSort::Median),
                 ("Trend", OverviewSort::Trend),
                 ("Flagged", OverviewSort::Flagged),
+                ("On time", OverviewSort::OnTime),
             ] {
                 h.col(|ui| {
                     let arrow = if state.sort == s { " ⏷" } else { "" };
@@ -406,6 +455,9 @@ fn overview_ui(ui: &mut Ui, r: &Report, state: &mut AnalyticsState) {
                     } else {
                         ui.label("–");
                     }
+                });
+                row.col(|ui| {
+                    ui.label(rate_text(o.on_time_rate)).on_hover_text("Occurrences of its schedules started in time");
                 });
             });
         });
