@@ -58,7 +58,24 @@ pub fn run(dir: &Path, json: bool, at: Option<&str>) -> ExitCode {
         eprintln!("warning: {p}");
     }
     let clock = Clock { now, ..Clock::system() };
+    let started = std::time::Instant::now();
     let agenda = Agenda::compute(&mut Engine::new(), &loaded.db, &clock);
+    if std::env::var_os("PROCEDURES_TIMING").is_some() {
+        let cold = started.elapsed();
+        let mut engine = Engine::new();
+        Agenda::compute(&mut engine, &loaded.db, &clock);
+        let t = std::time::Instant::now();
+        Agenda::compute(&mut engine, &loaded.db, &clock);
+        let warm = t.elapsed();
+        engine.forget_matches();
+        let t = std::time::Instant::now();
+        Agenda::compute(&mut engine, &loaded.db, &clock);
+        let rematched = t.elapsed();
+        eprintln!(
+            "agenda of {} schedules: cold {cold:.2?}, again {warm:.2?}, every procedure matched again {rematched:.2?}",
+            agenda.schedules
+        );
+    }
     if json {
         match serde_json::to_string_pretty(&answer(&loaded.db, &agenda, now)) {
             Ok(s) => println!("{s}"),

@@ -30,7 +30,11 @@ pub fn run(dir: &Path, json: bool, procedure: Option<u32>, at: Option<&str>) -> 
         eprintln!("error: no procedure with id {pid}");
         return ExitCode::from(2);
     }
+    let started = std::time::Instant::now();
     let report = analysis::stats_report_at(&loaded.db, only, &clock);
+    if std::env::var_os("PROCEDURES_TIMING").is_some() {
+        eprintln!("stats computed in {:.2?}", started.elapsed());
+    }
     if json {
         match serde_json::to_string_pretty(&report) {
             Ok(s) => println!("{s}"),

@@ -154,6 +154,13 @@ impl<R: Row + Clone> Table<R> {
 
     /// Position of the row with this id.
     pub fn position(&self, id: u64) -> Option<usize> {
+        // Ids are mostly dense from 1 (max + 1 each): row `id - 1` is the usual answer,
+        // one read instead of a binary search that misses the cache at every step.
+        if let Some(i) = usize::try_from(id).ok().and_then(|i| i.checked_sub(1))
+            && self.rows.get(i).is_some_and(|r| r.key() == id)
+        {
+            return Some(i);
+        }
         self.rows.binary_search_by_key(&id, Row::key).ok()
     }
 

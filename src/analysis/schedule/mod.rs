@@ -315,6 +315,11 @@ impl Engine {
         &self.expansions[&s.id]
     }
 
+    /// Forget every procedure's matching (keeping the expansions): measurements.
+    pub fn forget_matches(&mut self) {
+        self.matched.clear();
+    }
+
     /// Forget schedules that are gone (after a reload or a removal).
     pub fn retain(&mut self, db: &Db) {
         self.expansions.retain(|id, _| db.schedule(*id).is_some());
