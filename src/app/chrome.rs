@@ -82,6 +82,10 @@ impl App {
                             cmds.push(Command::SetTheme(theme));
                         }
                     }
+                    ui.separator();
+                    // A preference of the app (eframe's storage), not of the folder.
+                    ui.checkbox(&mut self.prefs.notifications, "Notifications")
+                        .on_hover_text("A desktop notification when a scheduled procedure becomes due or overdue");
                 });
                 ui.menu_button("Help", |ui| {
                     if ui.button(Action::ShowShortcuts.menu_text().unwrap_or_default()).clicked() {

@@ -238,3 +238,33 @@ fn the_engine_reuses_its_work_until_the_procedure_changes() {
     assert!(!Arc::ptr_eq(&a, &c));
     assert!(Arc::ptr_eq(&a[0].times, &c[0].times), "the expansion is kept");
 }
+
+#[test]
+fn every_two_weeks_on_two_weekdays_and_the_hourly_edge_of_a_day() {
+    use State::*;
+    let (db, pid) =
+        folder(&[("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH", "2026-03-02 08:30:00", Some(1800), Anchor::Calendar)]);
+    let got = states(&db, pid, &berlin("2026-03-16 08:45:00"), "2026-03-01 00:00:00", "2026-03-31 00:00:00");
+    assert_eq!(
+        got,
+        vec![
+            s("2026-03-02 08:30", Missed),
+            s("2026-03-05 08:30", Missed),
+            s("2026-03-16 08:30", Due),
+            s("2026-03-19 08:30", Upcoming),
+            s("2026-03-30 08:30", Upcoming),
+        ]
+    );
+    // Half an hour later it is overdue; the next begins on Thursday.
+    let got = states(&db, pid, &berlin("2026-03-16 09:00:00"), "2026-03-16 00:00:00", "2026-03-16 23:00:00");
+    assert_eq!(got, vec![s("2026-03-16 08:30", Overdue)]);
+}
+
+#[test]
+fn a_schedule_from_long_ago_is_bounded_and_still_current() {
+    let (db, pid) = folder(&[("FREQ=DAILY", "1990-01-01 09:00:00", Some(3600), Anchor::Calendar)]);
+    let mut e = Engine::new();
+    let c = e.counts(&db, pid, &berlin("2026-03-01 12:00:00")).expect("scheduled");
+    assert_eq!(c.missed + 1, c.occurrences, "every day missed but today's, which is overdue");
+    assert!(c.occurrences < recurrence::MAX_OCCURRENCES);
+}

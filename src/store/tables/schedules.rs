@@ -73,7 +73,10 @@ impl Schema for Schedule {
                 out.push(c.problem(Self::KIND, i, "procedure_id", format!("no procedure with id {}", s.procedure_id)));
             }
             if let Err(e) = Recurrence::parse(&s.rule, s.starts_at.naive()) {
-                out.push(c.problem(Self::KIND, i, "rule", format!("{e}: {}", s.rule.trim())));
+                let e = e.trim_end_matches('.');
+                let msg =
+                    if s.rule.trim().is_empty() { e.to_owned() } else { format!("{e} (found {:?})", s.rule.trim()) };
+                out.push(c.problem(Self::KIND, i, "rule", msg));
             }
         }
     }
