@@ -1,5 +1,5 @@
 //! `procedures due DIR [--json] [--at "YYYY-MM-DD HH:MM"]`: what is overdue, due, started,
-//! coming in 7 days and missed in 30, for a cron job or a chat bot. Reads, never writes.
+//! coming in 7 days, done today and missed in 30, for a cron job or a chat bot. Reads, never writes.
 
 use crate::analysis::schedule::{Agenda, Clock, Engine, Occurrence};
 use crate::model::{Timestamp, format_duration};
@@ -29,13 +29,14 @@ struct Answer<'a> {
 }
 
 /// The lists in the order a reader acts on them, each with the state it is printed as.
-pub fn lists(a: &Agenda) -> [(&'static str, &[Occurrence]); 6] {
+pub fn lists(a: &Agenda) -> [(&'static str, &[Occurrence]); 7] {
     [
         ("overdue", &a.overdue),
         ("due", &a.due),
         ("started", &a.started),
         ("upcoming", &a.later_today),
         ("upcoming", &a.upcoming),
+        ("done", &a.done_today),
         ("missed", &a.missed),
     ]
 }

@@ -215,12 +215,14 @@ fn occurrence_row(
         let when = when_words(o.at, now);
         match (o.run, o.state) {
             (Some(run), State::Started) => {
-                if ui.button("Resume").on_hover_text(format!("Resume the run of {name} for {when}")).clicked() {
+                let button = egui::Button::new("Resume").min_size(egui::vec2(84.0, 0.0));
+                if ui.add(button).on_hover_text(format!("Resume the run of {name} for {when}")).clicked() {
                     cmds.push(Command::OpenRun(run));
                 }
             }
             (Some(run), _) => {
-                if ui.button("Show").on_hover_text("Show this run in History").clicked() {
+                let button = egui::Button::new("Show").min_size(egui::vec2(84.0, 0.0));
+                if ui.add(button).on_hover_text("Show this run in History").clicked() {
                     cmds.push(Command::ShowInHistory(run));
                 }
             }
@@ -231,7 +233,8 @@ fn occurrence_row(
                     _ => "Start",
                 };
                 let hover = format!("Start {name} for the occurrence of {when}");
-                if ui.add_enabled(!read_only, egui::Button::new(label)).on_hover_text(hover).clicked() {
+                let button = egui::Button::new(label).min_size(egui::vec2(84.0, 0.0));
+                if ui.add_enabled(!read_only, button).on_hover_text(hover).clicked() {
                     cmds.push(Command::StartScheduled { procedure: o.procedure, at: o.at });
                 }
             }

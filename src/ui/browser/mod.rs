@@ -345,7 +345,8 @@ pub fn browser_ui(
 ) {
     if let Some(pid) = state.selected.filter(|p| db.procedure(*p).is_some()) {
         egui::Panel::right("procedure-detail").resizable(true).default_size(340.0).min_size(260.0).show(ui, |ui| {
-            detail_ui(ui, db, pid, now, read_only, &mut state.confirm_delete, cmds);
+            let due = state.cache.due.get(&pid).copied();
+            detail_ui(ui, db, pid, due, now, read_only, &mut state.confirm_delete, cmds);
         });
     }
     egui::CentralPanel::no_frame().show(ui, |ui| list_ui(ui, db, state, now));
@@ -508,11 +509,42 @@ fn next_due_cell(ui: &mut Ui, due: Option<&NextDue>, now: Timestamp) {
         .on_hover_text(format!("Next occurrence: {}", crate::ui::today::when_words(d.at, now)));
 }
 
+/// Its schedules in words ("every day at 07:00, due within 6h"), and the next due.
+fn schedules_ui(ui: &mut Ui, db: &Db, pid: ProcedureId, due: Option<&NextDue>, now: Timestamp) {
+    let schedules: Vec<&Schedule> = db.schedules_of(pid).collect();
+    if schedules.is_empty() {
+        return;
+    }
+    ui.add_space(6.0);
+    ui.strong("Schedule");
+    for s in schedules {
+        let rule = crate::model::recurrence::Recurrence::parse(&s.rule, s.starts_at.naive())
+            .ok()
+            .and_then(|r| r.describe())
+            .unwrap_or_else(|| s.rule.clone());
+        let rule = match s.anchor {
+            Anchor::Completion => format!("{rule} after the last completion"),
+            Anchor::Calendar => rule,
+        };
+        let time = s.starts_at.naive().format("%H:%M");
+        let within = s.due_within.map_or(String::new(), |d| format!(", due within {}", format_duration(i64::from(d))));
+        let paused = if s.active { "" } else { " (paused)" };
+        ui.label(egui::RichText::new(format!("{rule} at {time}{within}{paused}")).weak());
+    }
+    if let Some(d) = due {
+        let when = crate::ui::today::when_words(d.at, now);
+        let text = format!("Next: {when} ({})", d.state.word());
+        ui.label(egui::RichText::new(text).color(crate::ui::today::state_color(ui, d.state)));
+    }
+}
+
 /// The selected procedure: description, steps, labels, recent runs, Start.
+#[allow(clippy::too_many_arguments, reason = "the detail's data, its state and where commands go")]
 fn detail_ui(
     ui: &mut Ui,
     db: &Db,
     pid: ProcedureId,
+    due: Option<NextDue>,
     now: Timestamp,
     read_only: bool,
     confirm_delete: &mut Option<ProcedureId>,
@@ -583,6 +615,7 @@ fn detail_ui(
                 cmds.push(Command::OpenRun(r));
             }
         }
+        schedules_ui(ui, db, pid, due.as_ref(), now);
         ui.add_space(8.0);
         ui.strong(format!("Steps ({})", db.step_count(pid)));
         let total: u32 = db.steps_of(pid).filter_map(|s| s.estimated_duration_secs).sum();
