@@ -11,7 +11,7 @@ pub fn run(dir: &Path) -> ExitCode {
             let db = &loaded.db;
             println!(
                 "{}: ok ({} procedures, {} steps, {} runs, {} run steps, {} labels, {} versions)",
-                dir.display(),
+                crate::store::pg::redacted(&dir.to_string_lossy()),
                 db.procedures.len(),
                 db.steps.len(),
                 db.runs.len(),

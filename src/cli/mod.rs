@@ -80,6 +80,20 @@ pub enum Subcommand {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Put a folder into an empty team database (PostgreSQL), in one transaction.
+    Push {
+        /// The data folder
+        dir: PathBuf,
+        /// The database, `postgres://user@host:port/db`
+        url: String,
+    },
+    /// Write a team database into a new folder (the folder's files, byte for byte).
+    Pull {
+        /// The database, `postgres://user@host:port/db`
+        url: String,
+        /// A new or empty folder
+        dir: PathBuf,
+    },
     /// Record a run from a script: start it, tick steps (with values), finish it.
     #[command(subcommand)]
     Run(run::RunCommand),
@@ -116,6 +130,14 @@ pub fn run(command: Subcommand) -> ExitCode {
         Subcommand::Export { dir, run, procedure, format, output } => export::run(&dir, run, procedure, format, output),
         Subcommand::CrashChild { dir, seed, count } => crash::run(&dir, seed, count),
         Subcommand::Run(cmd) => run::run(cmd),
+        Subcommand::Push { dir, url } => team(
+            || crate::store::pg::push(&dir, &url),
+            &format!("pushed {} into {}", dir.display(), crate::store::pg::redacted(&url)),
+        ),
+        Subcommand::Pull { url, dir } => team(
+            || crate::store::pg::pull(&url, &dir),
+            &format!("pulled {} into {}", crate::store::pg::redacted(&url), dir.display()),
+        ),
         Subcommand::Generate { dir, scale, seed } => {
             let started = std::time::Instant::now();
             match generate::generate(&dir, scale, seed) {
@@ -137,9 +159,33 @@ pub fn run(command: Subcommand) -> ExitCode {
     }
 }
 
-/// Load a folder for a command that only reads: the error (exit 2) or the data, with a
-/// note on stderr for each interrupted save it saw (read commands never finish one).
+/// A push or a pull: what moved, or the error (exit 2).
+fn team(op: impl FnOnce() -> Result<crate::store::pg::Moved, crate::store::pg::PgError>, done: &str) -> ExitCode {
+    match op() {
+        Ok(moved) => {
+            let rows: Vec<String> =
+                moved.rows.iter().map(|(k, n)| format!("{n} {}", k.file_name().trim_end_matches(".csv"))).collect();
+            println!("{done} ({})", rows.join(", "));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Load a folder (or a team database, given its `postgres://` URL) for a command that
+/// only reads: the error (exit 2) or the data, with a note on stderr for each
+/// interrupted save it saw (read commands never finish one).
 fn load_for_reading(dir: &std::path::Path) -> Result<crate::store::Loaded, ExitCode> {
+    let text = dir.to_string_lossy();
+    if crate::store::pg::is_url(&text) {
+        return crate::store::pg::load_url(&text).map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        });
+    }
     match crate::store::load(dir) {
         Ok(loaded) => {
             for note in &loaded.notes {

@@ -132,6 +132,12 @@ fn write(dir: &Path, change: impl FnOnce(&mut Db) -> Result<String, OpError>) ->
         eprintln!("error: {msg}");
         ExitCode::from(2)
     };
+    if store::pg::is_url(&dir.to_string_lossy()) {
+        return refuse(
+            "`procedures run` records into a folder; recording into a team database from the command line is not built yet (push the runs' folder, or record them in a folder and push it)"
+                .into(),
+        );
+    }
     let _lock = match store::lock_folder(dir) {
         Ok(LockOutcome::Acquired(lock)) => lock,
         Ok(LockOutcome::HeldBy(who)) => {

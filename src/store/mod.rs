@@ -22,6 +22,8 @@ mod tail;
 mod write;
 mod writer;
 
+pub mod pg;
+
 pub use backup::{
     BACKUP_DIR, KEEP_BACKUPS, copy_tables, create_real_dir, daily_backup, ensure_gitignore, list_backups,
     restore_backup,

@@ -1,0 +1,246 @@
+//! The team database (CONTRACT "Team database"): a PostgreSQL database with the same
+//! tables and columns as a data folder, created and migrated by the app (`migrations/`
+//! in the repository), reached with the sync `postgres` client over TLS by rustls.
+//!
+//! - `mod.rs`: what a URL is, connecting (password from the URL, `PGPASSWORD` or
+//!   `~/.pgpass`, never stored by the app; a clear message within 10 s when the server
+//!   cannot be reached or refuses), the migrations.
+//! - `transfer.rs`: a whole folder into an empty database (`push`, one transaction) and
+//!   back out (`pull`, through the folder's own decoders and canonical writer), so
+//!   folder → database → folder gives the folder's files back byte for byte.
+
+mod transfer;
+
+pub use transfer::{Moved, load_url, pull, push};
+
+use std::time::Duration;
+
+/// Whether `s` names a team database rather than a folder.
+pub fn is_url(s: &str) -> bool {
+    let s = s.trim_start();
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// Why a database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    /// The connection string does not parse.
+    #[error("{url}: not a PostgreSQL connection string ({why})")]
+    BadUrl {
+        /// The string, without its password.
+        url: String,
+        /// The parser's message.
+        why: String,
+    },
+    /// The server could not be reached, or refused us.
+    #[error("cannot connect to {url}: {why}")]
+    Connect {
+        /// Where (without the password).
+        url: String,
+        /// What the server or the network said.
+        why: String,
+    },
+    /// A statement failed.
+    #[error("{what}: {why}")]
+    Query {
+        /// What was being done.
+        what: String,
+        /// What the server said.
+        why: String,
+    },
+    /// The database or the folder is not fit for the operation.
+    #[error("{0}")]
+    Refused(String),
+    /// The folder side failed.
+    #[error(transparent)]
+    Folder(#[from] super::Error),
+}
+
+/// `what` failed with the server's words (the database message, not the debug form).
+pub(crate) fn query_error(what: impl Into<String>) -> impl FnOnce(postgres::Error) -> PgError {
+    let what = what.into();
+    move |e| PgError::Query { what, why: server_words(&e) }
+}
+
+/// The most useful words of a client error: the server's message and detail when it
+/// sent one, else the error itself and its cause.
+fn server_words(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return match db.detail() {
+            Some(d) => format!("{} ({d})", db.message()),
+            None => db.message().to_owned(),
+        };
+    }
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
+
+/// The URL as it may be shown: its password replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Connect to the database `url` names (`postgres://user@host:port/db?sslmode=…`):
+/// the password from the URL, else `PGPASSWORD`, else the first matching line of
+/// `~/.pgpass` (or `PGPASSFILE`); TLS by rustls unless `sslmode=disable` (`prefer`,
+/// the default, falls back to plain when the server has no TLS); at most 10 s to
+/// connect unless the URL says `connect_timeout`.
+pub fn connect(url: &str) -> Result<postgres::Client, PgError> {
+    let shown = redacted(url);
+    let mut config: postgres::Config =
+        url.parse().map_err(|e: postgres::Error| PgError::BadUrl { url: shown.clone(), why: e.to_string() })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    if config.get_password().is_none() {
+        if let Some(pw) = std::env::var_os("PGPASSWORD") {
+            config.password(pw.to_string_lossy().as_bytes());
+        } else if let Some(pw) = pgpass_password(&config) {
+            config.password(pw.as_bytes());
+        }
+    }
+    if config.get_user().is_none()
+        && let Ok(user) = std::env::var("PGUSER").or_else(|_| std::env::var("USER"))
+    {
+        config.user(&user);
+    }
+    let connected = match config.get_ssl_mode() {
+        postgres::config::SslMode::Disable => config.connect(postgres::NoTls),
+        _ => config.connect(tls()),
+    };
+    connected.map_err(|e| PgError::Connect { url: shown, why: server_words(&e) })
+}
+
+/// rustls with the system's root certificates (ring as the crypto provider).
+fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match tokio_postgres_rustls::MakeRustlsConnect::with_native_certs() {
+        Ok((connector, _)) => connector,
+        // No system roots: a server certificate cannot be verified (`sslmode=prefer`
+        // still connects to a server without TLS).
+        Err(_) => tokio_postgres_rustls::MakeRustlsConnect::new(
+            rustls::ClientConfig::builder()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth(),
+        ),
+    }
+}
+
+/// The password `~/.pgpass` (or `PGPASSFILE`) gives for this host, port, database and
+/// user (`hostname:port:database:username:password`, `*` matches anything, `\:` and
+/// `\\` escaped), as libpq reads it.
+fn pgpass_password(config: &postgres::Config) -> Option<String> {
+    let path = std::env::var_os("PGPASSFILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".pgpass")))?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(_)) => "localhost".to_owned(),
+        None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+    let user = config.get_user().unwrap_or_default().to_owned();
+    let db = config.get_dbname().map_or_else(|| user.clone(), str::to_owned);
+    pgpass_lookup(&text, &[&host, &port, &db, &user])
+}
+
+/// The password of the first line of a `.pgpass` text whose four fields match `want`.
+fn pgpass_lookup(text: &str, want: &[&str; 4]) -> Option<String> {
+    for line in text.lines() {
+        if line.trim_start().starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut fields = Vec::new();
+        let (mut cur, mut chars) = (String::new(), line.chars());
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => cur.extend(chars.next()),
+                ':' if fields.len() < 4 => fields.push(std::mem::take(&mut cur)),
+                c => cur.push(c),
+            }
+        }
+        fields.push(cur);
+        if fields.len() == 5 && fields[..4].iter().zip(want).all(|(f, w)| f == "*" || f == w) {
+            return fields.pop();
+        }
+    }
+    None
+}
+
+/// The schema, as versioned migrations (applied in order, each once, in a transaction).
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "tables", include_str!("../../../migrations/001_tables.sql")),
+    (2, "schedules and changes", include_str!("../../../migrations/002_schedules_and_changes.sql")),
+];
+
+/// Bring the schema to `up_to` (default: the newest): create what is missing, apply the
+/// migrations not applied yet. Returns the versions applied now.
+pub fn migrate(client: &mut postgres::Client, up_to: Option<i32>) -> Result<Vec<i32>, PgError> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .map_err(query_error("creating schema_migrations"))?;
+    let mut applied = Vec::new();
+    for (version, name, sql) in MIGRATIONS.iter().filter(|(v, ..)| up_to.is_none_or(|u| *v <= u)) {
+        let mut tx = client.transaction().map_err(query_error("starting a migration"))?;
+        // One migration at a time, whoever else is connecting.
+        tx.batch_execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+            .map_err(query_error("locking migrations"))?;
+        let done = tx
+            .query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[version])
+            .map_err(query_error("reading schema_migrations"))?
+            .is_some();
+        if done {
+            continue;
+        }
+        tx.batch_execute(sql).map_err(query_error(format!("migration {version} ({name})")))?;
+        tx.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", &[version, name])
+            .map_err(query_error("recording a migration"))?;
+        tx.commit().map_err(query_error(format!("committing migration {version}")))?;
+        applied.push(*version);
+    }
+    Ok(applied)
+}
+
+/// The schema version of the database (0: none yet).
+pub fn schema_version(client: &mut postgres::Client) -> Result<i32, PgError> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+        .map_err(query_error("reading the schema version"))?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    let v: Option<i32> = client
+        .query_one("SELECT max(version) FROM schema_migrations", &[])
+        .map_err(query_error("reading the schema version"))?
+        .get(0);
+    Ok(v.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_passwords_and_pgpass_lines() {
+        assert!(is_url("postgres://ann@db/kitchen") && is_url("postgresql://x") && !is_url("data"));
+        assert_eq!(redacted("postgres://ann:s3cret@db:5432/k"), "postgres://ann:***@db:5432/k");
+        assert_eq!(redacted("postgres://ann@db/k"), "postgres://ann@db/k");
+        let text = "# comment\ndb:5432:other:ann:no\n*:5432:kitchen:ann:pa\\:ss\ndb:*:*:*:last\n";
+        assert_eq!(pgpass_lookup(text, &["db", "5432", "kitchen", "ann"]).as_deref(), Some("pa:ss"));
+        assert_eq!(pgpass_lookup(text, &["db", "6000", "x", "bob"]).as_deref(), Some("last"));
+        assert_eq!(pgpass_lookup(text, &["other", "6000", "x", "bob"]), None);
+    }
+}

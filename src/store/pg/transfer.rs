@@ -1,0 +1,237 @@
+//! Whole folders in and out of the team database: `push` (a checked folder into an empty
+//! database, one transaction, `COPY … FROM STDIN` of each table's canonical CSV) and
+//! `pull` (`COPY … TO STDOUT` of each table, read by the folder's own decoders, written
+//! by its canonical writer, with the files' layout the push recorded), so folder →
+//! database → folder gives the folder's files back byte for byte (a folder written
+//! elsewhere comes back in canonical form, as the app's first save would write it).
+
+use super::{PgError, connect, migrate, query_error, schema_version};
+use crate::store::tables::Schema;
+use crate::store::{Db, Loaded, Table, TableKind, TableSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// What a push or a pull moved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Moved {
+    /// Rows per table.
+    pub rows: Vec<(TableKind, usize)>,
+}
+
+/// The database table of a folder table (the file name without `.csv`).
+fn table_name(kind: TableKind) -> &'static str {
+    kind.file_name().trim_end_matches(".csv")
+}
+
+/// A column name as SQL (`order` is a keyword).
+fn column(c: &str) -> String {
+    format!("\"{c}\"")
+}
+
+/// Every new column of a table, as a mask.
+fn all_new(kind: TableKind) -> u8 {
+    let n = kind.columns().len() - kind.new_from();
+    ((1u16 << n) - 1) as u8
+}
+
+/// Push the folder `dir` into the empty database `url` (its schema created or migrated
+/// first), in one transaction: all of it or nothing. Refused when the folder has
+/// problems or columns the contract does not know, or the database holds data.
+pub fn push(dir: &Path, url: &str) -> Result<Moved, PgError> {
+    let loaded = crate::store::load(dir)?;
+    if let Some(p) = loaded.problems.first() {
+        return Err(PgError::Refused(format!(
+            "{}: {} problem(s), the first: {p} (`procedures check` lists them); only a folder that checks clean is pushed",
+            dir.display(),
+            loaded.problems.len()
+        )));
+    }
+    let snapshots = loaded.db.current_tables(TableSet::all());
+    if let Some(t) = snapshots.iter().find(|t| !t.extra_columns.is_empty()) {
+        return Err(PgError::Refused(format!(
+            "{}: columns the team database does not have: {} (remove them, or keep this folder as a folder)",
+            t.kind.file_name(),
+            t.extra_columns.join(", ")
+        )));
+    }
+    let mut client = connect(url)?;
+    migrate(&mut client, None)?;
+    let mut tx = client.transaction().map_err(query_error("starting the push"))?;
+    for kind in TableKind::ALL {
+        let table = table_name(kind);
+        let has: bool = tx
+            .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), &[])
+            .map_err(query_error(format!("reading {table}")))?
+            .get(0);
+        if has {
+            return Err(PgError::Refused(format!(
+                "the database already holds data ({table} has rows): push goes into an empty database"
+            )));
+        }
+    }
+    // The initial load is not a change anyone needs to hear of row by row.
+    for kind in TableKind::ALL {
+        tx.batch_execute(&format!("ALTER TABLE {} DISABLE TRIGGER USER", table_name(kind)))
+            .map_err(query_error("pausing the change log"))?;
+    }
+    tx.batch_execute("DELETE FROM folder_files").map_err(query_error("clearing folder_files"))?;
+    let mut moved = Moved::default();
+    for kind in TableKind::PARENTS_FIRST {
+        let Some(mut snap) = snapshots.iter().find(|t| t.kind == kind).cloned() else { continue };
+        let mask = snap.new_columns;
+        snap.new_columns = all_new(kind);
+        let cols: Vec<String> = kind.columns().iter().map(|c| column(c)).collect();
+        let sql = format!("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)", table_name(kind), cols.join(", "));
+        let mut w = tx.copy_in(&sql).map_err(query_error(format!("sending {}", kind.file_name())))?;
+        w.write_all(&snap.to_csv())
+            .map_err(|e| PgError::Query { what: format!("sending {}", kind.file_name()), why: e.to_string() })?;
+        w.finish().map_err(query_error(format!("storing {}", kind.file_name())))?;
+        let present = std::fs::symlink_metadata(dir.join(kind.file_name())).is_ok();
+        tx.execute(
+            "INSERT INTO folder_files (file, present, new_columns) VALUES ($1, $2, $3)",
+            &[&kind.file_name(), &present, &i32::from(mask)],
+        )
+        .map_err(query_error("recording the files' layout"))?;
+        moved.rows.push((kind, snap.len()));
+    }
+    for kind in TableKind::ALL {
+        tx.batch_execute(&format!("ALTER TABLE {} ENABLE TRIGGER USER", table_name(kind)))
+            .map_err(query_error("resuming the change log"))?;
+    }
+    tx.commit().map_err(query_error("committing the push"))?;
+    Ok(moved)
+}
+
+/// Pull the database `url` into the folder `dir` (created if needed; refused when it
+/// already holds a data file: nothing is written over).
+pub fn pull(url: &str, dir: &Path) -> Result<Moved, PgError> {
+    if let Some(kind) = TableKind::ALL.into_iter().find(|k| std::fs::symlink_metadata(dir.join(k.file_name())).is_ok())
+    {
+        return Err(PgError::Refused(format!(
+            "{} already has {}: pull writes into a new or empty folder, never over one",
+            dir.display(),
+            kind.file_name()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| crate::store::Error::io(dir, e))?;
+    let mut client = connect(url)?;
+    let (mut loaded, layout) = read_all(&mut client, &dir.join(".procedures-pull"))?;
+    let mut write = TableSet::EMPTY;
+    for kind in TableKind::ALL {
+        let (present, mask) = layout.iter().find(|(k, ..)| *k == kind).map_or((true, 0), |(_, p, m)| (*p, *m));
+        let rows = loaded.db.row_count(kind);
+        if present || rows > 0 {
+            write.insert(kind);
+        }
+        set_mask(&mut loaded.db, kind, mask);
+    }
+    loaded.db.mark_full(write);
+    crate::store::save(dir, &mut loaded.db)?;
+    Ok(Moved { rows: write.iter().map(|k| (k, loaded.db.row_count(k))).collect() })
+}
+
+/// Read the database `url` as a folder is read (the same decoders and checks): what
+/// `check`, `stats`, `due` and `export` do with a URL. Nothing is written to it.
+pub fn load_url(url: &str) -> Result<Loaded, PgError> {
+    let mut client = connect(url)?;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let scratch = std::env::temp_dir().join(format!("procedures-{}-{nanos}", std::process::id()));
+    let (loaded, _) = read_all(&mut client, &scratch)?;
+    Ok(loaded)
+}
+
+type Layout = Vec<(TableKind, bool, u8)>;
+
+/// Every table `COPY`ed out into `scratch` (removed after), loaded from there.
+fn read_all(client: &mut postgres::Client, scratch: &Path) -> Result<(Loaded, Layout), PgError> {
+    let version = schema_version(client)?;
+    let newest = super::MIGRATIONS.last().map_or(0, |m| m.0);
+    if version == 0 {
+        return Err(PgError::Refused("this database has no Procedures tables yet: push a folder into it first".into()));
+    }
+    if version < newest {
+        return Err(PgError::Refused(format!(
+            "this database's schema is version {version} and this app's is {newest}: open it in the app (which migrates it) first"
+        )));
+    }
+    std::fs::create_dir_all(scratch).map_err(|e| crate::store::Error::io(scratch, e))?;
+    let _cleanup = Cleanup(scratch.to_path_buf());
+    for kind in TableKind::ALL {
+        copy_out(client, kind, &scratch.join(kind.file_name()))?;
+    }
+    let layout = client
+        .query("SELECT file, present, new_columns FROM folder_files", &[])
+        .map_err(query_error("reading folder_files"))?
+        .iter()
+        .filter_map(|r| {
+            let file: String = r.get(0);
+            let kind = TableKind::ALL.into_iter().find(|k| k.file_name() == file)?;
+            Some((kind, r.get::<_, bool>(1), u8::try_from(r.get::<_, i32>(2)).unwrap_or(0)))
+        })
+        .collect();
+    let loaded = crate::store::load(scratch)?;
+    Ok((loaded, layout))
+}
+
+/// Removes a scratch folder when dropped.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One table as CSV in the folder's spelling (`True`/`False`, `YYYY-MM-DD HH:MM:SS`).
+fn copy_out(client: &mut postgres::Client, kind: TableKind, to: &Path) -> Result<(), PgError> {
+    let table = table_name(kind);
+    let types: Vec<(String, String)> = client
+        .query(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = $1",
+            &[&table],
+        )
+        .map_err(query_error(format!("reading the columns of {table}")))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let exprs: Vec<String> = kind
+        .columns()
+        .iter()
+        .map(|c| {
+            let q = column(c);
+            match types.iter().find(|(n, _)| n == c).map(|(_, t)| t.as_str()) {
+                Some("boolean") => format!("CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END AS {q}"),
+                Some(t) if t.starts_with("timestamp") => format!("to_char({q}, 'YYYY-MM-DD HH24:MI:SS') AS {q}"),
+                _ => q,
+            }
+        })
+        .collect();
+    let order = if kind == TableKind::ProcedureLabels { "procedure_id, label_id" } else { "id" };
+    let sql = format!(
+        "COPY (SELECT {} FROM {table} ORDER BY {order}) TO STDOUT WITH (FORMAT csv, HEADER true)",
+        exprs.join(", ")
+    );
+    let mut reader = client.copy_out(&sql).map_err(query_error(format!("reading {table}")))?;
+    let mut file = std::fs::File::create(to).map_err(|e| crate::store::Error::io(to, e))?;
+    std::io::copy(&mut reader, &mut file)
+        .map_err(|e| PgError::Query { what: format!("reading {table}"), why: e.to_string() })?;
+    Ok(())
+}
+
+/// Give a pulled table the new columns its file had when pushed (and any its rows need).
+fn set_mask(db: &mut Db, kind: TableKind, stored: u8) {
+    fn set<R: Schema>(t: &mut Table<R>, stored: u8) {
+        t.new_columns = t.rows().iter().fold(stored, |m, r| m | r.needs());
+    }
+    match kind {
+        TableKind::Procedures => set(&mut db.procedures, stored),
+        TableKind::Steps => set(&mut db.steps, stored),
+        TableKind::Runs => set(&mut db.runs, stored),
+        TableKind::RunSteps => set(&mut db.run_steps, stored),
+        TableKind::Labels => set(&mut db.labels, stored),
+        TableKind::ProcedureLabels => set(&mut db.procedure_labels, stored),
+        TableKind::Versions => set(&mut db.versions, stored),
+        TableKind::Schedules => set(&mut db.schedules, stored),
+    }
+}

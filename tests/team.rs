@@ -1,0 +1,184 @@
+//! The team database (issue #16) against a real PostgreSQL server: the one `.ci/run`
+//! starts and names in `PROCEDURES_TEST_PG` (an administrator's URL). Without it these
+//! tests print why and pass; CI always has one.
+
+mod common;
+use common::*;
+use procedures::store::{self, TableSet, pg};
+use std::time::{Duration, Instant};
+
+/// A fresh database on the test server, dropped when the guard goes.
+struct TestDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl TestDb {
+    fn new(tag: &str) -> Option<Self> {
+        let Ok(admin) = std::env::var("PROCEDURES_TEST_PG") else {
+            eprintln!("skipped: PROCEDURES_TEST_PG is not set (.ci/run starts a PostgreSQL server and sets it)");
+            return None;
+        };
+        let name = format!("procedures_test_{tag}_{}", std::process::id());
+        let mut c = pg::connect(&admin).expect("the test server answers");
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("drop");
+        c.batch_execute(&format!("CREATE DATABASE {name}")).expect("create");
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        Some(Self { admin, name, url })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = pg::connect(&self.admin) {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+#[test]
+fn the_schema_is_created_and_migrated_from_an_older_version_keeping_the_data() {
+    let Some(db) = TestDb::new("migrate") else { return };
+    let mut c = pg::connect(&db.url).expect("connect");
+    assert_eq!(pg::schema_version(&mut c).expect("version"), 0);
+    assert_eq!(pg::migrate(&mut c, Some(1)).expect("v1"), vec![1]);
+    c.batch_execute("INSERT INTO procedures (id, name, version) VALUES (1, 'Kitchen opening', 1)").expect("row");
+    let has_schedules: bool = c.query_one("SELECT to_regclass('schedules') IS NOT NULL", &[]).expect("q").get(0);
+    assert!(!has_schedules, "version 1 has no schedules");
+    assert_eq!(pg::migrate(&mut c, None).expect("newest"), vec![2]);
+    assert_eq!(pg::migrate(&mut c, None).expect("again"), Vec::<i32>::new(), "each migration once");
+    assert_eq!(pg::schema_version(&mut c).expect("version"), 2);
+    let (name, revision): (String, i64) = {
+        let r = c.query_one("SELECT name, revision FROM procedures WHERE id = 1", &[]).expect("kept");
+        (r.get(0), r.get(1))
+    };
+    assert_eq!((name.as_str(), revision), ("Kitchen opening", 1));
+
+    // Every change is logged and announced: another client hears it within a second.
+    let mut listener = pg::connect(&db.url).expect("connect");
+    listener.batch_execute("LISTEN procedures").expect("listen");
+    c.batch_execute("UPDATE procedures SET name = 'Opening' WHERE id = 1").expect("update");
+    let started = Instant::now();
+    use postgres::fallible_iterator::FallibleIterator as _;
+    let heard = listener.notifications().timeout_iter(Duration::from_secs(1)).next().expect("ok").expect("notified");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    let logged: (String, String, String) = {
+        let r = c
+            .query_one(
+                "SELECT table_name, row_key, op FROM changes WHERE revision = $1::text::bigint",
+                &[&heard.payload()],
+            )
+            .expect("the change the notification names");
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert_eq!(logged, ("procedures".into(), "1".into(), "UPDATE".into()));
+}
+
+#[test]
+fn folder_to_database_to_folder_gives_the_same_files() {
+    let Some(db) = TestDb::new("roundtrip") else { return };
+    // A generated folder (every feature: values, names, sections, schedules).
+    let src = tempfile::tempdir().expect("tmp");
+    procedures::generate::generate(src.path(), procedures::generate::Scale::Small, 3).expect("generate");
+    let moved = pg::push(src.path(), &db.url).expect("push");
+    assert!(moved.rows.iter().any(|(k, n)| *k == store::TableKind::Schedules && *n > 0));
+    let back = tempfile::tempdir().expect("tmp");
+    let out = back.path().join("pulled");
+    pg::pull(&db.url, &out).expect("pull");
+    assert_eq!(snapshot_files(&out), snapshot_files(src.path()), "byte for byte");
+
+    // The database reads as the folder does (check, stats).
+    let a = store::load(src.path()).expect("folder");
+    let b = pg::load_url(&db.url).expect("database");
+    assert!(b.problems.is_empty(), "{:?}", b.problems);
+    let stats = |db: &store::Db| serde_json::to_string(&procedures::analysis::stats_report(db, None)).expect("json");
+    assert_eq!(stats(&b.db), stats(&a.db));
+
+    // A second push is refused: the database holds data; nothing changed in it.
+    let e = pg::push(src.path(), &db.url).expect_err("not empty");
+    assert!(e.to_string().contains("already holds data"), "{e}");
+    // Pull never writes over a folder.
+    let e = pg::pull(&db.url, src.path()).expect_err("a folder with data");
+    assert!(e.to_string().contains("never over one"), "{e}");
+}
+
+#[test]
+fn the_pandas_folder_comes_back_as_the_app_writes_it() {
+    let Some(db) = TestDb::new("pandas") else { return };
+    pg::push(&pandas_fixture(), &db.url).expect("push");
+    let out = tempfile::tempdir().expect("tmp");
+    let pulled = out.path().join("pulled");
+    pg::pull(&db.url, &pulled).expect("pull");
+    // The canonical form of the fixture: what the app's first save of every table writes.
+    let canonical = copy_of(&pandas_fixture());
+    let mut l = store::load(canonical.path()).expect("load");
+    l.db.mark_changed(TableSet::all());
+    store::save(canonical.path(), &mut l.db).expect("save");
+    assert_eq!(snapshot_files(&pulled), snapshot_files(canonical.path()));
+}
+
+#[test]
+fn a_folder_with_problems_is_not_pushed_and_the_database_stays_empty() {
+    let Some(db) = TestDb::new("refused") else { return };
+    let bad = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad/38-bad-schedules");
+    let e = pg::push(&bad, &db.url).expect_err("problems");
+    assert!(e.to_string().contains("checks clean"), "{e}");
+    let mut c = pg::connect(&db.url).expect("connect");
+    assert_eq!(pg::schema_version(&mut c).expect("version"), 0, "nothing was created");
+}
+
+#[test]
+fn a_wrong_password_or_an_unreachable_server_is_said_within_ten_seconds() {
+    let Some(db) = TestDb::new("auth") else { return };
+    // The same server, the wrong password.
+    let wrong = match db.url.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.rsplit_once(':').map_or(userinfo, |(u, _)| u);
+            let user = if user.ends_with('/') { format!("{user}postgres") } else { user.to_owned() };
+            format!("{user}:not-the-password@{host}")
+        }
+        None => db.url.clone(),
+    };
+    let started = Instant::now();
+    let e = pg::connect(&wrong).map(|_| ()).expect_err("refused");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let text = e.to_string();
+    assert!(text.contains("password authentication failed") && !text.contains("not-the-password"), "{text}");
+    // Nobody listens on this port.
+    let started = Instant::now();
+    let e = pg::connect("postgres://ann@127.0.0.1:1/kitchen").map(|_| ()).expect_err("unreachable");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(e.to_string().starts_with("cannot connect to postgres://ann@127.0.0.1:1/kitchen:"), "{e}");
+    // A malformed URL says so.
+    let e = pg::connect("postgres://ann@host:notaport/db").map(|_| ()).expect_err("bad");
+    assert!(e.to_string().contains("not a PostgreSQL connection string"), "{e}");
+}
+
+#[test]
+fn the_command_line_takes_a_url_where_it_takes_a_folder() {
+    let Some(db) = TestDb::new("cli") else { return };
+    let exe = env!("CARGO_BIN_EXE_procedures");
+    let dir = copy_of(&sample_data());
+    let run = |args: &[&str]| std::process::Command::new(exe).args(args).output().expect("run");
+    let out = run(&["push", &dir.path().to_string_lossy(), &db.url]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("pushed "));
+    let out = run(&["check", &db.url]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(": ok (11 procedures"), "{text}");
+    let json = |args: &[&str]| String::from_utf8_lossy(&run(args).stdout).into_owned();
+    let dir_s = dir.path().to_string_lossy().into_owned();
+    assert_eq!(
+        json(&["due", &db.url, "--json", "--at", "2026-12-02 08:30"]),
+        json(&["due", &dir_s, "--json", "--at", "2026-12-02 08:30"])
+    );
+    assert_eq!(
+        json(&["stats", &db.url, "--json", "--at", "2026-12-02 08:30"]),
+        json(&["stats", &dir_s, "--json", "--at", "2026-12-02 08:30"])
+    );
+    let out = run(&["pull", &db.url, &dir_s]);
+    assert_eq!(out.status.code(), Some(2), "never over a folder");
+}
