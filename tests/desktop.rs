@@ -147,6 +147,16 @@ fn f1_shows_the_shortcuts() {
     h.run();
     h.get_by_label("Keyboard shortcuts");
     h.get_by_label("Undo the last tick or untick");
+    // Esc closes it (#19); F1 opens it again and F1 closes it.
+    h.key_press(Key::Escape);
+    h.run();
+    assert!(h.query_by_label("Keyboard shortcuts").is_none(), "Esc closes the help");
+    h.key_press(Key::F1);
+    h.run();
+    h.get_by_label("Keyboard shortcuts");
+    h.key_press(Key::F1);
+    h.run();
+    assert!(h.query_by_label("Keyboard shortcuts").is_none(), "F1 closes it too");
 }
 
 #[test]

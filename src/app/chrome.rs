@@ -102,6 +102,13 @@ impl App {
     /// The popup shown, if any: About, the shortcuts (from the actions table), backups.
     pub(super) fn popups(&mut self, ctx: &egui::Context, cmds: &mut Vec<Command>) {
         let mut open = true;
+        // Esc closes the windows that only inform (About, the shortcuts).
+        if matches!(self.popup, Some(Popup::About | Popup::Shortcuts))
+            && ctx.input(|i| i.key_pressed(egui::Key::Escape))
+        {
+            self.popup = None;
+            return;
+        }
         match &mut self.popup {
             None => return,
             Some(Popup::About) => {

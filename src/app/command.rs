@@ -77,7 +77,10 @@ impl App {
                     self.prefs.last_view = view;
                 }
             }
-            Command::ShowShortcuts => self.popup = Some(Popup::Shortcuts),
+            // F1 again closes it.
+            Command::ShowShortcuts => {
+                self.popup = if matches!(self.popup, Some(Popup::Shortcuts)) { None } else { Some(Popup::Shortcuts) };
+            }
             Command::AskName => self.popup = Some(Popup::YourName { text: self.user().as_str().to_owned() }),
             Command::DismissMessage => self.message = None,
             Command::SetTheme(theme) => {
