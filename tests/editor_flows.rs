@@ -299,3 +299,19 @@ fn editing_kinds_options_and_conditions() {
     let again = procedures::store::load(dir.path()).expect("load");
     assert!(again.problems.is_empty(), "{:?}", again.problems);
 }
+
+#[test]
+fn a_long_paste_scrolls_in_its_box_and_the_buttons_stay_in_reach() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    h.run();
+    let lines: String = (1..=200).map(|i| format!("- Step number {i}\n")).collect();
+    type_into(&mut h, "Paste a list of steps", &lines);
+    let window = h.ctx.content_rect();
+    let add = h.get_by_label("Add these steps").rect();
+    assert!(add.max.y < window.max.y, "the button is on screen: {add:?} in {window:?}");
+    h.get_by_label("Add these steps").click();
+    h.run();
+    assert_eq!(h.state().editor().draft.steps.iter().filter(|s| !s.description.is_empty()).count(), 200);
+}

@@ -149,6 +149,21 @@ fn cancel_with_reason() {
     h.state_mut().flush();
     let loaded = procedures::store::load(dir.path()).expect("load");
     assert_eq!(loaded.db.run(run).expect("run").notes(), "timesheets missing");
+
+    // Enter in the reason confirms the dialog (Payroll run is still selected).
+    h.state_mut().set_view(View::Procedures);
+    h.run();
+    h.get_by_label("▶ Start run").click();
+    h.run();
+    let run = h.state().runner().run.expect("a second run");
+    h.get_by_label("Cancel run…").click();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("wrong day");
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    let r = db(&h).run(run).expect("run");
+    assert_eq!((r.status, r.notes()), (RunStatus::Cancelled, "wrong day"));
 }
 
 #[test]

@@ -328,12 +328,15 @@ pub fn editor_ui(
                 )
                 .weak(),
             );
-            ui.add(
-                egui::TextEdit::multiline(&mut state.paste)
-                    .hint_text("Paste a list of steps")
-                    .desired_rows(4)
-                    .desired_width(f32::INFINITY),
-            );
+            // A long paste scrolls in its box: the buttons below stay in reach (#19).
+            egui::ScrollArea::vertical().id_salt("paste-box").max_height(240.0).show(ui, |ui| {
+                ui.add(
+                    egui::TextEdit::multiline(&mut state.paste)
+                        .hint_text("Paste a list of steps")
+                        .desired_rows(4)
+                        .desired_width(f32::INFINITY),
+                );
+            });
             if ui.add_enabled(!state.paste.trim().is_empty(), egui::Button::new("Add these steps")).clicked() {
                 let text = std::mem::take(&mut state.paste);
                 state.add_pasted(&text);

@@ -631,8 +631,10 @@ fn modal_ui(ui: &mut Ui, state: &mut RunnerState, run: RunId, open_steps: usize,
                 if ui.memory(|m| m.focused().is_none()) {
                     edit.request_focus();
                 }
+                // Enter in the reason confirms (#19).
+                let enter = (edit.has_focus() || edit.lost_focus()) && ui.input(|i| i.key_pressed(Key::Enter));
                 ui.horizontal(|ui| {
-                    if ui.button("Cancel run").clicked() {
+                    if ui.button("Cancel run").clicked() || enter {
                         cmds.push(Command::FinishRun {
                             run,
                             status: RunStatus::Cancelled,
