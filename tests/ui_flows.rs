@@ -179,6 +179,14 @@ fn undo_a_tick() {
     h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Z);
     h.run();
     assert_eq!(&step_states(&h, run)[..3], &[true, false, false]);
+    // The focus is back on the undone step: Space ticks it, not the one after (#19.10).
+    assert_eq!(h.state().runner().focus, 1);
+    h.key_press(Key::Space);
+    h.run();
+    assert_eq!(&step_states(&h, run)[..3], &[true, true, false]);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Z);
+    h.run();
+    assert_eq!(&step_states(&h, run)[..3], &[true, false, false]);
     // Undo of an untick restores the original tick time.
     let first = db(&h).run_step_ids(run)[0];
     let at = db(&h).run_step(first).expect("rs").completed_at;

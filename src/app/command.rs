@@ -170,9 +170,13 @@ impl App {
                     self.message = Some("Nothing to undo".into());
                     return;
                 };
-                let _ = self.mutate(|db| {
+                let restored = self.mutate(|db| {
                     ops::restore_run_step(db, u.run_step, u.completed, u.completed_at, &u.value, u.completed_by)
                 });
+                // The undone step is where the user goes on (#19.10): Space ticks it next.
+                if restored.is_some() {
+                    self.views.runner.focus_step(u.run_step);
+                }
             }
             Command::StepNote { run_step, note } => {
                 let _ = self.mutate(|db| ops::set_step_note(db, run_step, &note));

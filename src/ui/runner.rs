@@ -53,6 +53,8 @@ pub struct RunnerState {
     /// A value just sent for this step: once it is recorded (the op may refuse it), the
     /// focus moves on to the next open step.
     advance_after: Option<(RunStepId, String)>,
+    /// Move the focus to this step in the next frame (after an undo: the undone step).
+    focus_on: Option<RunStepId>,
     /// The shown run's sheet, resolved once per run (its steps as its version had them).
     sheet: RunSheet,
     sheet_of: Option<RunId>,
@@ -60,6 +62,11 @@ pub struct RunnerState {
 }
 
 impl RunnerState {
+    /// Put the focus on this step (of the run shown) in the next frame.
+    pub fn focus_step(&mut self, rs: RunStepId) {
+        self.focus_on = Some(rs);
+    }
+
     /// Show a run, focusing its current step.
     pub fn open(&mut self, db: &Db, run: RunId) {
         *self = Self { run: Some(run), ..Self::default() };
@@ -147,6 +154,12 @@ pub fn runner_ui(
         && let Some(row) = (0..n).find(|r| rows.run_step(&sheet, *r) == Some(rs))
     {
         state.focus = rows.next_open(db, &sheet, row);
+        state.scroll_to_focus = true;
+    }
+    if let Some(rs) = state.focus_on.take()
+        && let Some(row) = (0..n).find(|r| rows.run_step(&sheet, *r) == Some(rs))
+    {
+        state.focus = row;
         state.scroll_to_focus = true;
     }
     state.focus = state.focus.min(n.saturating_sub(1));
