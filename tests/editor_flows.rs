@@ -206,6 +206,20 @@ fn labels_manager_create_rename_delete() {
     assert!(db(&h).label(kitchen).is_none());
     assert!(db(&h).procedure_labels.rows().iter().all(|pl| pl.label_id != kitchen));
     assert!(db(&h).label(id).is_some());
+
+    // A label's colour comes from a palette (#19.8); its name field is wide enough to read.
+    let field = h
+        .get_all_by_value("daily")
+        .find(|n| n.accesskit_node().role() == Role::TextInput)
+        .expect("the name field")
+        .rect();
+    assert!(field.width() >= 150.0, "{field:?}");
+    h.get_by_label("Color of daily").click();
+    h.run();
+    h.get_by_label("Colour #911eb4").click();
+    h.run();
+    let daily = db(&h).labels.rows().iter().find(|l| l.name == "daily").expect("daily").color.clone();
+    assert_eq!(daily, "#911eb4");
 }
 
 #[test]

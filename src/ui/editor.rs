@@ -292,7 +292,7 @@ pub fn editor_ui(
             ui.label("");
             ui.horizontal(|ui| {
                 ui.add(egui::TextEdit::singleline(&mut state.new_label).hint_text("New label").desired_width(140.0));
-                ui.color_edit_button_srgba(&mut state.new_label_color).on_hover_text("Color of the new label");
+                super::widgets::label_color_button(ui, &mut state.new_label_color, "Color of the new label");
                 let name = state.new_label.trim();
                 if ui.add_enabled(!name.is_empty() && !read_only, egui::Button::new("Create label")).clicked() {
                     let c = state.new_label_color;

@@ -38,14 +38,14 @@ pub fn labels_ui(ui: &mut Ui, db: &Db, state: &mut LabelsState, read_only: bool,
             label_chip(ui, l);
             ui.horizontal(|ui| {
                 let mut color = label_color(&l.color);
-                if ui.color_edit_button_srgba(&mut color).on_hover_text(format!("Color of {}", l.name)).changed()
-                    && !read_only
-                {
+                if super::widgets::label_color_button(ui, &mut color, &format!("Color of {}", l.name)) && !read_only {
                     cmds.push(Command::RecolorLabel { label: l.id, color: hex(color) });
                 }
                 let name = state.names.entry(l.id).or_insert_with(|| l.name.clone());
-                let edit = ui.add(
-                    egui::TextEdit::singleline(name).desired_width(160.0).hint_text(format!("Name of {}", l.name)),
+                // A fixed size: inside the grid a text field would shrink to one letter (#19.8).
+                let edit = ui.add_sized(
+                    [180.0, ui.spacing().interact_size.y],
+                    egui::TextEdit::singleline(name).hint_text(format!("Name of {}", l.name)),
                 );
                 let done = edit.lost_focus();
                 if done && name.trim() != l.name && !read_only {
@@ -70,7 +70,7 @@ pub fn labels_ui(ui: &mut Ui, db: &Db, state: &mut LabelsState, read_only: bool,
     ui.horizontal(|ui| {
         let color = state.new_color.get_or_insert(egui::Color32::from_rgb(0x3c, 0xb4, 0x4b));
         ui.add(egui::TextEdit::singleline(&mut state.new_name).hint_text("New label name").desired_width(160.0));
-        ui.color_edit_button_srgba(color).on_hover_text("Color of the new label");
+        super::widgets::label_color_button(ui, color, "Color of the new label");
         let name = state.new_name.trim().to_owned();
         if ui.add_enabled(!name.is_empty() && !read_only, egui::Button::new("Create label")).clicked() {
             cmds.push(Command::CreateLabel { name, color: hex(*color), attach: false });

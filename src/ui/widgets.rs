@@ -104,3 +104,56 @@ pub fn rich_text(ui: &mut Ui, id_salt: impl std::hash::Hash + std::fmt::Debug, t
     let id = ui.scope_id().with(id_salt);
     egui_commonmark::CommonMarkViewer::new().show_with_id(id, ui, &mut cache, text);
 }
+
+/// Label colours that read well on light and dark themes (Sasha Trubetskoy's distinct
+/// colours), offered before any custom colour.
+pub const LABEL_PALETTE: [Color32; 12] = [
+    Color32::from_rgb(0xe6, 0x19, 0x4b),
+    Color32::from_rgb(0xf5, 0x82, 0x31),
+    Color32::from_rgb(0xff, 0xe1, 0x19),
+    Color32::from_rgb(0xbf, 0xef, 0x45),
+    Color32::from_rgb(0x3c, 0xb4, 0x4b),
+    Color32::from_rgb(0x46, 0x99, 0x90),
+    Color32::from_rgb(0x42, 0xd4, 0xf4),
+    Color32::from_rgb(0x43, 0x63, 0xd8),
+    Color32::from_rgb(0x91, 0x1e, 0xb4),
+    Color32::from_rgb(0xf0, 0x32, 0xe6),
+    Color32::from_rgb(0x9a, 0x63, 0x24),
+    Color32::from_rgb(0xa9, 0xa9, 0xa9),
+];
+
+/// A colour button that opens a palette of label colours, and a simple custom picker
+/// (no alpha); returns true when the colour changed.
+pub fn label_color_button(ui: &mut Ui, color: &mut Color32, hover: &str) -> bool {
+    let mut changed = false;
+    let button = egui::Button::new("").fill(*color).min_size(egui::vec2(28.0, 18.0));
+    let response = ui.add(button).on_hover_text(hover);
+    let popup = egui::Popup::menu(&response).close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+    popup.show(|ui| {
+        ui.label(RichText::new("Label colour").weak());
+        egui::Grid::new("palette").spacing([4.0, 4.0]).show(ui, |ui| {
+            for (i, c) in LABEL_PALETTE.iter().enumerate() {
+                let swatch = egui::Button::new("").fill(*c).min_size(egui::vec2(22.0, 22.0)).selected(*c == *color);
+                let name = format!("Colour #{:02x}{:02x}{:02x}", c.r(), c.g(), c.b());
+                let swatch = ui.add(swatch);
+                swatch.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                if swatch.clicked() {
+                    *color = *c;
+                    changed = true;
+                }
+                if i % 6 == 5 {
+                    ui.end_row();
+                }
+            }
+        });
+        ui.separator();
+        ui.label(RichText::new("Custom").weak());
+        let mut rgb = [color.r(), color.g(), color.b()];
+        if egui::widgets::color_picker::color_edit_button_srgb(ui, &mut rgb).changed() {
+            *color = Color32::from_rgb(rgb[0], rgb[1], rgb[2]);
+            changed = true;
+        }
+    });
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ColorWell, true, hover));
+    changed
+}
