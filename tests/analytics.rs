@@ -293,3 +293,26 @@ fn a_change_invalidates_only_the_reports_it_touches() {
     assert_eq!(analysis::ReportKey::of(&db, one(2), today), k2, "P2's report is still valid");
     assert_ne!(analysis::ReportKey::of(&db, Selection::default(), today), kall);
 }
+
+#[test]
+fn the_procedure_picker_is_searched_by_typing_and_enter_picks() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.get_by_label("📊 Analytics").click();
+    settle(&mut h);
+    h.get_by_label("Procedure").click();
+    h.run();
+    // The search box has the focus when the list opens; typing narrows, the list stays.
+    let search = h.get_by_role(Role::TextInput);
+    assert!(search.is_focused(), "the search box is focused");
+    let payroll = h.query_all_by_label("Payroll run").count();
+    search.type_text("kitchen op");
+    h.run();
+    assert_eq!(h.query_all_by_label("Payroll run").count(), payroll - 1, "narrowed; the list stays open");
+    assert!(h.query_all_by_label("Kitchen opening").count() >= 2, "in the list and the table");
+    h.key_press(egui::Key::Enter);
+    settle(&mut h);
+    let kitchen =
+        h.state().db().and_then(|db| db.procedures.rows().iter().find(|p| p.name == "Kitchen opening").map(|p| p.id));
+    assert_eq!(h.state().analytics().selection.procedure, kitchen);
+}

@@ -46,6 +46,8 @@ pub struct AnalyticsState {
     pub selection: Selection,
     /// Filter text of the procedure picker.
     pub procedure_query: String,
+    /// The picker's list is open (its search box took the focus when it opened).
+    picker_open: bool,
     /// Weeks or months for the runs plot.
     pub monthly: bool,
     /// Typed custom range.
@@ -225,11 +227,23 @@ fn controls_ui(ui: &mut Ui, db: &Db, state: &mut AnalyticsState) {
             .procedure
             .and_then(|p| db.procedure(p))
             .map_or("All procedures".to_owned(), |p| p.name.clone());
-        let r =
-            egui::ComboBox::from_id_salt("analytics-procedure").selected_text(current).width(260.0).show_ui(ui, |ui| {
-                ui.add(egui::TextEdit::singleline(&mut state.procedure_query).hint_text("Search procedures"));
+        // Clicking the search box keeps the list open; it has the focus when the list
+        // opens; Enter picks the first match (#19.5).
+        let r = egui::ComboBox::from_id_salt("analytics-procedure")
+            .selected_text(current)
+            .width(260.0)
+            .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
+            .show_ui(ui, |ui| {
+                let edit =
+                    ui.add(egui::TextEdit::singleline(&mut state.procedure_query).hint_text("Search procedures"));
+                if !state.picker_open {
+                    edit.request_focus();
+                    state.picker_open = true;
+                }
+                let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 if ui.selectable_label(state.selection.procedure.is_none(), "All procedures").clicked() {
                     state.selection.procedure = None;
+                    ui.close();
                 }
                 let q = state.procedure_query.trim().to_lowercase();
                 let mut shown = 0;
@@ -242,12 +256,20 @@ fn controls_ui(ui: &mut Ui, db: &Db, state: &mut AnalyticsState) {
                         ui.label(RichText::new("… type to narrow the list").weak());
                         break;
                     }
-                    if ui.selectable_label(state.selection.procedure == Some(p.id), &p.name).clicked() {
+                    let first_match = enter && shown == 1 && !q.is_empty();
+                    if ui.selectable_label(state.selection.procedure == Some(p.id), &p.name).clicked() || first_match {
                         state.selection.procedure = Some(p.id);
                         state.selected_step = None;
+                        ui.close();
                     }
                 }
+                if shown == 0 {
+                    ui.label(RichText::new("No procedure matches").weak());
+                }
             });
+        if r.inner.is_none() {
+            state.picker_open = false;
+        }
         r.response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, "Procedure"));
 
         let ranges = [
