@@ -329,3 +329,18 @@ fn a_long_paste_scrolls_in_its_box_and_the_buttons_stay_in_reach() {
     h.run();
     assert_eq!(h.state().editor().draft.steps.iter().filter(|s| !s.description.is_empty()).count(), 200);
 }
+
+#[test]
+fn add_step_puts_the_typing_in_the_new_step() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    h.run();
+    h.get_by_label("➕ Add step").click();
+    h.run();
+    // No click into the field: what is typed lands in the new step (#19.12).
+    h.input_mut().events.push(egui::Event::Text("Wipe the bar".into()));
+    h.run();
+    let steps: Vec<String> = h.state().editor().draft.steps.iter().map(|s| s.description.clone()).collect();
+    assert_eq!(steps, ["", "Wipe the bar"]);
+}

@@ -33,6 +33,8 @@ pub struct EditorState {
     new_label_color: egui::Color32,
     /// The step whose text was focused last.
     focus: Option<usize>,
+    /// A step just added: its text field takes the keyboard focus (typing goes there).
+    focus_new: Option<usize>,
     /// The change description being confirmed (save dialog open).
     pub save_dialog: Option<String>,
     /// A navigation waiting for Save / Discard / Cancel.
@@ -318,6 +320,7 @@ pub fn editor_ui(
         if ui.button("➕ Add step").clicked() {
             state.push_step(StepDraft::default(), String::new());
             state.focus = Some(state.draft.steps.len() - 1);
+            state.focus_new = state.focus;
         }
 
         ui.add_space(8.0);
@@ -410,6 +413,10 @@ fn steps_ui(ui: &mut Ui, state: &mut EditorState) {
                     .desired_rows(1)
                     .desired_width((ui.available_width() - 260.0).max(160.0)),
             );
+            if state.focus_new == Some(i) {
+                text.request_focus();
+                state.focus_new = None;
+            }
             if text.has_focus() {
                 state.focus = Some(i);
             }
@@ -457,6 +464,7 @@ fn steps_ui(ui: &mut Ui, state: &mut EditorState) {
         Some((i, "insert")) => {
             state.insert_step(i + 1, StepDraft::default(), String::new());
             state.focus = Some(i + 1);
+            state.focus_new = state.focus;
         }
         Some((i, "duplicate")) => {
             let copy = StepDraft { id: None, ..state.draft.steps[i].clone() };
