@@ -81,7 +81,7 @@ fn create_from_pasted_list_reorder_save_diff_restore() {
     assert!(h.state().editor().is_dirty());
     h.get_by_label("Save new version…").click();
     h.run();
-    assert_eq!(h.state().editor().save_dialog.as_deref(), Some("moved step 2"));
+    assert_eq!(h.state().editor().save_dialog.as_deref(), Some("moved step 1 to 2"));
     h.get_by_label("Save version 2").click();
     h.run();
     assert_eq!(texts(&h, pid), ["Count the float", "Unlock the door", "Turn on the music"]);
@@ -93,7 +93,7 @@ fn create_from_pasted_list_reorder_save_diff_restore() {
     assert_eq!(h.state().view(), View::Versions);
     assert_eq!(h.state().versions().compare, Some((1, 2)));
     h.get_by_label("moved from 1");
-    assert_eq!(h.query_all_by_label("moved step 2").count(), 2, "in the list and atop the diff");
+    assert_eq!(h.query_all_by_label("moved step 1 to 2").count(), 2, "in the list and atop the diff");
 
     // Restore version 1: version 3 has the content of version 1.
     h.get_by_label("Restore version 1…").click();

@@ -220,10 +220,16 @@ pub fn summary(d: &SnapshotDiff, old: &Snapshot, new: &Snapshot) -> String {
         StepChange::Kept { new, reworded: true, .. } => Some(*new),
         _ => None,
     });
-    let moved = pick(&|c| match c {
-        StepChange::Kept { new, moved: true, .. } => Some(*new),
-        _ => None,
-    });
+    // Moves say which step went where ("moved step 10 to 8"): the new position alone
+    // names a step the user did not touch (#19.11).
+    let moved: Vec<(usize, usize)> = d
+        .steps
+        .iter()
+        .filter_map(|c| match c {
+            StepChange::Kept { old, new, moved: true, .. } => Some((*old, *new)),
+            _ => None,
+        })
+        .collect();
     let retimed: Vec<usize> = pick(&|c| match c {
         StepChange::Kept { new, duration_changed: true, .. } => Some(*new),
         _ => None,
@@ -244,7 +250,9 @@ pub fn summary(d: &SnapshotDiff, old: &Snapshot, new: &Snapshot) -> String {
         parts.push(format!("reworded {}", step_list(reworded)));
     }
     if !moved.is_empty() {
-        parts.push(format!("moved {}", step_list(moved)));
+        let each: Vec<String> = moved.iter().map(|(o, n)| format!("{} to {}", o + 1, n + 1)).collect();
+        let word = if moved.len() == 1 { "step" } else { "steps" };
+        parts.push(format!("moved {word} {}", each.join(", ")));
     }
     if !retimed.is_empty() {
         if let [one] = retimed.as_slice() {
@@ -379,7 +387,7 @@ mod tests {
         }));
         assert_eq!(
             summary(&d, &a, &b),
-            "renamed; added steps 4–5; reworded step 3; moved step 1; changed the duration of step 3 from 1m to 1m30s; removed 1 step"
+            "renamed; added steps 4–5; reworded step 3; moved step 3 to 1; changed the duration of step 3 from 1m to 1m30s; removed 1 step"
         );
         assert!(diff(&a, &a).is_empty());
     }
@@ -405,6 +413,28 @@ mod tests {
         a.steps.iter_mut().for_each(|s| s.id = None);
         b.steps.iter_mut().for_each(|s| s.id = None);
         let d = diff(&a, &b);
-        assert_eq!(summary(&d, &a, &b), "reworded step 2; moved step 2");
+        assert_eq!(summary(&d, &a, &b), "reworded step 2; moved step 1 to 2");
+    }
+
+    #[test]
+    fn the_step_the_user_moved_is_the_one_reported() {
+        let texts: Vec<String> = (1..=10).map(|i| format!("step {i}")).collect();
+        let rows: Vec<(u32, &str, Option<u32>)> = (0..10).map(|i| (i as u32 + 1, texts[i].as_str(), None)).collect();
+        let a = snap(&rows);
+        let mut moved = rows.clone();
+        let ten = moved.remove(9);
+        moved.insert(7, ten);
+        let b = snap(&moved);
+        let d = diff(&a, &b);
+        let flagged: Vec<(usize, usize)> = d
+            .steps
+            .iter()
+            .filter_map(|c| match c {
+                StepChange::Kept { old, new, moved: true, .. } => Some((*old, *new)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(flagged, vec![(9, 7)], "step 10 moved to position 8");
+        assert_eq!(summary(&d, &a, &b), "moved step 10 to 8");
     }
 }
