@@ -185,3 +185,31 @@ fn a_code_block_in_a_step_has_a_copy_button() {
     let run = h.state().runner().run.expect("run");
     assert!(db.run_steps_of(run).all(|rs| rs.completed));
 }
+
+#[test]
+fn a_two_thousand_character_step_wraps_and_its_controls_stay_on_screen() {
+    let dir = kitchen();
+    {
+        let mut l = procedures::store::load(dir.path()).expect("load");
+        let pid = ProcedureId(1);
+        let mut draft = procedures::ops::ProcedureDraft::of(&l.db, pid).expect("draft");
+        draft.steps[1].description = "Check every shelf of the walk-in, ".repeat(60);
+        procedures::ops::update_procedure(&mut l.db, pid, &draft, "long step", Timestamp::now()).expect("update");
+        procedures::store::save(dir.path(), &mut l.db).expect("save");
+    }
+    let mut h = app_sized(dir.path(), 1100.0, 900.0);
+    start(&mut h);
+    let window = h.ctx.content_rect();
+    let nodes: Vec<egui::Rect> =
+        h.get_all_by_label_contains("Check every shelf of the walk-in").map(|n| n.rect()).collect();
+    assert!(!nodes.is_empty());
+    for step in &nodes {
+        assert!(step.max.x <= window.max.x, "the text wraps inside the window: {step:?} in {window:?}");
+    }
+    assert!(nodes.iter().any(|r| r.height() > 40.0), "on several lines: {nodes:?}");
+    let notes: Vec<egui::Rect> = h.get_all_by_label("📝").map(|n| n.rect()).collect();
+    assert!(!notes.is_empty());
+    for note in notes {
+        assert!(note.max.x <= window.max.x, "every note button is reachable: {note:?}");
+    }
+}

@@ -410,8 +410,17 @@ fn step_row_ui(
     let label = if plain { format!("{}. {}", row + 1, item.text) } else { format!("{}.", row + 1) };
     ui.horizontal(|ui| {
         let mut checked = rs.completed;
+        // The step's text wraps in the room the tick time and note button leave (#19.3):
+        // a 2,000-character step stays on screen with its controls.
+        let text_width = (ui.available_width() - 220.0).max(200.0);
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
+        let wrap = |ui: &mut Ui| ui.set_max_width(text_width);
         if item.kind == StepKind::Check {
-            let cb = ui.add_enabled(open, egui::Checkbox::new(&mut checked, label));
+            let cb = ui.scope(|ui| {
+                wrap(ui);
+                ui.add_enabled(open, egui::Checkbox::new(&mut checked, label))
+            });
+            let cb = cb.inner;
             if cb.changed() {
                 cmds.push(Command::SetStep { run_step: rs_id, completed: checked });
                 state.focus = if checked { rows.next_open(db, sheet, row) } else { row };
@@ -424,16 +433,21 @@ fn step_row_ui(
             }
             let hover =
                 if item.required { "Ticked by entering a value (required)" } else { "Ticked by entering a value" };
-            let cb = ui.add_enabled(open, egui::Checkbox::new(&mut checked, text)).on_hover_text(hover);
+            let cb = ui
+                .scope(|ui| {
+                    wrap(ui);
+                    ui.add_enabled(open, egui::Checkbox::new(&mut checked, text))
+                })
+                .inner
+                .on_hover_text(hover);
             if cb.changed() && item.kind != StepKind::Choice {
                 state.value_edit = Some((rs_id, start_text(db, rs_id, item, user)));
                 state.focus = row;
             }
         }
         if !plain {
-            let width = (ui.available_width() - 220.0).max(200.0);
             ui.vertical(|ui| {
-                ui.set_max_width(width);
+                ui.set_max_width(text_width - 40.0);
                 rich_text(ui, ("step", rs_id.0), &item.text);
             });
         }
