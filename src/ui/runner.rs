@@ -337,7 +337,16 @@ fn header_ui(
             ui.label(format!("Estimated time left {}", format_duration(i64::from(left))));
         }
     });
-    let missing: Vec<String> = sheet.missing(db).iter().map(|i| format!("“{}”", ops::first_line(&i.text))).collect();
+    // Named by their first line, cut at 60 characters (a long step stays one mention).
+    let short = |t: &str| {
+        let line = ops::first_line(t);
+        if line.chars().count() > 60 {
+            format!("{}…", line.chars().take(59).collect::<String>())
+        } else {
+            line.to_owned()
+        }
+    };
+    let missing: Vec<String> = sheet.missing(db).iter().map(|i| format!("“{}”", short(&i.text))).collect();
     ui.horizontal(|ui| {
         let complete = ui.add_enabled(open, egui::Button::new("✔ Complete run"));
         let complete = if missing.is_empty() {
