@@ -31,7 +31,11 @@ pub fn in_progress_ui(ui: &mut Ui, db: &Db, now: Timestamp, cmds: &mut Vec<Comma
                 if ui.button("Resume").on_hover_text(format!("Resume run #{} of {name}", r.id)).clicked() {
                     cmds.push(Command::OpenRun(r.id));
                 }
-                ui.strong(name);
+                ui.scope(|ui| {
+                    // A long name is cut with an ellipsis (whole on hover), the counts stay.
+                    ui.set_max_width((ui.available_width() - 320.0).max(160.0));
+                    ui.add(egui::Label::new(egui::RichText::new(name).strong()).truncate()).on_hover_text(name);
+                });
                 ui.label(format!("{done} / {total} steps"));
                 ui.add(
                     egui::ProgressBar::new(if total == 0 { 0.0 } else { done as f32 / total as f32 })

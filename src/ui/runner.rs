@@ -305,9 +305,19 @@ fn header_ui(
     let run_id = run.id;
     let p = db.procedure(run.procedure_id);
     ui.horizontal(|ui| {
-        ui.heading(p.map_or("(deleted procedure)", |p| p.name.as_str()));
+        // A long name is cut with an ellipsis (the whole name on hover), leaving room for
+        // the version, status and who (#19.3).
+        let name = p.map_or("(deleted procedure)", |p| p.name.as_str());
+        ui.scope(|ui| {
+            ui.set_max_width((ui.available_width() - 420.0).max(200.0));
+            ui.add(egui::Label::new(RichText::new(name).heading()).truncate()).on_hover_text(name);
+        });
         if !run.title().is_empty() {
-            ui.heading(RichText::new(format!("— {}", run.title())).weak());
+            ui.scope(|ui| {
+                ui.set_max_width(240.0);
+                ui.add(egui::Label::new(RichText::new(format!("— {}", run.title())).heading().weak()).truncate())
+                    .on_hover_text(run.title());
+            });
         }
         if let Some(v) = run.procedure_version {
             ui.label(RichText::new(format!("version {v}")).weak());
