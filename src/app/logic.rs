@@ -39,7 +39,7 @@ impl App {
             return;
         }
         self.views.browser.set_due(&self.views.today.agenda.next_due);
-        let first = self.notified.is_empty();
+        let first = !std::mem::replace(&mut self.agenda_seen, true);
         let agenda = &self.views.today.agenda;
         let mut news = Vec::new();
         for o in agenda.overdue.iter().chain(&agenda.due) {
@@ -53,10 +53,6 @@ impl App {
                     _ => (format!("Due now: {name}"), format!("Scheduled for {when}.")),
                 });
             }
-        }
-        if first && self.notified.is_empty() {
-            // Nothing open yet: remember that the first agenda was seen.
-            self.notified.insert((crate::model::ScheduleId(0), 0, crate::analysis::schedule::State::Upcoming));
         }
         for (summary, body) in news {
             if self.prefs.notifications {
@@ -85,6 +81,7 @@ impl App {
                         self.view = View::Today;
                     }
                     self.notified.clear();
+                    self.agenda_seen = false;
                     self.message = None;
                     self.prefs.last_folder = Some(dir.clone());
                     self.prefs.recent.retain(|d| d != &dir);

@@ -104,6 +104,8 @@ pub struct App {
     title: String,
     /// Occurrences already announced (schedule, time, state), and what was announced.
     notified: std::collections::HashSet<(crate::model::ScheduleId, i64, crate::analysis::schedule::State)>,
+    /// Whether an agenda of this folder arrived (the first only learns what is open).
+    agenda_seen: bool,
     /// The notifications sent, newest last (the Today view's tests read it).
     pub notifications_sent: Vec<String>,
 }
@@ -157,6 +159,7 @@ impl App {
             show_problems: true,
             title: String::new(),
             notified: std::collections::HashSet::new(),
+            agenda_seen: false,
             notifications_sent: Vec::new(),
         }
     }

@@ -1,7 +1,7 @@
 //! `procedures due DIR [--json] [--at "YYYY-MM-DD HH:MM"]`: what is overdue, due, started,
 //! coming in 7 days, done today and missed in 30, for a cron job or a chat bot. Reads, never writes.
 
-use crate::analysis::schedule::{Agenda, Clock, Engine, Occurrence};
+use crate::analysis::schedule::{Agenda, Engine, Occurrence};
 use crate::model::{Timestamp, format_duration};
 use crate::store::Db;
 use serde::Serialize;
@@ -43,22 +43,11 @@ pub fn lists(a: &Agenda) -> [(&'static str, &[Occurrence]); 7] {
 
 /// Print the occurrences as of `at` (default now), as text or JSON.
 pub fn run(dir: &Path, json: bool, at: Option<&str>) -> ExitCode {
-    let now = match at.map(Timestamp::parse) {
-        None => Timestamp::now(),
-        Some(Ok(t)) => t.to_local(),
-        Some(Err(e)) => {
-            eprintln!("error: --at: {e} (like \"2026-12-01 09:00\")");
-            return ExitCode::from(2);
-        }
-    };
-    let loaded = match super::load_for_reading(dir) {
-        Ok(l) => l,
+    let (clock, loaded) = match super::clock_at(at).and_then(|c| Ok((c, super::load_warning(dir)?))) {
+        Ok(both) => both,
         Err(code) => return code,
     };
-    for p in &loaded.problems {
-        eprintln!("warning: {p}");
-    }
-    let clock = Clock { now, ..Clock::system() };
+    let now = clock.now;
     let started = std::time::Instant::now();
     let agenda = Agenda::compute(&mut Engine::new(), &loaded.db, &clock);
     if std::env::var_os("PROCEDURES_TIMING").is_some() {

@@ -159,6 +159,28 @@ pub fn run(command: Subcommand) -> ExitCode {
     }
 }
 
+/// The moment `--at` names ("YYYY-MM-DD HH:MM", local), or now; a bad time is exit 2.
+fn clock_at(at: Option<&str>) -> Result<crate::analysis::schedule::Clock, ExitCode> {
+    let system = crate::analysis::schedule::Clock::system();
+    match at.map(crate::model::Timestamp::parse) {
+        None => Ok(system),
+        Some(Ok(t)) => Ok(crate::analysis::schedule::Clock { now: t.to_local(), ..system }),
+        Some(Err(e)) => {
+            eprintln!("error: --at: {e} (like \"2026-12-01 09:00\")");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// A folder (or database) for a reading command, its problems printed as warnings.
+fn load_warning(dir: &std::path::Path) -> Result<crate::store::Loaded, ExitCode> {
+    let loaded = load_for_reading(dir)?;
+    for p in &loaded.problems {
+        eprintln!("warning: {p}");
+    }
+    Ok(loaded)
+}
+
 /// A push or a pull: what moved, or the error (exit 2).
 fn team(op: impl FnOnce() -> Result<crate::store::pg::Moved, crate::store::pg::PgError>, done: &str) -> ExitCode {
     match op() {

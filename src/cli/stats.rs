@@ -8,21 +8,10 @@ use std::process::ExitCode;
 
 /// Print the stats report as JSON or as a table.
 pub fn run(dir: &Path, json: bool, procedure: Option<u32>, at: Option<&str>) -> ExitCode {
-    let clock = match at.map(crate::model::Timestamp::parse) {
-        None => analysis::schedule::Clock::system(),
-        Some(Ok(t)) => analysis::schedule::Clock { now: t.to_local(), ..analysis::schedule::Clock::system() },
-        Some(Err(e)) => {
-            eprintln!("error: --at: {e} (like \"2026-12-01 09:00\")");
-            return ExitCode::from(2);
-        }
-    };
-    let loaded = match super::load_for_reading(dir) {
-        Ok(l) => l,
+    let (clock, loaded) = match super::clock_at(at).and_then(|c| Ok((c, super::load_warning(dir)?))) {
+        Ok(both) => both,
         Err(code) => return code,
     };
-    for p in &loaded.problems {
-        eprintln!("warning: {p}");
-    }
     let only = procedure.map(ProcedureId);
     if let Some(pid) = only
         && loaded.db.procedure(pid).is_none()

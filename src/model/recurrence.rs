@@ -68,11 +68,6 @@ impl Recurrence {
     /// The rule restarted at `from`: its first occurrence after `from` (a completion
     /// anchor's next occurrence: "every 90 days after the last completion").
     pub fn next_after_restart(&self, from: NaiveDateTime) -> Option<NaiveDateTime> {
-        // "Every N days" (what the editor builds) is N days on: no iterator to set up
-        // (a completion anchor asks once per occurrence; Today's budget is 20 ms).
-        if let Some(RuleForm::Daily { n }) = self.form() {
-            return from.checked_add_signed(Duration::days(i64::from(n.max(1))));
-        }
         let set = self.set(from).ok()?;
         set.limit().into_iter().map(|d| d.naive_utc()).find(|d| *d > from)
     }
@@ -275,49 +270,7 @@ pub fn normalize(zone: &Zone, wall: NaiveDateTime) -> NaiveDateTime {
 
 /// `secs` real seconds after the wall-clock time `wall`, on the wall clock of `zone`.
 pub fn wall_after(zone: &Zone, wall: NaiveDateTime, secs: i64) -> NaiveDateTime {
-    // The usual case: one UTC offset at both ends (no DST change between): plain
-    // arithmetic. Offsets are looked up once per zone and hour (the system zone's
-    // lookups are slow, and a year of schedules asks the same hours again and again).
-    let end = wall + Duration::seconds(secs);
-    if let (Some(a), Some(b)) = (offset_at(zone, wall), offset_at(zone, end))
-        && a == b
-    {
-        return end;
-    }
     local(zone, instant(zone, wall) + secs)
-}
-
-/// The UTC offset of the wall-clock time `wall` in `zone` when the hour around it has
-/// one offset throughout (none near a change), memoized per zone and hour.
-fn offset_at(zone: &Zone, wall: NaiveDateTime) -> Option<i32> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    thread_local! {
-        static OFFSETS: RefCell<HashMap<(&'static str, i64), Option<i32>>> = RefCell::new(HashMap::new());
-    }
-    let name: &'static str = match zone {
-        Zone::Local(_) => "Local",
-        Zone::Tz(t) => t.name(),
-    };
-    let hour = wall.and_utc().timestamp().div_euclid(3600);
-    let lookup = || {
-        let start = DateTime::<Utc>::from_timestamp(hour * 3600, 0)?.naive_utc();
-        let single = |t: NaiveDateTime| match zone.from_local_datetime(&t) {
-            LocalResult::Single(d) => Some(d.offset().fix().local_minus_utc()),
-            _ => None,
-        };
-        // The same offset at both ends of the hour and either side: no change inside.
-        let a = single(start - Duration::hours(1))?;
-        (single(start)? == a && single(start + Duration::hours(1))? == a && single(start + Duration::hours(2))? == a)
-            .then_some(a)
-    };
-    OFFSETS.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.len() > 1 << 16 {
-            m.clear();
-        }
-        *m.entry((name, hour)).or_insert_with(lookup)
-    })
 }
 
 /// The day of `wall` at the time of day of `of`.

@@ -356,8 +356,9 @@ pub fn history_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp
         let key = (run, db.generation());
         if state.occurrence.as_ref().is_none_or(|(k, _)| *k != key) {
             let clock = Clock { now, ..Clock::system() };
-            let found = db.run(run).and_then(|r| r.scheduled_for()).is_some() || !db.schedules.is_empty();
-            let occ = found.then(|| crate::analysis::schedule::occurrence_of_run(db, run, &clock)).flatten();
+            let occ = (!db.schedules.is_empty())
+                .then(|| crate::analysis::schedule::occurrence_of_run(db, run, &clock))
+                .flatten();
             state.occurrence = Some((key, occ));
         }
         let occ = state.occurrence.as_ref().and_then(|(_, o)| o.as_ref());

@@ -50,11 +50,6 @@ impl TodayState {
             (self.agenda, self.got, self.took) = (agenda, Some(key), Some(took));
         }
     }
-
-    /// Whether the agenda shown is for the data as it is now.
-    pub fn is_fresh(&self) -> bool {
-        self.got.is_some() && self.got == self.asked
-    }
 }
 
 /// "today, 09:00", "yesterday, 07:00", "Tue 8 Dec, 09:00" (the year when not this one).
