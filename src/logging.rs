@@ -20,6 +20,9 @@ impl log::Log for FileLogger {
         if !self.enabled(r.metadata()) {
             return;
         }
+        if r.level() == log::Level::Error && r.target().starts_with("rfd") {
+            note_dialog_error(r.args().to_string());
+        }
         let line = format!("{} {:<5} {}: {}\n", crate::model::Timestamp::now(), r.level(), r.target(), r.args());
         match &self.file {
             Some(f) => {
@@ -62,4 +65,19 @@ pub fn init() {
 /// Where the log goes, when it is a file.
 pub fn log_path() -> Option<PathBuf> {
     PATH.get().cloned().flatten()
+}
+
+/// The last error the dialog library logged (it logs why a dialog could not be shown
+/// and answers as if cancelled); taken by the dialog that asked.
+static DIALOG_ERROR: Mutex<Option<String>> = Mutex::new(None);
+
+fn note_dialog_error(message: String) {
+    if let Ok(mut last) = DIALOG_ERROR.lock() {
+        *last = Some(message);
+    }
+}
+
+/// The error the dialog library logged since the last call, if any.
+pub fn take_dialog_error() -> Option<String> {
+    DIALOG_ERROR.lock().ok().and_then(|mut last| last.take())
 }

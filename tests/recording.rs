@@ -255,7 +255,8 @@ fn the_run_commands_record_a_run_from_a_script() {
     assert!(matches!(lock, store::LockOutcome::Acquired(_)));
     let (code, _, err) = run(&["run", "finish", d, "--run", "1", "--status", "completed"]);
     assert_eq!(code, Some(2));
-    assert!(err.starts_with("error: the folder is open in the app ("), "{err}");
+    // (after waiting a few seconds for the lock, naming who holds it)
+    assert!(err.starts_with("error: the folder stayed locked for 5 s by the Procedures app on host "), "{err}");
     assert_eq!(tables(dir.path()), before);
     drop(lock);
 
@@ -314,4 +315,66 @@ fn old_values_are_judged_by_the_version_their_run_executed() {
     store::save(dir.path(), &mut db).expect("saved");
     let again = store::load(dir.path()).expect("load");
     assert!(again.problems.is_empty(), "{:?}", again.problems);
+}
+
+/// Runs the CLI; (exit code, stdout, stderr).
+fn cli(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_procedures")).args(args).output().expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+    )
+}
+
+fn run_steps_csv(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("run_steps.csv")).expect("run_steps.csv")
+}
+
+#[test]
+fn an_empty_value_is_refused_and_clears_nothing_untick_is_explicit_and_values_may_start_with_a_minus() {
+    let dir = folder(KITCHEN);
+    let d = dir.path().to_str().expect("utf8");
+    assert_eq!(cli(&["run", "start", d, "--procedure", "1", "--by", "Ann"]).0, Some(0));
+    assert_eq!(cli(&["run", "tick", d, "--run", "1", "--step", "2", "--value", "3"]).0, Some(0));
+    let before = run_steps_csv(dir.path());
+    // A script with an unset variable: refused, nothing changed.
+    for empty in ["", "  "] {
+        let (code, said, err) = cli(&["run", "tick", d, "--run", "1", "--step", "2", "--value", empty]);
+        assert_eq!(code, Some(2), "{said}");
+        assert!(err.contains("--value is empty") && err.contains("--untick"), "{err}");
+        assert_eq!(run_steps_csv(dir.path()), before);
+    }
+    // A negative number is a value, not an option.
+    let (code, said, err) = cli(&["run", "tick", d, "--run", "1", "--step", "2", "--value", "-18"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(said, "ticked step 2 (“Fridge temperature”): -18, flagged (outside 0–5 °C)");
+    // Unticking is asked for by name, and clears the value.
+    let (code, said, err) = cli(&["run", "tick", d, "--run", "1", "--step", "2", "--untick"]);
+    assert_eq!((code, said.as_str()), (Some(0), "unticked step 2 (“Fridge temperature”)"), "{err}");
+    let db = store::load(dir.path()).expect("load").db;
+    let rs = db.run_steps.rows().iter().find(|r| r.step_id == StepId(2)).expect("row");
+    assert!(!rs.completed && rs.value().is_empty());
+}
+
+#[test]
+fn run_commands_at_the_same_moment_wait_for_each_other_and_all_land() {
+    let dir = folder(KITCHEN);
+    let d = dir.path().to_str().expect("utf8").to_owned();
+    assert_eq!(cli(&["run", "start", &d, "--procedure", "1", "--by", "Ann"]).0, Some(0));
+    let ticks = [("2", "3"), ("3", "No"), ("5", "2026-02-01"), ("6", "Ann")];
+    let handles: Vec<_> = ticks
+        .iter()
+        .map(|(step, value)| {
+            let (d, step, value) = (d.clone(), step.to_string(), value.to_string());
+            std::thread::spawn(move || cli(&["run", "tick", &d, "--run", "1", "--step", &step, "--value", &value]))
+        })
+        .collect();
+    for h in handles {
+        let (code, said, err) = h.join().expect("thread");
+        assert_eq!(code, Some(0), "{said} {err}");
+    }
+    let db = store::load(dir.path()).expect("load").db;
+    let done = db.run_steps.rows().iter().filter(|r| r.completed).count();
+    assert_eq!(done, 4, "every tick landed");
 }

@@ -57,7 +57,7 @@ impl App {
                         cmds.push(Command::OpenFolder(sample));
                     }
                     ui.separator();
-                    if ui.button("Quit").clicked() {
+                    if ui.button(Action::Quit.menu_text().unwrap_or_default()).clicked() {
                         cmds.push(Command::Quit);
                     }
                 });
@@ -171,6 +171,43 @@ impl App {
                 if save {
                     let name = text.clone();
                     self.set_user_name(&name);
+                    open = false;
+                }
+            }
+            Some(Popup::TypePath { purpose, text, why, problem }) => {
+                match super::dialogs::type_path_ui(ctx, purpose, text, why.as_deref(), problem) {
+                    super::dialogs::Typed::Open => {}
+                    super::dialogs::Typed::Cancelled => open = false,
+                    super::dialogs::Typed::Path(path) => {
+                        let purpose = purpose.clone();
+                        self.popup = None;
+                        self.answered(ctx, purpose, path);
+                        return;
+                    }
+                }
+            }
+            Some(Popup::Quit { what }) => {
+                let failed = matches!(self.session.save_state(), SaveState::Failed(_));
+                let modal = egui::Modal::new(egui::Id::unique("quit-anyway")).show(ctx, |ui| {
+                    ui.set_width(380.0);
+                    ui.heading("Quit without it?");
+                    ui.label(what.as_str());
+                    ui.horizontal(|ui| {
+                        if failed && ui.button("Retry saving").clicked() {
+                            cmds.push(Command::RetrySave);
+                            open = false;
+                        }
+                        if ui.button("Quit anyway").clicked() {
+                            self.quitting = true;
+                            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                            open = false;
+                        }
+                        if ui.button("Cancel").clicked() {
+                            open = false;
+                        }
+                    });
+                });
+                if modal.should_close() {
                     open = false;
                 }
             }
@@ -289,6 +326,10 @@ impl App {
                         return;
                     }
                     match self.session.save_state() {
+                        SaveState::Saved if self.views.editor.is_dirty() => {
+                            ui.colored_label(ui.visuals().warn_fg_color, "Unsaved changes in the editor")
+                                .on_hover_text("Save them in the editor; quitting asks first");
+                        }
                         SaveState::Saved => {
                             ui.label("All changes saved");
                         }

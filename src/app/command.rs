@@ -6,7 +6,7 @@ use super::dialogs::{Export, Popup, Purpose};
 use super::{App, platform};
 use crate::model::*;
 use crate::ops;
-use crate::session::UndoTick;
+use crate::session::{SaveState, UndoTick};
 use crate::store::{self, Db};
 use crate::ui::editor::EditorState;
 use crate::ui::runner::RunnerState;
@@ -87,7 +87,41 @@ impl App {
                 self.prefs.theme = theme;
                 platform::apply_theme(ctx, theme);
             }
-            Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            Command::Quit => self.quit(ctx),
+        }
+    }
+
+    /// Close the window, unless something would be lost: the editor asks Save / Discard
+    /// / Cancel; typed text not yet entered, or a save that failed, asks Quit anyway /
+    /// Cancel.
+    fn quit(&mut self, ctx: &egui::Context) {
+        if self.views.editor.is_dirty() && self.db().is_some() {
+            self.view = View::Editor;
+            self.views.editor.leave_to = Some(Command::Quit);
+            return;
+        }
+        if let Some(what) = self.at_risk() {
+            self.popup = Some(Popup::Quit { what });
+            return;
+        }
+        self.quitting = true;
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+
+    /// What quitting now would lose (besides the editor's draft), in words.
+    pub(super) fn at_risk(&self) -> Option<String> {
+        let folder = self.folder()?;
+        if self.view == View::Runner
+            && let Some(what) = self.views.runner.typing(&folder.db, self.user())
+        {
+            return Some(format!("You have typed {what} that is not entered yet."));
+        }
+        match self.save_state() {
+            SaveState::Failed(e) => Some(format!("Some changes could not be saved ({e}); they are only in memory.")),
+            SaveState::Conflict(file) => Some(format!(
+                "{file} was changed outside the app and your changes to it are not written yet (Keep mine or Reload decides)."
+            )),
+            SaveState::Saved | SaveState::Saving => None,
         }
     }
 

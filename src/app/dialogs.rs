@@ -1,7 +1,7 @@
 //! Native file dialogs, run on a thread (they block), answered through a channel the
 //! app polls; and the popup windows, one at a time.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
 
 /// Something to export once the user has picked a file.
@@ -14,6 +14,7 @@ pub enum Export {
 }
 
 /// What a native dialog is for, and so which dialog it is.
+#[derive(Clone, Debug)]
 pub(super) enum Purpose {
     /// Pick a data folder to open.
     OpenFolder,
@@ -25,46 +26,146 @@ pub(super) enum Purpose {
     Export { suggested: String, export: Export },
 }
 
+impl Purpose {
+    /// The title of its dialog (and of the path field that stands in for it).
+    pub(super) fn title(&self) -> &'static str {
+        match self {
+            Purpose::OpenFolder => "Open a data folder",
+            Purpose::NewFolder => "Choose where to create the data folder",
+            Purpose::ImportChecklist => "Import a checklist",
+            Purpose::Export { .. } => "Save the export as",
+        }
+    }
+
+    /// The path the typed field starts with: the last folder (or the home folder) for
+    /// folders and imports, a file of the suggested name in Documents (or home) for
+    /// exports.
+    pub(super) fn default_path(&self, last_folder: Option<&Path>) -> PathBuf {
+        let home = std::env::home_dir().unwrap_or_else(|| PathBuf::from("."));
+        match self {
+            Purpose::OpenFolder => last_folder.map_or(home, Path::to_path_buf),
+            Purpose::NewFolder => home.join("Procedures"),
+            Purpose::ImportChecklist => last_folder.and_then(Path::parent).map_or(home, Path::to_path_buf),
+            Purpose::Export { suggested, .. } => {
+                let documents = home.join("Documents");
+                if documents.is_dir() { documents } else { home }.join(suggested)
+            }
+        }
+    }
+
+    /// Why `path` will not do for this purpose, if it will not (said in the path field).
+    pub(super) fn refuse(&self, path: &Path) -> Option<String> {
+        let shown = path.display();
+        match self {
+            _ if path.as_os_str().is_empty() => Some("Type a path first.".to_owned()),
+            Purpose::OpenFolder if !path.is_dir() => Some(format!("There is no folder at {shown}.")),
+            Purpose::NewFolder if path.exists() && !path.is_dir() => Some(format!("{shown} is a file, not a folder.")),
+            Purpose::ImportChecklist if !path.is_file() => Some(format!("There is no file at {shown}.")),
+            Purpose::Export { .. } if path.is_dir() => Some(format!("{shown} is a folder: add a file name.")),
+            Purpose::Export { .. } if !path.parent().is_some_and(|d| d.as_os_str().is_empty() || d.is_dir()) => {
+                Some(format!("There is no folder {}.", path.parent().unwrap_or(path).display()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How a dialog ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    /// The user picked this path.
+    Picked(PathBuf),
+    /// The user closed the dialog.
+    Cancelled,
+    /// No dialog could be shown (no portal, no zenity on this desktop): why.
+    Failed(String),
+}
+
+/// Shows the system's dialog for a purpose and waits for it (on the dialog thread).
+pub type Backend = fn(&DialogRequest) -> Answer;
+
+/// What a dialog backend is asked to show.
+#[derive(Clone, Debug)]
+pub struct DialogRequest {
+    /// Its title.
+    pub title: &'static str,
+    /// Pick a folder (else a file).
+    pub folder: bool,
+    /// Save (else open).
+    pub save: bool,
+    /// The file name suggested when saving.
+    pub file_name: Option<String>,
+}
+
+/// The system's dialogs, through rfd. rfd only logs why a dialog could not be shown
+/// (an error from the portal, then from zenity), returning what a cancel returns; the
+/// log records it ([`crate::logging::take_dialog_error`]), so a failure is told apart
+/// from a cancel and the user sees the reason.
+pub fn native_dialog(request: &DialogRequest) -> Answer {
+    let mut dialog = rfd::FileDialog::new().set_title(request.title);
+    if let Some(name) = &request.file_name {
+        dialog = dialog.set_file_name(name.clone());
+    }
+    if !request.folder && !request.save {
+        dialog = dialog.add_filter("Markdown or text", &["md", "markdown", "txt"]);
+    }
+    crate::logging::take_dialog_error();
+    let answer = if request.folder {
+        dialog.pick_folder()
+    } else if request.save {
+        dialog.save_file()
+    } else {
+        dialog.pick_file()
+    };
+    match (answer, crate::logging::take_dialog_error()) {
+        (Some(path), _) => Answer::Picked(path),
+        // On Linux the portal's failure is followed by zenity's; a portal error alone
+        // means zenity showed the dialog and the user cancelled it.
+        (None, Some(why)) if why.contains("zenity") || !cfg!(target_os = "linux") => Answer::Failed(why),
+        (None, _) => Answer::Cancelled,
+    }
+}
+
 /// A native dialog open on its thread.
 pub(super) struct Pending {
-    rx: Receiver<Option<PathBuf>>,
+    rx: Receiver<Answer>,
     /// What the answer is for.
     pub(super) purpose: Purpose,
 }
 
 impl Pending {
     /// Show the dialog for `purpose` on a thread; `ctx` is woken when it answers.
-    pub(super) fn open(ctx: &egui::Context, purpose: Purpose) -> Self {
+    pub(super) fn open(ctx: &egui::Context, purpose: Purpose, backend: Backend) -> Self {
         let (tx, rx) = std::sync::mpsc::channel();
         let ctx = ctx.clone();
-        let dialog = rfd::FileDialog::new();
-        let dialog = match &purpose {
-            Purpose::OpenFolder => dialog.set_title("Open a data folder"),
-            Purpose::NewFolder => dialog.set_title("Choose where to create the data folder"),
-            Purpose::ImportChecklist => {
-                dialog.set_title("Import a checklist").add_filter("Markdown or text", &["md", "markdown", "txt"])
-            }
-            Purpose::Export { suggested, .. } => dialog.set_file_name(suggested.clone()),
+        let request = DialogRequest {
+            title: purpose.title(),
+            folder: matches!(purpose, Purpose::OpenFolder | Purpose::NewFolder),
+            save: matches!(purpose, Purpose::Export { .. }),
+            file_name: match &purpose {
+                Purpose::Export { suggested, .. } => Some(suggested.clone()),
+                _ => None,
+            },
         };
-        let folder = matches!(purpose, Purpose::OpenFolder | Purpose::NewFolder);
-        let save = matches!(purpose, Purpose::Export { .. });
-        std::thread::spawn(move || {
-            let answer = if folder {
-                dialog.pick_folder()
-            } else if save {
-                dialog.save_file()
-            } else {
-                dialog.pick_file()
-            };
-            let _ = tx.send(answer);
+        let spawned = std::thread::Builder::new().name("dialog".into()).spawn(move || {
+            tx.send(backend(&request)).ok();
             ctx.request_repaint();
         });
+        if let Err(e) = spawned {
+            log::error!("cannot start the dialog thread: {e}");
+        }
         Self { rx, purpose }
     }
 
-    /// The answer once the user closed the dialog: `Some(None)` when cancelled.
-    pub(super) fn answer(&self) -> Option<Option<PathBuf>> {
-        self.rx.try_recv().ok()
+    /// The answer once the dialog closed; a dialog thread that died answers Failed.
+    pub(super) fn answer(&self) -> Option<Answer> {
+        match self.rx.try_recv() {
+            Ok(answer) => Some(answer),
+            Err(std::sync::mpsc::TryRecvError::Empty) => None,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                Some(Answer::Failed("the dialog stopped without an answer".to_owned()))
+            }
+        }
     }
 }
 
@@ -78,4 +179,85 @@ pub(super) enum Popup {
     Backups { names: Vec<String>, confirm: Option<String> },
     /// "Your name": asked once on first start, and from File → Your name….
     YourName { text: String },
+    /// A path typed in the window, where the system's dialog could not be shown (`why`)
+    /// or the user chose to type; `problem` says why the last path would not do.
+    TypePath { purpose: Purpose, text: String, why: Option<String>, problem: Option<String> },
+    /// Quitting would lose `what` (typed text not yet entered, a save that failed):
+    /// quit anyway, or stay.
+    Quit { what: String },
+}
+
+/// What the path field did this frame.
+pub(super) enum Typed {
+    /// Still open.
+    Open,
+    /// Closed without a path.
+    Cancelled,
+    /// This path was accepted for the purpose.
+    Path(PathBuf),
+}
+
+/// The path field that stands in for a dialog: why the dialog is not there, the path
+/// (starting from a sensible default), what is wrong with it, OK and Cancel.
+pub(super) fn type_path_ui(
+    ctx: &egui::Context,
+    purpose: &Purpose,
+    text: &mut String,
+    why: Option<&str>,
+    problem: &mut Option<String>,
+) -> Typed {
+    let mut typed = Typed::Open;
+    let modal = egui::Modal::new(egui::Id::unique("type-a-path")).show(ctx, |ui| {
+        ui.set_width(520.0);
+        ui.heading(purpose.title());
+        if let Some(why) = why {
+            ui.label(format!("The system's file dialog could not be shown: {why}"));
+            ui.label("Type the path instead.");
+        }
+        let edit = ui
+            .horizontal(|ui| {
+                let label = ui.label("Path:");
+                ui.add(egui::TextEdit::singleline(text).desired_width(440.0)).labelled_by(label.id)
+            })
+            .inner;
+        if ui.memory(|m| m.focused().is_none()) {
+            edit.request_focus();
+        }
+        if let Some(problem) = problem.as_deref() {
+            ui.colored_label(ui.visuals().warn_fg_color, problem);
+        }
+        let enter = (edit.has_focus() || edit.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let ok = match purpose {
+            Purpose::OpenFolder => "Open",
+            Purpose::NewFolder => "Create",
+            Purpose::ImportChecklist => "Import",
+            Purpose::Export { .. } => "Save",
+        };
+        ui.horizontal(|ui| {
+            if ui.button(ok).clicked() || enter {
+                let path = expand_home(text.trim());
+                *problem = purpose.refuse(&path);
+                if problem.is_none() {
+                    typed = Typed::Path(path);
+                }
+            }
+            if ui.button("Cancel").clicked() {
+                typed = Typed::Cancelled;
+            }
+        });
+    });
+    if modal.should_close() && matches!(typed, Typed::Open) {
+        typed = Typed::Cancelled;
+    }
+    typed
+}
+
+/// `~` and `~/…` as the home folder, as a shell would.
+fn expand_home(text: &str) -> PathBuf {
+    match (text.strip_prefix('~'), std::env::home_dir()) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
+            home.join(rest.trim_start_matches(['/', '\\']))
+        }
+        _ => PathBuf::from(text),
+    }
 }

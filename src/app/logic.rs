@@ -2,7 +2,7 @@
 //! reloaded, a message), native dialogs that answered, a PNG export that finished, the
 //! window title, global shortcuts and dropped files.
 
-use super::dialogs::{Export, Pending, Purpose};
+use super::dialogs::{Answer, Export, Pending, Popup, Purpose};
 use super::{App, MAX_RECENT, Views, platform};
 use crate::session::Event;
 use crate::ui::actions::Action;
@@ -16,13 +16,15 @@ impl App {
         self.handle_events(events);
         if let Some(answer) = self.dialog.as_ref().and_then(Pending::answer)
             && let Some(pending) = self.dialog.take()
-            && let Some(path) = answer
         {
-            match pending.purpose {
-                Purpose::OpenFolder => self.apply(ctx, Command::OpenFolder(path)),
-                Purpose::NewFolder => self.apply(ctx, Command::NewFolder(path)),
-                Purpose::ImportChecklist => self.apply(ctx, Command::ImportChecklistFrom(path)),
-                Purpose::Export { export, .. } => self.export_to(ctx, path, export),
+            match answer {
+                Answer::Picked(path) => self.answered(ctx, pending.purpose, path),
+                Answer::Cancelled => {}
+                // No dialog service: the path is typed in the window instead.
+                Answer::Failed(why) => {
+                    let text = pending.purpose.default_path(self.prefs.last_folder.as_deref()).display().to_string();
+                    self.popup = Some(Popup::TypePath { purpose: pending.purpose, text, why: Some(why), problem: None });
+                }
             }
         }
         if let Some(msg) = self.export_done.lock().ok().and_then(|mut d| d.take()) {
@@ -100,7 +102,17 @@ impl App {
 
     /// Show a native dialog (on a thread); its answer comes in a later frame.
     pub(super) fn ask(&mut self, ctx: &egui::Context, purpose: Purpose) {
-        self.dialog = Some(Pending::open(ctx, purpose));
+        self.dialog = Some(Pending::open(ctx, purpose, self.dialog_backend));
+    }
+
+    /// Carry out what a path was picked (or typed) for.
+    pub(super) fn answered(&mut self, ctx: &egui::Context, purpose: Purpose, path: PathBuf) {
+        match purpose {
+            Purpose::OpenFolder => self.apply(ctx, Command::OpenFolder(path)),
+            Purpose::NewFolder => self.apply(ctx, Command::NewFolder(path)),
+            Purpose::ImportChecklist => self.apply(ctx, Command::ImportChecklistFrom(path)),
+            Purpose::Export { export, .. } => self.export_to(ctx, path, export),
+        }
     }
 
     /// Write an export to `path` (PNG: after a screenshot of the next frame).
@@ -156,6 +168,9 @@ impl App {
         let typing = ui.ctx().egui_wants_keyboard_input();
         if ui.input_mut(|i| Action::ShowShortcuts.consume(i, typing)) {
             cmds.push(Command::ShowShortcuts);
+        }
+        if ui.input_mut(|i| Action::Quit.consume(i, typing)) {
+            cmds.push(Command::Quit);
         }
     }
 

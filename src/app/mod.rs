@@ -14,7 +14,7 @@ mod dialogs;
 mod logic;
 mod platform;
 
-pub use dialogs::Export;
+pub use dialogs::{Answer, Backend, DialogRequest, Export, native_dialog};
 pub use platform::{bundled_sample, window_icon};
 
 use crate::model::Name;
@@ -108,6 +108,11 @@ pub struct App {
     agenda_seen: bool,
     /// The notifications sent, newest last (the Today view's tests read it).
     pub notifications_sent: Vec<String>,
+    /// The user confirmed quitting (or nothing was at risk): the next close request
+    /// of the window is let through.
+    quitting: bool,
+    /// Shows the system's file dialogs (tests put a stand-in here).
+    dialog_backend: dialogs::Backend,
 }
 
 impl App {
@@ -130,6 +135,9 @@ impl App {
             app.popup = Some(dialogs::Popup::YourName { text: Name::login_name() });
         }
         platform::apply_theme(&cc.egui_ctx, app.prefs.theme);
+        // Ctrl+Q is our own action (it asks first while anything is unsaved), not egui's
+        // built-in quit, which closes at once.
+        cc.egui_ctx.options_mut(|o| o.quit_shortcuts.clear());
         cc.egui_ctx.set_zoom_factor(app.prefs.zoom.clamp(0.5, 3.0));
         if let Some(dir) = start {
             app.open_folder(&dir);
@@ -161,6 +169,8 @@ impl App {
             notified: std::collections::HashSet::new(),
             agenda_seen: false,
             notifications_sent: Vec::new(),
+            quitting: false,
+            dialog_backend: dialogs::native_dialog,
         }
     }
 
@@ -237,6 +247,16 @@ impl App {
     /// Show a view (as the navigation does).
     pub fn set_view(&mut self, view: View) {
         self.view = view;
+    }
+
+    /// Show file dialogs through `backend` (tests: a desktop without a dialog service).
+    pub fn set_dialog_backend(&mut self, backend: dialogs::Backend) {
+        self.dialog_backend = backend;
+    }
+
+    /// Whether the app is closing (the user confirmed, or nothing was at risk).
+    pub fn quitting(&self) -> bool {
+        self.quitting
     }
 
     /// The message shown to the user, if any.
@@ -327,6 +347,12 @@ impl App {
         let ctx = ui.ctx().clone();
         self.poll(&ctx);
         let mut cmds = Vec::new();
+        // The window's close button, or the system asking the app to quit: the same
+        // question as File → Quit while anything is unsaved.
+        if ctx.input(|i| i.viewport().close_requested()) && !self.quitting {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            cmds.push(Command::Quit);
+        }
         let now = crate::model::Timestamp::now();
         self.refresh_today(&ctx, now);
         self.shortcuts(ui, &mut cmds);

@@ -36,9 +36,13 @@ pub enum RunCommand {
         /// The step's position in the procedure (its `order`, sections counted)
         #[arg(long)]
         step: u32,
-        /// The value found (for a text, number, choice, date or sign-off step)
-        #[arg(long)]
+        /// The value found (for a text, number, choice, date or sign-off step); never
+        /// empty (an empty value clears nothing: use --untick)
+        #[arg(long, allow_hyphen_values = true)]
         value: Option<String>,
+        /// Untick the step (and clear the value it recorded)
+        #[arg(long, conflicts_with = "value")]
+        untick: bool,
         /// A note on the step
         #[arg(long)]
         note: Option<String>,
@@ -71,12 +75,19 @@ fn who(by: Option<String>) -> Result<Name, OpError> {
 pub fn run(cmd: RunCommand) -> ExitCode {
     let now = Timestamp::now();
     match cmd {
-        RunCommand::Start { dir, procedure, title, by } => write(&dir, |db| {
+        RunCommand::Start { dir, procedure, title, by } => write(&dir, "`procedures run start`", |db| {
             let start = RunStart { by: who(by)?, title: title.unwrap_or_default(), scheduled_for: None };
             let run = ops::start_run_with(db, ProcedureId(procedure), now, &start)?.value;
             Ok(run.to_string())
         }),
-        RunCommand::Tick { dir, run, step, value, note, by } => write(&dir, |db| {
+        RunCommand::Tick { value: Some(v), .. } if v.trim().is_empty() => {
+            // A script with an unset variable must not wipe a recorded value.
+            eprintln!(
+                "error: --value is empty; an empty value never clears anything (to untick the step and clear its value, use --untick)"
+            );
+            ExitCode::from(2)
+        }
+        RunCommand::Tick { dir, run, step, value, untick, note, by } => write(&dir, "`procedures run tick`", |db| {
             let by = who(by)?;
             let run = RunId(run);
             db.run(run).ok_or(OpError::NotFound { what: "run", id: run.0 })?;
@@ -92,6 +103,10 @@ pub fn run(cmd: RunCommand) -> ExitCode {
                 return Err(OpError::Invalid(format!("step {step} (“{text}”) is a section: it is not ticked")));
             };
             let mut said = format!("ticked step {step} (“{text}”)");
+            if untick {
+                ops::set_step_completed_by(db, rs, false, now, by)?;
+                return Ok(format!("unticked step {step} (“{text}”)"));
+            }
             match value {
                 Some(v) => {
                     if !item.kind.has_value() {
@@ -112,7 +127,7 @@ pub fn run(cmd: RunCommand) -> ExitCode {
             }
             Ok(said)
         }),
-        RunCommand::Finish { dir, run, status, reason } => write(&dir, |db| {
+        RunCommand::Finish { dir, run, status, reason } => write(&dir, "`procedures run finish`", |db| {
             let status = if status == "completed" { RunStatus::Completed } else { RunStatus::Cancelled };
             let run = RunId(run);
             ops::finish_run(db, run, status, now)?;
@@ -126,8 +141,12 @@ pub fn run(cmd: RunCommand) -> ExitCode {
     }
 }
 
-/// Take the lock, load, apply `change`, save; print what it says.
-fn write(dir: &Path, change: impl FnOnce(&mut Db) -> Result<String, OpError>) -> ExitCode {
+/// How long a `run` command waits for the folder's lock before giving up.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Take the lock (waiting up to [`LOCK_WAIT`]), load, apply `change`, save; print what
+/// it says. `holder` names this command in the lock file.
+fn write(dir: &Path, holder: &str, change: impl FnOnce(&mut Db) -> Result<String, OpError>) -> ExitCode {
     let refuse = |msg: String| {
         eprintln!("error: {msg}");
         ExitCode::from(2)
@@ -138,10 +157,23 @@ fn write(dir: &Path, change: impl FnOnce(&mut Db) -> Result<String, OpError>) ->
                 .into(),
         );
     }
-    let _lock = match store::lock_folder(dir) {
+    // Another command (or the app) may hold the folder for a moment: wait a bounded time.
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    let locked = loop {
+        match store::lock_folder_as(dir, holder) {
+            Ok(LockOutcome::HeldBy(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other,
+        }
+    };
+    let _lock = match locked {
         Ok(LockOutcome::Acquired(lock)) => lock,
         Ok(LockOutcome::HeldBy(who)) => {
-            return refuse(format!("the folder is open in the app ({who}); record the run there, or close it first"));
+            return refuse(format!(
+                "the folder stayed locked for {} s by {who}; nothing was written (close it there, or try again)",
+                LOCK_WAIT.as_secs()
+            ));
         }
         Ok(LockOutcome::ReadOnlyFolder(why)) => return refuse(format!("the folder cannot be written ({why})")),
         Err(e) => return refuse(format!("cannot lock the folder: {e}")),

@@ -64,6 +64,16 @@ impl Session {
     /// Open a data folder (saving the current one first). A big folder loads on a
     /// thread: then the events come from a later [`Session::poll`].
     pub fn open(&mut self, dir: &Path) -> Vec<Event> {
+        // The folder already open (File → Recent, a drop): read it again in place. A second
+        // load would find the folder locked by this very window.
+        if let Some(open) = &self.folder
+            && same_folder(&open.dir, dir)
+        {
+            if open.blocked.is_some() {
+                self.retry_lock();
+            }
+            return self.reload_in_place();
+        }
         self.flush();
         match self.start_load(dir, None) {
             Started::Done(opened) => self.finish_open(dir, *opened),
@@ -236,4 +246,9 @@ impl Session {
             }
         }
     }
+}
+
+/// Whether two paths name one folder (symlinks and `..` resolved where they exist).
+fn same_folder(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }

@@ -36,8 +36,14 @@ fn host_name() -> String {
         .unwrap_or_else(|| "this computer".to_owned())
 }
 
-/// Try to become the folder's only writer.
+/// Try to become the folder's only writer, as the app.
 pub fn lock_folder(dir: &Path) -> Result<LockOutcome, Error> {
+    lock_folder_as(dir, "the Procedures app")
+}
+
+/// Try to become the folder's only writer; `holder` names this program in the lock file
+/// ("the Procedures app", "`procedures run tick`"), so whoever waits is told who holds it.
+pub fn lock_folder_as(dir: &Path, holder: &str) -> Result<LockOutcome, Error> {
     let path = dir.join(LOCK_FILE);
     // A lock file that is a symbolic link (a cloned or shared folder can carry one) is
     // never followed: writing "host …, pid …" into it would change a file elsewhere.
@@ -69,7 +75,7 @@ pub fn lock_folder(dir: &Path) -> Result<LockOutcome, Error> {
     match file.try_lock() {
         Ok(()) => {
             let who = format!(
-                "host {}, pid {}, since {}\n",
+                "{holder} on host {}, pid {}, since {}\n",
                 host_name(),
                 std::process::id(),
                 crate::model::Timestamp::now().canonical()

@@ -36,7 +36,7 @@ pub use fingerprint::{Fingerprint, fingerprint, fingerprints};
 pub use io::{Fault, FaultyIo, Io, RealIo};
 pub use kind::{Lines, TableKind, TableSet};
 pub use load::{Loaded, load, load_with_progress};
-pub use lock::{FolderLock, LOCK_FILE, LockOutcome, lock_folder};
+pub use lock::{FolderLock, LOCK_FILE, LockOutcome, lock_folder, lock_folder_as};
 pub use read::LoadProgress;
 pub use sheet::{RunSheet, SheetItem};
 pub use snapshot::{TableRows, TableSnapshot};

@@ -39,6 +39,8 @@ pub enum Action {
     DropFolder,
     /// Drop a list on the window (listed for the help).
     DropList,
+    /// Quit (asks first while anything is unsaved).
+    Quit,
 }
 
 const fn key(modifiers: Modifiers, logical_key: Key) -> KeyboardShortcut {
@@ -47,7 +49,7 @@ const fn key(modifiers: Modifiers, logical_key: Key) -> KeyboardShortcut {
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Self::ShowShortcuts,
         Self::NewProcedure,
         Self::Search,
@@ -64,6 +66,7 @@ impl Action {
         Self::EditorMoveDown,
         Self::DropFolder,
         Self::DropList,
+        Self::Quit,
     ];
 
     /// The keys that trigger it (empty: handled by egui or not a key).
@@ -103,6 +106,7 @@ impl Action {
             Self::RunnerLeave => const { &[key(Modifiers::NONE, Key::Escape)] },
             Self::EditorMoveUp => const { &[key(Modifiers::ALT, Key::ArrowUp)] },
             Self::EditorMoveDown => const { &[key(Modifiers::ALT, Key::ArrowDown)] },
+            Self::Quit => const { &[key(Modifiers::COMMAND, Key::Q)] },
             Self::Zoom | Self::Tab | Self::DropFolder | Self::DropList => const { &[] },
         }
     }
@@ -126,6 +130,7 @@ impl Action {
             Self::EditorMoveDown => "",
             Self::DropFolder => "Drop a folder",
             Self::DropList => "Drop a .md or .txt list",
+            Self::Quit => "Ctrl+Q",
         }
     }
 
@@ -146,6 +151,7 @@ impl Action {
             Self::EditorMoveUp | Self::EditorMoveDown => "Move the focused step",
             Self::DropFolder => "Open it",
             Self::DropList => "Add its steps (editor) or import it as a procedure",
+            Self::Quit => "Quit (asks first while anything is unsaved)",
         }
     }
 
@@ -154,6 +160,7 @@ impl Action {
         let label = match self {
             Self::ShowShortcuts => "Keyboard shortcuts",
             Self::NewProcedure => "New procedure",
+            Self::Quit => "Quit",
             _ => return None,
         };
         let keys = match self {
@@ -195,7 +202,7 @@ mod tests {
     #[test]
     fn the_help_lists_every_action_once_and_every_key_action_has_keys() {
         let lines: Vec<_> = Action::help_lines().collect();
-        assert_eq!(lines.len(), 14);
+        assert_eq!(lines.len(), 15);
         assert_eq!(lines[0], ("F1 or ?", "Show these shortcuts"));
         for a in Action::ALL {
             let egui_keys = matches!(a, Action::Zoom | Action::Tab | Action::DropFolder | Action::DropList);

@@ -386,7 +386,7 @@ pub fn editor_ui(
         });
     });
     save_dialog_ui(ui, db, state, cmds);
-    leave_dialog_ui(ui, db, state, cmds);
+    leave_dialog_ui(ui, db, state, read_only, cmds);
 }
 
 fn steps_ui(ui: &mut Ui, state: &mut EditorState) {
@@ -631,16 +631,23 @@ fn save_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, cmds: &mut Vec<
     }
 }
 
-fn leave_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, cmds: &mut Vec<Command>) {
+fn leave_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, read_only: bool, cmds: &mut Vec<Command>) {
     let Some(next) = state.leave_to.clone() else { return };
     let mut close = false;
     let resp = egui::Modal::new(egui::Id::unique("editor-leave")).show(ui.ctx(), |ui| {
         ui.set_width(380.0);
         ui.heading("Save your changes?");
         ui.label("This procedure has unsaved changes.");
+        let (errors, _) = state.problems(db);
+        // Only what can be done: a read-only folder cannot take them, a draft with
+        // errors must be fixed first (the reason is said, not just a greyed button).
+        if read_only {
+            ui.label("This folder is open read-only, so they cannot be saved here.");
+        } else if let Some(first) = errors.first() {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("Cannot save yet: {first}."));
+        }
         ui.horizontal(|ui| {
-            let (errors, _) = state.problems(db);
-            if ui.add_enabled(errors.is_empty(), egui::Button::new("Save")).clicked() {
+            if !read_only && ui.add_enabled(errors.is_empty(), egui::Button::new("Save")).clicked() {
                 let change = match state.target {
                     Some(pid) if state.procedure_dirty() => ops::draft_summary(db, pid, &state.current()),
                     Some(_) => String::new(),

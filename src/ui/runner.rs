@@ -76,6 +76,38 @@ impl RunnerState {
         self.scroll_to_focus = true;
     }
 
+    /// What has been typed in the runner and not yet entered, in words ("a note on a
+    /// step"), if anything: quitting asks before it is lost. A value the runner filled
+    /// in itself (the user's name in a sign-off, today in a date) is not typing.
+    pub fn typing(&self, db: &Db, user: Name) -> Option<&'static str> {
+        let stored = |rs: RunStepId| db.run_step(rs);
+        if let Some((rs, text)) = &self.note_edit
+            && stored(*rs).is_some_and(|r| r.notes().trim() != text.trim())
+        {
+            return Some("a note on a step");
+        }
+        if let Some((rs, text)) = &self.value_edit
+            && let Some(row) = stored(*rs)
+        {
+            let kind = db.step(row.step_id).map(|s| s.kind);
+            let filled_in = match kind {
+                Some(StepKind::Signoff) => text.trim() == user.as_str(),
+                Some(StepKind::Date) => text.trim() == &Timestamp::now().canonical()[..10],
+                _ => false,
+            };
+            if !text.trim().is_empty() && text.trim() != row.value() && !filled_in {
+                return Some("a value typed in a step");
+            }
+        }
+        let run = self.run.and_then(|r| db.run(r))?;
+        match &self.modal {
+            Some(RunnerModal::Notes { text }) if text.trim() != run.notes().trim() => Some("the run's notes"),
+            Some(RunnerModal::Title { text }) if text.trim() != run.title().trim() => Some("the run's title"),
+            Some(RunnerModal::Cancel { reason }) if !reason.trim().is_empty() => Some("the reason for cancelling"),
+            _ => None,
+        }
+    }
+
     fn load_sheet(&mut self, db: &Db) {
         if self.sheet_of != self.run {
             self.sheet = self.run.map(|r| RunSheet::of(db, r)).unwrap_or_default();

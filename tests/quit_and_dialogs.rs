@@ -1,0 +1,155 @@
+//! Every way out of the window asks while anything is unsaved (#27.1): Ctrl+Q, the
+//! window's close button (or the system asking the app to quit), File → Quit, opening
+//! another folder; the status bar says when the editor holds unsaved changes. Reopening
+//! the open folder from Recent reads it again instead of locking the window out (#27.6).
+
+mod common;
+use common::*;
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use procedures::app::App;
+use procedures::ui::View;
+
+fn app_on(dir: &std::path::Path) -> Harness<'static, App> {
+    app_sized(dir, 1280.0, 900.0)
+}
+
+/// What the window's close button (or the OS asking the app to quit) sends.
+fn close_button(h: &mut Harness<'static, App>) {
+    h.input_mut().viewports.entry(egui::ViewportId::ROOT).or_default().events.push(egui::ViewportEvent::Close);
+    h.run();
+}
+
+/// Edit "Payroll run" and type into its name, leaving the editor dirty.
+fn edit_the_name(h: &mut Harness<'static, App>) {
+    h.get_by_label("Payroll run").click();
+    h.run();
+    h.get_by_label("✏ Edit").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name").type_text(" (bi-weekly)");
+    h.run();
+}
+
+fn name_on_disk(dir: &std::path::Path) -> bool {
+    std::fs::read_to_string(dir.join("procedures.csv")).expect("procedures.csv").contains("Payroll run (bi-weekly)")
+}
+
+#[test]
+fn ctrl_q_with_an_unsaved_edit_asks_and_cancel_keeps_it() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    edit_the_name(&mut h);
+    // The status bar does not claim everything is saved.
+    assert!(h.query_by_label("All changes saved").is_none());
+    h.get_by_label("Unsaved changes in the editor");
+
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Q);
+    h.run();
+    h.get_by_label("Save your changes?");
+    assert!(!h.state().quitting(), "Ctrl+Q must not close while the editor has unsaved changes");
+    h.get_by_label("Cancel").click();
+    h.run();
+    assert!(!h.state().quitting());
+    assert_eq!(h.state().view(), View::Editor);
+    assert!(h.state().editor().is_dirty(), "Cancel keeps the edit");
+
+    // Asked again, Discard lets the window close and writes nothing.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Q);
+    h.run();
+    h.get_by_label("Discard").click();
+    h.run();
+    assert!(h.state().quitting());
+    assert!(!name_on_disk(dir.path()));
+}
+
+#[test]
+fn the_close_button_with_an_unsaved_edit_asks_and_save_saves_then_closes() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    edit_the_name(&mut h);
+    close_button(&mut h);
+    h.get_by_label("Save your changes?");
+    assert!(!h.state().quitting(), "the close button must not close while the editor has unsaved changes");
+    h.get_by_label("Save").click();
+    h.run();
+    assert!(h.state().quitting());
+    h.state_mut().flush();
+    assert!(name_on_disk(dir.path()), "Save then quit writes the edit");
+}
+
+#[test]
+fn a_new_procedure_with_a_name_typed_asks_before_closing() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name").click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Name").type_text("Fire drill");
+    h.run();
+    close_button(&mut h);
+    h.get_by_label("Save your changes?");
+    assert!(!h.state().quitting());
+}
+
+#[test]
+fn nothing_unsaved_quits_at_once() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Q);
+    h.run();
+    assert!(h.state().quitting());
+    assert!(h.query_by_label("Save your changes?").is_none());
+}
+
+#[test]
+fn the_close_button_while_typing_a_run_note_asks_quit_anyway() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.get_by_label("Payroll run").click();
+    h.run();
+    h.get_by_label("▶ Start run").click();
+    h.run();
+    assert_eq!(h.state().view(), View::Runner);
+    h.get_by_label("Run notes…").click();
+    h.run();
+    h.get_all_by(|n| n.data().placeholder() == Some("Notes for this run"))
+        .next()
+        .expect("the notes field")
+        .type_text("Bank file late");
+    h.run();
+    close_button(&mut h);
+    h.get_by_label("Quit without it?");
+    h.get_by_label_contains("the run's notes");
+    assert!(!h.state().quitting());
+    h.get_by_label("Cancel").click();
+    h.run();
+    assert!(!h.state().quitting());
+    close_button(&mut h);
+    h.get_by_label("Quit anyway").click();
+    h.run();
+    assert!(h.state().quitting());
+}
+
+#[test]
+fn reopening_the_open_folder_from_recent_reads_it_again_and_keeps_it_writable() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    assert!(!h.state().folder().expect("open").read_only());
+    // Recent lists the open folder; choosing it must not lock the window out of itself.
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Recent").hover();
+    h.run();
+    h.get_by_role_and_label(Role::Button, &dir.path().display().to_string()).click();
+    h.run();
+    h.state_mut().wait_loading();
+    h.run();
+    let folder = h.state().folder().expect("still open");
+    assert!(folder.blocked.is_none(), "locked out by itself: {:?}", folder.blocked);
+    assert!(!folder.read_only());
+}
