@@ -153,3 +153,78 @@ fn reopening_the_open_folder_from_recent_reads_it_again_and_keeps_it_writable() 
     assert!(folder.blocked.is_none(), "locked out by itself: {:?}", folder.blocked);
     assert!(!folder.read_only());
 }
+
+/// A desktop without a dialog service (no portal, no zenity), as rfd reports it.
+fn no_dialog_service(_: &procedures::app::DialogRequest) -> procedures::app::Answer {
+    procedures::app::Answer::Failed("Failed to pick folder with zenity: zenity not found".to_owned())
+}
+
+/// Run frames until `label` shows (the dialog answers on its thread), at most 5 s.
+fn run_until_shown(h: &mut Harness<'static, App>, label: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while h.query_by_label(label).is_none() {
+        assert!(std::time::Instant::now() < deadline, "{label:?} never showed");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        h.run();
+    }
+}
+
+/// Replace the path field's text and press the button `ok` (Enter when `None`).
+fn type_path(h: &mut Harness<'static, App>, path: &str, ok: Option<&str>) {
+    h.get_by_role_and_label(Role::TextInput, "Path:").click();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_role_and_label(Role::TextInput, "Path:").type_text(path);
+    h.run();
+    match ok {
+        Some(ok) => h.get_by_role_and_label(Role::Button, ok).click(),
+        None => h.key_press(Key::Enter),
+    }
+    h.run();
+}
+
+#[test]
+fn without_a_dialog_service_open_a_folder_falls_back_to_a_typed_path() {
+    let dir = copy_of(&sample_data());
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1100.0, 800.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| App::new(cc, None));
+    h.state_mut().set_user_name("Test User");
+    h.state_mut().set_dialog_backend(no_dialog_service);
+    h.run();
+    assert!(h.state().folder().is_none());
+    h.get_by_label("Open a folder…").click();
+    h.run();
+    // The reason is on screen, with a field to type the path.
+    run_until_shown(&mut h, "Open a data folder");
+    h.get_by_label_contains("zenity not found");
+    // A path that is not a folder is refused in place.
+    type_path(&mut h, "/no/such/folder/here", None);
+    h.get_by_label("There is no folder at /no/such/folder/here.");
+    assert!(h.state().folder().is_none());
+    type_path(&mut h, &dir.path().display().to_string(), None);
+    h.state_mut().wait_loading();
+    h.run();
+    assert_eq!(h.state().folder().map(|f| f.dir.clone()), Some(dir.path().to_path_buf()));
+    assert!(h.query_by_label("Open a data folder").is_none(), "the field closed");
+}
+
+#[test]
+fn without_a_dialog_service_an_export_is_saved_where_the_path_says() {
+    let dir = copy_of(&sample_data());
+    let out = tempfile::tempdir().expect("tmp");
+    let mut h = app_on(dir.path());
+    h.state_mut().set_dialog_backend(no_dialog_service);
+    h.get_by_label("Payroll run").click();
+    h.run();
+    h.get_by_label("Export checklist (Markdown)…").click();
+    h.run();
+    run_until_shown(&mut h, "Save the export as");
+    h.get_by_label_contains("zenity not found");
+    let target = out.path().join("payroll.md");
+    type_path(&mut h, &target.display().to_string(), Some("Save"));
+    let written = std::fs::read_to_string(&target).expect("the export was written");
+    assert!(written.contains("Payroll run"), "{written}");
+    h.get_by_label_contains(&format!("Saved {}", target.display()));
+}

@@ -393,8 +393,25 @@ impl App {
                 let path = std::env::temp_dir().join(format!("procedure-{pid}.html"));
                 match store::write_file(&path, html.as_bytes()) {
                     Ok(()) => {
-                        platform::open_with_system(&path);
-                        self.message = Some(format!("Opened the print view ({}) in your browser", path.display()));
+                        // Said once the system answered: opened, or where the page is.
+                        self.message = Some(format!("Opening the print view ({}) in your browser…", path.display()));
+                        let done = std::sync::Arc::clone(&self.export_done);
+                        let wake = ctx.clone();
+                        let shown = path.display().to_string();
+                        platform::open_with_system(&path, move |result| {
+                            let msg = match result {
+                                Ok(()) => {
+                                    format!("Opened the print view in your browser ({shown}); print it from there")
+                                }
+                                Err(why) => format!(
+                                    "No browser opened ({why}). The print view is at {shown}: open it in a browser to print"
+                                ),
+                            };
+                            if let Ok(mut d) = done.lock() {
+                                *d = Some(msg);
+                            }
+                            wake.request_repaint();
+                        });
                     }
                     Err(e) => self.message = Some(format!("Cannot write the print view: {e}")),
                 }

@@ -23,7 +23,8 @@ impl App {
                 // No dialog service: the path is typed in the window instead.
                 Answer::Failed(why) => {
                     let text = pending.purpose.default_path(self.prefs.last_folder.as_deref()).display().to_string();
-                    self.popup = Some(Popup::TypePath { purpose: pending.purpose, text, why: Some(why), problem: None });
+                    self.popup =
+                        Some(Popup::TypePath { purpose: pending.purpose, text, why: Some(why), problem: None });
                 }
             }
         }

@@ -18,16 +18,41 @@ pub fn window_icon() -> Option<egui::IconData> {
     Some(egui::IconData { rgba: buf, width: info.width, height: info.height })
 }
 
-/// Open a file with the system's default program (the print view in a browser).
-pub(super) fn open_with_system(path: &Path) {
+/// Open a file with the system's default program (the print view in a browser);
+/// `report` hears, on a thread, whether it opened: the opener's failure (no browser,
+/// no opener at all) is an error; an opener still running after a few seconds is
+/// taken as showing the file.
+pub(super) fn open_with_system(path: &Path, report: impl FnOnce(Result<(), String>) + Send + 'static) {
     #[cfg(target_os = "windows")]
-    let result = std::process::Command::new("cmd").arg("/C").arg("start").arg("").arg(path).spawn();
+    let (opener, spawned) =
+        ("start", std::process::Command::new("cmd").arg("/C").arg("start").arg("").arg(path).spawn());
     #[cfg(target_os = "macos")]
-    let result = std::process::Command::new("open").arg(path).spawn();
+    let (opener, spawned) = ("open", std::process::Command::new("open").arg(path).spawn());
     #[cfg(not(any(target_os = "windows", target_os = "macos")))]
-    let result = std::process::Command::new("xdg-open").arg(path).spawn();
-    if let Err(e) = result {
-        log::warn!("cannot open {}: {e}", path.display());
+    let (opener, spawned) = ("xdg-open", std::process::Command::new("xdg-open").arg(path).spawn());
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            log::warn!("cannot open {}: {e}", path.display());
+            report(Err(format!("{opener} could not be started: {e}")));
+            return;
+        }
+    };
+    let waiter = std::thread::Builder::new().name("open-with".into()).spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let result = loop {
+            match child.try_wait() {
+                Ok(Some(status)) if status.success() => break Ok(()),
+                Ok(Some(status)) => break Err(format!("{opener} failed: {status}")),
+                Ok(None) if std::time::Instant::now() >= deadline => break Ok(()),
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
+                Err(e) => break Err(format!("{opener}: {e}")),
+            }
+        };
+        report(result);
+    });
+    if let Err(e) = waiter {
+        log::warn!("cannot wait for {opener}: {e}");
     }
 }
 
