@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
+use std::path::Path;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use procedures::app::App;
@@ -227,4 +228,37 @@ fn without_a_dialog_service_an_export_is_saved_where_the_path_says() {
     let written = std::fs::read_to_string(&target).expect("the export was written");
     assert!(written.contains("Payroll run"), "{written}");
     h.get_by_label_contains(&format!("Saved {}", target.display()));
+}
+
+/// File → Import checklist in the window keeps what the list says: sections, value
+/// kinds, options and conditions (#27.11), here through the typed-path fallback.
+#[test]
+fn importing_a_checklist_in_the_window_keeps_sections_kinds_options_and_conditions() {
+    let dir = copy_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kitchen"));
+    let db = procedures::store::load(dir.path()).expect("load").db;
+    let original = procedures::model::ProcedureId(1);
+    let md = procedures::transfer::procedure_markdown(&db, original).expect("md");
+    let file = dir.path().join("kitchen-list.md");
+    std::fs::write(&file, &md).expect("write");
+    let shape = |db: &procedures::store::Db, pid| -> Vec<(String, procedures::model::StepKind, String, bool)> {
+        db.steps_of(pid).map(|s| (s.description.clone(), s.kind, s.options.clone(), s.show_if.is_some())).collect()
+    };
+    let want = shape(&db, original);
+    assert!(want.iter().any(|s| s.3), "the fixture has a condition");
+
+    let mut h = app_on(dir.path());
+    h.state_mut().set_dialog_backend(no_dialog_service);
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Import checklist…").click();
+    h.run();
+    run_until_shown(&mut h, "Import a checklist");
+    type_path(&mut h, &file.display().to_string(), Some("Import"));
+    assert_eq!(h.state().view(), View::Editor);
+    h.get_by_label("Create procedure").click();
+    h.run();
+    let db = h.state().db().expect("open");
+    let imported = db.procedures.rows().iter().map(|p| p.id).max().expect("a procedure");
+    assert_ne!(imported, original);
+    assert_eq!(shape(db, imported), want);
 }

@@ -104,6 +104,35 @@ fn folder_to_database_to_folder_gives_the_same_files() {
     assert!(e.to_string().contains("never over one"), "{e}");
 }
 
+#[cfg(unix)]
+#[test]
+fn pull_writes_only_the_tables_of_the_target_folder_and_follows_no_link() {
+    let Some(db) = TestDb::new("pull_links") else { return };
+    let src = tempfile::tempdir().expect("tmp");
+    procedures::generate::generate(src.path(), procedures::generate::Scale::Small, 5).expect("generate");
+    pg::push(src.path(), &db.url).expect("push");
+    // A hostile target: the old scratch name is a link to another folder.
+    let root = tempfile::tempdir().expect("tmp");
+    let elsewhere = root.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("mkdir");
+    let target = root.path().join("target");
+    std::fs::create_dir(&target).expect("mkdir");
+    std::os::unix::fs::symlink(&elsewhere, target.join(".procedures-pull")).expect("link");
+    pg::pull(&db.url, &target).expect("pull");
+    assert_eq!(std::fs::read_dir(&elsewhere).expect("read").count(), 0, "nothing written through the link");
+    assert_eq!(snapshot_files(&target), snapshot_files(src.path()), "the tables, byte for byte");
+    // A table that is a link is refused before anything is written.
+    let target2 = root.path().join("target2");
+    std::fs::create_dir(&target2).expect("mkdir");
+    let victim = root.path().join("victim.csv");
+    std::fs::write(&victim, "keep me").expect("write");
+    std::os::unix::fs::symlink(&victim, target2.join("runs.csv")).expect("link");
+    let e = pg::pull(&db.url, &target2).expect_err("refused");
+    assert!(e.to_string().contains("never over one"), "{e}");
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "keep me");
+    assert_eq!(std::fs::read_dir(&target2).expect("read").count(), 1);
+}
+
 #[test]
 fn the_pandas_folder_comes_back_as_the_app_writes_it() {
     let Some(db) = TestDb::new("pandas") else { return };

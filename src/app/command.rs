@@ -367,13 +367,8 @@ impl App {
                     let mut editor = EditorState::new_procedure();
                     editor.draft.name = draft.name;
                     editor.draft.description = draft.description;
-                    let listed = draft.steps.iter().map(|s| {
-                        let d = s.estimated_duration_secs.map(|d| format_duration(i64::from(d))).unwrap_or_default();
-                        let d = if d.is_empty() { String::new() } else { format!(" ({d})") };
-                        format!("- {}{d}", s.description.replace('\n', " "))
-                    });
-                    let text: Vec<String> = listed.collect();
-                    editor.add_pasted(&text.join("\n"));
+                    // What was parsed, as parsed: sections, kinds, options, conditions.
+                    editor.add_steps(draft.steps);
                     self.views.editor = editor;
                     self.view = View::Editor;
                     self.message = Some(format!("Imported {}: check it and click Create procedure", path.display()));

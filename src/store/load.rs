@@ -100,19 +100,54 @@ fn load_once(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Erro
         let schedules = tables::read::<Schedule>(dir, progress, interrupted);
         (procedures, steps, join(dir, runs), join(dir, run_steps), labels, links, versions, schedules)
     });
+    let read = Read {
+        procedures: procedures?,
+        steps: steps?,
+        runs: runs?,
+        run_steps: run_steps?,
+        labels: labels?,
+        links: links?,
+        versions: versions?,
+        schedules: schedules?,
+    };
+    let loaded = assemble(read, fingerprints, notes, started, &dir.display().to_string());
+    Ok(loaded)
+}
+
+/// Every table as read (from files or from the team database), before indexing.
+pub(crate) struct Read {
+    pub procedures: ReadTable<Procedure>,
+    pub steps: ReadTable<Step>,
+    pub runs: ReadTable<Run>,
+    pub run_steps: ReadTable<RunStep>,
+    pub labels: ReadTable<Label>,
+    pub links: ReadTable<ProcedureLabel>,
+    pub versions: ReadTable<Version>,
+    pub schedules: ReadTable<Schedule>,
+}
+
+/// The tables read, indexed and checked (at once, on two threads).
+pub(crate) fn assemble(
+    read: Read,
+    fingerprints: [super::Fingerprint; TableKind::COUNT],
+    notes: Vec<String>,
+    started: std::time::Instant,
+    what: &str,
+) -> Loaded {
     let read_done = started.elapsed();
     let mut problems = Vec::new();
     let mut lines = Lines::default();
     let mut incomplete = TableSet::EMPTY;
+    let Read { procedures, steps, runs, run_steps, labels, links, versions, schedules } = read;
     let db = Db::unindexed(
-        finish(procedures?, TableKind::Procedures, &mut problems, &mut lines, &mut incomplete),
-        finish(steps?, TableKind::Steps, &mut problems, &mut lines, &mut incomplete),
-        finish(runs?, TableKind::Runs, &mut problems, &mut lines, &mut incomplete),
-        finish(run_steps?, TableKind::RunSteps, &mut problems, &mut lines, &mut incomplete),
-        finish(labels?, TableKind::Labels, &mut problems, &mut lines, &mut incomplete),
-        finish(links?, TableKind::ProcedureLabels, &mut problems, &mut lines, &mut incomplete),
-        finish(versions?, TableKind::Versions, &mut problems, &mut lines, &mut incomplete),
-        finish(schedules?, TableKind::Schedules, &mut problems, &mut lines, &mut incomplete),
+        finish(procedures, TableKind::Procedures, &mut problems, &mut lines, &mut incomplete),
+        finish(steps, TableKind::Steps, &mut problems, &mut lines, &mut incomplete),
+        finish(runs, TableKind::Runs, &mut problems, &mut lines, &mut incomplete),
+        finish(run_steps, TableKind::RunSteps, &mut problems, &mut lines, &mut incomplete),
+        finish(labels, TableKind::Labels, &mut problems, &mut lines, &mut incomplete),
+        finish(links, TableKind::ProcedureLabels, &mut problems, &mut lines, &mut incomplete),
+        finish(versions, TableKind::Versions, &mut problems, &mut lines, &mut incomplete),
+        finish(schedules, TableKind::Schedules, &mut problems, &mut lines, &mut incomplete),
     );
     // Index (on another thread: the tables are shared, not copied) and check at once.
     let (db, found, index_time, check_time) = std::thread::scope(|s| {
@@ -140,10 +175,10 @@ fn load_once(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Erro
         "read {read_done:.2?}, index {index_time:.2?} and check {check_time:.2?} at once, total {:.2?}",
         started.elapsed()
     );
-    log::debug!("loaded {}: {timing}", dir.display());
+    log::debug!("loaded {what}: {timing}");
     if std::env::var_os("PROCEDURES_TIMING").is_some() {
         eprintln!("{timing}");
     }
     problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    Ok(Loaded { db, problems, lines, fingerprints, notes })
+    Loaded { db, problems, lines, fingerprints, notes }
 }

@@ -131,7 +131,12 @@ impl EditorState {
 
     /// Add steps from a pasted list.
     pub fn add_pasted(&mut self, text: &str) -> usize {
-        let steps = ops::parse_step_list(text);
+        self.add_steps(ops::parse_step_list(text))
+    }
+
+    /// Add steps as parsed (kinds, options, sections and conditions kept); returns how
+    /// many.
+    pub fn add_steps(&mut self, steps: Vec<ops::StepDraft>) -> usize {
         // An untouched empty first step is replaced.
         if self.draft.steps.len() == 1 && self.draft.steps[0].description.trim().is_empty() && !steps.is_empty() {
             self.remove_step(0);

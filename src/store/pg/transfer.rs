@@ -9,7 +9,7 @@ use super::{PgError, connect, migrate, query_error, schema_version};
 use crate::store::tables::Schema;
 use crate::store::{Db, Loaded, Table, TableKind, TableSet};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What a push or a pull moved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -103,7 +103,9 @@ pub fn push(dir: &Path, url: &str) -> Result<Moved, PgError> {
 }
 
 /// Pull the database `url` into the folder `dir` (created if needed; refused when it
-/// already holds a data file: nothing is written over).
+/// already holds a data file: nothing is written over). The tables are received and
+/// decoded in memory; the only files written are the folder's tables, through the
+/// store's atomic writes (no scratch folder whose links could be followed).
 pub fn pull(url: &str, dir: &Path) -> Result<Moved, PgError> {
     if let Some(kind) = TableKind::ALL.into_iter().find(|k| std::fs::symlink_metadata(dir.join(k.file_name())).is_ok())
     {
@@ -113,9 +115,9 @@ pub fn pull(url: &str, dir: &Path) -> Result<Moved, PgError> {
             kind.file_name()
         )));
     }
-    std::fs::create_dir_all(dir).map_err(|e| crate::store::Error::io(dir, e))?;
     let mut client = connect(url)?;
-    let (mut loaded, layout) = read_all(&mut client, &dir.join(".procedures-pull"))?;
+    let (mut loaded, layout) = read_all(&mut client, &super::redacted(url))?;
+    std::fs::create_dir_all(dir).map_err(|e| crate::store::Error::io(dir, e))?;
     let mut write = TableSet::EMPTY;
     for kind in TableKind::ALL {
         let (present, mask) = layout.iter().find(|(k, ..)| *k == kind).map_or((true, 0), |(_, p, m)| (*p, *m));
@@ -131,19 +133,18 @@ pub fn pull(url: &str, dir: &Path) -> Result<Moved, PgError> {
 }
 
 /// Read the database `url` as a folder is read (the same decoders and checks): what
-/// `check`, `stats`, `due` and `export` do with a URL. Nothing is written to it.
+/// `check`, `stats`, `due` and `export` do with a URL. Nothing is written anywhere.
 pub fn load_url(url: &str) -> Result<Loaded, PgError> {
     let mut client = connect(url)?;
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let scratch = std::env::temp_dir().join(format!("procedures-{}-{nanos}", std::process::id()));
-    let (loaded, _) = read_all(&mut client, &scratch)?;
-    Ok(loaded)
+    Ok(read_all(&mut client, &super::redacted(url))?.0)
 }
 
 type Layout = Vec<(TableKind, bool, u8)>;
 
-/// Every table `COPY`ed out into `scratch` (removed after), loaded from there.
-fn read_all(client: &mut postgres::Client, scratch: &Path) -> Result<(Loaded, Layout), PgError> {
+/// Every table `COPY`ed out in one snapshot (a read-only repeatable-read transaction),
+/// typed from memory by the folder's own decoders, indexed and checked as a folder is;
+/// with the files' layout the push recorded. `shown` names the database in the log.
+fn read_all(client: &mut postgres::Client, shown: &str) -> Result<(Loaded, Layout), PgError> {
     let version = schema_version(client)?;
     let newest = super::MIGRATIONS.last().map_or(0, |m| m.0);
     if version == 0 {
@@ -154,12 +155,19 @@ fn read_all(client: &mut postgres::Client, scratch: &Path) -> Result<(Loaded, La
             "this database's schema is version {version} and this app's is {newest}: open it in the app (which migrates it) first"
         )));
     }
-    std::fs::create_dir_all(scratch).map_err(|e| crate::store::Error::io(scratch, e))?;
-    let _cleanup = Cleanup(scratch.to_path_buf());
+    let started = std::time::Instant::now();
+    let selects = select_lists(client)?;
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(query_error("starting to read"))?;
+    let mut bytes: Vec<Vec<u8>> = Vec::with_capacity(TableKind::COUNT);
     for kind in TableKind::ALL {
-        copy_out(client, kind, &scratch.join(kind.file_name()))?;
+        bytes.push(copy_out(&mut tx, kind, &selects[kind as usize])?);
     }
-    let layout = client
+    let layout = tx
         .query("SELECT file, present, new_columns FROM folder_files", &[])
         .map_err(query_error("reading folder_files"))?
         .iter()
@@ -169,54 +177,91 @@ fn read_all(client: &mut postgres::Client, scratch: &Path) -> Result<(Loaded, La
             Some((kind, r.get::<_, bool>(1), u8::try_from(r.get::<_, i32>(2)).unwrap_or(0)))
         })
         .collect();
-    let loaded = crate::store::load(scratch)?;
+    tx.commit().map_err(query_error("finishing the read"))?;
+    let read = decode_all(&bytes)?;
+    let loaded = crate::store::load::assemble(read, [None; TableKind::COUNT], Vec::new(), started, shown);
     Ok((loaded, layout))
 }
 
-/// Removes a scratch folder when dropped.
-struct Cleanup(PathBuf);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Every table's bytes typed by its decoders (the two big ones on their own threads).
+fn decode_all(bytes: &[Vec<u8>]) -> Result<crate::store::load::Read, PgError> {
+    use crate::model::*;
+    use crate::store::tables::read_bytes;
+    let at = |k: TableKind| bytes[k as usize].as_slice();
+    let (run_steps, runs, rest) = std::thread::scope(|s| {
+        let run_steps = s.spawn(|| read_bytes::<RunStep>(at(TableKind::RunSteps)));
+        let runs = s.spawn(|| read_bytes::<Run>(at(TableKind::Runs)));
+        let rest = (
+            read_bytes::<Procedure>(at(TableKind::Procedures)),
+            read_bytes::<Step>(at(TableKind::Steps)),
+            read_bytes::<Label>(at(TableKind::Labels)),
+            read_bytes::<ProcedureLabel>(at(TableKind::ProcedureLabels)),
+            read_bytes::<Version>(at(TableKind::Versions)),
+            read_bytes::<Schedule>(at(TableKind::Schedules)),
+        );
+        let lost = || PgError::Refused("a reader thread failed".into());
+        (run_steps.join().map_err(|_| lost()), runs.join().map_err(|_| lost()), rest)
+    });
+    let (procedures, steps, labels, links, versions, schedules) = rest;
+    Ok(crate::store::load::Read {
+        procedures: procedures?,
+        steps: steps?,
+        runs: runs??,
+        run_steps: run_steps??,
+        labels: labels?,
+        links: links?,
+        versions: versions?,
+        schedules: schedules?,
+    })
 }
 
-/// One table as CSV in the folder's spelling (`True`/`False`, `YYYY-MM-DD HH:MM:SS`).
-fn copy_out(client: &mut postgres::Client, kind: TableKind, to: &Path) -> Result<(), PgError> {
-    let table = table_name(kind);
-    let types: Vec<(String, String)> = client
+/// Per table, the select list that gives its columns in the folder's spelling
+/// (`True`/`False`, `YYYY-MM-DD HH:MM:SS`), in canonical order.
+fn select_lists(client: &mut postgres::Client) -> Result<Vec<String>, PgError> {
+    let types: Vec<(String, String, String)> = client
         .query(
-            "SELECT column_name::text, data_type::text FROM information_schema.columns
-             WHERE table_schema = current_schema() AND table_name = $1",
-            &[&table],
+            "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+             WHERE table_schema = current_schema()",
+            &[],
         )
-        .map_err(query_error(format!("reading the columns of {table}")))?
+        .map_err(query_error("reading the columns"))?
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
-    let exprs: Vec<String> = kind
-        .columns()
+    Ok(TableKind::ALL
         .iter()
-        .map(|c| {
-            let q = column(c);
-            match types.iter().find(|(n, _)| n == c).map(|(_, t)| t.as_str()) {
-                Some("boolean") => format!("CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END AS {q}"),
-                Some(t) if t.starts_with("timestamp") => format!("to_char({q}, 'YYYY-MM-DD HH24:MI:SS') AS {q}"),
-                _ => q,
-            }
+        .map(|kind| {
+            let table = table_name(*kind);
+            kind.columns()
+                .iter()
+                .map(|c| {
+                    let q = column(c);
+                    match types.iter().find(|(t, n, _)| t == table && n == c).map(|(.., t)| t.as_str()) {
+                        Some("boolean") => format!("CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END AS {q}"),
+                        Some(t) if t.starts_with("timestamp") => {
+                            format!("to_char({q}, 'YYYY-MM-DD HH24:MI:SS') AS {q}")
+                        }
+                        _ => q,
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
         })
-        .collect();
+        .collect())
+}
+
+/// One table as CSV with a header, in the folder's spelling, into memory.
+fn copy_out(client: &mut impl postgres::GenericClient, kind: TableKind, select: &str) -> Result<Vec<u8>, PgError> {
+    use std::io::Read as _;
+    let table = table_name(kind);
     let order = if kind == TableKind::ProcedureLabels { "procedure_id, label_id" } else { "id" };
-    let sql = format!(
-        "COPY (SELECT {} FROM {table} ORDER BY {order}) TO STDOUT WITH (FORMAT csv, HEADER true)",
-        exprs.join(", ")
-    );
+    let sql = format!("COPY (SELECT {select} FROM {table} ORDER BY {order}) TO STDOUT WITH (FORMAT csv, HEADER true)");
     let mut reader = client.copy_out(&sql).map_err(query_error(format!("reading {table}")))?;
-    let mut file = std::fs::File::create(to).map_err(|e| crate::store::Error::io(to, e))?;
-    std::io::copy(&mut reader, &mut file)
+    let mut out = Vec::new();
+    reader
+        .read_to_end(&mut out)
         .map_err(|e| PgError::Query { what: format!("reading {table}"), why: e.to_string() })?;
-    Ok(())
+    Ok(out)
 }
 
 /// Give a pulled table the new columns its file had when pushed (and any its rows need).

@@ -110,6 +110,46 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     // a file system without locks is read without.)
     let _ = file.lock_shared();
     let source = source::Source::new(&path, &file, file.metadata().map_err(|e| Error::io(&path, e))?.len(), overlay);
+    let mut out = read_source(kind, columns, optional, decode, fast, progress, source)?;
+    out.problems.extend(linked);
+    Ok(out)
+}
+
+/// Read and type a table from bytes in memory (a table the team database sent, in the
+/// folder's spelling), as [`read_table_fast`] reads its file: the same decoders and
+/// messages, lines counted from the header.
+pub(crate) fn read_bytes_fast<R: Row + Send>(
+    kind: TableKind,
+    columns: &'static [&'static str],
+    optional: &'static [&'static str],
+    decode: impl Fn(&mut Fields<'_>) -> R + Sync,
+    fast: Option<FastDecode<R>>,
+    bytes: &[u8],
+) -> Result<ReadTable<R>, Error> {
+    let path = Path::new(kind.file_name());
+    read_source(kind, columns, optional, decode, fast, None, source::Source::bytes(path, bytes))
+}
+
+/// The reading of [`read_table_fast`] once the bytes are found.
+fn read_source<R: Row + Send>(
+    kind: TableKind,
+    columns: &'static [&'static str],
+    optional: &'static [&'static str],
+    decode: impl Fn(&mut Fields<'_>) -> R + Sync,
+    fast: Option<FastDecode<R>>,
+    progress: Option<&LoadProgress>,
+    source: source::Source<'_>,
+) -> Result<ReadTable<R>, Error> {
+    let file_name = kind.file_name();
+    let path = source.path.to_path_buf();
+    let overlay = source.overlay;
+    let mut out = ReadTable {
+        rows: Vec::new(),
+        lines: Vec::new(),
+        extra_columns: Vec::new(),
+        problems: Vec::new(),
+        new_columns: 0,
+    };
     let file_len = source.len;
     if file_len == 0 {
         return Ok(out);
@@ -198,7 +238,8 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     // A big file is parsed in two halves at once. The cut is guessed at the first line
     // end after the middle; the first half counts its quotes, and an odd count (the cut
     // fell inside a quoted field) means the guess was wrong: then it is parsed whole.
-    let split = if file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed) && overlay.is_none() {
+    let split = if file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed) && (overlay.is_none() || source.in_memory())
+    {
         line_end_after(&source, (data_start + file_len) / 2)
     } else {
         None
@@ -234,7 +275,6 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     out.rows = all.rows;
     out.lines = all.lines;
     out.problems = all.problems;
-    out.problems.extend(linked);
     sort_and_dedupe(&mut out, file_name, kind, columns[0]);
     Ok(out)
 }

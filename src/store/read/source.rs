@@ -20,7 +20,8 @@ pub(crate) struct Overlay<'a> {
 #[derive(Clone, Copy)]
 pub(super) struct Source<'a> {
     pub(super) path: &'a Path,
-    file: &'a File,
+    /// `None`: the bytes are all in the overlay (a table received from the database).
+    file: Option<&'a File>,
     pub(super) overlay: Option<Overlay<'a>>,
     /// The length of the bytes as seen.
     pub(super) len: u64,
@@ -46,15 +47,29 @@ impl Read for At<'_> {
 impl<'a> Source<'a> {
     pub(super) fn new(path: &'a Path, file: &'a File, file_len: u64, overlay: Option<Overlay<'a>>) -> Self {
         let len = overlay.map_or(file_len, |o| o.offset + o.tail.len() as u64);
-        Self { path, file, overlay, len }
+        Self { path, file: Some(file), overlay, len }
+    }
+
+    /// Whether the bytes are all in memory (then the halves may be parsed at once).
+    pub(super) fn in_memory(&self) -> bool {
+        self.file.is_none()
+    }
+
+    /// Bytes in memory, read as if they were the file `path`.
+    pub(super) fn bytes(path: &'a Path, bytes: &'a [u8]) -> Self {
+        Self { path, file: None, overlay: Some(Overlay { offset: 0, tail: bytes }), len: bytes.len() as u64 }
     }
 
     /// The bytes from `start`, at most `limit` of them.
     pub(super) fn read_from(&self, start: u64, limit: u64) -> std::io::Result<Box<dyn Read + Send + 'a>> {
-        let file = At { file: self.file, pos: start };
+        let file = || {
+            self.file
+                .map(|file| At { file, pos: start })
+                .ok_or_else(|| std::io::Error::other("no file behind these bytes"))
+        };
         Ok(match self.overlay {
-            None => Box::new(file.take(limit)),
-            Some(o) if start < o.offset => Box::new(file.take(o.offset - start).chain(o.tail).take(limit)),
+            None => Box::new(file()?.take(limit)),
+            Some(o) if start < o.offset => Box::new(file()?.take(o.offset - start).chain(o.tail).take(limit)),
             Some(o) => {
                 let from = usize::try_from(start - o.offset).unwrap_or(usize::MAX).min(o.tail.len());
                 Box::new(o.tail[from..].take(limit))

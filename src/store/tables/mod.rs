@@ -66,6 +66,11 @@ pub(crate) fn read<R: Schema>(
     read_table_fast(dir, R::KIND, R::COLUMNS, R::OPTIONAL, R::decode, R::FAST, progress, overlay)
 }
 
+/// Read and type one table from bytes in memory (what the team database sent).
+pub(crate) fn read_bytes<R: Schema>(bytes: &[u8]) -> Result<ReadTable<R>, super::Error> {
+    super::read::read_bytes_fast(R::KIND, R::COLUMNS, R::OPTIONAL, R::decode, R::FAST, bytes)
+}
+
 /// The columns of a table: an enum `Col` whose variants index [`Schema::COLUMNS`]
 /// (so a decoder says `Col::Name`, not a position), and the names.
 macro_rules! columns {
