@@ -7,11 +7,11 @@ mod common;
 use common::*;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
-use std::path::Path;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use procedures::app::App;
 use procedures::ui::View;
+use std::path::Path;
 
 fn app_on(dir: &std::path::Path) -> Harness<'static, App> {
     app_sized(dir, 1280.0, 900.0)
@@ -241,7 +241,7 @@ fn importing_a_checklist_in_the_window_keeps_sections_kinds_options_and_conditio
     let file = dir.path().join("kitchen-list.md");
     std::fs::write(&file, &md).expect("write");
     let shape = |db: &procedures::store::Db, pid| -> Vec<(String, procedures::model::StepKind, String, bool)> {
-        db.steps_of(pid).map(|s| (s.description.clone(), s.kind, s.options.clone(), s.show_if.is_some())).collect()
+        db.steps_of(pid).map(|s| (s.description.clone(), s.kind, s.options.clone(), !s.show_if.is_empty())).collect()
     };
     let want = shape(&db, original);
     assert!(want.iter().any(|s| s.3), "the fixture has a condition");

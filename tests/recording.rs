@@ -282,15 +282,19 @@ fn checklists_print_blanks_and_read_them_back_as_kinds() {
     assert!(md.contains("- [ ] Fryer on? [Yes / No]\n"), "{md}");
     assert!(md.contains("- [ ] Milk best before ____-__-__\n"), "{md}");
     assert!(md.contains("- [ ] Signed off by Signed: ____________\n"), "{md}");
+    // Conditions are on paper too, and come back as conditions.
+    assert!(md.contains("- [ ] Clean the fryer — only if “Fryer on?” is Yes\n"), "{md}");
     let back = procedures::transfer::parse_checklist(&md, "x");
     let got: Vec<(String, StepKind, String)> =
         back.steps.iter().map(|s| (s.description.clone(), s.kind, s.options.clone())).collect();
     let want: Vec<(String, StepKind, String)> =
         db.steps_of(ProcedureId(1)).map(|s| (s.description.clone(), s.kind, s.options.clone())).collect();
     assert_eq!(got, want);
+    assert_eq!(back.steps[3].show_if, Some(ops::DraftCondition { on: 2, op: Op::Eq, value: "Yes".into() }));
     let html = procedures::transfer::procedure_html(&db, ProcedureId(1)).expect("html");
     assert!(html.contains("<span class=blank>____ °C (0–5 °C)</span>"), "{html}");
     assert!(html.contains("<li class=section>Cold room</li>"), "{html}");
+    assert!(html.contains("<span class=cond>only if “Fryer on?” is Yes</span>"), "{html}");
 }
 
 /// A value is judged by the step as the run's version had it: editing a step into

@@ -464,45 +464,79 @@ pub fn restore_version(db: &mut Db, pid: ProcedureId, version: u32, now: Timesta
 /// `1) item`, `[ ] item`, `- [x] item` and plain lines; a trailing `(5m)`
 /// is read as the estimated duration. Blank lines and headings (`# …`) are skipped.
 pub fn parse_step_list(text: &str) -> Vec<StepDraft> {
-    text.lines()
-        .filter_map(|line| {
-            let mut t = line.trim();
-            // `## Heading` (any level from two on) is a section; other `#` lines are not steps.
-            if let Some(h) = t.strip_prefix("##") {
-                let h = h.trim_start_matches('#').trim();
-                return (!h.is_empty()).then(|| StepDraft { kind: StepKind::Section, ..StepDraft::tick(h, None) });
+    let mut steps: Vec<StepDraft> = Vec::new();
+    for line in text.lines() {
+        let mut t = line.trim();
+        // `## Heading` (any level from two on) is a section; other `#` lines are not steps.
+        if let Some(h) = t.strip_prefix("##") {
+            let h = h.trim_start_matches('#').trim();
+            if !h.is_empty() {
+                steps.push(StepDraft { kind: StepKind::Section, ..StepDraft::tick(h, None) });
             }
-            if t.is_empty() || t.starts_with('#') {
-                return None;
+            continue;
+        }
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        for bullet in ["- ", "* ", "+ ", "• "] {
+            if let Some(rest) = t.strip_prefix(bullet) {
+                t = rest.trim_start();
             }
-            for bullet in ["- ", "* ", "+ ", "• "] {
-                if let Some(rest) = t.strip_prefix(bullet) {
-                    t = rest.trim_start();
-                }
+        }
+        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && matches!(t.as_bytes().get(digits), Some(b'.' | b')')) {
+            t = t[digits + 1..].trim_start();
+        }
+        for box_ in ["[ ] ", "[x] ", "[X] "] {
+            if let Some(rest) = t.strip_prefix(box_) {
+                t = rest.trim_start();
             }
-            let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-            if digits > 0 && matches!(t.as_bytes().get(digits), Some(b'.' | b')')) {
-                t = t[digits + 1..].trim_start();
-            }
-            for box_ in ["[ ] ", "[x] ", "[X] "] {
-                if let Some(rest) = t.strip_prefix(box_) {
-                    t = rest.trim_start();
-                }
-            }
-            let mut duration = None;
-            // `\(5m)` is text (an escaped parenthesis), not a duration.
-            if let Some(open) = t.rfind('(')
-                && t.ends_with(')')
-                && !t[..open].ends_with('\\')
-                && let Some(d) = parse_duration(&t[open + 1..t.len() - 1])
-            {
-                duration = Some(d);
-                t = t[..open].trim_end();
-            }
-            let (text, kind, options) = value_hint(t);
-            (!text.is_empty()).then(|| StepDraft { kind, options, ..StepDraft::tick(&text, duration) })
-        })
-        .collect()
+        }
+        let mut duration = None;
+        // `\(5m)` is text (an escaped parenthesis), not a duration.
+        if let Some(open) = t.rfind('(')
+            && t.ends_with(')')
+            && !t[..open].ends_with('\\')
+            && let Some(d) = parse_duration(&t[open + 1..t.len() - 1])
+        {
+            duration = Some(d);
+            t = t[..open].trim_end();
+        }
+        // `… — only if “Fryer on?” is Yes`, as checklists are written out: a condition on
+        // the nearest earlier step of that text (else the words stay in the text).
+        let mut show_if = None;
+        if let Some(at) = t.rfind(CONDITION_MARK)
+            && let Some(condition) = condition_in_words(&t[at + CONDITION_MARK.len()..], &steps)
+        {
+            show_if = Some(condition);
+            t = t[..at].trim_end();
+        }
+        let (text, kind, options) = value_hint(t);
+        if !text.is_empty() {
+            steps.push(StepDraft { kind, options, show_if, ..StepDraft::tick(&text, duration) });
+        }
+    }
+    steps
+}
+
+/// What joins a step's text and its condition in a written checklist.
+pub const CONDITION_MARK: &str = " — only if “";
+
+/// `Fryer on?” is Yes` (what follows [`CONDITION_MARK`]) as a condition on the nearest
+/// earlier step of `steps` with that text that records a value.
+fn condition_in_words(words: &str, steps: &[StepDraft]) -> Option<DraftCondition> {
+    let (on_text, rest) = words.split_once('”')?;
+    let rest = rest.trim_start();
+    // Longest words first: "is not" before "is".
+    let mut ops = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::In];
+    ops.sort_by_key(|op| std::cmp::Reverse(op.words().len()));
+    let (op, value) = ops.iter().find_map(|op| {
+        let value = rest.strip_prefix(op.words())?.strip_prefix(' ')?;
+        Some((*op, value.trim()))
+    })?;
+    let value = if op == Op::In { value.split(", ").collect::<Vec<_>>().join("|") } else { value.to_owned() };
+    let on = steps.iter().rposition(|s| s.description.trim() == on_text.trim() && s.kind.has_value())?;
+    (!value.is_empty()).then_some(DraftCondition { on, op, value })
 }
 
 /// A value hint at the end of a pasted step, as the printable checklist writes them:

@@ -27,6 +27,9 @@ pub fn procedure_markdown(db: &Db, pid: ProcedureId) -> Option<String> {
         if let Some(blank) = blank(s, md_escape) {
             text = format!("{text} {blank}");
         }
+        if let Some(words) = condition_words(db, s, md_escape) {
+            text.push_str(&words);
+        }
         match s.estimated_duration_secs {
             Some(d) => out.push_str(&format!("- [ ] {text} ({})\n", format_duration(i64::from(d)))),
             None => out.push_str(&format!("- [ ] {text}\n")),
@@ -63,6 +66,18 @@ fn blank(s: &Step, escape: fn(&str) -> String) -> Option<String> {
     })
 }
 
+/// When a step is needed, as a written checklist says it (and [`parse_step_list`]
+/// reads back): ` — only if “Fryer on?” is Yes`; the texts through `escape`.
+fn condition_words(db: &Db, s: &Step, escape: fn(&str) -> String) -> Option<String> {
+    let c = s.condition()?;
+    let on = db.step(c.step)?;
+    let value = match c.op {
+        Op::In => c.value.split('|').map(|v| escape(v.trim())).collect::<Vec<_>>().join(", "),
+        _ => escape(&c.value),
+    };
+    Some(format!("{}{}” {} {value}", crate::ops::CONDITION_MARK, escape(&on.description), c.op.words()))
+}
+
 /// A procedure as a clean, printable checklist page (HTML with print styles).
 pub fn procedure_html(db: &Db, pid: ProcedureId) -> Option<String> {
     let p = db.procedure(pid)?;
@@ -75,6 +90,10 @@ pub fn procedure_html(db: &Db, pid: ProcedureId) -> Option<String> {
             continue;
         }
         let blank = blank(s, html_escape).map_or(String::new(), |b| format!("<span class=blank>{b}</span>"));
+        let blank = match condition_words(db, s, html_escape) {
+            Some(words) => format!("{blank}<span class=cond>{}</span>", words.trim_start_matches(" — ")),
+            None => blank,
+        };
         let est = s
             .estimated_duration_secs
             .map_or(String::new(), |d| format!("<span class=est>{}</span>", format_duration(i64::from(d))));
@@ -90,7 +109,7 @@ body{{font-family:system-ui,sans-serif;margin:2cm;color:#111}}h1{{margin:0 0 .2e
 li{{counter-increment:s;display:flex;gap:.8em;align-items:baseline;padding:.55em 0;border-bottom:1px solid #ddd;break-inside:avoid}}\n\
 li::before{{content:counter(s) \".\";width:2em;color:#555}}.box{{width:1em;height:1em;border:2px solid #333;flex:none}}\n\
 .text{{flex:1}}.est{{color:#777}}.time{{color:#999}}.sign{{margin-top:2em}}\n\
-.blank{{margin-left:.8em;color:#333;white-space:nowrap}}li.section{{counter-increment:none;font-weight:bold;border-bottom:2px solid #333;padding-top:1.2em}}\n\
+.blank{{margin-left:.8em;color:#333;white-space:nowrap}}.cond{{display:block;font-style:italic;color:#555;font-size:.9em}}li.section{{counter-increment:none;font-weight:bold;border-bottom:2px solid #333;padding-top:1.2em}}\n\
 li.section::before{{content:none}}\n\
 @media print{{body{{margin:1cm}}}}\n</style></head><body>\n\
 <h1>{name}</h1>\n<div class=meta>Version {version}{labels}</div>\n<p>{description}</p>\n\
@@ -137,6 +156,9 @@ pub fn parse_checklist(text: &str, fallback_name: &str) -> ProcedureDraft {
     steps.iter_mut().for_each(|s| {
         s.description = md_unescape(&s.description);
         s.options = md_unescape(&s.options);
+        if let Some(c) = &mut s.show_if {
+            c.value = md_unescape(&c.value);
+        }
     });
     ProcedureDraft {
         name: name.map_or_else(|| fallback_name.to_owned(), |n| md_unescape(&n)),
