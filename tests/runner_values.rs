@@ -82,10 +82,13 @@ fn a_kitchen_opening_records_values_flags_one_skips_a_step_and_is_signed_off() {
     h.run();
     assert_eq!(value_of(&h, run, 7).1, "Fresh");
 
-    // Completing is refused while the sign-off is missing, and says which.
+    // Completing is refused while the sign-off is missing, and says which — over the
+    // page, which does not move under the pointer (#27.7).
+    let heading = h.get_by_label("Cold room").rect();
     h.get_by_label("✔ Complete run").click();
     h.run();
     h.get_by_label_contains("Cannot complete: a required step has no value yet: “Signed off by”");
+    assert_eq!(h.get_by_label("Cold room").rect(), heading, "the message pushed the page");
     assert_eq!(h.state().db().expect("open").run(run).expect("run").status, RunStatus::InProgress);
 
     // The sign-off proposes the user's name.
@@ -94,6 +97,8 @@ fn a_kitchen_opening_records_values_flags_one_skips_a_step_and_is_signed_off() {
     h.key_press(Key::Enter);
     h.run();
     assert_eq!(value_of(&h, run, 9), (true, "Test User".into(), "Test User".into()));
+    // The refusal is no longer true: it is gone.
+    assert!(h.query_by_label_contains("Cannot complete").is_none(), "a stale message stayed");
 
     // The optional date is left empty: completing asks about the open step, then completes.
     h.get_by_label("✔ Complete run").click();

@@ -10,6 +10,9 @@ use crate::ui::actions::Action;
 use crate::ui::{Command, Theme, View};
 use std::path::Path;
 
+/// How long a message stays (unless dismissed first, or no longer true).
+pub(super) const MESSAGE_SECONDS: f64 = 15.0;
+
 impl App {
     pub(super) fn menu_bar(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
         egui::Panel::top("menu").show(ui, |ui| {
@@ -247,6 +250,48 @@ impl App {
         if !open {
             self.popup = None;
         }
+    }
+
+    /// The message, floating above the status bar (it never moves the page), with a
+    /// way to dismiss it; it goes by itself after [`MESSAGE_SECONDS`].
+    pub(super) fn toast(&mut self, ctx: &egui::Context, cmds: &mut Vec<Command>) {
+        let Some(text) = self.message.clone() else {
+            self.message_shown = None;
+            return;
+        };
+        let now = ctx.input(|i| i.time);
+        let since = match &self.message_shown {
+            Some((shown, since)) if *shown == text => *since,
+            _ => {
+                self.message_shown = Some((text.clone(), now));
+                now
+            }
+        };
+        if now - since > MESSAGE_SECONDS {
+            self.message = None;
+            self.message_shown = None;
+            return;
+        }
+        ctx.request_repaint_after(std::time::Duration::from_secs_f64(MESSAGE_SECONDS - (now - since) + 0.05));
+        egui::Area::new(egui::Id::unique("message-toast"))
+            .order(egui::Order::Foreground)
+            .anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -40.0))
+            .show(ctx, |ui| {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.set_max_width(640.0);
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::Label::new(
+                                egui::RichText::new(format!("⚠ {text}")).color(ui.visuals().warn_fg_color),
+                            )
+                            .wrap(),
+                        );
+                        if ui.small_button("Dismiss").clicked() {
+                            cmds.push(Command::DismissMessage);
+                        }
+                    });
+                });
+            });
     }
 
     pub(super) fn navigation(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {

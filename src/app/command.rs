@@ -128,7 +128,11 @@ impl App {
     /// Run an op on the open folder; reports refusals to the user.
     pub(super) fn mutate<T>(&mut self, op: impl FnOnce(&mut Db) -> Result<ops::Done<T>, ops::OpError>) -> Option<T> {
         match self.session.mutate(op) {
-            Ok(value) => value,
+            // A refusal said earlier is no longer what is true.
+            Ok(value) => {
+                self.message = None;
+                value
+            }
             Err(why) => {
                 self.message = Some(why);
                 None

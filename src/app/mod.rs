@@ -92,8 +92,12 @@ pub struct App {
     session: Session,
     view: View,
     views: Views,
-    /// A message for the user (an op refused, a folder that would not open).
+    /// A message for the user (an op refused, a folder that would not open), shown over
+    /// the page until dismissed, the view changes, a later change succeeds, or
+    /// [`chrome::MESSAGE_SECONDS`] pass.
     message: Option<String>,
+    /// The message shown and when it first showed (the input clock, seconds).
+    message_shown: Option<(String, f64)>,
     /// A native dialog open on its thread.
     dialog: Option<dialogs::Pending>,
     /// The popup window shown, if any.
@@ -161,6 +165,7 @@ impl App {
             view,
             views: Views::default(),
             message: None,
+            message_shown: None,
             dialog: None,
             popup: None,
             export_done: Arc::default(),
@@ -363,15 +368,8 @@ impl App {
         if self.session.folder().is_some() {
             self.navigation(ui, &mut cmds);
         }
+        let (view_before, message_before) = (self.view, self.message.clone());
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(msg) = &self.message {
-                ui.horizontal(|ui| {
-                    ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {msg}"));
-                    if ui.small_button("Dismiss").clicked() {
-                        cmds.push(Command::DismissMessage);
-                    }
-                });
-            }
             if let Some((dir, progress)) = self.session.opening() {
                 chrome::loading_ui(ui, dir, progress);
                 return;
@@ -413,7 +411,14 @@ impl App {
             }
         });
         self.popups(&ctx, &mut cmds);
+        // Messages float over the page (they never push it down under the pointer).
+        self.toast(&ctx, &mut cmds);
         self.apply_all(&ctx, cmds);
+        // A message belongs to the view it was said in (one said on the way to the new
+        // view stays).
+        if self.view != view_before && self.message == message_before {
+            self.message = None;
+        }
         self.update_title(&ctx);
     }
 }
