@@ -262,3 +262,18 @@ fn importing_a_checklist_in_the_window_keeps_sections_kinds_options_and_conditio
     assert_ne!(imported, original);
     assert_eq!(shape(db, imported), want);
 }
+
+/// A 20 KB description nested 10,000 levels deep (`> - ` repeated) is shown plain, in
+/// bounded time and memory, when its procedure is selected (#28.4).
+#[test]
+fn a_deeply_nested_description_is_shown_plain() {
+    let description = "> - ".repeat(5_000);
+    let procedures = format!(
+        "id,name,description,created_at,updated_at,version\n1,Open,\"{description}\",2025-01-01 08:00:00,2025-01-01 08:00:00,1\n"
+    );
+    let dir = valid_with("procedures.csv", &procedures);
+    let mut h = app_on(dir.path());
+    h.get_by_label("Open").click();
+    h.run();
+    h.get_by_label_contains("Shown as plain text: nested deeper than 12 levels");
+}

@@ -595,3 +595,69 @@ fn search_results_are_the_same_typed_key_by_key_as_fresh() {
     typing.sort = Sort::LastRun;
     assert_eq!(typing.visible(&db2)[0], last, "the procedure just run comes first");
 }
+
+/// A whole run without the mouse, in a handful of keys (#27, Keyboard): Ctrl+2 shows
+/// the procedures, the search field finds one, Down selects it, Enter starts a run,
+/// Space ticks, Ctrl+Enter completes.
+#[test]
+fn a_run_from_start_to_complete_with_a_handful_of_keys() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.state_mut().set_view(View::Today);
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Num2);
+    h.run();
+    assert_eq!(h.state().view(), View::Procedures);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::F);
+    h.run();
+    h.event(egui::Event::Text("payroll".into()));
+    h.run();
+    h.key_press(Key::ArrowDown);
+    h.run();
+    let pid = h.state().browser().selected.expect("Down selects the first match");
+    let first = visible(&mut h).first().cloned().expect("a match");
+    assert_eq!(db(&h).procedure(pid).expect("p").name, first);
+    h.key_press(Key::Enter);
+    h.run();
+    assert_eq!(h.state().view(), View::Runner, "Enter starts a run of the selected procedure");
+    let run = h.state().runner().run.expect("a run");
+    let steps = db(&h).run_steps_of(run).count();
+    for _ in 0..steps {
+        h.key_press(Key::Space);
+        h.run();
+    }
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Enter);
+    h.run();
+    assert_eq!(db(&h).run(run).expect("run").status, RunStatus::Completed);
+    // The keys are in the F1 help.
+    h.key_press(Key::F1);
+    h.run();
+    h.get_by_label("Runner: Ctrl+Enter");
+    h.get_by_label("Ctrl+1 … Ctrl+6");
+}
+
+/// Ctrl+N puts the cursor in Name; Ctrl+S creates; an untouched new procedure shows no
+/// red errors until it is touched or saving is tried.
+#[test]
+fn ctrl_n_types_into_the_name_and_ctrl_s_saves() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_on(dir.path());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::N);
+    h.run();
+    assert!(h.query_by_label_contains("needs a name").is_none(), "scolded before touching anything");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::S);
+    h.run();
+    h.get_by_label_contains("needs a name");
+    h.event(egui::Event::Text("Fire drill".into()));
+    h.run();
+    assert_eq!(h.state().editor().draft.name, "Fire drill");
+    h.get_all_by(|n| n.data().placeholder() == Some("Step 1 text")).next().expect("step 1").click();
+    h.run();
+    h.event(egui::Event::Text("Sound the alarm".into()));
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::S);
+    h.run();
+    let created = db(&h).procedures.rows().iter().find(|p| p.name == "Fire drill").map(|p| p.id);
+    let created = created.expect("Ctrl+S created it");
+    assert_eq!(db(&h).steps_of(created).count(), 1);
+}

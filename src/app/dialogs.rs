@@ -121,7 +121,13 @@ pub fn native_dialog(request: &DialogRequest) -> Answer {
         (Some(path), _) => Answer::Picked(path),
         // On Linux the portal's failure is followed by zenity's; a portal error alone
         // means zenity showed the dialog and the user cancelled it.
-        (None, Some(why)) if why.contains("zenity") || !cfg!(target_os = "linux") => Answer::Failed(why),
+        (None, Some(why)) if why.contains("zenity") || !cfg!(target_os = "linux") => {
+            Answer::Failed(if why.contains("zenity") && why.contains("No such file") {
+                "no desktop portal answered and zenity is not installed".to_owned()
+            } else {
+                why
+            })
+        }
         (None, _) => Answer::Cancelled,
     }
 }

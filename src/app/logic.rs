@@ -173,6 +173,13 @@ impl App {
         if ui.input_mut(|i| Action::Quit.consume(i, typing)) {
             cmds.push(Command::Quit);
         }
+        const VIEWS: [View; 6] =
+            [View::Today, View::Procedures, View::InProgress, View::History, View::Analytics, View::Labels];
+        if self.session.folder().is_some()
+            && let Some(n) = ui.input_mut(|i| Action::ShowView.consume_which(i, false))
+        {
+            cmds.push(Command::Show(VIEWS[n]));
+        }
     }
 
     /// Folders dropped on the window open; Markdown or text files become steps (in the

@@ -41,6 +41,16 @@ pub enum Action {
     DropList,
     /// Quit (asks first while anything is unsaved).
     Quit,
+    /// Editor: save (create, or save a new version).
+    EditorSave,
+    /// Show a view: Ctrl+1 Today … Ctrl+6 Labels (the navigation's order).
+    ShowView,
+    /// Procedures: move the selection up or down the list.
+    ListMove,
+    /// Procedures: start a run of the selected procedure.
+    ListStart,
+    /// Runner: complete the run.
+    RunnerComplete,
 }
 
 const fn key(modifiers: Modifiers, logical_key: Key) -> KeyboardShortcut {
@@ -49,10 +59,13 @@ const fn key(modifiers: Modifiers, logical_key: Key) -> KeyboardShortcut {
 
 impl Action {
     /// Every action, in the order the help lists them.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 22] = [
         Self::ShowShortcuts,
         Self::NewProcedure,
+        Self::ShowView,
         Self::Search,
+        Self::ListMove,
+        Self::ListStart,
         Self::Zoom,
         Self::Tab,
         Self::RunnerTick,
@@ -61,9 +74,11 @@ impl Action {
         Self::RunnerNote,
         Self::RunnerChoose,
         Self::RunnerUndo,
+        Self::RunnerComplete,
         Self::RunnerLeave,
         Self::EditorMoveUp,
         Self::EditorMoveDown,
+        Self::EditorSave,
         Self::DropFolder,
         Self::DropList,
         Self::Quit,
@@ -107,6 +122,22 @@ impl Action {
             Self::EditorMoveUp => const { &[key(Modifiers::ALT, Key::ArrowUp)] },
             Self::EditorMoveDown => const { &[key(Modifiers::ALT, Key::ArrowDown)] },
             Self::Quit => const { &[key(Modifiers::COMMAND, Key::Q)] },
+            Self::EditorSave => const { &[key(Modifiers::COMMAND, Key::S)] },
+            Self::ShowView => {
+                const {
+                    &[
+                        key(Modifiers::COMMAND, Key::Num1),
+                        key(Modifiers::COMMAND, Key::Num2),
+                        key(Modifiers::COMMAND, Key::Num3),
+                        key(Modifiers::COMMAND, Key::Num4),
+                        key(Modifiers::COMMAND, Key::Num5),
+                        key(Modifiers::COMMAND, Key::Num6),
+                    ]
+                }
+            }
+            Self::ListMove => const { &[key(Modifiers::NONE, Key::ArrowUp), key(Modifiers::NONE, Key::ArrowDown)] },
+            Self::ListStart => const { &[key(Modifiers::NONE, Key::Enter)] },
+            Self::RunnerComplete => const { &[key(Modifiers::COMMAND, Key::Enter)] },
             Self::Zoom | Self::Tab | Self::DropFolder | Self::DropList => const { &[] },
         }
     }
@@ -131,6 +162,11 @@ impl Action {
             Self::DropFolder => "Drop a folder",
             Self::DropList => "Drop a .md or .txt list",
             Self::Quit => "Ctrl+Q",
+            Self::EditorSave => "Editor: Ctrl+S",
+            Self::ShowView => "Ctrl+1 … Ctrl+6",
+            Self::ListMove => "Procedures: Up / Down",
+            Self::ListStart => "Procedures: Enter",
+            Self::RunnerComplete => "Runner: Ctrl+Enter",
         }
     }
 
@@ -152,6 +188,11 @@ impl Action {
             Self::DropFolder => "Open it",
             Self::DropList => "Add its steps (editor) or import it as a procedure",
             Self::Quit => "Quit (asks first while anything is unsaved)",
+            Self::EditorSave => "Save the procedure (create it, or save a new version)",
+            Self::ShowView => "Today, Procedures, In progress, History, Analytics, Labels",
+            Self::ListMove => "Select the procedure above or below (also from the search field)",
+            Self::ListStart => "Start a run of the selected procedure",
+            Self::RunnerComplete => "Complete the run",
         }
     }
 
@@ -202,7 +243,7 @@ mod tests {
     #[test]
     fn the_help_lists_every_action_once_and_every_key_action_has_keys() {
         let lines: Vec<_> = Action::help_lines().collect();
-        assert_eq!(lines.len(), 15);
+        assert_eq!(lines.len(), 20);
         assert_eq!(lines[0], ("F1 or ?", "Show these shortcuts"));
         for a in Action::ALL {
             let egui_keys = matches!(a, Action::Zoom | Action::Tab | Action::DropFolder | Action::DropList);

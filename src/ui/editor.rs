@@ -35,6 +35,10 @@ pub struct EditorState {
     focus: Option<usize>,
     /// A step just added: its text field takes the keyboard focus (typing goes there).
     focus_new: Option<usize>,
+    /// A new procedure: the Name field takes the keyboard focus.
+    focus_name: bool,
+    /// Saving was tried: the errors show even on an untouched new procedure.
+    tried_save: bool,
     /// The change description being confirmed (save dialog open).
     pub save_dialog: Option<String>,
     /// A navigation waiting for Save / Discard / Cancel.
@@ -50,6 +54,7 @@ impl EditorState {
         let mut s = Self { new_label_color: egui::Color32::from_rgb(0x43, 0x63, 0xd8), ..Self::default() };
         s.push_step(StepDraft::default(), String::new());
         s.original = s.current();
+        s.focus_name = true;
         s
     }
 
@@ -264,10 +269,58 @@ pub fn editor_ui(
     ui.heading(title);
     let (errors, warnings) = state.problems(db);
 
-    egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
+    // Save and Close stay in view below the form, however long it is.
+    let save = ui.input_mut(|i| Action::EditorSave.consume(i, true));
+    egui::Panel::bottom("editor-actions").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            let can_save = errors.is_empty() && !read_only && (state.target.is_none() || state.is_dirty());
+            let label = match state.target {
+                Some(_) if state.procedure_dirty() || !state.is_dirty() => "Save new version…",
+                Some(_) => "Save schedules",
+                None => "Create procedure",
+            };
+            let why_not = if read_only {
+                Some("This folder is open read-only".to_owned())
+            } else {
+                errors.first().map(|e| format!("Fix first: {e}"))
+            };
+            let button = ui.add_enabled(can_save, egui::Button::new(label));
+            let button = match &why_not {
+                Some(why) => button.on_disabled_hover_text(why),
+                None => button.on_hover_text(Action::EditorSave.keys_text()),
+            };
+            if save && !can_save {
+                state.tried_save = true;
+            }
+            if (button.clicked() || save) && can_save {
+                match state.target {
+                    Some(pid) if state.procedure_dirty() => {
+                        state.save_dialog = Some(ops::draft_summary(db, pid, &state.current()));
+                    }
+                    // Only the schedules changed: no new version to describe.
+                    Some(_) => cmds.push(state.save_command(String::new())),
+                    None => cmds.push(state.save_command("created".into())),
+                }
+            }
+            if ui.button("Close").clicked() {
+                cmds.push(Command::CloseEditor);
+            }
+            if read_only {
+                ui.colored_label(ui.visuals().warn_fg_color, "Read-only: nothing can be saved here");
+            } else if state.is_dirty() {
+                ui.label(RichText::new("Unsaved changes").weak());
+            }
+        });
+    });
+    // Each procedure opens at its top, not at the last one's scroll position.
+    egui::ScrollArea::vertical().id_salt(("editor", state.target)).auto_shrink(false).show(ui, |ui| {
         egui::Grid::new("editor-head").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
             let l = ui.label("Name");
-            ui.add(egui::TextEdit::singleline(&mut state.draft.name).desired_width(420.0)).labelled_by(l.id);
+            let name =
+                ui.add(egui::TextEdit::singleline(&mut state.draft.name).desired_width(420.0)).labelled_by(l.id);
+            if std::mem::take(&mut state.focus_name) {
+                name.request_focus();
+            }
             ui.end_row();
             let l = ui.label("Description");
             ui.add(egui::TextEdit::multiline(&mut state.draft.description).desired_rows(2).desired_width(420.0))
@@ -359,36 +412,15 @@ pub fn editor_ui(
         });
 
         ui.add_space(8.0);
-        for e in &errors {
+        // A new, untouched procedure is not scolded: its errors show once it was touched
+        // (or saving was tried).
+        let touched = state.target.is_some() || state.is_dirty() || state.tried_save;
+        for e in errors.iter().filter(|_| touched) {
             ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
         }
         for w in &warnings {
             ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {w}"));
         }
-        ui.horizontal(|ui| {
-            let can_save = errors.is_empty() && !read_only && (state.target.is_none() || state.is_dirty());
-            let label = match state.target {
-                Some(_) if state.procedure_dirty() || !state.is_dirty() => "Save new version…",
-                Some(_) => "Save schedules",
-                None => "Create procedure",
-            };
-            if ui.add_enabled(can_save, egui::Button::new(label)).clicked() {
-                match state.target {
-                    Some(pid) if state.procedure_dirty() => {
-                        state.save_dialog = Some(ops::draft_summary(db, pid, &state.current()));
-                    }
-                    // Only the schedules changed: no new version to describe.
-                    Some(_) => cmds.push(state.save_command(String::new())),
-                    None => cmds.push(state.save_command("created".into())),
-                }
-            }
-            if ui.button("Close").clicked() {
-                cmds.push(Command::CloseEditor);
-            }
-            if state.is_dirty() {
-                ui.label(RichText::new("Unsaved changes").weak());
-            }
-        });
     });
     save_dialog_ui(ui, db, state, cmds);
     leave_dialog_ui(ui, db, state, read_only, cmds);

@@ -396,7 +396,8 @@ fn header_ui(
         } else {
             complete.on_hover_text(format!("Needs a value first: {}", missing.join(", ")))
         };
-        if complete.clicked() {
+        let complete_key = open && ui.input_mut(|i| Action::RunnerComplete.consume(i, true));
+        if complete.clicked() || complete_key {
             if !missing.is_empty() || done >= n {
                 // The op refuses while a required value is missing, naming the steps.
                 cmds.push(Command::FinishRun { run: run_id, status: RunStatus::Completed, reason: String::new() });

@@ -97,12 +97,72 @@ pub fn rich_text(ui: &mut Ui, id_salt: impl std::hash::Hash + std::fmt::Debug, t
         ui.add(egui::Label::new(text).wrap());
         return;
     }
+    // Rendering is bounded whatever the text: the renderer's work and memory grow with
+    // nesting (a 20 KB run of `> - ` took gigabytes), so past the limits it shows plain.
+    if text.len() > MAX_RICH_BYTES || markdown_depth(text) > MAX_RICH_DEPTH {
+        ui.add(egui::Label::new(text).wrap());
+        ui.label(
+            egui::RichText::new(format!(
+                "Shown as plain text: nested deeper than {MAX_RICH_DEPTH} levels, or longer than {} KB",
+                MAX_RICH_BYTES / 1024
+            ))
+            .weak()
+            .small(),
+        );
+        return;
+    }
     type Shared = std::sync::Arc<std::sync::Mutex<egui_commonmark::CommonMarkCache>>;
     let cache =
         ui.ctx().data_mut(|d| d.get_temp_mut_or_default::<Shared>(egui::Id::unique("commonmark-cache")).clone());
     let mut cache = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let id = ui.scope_id().with(id_salt);
     egui_commonmark::CommonMarkViewer::new().show_with_id(id, ui, &mut cache, text);
+}
+
+/// Deepest nesting of block quotes and lists rendered as Markdown.
+pub const MAX_RICH_DEPTH: usize = 12;
+/// Longest text rendered as Markdown.
+pub const MAX_RICH_BYTES: usize = 64 * 1024;
+
+/// How deep a text's block quotes and lists nest, as its line prefixes say (`> - > 1. `,
+/// and indentation, two spaces a level): an upper bound of what CommonMark would nest,
+/// found in one pass over the text.
+pub fn markdown_depth(text: &str) -> usize {
+    let mut deepest = 0;
+    let mut in_fence = false;
+    for line in text.lines() {
+        // Code blocks nest nothing, however indented their lines.
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        let mut depth = 0;
+        let mut rest = line;
+        loop {
+            let trimmed = rest.trim_start_matches([' ', '\t']);
+            let indent = (rest.len() - trimmed.len()) / 2;
+            let marked = |a: &str| a.is_empty() || a.starts_with([' ', '\t']);
+            rest = if let Some(after) = trimmed.strip_prefix('>') {
+                after
+            } else if let Some(after) = trimmed.strip_prefix(['-', '*', '+']).filter(|a| marked(a)) {
+                after
+            } else {
+                let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
+                match trimmed[digits..].strip_prefix(['.', ')']) {
+                    Some(after) if (1..=9).contains(&digits) && marked(after) => after,
+                    // Indented text without a marker is a paragraph, not a level.
+                    _ => break,
+                }
+            };
+            depth += indent + 1;
+        }
+        deepest = deepest.max(depth);
+    }
+    deepest
 }
 
 /// Label colours that read well on light and dark themes (Sasha Trubetskoy's distinct
@@ -156,4 +216,20 @@ pub fn label_color_button(ui: &mut Ui, color: &mut Color32, hover: &str) -> bool
     });
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ColorWell, true, hover));
     changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_depth_counts_quotes_lists_and_indentation() {
+        assert_eq!(markdown_depth("plain"), 0);
+        assert_eq!(markdown_depth("- a\n  - b\n    - c"), 3);
+        assert_eq!(markdown_depth("> quote\n> > deeper"), 2);
+        assert_eq!(markdown_depth("1. one\n-12 degrees\n3.5 kg"), 1);
+        assert_eq!(markdown_depth(&"> - ".repeat(5_000)), 10_000);
+        assert_eq!(markdown_depth("```yaml\n                        deep: yes\n```"), 0);
+        assert_eq!(markdown_depth("                        indented text"), 0);
+    }
 }

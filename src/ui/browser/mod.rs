@@ -104,6 +104,8 @@ pub struct BrowserState {
     pub selected: Option<ProcedureId>,
     /// A delete waiting for confirmation.
     pub confirm_delete: Option<ProcedureId>,
+    /// The keyboard moved the selection: scroll the table to it.
+    scroll_to_selected: bool,
     cache: Cache,
 }
 
@@ -349,8 +351,39 @@ pub fn browser_ui(
             detail_ui(ui, db, pid, due, now, read_only, &mut state.confirm_delete, cmds);
         });
     }
+    keys(ui, db, state, read_only, cmds);
     egui::CentralPanel::no_frame().show(ui, |ui| list_ui(ui, db, state, now));
     confirm_delete_ui(ui, db, state, cmds);
+}
+
+/// Up / Down move the selection through the list shown, Enter starts a run of the
+/// selected procedure — from the search field too, but not while another field has the
+/// keyboard or a dialog is open.
+fn keys(ui: &mut Ui, db: &Db, state: &mut BrowserState, read_only: bool, cmds: &mut Vec<Command>) {
+    let in_search = ui.memory(|m| m.has_focus(egui::Id::unique("procedure-search")));
+    if state.confirm_delete.is_some() || (ui.ctx().egui_wants_keyboard_input() && !in_search) {
+        return;
+    }
+    let visible: Vec<ProcedureId> = state.cache.visible.iter().map(|i| state.cache.rows[*i].id).collect();
+    let at = state.selected.and_then(|p| visible.iter().position(|v| *v == p));
+    if let Some(which) = ui.input_mut(|i| Action::ListMove.consume_which(i, false)) {
+        let next = match (which, at) {
+            (0, Some(a)) => a.saturating_sub(1),
+            (_, Some(a)) => (a + 1).min(visible.len().saturating_sub(1)),
+            (_, None) => 0,
+        };
+        if let Some(pid) = visible.get(next) {
+            state.selected = Some(*pid);
+            state.scroll_to_selected = true;
+        }
+    }
+    if let Some(pid) = state.selected
+        && !read_only
+        && db.step_count(pid) > 0
+        && ui.input_mut(|i| Action::ListStart.consume(i, false))
+    {
+        cmds.push(Command::StartRun(pid));
+    }
 }
 
 fn confirm_delete_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, cmds: &mut Vec<Command>) {
@@ -443,7 +476,14 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
     let rows = &state.cache.rows;
     let visible = &state.cache.visible;
     let mut clicked = None;
-    TableBuilder::new(ui)
+    let scroll_to = std::mem::take(&mut state.scroll_to_selected)
+        .then(|| state.selected.and_then(|p| visible.iter().position(|i| rows[*i].id == p)))
+        .flatten();
+    let mut table = TableBuilder::new(ui);
+    if let Some(row) = scroll_to {
+        table = table.scroll_to_row(row, None);
+    }
+    table
         .id_salt(("procedures-table", state.selected.is_some()))
         .striped(true)
         .resizable(true)
