@@ -377,6 +377,14 @@ impl Condition {
         if value.is_empty() {
             return Err(format!("{t:?}: the condition has no value to compare with"));
         }
+        // `==`, `=>`, `<>`, `=<`: a typo for another operator, never a value that starts
+        // with an operator sign (which would compare against "= 3").
+        if value.starts_with(['=', '<', '>', '!']) {
+            let written: String = rest.chars().take_while(|c| "=<>!".contains(*c)).collect();
+            return Err(format!(
+                "{t:?}: “{written}” is not an operator; write =, !=, <, <=, >, >= or in (numbers compare as numbers, other values as text)"
+            ));
+        }
         Ok(Self { step: StepId(step), op, value: value.to_owned() })
     }
 
@@ -429,6 +437,17 @@ mod tests {
         assert!(n("°C 5..0").expect_err("empty").contains("is empty"));
         assert!(n("°C a..5").expect_err("nan").contains("not a number"));
         assert_eq!(n("°C 0..5").expect("ok").range_words(), "0–5 °C");
+    }
+
+    #[test]
+    fn operator_typos_are_refused_not_read_as_values() {
+        for typo in ["18 == 3", "18 => 3", "18 <> 3", "18 =< 3", "18 !== 3", "18 >> 3"] {
+            let e = Condition::parse(typo).expect_err(typo);
+            assert!(e.contains("is not an operator"), "{typo}: {e}");
+        }
+        assert_eq!(Condition::parse("18 >= 3").expect("ok").op, Op::Ge);
+        assert_eq!(Condition::parse("18 != -3").expect("ok").value, "-3");
+        assert_eq!(Condition::parse("18 in a|b").expect("ok").value, "a|b");
     }
 
     #[test]
