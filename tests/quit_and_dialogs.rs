@@ -277,3 +277,32 @@ fn a_deeply_nested_description_is_shown_plain() {
     h.run();
     h.get_by_label_contains("Shown as plain text: nested deeper than 12 levels");
 }
+
+static OPENED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn record_link(url: &str) {
+    OPENED.lock().expect("lock").push(url.to_owned());
+}
+
+/// Links in descriptions open in the system's browser for http, https and mailto; any
+/// other scheme is refused with a message (#28.11).
+#[test]
+fn links_open_for_web_and_mail_and_other_schemes_are_refused() {
+    let procedures = "id,name,description,created_at,updated_at,version\n1,Open,\"See [the runbook](https://example.com/runbook), [mail us](mailto:ops@example.com) or [this](javascript:alert(1)).\",2025-01-01 08:00:00,2025-01-01 08:00:00,1\n";
+    let dir = valid_with("procedures.csv", procedures);
+    let mut h = app_on(dir.path());
+    h.state_mut().set_link_opener(record_link);
+    h.get_by_label("Open").click();
+    h.run();
+    h.get_by_label("the runbook").click();
+    h.run();
+    h.get_by_label("mail us").click();
+    h.run();
+    h.get_by_label("this").click();
+    h.run();
+    assert_eq!(*OPENED.lock().expect("lock"), ["https://example.com/runbook", "mailto:ops@example.com"]);
+    assert_eq!(
+        h.state().message(),
+        Some("Not opened: links to “javascript:” are refused (only http, https and mailto links open)")
+    );
+}

@@ -65,6 +65,29 @@ impl App {
         }
     }
 
+    /// Links clicked this frame (in descriptions): http, https and mailto open in the
+    /// system's browser or mail program; every other scheme is refused with a message.
+    /// They are taken from egui's output, so nothing else opens them.
+    pub(super) fn open_links(&mut self, ctx: &egui::Context) {
+        let urls: Vec<String> = ctx.output_mut(|o| {
+            let mut urls = Vec::new();
+            o.commands.retain(|c| match c {
+                egui::OutputCommand::OpenUrl(open) => {
+                    urls.push(open.url.clone());
+                    false
+                }
+                _ => true,
+            });
+            urls
+        });
+        for url in urls {
+            match platform::link_allowed(&url) {
+                Ok(()) => (self.link_opener)(&url),
+                Err(why) => self.message = Some(why),
+            }
+        }
+    }
+
     /// React to what the session did.
     pub(super) fn handle_events(&mut self, events: Vec<Event>) {
         for event in events {

@@ -117,6 +117,8 @@ pub struct App {
     quitting: bool,
     /// Shows the system's file dialogs (tests put a stand-in here).
     dialog_backend: dialogs::Backend,
+    /// Opens an allowed link (tests put a stand-in here).
+    link_opener: fn(&str),
 }
 
 impl App {
@@ -176,6 +178,7 @@ impl App {
             notifications_sent: Vec::new(),
             quitting: false,
             dialog_backend: dialogs::native_dialog,
+            link_opener: platform::open_link,
         }
     }
 
@@ -257,6 +260,11 @@ impl App {
     /// Show file dialogs through `backend` (tests: a desktop without a dialog service).
     pub fn set_dialog_backend(&mut self, backend: dialogs::Backend) {
         self.dialog_backend = backend;
+    }
+
+    /// Open allowed links through `opener` (tests: record them instead).
+    pub fn set_link_opener(&mut self, opener: fn(&str)) {
+        self.link_opener = opener;
     }
 
     /// Whether the app is closing (the user confirmed, or nothing was at risk).
@@ -411,6 +419,7 @@ impl App {
             }
         });
         self.popups(&ctx, &mut cmds);
+        self.open_links(&ctx);
         // Messages float over the page (they never push it down under the pointer).
         self.toast(&ctx, &mut cmds);
         self.apply_all(&ctx, cmds);

@@ -23,17 +23,50 @@ pub fn window_icon() -> Option<egui::IconData> {
 /// no opener at all) is an error; an opener still running after a few seconds is
 /// taken as showing the file.
 pub(super) fn open_with_system(path: &Path, report: impl FnOnce(Result<(), String>) + Send + 'static) {
+    open_target(path.as_os_str(), report);
+}
+
+/// The schemes a link in a description may open (CONTRACT: every other is refused).
+pub const LINK_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+
+/// Whether a link may be opened: its scheme is one of [`LINK_SCHEMES`]; otherwise why not.
+pub fn link_allowed(url: &str) -> Result<(), String> {
+    let scheme = url.split_once(':').map(|(s, _)| s.trim().to_ascii_lowercase()).unwrap_or_default();
+    let odd = url.chars().any(char::is_control)
+        || scheme.is_empty()
+        || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    if LINK_SCHEMES.contains(&scheme.as_str()) && !odd {
+        Ok(())
+    } else if odd {
+        Err(format!("Not opened: “{}” is not a web or mail link (only http, https and mailto links open)", url.trim()))
+    } else {
+        Err(format!("Not opened: links to “{scheme}:” are refused (only http, https and mailto links open)"))
+    }
+}
+
+/// Open an http, https or mailto link in the system's browser or mail program.
+pub fn open_link(url: &str) {
+    open_target(std::ffi::OsStr::new(url), |result| {
+        if let Err(e) = result {
+            log::warn!("a link did not open: {e}");
+        }
+    });
+}
+
+fn open_target(target: &std::ffi::OsStr, report: impl FnOnce(Result<(), String>) + Send + 'static) {
+    // Windows: the URL protocol handler, not `cmd /C start`, which would read `&` in a
+    // link as a command separator.
     #[cfg(target_os = "windows")]
     let (opener, spawned) =
-        ("start", std::process::Command::new("cmd").arg("/C").arg("start").arg("").arg(path).spawn());
+        ("rundll32", std::process::Command::new("rundll32").arg("url.dll,FileProtocolHandler").arg(target).spawn());
     #[cfg(target_os = "macos")]
-    let (opener, spawned) = ("open", std::process::Command::new("open").arg(path).spawn());
+    let (opener, spawned) = ("open", std::process::Command::new("open").arg(target).spawn());
     #[cfg(not(any(target_os = "windows", target_os = "macos")))]
-    let (opener, spawned) = ("xdg-open", std::process::Command::new("xdg-open").arg(path).spawn());
+    let (opener, spawned) = ("xdg-open", std::process::Command::new("xdg-open").arg(target).spawn());
     let mut child = match spawned {
         Ok(child) => child,
         Err(e) => {
-            log::warn!("cannot open {}: {e}", path.display());
+            log::warn!("cannot open {}: {e}", target.to_string_lossy());
             report(Err(format!("{opener} could not be started: {e}")));
             return;
         }
@@ -123,6 +156,25 @@ pub fn notify(summary: &str, body: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_web_and_mail_links_are_allowed() {
+        for ok in ["https://example.com", "HTTP://example.com", "mailto:a@b.c"] {
+            assert!(link_allowed(ok).is_ok(), "{ok}");
+        }
+        for (bad, says) in [
+            ("javascript:alert(1)", "“javascript:”"),
+            ("file:///etc/passwd", "“file:”"),
+            ("data:text/html,hi", "“data:”"),
+            ("slack://open", "“slack:”"),
+            ("relative/page", "is not a web or mail link"),
+            ("https://a.b/\nx", "is not a web or mail link"),
+        ] {
+            let bad = bad.replace("\\n", "\n");
+            let e = link_allowed(&bad).expect_err(&bad);
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn the_window_icon_decodes() {
