@@ -211,3 +211,34 @@ fn the_command_line_takes_a_url_where_it_takes_a_folder() {
     let out = run(&["pull", &db.url, &dir_s]);
     assert_eq!(out.status.code(), Some(2), "never over a folder");
 }
+
+/// A connection string is shown only as rebuilt from its parsed settings: no password,
+/// however it was written (#28.9). Needs no server.
+#[test]
+fn passwords_never_show_however_they_are_written() {
+    for (url, shown) in [
+        ("postgres://ann:S3cr3t@db.example.com/team", "postgres://ann@db.example.com:5432/team"),
+        ("postgres://ann@db.example.com/team?password=S3cr3t", "postgres://ann@db.example.com:5432/team"),
+        ("postgresql://bob:p%40ss%40word@db:6543/x", "postgres://bob@db:6543/x"),
+        (
+            "postgres://db.example.com/team?user=ann&password=S3cr3t&sslmode=require",
+            "postgres://ann@db.example.com:5432/team",
+        ),
+    ] {
+        assert_eq!(pg::redacted(url), shown, "{url}");
+        assert!(pg::has_password(url), "{url}");
+    }
+    // A password with a raw `@` (not percent-encoded) does not parse: nothing is shown.
+    let odd = "postgres://bob:pz@qx@db/x";
+    assert!(!pg::redacted(odd).contains("qx"), "{}", pg::redacted(odd));
+    // A folder path is shown as it is.
+    assert_eq!(pg::redacted("/home/ann/procedures"), "/home/ann/procedures");
+    // The command line says so, and never prints the password.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_procedures"))
+        .args(["check", "postgres://ann:S3cr3t@127.0.0.1:1/none?connect_timeout=2"])
+        .output()
+        .expect("runs");
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!all.contains("S3cr3t"), "{all}");
+    assert!(all.contains("PGPASSWORD"), "{all}");
+}

@@ -123,6 +123,11 @@ pub enum Subcommand {
 
 /// Run a subcommand, printing to stdout/stderr; returns the process exit code.
 pub fn run(command: Subcommand) -> ExitCode {
+    if std::env::args().any(|a| crate::store::pg::has_password(&a)) {
+        eprintln!(
+            "warning: a password in a connection string on the command line is visible to other users of this computer (ps); put it in PGPASSWORD or ~/.pgpass instead"
+        );
+    }
     match command {
         Subcommand::Check { dir } => check::run(&dir),
         Subcommand::Stats { dir, json, procedure, at } => stats::run(&dir, json, procedure, at.as_deref()),

@@ -77,14 +77,55 @@ fn server_words(e: &postgres::Error) -> String {
     }
 }
 
-/// The URL as it may be shown: its password replaced by `***`.
+/// The connection string as it may be shown: built from its parsed settings (user,
+/// hosts, ports, database), so no password gets through however it was written
+/// (`user:pw@`, `?password=`, a password with `@` in it). A folder path is shown as is;
+/// a string that does not parse is not shown at all.
 pub fn redacted(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
+    if !is_url(url) {
+        return url.to_owned();
     }
+    // A host with `@` in it is the rest of a password that had an unescaped `@`.
+    let odd_host = |c: &postgres::Config| {
+        c.get_hosts().iter().any(|h| matches!(h, postgres::config::Host::Tcp(h) if h.contains('@')))
+    };
+    match url.trim().parse::<postgres::Config>() {
+        Ok(config) if !odd_host(&config) => shown(&config),
+        _ => {
+            "a postgres:// connection string (not shown: it does not parse; write an @ in a password as %40)".to_owned()
+        }
+    }
+}
+
+/// `postgres://user@host:port/database` from parsed settings.
+fn shown(config: &postgres::Config) -> String {
+    let user = config.get_user().map_or(String::new(), |u| format!("{u}@"));
+    let ports = config.get_ports();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let name = match host {
+                postgres::config::Host::Tcp(h) if h.contains(':') => format!("[{h}]"),
+                postgres::config::Host::Tcp(h) => h.clone(),
+                #[cfg(unix)]
+                postgres::config::Host::Unix(path) => path.display().to_string(),
+            };
+            match ports.get(i).or(if ports.len() == 1 { ports.first() } else { None }) {
+                Some(port) => format!("{name}:{port}"),
+                None => name,
+            }
+        })
+        .collect();
+    let db = config.get_dbname().map_or(String::new(), |d| format!("/{d}"));
+    format!("postgres://{user}{}{db}", hosts.join(","))
+}
+
+/// Whether the connection string carries a password (visible to every user of the
+/// machine in the process list when given on a command line).
+pub fn has_password(url: &str) -> bool {
+    is_url(url) && url.trim().parse::<postgres::Config>().is_ok_and(|c| c.get_password().is_some())
 }
 
 /// Connect to the database `url` names (`postgres://user@host:port/db?sslmode=…`):
