@@ -242,3 +242,32 @@ fn passwords_never_show_however_they_are_written() {
     assert!(!all.contains("S3cr3t"), "{all}");
     assert!(all.contains("PGPASSWORD"), "{all}");
 }
+
+/// A server that accepts the connection and never answers: every command says what
+/// timed out within the connect timeout, never hangs (#28.8). Needs no server.
+#[test]
+fn a_silent_server_times_out_with_a_message() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    // Accept and hold every connection, saying nothing.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let started = Instant::now();
+    let url = format!("postgres://ann@127.0.0.1:{port}/team?connect_timeout=2&sslmode=disable");
+    let e = pg::connect(&url).map(|_| ()).expect_err("silent");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(e.to_string().contains("timed out after 2 s"), "{e}");
+    // The same through the command line, with TLS asked for (the default).
+    let started = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_procedures"))
+        .args(["check", &format!("postgres://ann@127.0.0.1:{port}/team?connect_timeout=2")])
+        .output()
+        .expect("runs");
+    assert!(started.elapsed() < Duration::from_secs(6), "took {:?}", started.elapsed());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("timed out"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -152,11 +152,38 @@ pub fn connect(url: &str) -> Result<postgres::Client, PgError> {
     {
         config.user(&user);
     }
-    let connected = match config.get_ssl_mode() {
-        postgres::config::SslMode::Disable => config.connect(postgres::NoTls),
-        _ => config.connect(tls()),
-    };
-    connected.map_err(|e| PgError::Connect { url: shown, why: server_words(&e) })
+    // A peer that vanishes (a cable pulled, a machine gone) is noticed by the kernel:
+    // keepalive probes, and unacknowledged data given up after 30 s.
+    config.keepalives(true).keepalives_idle(Duration::from_secs(30)).keepalives_interval(Duration::from_secs(10));
+    config.keepalives_retries(3);
+    #[cfg(target_os = "linux")]
+    config.tcp_user_timeout(Duration::from_secs(30));
+    // The whole of connecting (TCP, TLS, authentication) within the connect timeout: a
+    // server that accepts the connection and then says nothing must not hang us. The
+    // client's own timeout covers only the TCP part, so the connect runs on a thread
+    // that is left behind if it never answers.
+    let limit = config.get_connect_timeout().copied().unwrap_or(Duration::from_secs(10)).max(Duration::from_secs(1));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new().name("pg-connect".into()).spawn(move || {
+        let connected = match config.get_ssl_mode() {
+            postgres::config::SslMode::Disable => config.connect(postgres::NoTls),
+            _ => config.connect(tls()),
+        };
+        tx.send(connected).ok();
+    });
+    if let Err(e) = spawned {
+        return Err(PgError::Connect { url: shown, why: format!("cannot start connecting: {e}") });
+    }
+    match rx.recv_timeout(limit + Duration::from_millis(500)) {
+        Ok(connected) => connected.map_err(|e| PgError::Connect { url: shown, why: server_words(&e) }),
+        Err(_) => Err(PgError::Connect {
+            url: shown,
+            why: format!(
+                "timed out after {} s: the server accepted the connection but did not finish connecting (no TLS or authentication answer)",
+                limit.as_secs()
+            ),
+        }),
+    }
 }
 
 /// rustls with the system's root certificates (ring as the crypto provider).
