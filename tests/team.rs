@@ -271,3 +271,37 @@ fn a_silent_server_times_out_with_a_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("timed out"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `push` into a database that is not ours is refused, clearly, and leaves nothing
+/// behind (#28.10).
+#[test]
+fn push_refuses_a_database_holding_tables_it_did_not_create() {
+    let src = tempfile::tempdir().expect("tmp");
+    procedures::generate::generate(src.path(), procedures::generate::Scale::Small, 2).expect("generate");
+    let tables = |url: &str| -> Vec<String> {
+        let mut c = pg::connect(url).expect("connect");
+        c.query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1",
+            &[],
+        )
+        .expect("list")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    };
+    // Someone else's `runs`.
+    let Some(db) = TestDb::new("foreign_runs") else { return };
+    pg::connect(&db.url).expect("c").batch_execute("CREATE TABLE runs (id text, started date)").expect("create");
+    let e = pg::push(src.path(), &db.url).expect_err("refused");
+    assert!(e.to_string().contains("tables that Procedures did not create (runs)"), "{e}");
+    assert_eq!(tables(&db.url), ["runs"], "nothing left behind");
+    // Someone else's migrations table.
+    let Some(db) = TestDb::new("foreign_migrations") else { return };
+    pg::connect(&db.url)
+        .expect("c")
+        .batch_execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, dirty boolean)")
+        .expect("create");
+    let e = pg::push(src.path(), &db.url).expect_err("refused");
+    assert!(e.to_string().contains("schema_migrations table that Procedures did not create"), "{e}");
+    assert_eq!(tables(&db.url), ["schema_migrations"]);
+}

@@ -281,6 +281,49 @@ pub fn migrate(client: &mut postgres::Client, up_to: Option<i32>) -> Result<Vec<
     Ok(applied)
 }
 
+/// Refuse a database that holds tables the app did not create: with no
+/// `schema_migrations`, any table at all; with one, a `schema_migrations` that is not
+/// ours. Checked before anything is created, so a refusal leaves nothing behind.
+pub fn refuse_foreign(client: &mut postgres::Client) -> Result<(), PgError> {
+    let tables: Vec<String> = client
+        .query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1",
+            &[],
+        )
+        .map_err(query_error("listing the tables"))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if tables.is_empty() {
+        return Ok(());
+    }
+    if !tables.iter().any(|t| t == "schema_migrations") {
+        let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+        let more = if tables.len() > 5 { format!(" and {} more", tables.len() - 5) } else { String::new() };
+        return Err(PgError::Refused(format!(
+            "this database already holds tables that Procedures did not create ({}{more}); use an empty database (CREATE DATABASE procedures)",
+            shown.join(", ")
+        )));
+    }
+    let columns: Vec<(String, String)> = client
+        .query(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = 'schema_migrations' ORDER BY ordinal_position",
+            &[],
+        )
+        .map_err(query_error("reading schema_migrations"))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let ours = [("version", "integer"), ("name", "text"), ("applied_at", "timestamp with time zone")];
+    if columns.len() != ours.len() || columns.iter().zip(ours).any(|((n, t), (on, ot))| n != on || t != ot) {
+        return Err(PgError::Refused(
+            "this database has a schema_migrations table that Procedures did not create (another program's migrations); use an empty database".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The schema version of the database (0: none yet).
 pub fn schema_version(client: &mut postgres::Client) -> Result<i32, PgError> {
     let exists: bool = client
@@ -304,8 +347,8 @@ mod tests {
     #[test]
     fn urls_passwords_and_pgpass_lines() {
         assert!(is_url("postgres://ann@db/kitchen") && is_url("postgresql://x") && !is_url("data"));
-        assert_eq!(redacted("postgres://ann:s3cret@db:5432/k"), "postgres://ann:***@db:5432/k");
-        assert_eq!(redacted("postgres://ann@db/k"), "postgres://ann@db/k");
+        assert_eq!(redacted("postgres://ann:s3cret@db:5432/k"), "postgres://ann@db:5432/k");
+        assert_eq!(redacted("postgres://ann@db/k"), "postgres://ann@db:5432/k");
         let text = "# comment\ndb:5432:other:ann:no\n*:5432:kitchen:ann:pa\\:ss\ndb:*:*:*:last\n";
         assert_eq!(pgpass_lookup(text, &["db", "5432", "kitchen", "ann"]).as_deref(), Some("pa:ss"));
         assert_eq!(pgpass_lookup(text, &["db", "6000", "x", "bob"]).as_deref(), Some("last"));

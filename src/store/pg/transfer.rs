@@ -55,6 +55,7 @@ pub fn push(dir: &Path, url: &str) -> Result<Moved, PgError> {
         )));
     }
     let mut client = connect(url)?;
+    super::refuse_foreign(&mut client)?;
     migrate(&mut client, None)?;
     let mut tx = client.transaction().map_err(query_error("starting the push"))?;
     for kind in TableKind::ALL {
