@@ -382,3 +382,35 @@ fn run_commands_at_the_same_moment_wait_for_each_other_and_all_land() {
     let done = db.run_steps.rows().iter().filter(|r| r.completed).count();
     assert_eq!(done, 4, "every tick landed");
 }
+
+/// `export` from a folder with problems says so and exports nothing (an export would
+/// leave out the broken rows), and names what is missing (#28.14).
+#[test]
+fn export_refuses_a_folder_with_problems_and_names_what_is_missing() {
+    let dir = folder(KITCHEN);
+    let d = dir.path().to_str().expect("utf8");
+    let (code, _, err) = cli(&["export", d, "--procedure", "7"]);
+    assert_eq!((code, err.as_str()), (Some(2), "error: there is no procedure 7 in this folder"));
+    let broken = valid_with(
+        "runs.csv",
+        "id,procedure_id,start_time,end_time,status,notes,procedure_version\n1,1,yesterday,,completed,,1\n",
+    );
+    let (code, out, err) = cli(&["export", broken.path().to_str().expect("utf8"), "--procedure", "1"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("runs.csv:2") && err.contains("nothing was exported"), "{err}");
+}
+
+/// A number with a thousands comma is ambiguous and refused; a decimal comma is read
+/// (#28.14).
+#[test]
+fn a_thousands_comma_is_refused_on_the_command_line() {
+    let dir = folder(KITCHEN);
+    let d = dir.path().to_str().expect("utf8");
+    assert_eq!(cli(&["run", "start", d, "--procedure", "1"]).0, Some(0));
+    let (code, _, err) = cli(&["run", "tick", d, "--run", "1", "--step", "2", "--value", "1,000"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("is ambiguous: write 1000 for the thousands or 1 with a decimal point"), "{err}");
+    let (code, said, _) = cli(&["run", "tick", d, "--run", "1", "--step", "2", "--value", "3,5"]);
+    assert_eq!((code, said.as_str()), (Some(0), "ticked step 2 (“Fridge temperature”): 3,5"));
+}

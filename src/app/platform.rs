@@ -141,7 +141,13 @@ pub(super) fn crop_png(image: &egui::ColorImage, rect: egui::Rect, pixels_per_po
 /// A desktop notification (on a thread: the notification service may be slow or absent;
 /// a failure is only logged).
 pub fn notify(summary: &str, body: &str) {
-    let (summary, body) = (summary.to_owned(), body.to_owned());
+    // Freedesktop servers may render markup (body, and some the summary too): a
+    // procedure named `<b>x</b>` or `a & b` shows as written.
+    let (summary, body) = if cfg!(all(unix, not(target_os = "macos"))) {
+        (markup_escape(summary), markup_escape(body))
+    } else {
+        (summary.to_owned(), body.to_owned())
+    };
     let spawned = std::thread::Builder::new().name("notify".into()).spawn(move || {
         let shown = notify_rust::Notification::new().appname("Procedures").summary(&summary).body(&body).show();
         if let Err(e) = shown {
@@ -153,9 +159,19 @@ pub fn notify(summary: &str, body: &str) {
     }
 }
 
+/// Text as notification markup shows it: `&`, `<`, `>` escaped.
+fn markup_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notification_text_is_escaped_for_markup() {
+        assert_eq!(markup_escape("Due now: <b>A & B</b>"), "Due now: &lt;b&gt;A &amp; B&lt;/b&gt;");
+    }
 
     #[test]
     fn only_web_and_mail_links_are_allowed() {

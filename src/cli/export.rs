@@ -23,6 +23,18 @@ pub fn run(dir: &Path, run: Option<u32>, procedure: Option<u32>, format: Format,
         Ok(l) => l,
         Err(code) => return code,
     };
+    // A folder with problems reads without its broken rows: an export from it would
+    // silently leave them out.
+    if !loaded.problems.is_empty() {
+        for p in &loaded.problems {
+            eprintln!("{p}");
+        }
+        eprintln!(
+            "error: the folder has {} problem(s) (listed above); nothing was exported, since the export would leave out the rows they are in",
+            loaded.problems.len()
+        );
+        return ExitCode::from(1);
+    }
     let db = &loaded.db;
     let text = match (run, procedure, format) {
         (Some(r), None, Format::Md) => transfer::run_report_markdown(db, RunId(r)),
@@ -35,7 +47,11 @@ pub fn run(dir: &Path, run: Option<u32>, procedure: Option<u32>, format: Format,
         }
     };
     let Some(text) = text else {
-        eprintln!("error: no such run or procedure");
+        match (run, procedure) {
+            (Some(r), _) => eprintln!("error: there is no run {r} in this folder"),
+            (_, Some(p)) => eprintln!("error: there is no procedure {p} in this folder"),
+            _ => eprintln!("error: no such run or procedure"),
+        }
         return ExitCode::from(2);
     };
     match out {

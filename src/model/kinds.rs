@@ -255,6 +255,17 @@ pub fn judge(kind: StepKind, options: &Options, value: &str) -> Result<Judged, S
         }
         StepKind::Text | StepKind::Signoff => Ok(Judged::Ok),
         StepKind::Number => {
+            // `1,000` could be a thousand (a separator) or one (a decimal comma): ask.
+            if let Some((whole, part)) = v.split_once(',')
+                && part.len() == 3
+                && part.bytes().all(|b| b.is_ascii_digit())
+                && !whole.is_empty()
+                && whole.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit())
+            {
+                let (a, b) = (format!("{whole}{part}"), format!("{whole}.{}", part.trim_end_matches('0')));
+                let b = b.trim_end_matches('.').to_owned();
+                return Err(format!("{v:?} is ambiguous: write {a} for the thousands or {b} with a decimal point"));
+            }
             let n = parse_number(v).ok_or_else(|| format!("{v:?} is not a number (write it like 3.5)"))?;
             match options.number() {
                 Some(spec) if !spec.in_range(n) => Ok(Judged::Flagged(spec.outside_words(n))),
@@ -437,6 +448,16 @@ mod tests {
         assert!(n("°C 5..0").expect_err("empty").contains("is empty"));
         assert!(n("°C a..5").expect_err("nan").contains("not a number"));
         assert_eq!(n("°C 0..5").expect("ok").range_words(), "0–5 °C");
+    }
+
+    #[test]
+    fn a_thousands_comma_is_ambiguous_and_a_decimal_comma_is_not() {
+        let o = Options::parse(StepKind::Number, "kg").expect("ok");
+        let e = judge(StepKind::Number, &o, "1,000").expect_err("ambiguous");
+        assert_eq!(e, "\"1,000\" is ambiguous: write 1000 for the thousands or 1 with a decimal point");
+        assert!(judge(StepKind::Number, &o, "-12,500").expect_err("ambiguous").contains("-12500"));
+        assert_eq!(judge(StepKind::Number, &o, "3,5"), Ok(Judged::Ok));
+        assert_eq!(judge(StepKind::Number, &o, "1,25"), Ok(Judged::Ok));
     }
 
     #[test]
