@@ -414,3 +414,23 @@ fn a_thousands_comma_is_refused_on_the_command_line() {
     let (code, said, _) = cli(&["run", "tick", d, "--run", "1", "--step", "2", "--value", "3,5"]);
     assert_eq!((code, said.as_str()), (Some(0), "ticked step 2 (“Fridge temperature”): 3,5"));
 }
+
+/// Rules finer than a minute or that never occur are refused at their line; `due` on
+/// them reports the problem and exits 1 (#28.5, #28.7).
+#[test]
+fn schedules_that_cannot_be_kept_are_problems_and_due_says_so() {
+    let mut files: Vec<(&str, &str)> = KITCHEN.to_vec();
+    files.push((
+        "schedules.csv",
+        "id,procedure_id,rule,starts_at,due_within,anchor,active\n1,1,FREQ=SECONDLY,2026-01-01 09:00:00,,calendar,True\n2,1,FREQ=DAILY;COUNT=0,2026-01-01 09:00:00,,calendar,True\n",
+    ));
+    let dir = folder(&files);
+    let d = dir.path().to_str().expect("utf8");
+    let (code, out, _) = cli(&["check", d]);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("schedules.csv:2: rule: FREQ=SECONDLY: a schedule repeats at most every minute"), "{out}");
+    assert!(out.contains("schedules.csv:3: rule: COUNT=0: the rule never occurs"), "{out}");
+    let (code, _, err) = cli(&["due", d]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("schedules.csv:2"), "{err}");
+}

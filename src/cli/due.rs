@@ -77,7 +77,8 @@ pub fn run(dir: &Path, json: bool, at: Option<&str>) -> ExitCode {
     } else {
         print!("{}", text(&loaded.db, &agenda, now));
     }
-    ExitCode::SUCCESS
+    // The schedules with problems (listed as warnings) are left out: say so by the code.
+    if loaded.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn answer<'a>(db: &'a Db, agenda: &Agenda, now: Timestamp) -> Answer<'a> {

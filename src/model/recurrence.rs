@@ -18,6 +18,26 @@ use rrule::{Frequency, NWeekday, RRule, RRuleSet, Unvalidated};
 /// started in 1900 is 46,000; this bounds what a hostile file can cost).
 pub const MAX_OCCURRENCES: usize = 100_000;
 
+/// `UNTIL=20261201T000000` (floating: no `Z`) is valid RFC 5545 and means the local
+/// wall clock; the rule is expanded on the wall clock taken as UTC, so it is that
+/// instant in UTC (the parser refuses a floating UNTIL beside a UTC start).
+fn floating_until_as_wall_clock(body: &str) -> String {
+    body.split(';')
+        .map(|part| match part.split_once('=') {
+            Some((key, value))
+                if key.trim().eq_ignore_ascii_case("UNTIL")
+                    && value.len() == 15
+                    && value.as_bytes()[8] == b'T'
+                    && value.bytes().enumerate().all(|(i, b)| i == 8 || b.is_ascii_digit()) =>
+            {
+                format!("{key}={value}Z")
+            }
+            _ => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 /// A parsed recurrence rule, ready to expand from a start.
 #[derive(Clone, Debug)]
 pub struct Recurrence {
@@ -39,9 +59,24 @@ impl Recurrence {
         if body.to_ascii_uppercase().contains("DTSTART") {
             return Err("the rule has no DTSTART: the first occurrence is starts_at".into());
         }
+        let body = floating_until_as_wall_clock(body);
         let rule: RRule<Unvalidated> = body.parse().map_err(|e: rrule::RRuleError| e.to_string())?;
+        // Finer than a minute costs a view sixty times a minute's work for nothing a
+        // person runs (CONTRACT "Schedules").
+        if rule.get_freq() == Frequency::Secondly {
+            return Err("FREQ=SECONDLY: a schedule repeats at most every minute".into());
+        }
+        if rule.get_interval() == 0 {
+            return Err("INTERVAL=0: the rule never occurs (an interval counts from 1)".into());
+        }
+        if rule.get_count() == Some(0) {
+            return Err("COUNT=0: the rule never occurs".into());
+        }
         let me = Self { rule };
-        me.set(starts_at)?;
+        let set = me.set(starts_at)?;
+        if set.limit().into_iter().next().is_none() {
+            return Err("the rule never occurs from starts_at on (a day that does not exist, like February 30, or an UNTIL before the start)".into());
+        }
         Ok(me)
     }
 
@@ -316,6 +351,18 @@ mod tests {
             assert!(!e.is_empty(), "{bad}");
         }
         assert!(Recurrence::parse("FREQ=SOMETIMES", start).expect_err("bad").contains("SOMETIMES"));
+        for (never, says) in [
+            ("FREQ=SECONDLY", "at most every minute"),
+            ("FREQ=DAILY;INTERVAL=0", "never occurs"),
+            ("FREQ=DAILY;COUNT=0", "never occurs"),
+            ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "never occurs"),
+        ] {
+            let e = Recurrence::parse(never, start).expect_err(never);
+            assert!(e.contains(says), "{never}: {e}");
+        }
+        // A floating UNTIL is local time, and valid.
+        let r = Recurrence::parse("FREQ=DAILY;UNTIL=20260105T090000", at("2026-01-01 09:00")).expect("floating");
+        assert_eq!(r.expand(at("2026-01-01 09:00"), at("2027-01-01 00:00")).len(), 5);
     }
 
     #[test]
