@@ -661,3 +661,79 @@ fn ctrl_n_types_into_the_name_and_ctrl_s_saves() {
     let created = created.expect("Ctrl+S created it");
     assert_eq!(db(&h).steps_of(created).count(), 1);
 }
+
+/// At 150 % every column of Procedures and History is reachable (the table scrolls
+/// sideways), the zoom is shown; selecting a run deep in History keeps it in view and
+/// the list where it was (#27.4, #27.5).
+#[test]
+fn at_150_percent_every_column_is_reachable_and_history_keeps_its_place() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_sized(dir.path(), 1100.0, 700.0);
+    h.ctx.set_zoom_factor(1.5);
+    h.run();
+    h.get_by_label("150 %");
+    let width = 1100.0 / 1.5;
+    let scroll_right = |h: &mut Harness<'static, App>, over: egui::Pos2| {
+        h.event(egui::Event::PointerMoved(over));
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(-2000.0, 0.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.run();
+    };
+    let completion = h.get_by_label("Completion").rect();
+    assert!(completion.max.x > width, "the table is wider than the window here: {completion:?}");
+    let over = h.get_by_label("Payroll run").rect().center();
+    scroll_right(&mut h, over);
+    let completion = h.get_by_label("Completion").rect();
+    assert!(completion.max.x <= width && completion.min.x > 0.0, "Completion not reachable: {completion:?}");
+
+    h.get_by_label("🕘 History").click();
+    h.run();
+    let notes = h.get_by_label("Notes").rect();
+    assert!(notes.max.x > width, "{notes:?}");
+    let over = h.get_by_label("Started ⏷").rect().center() + egui::vec2(0.0, 60.0);
+    scroll_right(&mut h, over);
+    let notes = h.get_by_label("Notes").rect();
+    assert!(notes.max.x <= width + 1.0, "Notes not reachable: {notes:?}");
+
+    // Down the list (back at its left edge), a click opens the run's detail and the
+    // list stays where it was.
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(2000.0, -1500.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run();
+    let (label, before) = {
+        let rows: Vec<_> = h.get_all_by_role(egui::accesskit::Role::Button).collect();
+        let middle = rows
+            .iter()
+            .filter(|n| n.rect().min.y > 300.0 && n.rect().max.y < 400.0)
+            .find(|n| {
+                n.accesskit_node()
+                    .label()
+                    .is_some_and(|l| l.contains("Payroll") || l.contains("Kitchen") || l.contains("Weekly"))
+            })
+            .expect("a run in the middle of the list");
+        (middle.accesskit_node().label().expect("label"), middle.rect())
+    };
+    let header_before = h.get_by_label("Started ⏷").rect();
+    h.get_all_by_label(&label).find(|n| n.rect() == before).expect("the row").click();
+    h.run();
+    assert!(h.state().history().selected.is_some(), "the run is selected");
+    // The table keeps its scroll position: the row sits where it sat under the header
+    // (the filters above may wrap onto more lines now the detail takes room).
+    let header = h.get_by_label("Started ⏷").rect();
+    let below = before.min.y - header_before.min.y;
+    let rows: Vec<_> = h.get_all_by_label(&label).map(|n| n.rect()).collect();
+    assert!(
+        rows.iter().any(|r| (r.min.y - header.min.y - below).abs() < 1.0),
+        "the list moved: {label} was {below} below the header, now at {rows:?} with the header at {header:?}"
+    );
+}

@@ -348,6 +348,16 @@ impl App {
     pub(super) fn status_bar(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
+                // The zoom, always in sight; a click goes back to 100 %.
+                let zoom = ui.ctx().zoom_factor();
+                if ui
+                    .small_button(format!("{:.0} %", zoom * 100.0))
+                    .on_hover_text("Zoom: Ctrl+Plus / Ctrl+Minus; click for 100 %")
+                    .clicked()
+                {
+                    ui.ctx().set_zoom_factor(1.0);
+                }
+                ui.separator();
                 let Some(f) = self.session.folder() else {
                     ui.label("No folder open");
                     return;

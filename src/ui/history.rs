@@ -117,6 +117,8 @@ pub struct HistoryState {
     pub selected: Option<RunId>,
     /// Scroll the selected run into view once.
     pub scroll_to_selected: bool,
+    /// The table's scroll state, this state's own.
+    salt: super::widgets::ViewSalt,
     /// List the occurrences of schedules that were missed among the runs.
     pub show_missed: bool,
     key: Option<Key>,
@@ -146,6 +148,7 @@ impl Default for HistoryState {
             descending: true,
             selected: None,
             scroll_to_selected: false,
+            salt: super::widgets::ViewSalt::default(),
             show_missed: true,
             key: None,
             rows: Vec::new(),
@@ -426,97 +429,106 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
     let row_height = ui.spacing().interact_size.y + 2.0;
     let mut clicked = None;
     let mut sort_clicked = None;
-    let mut table = TableBuilder::new(ui)
-        .id_salt(("history-table", state.selected.is_some()))
-        .striped(true)
-        .resizable(true)
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(190.0).at_least(100.0).clip(true))
-        .column(Column::initial(118.0).at_least(60.0).clip(true))
-        .column(Column::initial(72.0).at_least(40.0).clip(true))
-        .column(Column::initial(84.0).at_least(40.0).clip(true))
-        .column(Column::initial(50.0).at_least(36.0))
-        .column(Column::initial(96.0).at_least(40.0).clip(true))
-        .column(Column::remainder().clip(true));
-    if let Some(i) = scroll_to {
-        table = table.scroll_to_row(i, Some(egui::Align::Center));
-    }
-    let (rows, missed) = (&state.rows, &state.missed);
-    let (sort, descending) = (state.sort, state.descending);
-    table
-        .header(22.0, |mut h| {
-            for (title, col) in [
-                ("Procedure", Some(HistorySort::Procedure)),
-                ("Started", Some(HistorySort::Started)),
-                ("Duration", Some(HistorySort::Duration)),
-                ("Status", Some(HistorySort::Status)),
-                ("Steps", Some(HistorySort::StepsDone)),
-                ("By", None),
-                ("Notes", None),
-            ] {
-                h.col(|ui| match col {
-                    Some(c) => {
-                        let arrow = if sort == c { if descending { " ⏷" } else { " ⏶" } } else { "" };
-                        if ui
-                            .add(egui::Button::new(RichText::new(format!("{title}{arrow}")).strong()).frame(false))
-                            .on_hover_text(format!("Sort by {}", title.to_lowercase()))
-                            .clicked()
-                        {
-                            sort_clicked = Some(c);
+    // Wider than the window (a big zoom, a narrow window, the detail open): the table
+    // scrolls sideways, so every column stays reachable.
+    let salt = state.salt;
+    // The notes take what the other columns leave of the window, but never less than
+    // can be read: past that the table scrolls.
+    let others = 190.0 + 118.0 + 72.0 + 84.0 + 50.0 + 96.0 + 7.0 * ui.spacing().item_spacing.x;
+    let notes_width = (ui.available_width() - others).max(160.0);
+    egui::ScrollArea::horizontal().id_salt(("history-sideways", salt)).auto_shrink([false, false]).show(ui, |ui| {
+        let mut table = TableBuilder::new(ui)
+            .id_salt(("history-table", salt))
+            .striped(true)
+            .resizable(true)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::initial(190.0).at_least(100.0).clip(true))
+            .column(Column::initial(118.0).at_least(60.0).clip(true))
+            .column(Column::initial(72.0).at_least(40.0).clip(true))
+            .column(Column::initial(84.0).at_least(40.0).clip(true))
+            .column(Column::initial(50.0).at_least(36.0))
+            .column(Column::initial(96.0).at_least(40.0).clip(true))
+            .column(Column::initial(notes_width).at_least(120.0).clip(true));
+        if let Some(i) = scroll_to {
+            table = table.scroll_to_row(i, Some(egui::Align::Center));
+        }
+        let (rows, missed) = (&state.rows, &state.missed);
+        let (sort, descending) = (state.sort, state.descending);
+        table
+            .header(22.0, |mut h| {
+                for (title, col) in [
+                    ("Procedure", Some(HistorySort::Procedure)),
+                    ("Started", Some(HistorySort::Started)),
+                    ("Duration", Some(HistorySort::Duration)),
+                    ("Status", Some(HistorySort::Status)),
+                    ("Steps", Some(HistorySort::StepsDone)),
+                    ("By", None),
+                    ("Notes", None),
+                ] {
+                    h.col(|ui| match col {
+                        Some(c) => {
+                            let arrow = if sort == c { if descending { " ⏷" } else { " ⏶" } } else { "" };
+                            if ui
+                                .add(egui::Button::new(RichText::new(format!("{title}{arrow}")).strong()).frame(false))
+                                .on_hover_text(format!("Sort by {}", title.to_lowercase()))
+                                .clicked()
+                            {
+                                sort_clicked = Some(c);
+                            }
                         }
-                    }
-                    None => {
-                        ui.strong(title);
-                    }
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(row_height, rows.len(), |mut row| {
-                let id = match rows[row.index()] {
-                    Entry::Run(id) => id,
-                    Entry::Missed(i) => {
-                        if let Some(o) = missed.get(i) {
-                            missed_row(&mut row, db, o);
+                        None => {
+                            ui.strong(title);
                         }
-                        return;
-                    }
-                };
-                let Some(r) = db.run(id) else { return };
-                let selected = state.selected == Some(id);
-                row.set_selected(selected);
-                let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());
-                let name = if r.title().is_empty() { name.to_owned() } else { format!("{name} — {}", r.title()) };
-                row.col(|ui| {
-                    if ui.selectable_label(selected, name).on_hover_text(format!("Run #{id}")).clicked() {
-                        clicked = Some(id);
-                    }
-                });
-                row.col(|ui| {
-                    ui.label(r.start_time.canonical()[..16].to_owned());
-                });
-                row.col(|ui| {
-                    let d = match r.status {
-                        RunStatus::InProgress => format_duration(now.elapsed_since(&r.start_time)) + "…",
-                        _ => r.end_time.map_or(String::new(), |e| format_duration(e.elapsed_since(&r.start_time))),
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, rows.len(), |mut row| {
+                    let id = match rows[row.index()] {
+                        Entry::Run(id) => id,
+                        Entry::Missed(i) => {
+                            if let Some(o) = missed.get(i) {
+                                missed_row(&mut row, db, o);
+                            }
+                            return;
+                        }
                     };
-                    ui.label(d);
-                });
-                row.col(|ui| {
-                    ui.label(status_text(r.status));
-                });
-                row.col(|ui| {
-                    let (done, total) = steps_done(db, id);
-                    ui.label(format!("{done}/{total}"));
-                });
-                row.col(|ui| {
-                    ui.label(r.started_by.as_str());
-                });
-                row.col(|ui| {
-                    ui.label(r.notes());
+                    let Some(r) = db.run(id) else { return };
+                    let selected = state.selected == Some(id);
+                    row.set_selected(selected);
+                    let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());
+                    let name = if r.title().is_empty() { name.to_owned() } else { format!("{name} — {}", r.title()) };
+                    row.col(|ui| {
+                        if ui.selectable_label(selected, name).on_hover_text(format!("Run #{id}")).clicked() {
+                            clicked = Some(id);
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(r.start_time.canonical()[..16].to_owned());
+                    });
+                    row.col(|ui| {
+                        let d = match r.status {
+                            RunStatus::InProgress => format_duration(now.elapsed_since(&r.start_time)) + "…",
+                            _ => r.end_time.map_or(String::new(), |e| format_duration(e.elapsed_since(&r.start_time))),
+                        };
+                        ui.label(d);
+                    });
+                    row.col(|ui| {
+                        ui.label(status_text(r.status));
+                    });
+                    row.col(|ui| {
+                        let (done, total) = steps_done(db, id);
+                        ui.label(format!("{done}/{total}"));
+                    });
+                    row.col(|ui| {
+                        ui.label(r.started_by.as_str());
+                    });
+                    row.col(|ui| {
+                        ui.label(r.notes());
+                    });
                 });
             });
-        });
+    });
     if let Some(c) = sort_clicked {
         if state.sort == c {
             state.descending = !state.descending;

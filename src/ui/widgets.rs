@@ -119,6 +119,19 @@ pub fn rich_text(ui: &mut Ui, id_salt: impl std::hash::Hash + std::fmt::Debug, t
     egui_commonmark::CommonMarkViewer::new().show_with_id(id, ui, &mut cache, text);
 }
 
+/// A salt for the scroll state of a view's table, new with each view state: a folder's
+/// views start at the top, not where another folder's were; selecting a row or opening
+/// the detail keeps it (the table's id no longer depends on them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ViewSalt(u64);
+
+impl Default for ViewSalt {
+    fn default() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// Deepest nesting of block quotes and lists rendered as Markdown.
 pub const MAX_RICH_DEPTH: usize = 12;
 /// Longest text rendered as Markdown.

@@ -106,6 +106,8 @@ pub struct BrowserState {
     pub confirm_delete: Option<ProcedureId>,
     /// The keyboard moved the selection: scroll the table to it.
     scroll_to_selected: bool,
+    /// The table's scroll state, this state's own.
+    salt: super::widgets::ViewSalt,
     cache: Cache,
 }
 
@@ -479,55 +481,64 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
     let scroll_to = std::mem::take(&mut state.scroll_to_selected)
         .then(|| state.selected.and_then(|p| visible.iter().position(|i| rows[*i].id == p)))
         .flatten();
-    let mut table = TableBuilder::new(ui);
-    if let Some(row) = scroll_to {
-        table = table.scroll_to_row(row, None);
-    }
-    table
-        .id_salt(("procedures-table", state.selected.is_some()))
-        .striped(true)
-        .resizable(true)
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::remainder().at_least(120.0).clip(true))
-        .column(Column::initial(110.0).at_least(60.0).clip(true))
-        .column(Column::initial(120.0).at_least(40.0).clip(true))
-        .column(Column::initial(44.0).at_least(36.0))
-        .column(Column::initial(90.0).at_least(60.0).clip(true))
-        .column(Column::initial(44.0).at_least(36.0))
-        .column(Column::initial(76.0).at_least(60.0))
-        .header(22.0, |mut h| {
-            for title in ["Name", "Next due", "Labels", "Steps", "Last run", "Runs", "Completion"] {
-                h.col(|ui| {
-                    ui.strong(title);
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(row_height, visible.len(), |mut row| {
-                let r = &rows[visible[row.index()]];
-                let selected = state.selected == Some(r.id);
-                row.set_selected(selected);
-                row.col(|ui| {
-                    if ui.selectable_label(selected, &r.name).clicked() {
-                        clicked = Some(r.id);
-                    }
-                });
-                row.col(|ui| next_due_cell(ui, state.cache.due.get(&r.id), now));
-                row.col(|ui| label_chips(ui, db, r.id));
-                row.col(|ui| {
-                    ui.label(r.steps.to_string());
-                });
-                row.col(|ui| {
-                    ui.label(r.last_run.map_or("never".into(), |t| relative(now, t)));
-                });
-                row.col(|ui| {
-                    ui.label(r.runs.to_string());
-                });
-                row.col(|ui| {
-                    ui.label(rate_text(r.rate));
+    // Wider than the window (a big zoom, a narrow window, the detail open): the table
+    // scrolls sideways, so every column stays reachable.
+    let salt = state.salt;
+    // The name takes what the other columns leave of the window, but never less than
+    // can be read: past that the table scrolls.
+    let others = 110.0 + 120.0 + 44.0 + 90.0 + 44.0 + 76.0 + 7.0 * ui.spacing().item_spacing.x;
+    let name_width = (ui.available_width() - others).max(160.0);
+    egui::ScrollArea::horizontal().id_salt(("procedures-sideways", salt)).auto_shrink([false, false]).show(ui, |ui| {
+        let mut table = TableBuilder::new(ui);
+        if let Some(row) = scroll_to {
+            table = table.scroll_to_row(row, None);
+        }
+        table
+            .id_salt(("procedures-table", salt))
+            .striped(true)
+            .resizable(true)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::initial(name_width).at_least(120.0).clip(true))
+            .column(Column::initial(110.0).at_least(60.0).clip(true))
+            .column(Column::initial(120.0).at_least(40.0).clip(true))
+            .column(Column::initial(44.0).at_least(36.0))
+            .column(Column::initial(90.0).at_least(60.0).clip(true))
+            .column(Column::initial(44.0).at_least(36.0))
+            .column(Column::initial(76.0).at_least(60.0))
+            .header(22.0, |mut h| {
+                for title in ["Name", "Next due", "Labels", "Steps", "Last run", "Runs", "Completion"] {
+                    h.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, visible.len(), |mut row| {
+                    let r = &rows[visible[row.index()]];
+                    let selected = state.selected == Some(r.id);
+                    row.set_selected(selected);
+                    row.col(|ui| {
+                        if ui.selectable_label(selected, &r.name).clicked() {
+                            clicked = Some(r.id);
+                        }
+                    });
+                    row.col(|ui| next_due_cell(ui, state.cache.due.get(&r.id), now));
+                    row.col(|ui| label_chips(ui, db, r.id));
+                    row.col(|ui| {
+                        ui.label(r.steps.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(r.last_run.map_or("never".into(), |t| relative(now, t)));
+                    });
+                    row.col(|ui| {
+                        ui.label(r.runs.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(rate_text(r.rate));
+                    });
                 });
             });
-        });
+    });
     if let Some(id) = clicked {
         state.selected = Some(id);
     }
