@@ -11,6 +11,7 @@
 mod chrome;
 mod command;
 mod dialogs;
+mod fonts;
 mod logic;
 mod platform;
 
@@ -119,6 +120,8 @@ pub struct App {
     dialog_backend: dialogs::Backend,
     /// Opens an allowed link (tests put a stand-in here).
     link_opener: fn(&str),
+    /// The folder whose scripts were looked at (CJK fonts are added when it has CJK).
+    fonts_for: Option<PathBuf>,
 }
 
 impl App {
@@ -144,6 +147,9 @@ impl App {
         // Ctrl+Q is our own action (it asks first while anything is unsaved), not egui's
         // built-in quit, which closes at once.
         cc.egui_ctx.options_mut(|o| o.quit_shortcuts.clear());
+        // Hebrew, Arabic, Devanagari… from the system's fonts (egui ships Latin, Greek,
+        // Cyrillic and emoji).
+        fonts::install_fallbacks(&cc.egui_ctx, false);
         cc.egui_ctx.set_zoom_factor(app.prefs.zoom.clamp(0.5, 3.0));
         if let Some(dir) = start {
             app.open_folder(&dir);
@@ -179,6 +185,7 @@ impl App {
             quitting: false,
             dialog_backend: dialogs::native_dialog,
             link_opener: platform::open_link,
+            fonts_for: None,
         }
     }
 
@@ -359,6 +366,7 @@ impl App {
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.poll(&ctx);
+        self.fonts_for_folder(&ctx);
         let mut cmds = Vec::new();
         // The window's close button, or the system asking the app to quit: the same
         // question as File → Quit while anything is unsaved.

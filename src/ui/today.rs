@@ -149,7 +149,7 @@ pub fn today_ui(
         }
     }
     if a.open_count() == 0 && a.started.is_empty() {
-        ui.label(RichText::new("✓ Nothing is due or overdue.").color(state_color(ui, State::Done)));
+        ui.label(RichText::new("✔ Nothing is due or overdue.").color(state_color(ui, State::Done)));
     }
     ui.add_space(4.0);
     let row_h = 30.0;
