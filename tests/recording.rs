@@ -434,3 +434,24 @@ fn schedules_that_cannot_be_kept_are_problems_and_due_says_so() {
     assert_eq!(code, Some(1));
     assert!(err.contains("schedules.csv:2"), "{err}");
 }
+
+/// The printable record of a run has what was found, flagged values marked, who, when,
+/// and steps not needed as such; its texts escaped (#27.10).
+#[test]
+fn a_run_prints_as_a_record_with_values_flags_and_who() {
+    let dir = folder(KITCHEN);
+    let d = dir.path().to_str().expect("utf8");
+    assert_eq!(cli(&["run", "start", d, "--procedure", "1", "--by", "Ann <ops>", "--title", "Monday"]).0, Some(0));
+    assert_eq!(cli(&["run", "tick", d, "--run", "1", "--step", "2", "--value", "7", "--by", "Ann <ops>"]).0, Some(0));
+    assert_eq!(cli(&["run", "tick", d, "--run", "1", "--step", "3", "--value", "No"]).0, Some(0));
+    assert_eq!(cli(&["run", "finish", d, "--run", "1", "--status", "cancelled", "--reason", "fire alarm"]).0, Some(0));
+    let db = store::load(dir.path()).expect("load").db;
+    let html = procedures::transfer::run_report_html(&db, RunId(1)).expect("record");
+    assert!(html.contains("<title>Kitchen opening — run #1</title>"), "{html}");
+    assert!(html.contains("<b>Monday</b>"), "{html}");
+    assert!(html.contains("started") && html.contains("by Ann &lt;ops&gt;"), "{html}");
+    assert!(html.contains("7 °C <span class=flag>⚠ outside 0–5 °C</span>"), "{html}");
+    assert!(html.contains("<span class=muted>not needed</span>"), "{html}");
+    assert!(html.contains("Notes: fire alarm"), "{html}");
+    assert!(!html.contains("<ops>"), "unescaped");
+}

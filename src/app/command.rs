@@ -70,7 +70,8 @@ impl App {
             | Command::ImportChecklist
             | Command::ImportChecklistFrom(_)
             | Command::AddStepsFrom(_)
-            | Command::PrintProcedure(_) => self.document_command(ctx, cmd),
+            | Command::PrintProcedure(_)
+            | Command::PrintRun(_) => self.document_command(ctx, cmd),
             Command::Show(view) => {
                 self.view = view;
                 if view != View::Runner {
@@ -389,33 +390,39 @@ impl App {
             },
             Command::PrintProcedure(pid) => {
                 let Some(html) = self.db().and_then(|db| crate::transfer::procedure_html(db, pid)) else { return };
-                let path = std::env::temp_dir().join(format!("procedure-{pid}.html"));
-                match store::write_file(&path, html.as_bytes()) {
-                    Ok(()) => {
-                        // Said once the system answered: opened, or where the page is.
-                        self.message = Some(format!("Opening the print view ({}) in your browser…", path.display()));
-                        let done = std::sync::Arc::clone(&self.export_done);
-                        let wake = ctx.clone();
-                        let shown = path.display().to_string();
-                        platform::open_with_system(&path, move |result| {
-                            let msg = match result {
-                                Ok(()) => {
-                                    format!("Opened the print view in your browser ({shown}); print it from there")
-                                }
-                                Err(why) => format!(
-                                    "No browser opened ({why}). The print view is at {shown}: open it in a browser to print"
-                                ),
-                            };
-                            if let Ok(mut d) = done.lock() {
-                                *d = Some(msg);
-                            }
-                            wake.request_repaint();
-                        });
-                    }
-                    Err(e) => self.message = Some(format!("Cannot write the print view: {e}")),
-                }
+                self.print(ctx, &format!("procedure-{pid}.html"), &html);
+            }
+            Command::PrintRun(run) => {
+                let Some(html) = self.db().and_then(|db| crate::transfer::run_report_html(db, run)) else { return };
+                self.print(ctx, &format!("run-{run}.html"), &html);
             }
             _ => {}
         }
+    }
+
+    /// Write a printable page to the temporary folder and open it in the browser; the
+    /// message says, once the system answered, whether it opened or where the page is.
+    fn print(&mut self, ctx: &egui::Context, file: &str, html: &str) {
+        let path = std::env::temp_dir().join(file);
+        if let Err(e) = store::write_file(&path, html.as_bytes()) {
+            self.message = Some(format!("Cannot write the print view: {e}"));
+            return;
+        }
+        self.message = Some(format!("Opening the print view ({}) in your browser…", path.display()));
+        let done = std::sync::Arc::clone(&self.export_done);
+        let wake = ctx.clone();
+        let shown = path.display().to_string();
+        platform::open_with_system(&path, move |result| {
+            let msg = match result {
+                Ok(()) => format!("Opened the print view in your browser ({shown}); print it from there"),
+                Err(why) => {
+                    format!("No browser opened ({why}). The print view is at {shown}: open it in a browser to print")
+                }
+            };
+            if let Ok(mut d) = done.lock() {
+                *d = Some(msg);
+            }
+            wake.request_repaint();
+        });
     }
 }

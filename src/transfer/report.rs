@@ -7,24 +7,24 @@ use crate::store::{Db, RunSheet};
 use std::collections::HashMap;
 
 /// One step of a run as a report prints it.
-struct Line {
-    number: usize,
-    section: String,
-    text: String,
-    needed: bool,
-    completed: bool,
-    ticked: String,
-    value: String,
-    flag: String,
-    by: String,
-    took: String,
-    took_secs: String,
-    note: String,
+pub(super) struct Line {
+    pub(super) number: usize,
+    pub(super) section: String,
+    pub(super) text: String,
+    pub(super) needed: bool,
+    pub(super) completed: bool,
+    pub(super) ticked: String,
+    pub(super) value: String,
+    pub(super) flag: String,
+    pub(super) by: String,
+    pub(super) took: String,
+    pub(super) took_secs: String,
+    pub(super) note: String,
 }
 
 /// The steps of a run as reports print them: sections folded into their steps' lines,
 /// steps not needed marked, values with their unit and flag.
-fn lines(db: &Db, run: &Run) -> Vec<Line> {
+pub(super) fn lines(db: &Db, run: &Run) -> Vec<Line> {
     let took: HashMap<RunStepId, i64> = step_durations(db, run).into_iter().map(|(rs, _, d)| (rs, d)).collect();
     let sheet = RunSheet::of(db, run.id);
     let needed = sheet.needed(db);

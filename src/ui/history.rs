@@ -614,6 +614,9 @@ fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, occ: Option<&Occurrence>, now
             {
                 cmds.push(Command::ExportText { suggested: format!("run-{}.csv", r.id), contents: text });
             }
+            if ui.button("Print…").on_hover_text("The run's record as a page to print, in your browser").clicked() {
+                cmds.push(Command::PrintRun(r.id));
+            }
         });
         if !r.notes().is_empty() {
             ui.label(RichText::new(format!("Notes: {}", r.notes())).italics());

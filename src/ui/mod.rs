@@ -213,6 +213,8 @@ pub enum Command {
     AddStepsFrom(PathBuf),
     /// Open a printable page of a procedure in the system's browser.
     PrintProcedure(ProcedureId),
+    /// Open the printable record of a run (values, flags, who, when) in the browser.
+    PrintRun(RunId),
     /// Show the keyboard shortcuts.
     ShowShortcuts,
     /// Try again to become the folder's writer (another window had it).
