@@ -306,3 +306,22 @@ fn links_open_for_web_and_mail_and_other_schemes_are_refused() {
         Some("Not opened: links to “javascript:” are refused (only http, https and mailto links open)")
     );
 }
+
+/// A `postgres://` URL given to the window says what works today instead of "not a
+/// folder", and shows no password.
+#[test]
+fn a_database_url_in_the_window_says_what_works_today() {
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1100.0, 800.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| App::new(cc, Some("postgres://ann:S3cr3t@db.example.com/team".into())));
+    h.state_mut().set_user_name("Test User");
+    h.run();
+    assert!(h.state().folder().is_none());
+    let said = h.state().message().expect("a message").to_owned();
+    assert!(
+        said.contains("coming") && said.contains("procedures pull postgres://ann@db.example.com:5432/team DIR"),
+        "{said}"
+    );
+    assert!(!said.contains("S3cr3t") && !said.contains("not a folder"), "{said}");
+}

@@ -51,6 +51,9 @@ fn a_kitchen_opening_records_values_flags_one_skips_a_step_and_is_signed_off() {
     assert_eq!(h.state().db().expect("open").run_steps_of(run).count(), 7);
     // Filtering the fryer oil waits for the fryer question: not needed yet.
     h.get_by_label_contains("0 / 6");
+    // Steps without an estimate make the time left a lower bound, said so.
+    h.get_by_label_contains("Estimated time left at least");
+    h.get_by_label_contains("open steps have no estimate");
 
     // The keyboard starts on the fridge (the section is skipped): an in-range value.
     type_value(&mut h, "3.5");
@@ -73,7 +76,7 @@ fn a_kitchen_opening_records_values_flags_one_skips_a_step_and_is_signed_off() {
     h.key_press(Key::Num2);
     h.run();
     assert_eq!(value_of(&h, run, 5).1, "No");
-    h.get_by_label("1 step not needed (their condition does not hold)");
+    h.get_by_label("1 step not needed: its condition does not hold");
     assert!(h.query_by_label_contains("Filter the fryer oil").is_none(), "hidden");
     h.get_by_label_contains("3 / 6");
 

@@ -191,6 +191,14 @@ impl App {
 
     /// Open a data folder (saving the current one first).
     pub fn open_folder(&mut self, dir: &Path) {
+        // A team database is not opened in the window yet: say what works today.
+        if crate::store::pg::is_url(&dir.to_string_lossy()) {
+            self.message = Some(format!(
+                "Opening a team database in the window is coming. Today: `procedures pull {} DIR` makes a folder of it, and `procedures check`, `stats`, `due` and `export` read it.",
+                crate::store::pg::redacted(&dir.to_string_lossy())
+            ));
+            return;
+        }
         let events = self.session.open(dir);
         self.handle_events(events);
     }

@@ -290,8 +290,12 @@ pub fn runner_ui(
             }
         }
         if rows.hidden > 0 {
-            let s = if rows.hidden == 1 { "step" } else { "steps" };
-            ui.label(RichText::new(format!("{} {s} not needed (their condition does not hold)", rows.hidden)).weak());
+            let said = if rows.hidden == 1 {
+                "1 step not needed: its condition does not hold".to_owned()
+            } else {
+                format!("{} steps not needed: their conditions do not hold", rows.hidden)
+            };
+            ui.label(RichText::new(said).weak());
         }
     });
 
@@ -370,13 +374,24 @@ fn header_ui(
         let end = run.end_time.unwrap_or(now);
         ui.label(format!("Elapsed {}", format_duration(end.elapsed_since(&run.start_time))));
         if run.status == RunStatus::InProgress {
-            let left: u32 = rows
+            let open: Vec<usize> = rows
                 .steps
                 .iter()
-                .filter(|i| sheet.items[**i].run_step.is_some_and(|rs| !completed(db, rs)))
-                .filter_map(|i| sheet.items[*i].estimated)
-                .sum();
-            ui.label(format!("Estimated time left {}", format_duration(i64::from(left))));
+                .copied()
+                .filter(|i| sheet.items[*i].run_step.is_some_and(|rs| !completed(db, rs)))
+                .collect();
+            let left: u32 = open.iter().filter_map(|i| sheet.items[*i].estimated).sum();
+            let unknown = open.iter().filter(|i| sheet.items[**i].estimated.is_none()).count();
+            let plural = if unknown == 1 { "step has" } else { "steps have" };
+            let said = match (left, unknown) {
+                (_, 0) => format!("Estimated time left {}", format_duration(i64::from(left))),
+                (0, n) => format!("Time left unknown ({n} open {plural} no estimate)"),
+                (_, n) => format!(
+                    "Estimated time left at least {} ({n} open {plural} no estimate)",
+                    format_duration(i64::from(left))
+                ),
+            };
+            ui.label(said);
         }
     });
     // Named by their first line, cut at 60 characters (a long step stays one mention).
