@@ -157,3 +157,25 @@ fn a_schedule_is_added_in_the_editor_with_its_next_occurrences_and_saved_without
     h.run();
     assert!(!h.state().db().expect("open").schedules.rows()[0].active);
 }
+
+/// Today puts the keyboard on its first row: Enter starts the overdue occurrence, and
+/// back on Today (Ctrl+1) Enter resumes it (#27, Keyboard).
+#[test]
+fn enter_on_today_starts_the_first_row_and_resumes_it_later() {
+    let dir = overdue_kitchen();
+    let mut h = app_at_home(dir.path(), 1280.0, 800.0);
+    h.state_mut().today_mut().wait();
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run();
+    assert_eq!(h.state().view(), View::Runner, "Enter started the first row");
+    let run = h.state().runner().run.expect("a run");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num1);
+    h.run();
+    h.state_mut().today_mut().wait();
+    h.run();
+    assert_eq!(h.state().view(), View::Today);
+    h.key_press(egui::Key::Enter);
+    h.run();
+    assert_eq!((h.state().view(), h.state().runner().run), (View::Runner, Some(run)), "Enter resumed it");
+}

@@ -73,6 +73,8 @@ impl App {
             | Command::PrintProcedure(_)
             | Command::PrintRun(_) => self.document_command(ctx, cmd),
             Command::Show(view) => {
+                // Shown anew, Today puts the keyboard on its first row (Enter starts it).
+                self.views.today.focus_first = view == View::Today && self.view != View::Today;
                 self.view = view;
                 if view != View::Runner {
                     self.prefs.last_view = view;

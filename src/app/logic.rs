@@ -122,6 +122,7 @@ impl App {
                     if self.session.folder().is_some_and(|f| f.db.schedules.rows().iter().any(|s| s.active)) {
                         self.view = View::Today;
                     }
+                    self.views.today.focus_first = self.view == View::Today;
                     self.notified.clear();
                     self.agenda_seen = false;
                     self.message = None;

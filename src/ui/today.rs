@@ -20,6 +20,9 @@ pub struct TodayState {
     pub took: Option<std::time::Duration>,
     /// The Missed list is open.
     pub show_missed: bool,
+    /// The view was just shown: the first row's button takes the keyboard focus, so
+    /// Enter starts (or resumes) what is most pressing.
+    pub focus_first: bool,
 }
 
 impl TodayState {
@@ -185,7 +188,14 @@ pub fn today_ui(
                         }
                     });
                 }
-                Line::Item(o) => occurrence_row(ui, db, o, now, read_only, row_h, cmds),
+                Line::Item(o) => {
+                    let button = occurrence_row(ui, db, o, now, read_only, row_h, cmds);
+                    // Once nothing else has the keyboard (a first-start question closed).
+                    if state.focus_first && ui.memory(|m| m.focused().is_none()) {
+                        button.request_focus();
+                        state.focus_first = false;
+                    }
+                }
             }
         }
     });
@@ -202,24 +212,28 @@ fn occurrence_row(
     read_only: bool,
     h: f32,
     cmds: &mut Vec<Command>,
-) {
+) -> egui::Response {
     let name = db.procedure(o.procedure).map_or("(deleted procedure)", |p| p.name.as_str());
     ui.horizontal(|ui| {
         ui.set_height(h - 4.0);
         ui.add_space(12.0);
         let when = when_words(o.at, now);
-        match (o.run, o.state) {
+        let button = match (o.run, o.state) {
             (Some(run), State::Started) => {
                 let button = egui::Button::new("Resume").min_size(egui::vec2(84.0, 0.0));
-                if ui.add(button).on_hover_text(format!("Resume the run of {name} for {when}")).clicked() {
+                let resp = ui.add(button).on_hover_text(format!("Resume the run of {name} for {when}"));
+                if resp.clicked() {
                     cmds.push(Command::OpenRun(run));
                 }
+                resp
             }
             (Some(run), _) => {
                 let button = egui::Button::new("Show").min_size(egui::vec2(84.0, 0.0));
-                if ui.add(button).on_hover_text("Show this run in History").clicked() {
+                let resp = ui.add(button).on_hover_text("Show this run in History");
+                if resp.clicked() {
                     cmds.push(Command::ShowInHistory(run));
                 }
+                resp
             }
             (None, _) => {
                 let label = match o.state {
@@ -229,11 +243,13 @@ fn occurrence_row(
                 };
                 let hover = format!("Start {name} for the occurrence of {when}");
                 let button = egui::Button::new(label).min_size(egui::vec2(84.0, 0.0));
-                if ui.add_enabled(!read_only, button).on_hover_text(hover).clicked() {
+                let resp = ui.add_enabled(!read_only, button).on_hover_text(hover);
+                if resp.clicked() {
                     cmds.push(Command::StartScheduled { procedure: o.procedure, at: o.at });
                 }
+                resp
             }
-        }
+        };
         let width = (ui.available_width() - 300.0).clamp(80.0, 420.0);
         ui.allocate_ui_with_layout(
             egui::vec2(width, h - 8.0),
@@ -245,5 +261,7 @@ fn occurrence_row(
         );
         ui.label(when);
         ui.label(RichText::new(format!("· {}", standing_words(o, now))).color(state_color(ui, o.state)));
-    });
+        button
+    })
+    .inner
 }
