@@ -446,7 +446,7 @@ fn header_ui(
     drift_notice(ui, db, run, cmds);
     ui.label(
         RichText::new(
-            "Keys: Space or Enter tick (or type a value) · 1–9 choose an answer · Up/Down move · N note · Ctrl+Z undo · Esc back",
+            "Keys: Space or Enter tick (or type a value) · 1–9 choose an answer · Up/Down move · N note · Ctrl+Z undo · Ctrl+Enter complete · Esc back",
         )
         .weak()
         .small(),
