@@ -272,6 +272,12 @@ fn folder_with_problems_opens_read_only_and_writes_nothing() {
     h.run();
     let start = h.get_by_label("▶ Start run");
     assert!(start.accesskit_node().is_disabled());
+    // Nothing invites work that would be refused: no new procedure, Ctrl+N says why.
+    assert!(h.get_by_label("➕ New procedure").accesskit_node().is_disabled());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::N);
+    h.run();
+    assert_ne!(h.state().view(), View::Editor);
+    assert!(h.state().message().is_some_and(|m| m.contains("read-only")));
     h.state_mut().flush();
     assert_eq!(snapshot_files(dir.path()), before);
 }

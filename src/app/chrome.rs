@@ -24,16 +24,20 @@ impl App {
                     if ui.button("New folder…").clicked() {
                         cmds.push(Command::PickNewFolder);
                     }
+                    // Only what can be done: a read-only folder takes no new procedure.
+                    let writable = self.session.folder().is_some_and(|f| !f.read_only());
+                    let why = "This folder is open read-only";
                     if ui
-                        .add_enabled(
-                            self.session.folder().is_some(),
-                            egui::Button::new(Action::NewProcedure.menu_text().unwrap_or_default()),
-                        )
+                        .add_enabled(writable, egui::Button::new(Action::NewProcedure.menu_text().unwrap_or_default()))
+                        .on_disabled_hover_text(why)
                         .clicked()
                     {
                         cmds.push(Command::NewProcedure);
                     }
-                    if ui.add_enabled(self.session.folder().is_some(), egui::Button::new("Import checklist…")).clicked()
+                    if ui
+                        .add_enabled(writable, egui::Button::new("Import checklist…"))
+                        .on_disabled_hover_text(why)
+                        .clicked()
                     {
                         cmds.push(Command::ImportChecklist);
                     }
@@ -339,7 +343,13 @@ impl App {
                 let _ = ui.selectable_label(true, "Versions");
             }
             ui.add_space(12.0);
-            if ui.button("➕ New procedure").on_hover_text(Action::NewProcedure.keys_text()).clicked() {
+            let writable = self.session.folder().is_some_and(|f| !f.read_only());
+            if ui
+                .add_enabled(writable, egui::Button::new("➕ New procedure"))
+                .on_hover_text(Action::NewProcedure.keys_text())
+                .on_disabled_hover_text("This folder is open read-only: nothing can be added")
+                .clicked()
+            {
                 cmds.push(Command::NewProcedure);
             }
         });

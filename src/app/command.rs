@@ -259,6 +259,9 @@ impl App {
 
     fn procedure_command(&mut self, cmd: Command, now: Timestamp) {
         match cmd {
+            Command::NewProcedure if self.folder().is_some_and(|f| f.read_only()) => {
+                self.message = Some("This folder is open read-only: a new procedure cannot be saved here".into());
+            }
             Command::NewProcedure if self.db().is_some() => {
                 self.views.editor = EditorState::new_procedure();
                 self.view = View::Editor;
