@@ -316,3 +316,21 @@ fn the_procedure_picker_is_searched_by_typing_and_enter_picks() {
         h.state().db().and_then(|db| db.procedures.rows().iter().find(|p| p.name == "Kitchen opening").map(|p| p.id));
     assert_eq!(h.state().analytics().selection.procedure, kitchen);
 }
+
+/// At 800×600 the cards wrap to the view's width and the plots, Export and Reset follow
+/// them, not an empty area (#27.4).
+#[test]
+fn at_800_by_600_the_cards_wrap_and_the_plots_follow() {
+    let dir = copy_of(&sample_data());
+    let mut h = common::app_sized(dir.path(), 800.0, 600.0);
+    h.get_by_label("📊 Analytics").click();
+    settle(&mut h);
+    let last_run = h.get_by_label("Last run").rect();
+    assert!(last_run.max.x <= 800.0, "a card runs off the view: {last_run:?}");
+    let export = h.get_by_label("Export numbers (CSV)…").rect();
+    assert!(export.max.y < 600.0 && export.min.y > last_run.max.y, "{export:?} after {last_run:?}");
+    let runs = h.get_by_label("Runs started").rect();
+    assert!(runs.max.y < 600.0, "the first plot is out of sight: {runs:?}");
+    // Its legend names each series once (no "Weeks" beside "Completion rate").
+    assert!(h.query_by_label("Weeks").is_none());
+}

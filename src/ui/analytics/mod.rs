@@ -197,17 +197,23 @@ pub fn analytics_ui(ui: &mut Ui, db: &Db, state: &mut AnalyticsState, now: Times
         });
         state.plot_rects.clear();
         let reset = std::mem::take(&mut state.reset_plots);
-        let half = ((ui.available_width() - 16.0) / 2.0).max(300.0);
-        ui.horizontal_top(|ui| {
-            ui.vertical(|ui| {
-                ui.set_width(half);
-                runs_plot_ui(ui, &report, state, reset, cmds);
+        // Side by side where there is room, else one above the other (800×600).
+        let half = (ui.available_width() - 16.0) / 2.0;
+        if half >= 300.0 {
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| {
+                    ui.set_width(half);
+                    runs_plot_ui(ui, &report, state, reset, cmds);
+                });
+                ui.vertical(|ui| {
+                    ui.set_width(half);
+                    completion_plot_ui(ui, &report, state, reset, cmds);
+                });
             });
-            ui.vertical(|ui| {
-                ui.set_width(half);
-                completion_plot_ui(ui, &report, state, reset, cmds);
-            });
-        });
+        } else {
+            runs_plot_ui(ui, &report, state, reset, cmds);
+            completion_plot_ui(ui, &report, state, reset, cmds);
+        }
         durations_plot_ui(ui, db, &report, state, reset, cmds);
         if state.selection.procedure.is_some() {
             bottleneck_ui(ui, db, &report, state, reset, cmds);
@@ -339,23 +345,58 @@ fn headline_ui(ui: &mut Ui, r: &Report) {
         ("Last run", s.last_run.map_or("–".into(), |t| t.canonical()[..16].to_owned())),
         ("", String::new()),
     ];
-    ui.horizontal_wrapped(|ui| {
-        let schedule = r.schedule.map(|c| {
-            let rate = c.on_time_rate.map_or("–".into(), |x| format!("{x:.0}%"));
-            [
-                ("On time (schedule)", rate),
-                ("On time · late · missed", format!("{} · {} · {}", c.on_time, c.late, c.missed)),
-            ]
-        });
-        for (k, v) in items.iter().filter(|(k, _)| !k.is_empty()).chain(schedule.iter().flatten()) {
-            egui::Frame::group(ui.style()).inner_margin(8.0).show(ui, |ui| {
-                ui.vertical(|ui| {
-                    ui.label(RichText::new(*k).weak().small());
-                    ui.label(RichText::new(v).size(20.0).strong());
-                });
-            });
-        }
+    let schedule = r.schedule.map(|c| {
+        let rate = c.on_time_rate.map_or("–".into(), |x| format!("{x:.0}%"));
+        [
+            ("On time (schedule)", rate),
+            ("On time · late · missed", format!("{} · {} · {}", c.on_time, c.late, c.missed)),
+        ]
     });
+    let cards: Vec<(&str, String)> = items
+        .iter()
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (*k, v.clone()))
+        .chain(schedule.into_iter().flatten())
+        .collect();
+    // Cards flow into rows as wide as the view: each measured first (a frame's size is
+    // not known before it is drawn, so egui's wrapping layout would let it overflow).
+    let title_font = egui::TextStyle::Small.resolve(ui.style());
+    let value_font = egui::FontId::proportional(20.0);
+    let gap = ui.spacing().item_spacing.x;
+    let width_of = |ui: &Ui, (k, v): &(&str, String)| {
+        let w = |text: &str, font: &egui::FontId| {
+            ui.fonts_mut(|f| f.layout_no_wrap(text.to_owned(), font.clone(), egui::Color32::WHITE).size().x)
+        };
+        w(k, &title_font).max(w(v, &value_font))
+            + 16.0
+            + 2.0 * ui.style().visuals.widgets.noninteractive.bg_stroke.width
+    };
+    let room = ui.available_width();
+    let mut rows: Vec<Vec<&(&str, String)>> = vec![Vec::new()];
+    let mut used = 0.0;
+    for card in &cards {
+        let w = width_of(ui, card) + gap;
+        if used + w > room && rows.last().is_some_and(|r| !r.is_empty()) {
+            rows.push(Vec::new());
+            used = 0.0;
+        }
+        used += w;
+        if let Some(row) = rows.last_mut() {
+            row.push(card);
+        }
+    }
+    for row in rows {
+        ui.horizontal(|ui| {
+            for (k, v) in row {
+                egui::Frame::group(ui.style()).inner_margin(8.0).show(ui, |ui| {
+                    ui.vertical(|ui| {
+                        ui.add(egui::Label::new(RichText::new(*k).weak().small()).extend());
+                        ui.add(egui::Label::new(RichText::new(v).size(20.0).strong()).extend());
+                    });
+                });
+            }
+        });
+    }
     if !r.occurrences.is_empty() {
         strip_ui(ui, r);
     }

@@ -47,7 +47,10 @@ pub(super) fn runs_plot_ui(ui: &mut Ui, r: &Report, state: &mut AnalyticsState, 
     let open = BarChart::new("In progress", rows.iter().map(|c| bar(c, c.in_progress, "in progress")).collect())
         .color(IN_PROGRESS)
         .stack_on(&[&done, &cancelled]);
+    // Room above the tallest bar for the legend, so it covers no bar.
+    let tallest = rows.iter().map(|c| c.completed + c.cancelled + c.in_progress).max().unwrap_or(0);
     let resp = plot("runs-plot", reset)
+        .include_y(tallest as f64 * 1.45)
         .x_axis_label("Start date")
         .y_axis_label("Runs")
         .x_axis_formatter(|m, _| date_text(m.value))
@@ -77,7 +80,9 @@ pub(super) fn completion_plot_ui(
         .collect();
     let labels: Vec<String> =
         r.completion_weekly.iter().map(|(p, rate)| format!("{}: {rate:.0}%", p.label())).collect();
+    // Rates sit high: the legend goes low, off the last points.
     let resp = plot("completion-plot", reset)
+        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
         .x_axis_label("Week")
         .y_axis_label("Completed %")
         .include_y(0.0)
@@ -89,7 +94,8 @@ pub(super) fn completion_plot_ui(
         })
         .show(ui, |p| {
             p.line(Line::new("Completion rate", PlotPoints::from(pts.clone())).color(COMPLETED).allow_band(false));
-            p.points(Points::new("Weeks", PlotPoints::from(pts)).radius(3.0).color(COMPLETED));
+            // The same name as the line: one legend entry (no meaningless "Weeks").
+            p.points(Points::new("Completion rate", PlotPoints::from(pts)).radius(3.0).color(COMPLETED));
         });
     export_button(ui, "completion rate", resp.response.rect, state, cmds);
 }
