@@ -10,7 +10,12 @@ use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, PlotPoints, Poin
 use super::{AnalyticsState, CANCELLED, COMPLETED, IN_PROGRESS, date_text, secs_text};
 
 fn plot<'a>(id: &'static str, reset: bool) -> Plot<'a> {
-    let p = Plot::new(id).height(220.0).legend(Legend::default()).allow_scroll(false);
+    plain_plot(id, reset).legend(Legend::default())
+}
+
+/// A plot of one series, named by its title and axis: no legend to cover its bars.
+fn plain_plot<'a>(id: &'static str, reset: bool) -> Plot<'a> {
+    let p = Plot::new(id).height(220.0).allow_scroll(false);
     if reset { p.reset() } else { p }
 }
 
@@ -195,13 +200,17 @@ pub(super) fn bottleneck_ui(
         .filter_map(|(i, b)| b.estimate_secs.map(|e| [f64::from(e) / 60.0, y(i)]))
         .collect();
     let height = (n as f32 * 26.0 + 60.0).clamp(160.0, 600.0);
+    // Step names need room on the axis; the legend sits low, where the bars are short
+    // (the longest, with its p90 whisker, is at the top).
     let resp = plot("bottleneck-plot", reset)
+        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
+        .y_axis_min_width(200.0)
         .height(height)
         .x_axis_label("Minutes")
         .y_axis_formatter(move |m, _| {
             let idx = n as f64 - 1.0 - m.value;
             if (m.value - m.value.round()).abs() < 1e-6 && idx >= 0.0 {
-                labels.get(idx as usize).map(|t| t.chars().take(28).collect()).unwrap_or_default()
+                labels.get(idx as usize).map(|t| cut(t, 34)).unwrap_or_default()
             } else {
                 String::new()
             }
@@ -234,8 +243,8 @@ pub(super) fn bottleneck_ui(
     ui.horizontal_wrapped(|ui| {
         ui.label("Show the runs of step:");
         for b in r.bottlenecks.iter().take(12) {
-            let text: String = b.text.chars().take(24).collect();
-            if ui.selectable_label(state.selected_step == Some(b.step_id), text).clicked() {
+            let label = ui.selectable_label(state.selected_step == Some(b.step_id), cut(&b.text, 40));
+            if label.on_hover_text(b.text.as_str()).clicked() {
                 state.selected_step = Some(b.step_id);
             }
         }
@@ -298,7 +307,8 @@ pub(super) fn versions_plot_ui(
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
             ui.set_width(half);
-            let resp = plot("version-duration", reset)
+            let resp = plain_plot("version-duration", reset)
+                .include_y(0.0)
                 .x_axis_label("Version")
                 .y_axis_label("Median minutes")
                 .label_formatter(|_| None)
@@ -312,7 +322,7 @@ pub(super) fn versions_plot_ui(
         });
         ui.vertical(|ui| {
             ui.set_width(half);
-            let resp = plot("version-completion", reset)
+            let resp = plain_plot("version-completion", reset)
                 .x_axis_label("Version")
                 .y_axis_label("Completed %")
                 .include_y(0.0)
@@ -345,6 +355,16 @@ pub(super) fn values_ui(ui: &mut Ui, r: &Report, reset: bool) {
             let ok: Vec<[f64; 2]> = v.series.iter().filter(|p| !p.2).map(|(t, x, _)| [day_number(*t), *x]).collect();
             let bad: Vec<[f64; 2]> = v.series.iter().filter(|p| p.2).map(|(t, x, _)| [day_number(*t), *x]).collect();
             let (lo, hi) = v.range;
+            // Every value and the acceptable band in sight, with room around them (one
+            // value, or all alike, would leave an axis reading only "0").
+            let ys = v.series.iter().map(|(_, x, _)| *x).chain(lo).chain(hi);
+            let (y_min, y_max) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+            let plot = if y_min.is_finite() && y_max.is_finite() {
+                let pad = ((y_max - y_min) * 0.15).max(y_max.abs().max(1.0) * 0.05);
+                plot.include_y(y_min - pad).include_y(y_max + pad)
+            } else {
+                plot
+            };
             plot.x_axis_formatter(|m, _| date_text(m.value)).show(ui, |p| {
                 if let Some(lo) = lo {
                     p.hline(
@@ -369,19 +389,23 @@ pub(super) fn values_ui(ui: &mut Ui, r: &Report, reset: bool) {
                 );
             });
         } else {
-            let bars: Vec<Bar> = v
-                .answers
-                .iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    Bar::new(i as f64, a.count as f64)
-                        .width(0.6)
-                        .name(format!("{}: {}", a.answer, a.count))
-                        .fill(if a.flagged { CANCELLED } else { COMPLETED })
-                })
-                .collect();
+            // Flagged answers and the others as two charts, so the legend's colours are
+            // the bars' colours.
+            let bars = |flagged: bool| -> Vec<Bar> {
+                v.answers
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.flagged == flagged)
+                    .map(|(i, a)| {
+                        Bar::new(i as f64, a.count as f64).width(0.6).name(format!("{}: {}", a.answer, a.count))
+                    })
+                    .collect()
+            };
+            let (fine, flagged) = (bars(false), bars(true));
+            let most = v.answers.iter().map(|a| a.count).max().unwrap_or(0) as f64;
             let names: Vec<String> = v.answers.iter().map(|a| a.answer.clone()).collect();
             plot.include_y(0.0)
+                .include_y(most * 1.35)
                 .x_axis_formatter(move |m, _| {
                     let i = m.value.round();
                     if (m.value - i).abs() < 0.01 && i >= 0.0 {
@@ -390,7 +414,24 @@ pub(super) fn values_ui(ui: &mut Ui, r: &Report, reset: bool) {
                         String::new()
                     }
                 })
-                .show(ui, |p| p.bar_chart(BarChart::new("answers", bars)));
+                .show(ui, |p| {
+                    if !fine.is_empty() {
+                        p.bar_chart(BarChart::new("answers", fine).color(COMPLETED));
+                    }
+                    if !flagged.is_empty() {
+                        p.bar_chart(BarChart::new("flagged answers", flagged).color(CANCELLED));
+                    }
+                });
         }
+    }
+}
+
+/// A step's text cut to `n` characters on one line, with an ellipsis when cut.
+fn cut(text: &str, n: usize) -> String {
+    let line = crate::ops::first_line(text);
+    if line.chars().count() <= n {
+        line.to_owned()
+    } else {
+        format!("{}…", line.chars().take(n - 1).collect::<String>().trim_end())
     }
 }
