@@ -9,7 +9,7 @@
 //! the README's "Known limits".
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// A letter of each script whose font is looked for at start.
 const SCRIPTS: [(&str, char); 12] = [
@@ -35,14 +35,31 @@ pub fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
 }
 
-/// The faces added so far (by file and index), so none is added twice.
-static ADDED: Mutex<Option<HashSet<(String, u32)>>> = Mutex::new(None);
+/// Add, on a thread, the system fonts for the scripts egui lacks.
+pub fn install_fallbacks(ctx: &egui::Context) {
+    spawn(ctx, || SCRIPTS.to_vec());
+}
 
-/// Add, on a thread, the system fonts for the scripts egui lacks (CJK too when `cjk`).
-pub fn install_fallbacks(ctx: &egui::Context, cjk: bool) {
+/// Add, on a thread, the system's CJK fonts when the folder's procedures or steps have
+/// CJK text (looked at there: 100,000 steps at y1 are no work for the UI thread).
+pub fn install_cjk_if_used(ctx: &egui::Context, folder: crate::store::Db) {
+    spawn(ctx, move || {
+        let cjk = |t: &str| t.chars().any(is_cjk);
+        let used = folder.procedures.rows().iter().any(|p| cjk(&p.name) || cjk(&p.description))
+            || folder.steps.rows().iter().any(|s| cjk(&s.description));
+        if used { CJK.to_vec() } else { Vec::new() }
+    });
+}
+
+/// On a thread: the letters `wanted` asks for, a face for each found among the system's
+/// fonts and added (egui keeps a font it already has by that name).
+fn spawn(ctx: &egui::Context, wanted: impl FnOnce() -> Vec<(&'static str, char)> + Send + 'static) {
     let ctx = ctx.clone();
-    let wanted: Vec<(&'static str, char)> = if cjk { CJK.to_vec() } else { SCRIPTS.to_vec() };
     let spawned = std::thread::Builder::new().name("fonts".into()).spawn(move || {
+        let wanted = wanted();
+        if wanted.is_empty() {
+            return;
+        }
         let db = system_fonts();
         for (name, data) in faces_for(&db, &wanted) {
             ctx.add_font(egui::epaint::text::FontInsert::new(
@@ -83,8 +100,7 @@ fn system_fonts() -> Arc<fontdb::Database> {
 /// sans-serif first), with its bytes; each face once.
 pub fn faces_for(db: &fontdb::Database, wanted: &[(&str, char)]) -> Vec<(String, egui::FontData)> {
     let mut out = Vec::new();
-    let mut added = ADDED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let added = added.get_or_insert_with(HashSet::new);
+    let mut added: HashSet<(String, u32)> = HashSet::new();
     let mut covered: Vec<char> = Vec::new();
     for (script, letter) in wanted {
         if covered.contains(letter) {

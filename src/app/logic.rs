@@ -89,19 +89,14 @@ impl App {
     }
 
     /// Once per folder: when its procedures or steps have CJK text, the system's CJK
-    /// fonts are added (they are big, so only then).
+    /// fonts are added (they are big, so only then; looked at on the fonts thread).
     pub(super) fn fonts_for_folder(&mut self, ctx: &egui::Context) {
         let Some(f) = self.session.folder() else { return };
         if self.fonts_for.as_ref() == Some(&f.dir) {
             return;
         }
         self.fonts_for = Some(f.dir.clone());
-        let cjk = |t: &str| t.chars().any(super::fonts::is_cjk);
-        if f.db.procedures.rows().iter().any(|p| cjk(&p.name) || cjk(&p.description))
-            || f.db.steps.rows().iter().any(|s| cjk(&s.description))
-        {
-            super::fonts::install_fallbacks(ctx, true);
-        }
+        super::fonts::install_cjk_if_used(ctx, f.db.clone());
     }
 
     /// React to what the session did.

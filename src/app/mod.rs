@@ -149,7 +149,7 @@ impl App {
         cc.egui_ctx.options_mut(|o| o.quit_shortcuts.clear());
         // Hebrew, Arabic, Devanagari… from the system's fonts (egui ships Latin, Greek,
         // Cyrillic and emoji).
-        fonts::install_fallbacks(&cc.egui_ctx, false);
+        fonts::install_fallbacks(&cc.egui_ctx);
         cc.egui_ctx.set_zoom_factor(app.prefs.zoom.clamp(0.5, 3.0));
         if let Some(dir) = start {
             app.open_folder(&dir);

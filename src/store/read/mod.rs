@@ -40,6 +40,13 @@ pub(crate) struct ReadTable<R> {
     pub new_columns: u8,
 }
 
+impl<R> ReadTable<R> {
+    /// No rows, no problems (a missing or empty file).
+    fn empty() -> Self {
+        Self { rows: Vec::new(), lines: Vec::new(), extra_columns: Vec::new(), problems: Vec::new(), new_columns: 0 }
+    }
+}
+
 /// Read and type one table file with the given decoder (tests compare decoders).
 #[cfg(test)]
 pub(crate) fn read_table<R: Row + Send>(
@@ -66,13 +73,7 @@ pub(crate) fn read_table_fast<R: Row + Send>(
 ) -> Result<ReadTable<R>, Error> {
     let file_name = kind.file_name();
     let path = dir.join(file_name);
-    let mut out = ReadTable {
-        rows: Vec::new(),
-        lines: Vec::new(),
-        extra_columns: Vec::new(),
-        problems: Vec::new(),
-        new_columns: 0,
-    };
+    let mut out = ReadTable::empty();
     // Only a regular file is a table: a FIFO would block the open forever, a directory
     // or a device (a link to /dev/zero) is no CSV. Looked at before opening anything.
     // A symbolic link to a regular file is read (so its data shows) but is a problem:
@@ -143,13 +144,7 @@ fn read_source<R: Row + Send>(
     let file_name = kind.file_name();
     let path = source.path.to_path_buf();
     let overlay = source.overlay;
-    let mut out = ReadTable {
-        rows: Vec::new(),
-        lines: Vec::new(),
-        extra_columns: Vec::new(),
-        problems: Vec::new(),
-        new_columns: 0,
-    };
+    let mut out = ReadTable::empty();
     let file_len = source.len;
     if file_len == 0 {
         return Ok(out);

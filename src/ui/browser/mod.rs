@@ -366,16 +366,16 @@ fn keys(ui: &mut Ui, db: &Db, state: &mut BrowserState, read_only: bool, cmds: &
     if state.confirm_delete.is_some() || (ui.ctx().egui_wants_keyboard_input() && !in_search) {
         return;
     }
-    let visible: Vec<ProcedureId> = state.cache.visible.iter().map(|i| state.cache.rows[*i].id).collect();
-    let at = state.selected.and_then(|p| visible.iter().position(|v| *v == p));
     if let Some(which) = ui.input_mut(|i| Action::ListMove.consume_which(i, false)) {
+        let (rows, visible) = (&state.cache.rows, &state.cache.visible);
+        let at = state.selected.and_then(|p| visible.iter().position(|i| rows[*i].id == p));
         let next = match (which, at) {
             (0, Some(a)) => a.saturating_sub(1),
             (_, Some(a)) => (a + 1).min(visible.len().saturating_sub(1)),
             (_, None) => 0,
         };
-        if let Some(pid) = visible.get(next) {
-            state.selected = Some(*pid);
+        if let Some(i) = visible.get(next) {
+            state.selected = Some(rows[*i].id);
             state.scroll_to_selected = true;
         }
     }
