@@ -10,6 +10,7 @@ mod error;
 mod fingerprint;
 mod index;
 mod io;
+mod journal;
 mod kind;
 mod load;
 mod lock;

@@ -89,7 +89,7 @@ pub(super) fn redo_path(dir: &Path, kind: TableKind) -> PathBuf {
 
 /// FNV-1a, 64 bit: enough to tell a complete redo file from a torn one, and the bytes a
 /// save expected from changed ones.
-fn checksum(bytes: &[u8]) -> u64 {
+pub(super) fn checksum(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
@@ -98,14 +98,14 @@ fn checksum(bytes: &[u8]) -> u64 {
 const PREFIX_WINDOW: u64 = 4096;
 
 /// What a save expects of the file it changes, and what it writes.
-struct Redo {
-    offset: u64,
+pub(super) struct Redo {
+    pub(super) offset: u64,
     /// Checksum of the [`PREFIX_WINDOW`] bytes before `offset` (fewer at the start).
     prefix_sum: u64,
     /// The bytes from `offset` to the end, before the save.
-    old: Vec<u8>,
+    pub(super) old: Vec<u8>,
     /// The bytes from `offset` to the end, after it.
-    new: Vec<u8>,
+    pub(super) new: Vec<u8>,
     /// Written by an earlier version, without `prefix_sum` and `old`.
     legacy: bool,
 }
@@ -117,7 +117,12 @@ const HEADER: usize = MAGIC.len() + 5 * 8;
 impl Redo {
     /// The redo of replacing the end of `target` from `offset` with `new`, read off the
     /// file as it is now.
-    fn of(target: &Path, offset: u64, new: &[u8]) -> std::io::Result<Self> {
+    /// What a reader sees of a table a journaled save replaces whole: all of `new`.
+    pub(super) fn whole(new: Vec<u8>) -> Self {
+        Self { offset: 0, prefix_sum: 0, old: Vec::new(), new, legacy: false }
+    }
+
+    pub(super) fn of(target: &Path, offset: u64, new: &[u8]) -> std::io::Result<Self> {
         let mut f = open_regular(target)?;
         let from = offset.saturating_sub(PREFIX_WINDOW);
         f.seek(SeekFrom::Start(from))?;
@@ -143,7 +148,7 @@ impl Redo {
         checksum(&all)
     }
 
-    fn encode(&self) -> Vec<u8> {
+    pub(super) fn encode(&self) -> Vec<u8> {
         let mut rec = Vec::with_capacity(HEADER + self.old.len() + self.new.len());
         rec.extend_from_slice(MAGIC);
         self.fields().iter().for_each(|w| rec.extend_from_slice(&w.to_le_bytes()));
@@ -154,7 +159,7 @@ impl Redo {
     }
 
     /// A redo file, or `None` when it is torn (a crash while writing it) or not ours.
-    fn decode(bytes: &[u8]) -> Option<Self> {
+    pub(super) fn decode(bytes: &[u8]) -> Option<Self> {
         let word = |i: usize| -> Option<u64> {
             let at = MAGIC.len() + 8 * i;
             Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
@@ -184,7 +189,7 @@ impl Redo {
     }
 
     /// Where `file` (the whole table file as it is now) stands with this save.
-    fn verdict(&self, file: &[u8]) -> Verdict {
+    pub(super) fn verdict(&self, file: &[u8]) -> Verdict {
         let Ok(offset) = usize::try_from(self.offset) else { return Verdict::Changed };
         if self.legacy {
             let done = file.get(offset..) == Some(self.new.as_slice());
@@ -215,7 +220,7 @@ impl Redo {
 
 /// Open a file in the data folder for reading, only when it is a regular file (a
 /// symbolic link is not followed, a FIFO would block forever).
-fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+pub(super) fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     let meta = std::fs::symlink_metadata(path)?;
     if !meta.file_type().is_file() {
         return Err(std::io::Error::other("not a regular file"));
@@ -283,7 +288,12 @@ pub struct Interrupted {
     pub kind: TableKind,
     /// Where the table stands with it.
     pub verdict: Verdict,
-    redo: Option<Redo>,
+    pub(super) redo: Option<Redo>,
+    /// The file that holds the save: the table's redo file, or the journal of a save
+    /// that spans tables.
+    pub(super) held_in: String,
+    /// For a table a journaled save replaces whole: the new file, written in full.
+    pub(super) whole: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Interrupted {
@@ -293,6 +303,11 @@ impl std::fmt::Debug for Interrupted {
 }
 
 impl Interrupted {
+    fn of_redo(kind: TableKind, verdict: Verdict, redo: Option<Redo>) -> Self {
+        let held_in = redo_path(Path::new(""), kind).display().to_string();
+        Self { kind, verdict, redo, held_in, whole: None }
+    }
+
     /// What the reader should see in place of the file's end (for [`Verdict::Apply`]):
     /// the file's bytes up to the offset, then these.
     pub(crate) fn overlay(&self) -> Option<super::read::Overlay<'_>> {
@@ -303,7 +318,7 @@ impl Interrupted {
     /// What a reader should be told, if anything.
     pub fn note(&self) -> Option<String> {
         let file = self.kind.file_name();
-        let redo = redo_path(Path::new(""), self.kind).display().to_string();
+        let redo = &self.held_in;
         match self.verdict {
             Verdict::Apply => Some(format!(
                 "{file}: an interrupted save is read as finished; the app finishes it on disk when it next opens the folder"
@@ -320,6 +335,13 @@ impl Interrupted {
 /// The interrupted saves in a folder, and where each table stands with its save. Reads
 /// only: any reader may call it.
 pub fn interrupted(dir: &Path) -> std::io::Result<Vec<Interrupted>> {
+    let mut found = redo_files(dir)?;
+    found.extend(super::journal::look(dir)?);
+    Ok(found)
+}
+
+/// The saves of single tables a crash interrupted (their redo files).
+fn redo_files(dir: &Path) -> std::io::Result<Vec<Interrupted>> {
     let mut found = Vec::new();
     for kind in TableKind::ALL {
         let redo_file = redo_path(dir, kind);
@@ -329,7 +351,7 @@ pub fn interrupted(dir: &Path) -> std::io::Result<Vec<Interrupted>> {
             Err(e) => return Err(e),
         };
         if !meta.file_type().is_file() {
-            found.push(Interrupted { kind, verdict: Verdict::NotOurs, redo: None });
+            found.push(Interrupted::of_redo(kind, Verdict::NotOurs, None));
             continue;
         }
         let bytes = match std::fs::read(&redo_file) {
@@ -339,7 +361,7 @@ pub fn interrupted(dir: &Path) -> std::io::Result<Vec<Interrupted>> {
             Err(e) => return Err(e),
         };
         let Some(redo) = Redo::decode(&bytes) else {
-            found.push(Interrupted { kind, verdict: Verdict::Torn, redo: None });
+            found.push(Interrupted::of_redo(kind, Verdict::Torn, None));
             continue;
         };
         let file = match open_regular(&dir.join(kind.file_name())) {
@@ -350,14 +372,30 @@ pub fn interrupted(dir: &Path) -> std::io::Result<Vec<Interrupted>> {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(_) => {
-                found.push(Interrupted { kind, verdict: Verdict::Changed, redo: Some(redo) });
+                found.push(Interrupted::of_redo(kind, Verdict::Changed, Some(redo)));
                 continue;
             }
         };
         let verdict = redo.verdict(&file);
-        found.push(Interrupted { kind, verdict, redo: Some(redo) });
+        found.push(Interrupted::of_redo(kind, verdict, Some(redo)));
     }
     Ok(found)
+}
+
+/// Keep the rows of a save that no longer fits its file (changed since) beside it, as
+/// `NAME.unfinished-save.csv` (the file's header, then the save's rows); says so.
+pub(super) fn keep_unfinished(dir: &Path, kind: TableKind, rows: &[u8]) -> std::io::Result<String> {
+    let file = kind.file_name();
+    let kept = dir.join(format!("{file}.unfinished-save.csv"));
+    let header = std::fs::read(dir.join(file))
+        .ok()
+        .and_then(|b| b.iter().position(|&c| c == b'\n').map(|end| b[..=end].to_vec()))
+        .unwrap_or_default();
+    RealIo.write_new(&kept, &[header.as_slice(), rows].concat())?;
+    Ok(format!(
+        "{file} changed after a save to it was interrupted: the file is kept as it is, and the rows that save wrote are in {}",
+        kept.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    ))
 }
 
 /// Finish or set aside the saves a crash interrupted. Only for the holder of the
@@ -367,7 +405,7 @@ pub fn interrupted(dir: &Path) -> std::io::Result<Vec<Interrupted>> {
 /// Returns the tables it wrote, and a note for each thing it did.
 pub fn finish_interrupted(dir: &Path) -> std::io::Result<(Vec<TableKind>, Vec<String>)> {
     let (mut written, mut notes) = (Vec::new(), Vec::new());
-    for found in interrupted(dir)? {
+    for found in redo_files(dir)? {
         let file = found.kind.file_name();
         let redo_file = redo_path(dir, found.kind);
         match (&found.verdict, &found.redo) {
@@ -376,18 +414,7 @@ pub fn finish_interrupted(dir: &Path) -> std::io::Result<(Vec<TableKind>, Vec<St
                 written.push(found.kind);
                 notes.push(format!("{file}: finished a save that was interrupted"));
             }
-            (Verdict::Changed, Some(redo)) => {
-                let kept = dir.join(format!("{file}.unfinished-save.csv"));
-                let header = std::fs::read(dir.join(file))
-                    .ok()
-                    .and_then(|b| b.iter().position(|&c| c == b'\n').map(|end| b[..=end].to_vec()))
-                    .unwrap_or_default();
-                RealIo.write_new(&kept, &[header, redo.new.clone()].concat())?;
-                notes.push(format!(
-                    "{file} changed after a save to it was interrupted: the file is kept as it is, and the rows that save wrote are in {}",
-                    kept.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-                ));
-            }
+            (Verdict::Changed, Some(redo)) => notes.push(keep_unfinished(dir, found.kind, &redo.new)?),
             (Verdict::Torn, _) => {
                 notes.push(format!("{file}: discarded a save interrupted before it began (the file was not touched)"))
             }
@@ -398,5 +425,6 @@ pub fn finish_interrupted(dir: &Path) -> std::io::Result<(Vec<TableKind>, Vec<St
             .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })?;
         RealIo.sync_dir(dir)?;
     }
+    super::journal::finish(dir, &mut written, &mut notes)?;
     Ok((written, notes))
 }

@@ -294,30 +294,62 @@ fn run_batch(batch: Vec<Job>, known: &mut Known, io: &dyn Io) -> Vec<Saved> {
         let Job { seq, dir, mut tables, force, .. } = job;
         tables.retain(|t| last_full.get(&(dir.clone(), t.kind)).is_none_or(|s| *s <= seq));
         let mut need_full = TableSet::EMPTY;
-        for (i, t) in tables.iter().enumerate() {
-            if !need_full.is_empty() {
-                // Keep the order: what follows a table that must be sent whole waits for it.
-                need_full.insert(t.kind);
-                continue;
-            }
-            match write_one(io, &dir, t, known, &mut need_full, force) {
-                Ok(true) => {
-                    written.push((dir.clone(), t.kind, known.expected.get(&(dir.clone(), t.kind)).copied().flatten()))
+        // A save left half-done by a failure (its journal still there) is finished first.
+        if super::journal::pending(&dir) {
+            finish_pending(&dir, known);
+        }
+        // A job that changes several tables is written as one save: all of it or none.
+        if tables.iter().filter(|t| !super::write::stays_missing(&dir, t)).count() > 1 {
+            match write_together(io, &dir, &tables, known, force) {
+                Ok(together) => {
+                    need_full = together.need_full;
+                    written.extend(together.written.into_iter().map(|kind| {
+                        let print = known.expected.get(&(dir.clone(), kind)).copied().flatten();
+                        (dir.clone(), kind, print)
+                    }));
                 }
-                Ok(false) => {}
                 Err(error) => {
-                    log::error!("saving {} failed: {error}", t.kind.file_name());
-                    known.layouts.remove(&(dir.clone(), t.kind));
-                    // The file holds our old or our new content (it matched before we
-                    // wrote): remember it as it is now, so a retry is not taken for an
-                    // outside change.
-                    if !matches!(error, Error::ChangedOnDisk(_)) {
-                        let path = dir.join(t.kind.file_name());
-                        known.expected.insert((dir.clone(), t.kind), fingerprint(&path));
+                    log::error!("saving {} tables failed: {error}", tables.len());
+                    for t in &tables {
+                        known.layouts.remove(&(dir.clone(), t.kind));
+                        if !matches!(error, Error::ChangedOnDisk(_)) {
+                            let path = dir.join(t.kind.file_name());
+                            known.expected.insert((dir.clone(), t.kind), fingerprint(&path));
+                        }
                     }
-                    let unsaved = tables[i..].iter().fold(TableSet::EMPTY, |s, t| s.with(t.kind));
+                    let unsaved = tables.iter().fold(TableSet::EMPTY, |s, t| s.with(t.kind));
                     out.push(Saved::Failed { seq: last_seq, unsaved, error });
                     return out;
+                }
+            }
+        } else {
+            for (i, t) in tables.iter().enumerate() {
+                if !need_full.is_empty() {
+                    // Keep the order: what follows a table that must be sent whole waits for it.
+                    need_full.insert(t.kind);
+                    continue;
+                }
+                match write_one(io, &dir, t, known, &mut need_full, force) {
+                    Ok(true) => written.push((
+                        dir.clone(),
+                        t.kind,
+                        known.expected.get(&(dir.clone(), t.kind)).copied().flatten(),
+                    )),
+                    Ok(false) => {}
+                    Err(error) => {
+                        log::error!("saving {} failed: {error}", t.kind.file_name());
+                        known.layouts.remove(&(dir.clone(), t.kind));
+                        // The file holds our old or our new content (it matched before we
+                        // wrote): remember it as it is now, so a retry is not taken for an
+                        // outside change.
+                        if !matches!(error, Error::ChangedOnDisk(_)) {
+                            let path = dir.join(t.kind.file_name());
+                            known.expected.insert((dir.clone(), t.kind), fingerprint(&path));
+                        }
+                        let unsaved = tables[i..].iter().fold(TableSet::EMPTY, |s, t| s.with(t.kind));
+                        out.push(Saved::Failed { seq: last_seq, unsaved, error });
+                        return out;
+                    }
                 }
             }
         }
@@ -410,12 +442,7 @@ fn write_one(
         return Ok(true);
     }
     let total = t.first_row + t.len();
-    let usable = layouts.get(&key).and_then(|l| {
-        // Only a file exactly as we left it (length and modification time) gets a tail.
-        let meta = std::fs::metadata(&path).ok()?;
-        (meta.len() == l.file_len && meta.modified().ok() == l.modified && l.modified.is_some()).then_some(())?;
-        l.offset_of(t.first_row).map(|offset| (offset, l.clone()))
-    });
+    let usable = usable_tail(layouts, dir, t);
     let Some((offset, layout)) = usable else {
         need_full.insert(t.kind);
         layouts.remove(&key);
@@ -432,6 +459,131 @@ fn write_one(
     };
     known.expected.insert(key, fingerprint(&path));
     Ok(true)
+}
+
+/// Where the tail of `t` goes in its file, when the file is exactly as we left it
+/// (length and modification time) and we know where its row starts.
+fn usable_tail(
+    layouts: &HashMap<(PathBuf, TableKind), Layout>,
+    dir: &Path,
+    t: &TableSnapshot,
+) -> Option<(u64, Layout)> {
+    let l = layouts.get(&(dir.to_path_buf(), t.kind))?;
+    let meta = std::fs::metadata(dir.join(t.kind.file_name())).ok()?;
+    (meta.len() == l.file_len && meta.modified().ok() == l.modified && l.modified.is_some()).then_some(())?;
+    l.offset_of(t.first_row).map(|offset| (offset, l.clone()))
+}
+
+/// What a save of several tables did.
+struct Together {
+    written: Vec<TableKind>,
+    /// Nothing was written: these tables go again whole (all of the job's, together).
+    need_full: TableSet,
+}
+
+/// Write the tables of one job as one save through the journal (`store::journal`): after
+/// a kill at any instant all of it is on disk or none of it. When a table cannot take a
+/// tail write, nothing is written and the whole job is asked for again in full.
+fn write_together(
+    io: &dyn Io,
+    dir: &Path,
+    tables: &[TableSnapshot],
+    known: &mut Known,
+    force: bool,
+) -> Result<Together, Error> {
+    let mut wholes = Vec::new();
+    let mut tails = Vec::new();
+    let mut need_full = TableSet::EMPTY;
+    for t in tables {
+        let path = dir.join(t.kind.file_name());
+        if let Some(expected) = known.expected.get(&(dir.to_path_buf(), t.kind))
+            && fingerprint(&path) != *expected
+            && !force
+        {
+            return Err(Error::ChangedOnDisk(path));
+        }
+        if super::write::stays_missing(dir, t) {
+            continue;
+        }
+        if t.is_full() {
+            wholes.push(t);
+        } else if let Some((offset, layout)) = usable_tail(&known.layouts, dir, t) {
+            tails.push((t, offset, layout, t.encode(KEEP_OFFSETS)));
+        } else {
+            need_full.insert(t.kind);
+            known.layouts.remove(&(dir.to_path_buf(), t.kind));
+        }
+    }
+    if !need_full.is_empty() {
+        let need_full = tables.iter().fold(need_full, |s, t| s.with(t.kind));
+        return Ok(Together { written: Vec::new(), need_full });
+    }
+    // The tables replaced whole, to their new files first.
+    let mut layouts = Vec::new();
+    for t in &wholes {
+        let temp = super::journal::temp_path(dir, t.kind);
+        let layout = if t.len() >= PARALLEL_ENCODE_FROM.load(Ordering::Relaxed) {
+            let mut layout = None;
+            io.write_new_streamed(&temp, &mut |w| {
+                let (offsets_from, offsets, file_len) =
+                    t.encode_chunks(KEEP_OFFSETS, CHUNK_ROWS, &mut |b| w.write_all(b))?;
+                layout = Some(Layout { file_len, rows: t.len(), offsets_from, offsets, modified: None });
+                Ok(())
+            })
+            .map(|()| layout)
+        } else {
+            let enc = t.encode(KEEP_OFFSETS);
+            io.write_new(&temp, &enc.bytes).map(|()| Some(Layout::after_full(&enc, t.len())))
+        };
+        match layout {
+            Ok(Some(layout)) => layouts.push((t.kind, layout)),
+            Ok(None) | Err(_) => {
+                super::journal::discard_temps(dir);
+                let e = layout.err().unwrap_or_else(|| std::io::Error::other("nothing was encoded"));
+                return Err(Error::io(dir.join(t.kind.file_name()), e));
+            }
+        }
+    }
+    let whole_kinds: Vec<TableKind> = wholes.iter().map(|t| t.kind).collect();
+    let tail_parts: Vec<(TableKind, u64, &[u8])> =
+        tails.iter().map(|(t, offset, _, enc)| (t.kind, *offset, enc.bytes.as_slice())).collect();
+    super::journal::commit(io, dir, &whole_kinds, &tail_parts)
+        .map_err(|e| Error::io(dir.join(super::journal::JOURNAL), e))?;
+    // Learn the files as they are now, for the next tail write.
+    let modified = |kind: TableKind| std::fs::metadata(dir.join(kind.file_name())).and_then(|m| m.modified()).ok();
+    for (kind, mut layout) in layouts {
+        layout.modified = modified(kind);
+        known.layouts.insert((dir.to_path_buf(), kind), layout);
+    }
+    for (t, _, layout, enc) in &tails {
+        let key = (dir.to_path_buf(), t.kind);
+        match layout.after_tail(t.first_row, enc, t.first_row + t.len()) {
+            Some(mut l) => {
+                l.modified = modified(t.kind);
+                known.layouts.insert(key, l)
+            }
+            None => known.layouts.remove(&key),
+        };
+    }
+    let written: Vec<TableKind> = whole_kinds.into_iter().chain(tails.iter().map(|(t, ..)| t.kind)).collect();
+    for kind in &written {
+        known.expected.insert((dir.to_path_buf(), *kind), fingerprint(&dir.join(kind.file_name())));
+    }
+    Ok(Together { written, need_full })
+}
+
+/// Finish a save whose journal a failure left (the files are then what the save meant),
+/// and remember the tables as they are now.
+fn finish_pending(dir: &Path, known: &mut Known) {
+    let (mut written, mut notes) = (Vec::new(), Vec::new());
+    if let Err(e) = super::journal::finish(dir, &mut written, &mut notes) {
+        log::error!("could not finish a save left half-done: {e}");
+    }
+    notes.iter().for_each(|n| log::info!("{n}"));
+    for kind in written {
+        known.layouts.remove(&(dir.to_path_buf(), kind));
+        known.expected.insert((dir.to_path_buf(), kind), fingerprint(&dir.join(kind.file_name())));
+    }
 }
 
 #[cfg(test)]

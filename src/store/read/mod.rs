@@ -96,6 +96,18 @@ pub(crate) fn read_table_fast<R: Row + Send>(
         }
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A table an interrupted save creates whole: read as that save meant it.
+            if let Some(o) = overlay.filter(|o| o.offset == 0) {
+                return read_source(
+                    kind,
+                    columns,
+                    optional,
+                    decode,
+                    fast,
+                    progress,
+                    source::Source::bytes(&path, o.tail),
+                );
+            }
             out.problems.extend(linked);
             return Ok(out);
         }

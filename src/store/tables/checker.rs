@@ -16,6 +16,7 @@ pub(crate) struct Checker<'a> {
     pub has_procedures: bool,
     pub has_steps: bool,
     pub has_runs: bool,
+    pub has_run_steps: bool,
     pub has_labels: bool,
     procedure_exists: Exists,
 }
@@ -29,6 +30,7 @@ impl<'a> Checker<'a> {
             has_procedures: !incomplete.contains(TableKind::Procedures),
             has_steps: !incomplete.contains(TableKind::Steps) && !incomplete.contains(TableKind::Versions),
             has_runs: !incomplete.contains(TableKind::Runs),
+            has_run_steps: !incomplete.contains(TableKind::RunSteps),
             has_labels: !incomplete.contains(TableKind::Labels),
             // Which procedure ids exist (ids are dense: a bitmap beats a search per row).
             procedure_exists: Exists::of(db.procedures.rows().iter().map(|p| p.id.0)),

@@ -72,7 +72,8 @@ impl Schema for RunStep {
     }
 
     /// The run exists; the step resolves (current steps, else a version snapshot of the
-    /// run's procedure); completed ⇔ completed_at.
+    /// run's procedure); completed ⇔ completed_at; every run has run steps (a run is
+    /// started with a row for each step of its procedure, which has at least one).
     fn check(c: &Checker<'_>, out: &mut Vec<Problem>) {
         let db = c.db;
         let at = |i: usize, col: &str, msg: String| c.problem(Self::KIND, i, col, msg);
@@ -82,6 +83,7 @@ impl Schema for RunStep {
         let known_step = |id: StepId| step_exists.has(id.0);
         let runs = db.runs.rows();
         let mut cursor = 0;
+        let mut has_steps = vec![false; runs.len()];
         let mut versions_of: Option<HashMap<ProcedureId, Vec<&Version>>> = None;
         let mut last_run: Option<(RunId, Option<ProcedureId>)> = None;
         let mut values =
@@ -98,6 +100,9 @@ impl Schema for RunStep {
                         runs.binary_search_by_key(&rs.run_id, |r| r.id).ok()
                     };
                     cursor = at.map_or(cursor, |a| a + 1);
+                    if let Some(a) = at {
+                        has_steps[a] = true;
+                    }
                     let pid = at.map(|a| runs[a].procedure_id);
                     last_run = Some((rs.run_id, pid));
                     pid
@@ -145,6 +150,19 @@ impl Schema for RunStep {
                 (true, false) => out.push(at(i, "completed_at", "completed is True but completed_at is empty".into())),
                 (false, true) => out.push(at(i, "completed_at", "completed_at is set but completed is False".into())),
                 _ => {}
+            }
+        }
+        if c.has_run_steps {
+            for (i, run) in runs.iter().enumerate().filter(|(i, _)| !has_steps[*i]) {
+                out.push(c.problem(
+                    TableKind::Runs,
+                    i,
+                    "id",
+                    format!(
+                        "run {} has none of its steps in run_steps.csv (a run has a row there for each step)",
+                        run.id
+                    ),
+                ));
             }
         }
     }
