@@ -69,15 +69,13 @@ pub(crate) fn stays_missing(dir: &Path, t: &TableSnapshot) -> bool {
         && std::fs::symlink_metadata(dir.join(t.kind.file_name())).is_err()
 }
 
-/// Save the tables `db` marked as changed, synchronously (the CLI and tests; the app
-/// uses the writer thread). On success the changed set is cleared.
+/// Save the tables `db` marked as changed, whole and synchronously (`pull`, tests; the
+/// app uses the writer thread): through the writer's journal, so that several tables are one save
+/// (all of them after a kill, or none). On success the changed set is cleared.
 pub fn save(dir: &Path, db: &mut Db) -> Result<(), Error> {
     let changed = db.changed();
     db.mark_full(changed);
-    if let Err((_, e)) = write_tables(dir, &db.snapshot_tables(changed)) {
-        db.mark_full(changed);
-        return Err(e);
-    }
+    super::writer::write_whole(dir, &db.snapshot_tables(changed))?;
     db.take_changed();
     Ok(())
 }

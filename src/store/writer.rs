@@ -572,6 +572,20 @@ fn write_together(
     Ok(Together { written, need_full })
 }
 
+/// Write whole snapshots now, on this thread, as one save (through the journal when
+/// they are several tables): `pull`, tests.
+pub(super) fn write_whole(dir: &Path, tables: &[TableSnapshot]) -> Result<(), Error> {
+    let mut known = Known::default();
+    if tables.iter().filter(|t| !super::write::stays_missing(dir, t)).count() < 2 {
+        let mut need_full = TableSet::EMPTY;
+        for t in tables {
+            write_one(&RealIo, dir, t, &mut known, &mut need_full, true)?;
+        }
+        return Ok(());
+    }
+    write_together(&RealIo, dir, tables, &mut known, true).map(|_| ())
+}
+
 /// Finish a save whose journal a failure left (the files are then what the save meant),
 /// and remember the tables as they are now.
 fn finish_pending(dir: &Path, known: &mut Known) {
