@@ -430,11 +430,15 @@ fn steps_ui(ui: &mut Ui, state: &mut EditorState) {
     let valued = valued_steps(state);
     let mut action: Option<(usize, &'static str)> = None;
     let mut dropped: Option<(usize, usize)> = None;
+    // While a step is dragged, the texts it passes over are not selected.
+    if egui::DragAndDrop::has_any_payload(ui.ctx()) {
+        ui.style_mut().interaction.selectable_labels = false;
+    }
     for i in 0..state.draft.steps.len() {
         let uid = state.uids[i];
         let row = ui.horizontal(|ui| {
             let handle = ui
-                .add(egui::Label::new(RichText::new("☰").size(16.0)).sense(egui::Sense::drag()))
+                .add(egui::Label::new(RichText::new("☰").size(16.0)).selectable(false).sense(egui::Sense::drag()))
                 .on_hover_text("Drag to move this step");
             if handle.drag_started() {
                 handle.dnd_set_drag_payload(i);
@@ -561,7 +565,9 @@ fn kind_row_ui(ui: &mut Ui, state: &mut EditorState, valued: &Valued, i: usize, 
                     egui::TextEdit::singleline(&mut step.options)
                         .id(egui::Id::unique(("step-options", uid)))
                         .hint_text(hint)
-                        .desired_width(180.0),
+                        .desired_width(180.0)
+                        // Grows with the answers, never cuts them.
+                        .clip_text(false),
                 );
                 edit.on_hover_text("A number: its unit and acceptable range (..120, 10..). A choice: its answers separated by |, a leading ! flags one");
                 if let Err(e) = Options::parse(step.kind, &step.options) {
@@ -626,7 +632,8 @@ fn kind_row_ui(ui: &mut Ui, state: &mut EditorState, valued: &Valued, i: usize, 
                     egui::TextEdit::singleline(&mut c.value)
                         .id(egui::Id::unique(("step-if-text", uid)))
                         .hint_text(if c.op == Op::In { "a|b" } else { "value" })
-                        .desired_width(90.0),
+                        .desired_width(90.0)
+                        .clip_text(false),
                 );
             }
             let words = Condition { step: StepId(0), op: c.op, value: c.value.clone() }.words(name.split_once(". ").map_or(name.as_str(), |(_, t)| t));
