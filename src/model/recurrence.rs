@@ -86,8 +86,51 @@ impl Recurrence {
     }
 
     /// The occurrences from `start` (wall clock) on, up to and including `until`, and
-    /// the first one after it (if any), at most [`MAX_OCCURRENCES`].
+    /// the first one after it (if any), at most [`MAX_OCCURRENCES`] — the last ones
+    /// before `until` when there are more: a rule whose occurrences repeat by whole
+    /// periods (every so many minutes, hours, days or weeks, without COUNT) is expanded
+    /// from a later start that keeps its phase, so an hourly rule from 2010 or a daily
+    /// one from year 1 is right today. (Monthly and yearly rules reach 8,000 years.)
     pub fn expand(&self, start: NaiveDateTime, until: NaiveDateTime) -> Vec<NaiveDateTime> {
+        let Some(period) = self.period_secs() else { return self.expand_from(start, until) };
+        // Go back far enough for MAX_OCCURRENCES of one per period, fewer when a period
+        // holds several (BYHOUR=…): halve until the expansion reaches `until`.
+        let mut periods = MAX_OCCURRENCES as i64 - 2;
+        loop {
+            let from = until - Duration::seconds(period.saturating_mul(periods));
+            let shifted = if from > start {
+                start + Duration::seconds((from - start).num_seconds() / period * period)
+            } else {
+                start
+            };
+            let out = self.expand_from(shifted, until);
+            let reached = out.last().is_none_or(|last| *last > until) || out.len() < MAX_OCCURRENCES;
+            if reached || periods < 2 {
+                return out;
+            }
+            periods /= 2;
+        }
+    }
+
+    /// How far apart whole periods of the rule are, in seconds, when its occurrences
+    /// repeat by them (moving the start by a multiple keeps every occurrence after it):
+    /// minutes, hours, days or weeks, times the interval, and no COUNT (which counts from
+    /// the start).
+    fn period_secs(&self) -> Option<i64> {
+        if self.rule.get_count().is_some() {
+            return None;
+        }
+        let unit = match self.rule.get_freq() {
+            Frequency::Minutely => 60,
+            Frequency::Hourly => 3_600,
+            Frequency::Daily => 86_400,
+            Frequency::Weekly => 7 * 86_400,
+            _ => return None,
+        };
+        Some(unit * i64::from(self.rule.get_interval().max(1)))
+    }
+
+    fn expand_from(&self, start: NaiveDateTime, until: NaiveDateTime) -> Vec<NaiveDateTime> {
         let Ok(set) = self.set(start) else { return Vec::new() };
         let mut out = Vec::new();
         for dt in set.limit().into_iter() {

@@ -387,20 +387,39 @@ fn completion_track(s: &Schedule, t: &mut Track, runs: &[&Run], taken: &mut [boo
     let mut times = Vec::new();
     let mut at = Timestamp::from_naive(start).wall_secs();
     let mut after = i64::MIN;
-    while times.len() < recurrence::MAX_OCCURRENCES {
+    // Runs started for an occurrence, by it (in start order); the others in start order,
+    // passed by a cursor (each occurrence's run starts after the previous one ended).
+    let mut for_occurrence: HashMap<i64, std::collections::VecDeque<usize>> = HashMap::new();
+    let mut free = Vec::new();
+    for (i, r) in runs.iter().enumerate() {
+        match r.scheduled_for() {
+            Some(f) => for_occurrence.entry(f.wall_secs()).or_default().push_back(i),
+            None => free.push(i),
+        }
+    }
+    let mut cursor = 0;
+    // Each occurrence but the last takes a run: bounded by the runs, not by a cap.
+    while times.len() <= runs.len() {
         times.push(at);
         // The first run for it: started from Today for it, or else started after the
         // previous one's run ended (early is fine: "90 days after the last time"), and
         // for the first occurrence, at or after it.
-        let found = runs.iter().enumerate().position(|(i, r)| {
-            let start = r.start_time.wall_secs();
-            !taken[i]
-                && match r.scheduled_for() {
-                    Some(f) => f.wall_secs() == at,
-                    None if after == i64::MIN => start >= at,
-                    None => start > after,
-                }
+        let named = for_occurrence.get_mut(&at).and_then(|q| {
+            while q.front().is_some_and(|&i| taken[i]) {
+                q.pop_front();
+            }
+            q.front().copied()
         });
+        while free.get(cursor).is_some_and(|&i| {
+            let start = runs[i].start_time.wall_secs();
+            taken[i] || if after == i64::MIN { start < at } else { start <= after }
+        }) {
+            cursor += 1;
+        }
+        let found = match (named, free.get(cursor).copied()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let Some(i) = found else {
             t.runs.push(0);
             break;

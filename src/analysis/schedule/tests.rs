@@ -268,3 +268,53 @@ fn a_schedule_from_long_ago_is_bounded_and_still_current() {
     assert_eq!(c.missed + 1, c.occurrences, "every day missed but today's, which is overdue");
     assert!(c.occurrences < recurrence::MAX_OCCURRENCES);
 }
+
+#[test]
+fn rules_from_far_back_are_right_today() {
+    use State::*;
+    let now = "2026-03-04 10:20:00";
+    for (rule, start, expect) in [
+        // 140,000 hours from 2010: the open one is this hour's.
+        ("FREQ=HOURLY", "2010-01-01 00:00:00", "2026-03-04 10:00"),
+        // Every 15 minutes from 2024 (75,000 by now, 100,000 would end in 2026).
+        ("FREQ=MINUTELY;INTERVAL=15", "2024-01-01 00:05:00", "2026-03-04 10:20"),
+        // Daily from year 1 (740,000 days).
+        ("FREQ=DAILY", "0001-01-01 09:00:00", "2026-03-04 09:00"),
+        // Every other day from 1900, three times a day: the phase is kept.
+        ("FREQ=DAILY;INTERVAL=2;BYHOUR=8,9,10", "1900-01-01 08:00:00", "2026-03-03 10:00"),
+    ] {
+        let (db, pid) = folder(&[(rule, start, None, Anchor::Calendar)]);
+        let mut e = Engine::new();
+        let open: Vec<_> = e
+            .around_now(&db, pid, &berlin(now), 0, 0)
+            .into_iter()
+            .filter(|o| o.state == Due)
+            .map(|o| o.at.canonical()[..16].to_string())
+            .collect();
+        assert_eq!(open, vec![expect.to_string()], "{rule} from {start}");
+    }
+}
+
+#[test]
+fn a_completion_anchor_with_many_completed_runs_is_still_due() {
+    let (mut db, pid) = folder(&[("FREQ=DAILY", "2020-01-01 09:00:00", None, Anchor::Completion)]);
+    // A run every day for six years, each done in ten minutes (2,200 runs; the matching
+    // is linear in them).
+    let mut day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("day");
+    let last = chrono::NaiveDate::from_ymd_opt(2026, 1, 10).expect("day");
+    while day <= last {
+        let at = |t: &str| format!("{day} {t}");
+        run(&mut db, pid, &at("09:00:00"), Some(&at("09:10:00")), None);
+        day = day.succ_opt().expect("next day");
+    }
+    let mut e = Engine::new();
+    let c = e.counts(&db, pid, &berlin("2026-01-12 12:00:00")).expect("scheduled");
+    assert_eq!(c.missed, 0);
+    let due: Vec<_> = e
+        .around_now(&db, pid, &berlin("2026-01-12 12:00:00"), 0, 0)
+        .into_iter()
+        .filter(|o| o.state == State::Due || o.state == State::Overdue)
+        .map(|o| o.at.canonical()[..10].to_string())
+        .collect();
+    assert_eq!(due, vec!["2026-01-11".to_string()], "the day after the last completion");
+}
