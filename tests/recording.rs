@@ -127,6 +127,12 @@ fn values_are_recorded_flagged_and_refused_as_the_contract_says() {
     let needed = sheet.needed(&db);
     let clean = sheet.items.iter().position(|i| i.step == StepId(4)).expect("item");
     assert!(!needed[clean]);
+    // A step its condition hides takes no tick (the runner does not show it; `run tick`
+    // is refused with the condition).
+    let clean_rs = sheet.items[clean].run_step.expect("a row");
+    let err = ops::set_step_completed(&mut db, clean_rs, true, now).expect_err("refused");
+    assert!(err.to_string().contains("is not needed in this run (only if “"), "{err}");
+    assert!(!db.run_step(clean_rs).expect("rs").completed);
     // Completing is refused while the sign-off is missing, naming it.
     let err = ops::finish_run(&mut db, run, RunStatus::Completed, now).expect_err("refused");
     assert_eq!(err.to_string(), "Cannot complete: a required step has no value yet: “Signed off by”");

@@ -83,9 +83,10 @@ pub fn set_step_completed_by(
         return Ok(Done { value: (), changed: TableSet::EMPTY });
     }
     let run = rs.run_id;
-    if completed && rs.value().is_empty() {
+    if completed {
         let sheet = RunSheet::of(db, run);
-        if let Some(item) = sheet.item(id).filter(|i| i.required) {
+        not_needed(db, &sheet, id)?;
+        if let Some(item) = sheet.item(id).filter(|i| i.required && rs.value().is_empty()) {
             return invalid(format!("“{}” needs a value: enter it to tick the step", first_line(&item.text)));
         }
     }
@@ -121,6 +122,7 @@ pub fn record_value(
         set_step_completed_by(db, id, false, now, by)?;
         return done(db, None, TableSet::EMPTY.with(TableKind::RunSteps));
     }
+    not_needed(db, &sheet, id)?;
     let flag = match judge(item.kind, &item.options, value) {
         Ok(Judged::Ok) => None,
         Ok(Judged::Flagged(why)) => Some(why),
@@ -141,6 +143,25 @@ pub fn record_value(
     }
     touch_run(db, run);
     done(db, flag, TableSet::EMPTY.with(TableKind::RunSteps))
+}
+
+/// Refuse a step its condition hides in this run (the runner does not show it; a
+/// value recorded there would count where the procedure says it does not apply).
+fn not_needed(db: &Db, sheet: &RunSheet, id: RunStepId) -> Result<(), OpError> {
+    let Some(i) = sheet.items.iter().position(|it| it.run_step == Some(id)) else { return Ok(()) };
+    if sheet.needed(db)[i] {
+        return Ok(());
+    }
+    let item = &sheet.items[i];
+    let why = item
+        .condition
+        .as_ref()
+        .and_then(|c| {
+            let on = sheet.items.iter().find(|o| o.step == c.step)?;
+            Some(format!(" ({})", c.words(first_line(&on.text))))
+        })
+        .unwrap_or_default();
+    invalid(format!("“{}” is not needed in this run{why}: it takes no tick or value", first_line(&item.text)))
 }
 
 /// Put a run step of a run in progress back as it was (undo): ticked or not, when, by

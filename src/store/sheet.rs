@@ -5,6 +5,7 @@
 
 use super::db::Db;
 use crate::model::*;
+use std::collections::{HashMap, HashSet};
 
 /// One step of a run's sheet.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,7 +74,13 @@ impl RunSheet {
     pub fn of(db: &Db, run: RunId) -> Self {
         let Some(r) = db.run(run) else { return Self::default() };
         let rows: Vec<(StepId, RunStepId)> = db.run_steps_of(run).map(|rs| (rs.step_id, rs.id)).collect();
-        let row_of = |step: StepId| rows.iter().find(|(s, _)| *s == step).map(|(_, id)| *id);
+        // Looked up per step: a map, so a procedure of 50,000 steps costs no more than
+        // linear time (first row of a step wins, as in row order).
+        let mut by_step: HashMap<StepId, RunStepId> = HashMap::with_capacity(rows.len());
+        for (step, id) in &rows {
+            by_step.entry(*step).or_insert(*id);
+        }
+        let row_of = |step: StepId| by_step.get(&step).copied();
         let snap = r.procedure_version.and_then(|v| db.snapshot(r.procedure_id, v));
         let mut items: Vec<SheetItem> = match &snap {
             Some(s) if s.steps.iter().all(|st| st.id.is_some()) => {
@@ -84,8 +91,9 @@ impl RunSheet {
         // Rows of steps the definition does not have (edited since, files without
         // versions): each as the best definition found, in row order.
         items.retain(|i| i.run_step.is_some() || i.kind == StepKind::Section);
+        let listed: HashSet<RunStepId> = items.iter().filter_map(|i| i.run_step).collect();
         for (step, id) in &rows {
-            if items.iter().any(|i| i.run_step == Some(*id)) {
+            if listed.contains(id) {
                 continue;
             }
             let item = match (db.step(*step), db.snapshot_step(r.procedure_id, *step)) {
@@ -128,11 +136,14 @@ impl RunSheet {
     pub fn needed(&self, db: &Db) -> Vec<bool> {
         let values = self.values(db);
         let mut needed = vec![true; self.items.len()];
+        // Where each step first is, for the conditions that name it.
+        let mut at: HashMap<StepId, usize> = HashMap::new();
         for (i, item) in self.items.iter().enumerate() {
             if let Some(c) = &item.condition {
-                let on = self.items[..i].iter().position(|o| o.step == c.step);
+                let on = at.get(&c.step).copied();
                 needed[i] = on.is_some_and(|o| needed[o] && c.holds(Some(values[o])));
             }
+            at.entry(item.step).or_insert(i);
         }
         for i in (0..self.items.len()).rev() {
             if self.items[i].kind == StepKind::Section {
