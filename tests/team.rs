@@ -305,3 +305,115 @@ fn push_refuses_a_database_holding_tables_it_did_not_create() {
     assert!(e.to_string().contains("schema_migrations table that Procedures did not create"), "{e}");
     assert_eq!(tables(&db.url), ["schema_migrations"]);
 }
+
+/// A TCP proxy to the test server that stops passing bytes (both ways, keeping the
+/// connections open) once `after` bytes went in the direction watched: a server frozen
+/// mid-operation, as a stopped process or a hung machine whose kernel still answers.
+struct FreezingProxy {
+    port: u16,
+    /// Set when the test is done with it: the connections close (the server then rolls
+    /// back what the frozen client had not committed).
+    closed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for FreezingProxy {
+    fn drop(&mut self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+impl FreezingProxy {
+    /// `upstream` is host:port; `to_server`: count the bytes sent to the server (else
+    /// those it sends back).
+    fn start(upstream: String, after: usize, to_server: bool) -> Self {
+        use std::io::{Read as _, Write as _};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let frozen = Arc::new(AtomicBool::new(false));
+        let closed = Arc::new(AtomicBool::new(false));
+        let closing = Arc::clone(&closed);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = std::net::TcpStream::connect(&upstream) else { return };
+                let counted = Arc::new(AtomicUsize::new(0));
+                for (mut from, mut to, counts) in [
+                    (client.try_clone().expect("clone"), server.try_clone().expect("clone"), to_server),
+                    (server, client, !to_server),
+                ] {
+                    let (frozen, counted, closing) = (Arc::clone(&frozen), Arc::clone(&counted), Arc::clone(&closing));
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 8192];
+                        loop {
+                            if closing.load(Ordering::SeqCst) {
+                                let _ = from.shutdown(std::net::Shutdown::Both);
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                                return;
+                            }
+                            if frozen.load(Ordering::SeqCst) {
+                                // Hold the connection, pass nothing (the test ends us).
+                                std::thread::sleep(Duration::from_millis(50));
+                                continue;
+                            }
+                            let Ok(n) = from.read(&mut buf) else { return };
+                            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                                return;
+                            }
+                            if counts && counted.fetch_add(n, Ordering::SeqCst) + n >= after {
+                                frozen.store(true, Ordering::SeqCst);
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        Self { port, closed }
+    }
+}
+
+/// The URL of `db` through a proxy on `port`.
+fn through(url: &str, port: u16) -> (String, String) {
+    let cfg: postgres::Config = url.parse().expect("url");
+    let host = match &cfg.get_hosts()[0] {
+        postgres::config::Host::Tcp(h) => h.clone(),
+        #[cfg(unix)]
+        postgres::config::Host::Unix(_) => panic!("a TCP test server"),
+    };
+    let upstream = format!("{host}:{}", cfg.get_ports().first().copied().unwrap_or(5432));
+    let at = url.rfind('@').expect("user@host");
+    let slash = url[at..].find('/').map(|i| at + i).expect("/db");
+    (format!("{}127.0.0.1:{port}{}", &url[..=at], &url[slash..]), upstream)
+}
+
+#[test]
+fn a_server_frozen_mid_push_or_mid_pull_is_given_up_on_with_what_it_did_not_answer() {
+    let Some(db) = TestDb::new("frozen") else { return };
+    let src = tempfile::tempdir().expect("tmp");
+    procedures::generate::generate(src.path(), procedures::generate::Scale::Small, 7).expect("generate");
+    let (_, upstream) = through(&db.url, 1);
+    // Frozen after 100 KB of the push: in the middle of sending the tables.
+    let proxy = FreezingProxy::start(upstream.clone(), 100_000, true);
+    let (url, _) = through(&db.url, proxy.port);
+    let started = Instant::now();
+    let e = pg::push_within(src.path(), &url, Duration::from_secs(2)).expect_err("frozen");
+    assert!(started.elapsed() < Duration::from_secs(20), "gave up in {:?}", started.elapsed());
+    let words = e.to_string();
+    assert!(words.contains("the server stopped answering") && words.contains("nothing for 2 s"), "{words}");
+    assert!(words.starts_with("sending ") || words.starts_with("storing "), "says what: {words}");
+    // Nothing was committed: once the connection is gone the database is still empty
+    // (the push can be done again).
+    drop(proxy);
+    pg::push(src.path(), &db.url).expect("a push after the frozen one");
+
+    // A pull frozen after 100 KB of what the server sends.
+    let proxy = FreezingProxy::start(upstream, 100_000, false);
+    let (url, _) = through(&db.url, proxy.port);
+    let out = tempfile::tempdir().expect("tmp");
+    let started = Instant::now();
+    let e = pg::pull_within(&url, &out.path().join("pulled"), Duration::from_secs(2)).expect_err("frozen");
+    assert!(started.elapsed() < Duration::from_secs(20), "gave up in {:?}", started.elapsed());
+    assert!(e.to_string().contains("reading ") && e.to_string().contains("stopped answering"), "{e}");
+    assert!(!out.path().join("pulled").exists(), "nothing written");
+}

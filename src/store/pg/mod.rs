@@ -10,8 +10,10 @@
 //!   folder → database → folder gives the folder's files back byte for byte.
 
 mod transfer;
+mod watch;
 
-pub use transfer::{Moved, load_url, pull, push};
+pub use transfer::{Moved, load_url, pull, pull_within, push, push_within};
+pub use watch::QUIET_LIMIT;
 
 use std::time::Duration;
 

@@ -5,11 +5,13 @@
 //! database → folder gives the folder's files back byte for byte (a folder written
 //! elsewhere comes back in canonical form, as the app's first save would write it).
 
+use super::watch::{Beat, QUIET_LIMIT, watched};
 use super::{PgError, connect, migrate, query_error, schema_version};
 use crate::store::tables::Schema;
-use crate::store::{Db, Loaded, Table, TableKind, TableSet};
+use crate::store::{Db, Loaded, Table, TableKind, TableSet, TableSnapshot};
 use std::io::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 /// What a push or a pull moved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -38,6 +40,11 @@ fn all_new(kind: TableKind) -> u8 {
 /// first), in one transaction: all of it or nothing. Refused when the folder has
 /// problems or columns the contract does not know, or the database holds data.
 pub fn push(dir: &Path, url: &str) -> Result<Moved, PgError> {
+    push_within(dir, url, QUIET_LIMIT)
+}
+
+/// [`push`], giving up when the server stays silent for `quiet` in the middle of it.
+pub fn push_within(dir: &Path, url: &str, quiet: Duration) -> Result<Moved, PgError> {
     let loaded = crate::store::load(dir)?;
     if let Some(p) = loaded.problems.first() {
         return Err(PgError::Refused(format!(
@@ -54,12 +61,25 @@ pub fn push(dir: &Path, url: &str) -> Result<Moved, PgError> {
             t.extra_columns.join(", ")
         )));
     }
+    let present: Vec<bool> =
+        TableKind::ALL.iter().map(|k| std::fs::symlink_metadata(dir.join(k.file_name())).is_ok()).collect();
+    let url = url.to_owned();
+    watched(quiet, move |beat| push_into(&url, &snapshots, &present, beat))
+}
+
+/// The database side of [`push`] (on the watched thread).
+fn push_into(url: &str, snapshots: &[TableSnapshot], present: &[bool], beat: &Beat) -> Result<Moved, PgError> {
+    beat.step("connecting");
     let mut client = connect(url)?;
+    beat.step("looking at the database");
     super::refuse_foreign(&mut client)?;
+    beat.step("creating the tables");
     migrate(&mut client, None)?;
+    beat.step("starting the push");
     let mut tx = client.transaction().map_err(query_error("starting the push"))?;
     for kind in TableKind::ALL {
         let table = table_name(kind);
+        beat.step(format!("reading {table}"));
         let has: bool = tx
             .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), &[])
             .map_err(query_error(format!("reading {table}")))?
@@ -71,6 +91,7 @@ pub fn push(dir: &Path, url: &str) -> Result<Moved, PgError> {
         }
     }
     // The initial load is not a change anyone needs to hear of row by row.
+    beat.step("pausing the change log");
     for kind in TableKind::ALL {
         tx.batch_execute(&format!("ALTER TABLE {} DISABLE TRIGGER USER", table_name(kind)))
             .map_err(query_error("pausing the change log"))?;
@@ -83,11 +104,17 @@ pub fn push(dir: &Path, url: &str) -> Result<Moved, PgError> {
         snap.new_columns = all_new(kind);
         let cols: Vec<String> = kind.columns().iter().map(|c| column(c)).collect();
         let sql = format!("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)", table_name(kind), cols.join(", "));
-        let mut w = tx.copy_in(&sql).map_err(query_error(format!("sending {}", kind.file_name())))?;
-        w.write_all(&snap.to_csv())
-            .map_err(|e| PgError::Query { what: format!("sending {}", kind.file_name()), why: e.to_string() })?;
+        let sending = format!("sending {}", kind.file_name());
+        beat.step(sending.clone());
+        let mut w = tx.copy_in(&sql).map_err(query_error(sending.clone()))?;
+        // In chunks, each one progress: a server that stops reading is noticed.
+        for chunk in snap.to_csv().chunks(1 << 20) {
+            w.write_all(chunk).map_err(|e| PgError::Query { what: sending.clone(), why: e.to_string() })?;
+            beat.tick();
+        }
+        beat.step(format!("storing {}", kind.file_name()));
         w.finish().map_err(query_error(format!("storing {}", kind.file_name())))?;
-        let present = std::fs::symlink_metadata(dir.join(kind.file_name())).is_ok();
+        let present = TableKind::ALL.iter().position(|k| *k == kind).is_none_or(|i| present[i]);
         tx.execute(
             "INSERT INTO folder_files (file, present, new_columns) VALUES ($1, $2, $3)",
             &[&kind.file_name(), &present, &i32::from(mask)],
@@ -95,10 +122,12 @@ pub fn push(dir: &Path, url: &str) -> Result<Moved, PgError> {
         .map_err(query_error("recording the files' layout"))?;
         moved.rows.push((kind, snap.len()));
     }
+    beat.step("resuming the change log");
     for kind in TableKind::ALL {
         tx.batch_execute(&format!("ALTER TABLE {} ENABLE TRIGGER USER", table_name(kind)))
             .map_err(query_error("resuming the change log"))?;
     }
+    beat.step("committing the push");
     tx.commit().map_err(query_error("committing the push"))?;
     Ok(moved)
 }
@@ -108,6 +137,11 @@ pub fn push(dir: &Path, url: &str) -> Result<Moved, PgError> {
 /// decoded in memory; the only files written are the folder's tables, through the
 /// store's atomic writes (no scratch folder whose links could be followed).
 pub fn pull(url: &str, dir: &Path) -> Result<Moved, PgError> {
+    pull_within(url, dir, QUIET_LIMIT)
+}
+
+/// [`pull`], giving up when the server stays silent for `quiet` in the middle of it.
+pub fn pull_within(url: &str, dir: &Path, quiet: Duration) -> Result<Moved, PgError> {
     if let Some(kind) = TableKind::ALL.into_iter().find(|k| std::fs::symlink_metadata(dir.join(k.file_name())).is_ok())
     {
         return Err(PgError::Refused(format!(
@@ -116,8 +150,7 @@ pub fn pull(url: &str, dir: &Path) -> Result<Moved, PgError> {
             kind.file_name()
         )));
     }
-    let mut client = connect(url)?;
-    let (mut loaded, layout) = read_all(&mut client, &super::redacted(url))?;
+    let (mut loaded, layout) = read_url(url, quiet)?;
     std::fs::create_dir_all(dir).map_err(|e| crate::store::Error::io(dir, e))?;
     let mut write = TableSet::EMPTY;
     for kind in TableKind::ALL {
@@ -136,8 +169,17 @@ pub fn pull(url: &str, dir: &Path) -> Result<Moved, PgError> {
 /// Read the database `url` as a folder is read (the same decoders and checks): what
 /// `check`, `stats`, `due` and `export` do with a URL. Nothing is written anywhere.
 pub fn load_url(url: &str) -> Result<Loaded, PgError> {
-    let mut client = connect(url)?;
-    Ok(read_all(&mut client, &super::redacted(url))?.0)
+    Ok(read_url(url, QUIET_LIMIT)?.0)
+}
+
+/// Connect and read everything, on the watched thread.
+fn read_url(url: &str, quiet: Duration) -> Result<(Loaded, Layout), PgError> {
+    let url = url.to_owned();
+    watched(quiet, move |beat| {
+        beat.step("connecting");
+        let mut client = connect(&url)?;
+        read_all(&mut client, &super::redacted(&url), beat)
+    })
 }
 
 type Layout = Vec<(TableKind, bool, u8)>;
@@ -145,7 +187,8 @@ type Layout = Vec<(TableKind, bool, u8)>;
 /// Every table `COPY`ed out in one snapshot (a read-only repeatable-read transaction),
 /// typed from memory by the folder's own decoders, indexed and checked as a folder is;
 /// with the files' layout the push recorded. `shown` names the database in the log.
-fn read_all(client: &mut postgres::Client, shown: &str) -> Result<(Loaded, Layout), PgError> {
+fn read_all(client: &mut postgres::Client, shown: &str, beat: &Beat) -> Result<(Loaded, Layout), PgError> {
+    beat.step("reading the schema version");
     let version = schema_version(client)?;
     let newest = super::MIGRATIONS.last().map_or(0, |m| m.0);
     if version == 0 {
@@ -157,7 +200,9 @@ fn read_all(client: &mut postgres::Client, shown: &str) -> Result<(Loaded, Layou
         )));
     }
     let started = std::time::Instant::now();
+    beat.step("reading the columns");
     let selects = select_lists(client)?;
+    beat.step("starting to read");
     let mut tx = client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
@@ -166,8 +211,9 @@ fn read_all(client: &mut postgres::Client, shown: &str) -> Result<(Loaded, Layou
         .map_err(query_error("starting to read"))?;
     let mut bytes: Vec<Vec<u8>> = Vec::with_capacity(TableKind::COUNT);
     for kind in TableKind::ALL {
-        bytes.push(copy_out(&mut tx, kind, &selects[kind as usize])?);
+        bytes.push(copy_out(&mut tx, kind, &selects[kind as usize], beat)?);
     }
+    beat.step("reading folder_files");
     let layout = tx
         .query("SELECT file, present, new_columns FROM folder_files", &[])
         .map_err(query_error("reading folder_files"))?
@@ -178,6 +224,7 @@ fn read_all(client: &mut postgres::Client, shown: &str) -> Result<(Loaded, Layou
             Some((kind, r.get::<_, bool>(1), u8::try_from(r.get::<_, i32>(2)).unwrap_or(0)))
         })
         .collect();
+    beat.step("finishing the read");
     tx.commit().map_err(query_error("finishing the read"))?;
     let read = decode_all(&bytes)?;
     let loaded = crate::store::load::assemble(read, [None; TableKind::COUNT], Vec::new(), started, shown);
@@ -252,17 +299,30 @@ fn select_lists(client: &mut postgres::Client) -> Result<Vec<String>, PgError> {
 }
 
 /// One table as CSV with a header, in the folder's spelling, into memory.
-fn copy_out(client: &mut impl postgres::GenericClient, kind: TableKind, select: &str) -> Result<Vec<u8>, PgError> {
+fn copy_out(
+    client: &mut impl postgres::GenericClient,
+    kind: TableKind,
+    select: &str,
+    beat: &Beat,
+) -> Result<Vec<u8>, PgError> {
     use std::io::Read as _;
     let table = table_name(kind);
     let order = if kind == TableKind::ProcedureLabels { "procedure_id, label_id" } else { "id" };
     let sql = format!("COPY (SELECT {select} FROM {table} ORDER BY {order}) TO STDOUT WITH (FORMAT csv, HEADER true)");
-    let mut reader = client.copy_out(&sql).map_err(query_error(format!("reading {table}")))?;
+    let what = format!("reading {table}");
+    beat.step(what.clone());
+    let mut reader = client.copy_out(&sql).map_err(query_error(what.clone()))?;
     let mut out = Vec::new();
-    reader
-        .read_to_end(&mut out)
-        .map_err(|e| PgError::Query { what: format!("reading {table}"), why: e.to_string() })?;
-    Ok(out)
+    // In chunks, each one progress.
+    let mut chunk = vec![0; 1 << 20];
+    loop {
+        let n = reader.read(&mut chunk).map_err(|e| PgError::Query { what: what.clone(), why: e.to_string() })?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(&chunk[..n]);
+        beat.tick();
+    }
 }
 
 /// Give a pulled table the new columns its file had when pushed (and any its rows need).
