@@ -743,3 +743,19 @@ fn at_150_percent_every_column_is_reachable_and_history_keeps_its_place() {
         "the list moved: {label} was {below} below the header, now at {rows:?} with the header at {header:?}"
     );
 }
+
+/// At 200 % in an 800×600 window the status bar still says whether everything is saved,
+/// whole and inside the window; the folder and its counts take the room left (#27.4).
+#[test]
+fn at_200_percent_in_a_small_window_the_save_state_stays_in_sight() {
+    let dir = copy_of(&sample_data());
+    let mut h = app_sized(dir.path(), 800.0, 600.0);
+    h.ctx.set_zoom_factor(2.0);
+    h.run();
+    h.get_by_label("200 %");
+    let saved = h.get_by_label("All changes saved").rect();
+    let width = 800.0 / 2.0;
+    assert!(saved.min.x >= 0.0 && saved.max.x <= width + 0.5, "cut: {saved:?}");
+    let folder = h.get_by_label_contains("procedures ·").rect();
+    assert!(folder.max.x <= saved.min.x + 0.5, "the folder's line runs under the save state: {folder:?} {saved:?}");
+}

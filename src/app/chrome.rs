@@ -368,69 +368,76 @@ impl App {
                     ui.ctx().set_zoom_factor(1.0);
                 }
                 ui.separator();
-                let Some(f) = self.session.folder() else {
-                    ui.label("No folder open");
-                    return;
-                };
-                ui.label(f.dir.display().to_string());
-                ui.separator();
-                ui.label(format!(
-                    "{} procedures · {} runs · {} in progress",
-                    f.db.procedures.len(),
-                    f.db.runs.len(),
-                    f.db.in_progress_count()
-                ));
+                // The save state first, at the right: it is never covered; the folder and
+                // its counts take the room left, cut with an ellipsis (whole on hover).
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if self.session.loading() {
-                        ui.label("Reading the folder again (changed on disk)…");
-                        ui.spinner();
+                    let Some(f) = self.session.folder() else {
+                        ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                            ui.label("No folder open");
+                        });
                         return;
-                    }
-                    if f.read_only() {
-                        ui.colored_label(ui.visuals().warn_fg_color, "Read-only");
-                        return;
-                    }
-                    match self.session.save_state() {
-                        SaveState::Saved if self.views.editor.is_dirty() => {
-                            ui.colored_label(ui.visuals().warn_fg_color, "Unsaved changes in the editor")
-                                .on_hover_text("Save them in the editor; quitting asks first");
-                        }
-                        SaveState::Saved => {
-                            ui.label("All changes saved");
-                        }
-                        SaveState::Saving => {
-                            ui.label("Saving…");
-                        }
-                        SaveState::Failed(e) => {
-                            if ui.button("Retry").clicked() {
-                                cmds.push(Command::RetrySave);
-                            }
-                            ui.colored_label(ui.visuals().error_fg_color, format!("Not saved: {e}"));
-                        }
-                        SaveState::Conflict(file) => {
-                            if ui
-                                .button("Keep mine")
-                                .on_hover_text("Write my changes; their version is backed up first")
-                                .clicked()
-                            {
-                                cmds.push(Command::ResolveConflict { keep_mine: true });
-                            }
-                            if ui
-                                .button("Reload")
-                                .on_hover_text("Load their version; my changes are saved to a side folder first")
-                                .clicked()
-                            {
-                                cmds.push(Command::ResolveConflict { keep_mine: false });
-                            }
-                            ui.colored_label(
-                                ui.visuals().error_fg_color,
-                                format!("{file} was changed outside the app; nothing was overwritten"),
-                            );
-                        }
-                    }
+                    };
+                    self.save_state_ui(ui, f.read_only(), cmds);
+                    let counts = format!(
+                        "{} procedures · {} runs · {} in progress",
+                        f.db.procedures.len(),
+                        f.db.runs.len(),
+                        f.db.in_progress_count()
+                    );
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        ui.add(egui::Label::new(format!("{}  ·  {counts}", f.dir.display())).truncate());
+                    });
                 });
             });
         });
+    }
+
+    /// Saving…, All changes saved, or what went wrong with what to do (right to left).
+    fn save_state_ui(&self, ui: &mut egui::Ui, read_only: bool, cmds: &mut Vec<Command>) {
+        if self.session.loading() {
+            ui.label("Reading the folder again (changed on disk)…");
+            ui.spinner();
+            return;
+        }
+        if read_only {
+            ui.colored_label(ui.visuals().warn_fg_color, "Read-only");
+            return;
+        }
+        match self.session.save_state() {
+            SaveState::Saved if self.views.editor.is_dirty() => {
+                ui.colored_label(ui.visuals().warn_fg_color, "Unsaved changes in the editor")
+                    .on_hover_text("Save them in the editor; quitting asks first");
+            }
+            SaveState::Saved => {
+                ui.label("All changes saved");
+            }
+            SaveState::Saving => {
+                ui.label("Saving…");
+            }
+            SaveState::Failed(e) => {
+                if ui.button("Retry").clicked() {
+                    cmds.push(Command::RetrySave);
+                }
+                ui.colored_label(ui.visuals().error_fg_color, format!("Not saved: {e}"));
+            }
+            SaveState::Conflict(file) => {
+                if ui.button("Keep mine").on_hover_text("Write my changes; their version is backed up first").clicked()
+                {
+                    cmds.push(Command::ResolveConflict { keep_mine: true });
+                }
+                if ui
+                    .button("Reload")
+                    .on_hover_text("Load their version; my changes are saved to a side folder first")
+                    .clicked()
+                {
+                    cmds.push(Command::ResolveConflict { keep_mine: false });
+                }
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("{file} was changed outside the app; nothing was overwritten"),
+                );
+            }
+        }
     }
 }
 
