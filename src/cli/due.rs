@@ -22,10 +22,20 @@ struct Row<'a> {
     run_id: Option<u32>,
 }
 
+/// Missed occurrences of a schedule counted, not listed (past the newest 30).
+#[derive(Debug, Serialize)]
+struct Unlisted {
+    procedure_id: u32,
+    schedule_id: u32,
+    missed: usize,
+}
+
 #[derive(Debug, Serialize)]
 struct Answer<'a> {
     at: String,
     occurrences: Vec<Row<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    missed_not_listed: Vec<Unlisted>,
 }
 
 /// The lists in the order a reader acts on them, each with the state it is printed as.
@@ -96,7 +106,12 @@ fn answer<'a>(db: &'a Db, agenda: &Agenda, now: Timestamp) -> Answer<'a> {
             });
         }
     }
-    Answer { at: now.canonical(), occurrences }
+    let missed_not_listed = agenda
+        .missed_unlisted
+        .iter()
+        .map(|(p, s, n)| Unlisted { procedure_id: p.0, schedule_id: s.0, missed: *n })
+        .collect();
+    Answer { at: now.canonical(), occurrences, missed_not_listed }
 }
 
 /// The readable table: state, time, how far from now, procedure.
@@ -120,6 +135,10 @@ fn text(db: &Db, agenda: &Agenda, now: Timestamp) -> String {
             };
             out.push_str(&format!("{state:<9} {}  {:<16} #{} {name}\n", &o.at.canonical()[..16], when, o.procedure));
         }
+    }
+    for (pid, schedule, n) in &agenda.missed_unlisted {
+        let name = db.procedure(*pid).map_or("", |p| p.name.as_str());
+        out.push_str(&format!("missed    and {n} more in the last 30 days (schedule {schedule})  #{pid} {name}\n"));
     }
     if out.is_empty() {
         out.push_str("nothing due, overdue or missed; nothing in the next 7 days\n");

@@ -115,6 +115,8 @@ enum Line<'a> {
     Header(&'static str, usize, State),
     Item(&'a Occurrence),
     MissedToggle(usize),
+    /// Missed occurrences of a procedure's schedule counted, not listed.
+    MoreMissed(ProcedureId, usize),
     Gap,
 }
 
@@ -146,9 +148,10 @@ pub fn today_ui(
     section(&mut lines, "Coming up — next 7 days", &a.upcoming, State::Upcoming);
     section(&mut lines, "Done today", &a.done_today, State::Done);
     if !a.missed.is_empty() {
-        lines.push(Line::MissedToggle(a.missed.len()));
+        lines.push(Line::MissedToggle(a.missed_count()));
         if state.show_missed {
             lines.extend(a.missed.iter().map(Line::Item));
+            lines.extend(a.missed_unlisted.iter().map(|(pid, _, n)| Line::MoreMissed(*pid, *n)));
         }
     }
     if a.open_count() == 0 && a.started.is_empty() {
@@ -186,6 +189,16 @@ pub fn today_ui(
                         {
                             toggle = true;
                         }
+                    });
+                }
+                Line::MoreMissed(pid, n) => {
+                    ui.horizontal(|ui| {
+                        ui.set_height(row_h - 4.0);
+                        let name = db.procedure(*pid).map_or("", |p| p.name.as_str());
+                        ui.label(
+                            RichText::new(format!("and {n} more missed of {name} in the last 30 days"))
+                                .color(state_color(ui, State::Missed)),
+                        );
                     });
                 }
                 Line::Item(o) => {

@@ -12,6 +12,12 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 pub const UPCOMING_DAYS: i64 = 7;
 /// Missed occurrences are listed this far back.
 pub const MISSED_DAYS: i64 = 30;
+/// At most this many missed occurrences of one schedule are listed (the newest); the
+/// others are counted ("and 43,170 more").
+pub const MISSED_LISTED: usize = 30;
+/// At most this many of one schedule's occurrences later today are listed (an hourly
+/// rule's rest of the day; an every-minute rule's next ones).
+pub const LATER_TODAY_LISTED: usize = 24;
 const DAY: i64 = 86_400;
 
 /// A procedure's next occurrence that is not done: the open one or the next coming.
@@ -40,8 +46,10 @@ pub struct Agenda {
     pub upcoming: Vec<Occurrence>,
     /// Done today (the occurrence or its run's end today).
     pub done_today: Vec<Occurrence>,
-    /// Missed in the last 30 days, newest first.
+    /// Missed in the last 30 days, newest first (at most [`MISSED_LISTED`] a schedule).
     pub missed: Vec<Occurrence>,
+    /// Per schedule, the missed occurrences of the last 30 days not listed in `missed`.
+    pub missed_unlisted: Vec<(ProcedureId, ScheduleId, usize)>,
     /// Per procedure, its next occurrence that is not done.
     pub next_due: HashMap<ProcedureId, NextDue>,
     /// How many active schedules there are.
@@ -58,8 +66,11 @@ impl Agenda {
             db.schedules.rows().iter().filter(|s| s.active).map(|s| s.procedure_id).collect();
         a.schedules = db.schedules.rows().iter().filter(|s| s.active).count();
         for pid in procedures {
-            let occurrences = engine.around_now(db, pid, clock, MISSED_DAYS * DAY, UPCOMING_DAYS * DAY);
+            let (occurrences, unlisted) =
+                engine.around_now_listing(db, pid, clock, MISSED_DAYS * DAY, UPCOMING_DAYS * DAY, MISSED_LISTED);
+            a.missed_unlisted.extend(unlisted.into_iter().map(|(s, n)| (pid, s, n)));
             let mut seen_upcoming = BTreeSet::new();
+            let mut later_today: HashMap<ScheduleId, usize> = HashMap::new();
             for o in occurrences {
                 let at = o.at.wall_secs();
                 if at < now - MISSED_DAYS * DAY && o.state != State::Overdue && o.state != State::Due {
@@ -88,7 +99,11 @@ impl Agenda {
                     }
                     State::Upcoming if o.at.local_date() == today => {
                         seen_upcoming.insert(o.schedule);
-                        a.later_today.push(o);
+                        let listed = later_today.entry(o.schedule).or_default();
+                        if *listed < LATER_TODAY_LISTED {
+                            *listed += 1;
+                            a.later_today.push(o);
+                        }
                     }
                     State::Upcoming => {
                         if at <= now + UPCOMING_DAYS * DAY && seen_upcoming.insert(o.schedule) {
@@ -106,6 +121,11 @@ impl Agenda {
         a.missed.reverse();
         engine.retain(db);
         a
+    }
+
+    /// Every missed occurrence of the last 30 days, listed or only counted.
+    pub fn missed_count(&self) -> usize {
+        self.missed.len() + self.missed_unlisted.iter().map(|(.., n)| n).sum::<usize>()
     }
 
     /// Overdue and due occurrences: what the navigation counts.

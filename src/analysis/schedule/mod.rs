@@ -198,18 +198,45 @@ impl Engine {
     /// whose time has come, however old), those of the last `back` seconds, those of the
     /// next `ahead` seconds and the first after that; ordered by time.
     pub fn around_now(&mut self, db: &Db, pid: ProcedureId, clock: &Clock, back: i64, ahead: i64) -> Vec<Occurrence> {
+        self.around_now_listing(db, pid, clock, back, ahead, usize::MAX).0
+    }
+
+    /// [`Engine::around_now`] listing at most the newest `keep_missed` missed occurrences
+    /// of each schedule: the others are only counted, per schedule (an every-minute rule
+    /// misses 43,200 in 30 days; none of them is made into an [`Occurrence`]).
+    pub fn around_now_listing(
+        &mut self,
+        db: &Db,
+        pid: ProcedureId,
+        clock: &Clock,
+        back: i64,
+        ahead: i64,
+        keep_missed: usize,
+    ) -> (Vec<Occurrence>, Vec<(ScheduleId, usize)>) {
         let tracks = self.tracks(db, pid, clock);
         let now = clock.now.wall_secs();
-        let mut out = Vec::new();
+        let (mut out, mut unlisted) = (Vec::new(), Vec::new());
         for t in tracks.iter() {
             let Some(s) = db.schedule(t.schedule) else { continue };
             let open = t.times.partition_point(|&x| x <= now).saturating_sub(1);
             let from = t.times.partition_point(|&x| x < now - back).min(open);
             let to = (t.times.partition_point(|&x| x <= now + ahead) + 1).min(t.times.len());
-            out.extend((from..to).map(|k| occurrence(db, s, t, k, clock)));
+            // Missed: before the open one (the next has begun) and no run for it.
+            let missed = |k: usize| k < open && t.runs.get(k).copied().unwrap_or(0) == 0;
+            let mut skip = (from..to).filter(|&k| missed(k)).count().saturating_sub(keep_missed);
+            if skip > 0 {
+                unlisted.push((s.id, skip));
+            }
+            for k in from..to {
+                if skip > 0 && missed(k) {
+                    skip -= 1;
+                    continue;
+                }
+                out.push(occurrence(db, s, t, k, clock));
+            }
         }
         out.sort_by_key(|o| (o.at.wall_secs(), o.schedule));
-        out
+        (out, unlisted)
     }
 
     /// The counts of `pid`'s occurrences so far (all its active schedules), or none

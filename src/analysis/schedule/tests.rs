@@ -318,3 +318,16 @@ fn a_completion_anchor_with_many_completed_runs_is_still_due() {
         .collect();
     assert_eq!(due, vec!["2026-01-11".to_string()], "the day after the last completion");
 }
+
+#[test]
+fn an_every_minute_rule_lists_its_newest_missed_and_counts_the_rest() {
+    let (db, _) = folder(&[("FREQ=MINUTELY", "2026-03-01 00:00:00", None, Anchor::Calendar)]);
+    let a = Agenda::compute(&mut Engine::new(), &db, &berlin("2026-03-04 10:20:30"));
+    // 3 days and 620 minutes before the open one (10:20), none run.
+    assert_eq!(a.missed_count(), 3 * 1440 + 620);
+    assert_eq!(a.missed.len(), agenda::MISSED_LISTED);
+    assert_eq!(a.missed[0].at, ts("2026-03-04 10:19:00"), "newest first");
+    assert_eq!(a.missed_unlisted.iter().map(|(.., n)| n).sum::<usize>(), 3 * 1440 + 620 - agenda::MISSED_LISTED);
+    assert_eq!(a.due.len(), 1);
+    assert_eq!(a.later_today.len(), agenda::LATER_TODAY_LISTED);
+}
