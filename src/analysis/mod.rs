@@ -1,8 +1,11 @@
 //! Metrics, exactly as DESIGN.md's "Analytics semantics" defines them. The CLI's
 //! `stats` and the Analytics view both use these functions.
 
+pub mod background;
+pub mod history;
 mod report;
 pub mod schedule;
+pub mod search;
 mod stats;
 mod time;
 mod values;

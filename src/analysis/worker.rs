@@ -3,7 +3,6 @@
 use super::{Report, Selection};
 use crate::store::Db;
 use chrono::NaiveDate;
-use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// What a report was computed for: the state of the data it covers, the selection,
 /// and today's date.
@@ -30,55 +29,36 @@ impl ReportKey {
 }
 
 /// Handle to the analytics thread.
-pub struct Worker {
-    tx: Sender<(ReportKey, Db)>,
-    rx: Receiver<(ReportKey, Report, std::time::Duration)>,
-}
+pub struct Worker(super::background::Latest<(ReportKey, Db), (ReportKey, Report)>);
 
 impl Worker {
     /// Start the thread; `wake` is called when a report is ready.
     pub fn spawn(wake: impl Fn() + Send + 'static) -> Self {
-        let (tx, jobs) = channel::<(ReportKey, Db)>();
-        let (done, rx) = channel();
-        let spawned = std::thread::Builder::new().name("analytics".into()).spawn(move || {
-            // Schedules' expansions are kept from one report to the next.
-            let mut engine = super::schedule::Engine::new();
-            while let Ok(mut job) = jobs.recv() {
-                // Only the newest request matters.
-                while let Ok(newer) = jobs.try_recv() {
-                    job = newer;
-                }
-                let (key, db) = job;
-                let started = std::time::Instant::now();
-                let clock = super::schedule::Clock::system();
-                let r = super::report_with(&mut engine, &db, &key.selection, key.today, &clock);
-                drop(db);
-                if done.send((key, r, started.elapsed())).is_err() {
-                    break;
-                }
-                // The computation's scratch memory (per procedure lists) goes back.
-                crate::memory::give_back();
-                wake();
-            }
-        });
-        if let Err(e) = spawned {
-            log::error!("cannot start the analytics thread: {e}");
-        }
-        Self { tx, rx }
+        // Schedules' expansions are kept from one report to the next.
+        let mut engine = super::schedule::Engine::new();
+        let work = move |(key, db): (ReportKey, Db)| {
+            let clock = super::schedule::Clock::system();
+            let r = super::report_with(&mut engine, &db, &key.selection, key.today, &clock);
+            drop(db);
+            // The computation's scratch memory (per procedure lists) goes back.
+            crate::memory::give_back();
+            (key, r)
+        };
+        Self(super::background::Latest::spawn("analytics", work, wake))
     }
 
     /// Ask for a report (`db` is a cheap clone: its tables are shared).
     pub fn request(&self, key: ReportKey, db: Db) {
-        let _ = self.tx.send((key, db));
+        self.0.request((key, db));
     }
 
     /// The newest finished report, if any arrived.
     pub fn poll(&self) -> Option<(ReportKey, Report, std::time::Duration)> {
-        self.rx.try_iter().last()
+        self.0.poll().map(|((k, r), t)| (k, r, t))
     }
 
     /// Wait for the next finished report (tests).
     pub fn wait(&self) -> Option<(ReportKey, Report, std::time::Duration)> {
-        self.rx.recv_timeout(std::time::Duration::from_secs(30)).ok()
+        self.0.wait(std::time::Duration::from_secs(30)).map(|((k, r), t)| (k, r, t))
     }
 }

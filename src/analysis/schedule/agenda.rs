@@ -6,7 +6,6 @@ use super::{Clock, Engine, Occurrence, State};
 use crate::model::*;
 use crate::store::Db;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// Upcoming occurrences are listed this far ahead.
 pub const UPCOMING_DAYS: i64 = 7;
@@ -152,53 +151,29 @@ impl AgendaKey {
     }
 }
 
-type Job = (AgendaKey, Db, Clock);
-
-/// Handle to the thread that computes agendas.
-pub struct DueWorker {
-    tx: Sender<Job>,
-    rx: Receiver<(AgendaKey, Agenda, std::time::Duration)>,
-}
+/// Handle to the thread that computes agendas (it keeps an [`Engine`] between them).
+pub struct DueWorker(crate::analysis::background::Latest<(AgendaKey, Db, Clock), (AgendaKey, Agenda)>);
 
 impl DueWorker {
     /// Start the thread; `wake` is called when an agenda is ready.
     pub fn spawn(wake: impl Fn() + Send + 'static) -> Self {
-        let (tx, jobs) = channel::<Job>();
-        let (done, rx) = channel();
-        let spawned = std::thread::Builder::new().name("schedules".into()).spawn(move || {
-            let mut engine = Engine::new();
-            while let Ok(mut job) = jobs.recv() {
-                while let Ok(newer) = jobs.try_recv() {
-                    job = newer;
-                }
-                let (key, db, clock) = job;
-                let started = std::time::Instant::now();
-                let agenda = Agenda::compute(&mut engine, &db, &clock);
-                drop(db);
-                if done.send((key, agenda, started.elapsed())).is_err() {
-                    break;
-                }
-                wake();
-            }
-        });
-        if let Err(e) = spawned {
-            log::error!("cannot start the schedules thread: {e}");
-        }
-        Self { tx, rx }
+        let mut engine = Engine::new();
+        let work = move |(key, db, clock): (AgendaKey, Db, Clock)| (key, Agenda::compute(&mut engine, &db, &clock));
+        Self(crate::analysis::background::Latest::spawn("schedules", work, wake))
     }
 
     /// Ask for the agenda of `db` at `clock` (`db` is a cheap clone).
     pub fn request(&self, key: AgendaKey, db: Db, clock: Clock) {
-        let _ = self.tx.send((key, db, clock));
+        self.0.request((key, db, clock));
     }
 
     /// The newest finished agenda, if one arrived.
     pub fn poll(&self) -> Option<(AgendaKey, Agenda, std::time::Duration)> {
-        self.rx.try_iter().last()
+        self.0.poll().map(|((k, a), t)| (k, a, t))
     }
 
     /// Wait for the next agenda (tests).
     pub fn wait(&self) -> Option<(AgendaKey, Agenda, std::time::Duration)> {
-        self.rx.recv_timeout(std::time::Duration::from_secs(30)).ok()
+        self.0.wait(std::time::Duration::from_secs(30)).map(|((k, a), t)| (k, a, t))
     }
 }

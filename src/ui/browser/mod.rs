@@ -11,87 +11,11 @@ use egui::Ui;
 use egui_extras::{Column, TableBuilder};
 use std::collections::{BTreeSet, HashMap};
 
-mod grams;
-mod rows;
+pub use crate::analysis::search::Sort;
+use crate::analysis::search::{FRAME_FILTER_BUDGET, ProcedureSearch};
 
-use grams::{GramIndex, RowSet, exact};
-use rows::{build_row, build_rows};
-
-/// Sort order of the browser.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Sort {
-    /// By name, A–Z.
-    #[default]
-    Name,
-    /// Most recently run first.
-    LastRun,
-    /// Most runs first.
-    Runs,
-    /// Highest completion rate first.
-    CompletionRate,
-    /// Most overdue first, then the soonest due; unscheduled last.
-    NextDue,
-}
-
-impl Sort {
-    const ALL: [Sort; 5] = [Sort::Name, Sort::NextDue, Sort::LastRun, Sort::Runs, Sort::CompletionRate];
-
-    fn label(self) -> &'static str {
-        match self {
-            Sort::Name => "Name",
-            Sort::LastRun => "Last run",
-            Sort::Runs => "Runs",
-            Sort::CompletionRate => "Completion rate",
-            Sort::NextDue => "Next due",
-        }
-    }
-}
-
-/// Per-procedure numbers the table shows, computed once per data generation.
-#[derive(Clone, Debug)]
-struct Row {
-    id: ProcedureId,
-    name: String,
-    /// The name lowercased, to sort by.
-    name_key: String,
-    haystack: String,
-    steps: usize,
-    runs: usize,
-    last_run: Option<Timestamp>,
-    rate: Option<f64>,
-}
-
-/// (query, labels, sort) a filter was computed for.
-type FilterKey = (String, BTreeSet<LabelId>, Sort);
-
-#[derive(Debug, Default)]
-struct Cache {
-    generation: Option<u64>,
-    /// The [`Db::lineage`] the rows were built from.
-    lineage: u64,
-    rows: Vec<Row>,
-    /// Which rows' haystacks hold which bytes and byte pairs.
-    grams: GramIndex,
-    /// Indexes into `rows` by name (computed with the rows).
-    by_name: Vec<usize>,
-    /// What `visible` was computed for.
-    key: Option<FilterKey>,
-    /// Indexes into `rows`, filtered and sorted.
-    visible: Vec<usize>,
-    /// Recent filters, to go back at once (a backspace).
-    recent: Vec<(FilterKey, Vec<usize>)>,
-    /// The filter under way, if `visible` is not complete yet.
-    pending: Option<Pending>,
-    /// All rows in a sort order other than by name.
-    ordered: Option<(Sort, Vec<usize>)>,
-    /// Each scheduled procedure's next occurrence not done (from Today's agenda).
-    due: HashMap<ProcedureId, NextDue>,
-}
-
-/// How many recent filters are kept.
-const RECENT_FILTERS: usize = 16;
-
-/// State of the browser.
+/// State of the browser: what the user asked (search, labels, sort), what is selected,
+/// and the search that answers it.
 #[derive(Debug, Default)]
 pub struct BrowserState {
     /// The search text.
@@ -108,7 +32,7 @@ pub struct BrowserState {
     scroll_to_selected: bool,
     /// The table's scroll state, this state's own.
     salt: super::widgets::ViewSalt,
-    cache: Cache,
+    search: ProcedureSearch,
 }
 
 impl BrowserState {
@@ -122,31 +46,20 @@ impl BrowserState {
 
     /// The data generation the rows were built for, if they are.
     pub fn built_for(&self) -> Option<u64> {
-        self.cache.generation
+        self.search.built_for()
     }
 
     /// Take the rows `other` built (for newer data), keeping the search, filters and
     /// selection.
     pub fn adopt_rows(&mut self, other: BrowserState) {
-        self.cache = other.cache;
-        self.cache.key = None;
-        self.cache.pending = None;
-        self.cache.recent.clear();
+        self.search = other.search;
+        self.search.forget_listing();
     }
 
     /// Take each procedure's next due occurrence from a new agenda (the Next due column
     /// and sort).
     pub fn set_due(&mut self, due: &HashMap<ProcedureId, NextDue>) {
-        if self.cache.due == *due {
-            return;
-        }
-        self.cache.due = due.clone();
-        if self.sort == Sort::NextDue {
-            self.cache.key = None;
-            self.cache.pending = None;
-            self.cache.ordered = None;
-            self.cache.recent.clear();
-        }
+        self.search.set_due(due, self.sort);
     }
 
     /// The ids currently listed, in order (for tests and keyboard navigation).
@@ -164,177 +77,16 @@ impl BrowserState {
 
     /// The ids listed so far, in order, without working on (tests).
     pub fn listed(&self) -> Vec<ProcedureId> {
-        self.cache.visible.iter().map(|i| self.cache.rows[*i].id).collect()
+        self.search.listed()
     }
 
     /// Whether a search is still being worked through (over a few frames).
     pub fn searching(&self) -> bool {
-        self.cache.pending.is_some()
+        self.search.searching()
     }
 
-    /// Rebuild rows for new data and filter them, completely or (with a `budget`) for
-    /// about that long: a search over 100,000 procedures' texts lists a first screenful
-    /// at once and the rest over the next frames.
     fn refresh(&mut self, db: &Db, budget: Option<std::time::Duration>) {
-        if self.cache.generation != Some(db.generation()) {
-            // Same data, same procedures: rebuild only the rows of procedures changed
-            // since (a tick changes one), not all of them.
-            let procedures = db.procedures.rows();
-            let same = self.cache.lineage == db.lineage()
-                && self.cache.rows.len() == procedures.len()
-                && self.cache.rows.iter().zip(procedures).all(|(r, p)| r.id == p.id);
-            let mut renamed = !same;
-            match self.cache.generation {
-                Some(since) if same => {
-                    for (i, (row, p)) in self.cache.rows.iter_mut().zip(procedures).enumerate() {
-                        if db.procedure_stamp(p.id) > since {
-                            let new = build_row(db, p);
-                            renamed |= new.name_key != row.name_key;
-                            if new.haystack != row.haystack {
-                                self.cache.grams.set_row(i, new.haystack.as_bytes());
-                            }
-                            *row = new;
-                        }
-                    }
-                }
-                _ => {
-                    self.cache.rows = build_rows(db);
-                    self.cache.grams = GramIndex::of(self.cache.rows.iter().map(|r| r.haystack.as_bytes()));
-                }
-            }
-            if renamed {
-                let rows = &self.cache.rows;
-                let mut by_name: Vec<usize> = (0..rows.len()).collect();
-                by_name.sort_by(|a, b| rows[*a].name_key.cmp(&rows[*b].name_key));
-                self.cache.by_name = by_name;
-            }
-            self.cache.generation = Some(db.generation());
-            self.cache.lineage = db.lineage();
-            self.cache.key = None;
-            self.cache.pending = None;
-            self.cache.ordered = None;
-            self.cache.recent.clear();
-        }
-        let key = (self.query.trim().to_lowercase(), self.labels.clone(), self.sort);
-        let cache = &mut self.cache;
-        if cache.key.as_ref() != Some(&key) {
-            cache.start_filter(key);
-        }
-        cache.filter_some(db, budget);
-    }
-}
-
-/// A filter under way: the rows of `source` before `done` are sorted into `visible`.
-#[derive(Debug)]
-struct Pending {
-    /// Rows to look at, in the order to list them.
-    source: Vec<usize>,
-    done: usize,
-    candidates: RowSet,
-}
-
-/// Filtering time per frame; a longer search goes on in the next frames.
-const FRAME_FILTER_BUDGET: std::time::Duration = std::time::Duration::from_micros(2000);
-
-/// Rows filtered between two looks at the clock.
-const FILTER_BATCH: usize = 256;
-
-impl Cache {
-    /// Start listing the rows `key` selects (at once when it is a recent one).
-    fn start_filter(&mut self, key: FilterKey) {
-        // The finished list goes to the recent ones (an unfinished one is dropped).
-        let old = self.key.take();
-        let finished = self.pending.take().is_none();
-        if let Some(at) = self.recent.iter().position(|(k, _)| *k == key) {
-            let (k, v) = self.recent.remove(at);
-            self.visible = v.clone();
-            self.recent.push((k, v));
-            self.key = Some(key);
-            return;
-        }
-        let words: Vec<&str> = key.0.split_whitespace().collect();
-        // Typing on narrows the last result (each old word is inside a new one), which
-        // is already in order: filter only that.
-        let narrows = finished
-            && old.as_ref().is_some_and(|(q, labels, sort)| {
-                *labels == key.1
-                    && *sort == key.2
-                    && q.split_whitespace().all(|old| words.iter().any(|new| new.contains(old)))
-            });
-        let source = if narrows { self.visible.clone() } else { self.order(key.2) };
-        // Rows holding every byte and byte pair of every word; a word the grams decide
-        // exactly needs no substring search, the others are searched for in those rows.
-        let candidates = self.grams.candidates(words.iter().map(|w| w.as_bytes()));
-        if let Some(old) = old.filter(|_| finished) {
-            self.recent.push((old, std::mem::take(&mut self.visible)));
-            if self.recent.len() > RECENT_FILTERS {
-                self.recent.remove(0);
-            }
-        }
-        self.visible = Vec::with_capacity(source.len().min(1 << 16));
-        self.pending = Some(Pending { source, done: 0, candidates });
-        self.key = Some(key);
-    }
-
-    /// Every row in the order of `sort` (stable on top of the name order: ties stay by
-    /// name), kept until the data or the sort changes.
-    fn order(&mut self, sort: Sort) -> Vec<usize> {
-        if sort == Sort::Name {
-            return self.by_name.clone();
-        }
-        if let Some((s, order)) = &self.ordered
-            && *s == sort
-        {
-            return order.clone();
-        }
-        let rows = &self.rows;
-        let mut order = self.by_name.clone();
-        match sort {
-            Sort::Name => {}
-            Sort::LastRun => order.sort_by_key(|i| std::cmp::Reverse(rows[*i].last_run.map(|t| t.sort_key()))),
-            Sort::Runs => order.sort_by_key(|i| std::cmp::Reverse(rows[*i].runs)),
-            Sort::CompletionRate => {
-                let k = |i: &usize| rows[*i].rate.unwrap_or(-1.0);
-                order.sort_by(|a, b| k(b).total_cmp(&k(a)));
-            }
-            Sort::NextDue => {
-                let due = &self.due;
-                order.sort_by_key(|i| due.get(&rows[*i].id).map_or(i64::MAX, |d| d.at.wall_secs()));
-            }
-        }
-        self.ordered = Some((sort, order.clone()));
-        order
-    }
-
-    /// Go on with the filter under way, for about `budget` (to the end without one;
-    /// not at all with a zero budget, at least one batch with any other).
-    fn filter_some(&mut self, db: &Db, budget: Option<std::time::Duration>) {
-        let (Some(pending), Some(key)) = (&mut self.pending, &self.key) else { return };
-        if budget == Some(std::time::Duration::ZERO) {
-            return;
-        }
-        let started = std::time::Instant::now();
-        let finders: Vec<memchr::memmem::Finder> = key
-            .0
-            .split_whitespace()
-            .filter(|w| !exact(w.as_bytes()))
-            .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
-            .collect();
-        let rows = &self.rows;
-        let matches = |i: &usize| {
-            pending.candidates.get(*i)
-                && finders.iter().all(|f| f.find(rows[*i].haystack.as_bytes()).is_some())
-                && key.1.iter().all(|l| db.labels_of(rows[*i].id).contains(l))
-        };
-        while pending.done < pending.source.len() {
-            let end = (pending.done + FILTER_BATCH).min(pending.source.len());
-            self.visible.extend(pending.source[pending.done..end].iter().copied().filter(matches));
-            pending.done = end;
-            if budget.is_some_and(|b| started.elapsed() >= b) {
-                return;
-            }
-        }
-        self.pending = None;
+        self.search.refresh(db, &self.query, &self.labels, self.sort, budget);
     }
 }
 
@@ -349,7 +101,7 @@ pub fn browser_ui(
 ) {
     if let Some(pid) = state.selected.filter(|p| db.procedure(*p).is_some()) {
         egui::Panel::right("procedure-detail").resizable(true).default_size(340.0).min_size(260.0).show(ui, |ui| {
-            let due = state.cache.due.get(&pid).copied();
+            let due = state.search.due().get(&pid).copied();
             detail_ui(ui, db, pid, due, now, read_only, &mut state.confirm_delete, cmds);
         });
     }
@@ -367,7 +119,7 @@ fn keys(ui: &mut Ui, db: &Db, state: &mut BrowserState, read_only: bool, cmds: &
         return;
     }
     if let Some(which) = ui.input_mut(|i| Action::ListMove.consume_which(i, false)) {
-        let (rows, visible) = (&state.cache.rows, &state.cache.visible);
+        let (rows, visible) = (state.search.rows(), state.search.visible());
         let at = state.selected.and_then(|p| visible.iter().position(|i| rows[*i].id == p));
         let next = match (which, at) {
             (0, Some(a)) => a.saturating_sub(1),
@@ -464,7 +216,7 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
     state.refresh_within(db, FRAME_FILTER_BUDGET);
     ui.separator();
 
-    let shown = state.cache.visible.len();
+    let shown = state.search.visible().len();
     if state.searching() {
         ui.horizontal(|ui| {
             ui.label(egui::RichText::new(format!("{shown} of {} procedures so far", db.procedures.len())).weak());
@@ -475,8 +227,8 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
         ui.label(egui::RichText::new(format!("{shown} of {} procedures", db.procedures.len())).weak());
     }
     let row_height = ui.spacing().interact_size.y + 4.0;
-    let rows = &state.cache.rows;
-    let visible = &state.cache.visible;
+    let rows = state.search.rows();
+    let visible = state.search.visible();
     let mut clicked = None;
     let scroll_to = std::mem::take(&mut state.scroll_to_selected)
         .then(|| state.selected.and_then(|p| visible.iter().position(|i| rows[*i].id == p)))
@@ -522,7 +274,7 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
                             clicked = Some(r.id);
                         }
                     });
-                    row.col(|ui| next_due_cell(ui, state.cache.due.get(&r.id), now));
+                    row.col(|ui| next_due_cell(ui, state.search.due().get(&r.id), now));
                     row.col(|ui| label_chips(ui, db, r.id));
                     row.col(|ui| {
                         ui.label(r.steps.to_string());

@@ -1,6 +1,6 @@
 //! The browser's rows: each procedure's search text and run numbers, built in one pass.
 
-use super::Row;
+use super::SearchRow as Row;
 use crate::analysis::completion_rate;
 use crate::model::*;
 use crate::store::Db;
