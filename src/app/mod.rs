@@ -21,6 +21,7 @@ pub use platform::{bundled_sample, window_icon};
 use crate::model::Name;
 use crate::session::{Folder, SaveState, Session};
 use crate::store::Db;
+use crate::ui::ViewCtx;
 use crate::ui::analytics::{AnalyticsState, analytics_ui};
 use crate::ui::browser::{BrowserState, browser_ui};
 use crate::ui::editor::{EditorState, editor_ui};
@@ -420,16 +421,17 @@ impl App {
                     }
                     let read_only = folder.read_only() || loading;
                     let db = &folder.db;
+                    let mut cx = ViewCtx { db, now, read_only, user, cmds: &mut cmds };
                     match self.view {
-                        View::Today => today_ui(ui, db, &mut views.today, now, read_only, &mut cmds),
-                        View::Procedures => browser_ui(ui, db, &mut views.browser, now, read_only, &mut cmds),
-                        View::InProgress => in_progress_ui(ui, db, now, &mut cmds),
-                        View::History => history_ui(ui, db, &mut views.history, now, &mut cmds),
-                        View::Runner => runner_ui(ui, db, &mut views.runner, now, read_only, user, &mut cmds),
-                        View::Editor => editor_ui(ui, db, &mut views.editor, now, read_only, &mut cmds),
-                        View::Versions => versions_ui(ui, db, &mut views.versions, read_only, &mut cmds),
-                        View::Labels => labels_ui(ui, db, &mut views.labels, read_only, &mut cmds),
-                        View::Analytics => analytics_ui(ui, db, &mut views.analytics, now, &mut cmds),
+                        View::Today => today_ui(ui, db, &mut views.today, now, read_only, cx.cmds),
+                        View::Procedures => browser_ui(ui, &mut cx, &mut views.browser),
+                        View::InProgress => in_progress_ui(ui, db, now, cx.cmds),
+                        View::History => history_ui(ui, db, &mut views.history, now, cx.cmds),
+                        View::Runner => runner_ui(ui, &mut cx, &mut views.runner),
+                        View::Editor => editor_ui(ui, db, &mut views.editor, now, read_only, cx.cmds),
+                        View::Versions => versions_ui(ui, db, &mut views.versions, read_only, cx.cmds),
+                        View::Labels => labels_ui(ui, db, &mut views.labels, read_only, cx.cmds),
+                        View::Analytics => analytics_ui(ui, db, &mut views.analytics, now, cx.cmds),
                     }
                 }
             }

@@ -19,6 +19,23 @@ pub mod widgets;
 use crate::model::*;
 use std::path::PathBuf;
 
+/// What a view reads and where it sends what the user asked for (as rerun's
+/// `ViewerContext`): the data, the moment, whether writing is allowed, who is at the
+/// keyboard, and the command sink. Views never change the data; the app carries out the
+/// commands after the frame.
+pub struct ViewCtx<'a> {
+    /// The data, as loaded and changed by ops.
+    pub db: &'a crate::store::Db,
+    /// Now (wall clock), one reading per frame.
+    pub now: Timestamp,
+    /// The folder is open read-only (or reloading): offer nothing that writes.
+    pub read_only: bool,
+    /// Who ticks and starts (the display name, else the login name).
+    pub user: Name,
+    /// Where the view's commands go.
+    pub cmds: &'a mut Vec<Command>,
+}
+
 /// The main views (the left navigation).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum View {

@@ -8,7 +8,7 @@
 
 use super::actions::Action;
 use super::widgets::{looks_plain, rich_text, status_text, time_text};
-use super::{Command, View};
+use super::{Command, View, ViewCtx};
 use crate::model::*;
 use crate::ops;
 use crate::store::{Db, RunSheet, SheetItem};
@@ -55,8 +55,9 @@ pub struct RunnerState {
     advance_after: Option<(RunStepId, String)>,
     /// Move the focus to this step in the next frame (after an undo: the undone step).
     focus_on: Option<RunStepId>,
-    /// The shown run's sheet, resolved once per run (its steps as its version had them).
-    sheet: RunSheet,
+    /// The shown run's sheet, resolved once per run (its steps as its version had them);
+    /// shared, so a frame holds it while it changes the rest of the state.
+    sheet: std::sync::Arc<RunSheet>,
     sheet_of: Option<RunId>,
     scroll_to_focus: bool,
 }
@@ -110,7 +111,7 @@ impl RunnerState {
 
     fn load_sheet(&mut self, db: &Db) {
         if self.sheet_of != self.run {
-            self.sheet = self.run.map(|r| RunSheet::of(db, r)).unwrap_or_default();
+            self.sheet = std::sync::Arc::new(self.run.map(|r| RunSheet::of(db, r)).unwrap_or_default());
             self.sheet_of = self.run;
         }
     }
@@ -118,6 +119,13 @@ impl RunnerState {
 
 fn completed(db: &Db, rs: RunStepId) -> bool {
     db.run_step(rs).is_some_and(|r| r.completed)
+}
+
+/// The run's sheet as the runner shows it this frame, and whether it takes ticks.
+struct Shown<'a> {
+    sheet: &'a RunSheet,
+    rows: &'a Rows,
+    open: bool,
 }
 
 /// What the runner shows of a sheet now: the needed steps (sections as headings over
@@ -160,22 +168,15 @@ impl Rows {
 }
 
 /// The runner view. `user` is the name a sign-off proposes.
-pub fn runner_ui(
-    ui: &mut Ui,
-    db: &Db,
-    state: &mut RunnerState,
-    now: Timestamp,
-    read_only: bool,
-    user: Name,
-    cmds: &mut Vec<Command>,
-) {
+pub fn runner_ui(ui: &mut Ui, cx: &mut ViewCtx<'_>, state: &mut RunnerState) {
+    let (db, read_only, user) = (cx.db, cx.read_only, cx.user);
     let Some(run) = state.run.and_then(|r| db.run(r)) else {
         ui.label("No run selected. Start one from Procedures, or resume one from In progress.");
         return;
     };
     state.load_sheet(db);
     let run_id = run.id;
-    let sheet = std::mem::take(&mut state.sheet);
+    let sheet = std::sync::Arc::clone(&state.sheet);
     let rows = Rows::of(db, &sheet);
     let n = rows.steps.len();
     let done = (0..n).filter(|r| rows.run_step(&sheet, *r).is_some_and(|rs| completed(db, rs))).count();
@@ -226,7 +227,7 @@ pub fn runner_ui(
                 match item.kind {
                     StepKind::Check => {
                         let now_done = !completed(db, rs);
-                        cmds.push(Command::SetStep { run_step: rs, completed: now_done });
+                        cx.cmds.push(Command::SetStep { run_step: rs, completed: now_done });
                         if now_done {
                             state.focus = rows.next_open(db, &sheet, state.focus);
                             state.scroll_to_focus = true;
@@ -239,7 +240,7 @@ pub fn runner_ui(
             if let Some(k) = choose
                 && let Some(answer) = item.options.choices().get(k)
             {
-                cmds.push(Command::RecordValue { run_step: rs, value: answer.label.clone() });
+                cx.cmds.push(Command::RecordValue { run_step: rs, value: answer.label.clone() });
                 state.advance_after = Some((rs, answer.label.clone()));
             }
         }
@@ -248,14 +249,15 @@ pub fn runner_ui(
             state.note_edit = Some((rs, text));
         }
         if undo && open {
-            cmds.push(Command::Undo);
+            cx.cmds.push(Command::Undo);
         }
         if esc {
-            cmds.push(Command::Show(View::InProgress));
+            cx.cmds.push(Command::Show(View::InProgress));
         }
     }
 
-    header_ui(ui, db, run, &sheet, &rows, done, now, open, read_only, state, cmds);
+    let shown = Shown { sheet: &sheet, rows: &rows, open };
+    header_ui(ui, cx, run, &shown, done, state);
     ui.separator();
 
     // Steps.
@@ -281,7 +283,7 @@ pub fn runner_ui(
             let resp = frame
                 .show(ui, |ui| {
                     ui.set_width(ui.available_width());
-                    step_row_ui(ui, db, state, item, rs, row, &rows, &sheet, now, open, read_only, user, cmds);
+                    step_row_ui(ui, cx, &shown, state, item, rs, row);
                 })
                 .response;
             if focused && state.scroll_to_focus {
@@ -300,8 +302,7 @@ pub fn runner_ui(
     });
 
     let open_steps = n - done;
-    state.sheet = sheet;
-    modal_ui(ui, state, run_id, open_steps, cmds);
+    modal_ui(ui, state, run_id, open_steps, cx.cmds);
 
     if run.status == RunStatus::InProgress {
         // The elapsed time ticks: repaint once a second, only while it is shown.
@@ -323,20 +324,10 @@ fn start_text(db: &Db, rs: RunStepId, item: &SheetItem, user: Name) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn header_ui(
-    ui: &mut Ui,
-    db: &Db,
-    run: &Run,
-    sheet: &RunSheet,
-    rows: &Rows,
-    done: usize,
-    now: Timestamp,
-    open: bool,
-    read_only: bool,
-    state: &mut RunnerState,
-    cmds: &mut Vec<Command>,
-) {
+fn header_ui(ui: &mut Ui, cx: &mut ViewCtx<'_>, run: &Run, shown: &Shown<'_>, done: usize, state: &mut RunnerState) {
+    let (db, now, read_only) = (cx.db, cx.now, cx.read_only);
+    let (sheet, rows, open) = (shown.sheet, shown.rows, shown.open);
+    let cmds = &mut *cx.cmds;
     let n = rows.steps.len();
     let run_id = run.id;
     let p = db.procedure(run.procedure_id);
@@ -457,19 +448,15 @@ fn header_ui(
 #[allow(clippy::too_many_arguments)]
 fn step_row_ui(
     ui: &mut Ui,
-    db: &Db,
+    cx: &mut ViewCtx<'_>,
+    shown: &Shown<'_>,
     state: &mut RunnerState,
     item: &SheetItem,
     rs: &RunStep,
     row: usize,
-    rows: &Rows,
-    sheet: &RunSheet,
-    now: Timestamp,
-    open: bool,
-    read_only: bool,
-    user: Name,
-    cmds: &mut Vec<Command>,
 ) {
+    let (db, now, read_only, user) = (cx.db, cx.now, cx.read_only, cx.user);
+    let (rows, sheet, open) = (shown.rows, shown.sheet, shown.open);
     let rs_id = rs.id;
     // Plain text is the tick's label; CommonMark (commands, links, code blocks) is
     // rendered beside a tick labelled by the step's number.
@@ -489,7 +476,7 @@ fn step_row_ui(
             });
             let cb = cb.inner;
             if cb.changed() {
-                cmds.push(Command::SetStep { run_step: rs_id, completed: checked });
+                cx.cmds.push(Command::SetStep { run_step: rs_id, completed: checked });
                 state.focus = if checked { rows.next_open(db, sheet, row) } else { row };
             }
         } else {
@@ -540,25 +527,23 @@ fn step_row_ui(
         ui.label(RichText::new(condition.words(on)).weak().small());
     }
     if item.kind.has_value() {
-        value_ui(ui, db, state, item, rs, row, open, user, cmds);
+        value_ui(ui, cx, state, item, rs, row, open);
     }
-    note_ui(ui, state, rs, read_only, cmds);
+    note_ui(ui, state, rs, read_only, cx.cmds);
 }
 
 /// The control of a step that records a value: answers as buttons for a choice, a field
 /// (with the unit and range) for the others; a flag at once when the value is out of range.
-#[allow(clippy::too_many_arguments)]
 fn value_ui(
     ui: &mut Ui,
-    db: &Db,
+    cx: &mut ViewCtx<'_>,
     state: &mut RunnerState,
     item: &SheetItem,
     rs: &RunStep,
     row: usize,
     open: bool,
-    user: Name,
-    cmds: &mut Vec<Command>,
 ) {
+    let (db, user, cmds) = (cx.db, cx.user, &mut *cx.cmds);
     let rs_id = rs.id;
     ui.horizontal(|ui| {
         ui.add_space(24.0);

@@ -1,9 +1,9 @@
 //! The procedure browser: search, label filter, sort, a virtualized table, and the
 //! selected procedure's detail with a Start button.
 
-use super::Command;
 use super::actions::Action;
 use super::widgets::{label_chips, label_toggle, rate_text, relative, status_text};
+use super::{Command, ViewCtx};
 use crate::analysis::schedule::{NextDue, State};
 use crate::model::*;
 use crate::store::Db;
@@ -91,23 +91,17 @@ impl BrowserState {
 }
 
 /// The browser view.
-pub fn browser_ui(
-    ui: &mut Ui,
-    db: &Db,
-    state: &mut BrowserState,
-    now: Timestamp,
-    read_only: bool,
-    cmds: &mut Vec<Command>,
-) {
+pub fn browser_ui(ui: &mut Ui, cx: &mut ViewCtx<'_>, state: &mut BrowserState) {
+    let (db, now, read_only) = (cx.db, cx.now, cx.read_only);
     if let Some(pid) = state.selected.filter(|p| db.procedure(*p).is_some()) {
         egui::Panel::right("procedure-detail").resizable(true).default_size(340.0).min_size(260.0).show(ui, |ui| {
             let due = state.search.due().get(&pid).copied();
-            detail_ui(ui, db, pid, due, now, read_only, &mut state.confirm_delete, cmds);
+            detail_ui(ui, cx, pid, due, &mut state.confirm_delete);
         });
     }
-    keys(ui, db, state, read_only, cmds);
+    keys(ui, db, state, read_only, cx.cmds);
     egui::CentralPanel::no_frame().show(ui, |ui| list_ui(ui, db, state, now));
-    confirm_delete_ui(ui, db, state, cmds);
+    confirm_delete_ui(ui, db, state, cx.cmds);
 }
 
 /// Up / Down move the selection through the list shown, Enter starts a run of the
@@ -345,14 +339,12 @@ fn schedules_ui(ui: &mut Ui, db: &Db, pid: ProcedureId, due: Option<&NextDue>, n
 #[allow(clippy::too_many_arguments, reason = "the detail's data, its state and where commands go")]
 fn detail_ui(
     ui: &mut Ui,
-    db: &Db,
+    cx: &mut ViewCtx<'_>,
     pid: ProcedureId,
     due: Option<NextDue>,
-    now: Timestamp,
-    read_only: bool,
     confirm_delete: &mut Option<ProcedureId>,
-    cmds: &mut Vec<Command>,
 ) {
+    let (db, now, read_only, cmds) = (cx.db, cx.now, cx.read_only, &mut *cx.cmds);
     let Some(p) = db.procedure(pid) else { return };
     egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
         ui.heading(&p.name);
