@@ -266,7 +266,7 @@ fn automatic_change_summary() {
 #[test]
 fn pasted_lists_become_steps() {
     let text = "# Opening\n- Lights on\n* [ ] Coffee machine (5m)\n1. Unlock doors\n2) Count the till (1h30m)\n\n[x] Music\nplain line\n";
-    let steps = ops::parse_step_list(text);
+    let steps = procedures::transfer::parse_step_list(text);
     let got: Vec<(&str, Option<u32>)> =
         steps.iter().map(|s| (s.description.as_str(), s.estimated_duration_secs)).collect();
     assert_eq!(

@@ -226,15 +226,7 @@ impl App {
                 let _ = self.mutate(|db| ops::set_run_note(db, run, &note));
             }
             Command::FinishRun { run, status, reason } => {
-                let done = self.mutate(|db| {
-                    let finished = ops::finish_run(db, run, status, now)?;
-                    if !reason.is_empty() {
-                        let old = db.run(run).map(|r| r.notes().to_owned()).unwrap_or_default();
-                        let note = if old.is_empty() { reason.clone() } else { format!("{old}\n{reason}") };
-                        ops::set_run_note(db, run, &note)?;
-                    }
-                    Ok(finished)
-                });
+                let done = self.mutate(|db| ops::finish_run_saying(db, run, status, &reason, now));
                 if done.is_some() {
                     self.session.undo_mut().clear();
                     self.views.history.selected = Some(run);

@@ -130,12 +130,7 @@ pub fn run(cmd: RunCommand) -> ExitCode {
         RunCommand::Finish { dir, run, status, reason } => write(&dir, "`procedures run finish`", |db| {
             let status = if status == "completed" { RunStatus::Completed } else { RunStatus::Cancelled };
             let run = RunId(run);
-            ops::finish_run(db, run, status, now)?;
-            if let Some(reason) = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) {
-                let old = db.run(run).map(|r| r.notes().to_owned()).unwrap_or_default();
-                let note = if old.is_empty() { reason } else { format!("{old}\n{reason}") };
-                ops::set_run_note(db, run, &note)?;
-            }
+            ops::finish_run_saying(db, run, status, reason.as_deref().unwrap_or(""), now)?;
             Ok(format!("run {run} {}", status.as_str()))
         }),
     }

@@ -461,20 +461,11 @@ pub fn build(scale: Scale, seed: u64) -> Db {
                     .enumerate()
                     .map(|(i, s)| {
                         let old = reworded[v..].contains(&i);
-                        SnapshotStep {
-                            id: Some(s.id.0),
-                            order: s.order,
-                            description: if old {
-                                format!("{} (old wording)", s.description)
-                            } else {
-                                s.description.clone()
-                            },
-                            estimated_duration: s.estimated_duration_secs,
-                            kind: s.kind.as_str().to_owned(),
-                            options: s.options.clone(),
-                            required: s.required,
-                            show_if: s.show_if.clone(),
+                        let mut step = SnapshotStep::of(s);
+                        if old {
+                            step.description = format!("{} (old wording)", s.description);
                         }
+                        step
                     })
                     .collect(),
             };

@@ -50,6 +50,20 @@ pub struct SnapshotStep {
 }
 
 impl SnapshotStep {
+    /// A step of steps.csv as a version stores it.
+    pub fn of(s: &super::Step) -> Self {
+        Self {
+            id: Some(s.id.0),
+            order: s.order,
+            description: s.description.clone(),
+            estimated_duration: s.estimated_duration_secs,
+            kind: s.kind.as_str().to_owned(),
+            options: s.options.clone(),
+            required: s.required,
+            show_if: s.show_if.clone(),
+        }
+    }
+
     /// The step's kind (a tick when unknown).
     pub fn step_kind(&self) -> super::StepKind {
         super::StepKind::parse(&self.kind).unwrap_or_default()

@@ -5,12 +5,14 @@
 //! that set. Invalid calls return an [`OpError`]; nothing is changed then.
 
 mod diff;
+mod draft;
 mod labels;
 mod procedures;
 mod runs;
 mod schedules;
 
 pub use diff::*;
+pub use draft::*;
 pub use labels::*;
 pub use procedures::*;
 pub use runs::*;

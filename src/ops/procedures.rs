@@ -1,115 +1,8 @@
 //! Procedures: create, update (a new version each time), delete (cascade).
 
-use super::{Done, OpError, done, invalid, new_ids};
+use super::{Done, DraftCondition, OpError, ProcedureDraft, StepDraft, done, invalid, new_ids};
 use crate::model::*;
 use crate::store::{Db, TableKind, TableSet};
-
-/// A step as the editor hands it over.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct StepDraft {
-    /// The existing step this is (None for a new step).
-    pub id: Option<StepId>,
-    /// What to do.
-    pub description: String,
-    /// Expected seconds.
-    pub estimated_duration_secs: Option<u32>,
-    /// What the runner asks.
-    pub kind: StepKind,
-    /// Unit and range, or answers (see [`Options`]).
-    pub options: String,
-    /// Whether a value must be given (`None`: the kind's default).
-    pub required: Option<bool>,
-    /// Needed only if an earlier step's value compares so.
-    pub show_if: Option<DraftCondition>,
-}
-
-impl StepDraft {
-    /// A tick step with this text.
-    pub fn tick(description: &str, estimated_duration_secs: Option<u32>) -> Self {
-        Self { description: description.to_owned(), estimated_duration_secs, ..Self::default() }
-    }
-}
-
-/// A step's condition in a draft: on the draft's step at index `on` (new steps have no
-/// id yet; the id is written when the draft is saved).
-#[derive(Clone, Debug, PartialEq)]
-pub struct DraftCondition {
-    /// Index of the earlier step in the draft.
-    pub on: usize,
-    /// How its value compares.
-    pub op: Op,
-    /// With what.
-    pub value: String,
-}
-
-impl StepDraft {
-    /// The draft of an existing step; `ids` are the ids of its procedure's steps in order
-    /// (to turn its condition's step id into an index).
-    pub fn of(s: &Step, ids: &[StepId]) -> Self {
-        let show_if = s.condition().and_then(|c| {
-            let on = ids.iter().position(|id| *id == c.step)?;
-            Some(DraftCondition { on, op: c.op, value: c.value })
-        });
-        Self {
-            id: Some(s.id),
-            description: s.description.clone(),
-            estimated_duration_secs: s.estimated_duration_secs,
-            kind: s.kind,
-            options: s.options.clone(),
-            required: s.required,
-            show_if,
-        }
-    }
-
-    /// Write this draft into a step row at `order`; `ids` are the saved ids of the
-    /// draft's steps (for the condition).
-    fn fill(&self, st: &mut Step, order: u32, ids: &[StepId]) {
-        st.order = order;
-        st.description = self.description.clone();
-        st.estimated_duration_secs = self.estimated_duration_secs;
-        st.kind = self.kind;
-        st.options = if matches!(self.kind, StepKind::Number | StepKind::Choice) {
-            self.options.trim().to_owned()
-        } else {
-            String::new()
-        };
-        st.required = self.required.filter(|_| self.kind.has_value());
-        st.show_if = self
-            .show_if
-            .as_ref()
-            .and_then(|c| Some(Condition { step: *ids.get(c.on)?, op: c.op, value: c.value.trim().to_owned() }.text()))
-            .unwrap_or_default();
-    }
-}
-
-/// A whole procedure as the editor hands it over.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ProcedureDraft {
-    /// Name (required).
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// Steps in order.
-    pub steps: Vec<StepDraft>,
-    /// Labels to carry.
-    pub labels: Vec<LabelId>,
-}
-
-impl ProcedureDraft {
-    /// The current content of a procedure, as a draft to edit.
-    pub fn of(db: &Db, pid: ProcedureId) -> Option<Self> {
-        let p = db.procedure(pid)?;
-        Some(Self {
-            name: p.name.clone(),
-            description: p.description.clone(),
-            steps: {
-                let ids: Vec<StepId> = db.steps_of(pid).map(|s| s.id).collect();
-                db.steps_of(pid).map(|s| StepDraft::of(s, &ids)).collect()
-            },
-            labels: db.labels_of(pid).to_vec(),
-        })
-    }
-}
 
 /// What deleting a procedure takes with it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -128,40 +21,79 @@ pub struct DeleteImpact {
     pub schedules: usize,
 }
 
-fn validate(db: &Db, d: &ProcedureDraft) -> Result<(), OpError> {
+/// What keeps a draft from being saved, typed: the editor lists them as they are typed,
+/// the ops refuse a draft with the first one — one rule, one wording.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DraftProblem {
+    /// The name is empty.
+    NoName,
+    /// A step (0-based) has no text.
+    StepWithoutText(usize),
+    /// A step's unit and range or answers do not parse.
+    BadOptions(usize, String),
+    /// A step's condition names a step that is not before it.
+    ConditionNotEarlier(usize),
+    /// A step's condition names an earlier step (the second) that records no value.
+    ConditionOnNoValue(usize, usize),
+    /// A step's condition has nothing to compare with.
+    ConditionWithoutValue(usize),
+    /// A label the draft carries does not exist.
+    UnknownLabel(LabelId),
+}
+
+impl std::fmt::Display for DraftProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoName => write!(f, "The procedure needs a name"),
+            Self::StepWithoutText(i) => write!(f, "Step {} has no text", i + 1),
+            Self::BadOptions(i, why) => write!(f, "Step {}: {why}", i + 1),
+            Self::ConditionNotEarlier(i) => write!(f, "Step {}: “only if” must name an earlier step", i + 1),
+            Self::ConditionOnNoValue(i, on) => {
+                write!(f, "Step {}: “only if” names step {}, which records no value", i + 1, on + 1)
+            }
+            Self::ConditionWithoutValue(i) => write!(f, "Step {}: “only if” needs a value to compare with", i + 1),
+            Self::UnknownLabel(l) => write!(f, "no label with id {l}"),
+        }
+    }
+}
+
+/// Everything that keeps `d` from being saved, in order.
+pub fn draft_problems(db: &Db, d: &ProcedureDraft) -> Vec<DraftProblem> {
+    let mut out = Vec::new();
     if d.name.trim().is_empty() {
-        return invalid("a procedure needs a name");
+        out.push(DraftProblem::NoName);
     }
     for (i, s) in d.steps.iter().enumerate() {
         if s.description.trim().is_empty() {
-            return invalid(format!("step {} has no text", i + 1));
+            out.push(DraftProblem::StepWithoutText(i));
         }
         if matches!(s.kind, StepKind::Number | StepKind::Choice)
             && let Err(e) = Options::parse(s.kind, &s.options)
         {
-            return invalid(format!("step {}: {e}", i + 1));
+            out.push(DraftProblem::BadOptions(i, e.to_string()));
         }
         if let Some(c) = &s.show_if {
             match d.steps.get(c.on) {
-                Some(o) if c.on < i && o.kind.has_value() => {}
-                Some(_) if c.on < i => {
-                    return invalid(format!(
-                        "step {}: its condition is on step {}, which records no value",
-                        i + 1,
-                        c.on + 1
-                    ));
+                Some(o) if c.on < i && o.kind.has_value() => {
+                    if c.value.trim().is_empty() {
+                        out.push(DraftProblem::ConditionWithoutValue(i));
+                    }
                 }
-                _ => return invalid(format!("step {}: a condition can only be on an earlier step", i + 1)),
-            }
-            if c.value.trim().is_empty() {
-                return invalid(format!("step {}: its condition has no value to compare with", i + 1));
+                Some(_) if c.on < i => out.push(DraftProblem::ConditionOnNoValue(i, c.on)),
+                _ => out.push(DraftProblem::ConditionNotEarlier(i)),
             }
         }
     }
-    for l in &d.labels {
-        db.label(*l).ok_or(OpError::NotFound { what: "label", id: l.0 })?;
+    out.extend(d.labels.iter().filter(|l| db.label(**l).is_none()).map(|l| DraftProblem::UnknownLabel(*l)));
+    out
+}
+
+fn validate(db: &Db, d: &ProcedureDraft) -> Result<(), OpError> {
+    match draft_problems(db, d).into_iter().next() {
+        None => Ok(()),
+        Some(DraftProblem::UnknownLabel(l)) => Err(OpError::NotFound { what: "label", id: l.0 }),
+        Some(p) => invalid(p.to_string()),
     }
-    Ok(())
 }
 
 /// The snapshot of a procedure's current state (what a version stores).
@@ -173,19 +105,7 @@ pub fn snapshot_of(db: &Db, pid: ProcedureId) -> Option<Snapshot> {
         description: p.description.clone(),
         version: p.version,
         labels: db.labels_of(pid).iter().filter_map(|l| db.label(*l)).map(|l| l.name.clone()).collect(),
-        steps: db
-            .steps_of(pid)
-            .map(|s| SnapshotStep {
-                id: Some(s.id.0),
-                order: s.order,
-                description: s.description.clone(),
-                estimated_duration: s.estimated_duration_secs,
-                kind: s.kind.as_str().to_owned(),
-                options: s.options.clone(),
-                required: s.required,
-                show_if: s.show_if.clone(),
-            })
-            .collect(),
+        steps: db.steps_of(pid).map(SnapshotStep::of).collect(),
     })
 }
 
@@ -458,148 +378,6 @@ pub fn restore_version(db: &mut Db, pid: ProcedureId, version: u32, now: Timesta
     let done = update_procedure(db, pid, &draft, &format!("restored version {version}"), now)?;
     changed.extend(done.changed);
     Ok(Done { value: done.value, changed })
-}
-
-/// Parse a pasted list into steps: one per line; `- item`, `* item`, `1. item`,
-/// `1) item`, `[ ] item`, `- [x] item` and plain lines; a trailing `(5m)`
-/// is read as the estimated duration. Blank lines and headings (`# …`) are skipped.
-pub fn parse_step_list(text: &str) -> Vec<StepDraft> {
-    let mut steps: Vec<StepDraft> = Vec::new();
-    for line in text.lines() {
-        let mut t = line.trim();
-        // `## Heading` (any level from two on) is a section; other `#` lines are not steps.
-        if let Some(h) = t.strip_prefix("##") {
-            let h = h.trim_start_matches('#').trim();
-            if !h.is_empty() {
-                steps.push(StepDraft { kind: StepKind::Section, ..StepDraft::tick(h, None) });
-            }
-            continue;
-        }
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        for bullet in ["- ", "* ", "+ ", "• "] {
-            if let Some(rest) = t.strip_prefix(bullet) {
-                t = rest.trim_start();
-            }
-        }
-        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-        if digits > 0 && matches!(t.as_bytes().get(digits), Some(b'.' | b')')) {
-            t = t[digits + 1..].trim_start();
-        }
-        for box_ in ["[ ] ", "[x] ", "[X] "] {
-            if let Some(rest) = t.strip_prefix(box_) {
-                t = rest.trim_start();
-            }
-        }
-        let mut duration = None;
-        // `\(5m)` is text (an escaped parenthesis), not a duration.
-        if let Some(open) = t.rfind('(')
-            && t.ends_with(')')
-            && !t[..open].ends_with('\\')
-            && let Some(d) = parse_duration(&t[open + 1..t.len() - 1])
-        {
-            duration = Some(d);
-            t = t[..open].trim_end();
-        }
-        // `… — only if “Fryer on?” is Yes`, as checklists are written out: a condition on
-        // the nearest earlier step of that text (else the words stay in the text).
-        let mut show_if = None;
-        if let Some(at) = t.rfind(CONDITION_MARK)
-            && let Some(condition) = condition_in_words(&t[at + CONDITION_MARK.len()..], &steps)
-        {
-            show_if = Some(condition);
-            t = t[..at].trim_end();
-        }
-        let (text, kind, options) = value_hint(t);
-        if !text.is_empty() {
-            steps.push(StepDraft { kind, options, show_if, ..StepDraft::tick(&text, duration) });
-        }
-    }
-    steps
-}
-
-/// What joins a step's text and its condition in a written checklist.
-pub const CONDITION_MARK: &str = " — only if “";
-
-/// `Fryer on?” is Yes` (what follows [`CONDITION_MARK`]) as a condition on the nearest
-/// earlier step of `steps` with that text that records a value.
-fn condition_in_words(words: &str, steps: &[StepDraft]) -> Option<DraftCondition> {
-    let (on_text, rest) = words.split_once('”')?;
-    let rest = rest.trim_start();
-    // Longest words first: "is not" before "is".
-    let mut ops = [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::In];
-    ops.sort_by_key(|op| std::cmp::Reverse(op.words().len()));
-    let (op, value) = ops.iter().find_map(|op| {
-        let value = rest.strip_prefix(op.words())?.strip_prefix(' ')?;
-        Some((*op, value.trim()))
-    })?;
-    let value = if op == Op::In { value.split(", ").collect::<Vec<_>>().join("|") } else { value.to_owned() };
-    let on = steps.iter().rposition(|s| s.description.trim() == on_text.trim() && s.kind.has_value())?;
-    (!value.is_empty()).then_some(DraftCondition { on, op, value })
-}
-
-/// A value hint at the end of a pasted step, as the printable checklist writes them:
-/// `____ °C (0–5 °C)` a number (unit, range), `[Pass / Fail ⚑]` a choice (⚑ flags an
-/// answer), `____-__-__` a date, `Signed: ____` a sign-off, a long `________` text.
-/// Returns the step's text without the hint, its kind and options.
-fn value_hint(t: &str) -> (String, StepKind, String) {
-    let plain = |s: &str| s.replace('\\', "");
-    if let Some(before) = t.strip_suffix("____-__-__") {
-        return (before.trim_end().to_owned(), StepKind::Date, String::new());
-    }
-    if let Some(at) = t.find("Signed: ____") {
-        return (t[..at].trim_end().to_owned(), StepKind::Signoff, String::new());
-    }
-    if t.ends_with(']')
-        && let Some(open) = t.rfind(" [")
-    {
-        let answers: Vec<String> = plain(&t[open + 2..t.len() - 1])
-            .split(" / ")
-            .map(|a| a.trim())
-            .filter(|a| !a.is_empty())
-            .map(|a| match a.strip_suffix('⚑') {
-                Some(flagged) => format!("!{}", flagged.trim()),
-                None => a.to_owned(),
-            })
-            .collect();
-        if answers.len() >= 2 {
-            return (t[..open].trim_end().to_owned(), StepKind::Choice, answers.join("|"));
-        }
-    }
-    if let Some(at) = t.find(" ____") {
-        let before = t[..at].trim_end().to_owned();
-        let hint = &t[at + 1..];
-        let underscores = hint.bytes().take_while(|b| *b == b'_').count();
-        let rest = plain(hint[underscores..].trim());
-        if underscores > 4 && rest.is_empty() {
-            return (before, StepKind::Text, String::new());
-        }
-        if underscores == 4 {
-            let (unit, range) = match rest.split_once('(') {
-                Some((u, r)) => (u.trim().to_owned(), r.trim_end_matches(')').trim().to_owned()),
-                None => (rest.trim().to_owned(), String::new()),
-            };
-            let bound = |s: &str| s.split_whitespace().next().unwrap_or("").to_owned();
-            let range = if let Some(m) = range.strip_prefix("at most ") {
-                format!("..{}", bound(m))
-            } else if let Some(m) = range.strip_prefix("at least ") {
-                format!("{}..", bound(m))
-            } else {
-                // "a–b unit": the dash between two numbers (the first may be negative).
-                let r = bound(&range);
-                match r.char_indices().skip(1).find(|(_, c)| *c == '–' || *c == '-') {
-                    Some((i, c)) => format!("{}..{}", &r[..i], &r[i + c.len_utf8()..]),
-                    None => String::new(),
-                }
-            };
-            let options = [unit, range].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" ");
-            if Options::parse(StepKind::Number, &options).is_ok() {
-                return (before, StepKind::Number, options);
-            }
-        }
-    }
-    (t.to_owned(), StepKind::Check, String::new())
 }
 
 /// The snapshot a draft would be saved as (version number not yet assigned).

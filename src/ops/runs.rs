@@ -245,6 +245,25 @@ pub fn finish_run(db: &mut Db, id: RunId, status: RunStatus, now: Timestamp) -> 
     done(db, (), TableSet::EMPTY.with(TableKind::Runs))
 }
 
+/// [`finish_run`], keeping why in the run's notes (a cancel's reason): the reason,
+/// trimmed, goes on a line of its own after the notes there are.
+pub fn finish_run_saying(
+    db: &mut Db,
+    id: RunId,
+    status: RunStatus,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Done<()>, OpError> {
+    let finished = finish_run(db, id, status, now)?;
+    let reason = reason.trim();
+    if !reason.is_empty() {
+        let old = db.run(id).map(|r| r.notes().to_owned()).unwrap_or_default();
+        let note = if old.is_empty() { reason.to_owned() } else { format!("{old}\n{reason}") };
+        set_run_note(db, id, &note)?;
+    }
+    Ok(finished)
+}
+
 /// Set a run's notes.
 pub fn set_run_note(db: &mut Db, id: RunId, note: &str) -> Result<Done<()>, OpError> {
     let run = db.run(id).ok_or(OpError::NotFound { what: "run", id: id.0 })?;

@@ -2,8 +2,9 @@
 //! HTML page, in from a Markdown or plain-text list.
 
 use super::cells::{html_escape, md_escape, md_unescape};
+use super::steps::parse_step_list;
 use crate::model::*;
-use crate::ops::{ProcedureDraft, parse_step_list};
+use crate::ops::ProcedureDraft;
 use crate::store::Db;
 
 /// A procedure as a Markdown checklist (`- [ ] step (5m)`), which [`parse_checklist`] reads back.
@@ -75,7 +76,7 @@ fn condition_words(db: &Db, s: &Step, escape: fn(&str) -> String) -> Option<Stri
         Op::In => c.value.split('|').map(|v| escape(v.trim())).collect::<Vec<_>>().join(", "),
         _ => escape(&c.value),
     };
-    Some(format!("{}{}” {} {value}", crate::ops::CONDITION_MARK, escape(&on.description), c.op.words()))
+    Some(format!("{}{}” {} {value}", super::steps::CONDITION_MARK, escape(&on.description), c.op.words()))
 }
 
 /// A procedure as a clean, printable checklist page (HTML with print styles).

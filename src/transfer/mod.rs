@@ -7,8 +7,10 @@ mod cells;
 mod checklist;
 mod record;
 mod report;
+mod steps;
 
 pub use cells::{html_escape, md_escape, md_unescape, spreadsheet_safe};
 pub use checklist::{parse_checklist, procedure_html, procedure_markdown};
 pub use record::run_report_html;
 pub use report::{run_report_csv, run_report_markdown, summary_csv};
+pub use steps::{CONDITION_MARK, parse_step_list};

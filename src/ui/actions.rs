@@ -170,6 +170,13 @@ impl Action {
         }
     }
 
+    /// The keys alone, without the view they work in ("Space or Enter"): for hints
+    /// beside the controls.
+    pub fn keys_short(self) -> &'static str {
+        let text = self.keys_text();
+        text.split_once(": ").map_or(text, |(_, keys)| keys)
+    }
+
     /// What the help says it does.
     pub fn help(self) -> &'static str {
         match self {

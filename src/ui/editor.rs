@@ -136,7 +136,7 @@ impl EditorState {
 
     /// Add steps from a pasted list.
     pub fn add_pasted(&mut self, text: &str) -> usize {
-        self.add_steps(ops::parse_step_list(text))
+        self.add_steps(crate::transfer::parse_step_list(text))
     }
 
     /// Add steps as parsed (kinds, options, sections and conditions kept); returns how
@@ -199,32 +199,18 @@ impl EditorState {
     pub fn problems(&self, db: &Db) -> (Vec<String>, Vec<String>) {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
+        // The draft's own rules, as the op applies them.
+        errors.extend(ops::draft_problems(db, &self.draft).iter().map(ToString::to_string));
         let name = self.draft.name.trim();
-        if name.is_empty() {
-            errors.push("The procedure needs a name".to_owned());
-        } else if db.procedures.rows().iter().any(|p| Some(p.id) != self.target && p.name.eq_ignore_ascii_case(name)) {
+        if !name.is_empty()
+            && db.procedures.rows().iter().any(|p| Some(p.id) != self.target && p.name.eq_ignore_ascii_case(name))
+        {
             warnings.push(format!("Another procedure is also named \u{201c}{name}\u{201d}"));
         }
         if self.draft.steps.is_empty() {
             warnings.push("The procedure has no steps yet, so it cannot be run".to_owned());
         }
-        for (i, (s, d)) in self.draft.steps.iter().zip(&self.durations).enumerate() {
-            if s.description.trim().is_empty() {
-                errors.push(format!("Step {} has no text", i + 1));
-            }
-            if matches!(s.kind, StepKind::Number | StepKind::Choice)
-                && let Err(e) = Options::parse(s.kind, &s.options)
-            {
-                errors.push(format!("Step {}: {e}", i + 1));
-            }
-            if let Some(c) = &s.show_if {
-                let ok = c.on < i && self.draft.steps.get(c.on).is_some_and(|o| o.kind.has_value());
-                if !ok {
-                    errors.push(format!("Step {}: “only if” must name an earlier step that records a value", i + 1));
-                } else if c.value.trim().is_empty() {
-                    errors.push(format!("Step {}: “only if” needs a value to compare with", i + 1));
-                }
-            }
+        for (i, d) in self.durations.iter().enumerate() {
             if !d.trim().is_empty() && parse_duration(d).is_none() {
                 errors.push(format!(
                     "Step {}: \u{201c}{}\u{201d} is not a duration like 90s, 5m or 1h30m",

@@ -424,7 +424,14 @@ fn header_ui(ui: &mut Ui, cx: &mut ViewCtx<'_>, run: &Run, shown: &Shown<'_>, do
         {
             state.modal = Some(RunnerModal::Title { text: run.title().to_owned() });
         }
-        if ui.button("Back").on_hover_text("Leave the runner (Esc); the run stays in progress").clicked() {
+        if ui
+            .button("Back")
+            .on_hover_text(format!(
+                "Leave the runner ({}); the run stays in progress",
+                Action::RunnerLeave.keys_short()
+            ))
+            .clicked()
+        {
             cmds.push(Command::Show(View::InProgress));
         }
     });
@@ -437,7 +444,16 @@ fn header_ui(ui: &mut Ui, cx: &mut ViewCtx<'_>, run: &Run, shown: &Shown<'_>, do
     drift_notice(ui, db, run, cmds);
     ui.label(
         RichText::new(
-            "Keys: Space or Enter tick (or type a value) · 1–9 choose an answer · Up/Down move · N note · Ctrl+Z undo · Ctrl+Enter complete · Esc back",
+            format!(
+                "Keys: {} tick (or type a value) · {} choose an answer · {} move · {} note · {} undo · {} complete · {} back",
+                Action::RunnerTick.keys_short(),
+                Action::RunnerChoose.keys_short(),
+                Action::RunnerUp.keys_short(),
+                Action::RunnerNote.keys_short(),
+                Action::RunnerUndo.keys_short(),
+                Action::RunnerComplete.keys_short(),
+                Action::RunnerLeave.keys_short(),
+            ),
         )
         .weak()
         .small(),
@@ -508,7 +524,11 @@ fn step_row_ui(
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
             let editing = state.note_edit.as_ref().is_some_and(|(id, _)| *id == rs_id);
             if !read_only && !editing {
-                let add = ui.small_button("📝").on_hover_text(format!("Write a note for step {} (N)", row + 1));
+                let add = ui.small_button("📝").on_hover_text(format!(
+                    "Write a note for step {} ({})",
+                    row + 1,
+                    Action::RunnerNote.keys_short()
+                ));
                 if add.clicked() {
                     state.note_edit = Some((rs_id, rs.notes().to_string()));
                     state.focus = row;
