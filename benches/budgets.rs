@@ -258,7 +258,7 @@ fn main() {
     let t = Instant::now();
     ops::set_step_note(&mut db, early, "a late note").expect("note");
     let changed = db.take_changed();
-    let tables = db.snapshot_tables(changed);
+    let tables = db.write_snapshots(changed);
     writer.submit(copy.path().to_path_buf(), tables);
     let ui_side = t.elapsed();
     let outcomes = writer.wait_idle();
@@ -503,7 +503,7 @@ fn main() {
 
 /// Tick a step as a person would: a step that records a value gets one that fits (so
 /// the run can be completed); a step not needed is left alone.
-fn tick(db: &mut procedures::store::Db, rs: procedures::model::RunStepId, now: Timestamp) {
+fn tick(db: &mut procedures::store::Dataset, rs: procedures::model::RunStepId, now: Timestamp) {
     use procedures::model::{Name, StepKind};
     let Some(step) = db.run_step(rs).and_then(|r| db.step(r.step_id)).cloned() else { return };
     let by = Name::of("Bench").unwrap_or_default();

@@ -2,7 +2,7 @@
 //! tick, look back at the history, see where the time goes, keep every edit as a version.
 //!
 //! The data lives in a folder of plain CSV files (see `store`). Layers:
-//! `model` (plain types) → `store` (files ⇄ `Db`) → `ops` (every mutation) →
+//! `model` (plain types) → `store` (files ⇄ `Dataset`) → `ops` (every mutation) →
 //! `analysis` (metrics) → `transfer` (documents in and out) → `session` (the open
 //! folder) → `ui` (views) → `app` (the window); `cli` (the commands) and `generate`
 //! (generated folders) use them. DESIGN.md has the whole picture.

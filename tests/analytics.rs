@@ -120,7 +120,7 @@ fn hand_computed_report() {
 #[test]
 fn edge_cases_empty_single_cancelled_ties() {
     let today = d("2025-03-14");
-    let empty = store::Db::default();
+    let empty = store::Dataset::default();
     let r = analysis::report(&empty, &Selection::default(), today);
     assert_eq!(r.summary.runs, 0);
     assert_eq!(r.summary.completion_rate, None);

@@ -8,17 +8,17 @@
 mod common;
 use common::*;
 use procedures::cli::crash;
-use procedures::store::{self, Db, TableKind, TableSet};
+use procedures::store::{self, Dataset, TableKind, TableSet};
 use std::collections::HashMap;
 use std::io::Read as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// The canonical bytes of every table of `db`.
-fn tables(db: &Db) -> HashMap<TableKind, Vec<u8>> {
+fn tables(db: &Dataset) -> HashMap<TableKind, Vec<u8>> {
     let mut db = db.clone();
     db.mark_full(TableSet::all());
-    db.snapshot_tables(TableSet::all()).into_iter().map(|s| (s.kind, s.to_csv())).collect()
+    db.write_snapshots(TableSet::all()).into_iter().map(|s| (s.kind, s.to_csv())).collect()
 }
 
 #[test]

@@ -33,7 +33,7 @@ fn type_into(h: &mut Harness<'static, App>, hint: &str, text: &str) {
     h.run();
 }
 
-fn db<'a>(h: &'a Harness<'static, App>) -> &'a procedures::store::Db {
+fn db<'a>(h: &'a Harness<'static, App>) -> &'a procedures::store::Dataset {
     h.state().db().expect("open")
 }
 
@@ -102,7 +102,7 @@ fn create_from_pasted_list_reorder_save_diff_restore() {
     h.run();
     assert_eq!(db(&h).procedure(pid).expect("p").version, 3);
     assert_eq!(texts(&h, pid), ["Unlock the door", "Count the float", "Turn on the music"]);
-    let (v1, v3) = (db(&h).snapshot(pid, 1).expect("v1"), db(&h).snapshot(pid, 3).expect("v3"));
+    let (v1, v3) = (db(&h).version_snapshot(pid, 1).expect("v1"), db(&h).version_snapshot(pid, 3).expect("v3"));
     assert_eq!((v1.name, v1.steps, v1.labels), (v3.name, v3.steps, v3.labels));
 
     // Everything written is valid.

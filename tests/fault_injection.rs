@@ -6,19 +6,19 @@ mod common;
 use common::*;
 use procedures::model::*;
 use procedures::ops;
-use procedures::store::{self, Db, Fault, FaultyIo, TableKind, TableSet, Writer};
+use procedures::store::{self, Dataset, Fault, FaultyIo, TableKind, TableSet, Writer};
 use std::path::Path;
 use std::sync::Arc;
 
 /// Save what changed through `writer`; returns the error, if the save failed.
-fn save(writer: &mut Writer, dir: &Path, db: &mut Db) -> Option<String> {
+fn save(writer: &mut Writer, dir: &Path, db: &mut Dataset) -> Option<String> {
     writer.save_blocking(dir, db).err().map(|e| e.to_string())
 }
 
-fn canonical(db: &Db, kind: TableKind) -> Vec<u8> {
+fn canonical(db: &Dataset, kind: TableKind) -> Vec<u8> {
     let mut db = db.clone();
     db.mark_full(TableSet::all());
-    db.snapshot_tables(TableSet::EMPTY.with(kind)).remove(0).to_csv()
+    db.write_snapshots(TableSet::EMPTY.with(kind)).remove(0).to_csv()
 }
 
 fn t(s: &str) -> Timestamp {
@@ -27,7 +27,7 @@ fn t(s: &str) -> Timestamp {
 
 /// For each fault and each operation of one save, run `change` then save with that
 /// operation failing; check the file, then retry without the fault.
-fn every_fault(kind: TableKind, change: impl Fn(&mut Db, usize)) {
+fn every_fault(kind: TableKind, change: impl Fn(&mut Dataset, usize)) {
     for fault in Fault::ALL {
         let mut n = 1;
         loop {

@@ -3,14 +3,14 @@
 mod common;
 use procedures::model::*;
 use procedures::ops::{self, OpError, ProcedureDraft, StepDraft};
-use procedures::store::{self, Db, TableKind};
+use procedures::store::{self, Dataset, TableKind};
 
 fn t(s: &str) -> Timestamp {
     Timestamp::parse(s).expect("timestamp")
 }
 
-fn empty_db() -> Db {
-    Db::default()
+fn empty_db() -> Dataset {
+    Dataset::default()
 }
 
 fn draft(name: &str, steps: &[&str]) -> ProcedureDraft {
@@ -89,10 +89,10 @@ fn update_procedure_creates_new_versions_and_keeps_history() {
     let texts: Vec<_> = db.steps_of(pid).map(|s| s.description.clone()).collect();
     assert_eq!(texts, ["c", "a", "d"]);
     assert_eq!(db.versions_of(pid).len(), 2);
-    let v2 = db.snapshot(pid, 2).expect("v2");
+    let v2 = db.version_snapshot(pid, 2).expect("v2");
     assert_eq!(v2.name, "P2");
     assert_eq!(v2.steps.iter().map(|s| s.order).collect::<Vec<_>>(), [1, 2, 3]);
-    let v1 = db.snapshot(pid, 1).expect("v1");
+    let v1 = db.version_snapshot(pid, 1).expect("v1");
     assert_eq!(v1.steps[1].description, "b");
     // The run of version 1 still resolves the removed step "b".
     assert_eq!(db.run(run).expect("run").procedure_version, Some(1));
@@ -206,7 +206,7 @@ fn restore_writes_a_new_version_equal_to_the_old_one() {
     let mut d = draft("P", &["a", "b", "c"]);
     d.labels = vec![label];
     let pid = ops::create_procedure(&mut db, &d, t("2025-01-01")).expect("c").value;
-    let v1 = db.snapshot(pid, 1).expect("v1");
+    let v1 = db.version_snapshot(pid, 1).expect("v1");
 
     let mut d2 = ProcedureDraft::of(&db, pid).expect("draft");
     d2.steps.remove(1);
@@ -218,7 +218,7 @@ fn restore_writes_a_new_version_equal_to_the_old_one() {
 
     let done = ops::restore_version(&mut db, pid, 1, t("2025-01-03")).expect("restore");
     assert_eq!(done.value, 3);
-    let v3 = db.snapshot(pid, 3).expect("v3");
+    let v3 = db.version_snapshot(pid, 3).expect("v3");
     let strip = |s: &Snapshot| (s.name.clone(), s.description.clone(), s.labels.clone(), s.steps.clone());
     assert_eq!(strip(&v3), strip(&v1), "same content, same step ids");
     assert_eq!(
@@ -259,7 +259,7 @@ fn automatic_change_summary() {
     let summary = ops::draft_summary(&db, pid, &d);
     assert_eq!(summary, "renamed; added steps 3–4; reworded step 1; removed 1 step");
     let v = ops::update_procedure(&mut db, pid, &d, &summary, t("2025-01-02")).expect("v2").value;
-    let after = db.snapshot(pid, v).expect("v2");
+    let after = db.version_snapshot(pid, v).expect("v2");
     assert_eq!(ops::summary(&ops::diff(&before, &after), &before, &after), summary);
 }
 

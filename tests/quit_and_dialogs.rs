@@ -240,7 +240,7 @@ fn importing_a_checklist_in_the_window_keeps_sections_kinds_options_and_conditio
     let md = procedures::transfer::procedure_markdown(&db, original).expect("md");
     let file = dir.path().join("kitchen-list.md");
     std::fs::write(&file, &md).expect("write");
-    let shape = |db: &procedures::store::Db, pid| -> Vec<(String, procedures::model::StepKind, String, bool)> {
+    let shape = |db: &procedures::store::Dataset, pid| -> Vec<(String, procedures::model::StepKind, String, bool)> {
         db.steps_of(pid).map(|s| (s.description.clone(), s.kind, s.options.clone(), !s.show_if.is_empty())).collect()
     };
     let want = shape(&db, original);

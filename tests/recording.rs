@@ -214,7 +214,7 @@ fn a_condition_on_a_later_or_valueless_step_is_refused_in_the_editor() {
     let steps: Vec<&Step> = db.steps_of(ProcedureId(1)).collect();
     assert_eq!(steps[7].show_if, format!("{} = B", steps[6].id));
     // The version snapshot carries kind, options and conditions.
-    let snap = db.snapshot(ProcedureId(1), 2).expect("v2");
+    let snap = db.version_snapshot(ProcedureId(1), 2).expect("v2");
     assert_eq!((snap.steps[6].kind.as_str(), snap.steps[6].options.as_str()), ("choice", "A|B"));
     assert_eq!(snap.steps[7].show_if, format!("{} = B", steps[6].id));
 }

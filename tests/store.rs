@@ -13,7 +13,7 @@ fn load(dir: &std::path::Path) -> store::Loaded {
     l
 }
 
-fn save_all(dir: &std::path::Path, db: &mut store::Db) {
+fn save_all(dir: &std::path::Path, db: &mut store::Dataset) {
     db.mark_changed(TableSet::all());
     store::save(dir, db).expect("saves");
 }
@@ -197,7 +197,7 @@ fn run_steps_of_a_run_are_found_when_a_hand_edit_scattered_them() {
         ),
     ]);
     let mut db = load(dir.path()).db;
-    let ids = |db: &store::Db, run: u32| db.run_step_ids(RunId(run)).iter().map(|r| r.0).collect::<Vec<_>>();
+    let ids = |db: &store::Dataset, run: u32| db.run_step_ids(RunId(run)).iter().map(|r| r.0).collect::<Vec<_>>();
     assert_eq!(ids(&db, 1), [1, 3]);
     assert_eq!(ids(&db, 2), [2, 4]);
     assert_eq!(db.run_steps_of(RunId(9)).len(), 0, "no such run");

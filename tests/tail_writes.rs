@@ -6,18 +6,18 @@ mod common;
 use common::*;
 use procedures::model::*;
 use procedures::ops;
-use procedures::store::{self, Db, TableKind, TableSet, Writer};
+use procedures::store::{self, Dataset, TableKind, TableSet, Writer};
 use std::path::Path;
 
 /// Save what changed, as the app does; returns (tail writes, whole-table writes) sent.
-fn save(writer: &mut Writer, dir: &Path, db: &mut Db) -> (usize, usize) {
+fn save(writer: &mut Writer, dir: &Path, db: &mut Dataset) -> (usize, usize) {
     writer.save_blocking(dir, db).expect("saved")
 }
 
 /// The canonical bytes of every table of `db`.
-fn canonical(db: &mut Db) -> Vec<(String, Vec<u8>)> {
+fn canonical(db: &mut Dataset) -> Vec<(String, Vec<u8>)> {
     db.mark_full(TableSet::all());
-    let snaps = db.snapshot_tables(TableSet::all());
+    let snaps = db.write_snapshots(TableSet::all());
     db.take_changed();
     let mut v: Vec<(String, Vec<u8>)> = snaps.iter().map(|s| (s.kind.file_name().to_owned(), s.to_csv())).collect();
     v.sort();
@@ -71,7 +71,7 @@ fn a_change_far_from_the_end_is_a_full_rewrite() {
     let mut db = store::load(dir.path()).expect("load").db;
     let first = db.runs.rows()[0].id;
     ops::set_run_note(&mut db, first, "old run, new note").expect("note");
-    let snaps = db.snapshot_tables(db.changed());
+    let snaps = db.write_snapshots(db.changed());
     // Row 0 changed: this is a whole-file snapshot, not a copy of 160 rows.
     assert!(snaps.iter().all(|s| s.is_full()));
 }
@@ -161,7 +161,7 @@ fn only_the_last_30_backups_are_kept() {
 }
 
 /// A copy of `src`, loaded, with a writer that learnt its big tables (as the app opens).
-fn opened_and_learnt(src: &std::path::Path) -> (tempfile::TempDir, store::Db, Writer) {
+fn opened_and_learnt(src: &std::path::Path) -> (tempfile::TempDir, store::Dataset, Writer) {
     let dir = copy_of(src);
     let db = store::load(dir.path()).expect("load").db;
     let mut writer = Writer::spawn(|| {});

@@ -93,7 +93,8 @@ fn folder_to_database_to_folder_gives_the_same_files() {
     let a = store::load(src.path()).expect("folder");
     let b = pg::load_url(&db.url).expect("database");
     assert!(b.problems.is_empty(), "{:?}", b.problems);
-    let stats = |db: &store::Db| serde_json::to_string(&procedures::analysis::stats_report(db, None)).expect("json");
+    let stats =
+        |db: &store::Dataset| serde_json::to_string(&procedures::analysis::stats_report(db, None)).expect("json");
     assert_eq!(stats(&b.db), stats(&a.db));
 
     // A second push is refused: the database holds data; nothing changed in it.

@@ -23,7 +23,7 @@ fn visible(h: &mut Harness<'static, App>) -> Vec<String> {
     ids.iter().filter_map(|id| db.procedure(*id)).map(|p| p.name.clone()).collect()
 }
 
-fn db<'a>(h: &'a Harness<'static, App>) -> &'a procedures::store::Db {
+fn db<'a>(h: &'a Harness<'static, App>) -> &'a procedures::store::Dataset {
     h.state().db().expect("a folder is open")
 }
 

@@ -1,11 +1,11 @@
 //! The run history's query: which runs (and missed occurrences of schedules) pass the
-//! filters, in which order. Computed from the `Db`; the History view draws it, and on a
+//! filters, in which order. Computed from the `Dataset`; the History view draws it, and on a
 //! big folder asks a background thread for it (`background::Latest`).
 
 use super::run_duration_secs;
 use super::schedule::{Clock, Engine, Occurrence, State};
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use std::collections::{HashMap, HashSet};
 
 /// Sortable columns of the history.
@@ -83,7 +83,7 @@ impl Range {
 /// What the history lists: its filters and order, for a state of the data and a day.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HistoryQuery {
-    /// [`Db::generation`] of the data listed.
+    /// [`Dataset::generation`] of the data listed.
     pub generation: u64,
     /// In the procedure's name (lowercase).
     pub procedure: String,
@@ -110,7 +110,7 @@ pub type Listing = (Vec<Entry>, Vec<Occurrence>);
 
 /// The runs that pass the filters of `key`, sorted, with the missed occurrences of the
 /// procedures that pass them (by time among the runs; after them in other sorts).
-pub fn list(db: &Db, key: &HistoryQuery, now: Timestamp) -> Listing {
+pub fn list(db: &Dataset, key: &HistoryQuery, now: Timestamp) -> Listing {
     // Procedures that pass the name and label filters (none: every procedure passes).
     let all = key.procedure.is_empty() && key.label.is_none();
     let procs: HashSet<ProcedureId> = if all {
@@ -191,7 +191,7 @@ pub fn list(db: &Db, key: &HistoryQuery, now: Timestamp) -> Listing {
 
 /// Every missed occurrence (oldest first) of the procedures `keep` passes, since `since`.
 fn missed_occurrences(
-    db: &Db,
+    db: &Dataset,
     keep: impl Fn(ProcedureId) -> bool,
     since: Option<i64>,
     now: Timestamp,
@@ -212,7 +212,7 @@ fn missed_occurrences(
 
 /// Whether `who` (lowercase) is in the run's title, its starter's name, or the name of
 /// someone who ticked one of its steps.
-fn by_person_or_title(db: &Db, r: &Run, who: &str) -> bool {
+fn by_person_or_title(db: &Dataset, r: &Run, who: &str) -> bool {
     let has = |text: &str| text.to_lowercase().contains(who);
     has(r.title())
         || has(r.started_by.as_str())
@@ -220,7 +220,7 @@ fn by_person_or_title(db: &Db, r: &Run, who: &str) -> bool {
 }
 
 /// Steps ticked and steps of a run.
-pub fn steps_done(db: &Db, run: RunId) -> (usize, usize) {
+pub fn steps_done(db: &Dataset, run: RunId) -> (usize, usize) {
     let steps = db.run_steps_of(run);
     let total = steps.len();
     (steps.filter(|s| s.completed).count(), total)

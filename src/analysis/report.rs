@@ -1,11 +1,11 @@
 //! Everything the Analytics view shows for one selection (procedure or all, label,
-//! date range), computed in one pass from a `Db`. `stats` and the view share
+//! date range), computed in one pass from a `Dataset`. `stats` and the view share
 //! [`summarize`], so their numbers are the same.
 
 use super::schedule::{Clock, Engine, Occurrence, ScheduleCounts};
 use super::{Granularity, Period, Summary, bottlenecks, completion_rate, median, run_duration_secs, summarize};
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap};
 
@@ -194,7 +194,7 @@ fn in_range(r: &Run, bounds: Option<(NaiveDate, NaiveDate)>) -> bool {
 }
 
 /// The procedures a selection covers, in id order.
-pub fn selected_procedures(db: &Db, sel: &Selection) -> Vec<ProcedureId> {
+pub fn selected_procedures(db: &Dataset, sel: &Selection) -> Vec<ProcedureId> {
     match sel.procedure {
         Some(p) => db.procedure(p).map(|_| vec![p]).unwrap_or_default(),
         None => db
@@ -208,7 +208,7 @@ pub fn selected_procedures(db: &Db, sel: &Selection) -> Vec<ProcedureId> {
 }
 
 /// The runs a selection covers, by id.
-pub fn selected_runs<'a>(db: &'a Db, sel: &Selection, today: NaiveDate) -> Vec<&'a Run> {
+pub fn selected_runs<'a>(db: &'a Dataset, sel: &Selection, today: NaiveDate) -> Vec<&'a Run> {
     let bounds = sel.range.bounds(today);
     match sel.procedure {
         Some(p) => db.runs_of(p).iter().filter_map(|r| db.run(*r)).filter(|r| in_range(r, bounds)).collect(),
@@ -296,13 +296,13 @@ fn median_of(mut v: Vec<f64>) -> Option<f64> {
 }
 
 /// Compute the report of a selection (schedules as of now).
-pub fn report(db: &Db, sel: &Selection, today: NaiveDate) -> Report {
+pub fn report(db: &Dataset, sel: &Selection, today: NaiveDate) -> Report {
     report_with(&mut Engine::new(), db, sel, today, &Clock::system())
 }
 
 /// [`report`] with an engine that keeps its schedule expansions between reports, and
 /// schedules as of `clock`.
-pub fn report_with(engine: &mut Engine, db: &Db, sel: &Selection, today: NaiveDate, clock: &Clock) -> Report {
+pub fn report_with(engine: &mut Engine, db: &Dataset, sel: &Selection, today: NaiveDate, clock: &Clock) -> Report {
     let runs = selected_runs(db, sel, today);
     let (from, to) = match sel.range.bounds(today) {
         Some((a, b)) => (day_start(a), day_start(b) + 86_399),
@@ -350,7 +350,7 @@ fn day_start(d: NaiveDate) -> i64 {
 }
 
 /// Everything but the overview.
-fn report_of_runs(db: &Db, sel: &Selection, runs: &[&Run]) -> Report {
+fn report_of_runs(db: &Dataset, sel: &Selection, runs: &[&Run]) -> Report {
     let summary = summarize(runs.iter().copied());
     let (weekly, monthly) = counts(runs);
     let completion_weekly =
@@ -406,7 +406,7 @@ fn report_of_runs(db: &Db, sel: &Selection, runs: &[&Run]) -> Report {
                     let (text, estimate) = match db.step(step) {
                         Some(s) => (s.description.clone(), s.estimated_duration_secs),
                         None => db
-                            .snapshot_step(pid, step)
+                            .step_in_versions(pid, step)
                             .map_or((format!("step #{}", b.step_id), None), |s| (s.description, s.estimated_duration)),
                     };
                     StepTiming {
@@ -460,7 +460,7 @@ fn report_of_runs(db: &Db, sel: &Selection, runs: &[&Run]) -> Report {
 
 /// Flagged values per procedure among `runs`, judged by the current steps (a step
 /// removed since is not counted): one pass, each step's options parsed once.
-fn flagged_by_procedure(db: &Db, runs: &[&Run]) -> HashMap<ProcedureId, usize> {
+fn flagged_by_procedure(db: &Dataset, runs: &[&Run]) -> HashMap<ProcedureId, usize> {
     // Step ids are dense: a vector by id (filled on first use) beats a map per value.
     let top = db.steps.rows().last().map_or(0, |s| s.id.0 as usize + 1).min(1 << 24);
     let mut defs: Vec<Option<Option<(StepKind, Options)>>> = vec![None; top];
@@ -498,7 +498,7 @@ fn flagged_by_procedure(db: &Db, runs: &[&Run]) -> HashMap<ProcedureId, usize> {
 }
 
 /// Per procedure numbers (all procedures selected), by name.
-fn overview(db: &Db, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> Vec<OverviewRow> {
+fn overview(db: &Dataset, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> Vec<OverviewRow> {
     if sel.procedure.is_some() {
         return Vec::new();
     }

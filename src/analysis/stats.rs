@@ -3,7 +3,7 @@
 use super::schedule::{Clock, Engine, ScheduleCounts};
 use super::{median, percentile};
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -90,7 +90,7 @@ pub fn summarize<'a>(runs: impl IntoIterator<Item = &'a Run>) -> Summary {
 /// How long each ticked step of a run took: its completed_at minus the previous
 /// completed_at in the run (ordered by completed_at, then id), or minus the run's
 /// start for the first. Returned in that order.
-pub fn step_durations(db: &Db, run: &Run) -> Vec<(RunStepId, StepId, i64)> {
+pub fn step_durations(db: &Dataset, run: &Run) -> Vec<(RunStepId, StepId, i64)> {
     let mut ticked: Vec<&RunStep> = db.run_steps_of(run.id).filter(|rs| rs.completed_at.is_some()).collect();
     ticked.sort_by_key(|rs| (rs.completed_at.map(|t| t.sort_key()), rs.id));
     let mut prev = run.start_time;
@@ -119,7 +119,7 @@ pub struct Bottleneck {
 }
 
 /// Steps ranked by median step duration (slowest first, ties by step id).
-pub fn bottlenecks<'a>(db: &Db, runs: impl IntoIterator<Item = &'a Run>) -> Vec<Bottleneck> {
+pub fn bottlenecks<'a>(db: &Dataset, runs: impl IntoIterator<Item = &'a Run>) -> Vec<Bottleneck> {
     let mut per_step: HashMap<StepId, Vec<f64>> = HashMap::new();
     for run in runs {
         for (_, step, d) in step_durations(db, run) {
@@ -163,7 +163,7 @@ pub struct ProcedureStats {
 }
 
 /// Stats of one procedure, its schedules' counts as of `clock`.
-pub fn procedure_stats(db: &Db, pid: ProcedureId, engine: &mut Engine, clock: &Clock) -> Option<ProcedureStats> {
+pub fn procedure_stats(db: &Dataset, pid: ProcedureId, engine: &mut Engine, clock: &Clock) -> Option<ProcedureStats> {
     let p = db.procedure(pid)?;
     let runs: Vec<&Run> = db.runs_of(pid).iter().filter_map(|r| db.run(*r)).collect();
     Some(ProcedureStats {
@@ -186,12 +186,12 @@ pub struct StatsReport {
 }
 
 /// Stats of every procedure (or just `only`), plus the overall numbers; schedules as of now.
-pub fn stats_report(db: &Db, only: Option<ProcedureId>) -> StatsReport {
+pub fn stats_report(db: &Dataset, only: Option<ProcedureId>) -> StatsReport {
     stats_report_at(db, only, &Clock::system())
 }
 
 /// [`stats_report`], schedules as of `clock`.
-pub fn stats_report_at(db: &Db, only: Option<ProcedureId>, clock: &Clock) -> StatsReport {
+pub fn stats_report_at(db: &Dataset, only: Option<ProcedureId>, clock: &Clock) -> StatsReport {
     let ids: Vec<ProcedureId> = match only {
         Some(p) => vec![p],
         None => db.procedures.rows().iter().map(|p| p.id).collect(),

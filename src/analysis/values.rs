@@ -5,7 +5,7 @@
 
 use super::median;
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -61,7 +61,7 @@ type Definitions = HashMap<StepId, (StepKind, Options)>;
 
 /// The values recorded at the number and choice steps of `runs` (of one procedure), in
 /// step order of the procedure's current version, then steps since removed.
-pub fn step_values<'a>(db: &Db, runs: impl IntoIterator<Item = &'a Run>) -> Vec<StepValues> {
+pub fn step_values<'a>(db: &Dataset, runs: impl IntoIterator<Item = &'a Run>) -> Vec<StepValues> {
     // Definitions per (procedure, version): step → (kind, options), parsed once.
     let mut defs: HashMap<(ProcedureId, Option<u32>), Definitions> = HashMap::new();
     let mut by_step: HashMap<StepId, StepValues> = HashMap::new();
@@ -73,7 +73,7 @@ pub fn step_values<'a>(db: &Db, runs: impl IntoIterator<Item = &'a Run>) -> Vec<
             continue;
         }
         let def = defs.entry((run.procedure_id, run.procedure_version)).or_insert_with(|| {
-            let snap = run.procedure_version.and_then(|v| db.snapshot(run.procedure_id, v));
+            let snap = run.procedure_version.and_then(|v| db.version_snapshot(run.procedure_id, v));
             match snap {
                 Some(s) => s.steps.iter().filter_map(|st| Some((StepId(st.id?), st.asks()))).collect(),
                 None => db.steps_of(run.procedure_id).map(|s| (s.id, (s.kind, s.parsed_options()))).collect(),

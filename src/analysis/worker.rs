@@ -1,15 +1,15 @@
 //! Computes reports on a worker thread so the UI never waits for analytics.
 
 use super::{Report, Selection};
-use crate::store::Db;
+use crate::store::Dataset;
 use chrono::NaiveDate;
 
 /// What a report was computed for: the state of the data it covers, the selection,
 /// and today's date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ReportKey {
-    /// For one procedure, [`Db::procedure_stamp`] (other procedures' changes do not
-    /// invalidate it); for several, [`Db::generation`].
+    /// For one procedure, [`Dataset::procedure_stamp`] (other procedures' changes do not
+    /// invalidate it); for several, [`Dataset::generation`].
     pub generation: u64,
     /// The selection.
     pub selection: Selection,
@@ -19,7 +19,7 @@ pub struct ReportKey {
 
 impl ReportKey {
     /// The key of a selection's report for the current data.
-    pub fn of(db: &Db, selection: Selection, today: NaiveDate) -> Self {
+    pub fn of(db: &Dataset, selection: Selection, today: NaiveDate) -> Self {
         let generation = match selection.procedure {
             Some(p) => db.procedure_stamp(p),
             None => db.generation(),
@@ -29,14 +29,14 @@ impl ReportKey {
 }
 
 /// Handle to the analytics thread.
-pub struct Worker(super::background::Latest<(ReportKey, Db), (ReportKey, Report)>);
+pub struct Worker(super::background::Latest<(ReportKey, Dataset), (ReportKey, Report)>);
 
 impl Worker {
     /// Start the thread; `wake` is called when a report is ready.
     pub fn spawn(wake: impl Fn() + Send + 'static) -> Self {
         // Schedules' expansions are kept from one report to the next.
         let mut engine = super::schedule::Engine::new();
-        let work = move |(key, db): (ReportKey, Db)| {
+        let work = move |(key, db): (ReportKey, Dataset)| {
             let clock = super::schedule::Clock::system();
             let r = super::report_with(&mut engine, &db, &key.selection, key.today, &clock);
             drop(db);
@@ -48,7 +48,7 @@ impl Worker {
     }
 
     /// Ask for a report (`db` is a cheap clone: its tables are shared).
-    pub fn request(&self, key: ReportKey, db: Db) {
+    pub fn request(&self, key: ReportKey, db: Dataset) {
         self.0.request((key, db));
     }
 

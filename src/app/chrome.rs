@@ -5,7 +5,7 @@
 use super::dialogs::Popup;
 use super::{App, bundled_sample};
 use crate::session::{Folder, SaveState};
-use crate::store::{self, Db};
+use crate::store::{self, Dataset};
 use crate::ui::actions::Action;
 use crate::ui::{Command, Theme, View};
 use std::path::Path;
@@ -299,7 +299,7 @@ impl App {
     }
 
     pub(super) fn navigation(&mut self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
-        let in_progress = self.db().map_or(0, Db::in_progress_count);
+        let in_progress = self.db().map_or(0, Dataset::in_progress_count);
         let has_run = self.views.runner.run.is_some();
         let agenda = &self.views.today.agenda;
         let (overdue, due) = (agenda.overdue.len(), agenda.due.len());

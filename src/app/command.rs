@@ -7,7 +7,7 @@ use super::{App, platform};
 use crate::model::*;
 use crate::ops;
 use crate::session::{SaveState, UndoTick};
-use crate::store::{self, Db};
+use crate::store::{self, Dataset};
 use crate::ui::editor::EditorState;
 use crate::ui::runner::RunnerState;
 use crate::ui::versions::VersionsState;
@@ -129,7 +129,10 @@ impl App {
     }
 
     /// Run an op on the open folder; reports refusals to the user.
-    pub(super) fn mutate<T>(&mut self, op: impl FnOnce(&mut Db) -> Result<ops::Done<T>, ops::OpError>) -> Option<T> {
+    pub(super) fn mutate<T>(
+        &mut self,
+        op: impl FnOnce(&mut Dataset) -> Result<ops::Done<T>, ops::OpError>,
+    ) -> Option<T> {
         match self.session.mutate(op) {
             // A refusal said earlier is no longer what is true.
             Ok(value) => {
@@ -162,7 +165,7 @@ impl App {
             }
             Command::ResolveConflict { keep_mine } => self.session.resolve_conflict(keep_mine),
             Command::RetryLock => self.session.retry_lock(),
-            Command::RetrySave => self.session.retry_save(),
+            Command::RetrySave => self.session.clear_save_error(),
             _ => {}
         }
     }

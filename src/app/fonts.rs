@@ -42,7 +42,7 @@ pub fn install_fallbacks(ctx: &egui::Context) {
 
 /// Add, on a thread, the system's CJK fonts when the folder's procedures or steps have
 /// CJK text (looked at there: 100,000 steps at y1 are no work for the UI thread).
-pub fn install_cjk_if_used(ctx: &egui::Context, folder: crate::store::Db) {
+pub fn install_cjk_if_used(ctx: &egui::Context, folder: crate::store::Dataset) {
     spawn(ctx, move || {
         let cjk = |t: &str| t.chars().any(is_cjk);
         let used = folder.procedures.rows().iter().any(|p| cjk(&p.name) || cjk(&p.description))

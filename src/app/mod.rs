@@ -20,7 +20,7 @@ pub use platform::{bundled_sample, window_icon};
 
 use crate::model::Name;
 use crate::session::{Folder, SaveState, Session};
-use crate::store::Db;
+use crate::store::Dataset;
 use crate::ui::ViewCtx;
 use crate::ui::analytics::{AnalyticsState, analytics_ui};
 use crate::ui::browser::{BrowserState, browser_ui};
@@ -162,7 +162,7 @@ impl App {
     pub fn with_prefs(prefs: Prefs, wake: impl Fn() + Send + Sync + 'static) -> Self {
         let mut session = Session::new(Arc::new(wake));
         // The browser's rows of a big folder are built on its loading thread.
-        session.set_prepare(Arc::new(|db: &Db| Box::new(BrowserState::prepared(db)) as crate::session::Prepared));
+        session.set_prepare(Arc::new(|db: &Dataset| Box::new(BrowserState::prepared(db)) as crate::session::Prepared));
         let view = match prefs.last_view {
             View::Runner => View::InProgress,
             View::Editor | View::Versions => View::Procedures,
@@ -229,7 +229,7 @@ impl App {
     }
 
     /// The open data, if any.
-    pub fn db(&self) -> Option<&Db> {
+    pub fn db(&self) -> Option<&Dataset> {
         self.session.db()
     }
 

@@ -1,17 +1,17 @@
 //! `procedures check DIR`.
 
-use std::path::Path;
+use crate::store::DataSource;
 use std::process::ExitCode;
 
 /// Print every problem of the folder, one per line. Exit 0 valid, 1 problems, 2 unreadable.
-pub fn run(dir: &Path) -> ExitCode {
-    match super::load_for_reading(dir) {
+pub fn run(source: &DataSource) -> ExitCode {
+    match super::load_for_reading(source) {
         Err(code) => code,
         Ok(loaded) if loaded.problems.is_empty() => {
             let db = &loaded.db;
             println!(
                 "{}: ok ({} procedures, {} steps, {} runs, {} run steps, {} labels, {} versions)",
-                crate::store::pg::redacted(&dir.to_string_lossy()),
+                source.shown(),
                 db.procedures.len(),
                 db.steps.len(),
                 db.runs.len(),

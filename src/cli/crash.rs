@@ -6,14 +6,14 @@
 use crate::generate::Rng;
 use crate::model::*;
 use crate::ops::{self, ProcedureDraft};
-use crate::store::{self, Db, Writer};
+use crate::store::{self, Dataset, Writer};
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
 /// Apply mutation number `i` (1-based) of the series for `seed`. Mutations that the
 /// rules refuse (e.g. ticking a finished run) are skipped the same way every time.
-pub fn mutate(db: &mut Db, seed: u64, i: u64) {
+pub fn mutate(db: &mut Dataset, seed: u64, i: u64) {
     let mut rng = Rng(seed.wrapping_mul(1_000_003).wrapping_add(i));
     let now = Timestamp::from_wall_secs(1_780_000_000 + i as i64 * 60);
     let open: Vec<RunId> = db.in_progress_runs().collect();

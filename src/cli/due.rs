@@ -3,9 +3,9 @@
 
 use crate::analysis::schedule::{Agenda, Engine, Occurrence};
 use crate::model::{Timestamp, format_duration};
-use crate::store::Db;
+use crate::store::DataSource;
+use crate::store::Dataset;
 use serde::Serialize;
-use std::path::Path;
 use std::process::ExitCode;
 
 /// One line of the answer.
@@ -52,8 +52,8 @@ pub fn lists(a: &Agenda) -> [(&'static str, &[Occurrence]); 7] {
 }
 
 /// Print the occurrences as of `at` (default now), as text or JSON.
-pub fn run(dir: &Path, json: bool, at: Option<&str>) -> ExitCode {
-    let (clock, loaded) = match super::clock_at(at).and_then(|c| Ok((c, super::load_warning(dir)?))) {
+pub fn run(source: &DataSource, json: bool, at: Option<&str>) -> ExitCode {
+    let (clock, loaded) = match super::clock_at(at).and_then(|c| Ok((c, super::load_warning(source)?))) {
         Ok(both) => both,
         Err(code) => return code,
     };
@@ -91,7 +91,7 @@ pub fn run(dir: &Path, json: bool, at: Option<&str>) -> ExitCode {
     if loaded.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
-fn answer<'a>(db: &'a Db, agenda: &Agenda, now: Timestamp) -> Answer<'a> {
+fn answer<'a>(db: &'a Dataset, agenda: &Agenda, now: Timestamp) -> Answer<'a> {
     let mut occurrences = Vec::new();
     for (state, list) in lists(agenda) {
         for o in list {
@@ -115,7 +115,7 @@ fn answer<'a>(db: &'a Db, agenda: &Agenda, now: Timestamp) -> Answer<'a> {
 }
 
 /// The readable table: state, time, how far from now, procedure.
-fn text(db: &Db, agenda: &Agenda, now: Timestamp) -> String {
+fn text(db: &Dataset, agenda: &Agenda, now: Timestamp) -> String {
     let mut out = String::new();
     if agenda.schedules == 0 {
         out.push_str("no schedules in this folder\n");

@@ -2,8 +2,9 @@
 
 use crate::model::{ProcedureId, RunId};
 use crate::store;
+use crate::store::DataSource;
 use crate::transfer;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Output formats.
@@ -18,8 +19,14 @@ pub enum Format {
 }
 
 /// Print (or write to `out`) a run report or a procedure checklist.
-pub fn run(dir: &Path, run: Option<u32>, procedure: Option<u32>, format: Format, out: Option<PathBuf>) -> ExitCode {
-    let loaded = match super::load_for_reading(dir) {
+pub fn run(
+    source: &DataSource,
+    run: Option<u32>,
+    procedure: Option<u32>,
+    format: Format,
+    out: Option<PathBuf>,
+) -> ExitCode {
+    let loaded = match super::load_for_reading(source) {
         Ok(l) => l,
         Err(code) => return code,
     };

@@ -9,6 +9,7 @@ mod stats;
 
 use crate::generate;
 
+use crate::store::DataSource;
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,13 +36,15 @@ pub enum Subcommand {
     /// Check a data folder; prints `file:line: column: message` per problem.
     /// Exit 0 when valid, 1 when problems were found, 2 when it cannot be read.
     Check {
-        /// The data folder
-        dir: PathBuf,
+        /// The data folder, or a team database's postgres:// URL
+        #[arg(value_name = "FOLDER_OR_URL", value_parser = crate::store::parse_source)]
+        source: DataSource,
     },
     /// Completion, durations and bottleneck steps per procedure.
     Stats {
-        /// The data folder
-        dir: PathBuf,
+        /// The data folder, or a team database's postgres:// URL
+        #[arg(value_name = "FOLDER_OR_URL", value_parser = crate::store::parse_source)]
+        source: DataSource,
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
@@ -54,8 +57,9 @@ pub enum Subcommand {
     },
     /// What is due: overdue, due and started occurrences, upcoming (7 days), missed (30 days).
     Due {
-        /// The data folder
-        dir: PathBuf,
+        /// The data folder, or a team database's postgres:// URL
+        #[arg(value_name = "FOLDER_OR_URL", value_parser = crate::store::parse_source)]
+        source: DataSource,
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
@@ -65,8 +69,9 @@ pub enum Subcommand {
     },
     /// Export a run report (Markdown or CSV) or a procedure (Markdown checklist or printable HTML).
     Export {
-        /// The data folder
-        dir: PathBuf,
+        /// The data folder, or a team database's postgres:// URL
+        #[arg(value_name = "FOLDER_OR_URL", value_parser = crate::store::parse_source)]
+        source: DataSource,
         /// A run id
         #[arg(long, conflicts_with = "procedure")]
         run: Option<u32>,
@@ -129,10 +134,12 @@ pub fn run(command: Subcommand) -> ExitCode {
         );
     }
     match command {
-        Subcommand::Check { dir } => check::run(&dir),
-        Subcommand::Stats { dir, json, procedure, at } => stats::run(&dir, json, procedure, at.as_deref()),
-        Subcommand::Due { dir, json, at } => due::run(&dir, json, at.as_deref()),
-        Subcommand::Export { dir, run, procedure, format, output } => export::run(&dir, run, procedure, format, output),
+        Subcommand::Check { source } => check::run(&source),
+        Subcommand::Stats { source, json, procedure, at } => stats::run(&source, json, procedure, at.as_deref()),
+        Subcommand::Due { source, json, at } => due::run(&source, json, at.as_deref()),
+        Subcommand::Export { source, run, procedure, format, output } => {
+            export::run(&source, run, procedure, format, output)
+        }
         Subcommand::CrashChild { dir, seed, count } => crash::run(&dir, seed, count),
         Subcommand::Run(cmd) => run::run(cmd),
         Subcommand::Push { dir, url } => team(
@@ -178,8 +185,8 @@ fn clock_at(at: Option<&str>) -> Result<crate::analysis::schedule::Clock, ExitCo
 }
 
 /// A folder (or database) for a reading command, its problems printed as warnings.
-fn load_warning(dir: &std::path::Path) -> Result<crate::store::Loaded, ExitCode> {
-    let loaded = load_for_reading(dir)?;
+fn load_warning(source: &DataSource) -> Result<crate::store::Loaded, ExitCode> {
+    let loaded = load_for_reading(source)?;
     for p in &loaded.problems {
         eprintln!("warning: {p}");
     }
@@ -205,15 +212,8 @@ fn team(op: impl FnOnce() -> Result<crate::store::pg::Moved, crate::store::pg::P
 /// Load a folder (or a team database, given its `postgres://` URL) for a command that
 /// only reads: the error (exit 2) or the data, with a note on stderr for each
 /// interrupted save it saw (read commands never finish one).
-fn load_for_reading(dir: &std::path::Path) -> Result<crate::store::Loaded, ExitCode> {
-    let text = dir.to_string_lossy();
-    if crate::store::pg::is_url(&text) {
-        return crate::store::pg::load_url(&text).map_err(|e| {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        });
-    }
-    match crate::store::load(dir) {
+fn load_for_reading(source: &DataSource) -> Result<crate::store::Loaded, ExitCode> {
+    match source.load() {
         Ok(loaded) => {
             for note in &loaded.notes {
                 eprintln!("note: {note}");

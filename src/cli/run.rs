@@ -5,7 +5,7 @@
 
 use crate::model::*;
 use crate::ops::{self, OpError, RunStart};
-use crate::store::{self, Db, LockOutcome, RunSheet, Writer};
+use crate::store::{self, Dataset, LockOutcome, RunSheet, Writer};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -141,7 +141,7 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Take the lock (waiting up to [`LOCK_WAIT`]), load, apply `change`, save; print what
 /// it says. `holder` names this command in the lock file.
-fn write(dir: &Path, holder: &str, change: impl FnOnce(&mut Db) -> Result<String, OpError>) -> ExitCode {
+fn write(dir: &Path, holder: &str, change: impl FnOnce(&mut Dataset) -> Result<String, OpError>) -> ExitCode {
     let refuse = |msg: String| {
         eprintln!("error: {msg}");
         ExitCode::from(2)

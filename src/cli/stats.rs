@@ -3,12 +3,12 @@
 use crate::analysis::{self, StatsReport, Summary};
 use crate::model::{ProcedureId, format_duration};
 
-use std::path::Path;
+use crate::store::DataSource;
 use std::process::ExitCode;
 
 /// Print the stats report as JSON or as a table.
-pub fn run(dir: &Path, json: bool, procedure: Option<u32>, at: Option<&str>) -> ExitCode {
-    let (clock, loaded) = match super::clock_at(at).and_then(|c| Ok((c, super::load_warning(dir)?))) {
+pub fn run(source: &DataSource, json: bool, procedure: Option<u32>, at: Option<&str>) -> ExitCode {
+    let (clock, loaded) = match super::clock_at(at).and_then(|c| Ok((c, super::load_warning(source)?))) {
         Ok(both) => both,
         Err(code) => return code,
     };

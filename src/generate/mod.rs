@@ -3,7 +3,7 @@
 //! `procedures generate DIR --scale small|y1|10y1 [--seed N]` writes.
 
 use crate::model::*;
-use crate::store::{self, Db, Table, TableSet};
+use crate::store::{self, Dataset, Table, TableSet};
 use chrono::NaiveDate;
 use std::path::Path;
 
@@ -276,10 +276,10 @@ const RUN_NOTES: &[&str] = &["smooth", "new team member shadowing", "interrupted
 const CANCEL_NOTES: &[&str] = &["cancelled: blocked by outage", "cancelled: wrong day", "cancelled: missing part"];
 
 /// Write a generated folder to `dir` (created if needed; existing tables replaced).
-pub fn generate(dir: &Path, scale: Scale, seed: u64) -> Result<Db, store::Error> {
+pub fn generate(dir: &Path, scale: Scale, seed: u64) -> Result<Dataset, store::Error> {
     let mut db = build(scale, seed);
     std::fs::create_dir_all(dir).map_err(|e| store::Error::io(dir, e))?;
-    store::write_tables(dir, &db.snapshot_tables(TableSet::all())).map_err(|(_, e)| e)?;
+    store::write_tables(dir, &db.write_snapshots(TableSet::all())).map_err(|(_, e)| e)?;
     Ok(db)
 }
 
@@ -390,7 +390,7 @@ fn ts(secs: i64) -> Timestamp {
 }
 
 /// Build the generated data in memory.
-pub fn build(scale: Scale, seed: u64) -> Db {
+pub fn build(scale: Scale, seed: u64) -> Dataset {
     let shape = scale.shape();
     let mut rng = Rng(seed ^ 0x5EED_0FC0_FFEE);
     let end = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default().and_hms_opt(0, 0, 0).unwrap_or_default();
@@ -613,7 +613,7 @@ pub fn build(scale: Scale, seed: u64) -> Db {
         runs.push(run);
     }
     links.sort_by_key(|l| (l.procedure_id, l.label_id));
-    Db::unindexed(
+    Dataset::unindexed(
         Table::from_sorted(procedures, Vec::new()),
         Table::from_sorted(steps, Vec::new()),
         Table::from_sorted(runs, Vec::new()),

@@ -2,7 +2,7 @@
 //! their conditions — before any id or version is given.
 
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 
 /// A step as the editor hands it over.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -97,7 +97,7 @@ pub struct ProcedureDraft {
 
 impl ProcedureDraft {
     /// The current content of a procedure, as a draft to edit.
-    pub fn of(db: &Db, pid: ProcedureId) -> Option<Self> {
+    pub fn of(db: &Dataset, pid: ProcedureId) -> Option<Self> {
         let p = db.procedure(pid)?;
         Some(Self {
             name: p.name.clone(),

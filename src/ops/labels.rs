@@ -2,13 +2,13 @@
 
 use super::{Done, OpError, done, invalid, new_ids};
 use crate::model::*;
-use crate::store::{Db, TableKind, TableSet};
+use crate::store::{Dataset, TableKind, TableSet};
 
-fn label_exists(db: &Db, id: LabelId) -> Result<(), OpError> {
+fn label_exists(db: &Dataset, id: LabelId) -> Result<(), OpError> {
     db.label(id).map(|_| ()).ok_or(OpError::NotFound { what: "label", id: id.0 })
 }
 
-fn valid_name(db: &Db, name: &str, except: Option<LabelId>) -> Result<String, OpError> {
+fn valid_name(db: &Dataset, name: &str, except: Option<LabelId>) -> Result<String, OpError> {
     let name = name.trim();
     if name.is_empty() {
         return invalid("a label needs a name");
@@ -34,7 +34,7 @@ fn valid_color(c: &str) -> Result<String, OpError> {
 }
 
 /// Create a label with a unique name and a `#rrggbb` color.
-pub fn create_label(db: &mut Db, name: &str, color: &str) -> Result<Done<LabelId>, OpError> {
+pub fn create_label(db: &mut Dataset, name: &str, color: &str) -> Result<Done<LabelId>, OpError> {
     let name = valid_name(db, name, None)?;
     let color = valid_color(color)?;
     let id = LabelId(new_ids(&db.labels, 1, "labels")?);
@@ -43,7 +43,7 @@ pub fn create_label(db: &mut Db, name: &str, color: &str) -> Result<Done<LabelId
 }
 
 /// Rename a label (names are unique, case-insensitively).
-pub fn rename_label(db: &mut Db, id: LabelId, name: &str) -> Result<Done<()>, OpError> {
+pub fn rename_label(db: &mut Dataset, id: LabelId, name: &str) -> Result<Done<()>, OpError> {
     label_exists(db, id)?;
     let name = valid_name(db, name, Some(id))?;
     if let Some(l) = db.labels.get_mut(u64::from(id.0)) {
@@ -57,7 +57,7 @@ pub fn rename_label(db: &mut Db, id: LabelId, name: &str) -> Result<Done<()>, Op
 }
 
 /// Change a label's color.
-pub fn recolor_label(db: &mut Db, id: LabelId, color: &str) -> Result<Done<()>, OpError> {
+pub fn recolor_label(db: &mut Dataset, id: LabelId, color: &str) -> Result<Done<()>, OpError> {
     label_exists(db, id)?;
     let color = valid_color(color)?;
     if let Some(l) = db.labels.get_mut(u64::from(id.0)) {
@@ -70,7 +70,7 @@ pub fn recolor_label(db: &mut Db, id: LabelId, color: &str) -> Result<Done<()>, 
 }
 
 /// Delete a label and detach it from every procedure; returns how many were detached.
-pub fn delete_label(db: &mut Db, id: LabelId) -> Result<Done<usize>, OpError> {
+pub fn delete_label(db: &mut Dataset, id: LabelId) -> Result<Done<usize>, OpError> {
     label_exists(db, id)?;
     let key = u64::from(id.0);
     db.labels.remove_where(|l| u64::from(l.id.0) == key);
@@ -84,7 +84,7 @@ pub fn delete_label(db: &mut Db, id: LabelId) -> Result<Done<usize>, OpError> {
 }
 
 /// Attach a label to a procedure (no-op when already attached).
-pub fn attach_label(db: &mut Db, pid: ProcedureId, id: LabelId) -> Result<Done<()>, OpError> {
+pub fn attach_label(db: &mut Dataset, pid: ProcedureId, id: LabelId) -> Result<Done<()>, OpError> {
     label_exists(db, id)?;
     db.procedure(pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
     if db.labels_of(pid).contains(&id) {
@@ -96,7 +96,7 @@ pub fn attach_label(db: &mut Db, pid: ProcedureId, id: LabelId) -> Result<Done<(
 }
 
 /// Detach a label from a procedure (no-op when not attached).
-pub fn detach_label(db: &mut Db, pid: ProcedureId, id: LabelId) -> Result<Done<()>, OpError> {
+pub fn detach_label(db: &mut Dataset, pid: ProcedureId, id: LabelId) -> Result<Done<()>, OpError> {
     label_exists(db, id)?;
     db.procedure(pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
     let n = db.procedure_labels.remove_where(|pl| pl.procedure_id == pid && pl.label_id == id);

@@ -1,6 +1,6 @@
-//! Business rules: every mutation of a [`Db`], validated, as one function.
+//! Business rules: every mutation of a [`Dataset`], validated, as one function.
 //!
-//! Each op checks its input, changes the `Db` (keeping its indexes), marks the tables
+//! Each op checks its input, changes the `Dataset` (keeping its indexes), marks the tables
 //! it changed (so only those are saved) and returns a [`Done`] with its result and
 //! that set. Invalid calls return an [`OpError`]; nothing is changed then.
 
@@ -18,7 +18,7 @@ pub use procedures::*;
 pub use runs::*;
 pub use schedules::*;
 
-use crate::store::{Db, TableSet};
+use crate::store::{Dataset, TableSet};
 
 /// What an op produced and which tables it changed.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,7 +64,7 @@ fn invalid<T>(msg: impl Into<String>) -> Result<T, OpError> {
     Err(OpError::Invalid(msg.into()))
 }
 
-fn done<T>(db: &mut Db, value: T, changed: TableSet) -> Result<Done<T>, OpError> {
+fn done<T>(db: &mut Dataset, value: T, changed: TableSet) -> Result<Done<T>, OpError> {
     db.mark_changed(changed);
     Ok(Done { value, changed })
 }

@@ -2,7 +2,7 @@
 
 use super::{Done, DraftCondition, OpError, ProcedureDraft, StepDraft, done, invalid, new_ids};
 use crate::model::*;
-use crate::store::{Db, TableKind, TableSet};
+use crate::store::{Dataset, TableKind, TableSet};
 
 /// What deleting a procedure takes with it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,7 +58,7 @@ impl std::fmt::Display for DraftProblem {
 }
 
 /// Everything that keeps `d` from being saved, in order.
-pub fn draft_problems(db: &Db, d: &ProcedureDraft) -> Vec<DraftProblem> {
+pub fn draft_problems(db: &Dataset, d: &ProcedureDraft) -> Vec<DraftProblem> {
     let mut out = Vec::new();
     if d.name.trim().is_empty() {
         out.push(DraftProblem::NoName);
@@ -88,7 +88,7 @@ pub fn draft_problems(db: &Db, d: &ProcedureDraft) -> Vec<DraftProblem> {
     out
 }
 
-fn validate(db: &Db, d: &ProcedureDraft) -> Result<(), OpError> {
+fn validate(db: &Dataset, d: &ProcedureDraft) -> Result<(), OpError> {
     match draft_problems(db, d).into_iter().next() {
         None => Ok(()),
         Some(DraftProblem::UnknownLabel(l)) => Err(OpError::NotFound { what: "label", id: l.0 }),
@@ -97,7 +97,7 @@ fn validate(db: &Db, d: &ProcedureDraft) -> Result<(), OpError> {
 }
 
 /// The snapshot of a procedure's current state (what a version stores).
-pub fn snapshot_of(db: &Db, pid: ProcedureId) -> Option<Snapshot> {
+pub fn snapshot_of(db: &Dataset, pid: ProcedureId) -> Option<Snapshot> {
     let p = db.procedure(pid)?;
     Some(Snapshot {
         id: pid.0,
@@ -110,7 +110,7 @@ pub fn snapshot_of(db: &Db, pid: ProcedureId) -> Option<Snapshot> {
 }
 
 /// Write the version `id` (reserved with [`new_ids`] before anything changed).
-fn write_version(db: &mut Db, id: VersionId, pid: ProcedureId, change: &str, now: Timestamp) {
+fn write_version(db: &mut Dataset, id: VersionId, pid: ProcedureId, change: &str, now: Timestamp) {
     let Some(snap) = snapshot_of(db, pid) else { return };
     db.versions.insert(Version {
         id,
@@ -131,7 +131,11 @@ fn dedup_labels(labels: &[LabelId]) -> Vec<LabelId> {
 }
 
 /// Create a procedure with its steps and labels, and its version 1.
-pub fn create_procedure(db: &mut Db, draft: &ProcedureDraft, now: Timestamp) -> Result<Done<ProcedureId>, OpError> {
+pub fn create_procedure(
+    db: &mut Dataset,
+    draft: &ProcedureDraft,
+    now: Timestamp,
+) -> Result<Done<ProcedureId>, OpError> {
     validate(db, draft)?;
     if draft.steps.iter().any(|s| s.id.is_some()) {
         return invalid("a new procedure cannot reuse existing steps");
@@ -173,7 +177,7 @@ pub fn create_procedure(db: &mut Db, draft: &ProcedureDraft, now: Timestamp) -> 
 /// `steps.csv` (past runs still resolve them through the version snapshots).
 /// Returns the new version number. Refused when nothing changed.
 pub fn update_procedure(
-    db: &mut Db,
+    db: &mut Dataset,
     pid: ProcedureId,
     draft: &ProcedureDraft,
     change_description: &str,
@@ -186,7 +190,7 @@ pub fn update_procedure(
         let ok = match db.step(id) {
             Some(st) => st.procedure_id == pid,
             // A step removed earlier comes back (restore) with its old id.
-            None => db.snapshot_step(pid, id).is_some(),
+            None => db.step_in_versions(pid, id).is_some(),
         };
         if !ok {
             return invalid(format!("step {id} is not a step of procedure {pid}"));
@@ -269,7 +273,7 @@ pub fn update_procedure(
 }
 
 /// What [`delete_procedure`] would remove, for the confirmation.
-pub fn delete_impact(db: &Db, pid: ProcedureId) -> DeleteImpact {
+pub fn delete_impact(db: &Dataset, pid: ProcedureId) -> DeleteImpact {
     let runs = db.runs_of(pid);
     DeleteImpact {
         runs: runs.len(),
@@ -282,7 +286,7 @@ pub fn delete_impact(db: &Db, pid: ProcedureId) -> DeleteImpact {
 }
 
 /// Delete a procedure with its steps, label links, versions, schedules, runs and run_steps.
-pub fn delete_procedure(db: &mut Db, pid: ProcedureId) -> Result<Done<DeleteImpact>, OpError> {
+pub fn delete_procedure(db: &mut Dataset, pid: ProcedureId) -> Result<Done<DeleteImpact>, OpError> {
     db.procedure(pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
     let impact = delete_impact(db, pid);
     let runs: std::collections::HashSet<RunId> = db.runs_of(pid).iter().copied().collect();
@@ -314,7 +318,7 @@ pub fn delete_procedure(db: &mut Db, pid: ProcedureId) -> Result<Done<DeleteImpa
 }
 
 /// Duplicate a procedure as "Copy of …" (new steps, same labels, version 1, no runs).
-pub fn duplicate_procedure(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Result<Done<ProcedureId>, OpError> {
+pub fn duplicate_procedure(db: &mut Dataset, pid: ProcedureId, now: Timestamp) -> Result<Done<ProcedureId>, OpError> {
     let mut draft = ProcedureDraft::of(db, pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
     draft.name = format!("Copy of {}", draft.name);
     draft.steps.iter_mut().for_each(|s| s.id = None);
@@ -323,8 +327,8 @@ pub fn duplicate_procedure(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Res
 
 /// The content of one version as a draft (labels by name; labels deleted since are
 /// left out and reported in the second value).
-pub fn draft_of_version(db: &Db, pid: ProcedureId, version: u32) -> Option<(ProcedureDraft, Vec<String>)> {
-    let snap = db.snapshot(pid, version)?;
+pub fn draft_of_version(db: &Dataset, pid: ProcedureId, version: u32) -> Option<(ProcedureDraft, Vec<String>)> {
+    let snap = db.version_snapshot(pid, version)?;
     let mut missing = Vec::new();
     let labels = snap
         .labels
@@ -366,7 +370,7 @@ pub fn draft_of_version(db: &Db, pid: ProcedureId, version: u32) -> Option<(Proc
 
 /// Restore an old version: writes a new version whose content equals it (labels that
 /// were deleted since are created again).
-pub fn restore_version(db: &mut Db, pid: ProcedureId, version: u32, now: Timestamp) -> Result<Done<u32>, OpError> {
+pub fn restore_version(db: &mut Dataset, pid: ProcedureId, version: u32, now: Timestamp) -> Result<Done<u32>, OpError> {
     let (mut draft, missing) = draft_of_version(db, pid, version)
         .ok_or(OpError::Invalid(format!("procedure {pid} has no version {version}")))?;
     let mut changed = TableSet::EMPTY;
@@ -381,7 +385,7 @@ pub fn restore_version(db: &mut Db, pid: ProcedureId, version: u32, now: Timesta
 }
 
 /// The snapshot a draft would be saved as (version number not yet assigned).
-pub fn draft_snapshot(db: &Db, pid: Option<ProcedureId>, draft: &ProcedureDraft) -> Snapshot {
+pub fn draft_snapshot(db: &Dataset, pid: Option<ProcedureId>, draft: &ProcedureDraft) -> Snapshot {
     Snapshot {
         id: pid.map_or(0, |p| p.0),
         name: draft.name.trim().to_owned(),
@@ -415,7 +419,7 @@ pub fn draft_snapshot(db: &Db, pid: Option<ProcedureId>, draft: &ProcedureDraft)
 }
 
 /// The automatic change description for saving `draft` over the current procedure.
-pub fn draft_summary(db: &Db, pid: ProcedureId, draft: &ProcedureDraft) -> String {
+pub fn draft_summary(db: &Dataset, pid: ProcedureId, draft: &ProcedureDraft) -> String {
     let Some(before) = snapshot_of(db, pid) else { return String::new() };
     let after = draft_snapshot(db, Some(pid), draft);
     super::summary(&super::diff(&before, &after), &before, &after)

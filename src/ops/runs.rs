@@ -2,9 +2,9 @@
 
 use super::{Done, OpError, done, invalid, new_ids};
 use crate::model::*;
-use crate::store::{Db, RunSheet, TableKind, TableSet};
+use crate::store::{Dataset, RunSheet, TableKind, TableSet};
 
-fn run_in_progress(db: &Db, id: RunId) -> Result<&Run, OpError> {
+fn run_in_progress(db: &Dataset, id: RunId) -> Result<&Run, OpError> {
     let run = db.run(id).ok_or(OpError::NotFound { what: "run", id: id.0 })?;
     if run.status != RunStatus::InProgress {
         return invalid(format!("run {id} is already {}", run.status.as_str()));
@@ -13,7 +13,7 @@ fn run_in_progress(db: &Db, id: RunId) -> Result<&Run, OpError> {
 }
 
 /// Record that the procedure of `run` changed (for caches of derived data).
-fn touch_run(db: &mut Db, run: RunId) {
+fn touch_run(db: &mut Dataset, run: RunId) {
     if let Some(pid) = db.run(run).map(|r| r.procedure_id) {
         db.touch_procedure(pid);
     }
@@ -32,12 +32,17 @@ pub struct RunStart {
 
 /// Start a run of a procedure: one unticked run_steps row per current step that is not
 /// a section; the run records the procedure version it executes.
-pub fn start_run(db: &mut Db, pid: ProcedureId, now: Timestamp) -> Result<Done<RunId>, OpError> {
+pub fn start_run(db: &mut Dataset, pid: ProcedureId, now: Timestamp) -> Result<Done<RunId>, OpError> {
     start_run_with(db, pid, now, &RunStart::default())
 }
 
 /// [`start_run`], recording who starts it, its title and its occurrence.
-pub fn start_run_with(db: &mut Db, pid: ProcedureId, now: Timestamp, start: &RunStart) -> Result<Done<RunId>, OpError> {
+pub fn start_run_with(
+    db: &mut Dataset,
+    pid: ProcedureId,
+    now: Timestamp,
+    start: &RunStart,
+) -> Result<Done<RunId>, OpError> {
     let p = db.procedure(pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
     let version = p.version;
     let steps: Vec<StepId> = db.steps_of(pid).filter(|s| s.kind != StepKind::Section).map(|s| s.id).collect();
@@ -63,7 +68,12 @@ pub fn start_run_with(db: &mut Db, pid: ProcedureId, now: Timestamp, start: &Run
 
 /// Tick (`completed = true`, completed_at = now) or untick (both cleared) a step of a
 /// run in progress. A no-op when it is already in that state.
-pub fn set_step_completed(db: &mut Db, id: RunStepId, completed: bool, now: Timestamp) -> Result<Done<()>, OpError> {
+pub fn set_step_completed(
+    db: &mut Dataset,
+    id: RunStepId,
+    completed: bool,
+    now: Timestamp,
+) -> Result<Done<()>, OpError> {
     set_step_completed_by(db, id, completed, now, Name::NONE)
 }
 
@@ -71,7 +81,7 @@ pub fn set_step_completed(db: &mut Db, id: RunStepId, completed: bool, now: Time
 /// ticked by recording one ([`record_value`]): ticking it bare is refused when the value
 /// is required; unticking it clears its value.
 pub fn set_step_completed_by(
-    db: &mut Db,
+    db: &mut Dataset,
     id: RunStepId,
     completed: bool,
     now: Timestamp,
@@ -107,7 +117,7 @@ pub fn set_step_completed_by(
 /// when the value does not fit the step (not a number, not one of the answers, not a
 /// date); a value out of range or a flagged answer is recorded and returned as a flag.
 pub fn record_value(
-    db: &mut Db,
+    db: &mut Dataset,
     id: RunStepId,
     value: &str,
     now: Timestamp,
@@ -147,7 +157,7 @@ pub fn record_value(
 
 /// Refuse a step its condition hides in this run (the runner does not show it; a
 /// value recorded there would count where the procedure says it does not apply).
-fn not_needed(db: &Db, sheet: &RunSheet, id: RunStepId) -> Result<(), OpError> {
+fn not_needed(db: &Dataset, sheet: &RunSheet, id: RunStepId) -> Result<(), OpError> {
     let Some(i) = sheet.items.iter().position(|it| it.run_step == Some(id)) else { return Ok(()) };
     if sheet.needed(db)[i] {
         return Ok(());
@@ -167,7 +177,7 @@ fn not_needed(db: &Db, sheet: &RunSheet, id: RunStepId) -> Result<(), OpError> {
 /// Put a run step of a run in progress back as it was (undo): ticked or not, when, by
 /// whom, with which value.
 pub fn restore_run_step(
-    db: &mut Db,
+    db: &mut Dataset,
     id: RunStepId,
     completed: bool,
     completed_at: Option<Timestamp>,
@@ -193,7 +203,7 @@ pub fn first_line(text: &str) -> &str {
 }
 
 /// Set or clear a run's title (allowed on finished runs too).
-pub fn set_run_title(db: &mut Db, id: RunId, title: &str) -> Result<Done<()>, OpError> {
+pub fn set_run_title(db: &mut Dataset, id: RunId, title: &str) -> Result<Done<()>, OpError> {
     let run = db.run(id).ok_or(OpError::NotFound { what: "run", id: id.0 })?;
     if run.title() == title.trim() {
         return Ok(Done { value: (), changed: TableSet::EMPTY });
@@ -206,7 +216,7 @@ pub fn set_run_title(db: &mut Db, id: RunId, title: &str) -> Result<Done<()>, Op
 }
 
 /// Set the note of a run step (allowed on finished runs too).
-pub fn set_step_note(db: &mut Db, id: RunStepId, note: &str) -> Result<Done<()>, OpError> {
+pub fn set_step_note(db: &mut Dataset, id: RunStepId, note: &str) -> Result<Done<()>, OpError> {
     let rs = db.run_step(id).ok_or(OpError::NotFound { what: "run step", id: id.0 })?;
     if rs.notes() == note {
         return Ok(Done { value: (), changed: TableSet::EMPTY });
@@ -221,7 +231,7 @@ pub fn set_step_note(db: &mut Db, id: RunStepId, note: &str) -> Result<Done<()>,
 
 /// Finish a run in progress as completed or cancelled; end_time = now
 /// (never before its start).
-pub fn finish_run(db: &mut Db, id: RunId, status: RunStatus, now: Timestamp) -> Result<Done<()>, OpError> {
+pub fn finish_run(db: &mut Dataset, id: RunId, status: RunStatus, now: Timestamp) -> Result<Done<()>, OpError> {
     if status == RunStatus::InProgress {
         return invalid("a run is finished as completed or cancelled");
     }
@@ -248,7 +258,7 @@ pub fn finish_run(db: &mut Db, id: RunId, status: RunStatus, now: Timestamp) -> 
 /// [`finish_run`], keeping why in the run's notes (a cancel's reason): the reason,
 /// trimmed, goes on a line of its own after the notes there are.
 pub fn finish_run_saying(
-    db: &mut Db,
+    db: &mut Dataset,
     id: RunId,
     status: RunStatus,
     reason: &str,
@@ -265,7 +275,7 @@ pub fn finish_run_saying(
 }
 
 /// Set a run's notes.
-pub fn set_run_note(db: &mut Db, id: RunId, note: &str) -> Result<Done<()>, OpError> {
+pub fn set_run_note(db: &mut Dataset, id: RunId, note: &str) -> Result<Done<()>, OpError> {
     let run = db.run(id).ok_or(OpError::NotFound { what: "run", id: id.0 })?;
     if run.notes() == note {
         return Ok(Done { value: (), changed: TableSet::EMPTY });

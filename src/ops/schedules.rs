@@ -3,7 +3,7 @@
 use super::{Done, OpError, done, invalid, new_ids};
 use crate::model::recurrence::Recurrence;
 use crate::model::*;
-use crate::store::{Db, TableKind, TableSet};
+use crate::store::{Dataset, TableKind, TableSet};
 
 /// One schedule as the editor holds it (`id` none: a new one).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl ScheduleDraft {
 /// Make `drafts` the schedules of procedure `pid`: new ones are added, changed ones
 /// updated, the procedure's others removed. Refused, changing nothing, when a rule does
 /// not parse or a draft names a schedule of another procedure.
-pub fn set_schedules(db: &mut Db, pid: ProcedureId, drafts: &[ScheduleDraft]) -> Result<Done<()>, OpError> {
+pub fn set_schedules(db: &mut Dataset, pid: ProcedureId, drafts: &[ScheduleDraft]) -> Result<Done<()>, OpError> {
     db.procedure(pid).ok_or(OpError::NotFound { what: "procedure", id: pid.0 })?;
     for (i, d) in drafts.iter().enumerate() {
         if let Some(e) = d.problem() {

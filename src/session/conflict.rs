@@ -62,7 +62,7 @@ impl Session {
             let changed = folder.db.changed();
             folder.db.mark_full(changed);
             // Shared with the thread, not copied.
-            let snaps = folder.db.snapshot_tables(changed);
+            let snaps = folder.db.write_snapshots(changed);
             std::thread::spawn(move || {
                 let saved =
                     store::create_real_dir(&side).and_then(|()| store::write_tables(&side, &snaps).map_err(|(_, e)| e));
@@ -93,7 +93,7 @@ impl Session {
                 let changed = folder.db.changed();
                 folder.db.mark_full(changed);
                 folder.db.take_changed();
-                let snaps = folder.db.snapshot_tables(changed);
+                let snaps = folder.db.write_snapshots(changed);
                 self.writer.submit_forced(folder.dir.clone(), snaps);
                 self.save_state = SaveState::Saving;
                 vec![Event::Message(format!("Kept your changes; their version is in {}", theirs.display()))]

@@ -1,6 +1,6 @@
 //! An open data folder: where it is, its data, its problems, and this window's lock.
 
-use crate::store::{self, Db, Problem};
+use crate::store::{self, Dataset, Problem};
 use std::path::PathBuf;
 
 /// An open data folder.
@@ -8,7 +8,7 @@ pub struct Folder {
     /// Where it is.
     pub dir: PathBuf,
     /// Its data.
-    pub db: Db,
+    pub db: Dataset,
     /// What `check` found; non-empty means read-only.
     pub problems: Vec<Problem>,
     /// Why this window may not write, when another one holds the folder or the folder
@@ -20,7 +20,7 @@ pub struct Folder {
 
 impl Folder {
     /// A folder just read, not locked yet.
-    pub(super) fn new(dir: PathBuf, db: Db, problems: Vec<Problem>) -> Self {
+    pub(super) fn new(dir: PathBuf, db: Dataset, problems: Vec<Problem>) -> Self {
         Self { dir, db, problems, blocked: None, lock: None }
     }
 

@@ -3,7 +3,7 @@
 //! the writer thread with the one retry policy ([`store::Saved::settle`]), conflicts with
 //! outside edits (resolved off the UI thread), and the undo of ticks.
 //!
-//! The app holds one [`Session`]; views never see it (they read the `Db`), and only the
+//! The app holds one [`Session`]; views never see it (they read the `Dataset`), and only the
 //! app's command handlers call its mutating methods.
 
 mod conflict;
@@ -16,7 +16,7 @@ pub use loading::Prepared;
 pub use undo::UndoTick;
 
 use crate::ops;
-use crate::store::{self, Db, Writer};
+use crate::store::{self, Dataset, Writer};
 use loading::Loading;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,9 +46,9 @@ pub enum Event {
     Message(String),
 }
 
-/// Called on the loading thread to build what the views want of a fresh `Db` (the
+/// Called on the loading thread to build what the views want of a fresh `Dataset` (the
 /// browser's rows), so the UI thread does not.
-pub type PrepareFn = Arc<dyn Fn(&Db) -> Prepared + Send + Sync>;
+pub type PrepareFn = Arc<dyn Fn(&Dataset) -> Prepared + Send + Sync>;
 
 /// The open folder and everything that keeps it in step with the disk.
 pub struct Session {
@@ -106,7 +106,7 @@ impl Session {
     }
 
     /// The open data, if any.
-    pub fn db(&self) -> Option<&Db> {
+    pub fn db(&self) -> Option<&Dataset> {
         self.folder.as_ref().map(|f| &f.db)
     }
 
@@ -165,7 +165,7 @@ impl Session {
     /// the message for the user.
     pub fn mutate<T>(
         &mut self,
-        op: impl FnOnce(&mut Db) -> Result<ops::Done<T>, ops::OpError>,
+        op: impl FnOnce(&mut Dataset) -> Result<ops::Done<T>, ops::OpError>,
     ) -> Result<Option<T>, String> {
         let Some(folder) = &mut self.folder else { return Ok(None) };
         if self.loading.is_some() {
@@ -188,13 +188,13 @@ impl Session {
             return;
         }
         let changed = folder.db.take_changed();
-        let tables = folder.db.snapshot_tables(changed);
+        let tables = folder.db.write_snapshots(changed);
         self.writer.submit(folder.dir.clone(), tables);
         self.save_state = SaveState::Saving;
     }
 
     /// Retry a failed save (the changes were kept).
-    pub fn retry_save(&mut self) {
+    pub fn clear_save_error(&mut self) {
         self.save_state = SaveState::Saved;
     }
 

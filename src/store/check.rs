@@ -2,7 +2,7 @@
 //! while reading). Each table's own rules live with its definition (`store::tables`);
 //! this is the pass that runs them all.
 
-use super::db::Db;
+use super::dataset::Dataset;
 use super::error::Problem;
 use super::tables::{Checker, Lines, Schema, TableSet};
 use crate::model::*;
@@ -13,7 +13,7 @@ use crate::model::*;
 ///
 /// `incomplete` names tables that lost rows to parse errors: references into them are
 /// not reported again (the parse error already says what is wrong).
-pub fn check(db: &Db, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
+pub fn check(db: &Dataset, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
     let c = Checker::new(db, lines, incomplete);
     let mut out = Vec::new();
     Procedure::check(&c, &mut out);

@@ -1,4 +1,4 @@
-//! The indexes of a `Db`: id maps with a cheap hash, run → run-step ranges, groupings.
+//! The indexes of a `Dataset`: id maps with a cheap hash, run → run-step ranges, groupings.
 
 use crate::model::*;
 use std::collections::HashMap;
@@ -98,7 +98,7 @@ impl RunStepIndex {
     }
 }
 
-/// The run steps of one run, in id order (see [`Db::run_steps_of`]).
+/// The run steps of one run, in id order (see [`Dataset::run_steps_of`]).
 #[derive(Clone, Debug)]
 pub enum RunStepsOf<'a> {
     /// Rows next to each other.

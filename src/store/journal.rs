@@ -292,7 +292,7 @@ pub(super) fn commit(
 mod tests {
     use super::*;
     use crate::model::Timestamp;
-    use crate::store::{Db, KEEP_OFFSETS, TableSet, load};
+    use crate::store::{Dataset, KEEP_OFFSETS, TableSet, load};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// The real file system, killed (a panic that unwinds past every clean-up) at
@@ -342,17 +342,17 @@ mod tests {
     }
 
     /// The canonical bytes of every table of `db`.
-    fn tables(db: &Db) -> Vec<Vec<u8>> {
+    fn tables(db: &Dataset) -> Vec<Vec<u8>> {
         let mut db = db.clone();
         db.mark_full(TableSet::all());
-        db.snapshot_tables(TableSet::all()).iter().map(|t| t.to_csv()).collect()
+        db.write_snapshots(TableSet::all()).iter().map(|t| t.to_csv()).collect()
     }
 
     #[test]
     fn a_save_of_several_tables_killed_at_any_step_is_all_of_it_or_none() {
         let mut db0 = crate::generate::build(crate::generate::Scale::Small, 3);
         db0.mark_full(TableSet::all());
-        let full = db0.snapshot_tables(TableSet::all());
+        let full = db0.write_snapshots(TableSet::all());
         let pid = db0.procedures.rows()[0].id;
         // Every step of the save, and past its end (nothing killed).
         for at in 1..=9 {
@@ -366,7 +366,7 @@ mod tests {
             crate::ops::create_label(&mut db, "journal", "#123456").expect("label");
             let _ = db.take_changed();
             db.mark_full(TableSet::EMPTY.with(TableKind::Labels));
-            let snaps = db.snapshot_tables(
+            let snaps = db.write_snapshots(
                 TableSet::EMPTY.with(TableKind::Labels).with(TableKind::Runs).with(TableKind::RunSteps),
             );
             let mut tails = Vec::new();

@@ -1,7 +1,7 @@
 //! Loading a whole folder: every table in parallel, typed, indexed and checked.
 
 use super::check;
-use super::db::Db;
+use super::dataset::Dataset;
 use super::error::{Error, Problem};
 use super::read::{LoadProgress, ReadTable};
 use super::table::Table;
@@ -13,7 +13,7 @@ use std::path::Path;
 #[derive(Debug)]
 pub struct Loaded {
     /// The data.
-    pub db: Db,
+    pub db: Dataset,
     /// Everything wrong in the files, sorted by file and line. Non-empty means read-only.
     pub problems: Vec<Problem>,
     /// Where each row came from.
@@ -139,7 +139,7 @@ pub(crate) fn assemble(
     let mut lines = Lines::default();
     let mut incomplete = TableSet::EMPTY;
     let Read { procedures, steps, runs, run_steps, labels, links, versions, schedules } = read;
-    let db = Db::unindexed(
+    let db = Dataset::unindexed(
         finish(procedures, TableKind::Procedures, &mut problems, &mut lines, &mut incomplete),
         finish(steps, TableKind::Steps, &mut problems, &mut lines, &mut incomplete),
         finish(runs, TableKind::Runs, &mut problems, &mut lines, &mut incomplete),

@@ -4,7 +4,7 @@
 mod backup;
 mod canonical;
 mod check;
-mod db;
+mod dataset;
 mod encode;
 mod error;
 mod fingerprint;
@@ -17,6 +17,7 @@ mod lock;
 mod read;
 mod sheet;
 mod snapshot;
+mod source;
 mod table;
 mod tables;
 mod tail;
@@ -30,7 +31,7 @@ pub use backup::{
     restore_backup,
 };
 pub use check::check;
-pub use db::{Db, RunStepsOf, TAIL_ROWS_MAX};
+pub use dataset::{Dataset, RunStepsOf, TAIL_ROWS_MAX};
 pub use encode::Encoded;
 pub use error::{Error, Problem};
 pub use fingerprint::{Fingerprint, fingerprint, fingerprints};
@@ -41,6 +42,7 @@ pub use lock::{FolderLock, LOCK_FILE, LockOutcome, lock_folder, lock_folder_as};
 pub use read::LoadProgress;
 pub use sheet::{RunSheet, SheetItem};
 pub use snapshot::{TableRows, TableSnapshot};
+pub use source::{DataSource, parse_source};
 pub use table::{Positions, Table};
 pub use tail::{
     Interrupted, KEEP_OFFSETS, Layout, Verdict, finish_interrupted, interrupted, write_redo, write_tail,

@@ -3,7 +3,7 @@
 //! (CONTRACT "Steps: kinds, values, conditions"). What the runner shows, what completing
 //! checks, what history and reports print.
 
-use super::db::Db;
+use super::dataset::Dataset;
 use crate::model::*;
 use std::collections::{HashMap, HashSet};
 
@@ -71,7 +71,7 @@ impl SheetItem {
 impl RunSheet {
     /// The sheet of a run: the steps of the version it ran (its snapshot), else the
     /// current steps; run steps no definition names are listed last as they are.
-    pub fn of(db: &Db, run: RunId) -> Self {
+    pub fn of(db: &Dataset, run: RunId) -> Self {
         let Some(r) = db.run(run) else { return Self::default() };
         let rows: Vec<(StepId, RunStepId)> = db.run_steps_of(run).map(|rs| (rs.step_id, rs.id)).collect();
         // Looked up per step: a map, so a procedure of 50,000 steps costs no more than
@@ -81,7 +81,7 @@ impl RunSheet {
             by_step.entry(*step).or_insert(*id);
         }
         let row_of = |step: StepId| by_step.get(&step).copied();
-        let snap = r.procedure_version.and_then(|v| db.snapshot(r.procedure_id, v));
+        let snap = r.procedure_version.and_then(|v| db.version_snapshot(r.procedure_id, v));
         let mut items: Vec<SheetItem> = match &snap {
             Some(s) if s.steps.iter().all(|st| st.id.is_some()) => {
                 s.steps.iter().map(|st| SheetItem::of_snapshot(st, row_of(StepId(st.id.unwrap_or_default())))).collect()
@@ -96,7 +96,7 @@ impl RunSheet {
             if listed.contains(id) {
                 continue;
             }
-            let item = match (db.step(*step), db.snapshot_step(r.procedure_id, *step)) {
+            let item = match (db.step(*step), db.step_in_versions(r.procedure_id, *step)) {
                 (Some(st), _) => SheetItem::of_step(st, Some(*id)),
                 (None, Some(st)) => SheetItem::of_snapshot(&st, Some(*id)),
                 (None, None) => SheetItem {
@@ -127,13 +127,13 @@ impl RunSheet {
     }
 
     /// The value recorded at each item (empty for none).
-    pub fn values<'a>(&self, db: &'a Db) -> Vec<&'a str> {
+    pub fn values<'a>(&self, db: &'a Dataset) -> Vec<&'a str> {
         self.items.iter().map(|i| i.run_step.and_then(|rs| db.run_step(rs)).map_or("", RunStep::value)).collect()
     }
 
     /// Whether each item is needed: its condition holds on the value of the step it
     /// names (which must itself be needed); a section is needed when a step under it is.
-    pub fn needed(&self, db: &Db) -> Vec<bool> {
+    pub fn needed(&self, db: &Dataset) -> Vec<bool> {
         let values = self.values(db);
         let mut needed = vec![true; self.items.len()];
         // Where each step first is, for the conditions that name it.
@@ -155,7 +155,7 @@ impl RunSheet {
     }
 
     /// The needed required steps without a value (what blocks completing the run).
-    pub fn missing(&self, db: &Db) -> Vec<&SheetItem> {
+    pub fn missing(&self, db: &Dataset) -> Vec<&SheetItem> {
         let (values, needed) = (self.values(db), self.needed(db));
         self.items
             .iter()

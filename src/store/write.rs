@@ -1,7 +1,7 @@
 //! Atomic, durable file writes inside the data folder (and of exports beside it):
 //! temp file, fsync, rename, fsync the folder.
 
-use super::db::Db;
+use super::dataset::Dataset;
 use super::error::Error;
 use super::kind::TableKind;
 use super::snapshot::TableSnapshot;
@@ -72,10 +72,10 @@ pub(crate) fn stays_missing(dir: &Path, t: &TableSnapshot) -> bool {
 /// Save the tables `db` marked as changed, whole and synchronously (`pull`, tests; the
 /// app uses the writer thread): through the writer's journal, so that several tables are one save
 /// (all of them after a kill, or none). On success the changed set is cleared.
-pub fn save(dir: &Path, db: &mut Db) -> Result<(), Error> {
+pub fn save(dir: &Path, db: &mut Dataset) -> Result<(), Error> {
     let changed = db.changed();
     db.mark_full(changed);
-    super::writer::write_whole(dir, &db.snapshot_tables(changed))?;
+    super::writer::write_whole(dir, &db.write_snapshots(changed))?;
     db.take_changed();
     Ok(())
 }

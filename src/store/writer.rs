@@ -53,13 +53,13 @@ impl Saved {
     /// the data still to save. Tables the writer could not write at their tail are marked
     /// to go whole (children first when the job removed rows); tables of a failed job stay
     /// marked as changed, whole, until a retry. Returns the error of a failed job.
-    pub fn settle(self, db: &mut crate::store::Db) -> Option<Error> {
+    pub fn settle(self, db: &mut crate::store::Dataset) -> Option<Error> {
         match self {
             Saved::Ok { .. } => None,
             Saved::NeedFull { tables, children_first, .. } => {
                 db.mark_full(tables);
                 if children_first {
-                    db.mark_children_first();
+                    db.mark_rows_removed();
                 }
                 None
             }
@@ -165,7 +165,7 @@ impl Writer {
     }
 
     /// Queue snapshots for writing; returns the job's sequence number.
-    /// Tables are written in the order given (see [`crate::store::Db::snapshot_tables`]).
+    /// Tables are written in the order given (see [`crate::store::Dataset::write_snapshots`]).
     pub fn submit(&mut self, dir: PathBuf, tables: Vec<TableSnapshot>) -> u64 {
         self.submit_job(dir, tables, false)
     }
@@ -177,7 +177,7 @@ impl Writer {
 
     /// Learn the layout of the big tables of `db` (as just loaded from `dir`), so that
     /// the first tick is already a tail write; writes nothing.
-    pub fn learn_big_tables(&mut self, dir: PathBuf, db: &crate::store::Db) -> u64 {
+    pub fn learn_big_tables(&mut self, dir: PathBuf, db: &crate::store::Dataset) -> u64 {
         let big = TableSet::EMPTY.with(TableKind::RunSteps).with(TableKind::Runs);
         self.learn(dir, db.current_tables(big))
     }
@@ -210,14 +210,14 @@ impl Writer {
     /// tables whole when the writer asks for it (the CLI, tests; the app does the same
     /// without waiting). Returns how many tail and whole-table writes were sent. On an
     /// error the unsaved tables stay marked as changed.
-    pub fn save_blocking(&mut self, dir: &Path, db: &mut crate::store::Db) -> Result<(usize, usize), Error> {
+    pub fn save_blocking(&mut self, dir: &Path, db: &mut crate::store::Dataset) -> Result<(usize, usize), Error> {
         let (mut tails, mut fulls) = (0, 0);
         loop {
             let changed = db.take_changed();
             if changed.is_empty() {
                 return Ok((tails, fulls));
             }
-            let snaps = db.snapshot_tables(changed);
+            let snaps = db.write_snapshots(changed);
             tails += snaps.iter().filter(|s| !s.is_full()).count();
             fulls += snaps.iter().filter(|s| s.is_full()).count();
             self.submit(dir.to_path_buf(), snaps);
@@ -615,7 +615,7 @@ mod tests {
         let mut writer = Writer::spawn(|| {});
         db.mark_changed(TableSet::all());
         let first = writer.save_blocking(dir.path(), &mut db);
-        let canonical = |db: &crate::store::Db| {
+        let canonical = |db: &crate::store::Dataset| {
             db.current_tables(TableSet::all()).iter().map(|t| (t.kind, t.to_csv())).collect::<Vec<_>>()
         };
         for (kind, bytes) in canonical(&db) {

@@ -5,10 +5,10 @@ use super::cells::{html_escape, md_escape, md_unescape};
 use super::steps::parse_step_list;
 use crate::model::*;
 use crate::ops::ProcedureDraft;
-use crate::store::Db;
+use crate::store::Dataset;
 
 /// A procedure as a Markdown checklist (`- [ ] step (5m)`), which [`parse_checklist`] reads back.
-pub fn procedure_markdown(db: &Db, pid: ProcedureId) -> Option<String> {
+pub fn procedure_markdown(db: &Dataset, pid: ProcedureId) -> Option<String> {
     let p = db.procedure(pid)?;
     // Every text escaped (CONTRACT "Reliability"): the checklist has exactly the
     // procedure's steps, whatever their text says; the description's own Markdown shows
@@ -69,7 +69,7 @@ fn blank(s: &Step, escape: fn(&str) -> String) -> Option<String> {
 
 /// When a step is needed, as a written checklist says it (and [`parse_step_list`]
 /// reads back): ` — only if “Fryer on?” is Yes`; the texts through `escape`.
-fn condition_words(db: &Db, s: &Step, escape: fn(&str) -> String) -> Option<String> {
+fn condition_words(db: &Dataset, s: &Step, escape: fn(&str) -> String) -> Option<String> {
     let c = s.condition()?;
     let on = db.step(c.step)?;
     let value = match c.op {
@@ -80,7 +80,7 @@ fn condition_words(db: &Db, s: &Step, escape: fn(&str) -> String) -> Option<Stri
 }
 
 /// A procedure as a clean, printable checklist page (HTML with print styles).
-pub fn procedure_html(db: &Db, pid: ProcedureId) -> Option<String> {
+pub fn procedure_html(db: &Dataset, pid: ProcedureId) -> Option<String> {
     let p = db.procedure(pid)?;
     let labels: Vec<String> =
         db.labels_of(pid).iter().filter_map(|l| db.label(*l)).map(|l| html_escape(&l.name)).collect();

@@ -1,7 +1,7 @@
 //! Moving procedures and runs in and out of the app as documents: run reports
 //! (Markdown, CSV), the analytics headline (CSV), checklists out (Markdown, printable
 //! HTML) and in (Markdown or text lists), and the cell escaping that keeps each safe for
-//! its reader. Pure text from a `Db`: files are written by `store`.
+//! its reader. Pure text from a `Dataset`: files are written by `store`.
 
 mod cells;
 mod checklist;

@@ -4,13 +4,13 @@
 use super::cells::html_escape;
 use super::report::lines;
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 
 /// A run as a printable page: procedure, title, version, who started it, when, how
 /// long, its status and notes, and every step with its tick time, the value found
 /// (flagged ones marked), who ticked it, the time it took and its note; steps not
 /// needed are listed as such. Every text is escaped.
-pub fn run_report_html(db: &Db, run: RunId) -> Option<String> {
+pub fn run_report_html(db: &Dataset, run: RunId) -> Option<String> {
     let r = db.run(run)?;
     let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());
     let mut meta = Vec::new();

@@ -3,7 +3,7 @@
 use super::cells::{md_escape, spreadsheet_safe};
 use crate::analysis::{Report, step_durations};
 use crate::model::*;
-use crate::store::{Db, RunSheet};
+use crate::store::{Dataset, RunSheet};
 use std::collections::HashMap;
 
 /// One step of a run as a report prints it.
@@ -24,7 +24,7 @@ pub(super) struct Line {
 
 /// The steps of a run as reports print them: sections folded into their steps' lines,
 /// steps not needed marked, values with their unit and flag.
-pub(super) fn lines(db: &Db, run: &Run) -> Vec<Line> {
+pub(super) fn lines(db: &Dataset, run: &Run) -> Vec<Line> {
     let took: HashMap<RunStepId, i64> = step_durations(db, run).into_iter().map(|(rs, _, d)| (rs, d)).collect();
     let sheet = RunSheet::of(db, run.id);
     let needed = sheet.needed(db);
@@ -67,7 +67,7 @@ pub(super) fn lines(db: &Db, run: &Run) -> Vec<Line> {
 /// and every step with its tick, the value found (flagged ones marked), who ticked it,
 /// the time it took and its note. Every text is escaped: the report has exactly the
 /// run's steps.
-pub fn run_report_markdown(db: &Db, run: RunId) -> Option<String> {
+pub fn run_report_markdown(db: &Dataset, run: RunId) -> Option<String> {
     let r = db.run(run)?;
     let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());
     let mut out = format!("# {} — run #{}\n\n", md_escape(name), r.id);
@@ -113,7 +113,7 @@ pub fn run_report_markdown(db: &Db, run: RunId) -> Option<String> {
 }
 
 /// A run report as CSV, one row per step (opens in a spreadsheet).
-pub fn run_report_csv(db: &Db, run: RunId) -> Option<String> {
+pub fn run_report_csv(db: &Dataset, run: RunId) -> Option<String> {
     let r = db.run(run)?;
     let name = db.procedure(r.procedure_id).map_or("", |p| p.name.as_str());
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());

@@ -10,7 +10,7 @@ use super::schedules::{ScheduleForm, schedules_ui};
 use super::widgets::label_toggle;
 use crate::model::*;
 use crate::ops::{self, ProcedureDraft, StepDraft};
-use crate::store::Db;
+use crate::store::Dataset;
 use egui::{RichText, Ui};
 
 /// State of the editor.
@@ -59,7 +59,7 @@ impl EditorState {
     }
 
     /// Edit an existing procedure.
-    pub fn edit(db: &Db, pid: ProcedureId) -> Option<Self> {
+    pub fn edit(db: &Dataset, pid: ProcedureId) -> Option<Self> {
         let draft = ProcedureDraft::of(db, pid)?;
         let mut s =
             Self { target: Some(pid), new_label_color: egui::Color32::from_rgb(0x43, 0x63, 0xd8), ..Self::default() };
@@ -196,7 +196,7 @@ impl EditorState {
     }
 
     /// Errors that block saving, and warnings that do not.
-    pub fn problems(&self, db: &Db) -> (Vec<String>, Vec<String>) {
+    pub fn problems(&self, db: &Dataset) -> (Vec<String>, Vec<String>) {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         // The draft's own rules, as the op applies them.
@@ -231,7 +231,7 @@ impl EditorState {
 /// The editor view.
 pub fn editor_ui(
     ui: &mut Ui,
-    db: &Db,
+    db: &Dataset,
     state: &mut EditorState,
     now: Timestamp,
     read_only: bool,
@@ -628,7 +628,7 @@ fn kind_row_ui(ui: &mut Ui, state: &mut EditorState, valued: &Valued, i: usize, 
     });
 }
 
-fn save_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, cmds: &mut Vec<Command>) {
+fn save_dialog_ui(ui: &mut Ui, db: &Dataset, state: &mut EditorState, cmds: &mut Vec<Command>) {
     let Some(pid) = state.target else { return };
     let Some(change) = state.save_dialog.clone() else { return };
     let mut change = change;
@@ -661,7 +661,7 @@ fn save_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, cmds: &mut Vec<
     }
 }
 
-fn leave_dialog_ui(ui: &mut Ui, db: &Db, state: &mut EditorState, read_only: bool, cmds: &mut Vec<Command>) {
+fn leave_dialog_ui(ui: &mut Ui, db: &Dataset, state: &mut EditorState, read_only: bool, cmds: &mut Vec<Command>) {
     let Some(next) = state.leave_to.clone() else { return };
     let mut close = false;
     let resp = egui::Modal::new(egui::Id::unique("editor-leave")).show(ui.ctx(), |ui| {

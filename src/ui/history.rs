@@ -9,7 +9,7 @@ use crate::analysis::schedule::{Clock, Occurrence, State};
 use crate::analysis::step_durations;
 use crate::model::*;
 use crate::ops;
-use crate::store::{Db, RunSheet};
+use crate::store::{Dataset, RunSheet};
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::collections::HashMap;
@@ -52,7 +52,7 @@ pub struct HistoryState {
 
 /// The thread that lists the history of big folders: a query, the data and now in; the
 /// query and its listing out.
-type HistoryWorker = Latest<(HistoryQuery, Db, Timestamp), (HistoryQuery, Listing)>;
+type HistoryWorker = Latest<(HistoryQuery, Dataset, Timestamp), (HistoryQuery, Listing)>;
 
 /// From this many runs on, filtering and sorting run on another thread.
 pub const BACKGROUND_FROM: usize = 20_000;
@@ -83,7 +83,7 @@ impl Default for HistoryState {
 
 impl HistoryState {
     /// The lines listed, in order (computed here and now).
-    pub fn rows(&mut self, db: &Db, now: Timestamp) -> &[Entry] {
+    pub fn rows(&mut self, db: &Dataset, now: Timestamp) -> &[Entry] {
         self.refresh(db, now, None);
         &self.rows
     }
@@ -101,7 +101,7 @@ impl HistoryState {
     /// Bring the rows up to date with the filters and the data. With `ctx` and a big
     /// folder the work goes to another thread (which repaints when done) and the old
     /// rows stay until then.
-    fn refresh(&mut self, db: &Db, now: Timestamp, ctx: Option<&egui::Context>) {
+    fn refresh(&mut self, db: &Dataset, now: Timestamp, ctx: Option<&egui::Context>) {
         if let Some(((key, (rows, missed)), _)) = self.worker.as_ref().and_then(Latest::poll) {
             if self.pending.as_ref() == Some(&key) {
                 self.pending = None;
@@ -132,7 +132,7 @@ impl HistoryState {
                 }
                 let worker = self.worker.get_or_insert_with(|| {
                     let ctx = ctx.clone();
-                    let work = |(q, db, now): (HistoryQuery, Db, Timestamp)| {
+                    let work = |(q, db, now): (HistoryQuery, Dataset, Timestamp)| {
                         let listing = history::list(&db, &q, now);
                         (q, listing)
                     };
@@ -151,7 +151,7 @@ impl HistoryState {
 }
 
 /// The history view.
-pub fn history_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp, cmds: &mut Vec<Command>) {
+pub fn history_ui(ui: &mut Ui, db: &Dataset, state: &mut HistoryState, now: Timestamp, cmds: &mut Vec<Command>) {
     if let Some(run) = state.selected.filter(|r| db.run(*r).is_some()) {
         let key = (run, db.generation());
         if state.occurrence.as_ref().is_none_or(|(k, _)| *k != key) {
@@ -170,7 +170,7 @@ pub fn history_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp
 }
 
 /// Filters and the table of runs.
-fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
+fn list_ui(ui: &mut Ui, db: &Dataset, state: &mut HistoryState, now: Timestamp) {
     ui.horizontal_wrapped(|ui| {
         ui.add(egui::TextEdit::singleline(&mut state.procedure).hint_text("Filter by procedure").desired_width(200.0));
         ui.add(egui::TextEdit::singleline(&mut state.who).hint_text("Person or title").desired_width(150.0));
@@ -340,7 +340,7 @@ fn list_ui(ui: &mut Ui, db: &Db, state: &mut HistoryState, now: Timestamp) {
 }
 
 /// A missed occurrence among the runs: greyed, italic, "missed — not run".
-fn missed_row(row: &mut egui_extras::TableRow<'_, '_>, db: &Db, o: &Occurrence) {
+fn missed_row(row: &mut egui_extras::TableRow<'_, '_>, db: &Dataset, o: &Occurrence) {
     let name = db.procedure(o.procedure).map_or("(deleted procedure)", |p| p.name.as_str());
     let weak = |t: String| RichText::new(t).italics().weak();
     row.col(|ui| {
@@ -361,7 +361,14 @@ fn missed_row(row: &mut egui_extras::TableRow<'_, '_>, db: &Db, o: &Occurrence) 
 }
 
 /// Every step of a run with tick time, time taken and note; run notes; the version.
-fn run_detail_ui(ui: &mut Ui, db: &Db, run: RunId, occ: Option<&Occurrence>, now: Timestamp, cmds: &mut Vec<Command>) {
+fn run_detail_ui(
+    ui: &mut Ui,
+    db: &Dataset,
+    run: RunId,
+    occ: Option<&Occurrence>,
+    now: Timestamp,
+    cmds: &mut Vec<Command>,
+) {
     let Some(r) = db.run(run) else { return };
     egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
         let name = db.procedure(r.procedure_id).map_or("(deleted procedure)", |p| p.name.as_str());

@@ -3,11 +3,11 @@
 use super::Command;
 use super::widgets::relative;
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use egui::Ui;
 
 /// The list of runs in progress.
-pub fn in_progress_ui(ui: &mut Ui, db: &Db, now: Timestamp, cmds: &mut Vec<Command>) {
+pub fn in_progress_ui(ui: &mut Ui, db: &Dataset, now: Timestamp, cmds: &mut Vec<Command>) {
     ui.heading(format!("In progress ({})", db.in_progress_count()));
     if db.in_progress_count() == 0 {
         ui.label("No run is in progress. Start one from Procedures.");

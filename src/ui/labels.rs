@@ -3,7 +3,7 @@
 use super::Command;
 use super::widgets::{label_chip, label_color};
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use egui::Ui;
 use std::collections::HashMap;
 
@@ -24,7 +24,7 @@ fn hex(c: egui::Color32) -> String {
 }
 
 /// The labels manager.
-pub fn labels_ui(ui: &mut Ui, db: &Db, state: &mut LabelsState, read_only: bool, cmds: &mut Vec<Command>) {
+pub fn labels_ui(ui: &mut Ui, db: &Dataset, state: &mut LabelsState, read_only: bool, cmds: &mut Vec<Command>) {
     ui.heading("Labels");
     ui.label(egui::RichText::new("A label's color is used everywhere it appears").weak());
     ui.add_space(6.0);

@@ -1,4 +1,4 @@
-//! The views. Each reads the in-memory [`Db`](crate::store::Db) and its own small
+//! The views. Each reads the in-memory [`Dataset`](crate::store::Dataset) and its own small
 //! state, and returns what the user asked for as [`Command`]s; the app applies them
 //! through `ops` after the frame. Views never touch files.
 
@@ -25,7 +25,7 @@ use std::path::PathBuf;
 /// commands after the frame.
 pub struct ViewCtx<'a> {
     /// The data, as loaded and changed by ops.
-    pub db: &'a crate::store::Db,
+    pub db: &'a crate::store::Dataset,
     /// Now (wall clock), one reading per frame.
     pub now: Timestamp,
     /// The folder is open read-only (or reloading): offer nothing that writes.

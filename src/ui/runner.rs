@@ -11,7 +11,7 @@ use super::widgets::{looks_plain, rich_text, status_text, time_text};
 use super::{Command, View, ViewCtx};
 use crate::model::*;
 use crate::ops;
-use crate::store::{Db, RunSheet, SheetItem};
+use crate::store::{Dataset, RunSheet, SheetItem};
 use egui::{Key, RichText, Ui};
 
 /// A dialog of the runner.
@@ -69,7 +69,7 @@ impl RunnerState {
     }
 
     /// Show a run, focusing its current step.
-    pub fn open(&mut self, db: &Db, run: RunId) {
+    pub fn open(&mut self, db: &Dataset, run: RunId) {
         *self = Self { run: Some(run), ..Self::default() };
         self.load_sheet(db);
         let rows = Rows::of(db, &self.sheet);
@@ -80,7 +80,7 @@ impl RunnerState {
     /// What has been typed in the runner and not yet entered, in words ("a note on a
     /// step"), if anything: quitting asks before it is lost. A value the runner filled
     /// in itself (the user's name in a sign-off, today in a date) is not typing.
-    pub fn typing(&self, db: &Db, user: Name) -> Option<&'static str> {
+    pub fn typing(&self, db: &Dataset, user: Name) -> Option<&'static str> {
         let stored = |rs: RunStepId| db.run_step(rs);
         if let Some((rs, text)) = &self.note_edit
             && stored(*rs).is_some_and(|r| r.notes().trim() != text.trim())
@@ -109,7 +109,7 @@ impl RunnerState {
         }
     }
 
-    fn load_sheet(&mut self, db: &Db) {
+    fn load_sheet(&mut self, db: &Dataset) {
         if self.sheet_of != self.run {
             self.sheet = std::sync::Arc::new(self.run.map(|r| RunSheet::of(db, r)).unwrap_or_default());
             self.sheet_of = self.run;
@@ -117,7 +117,7 @@ impl RunnerState {
     }
 }
 
-fn completed(db: &Db, rs: RunStepId) -> bool {
+fn completed(db: &Dataset, rs: RunStepId) -> bool {
     db.run_step(rs).is_some_and(|r| r.completed)
 }
 
@@ -140,7 +140,7 @@ struct Rows {
 }
 
 impl Rows {
-    fn of(db: &Db, sheet: &RunSheet) -> Self {
+    fn of(db: &Dataset, sheet: &RunSheet) -> Self {
         let needed = sheet.needed(db);
         let shown: Vec<usize> = (0..sheet.items.len()).filter(|i| needed[*i]).collect();
         let steps: Vec<usize> = shown.iter().copied().filter(|i| sheet.items[*i].run_step.is_some()).collect();
@@ -153,13 +153,13 @@ impl Rows {
     }
 
     /// The first open step (a row index).
-    fn current(&self, db: &Db, sheet: &RunSheet) -> Option<usize> {
+    fn current(&self, db: &Dataset, sheet: &RunSheet) -> Option<usize> {
         (0..self.steps.len()).find(|r| self.run_step(sheet, *r).is_some_and(|rs| !completed(db, rs)))
     }
 
     /// The open step to focus after step `row`: the next open one after it, else the
     /// first open one, else `row`.
-    fn next_open(&self, db: &Db, sheet: &RunSheet, row: usize) -> usize {
+    fn next_open(&self, db: &Dataset, sheet: &RunSheet, row: usize) -> usize {
         (row + 1..self.steps.len())
             .chain(0..row)
             .find(|r| self.run_step(sheet, *r).is_some_and(|rs| !completed(db, rs)))
@@ -312,7 +312,7 @@ pub fn runner_ui(ui: &mut Ui, cx: &mut ViewCtx<'_>, state: &mut RunnerState) {
 
 /// What a value field starts with: the value recorded, or for a sign-off the user's name,
 /// for a date today.
-fn start_text(db: &Db, rs: RunStepId, item: &SheetItem, user: Name) -> String {
+fn start_text(db: &Dataset, rs: RunStepId, item: &SheetItem, user: Name) -> String {
     let recorded = db.run_step(rs).map(|r| r.value().to_owned()).unwrap_or_default();
     if !recorded.is_empty() {
         return recorded;
@@ -681,7 +681,7 @@ fn note_ui(ui: &mut Ui, state: &mut RunnerState, rs: &RunStep, read_only: bool, 
 
 /// "Changed since your last run": this run executes a newer version than the
 /// previous run of the same procedure, with a link to what changed.
-fn drift_notice(ui: &mut Ui, db: &Db, run: &Run, cmds: &mut Vec<Command>) {
+fn drift_notice(ui: &mut Ui, db: &Dataset, run: &Run, cmds: &mut Vec<Command>) {
     let Some(now_v) = run.procedure_version else { return };
     let previous = db
         .runs_of(run.procedure_id)

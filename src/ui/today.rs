@@ -5,7 +5,7 @@
 use super::Command;
 use crate::analysis::schedule::{Agenda, AgendaKey, Clock, DueWorker, Occurrence, State};
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use egui::{Color32, RichText, Ui};
 
 /// The Today view's state: the newest agenda and the worker computing the next.
@@ -28,7 +28,7 @@ pub struct TodayState {
 impl TodayState {
     /// Ask for a fresh agenda when the data or the minute changed; take one that arrived.
     /// Returns true when a new agenda arrived this frame.
-    pub fn refresh(&mut self, db: &Db, now: Timestamp, ctx: &egui::Context) -> bool {
+    pub fn refresh(&mut self, db: &Dataset, now: Timestamp, ctx: &egui::Context) -> bool {
         let mut arrived = false;
         if let Some((key, agenda, took)) = self.worker.as_ref().and_then(DueWorker::poll) {
             (self.agenda, self.got, self.took, arrived) = (agenda, Some(key), Some(took), true);
@@ -123,7 +123,7 @@ enum Line<'a> {
 /// The Today view.
 pub fn today_ui(
     ui: &mut Ui,
-    db: &Db,
+    db: &Dataset,
     state: &mut TodayState,
     now: Timestamp,
     read_only: bool,
@@ -219,7 +219,7 @@ pub fn today_ui(
 
 fn occurrence_row(
     ui: &mut Ui,
-    db: &Db,
+    db: &Dataset,
     o: &Occurrence,
     now: Timestamp,
     read_only: bool,

@@ -4,7 +4,7 @@
 use super::Command;
 use crate::model::*;
 use crate::ops::{self, StepChange, Word};
-use crate::store::Db;
+use crate::store::Dataset;
 use egui::text::LayoutJob;
 use egui::{Color32, RichText, TextFormat, Ui};
 
@@ -23,7 +23,7 @@ pub struct VersionsState {
 
 impl VersionsState {
     /// Show the versions of a procedure, comparing the last two when there are two.
-    pub fn of(db: &Db, pid: ProcedureId) -> Self {
+    pub fn of(db: &Dataset, pid: ProcedureId) -> Self {
         let current = db.procedure(pid).map_or(1, |p| p.version);
         let compare = (current > 1).then(|| (current - 1, current));
         Self { procedure: Some(pid), shown: Some(current), compare, confirm_restore: None }
@@ -35,7 +35,7 @@ const REMOVED: Color32 = Color32::from_rgb(0xd0, 0x50, 0x40);
 const MOVED: Color32 = Color32::from_rgb(0x42, 0x85, 0xf4);
 
 /// The versions view.
-pub fn versions_ui(ui: &mut Ui, db: &Db, state: &mut VersionsState, read_only: bool, cmds: &mut Vec<Command>) {
+pub fn versions_ui(ui: &mut Ui, db: &Dataset, state: &mut VersionsState, read_only: bool, cmds: &mut Vec<Command>) {
     let Some(pid) = state.procedure.filter(|p| db.procedure(*p).is_some()) else {
         ui.label("Choose a procedure in Procedures to see its versions.");
         return;
@@ -111,7 +111,7 @@ pub fn versions_ui(ui: &mut Ui, db: &Db, state: &mut VersionsState, read_only: b
                     version_picker(ui, "Newer version", &numbers, &mut b2);
                 });
                 state.compare = Some((a2, b2));
-                match (db.snapshot(pid, a2), db.snapshot(pid, b2)) {
+                match (db.version_snapshot(pid, a2), db.version_snapshot(pid, b2)) {
                     (Some(old), Some(new)) => diff_ui(ui, &old, &new),
                     _ => {
                         ui.label("That version's snapshot cannot be read.");
@@ -120,7 +120,7 @@ pub fn versions_ui(ui: &mut Ui, db: &Db, state: &mut VersionsState, read_only: b
             }
             None => {
                 let v = state.shown.unwrap_or(p.version);
-                match db.snapshot(pid, v) {
+                match db.version_snapshot(pid, v) {
                     Some(snap) => snapshot_ui(ui, &snap),
                     None => {
                         ui.label(format!("Version {v} cannot be read."));

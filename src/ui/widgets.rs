@@ -1,7 +1,7 @@
 //! Small shared widgets and formatting helpers.
 
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use egui::{Color32, RichText, Ui};
 
 /// A label's color from `#rrggbb` (grey when unreadable).
@@ -41,7 +41,7 @@ pub fn label_toggle(ui: &mut Ui, label: &Label, on: bool) -> bool {
 }
 
 /// The chips of a procedure's labels.
-pub fn label_chips(ui: &mut Ui, db: &Db, pid: ProcedureId) {
+pub fn label_chips(ui: &mut Ui, db: &Dataset, pid: ProcedureId) {
     for l in db.labels_of(pid).iter().filter_map(|l| db.label(*l)) {
         label_chip(ui, l);
     }

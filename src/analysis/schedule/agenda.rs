@@ -4,7 +4,7 @@
 
 use super::{Clock, Engine, Occurrence, State};
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use std::collections::{BTreeSet, HashMap};
 
 /// Upcoming occurrences are listed this far ahead.
@@ -57,7 +57,7 @@ pub struct Agenda {
 
 impl Agenda {
     /// Compute the lists for `clock` (the engine keeps its work for the next call).
-    pub fn compute(engine: &mut Engine, db: &Db, clock: &Clock) -> Self {
+    pub fn compute(engine: &mut Engine, db: &Dataset, clock: &Clock) -> Self {
         let now = clock.now.wall_secs();
         let today = clock.now.local_date();
         let mut a = Agenda { now: Some(clock.now), ..Agenda::default() };
@@ -136,9 +136,9 @@ impl Agenda {
 /// What an agenda was computed for: the data's generation and lineage, and the minute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AgendaKey {
-    /// [`Db::lineage`].
+    /// [`Dataset::lineage`].
     pub lineage: u64,
-    /// [`Db::generation`].
+    /// [`Dataset::generation`].
     pub generation: u64,
     /// The wall-clock minute.
     pub minute: i64,
@@ -146,24 +146,25 @@ pub struct AgendaKey {
 
 impl AgendaKey {
     /// The key for `db` at `now`.
-    pub fn of(db: &Db, now: Timestamp) -> Self {
+    pub fn of(db: &Dataset, now: Timestamp) -> Self {
         Self { lineage: db.lineage(), generation: db.generation(), minute: now.wall_secs().div_euclid(60) }
     }
 }
 
 /// Handle to the thread that computes agendas (it keeps an [`Engine`] between them).
-pub struct DueWorker(crate::analysis::background::Latest<(AgendaKey, Db, Clock), (AgendaKey, Agenda)>);
+pub struct DueWorker(crate::analysis::background::Latest<(AgendaKey, Dataset, Clock), (AgendaKey, Agenda)>);
 
 impl DueWorker {
     /// Start the thread; `wake` is called when an agenda is ready.
     pub fn spawn(wake: impl Fn() + Send + 'static) -> Self {
         let mut engine = Engine::new();
-        let work = move |(key, db, clock): (AgendaKey, Db, Clock)| (key, Agenda::compute(&mut engine, &db, &clock));
+        let work =
+            move |(key, db, clock): (AgendaKey, Dataset, Clock)| (key, Agenda::compute(&mut engine, &db, &clock));
         Self(crate::analysis::background::Latest::spawn("schedules", work, wake))
     }
 
     /// Ask for the agenda of `db` at `clock` (`db` is a cheap clone).
-    pub fn request(&self, key: AgendaKey, db: Db, clock: Clock) {
+    pub fn request(&self, key: AgendaKey, db: Dataset, clock: Clock) {
         self.0.request((key, db, clock));
     }
 

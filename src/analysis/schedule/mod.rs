@@ -20,7 +20,7 @@ pub use agenda::{Agenda, AgendaKey, DueWorker, NextDue};
 
 use crate::model::recurrence::{self, Recurrence, Zone};
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use chrono::NaiveDateTime;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -177,7 +177,14 @@ impl Engine {
 
     /// The occurrences of `pid`'s active schedules from `from` to `to` (wall clock,
     /// inclusive), with their states at `clock`, ordered by time.
-    pub fn occurrences(&mut self, db: &Db, pid: ProcedureId, clock: &Clock, from: i64, to: i64) -> Vec<Occurrence> {
+    pub fn occurrences(
+        &mut self,
+        db: &Dataset,
+        pid: ProcedureId,
+        clock: &Clock,
+        from: i64,
+        to: i64,
+    ) -> Vec<Occurrence> {
         let tracks = self.tracks(db, pid, clock);
         let mut out = Vec::new();
         for t in tracks.iter() {
@@ -197,7 +204,14 @@ impl Engine {
     /// The occurrences of `pid`'s active schedules around now: the open one (the last
     /// whose time has come, however old), those of the last `back` seconds, those of the
     /// next `ahead` seconds and the first after that; ordered by time.
-    pub fn around_now(&mut self, db: &Db, pid: ProcedureId, clock: &Clock, back: i64, ahead: i64) -> Vec<Occurrence> {
+    pub fn around_now(
+        &mut self,
+        db: &Dataset,
+        pid: ProcedureId,
+        clock: &Clock,
+        back: i64,
+        ahead: i64,
+    ) -> Vec<Occurrence> {
         self.around_now_listing(db, pid, clock, back, ahead, usize::MAX).0
     }
 
@@ -206,7 +220,7 @@ impl Engine {
     /// misses 43,200 in 30 days; none of them is made into an [`Occurrence`]).
     pub fn around_now_listing(
         &mut self,
-        db: &Db,
+        db: &Dataset,
         pid: ProcedureId,
         clock: &Clock,
         back: i64,
@@ -241,7 +255,7 @@ impl Engine {
 
     /// The counts of `pid`'s occurrences so far (all its active schedules), or none
     /// when it has no active schedule.
-    pub fn counts(&mut self, db: &Db, pid: ProcedureId, clock: &Clock) -> Option<ScheduleCounts> {
+    pub fn counts(&mut self, db: &Dataset, pid: ProcedureId, clock: &Clock) -> Option<ScheduleCounts> {
         self.counts_between(db, pid, clock, i64::MIN, i64::MAX)
     }
 
@@ -249,7 +263,7 @@ impl Engine {
     /// after now).
     pub fn counts_between(
         &mut self,
-        db: &Db,
+        db: &Dataset,
         pid: ProcedureId,
         clock: &Clock,
         from: i64,
@@ -272,7 +286,7 @@ impl Engine {
     }
 
     /// Each active schedule of `pid`, expanded and matched with its runs (cached).
-    fn tracks(&mut self, db: &Db, pid: ProcedureId, clock: &Clock) -> Arc<Vec<Track>> {
+    fn tracks(&mut self, db: &Dataset, pid: ProcedureId, clock: &Clock) -> Arc<Vec<Track>> {
         let now = clock.now.wall_secs();
         let schedules: Vec<&Schedule> = db.schedules_of(pid).filter(|s| s.active).collect();
         // Expansions first (each cached by its row, zone and horizon).
@@ -348,14 +362,14 @@ impl Engine {
     }
 
     /// Forget schedules that are gone (after a reload or a removal).
-    pub fn retain(&mut self, db: &Db) {
+    pub fn retain(&mut self, db: &Dataset) {
         self.expansions.retain(|id, _| db.schedule(*id).is_some());
         self.matched.retain(|pid, _| db.procedure(*pid).is_some());
     }
 }
 
 /// The occurrence `run` was for, if any (with whether it was late), at `clock`.
-pub fn occurrence_of_run(db: &Db, run: RunId, clock: &Clock) -> Option<Occurrence> {
+pub fn occurrence_of_run(db: &Dataset, run: RunId, clock: &Clock) -> Option<Occurrence> {
     let r = db.run(run)?;
     let mut engine = Engine::new();
     engine.occurrences(db, r.procedure_id, clock, i64::MIN, i64::MAX).into_iter().find(|o| o.run == Some(run))
@@ -363,7 +377,7 @@ pub fn occurrence_of_run(db: &Db, run: RunId, clock: &Clock) -> Option<Occurrenc
 
 /// Assign each run of `pid` to the occurrence it was for (earliest start wins); build
 /// completion-anchored tracks as their runs finish.
-fn match_runs(db: &Db, pid: ProcedureId, schedules: &[&Schedule], tracks: &mut [Track], zone: &Zone) {
+fn match_runs(db: &Dataset, pid: ProcedureId, schedules: &[&Schedule], tracks: &mut [Track], zone: &Zone) {
     let mut runs: Vec<&Run> =
         db.runs_of(pid).iter().filter_map(|r| db.run(*r)).filter(|r| r.status != RunStatus::Cancelled).collect();
     runs.sort_by_key(|r| (r.start_time.wall_secs(), r.id));
@@ -465,7 +479,7 @@ fn completion_track(s: &Schedule, t: &mut Track, runs: &[&Run], taken: &mut [boo
 }
 
 /// Occurrence `k` of track `t` at `clock`.
-fn occurrence(db: &Db, s: &Schedule, t: &Track, k: usize, clock: &Clock) -> Occurrence {
+fn occurrence(db: &Dataset, s: &Schedule, t: &Track, k: usize, clock: &Clock) -> Occurrence {
     let at = t.times[k];
     let next = t.times.get(k + 1).copied();
     let overdue_at = s

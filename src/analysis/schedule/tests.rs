@@ -10,8 +10,8 @@ fn berlin(now: &str) -> Clock {
 }
 
 /// A folder with one procedure and these schedules (rule, starts_at, due_within, anchor).
-fn folder(schedules: &[(&str, &str, Option<u32>, Anchor)]) -> (Db, ProcedureId) {
-    let mut db = Db::default();
+fn folder(schedules: &[(&str, &str, Option<u32>, Anchor)]) -> (Dataset, ProcedureId) {
+    let mut db = Dataset::default();
     let draft = ProcedureDraft {
         name: "Opening".into(),
         steps: vec![StepDraft::tick("Lights on", None)],
@@ -33,7 +33,7 @@ fn folder(schedules: &[(&str, &str, Option<u32>, Anchor)]) -> (Db, ProcedureId) 
     (db, pid)
 }
 
-fn run(db: &mut Db, pid: ProcedureId, start: &str, end: Option<&str>, scheduled_for: Option<&str>) -> RunId {
+fn run(db: &mut Dataset, pid: ProcedureId, start: &str, end: Option<&str>, scheduled_for: Option<&str>) -> RunId {
     let how = RunStart { scheduled_for: scheduled_for.map(ts), ..RunStart::default() };
     let id = ops::start_run_with(db, pid, ts(start), &how).expect("start").value;
     if let Some(end) = end {
@@ -43,7 +43,7 @@ fn run(db: &mut Db, pid: ProcedureId, start: &str, end: Option<&str>, scheduled_
 }
 
 /// (time, state) of the occurrences between two times.
-fn states(db: &Db, pid: ProcedureId, clock: &Clock, from: &str, to: &str) -> Vec<(String, State)> {
+fn states(db: &Dataset, pid: ProcedureId, clock: &Clock, from: &str, to: &str) -> Vec<(String, State)> {
     let mut e = Engine::new();
     e.occurrences(db, pid, clock, ts(from).wall_secs(), ts(to).wall_secs())
         .into_iter()

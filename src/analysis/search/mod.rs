@@ -1,10 +1,10 @@
 //! Finding procedures: the search the browser lists (rows per procedure, a gram index
 //! over their texts, a filter worked through within a time budget, recent results kept).
-//! Computed from the `Db`; the view only draws what it lists.
+//! Computed from the `Dataset`; the view only draws what it lists.
 
 use super::schedule::NextDue;
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use std::collections::{BTreeSet, HashMap};
 
 mod grams;
@@ -76,7 +76,7 @@ type FilterKey = (String, BTreeSet<LabelId>, Sort);
 #[derive(Debug, Default)]
 pub struct ProcedureSearch {
     generation: Option<u64>,
-    /// The [`Db::lineage`] the rows were built from.
+    /// The [`Dataset::lineage`] the rows were built from.
     lineage: u64,
     rows: Vec<SearchRow>,
     /// Which rows' haystacks hold which bytes and byte pairs.
@@ -184,7 +184,7 @@ impl ProcedureSearch {
 
     /// Go on with the filter under way, for about `budget` (to the end without one;
     /// not at all with a zero budget, at least one batch with any other).
-    fn filter_some(&mut self, db: &Db, budget: Option<std::time::Duration>) {
+    fn filter_some(&mut self, db: &Dataset, budget: Option<std::time::Duration>) {
         let (Some(pending), Some(key)) = (&mut self.pending, &self.key) else { return };
         if budget == Some(std::time::Duration::ZERO) {
             return;
@@ -272,7 +272,7 @@ impl ProcedureSearch {
     /// frames. A zero budget only rebuilds rows and starts the search.
     pub fn refresh(
         &mut self,
-        db: &Db,
+        db: &Dataset,
         query: &str,
         labels: &BTreeSet<LabelId>,
         sort: Sort,
@@ -290,7 +290,7 @@ impl ProcedureSearch {
 
     /// The rows for new data: only those of procedures changed since when the same
     /// procedures are there (a tick changes one), all of them otherwise.
-    fn rebuild(&mut self, db: &Db) {
+    fn rebuild(&mut self, db: &Dataset) {
         let procedures = db.procedures.rows();
         let same = self.lineage == db.lineage()
             && self.rows.len() == procedures.len()

@@ -3,7 +3,7 @@
 use super::SearchRow as Row;
 use crate::analysis::completion_rate;
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 
 /// Run numbers of one procedure.
 #[derive(Clone, Copy, Default)]
@@ -43,7 +43,7 @@ fn row_of(p: &Procedure, haystack: &str, steps: usize, stats: RunStats) -> Row {
 }
 
 /// The table row of one procedure (after a change to it).
-pub(super) fn build_row(db: &Db, p: &Procedure) -> Row {
+pub(super) fn build_row(db: &Dataset, p: &Procedure) -> Row {
     let mut haystack = format!("{}\n{}", p.name, p.description);
     for s in db.steps_of(p.id) {
         haystack.push('\n');
@@ -56,7 +56,7 @@ pub(super) fn build_row(db: &Db, p: &Procedure) -> Row {
 
 /// Every row, in one pass over the steps and one over the runs (a lookup per step and
 /// per run of a table of 500,000 took a third of a second).
-pub(super) fn build_rows(db: &Db) -> Vec<Row> {
+pub(super) fn build_rows(db: &Dataset) -> Vec<Row> {
     let procedures = db.procedures.rows();
     let positions = db.procedures.positions();
     let at = |pid: ProcedureId| positions.get(u64::from(pid));

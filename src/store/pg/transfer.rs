@@ -8,7 +8,7 @@
 use super::watch::{Beat, QUIET_LIMIT, watched};
 use super::{PgError, connect, migrate, query_error, schema_version};
 use crate::store::tables::Schema;
-use crate::store::{Db, Loaded, Table, TableKind, TableSet, TableSnapshot};
+use crate::store::{Dataset, Loaded, Table, TableKind, TableSet, TableSnapshot};
 use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
@@ -326,7 +326,7 @@ fn copy_out(
 }
 
 /// Give a pulled table the new columns its file had when pushed (and any its rows need).
-fn set_mask(db: &mut Db, kind: TableKind, stored: u8) {
+fn set_mask(db: &mut Dataset, kind: TableKind, stored: u8) {
     fn set<R: Schema>(t: &mut Table<R>, stored: u8) {
         t.new_columns = t.rows().iter().fold(stored, |m, r| m | r.needs());
     }

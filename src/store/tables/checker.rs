@@ -2,14 +2,14 @@
 //! tables lost rows to parse errors, which ids exist.
 
 use crate::model::*;
-use crate::store::db::Db;
+use crate::store::dataset::Dataset;
 use crate::store::error::Problem;
 use crate::store::kind::{Lines, TableKind, TableSet};
 
 /// What a table's rules need: the folder, where rows came from, which tables are whole.
 pub(crate) struct Checker<'a> {
     /// The tables (not their indexes: loading builds those meanwhile).
-    pub db: &'a Db,
+    pub db: &'a Dataset,
     lines: &'a Lines,
     /// Tables that lost rows to parse errors: references into them are not reported
     /// again (the parse error already says what is wrong).
@@ -23,7 +23,7 @@ pub(crate) struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     /// For checking `db`, whose rows came from `lines`; `incomplete` tables lost rows.
-    pub fn new(db: &'a Db, lines: &'a Lines, incomplete: TableSet) -> Self {
+    pub fn new(db: &'a Dataset, lines: &'a Lines, incomplete: TableSet) -> Self {
         Self {
             db,
             lines,

@@ -8,7 +8,7 @@ use super::Command;
 use super::widgets::rate_text;
 use crate::analysis::{DateRange, OverviewRow, Report, ReportKey, Selection, Worker, day_date};
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use egui::{Color32, RichText, Ui};
 use std::sync::Arc;
 
@@ -80,17 +80,17 @@ impl std::fmt::Debug for AnalyticsState {
 
 impl AnalyticsState {
     /// The current report's numbers, if it matches the current data and selection.
-    pub fn current(&self, db: &Db, today: chrono::NaiveDate) -> Option<&Report> {
+    pub fn current(&self, db: &Dataset, today: chrono::NaiveDate) -> Option<&Report> {
         let key = self.key(db, today);
         self.report.as_ref().filter(|(k, _)| *k == key).map(|(_, r)| r.as_ref())
     }
 
-    fn key(&self, db: &Db, today: chrono::NaiveDate) -> ReportKey {
+    fn key(&self, db: &Dataset, today: chrono::NaiveDate) -> ReportKey {
         ReportKey::of(db, self.selection, today)
     }
 
     /// Ask the worker for the report of the current selection if it is not there yet.
-    fn refresh(&mut self, ctx: &egui::Context, db: &Db, today: chrono::NaiveDate) {
+    fn refresh(&mut self, ctx: &egui::Context, db: &Dataset, today: chrono::NaiveDate) {
         if let Some(w) = &self.worker
             && let Some((k, r, took)) = w.poll()
         {
@@ -144,7 +144,7 @@ fn secs_text(secs: f64) -> String {
 }
 
 /// A short description of the selection (for exports and headings).
-pub fn selection_label(db: &Db, sel: &Selection) -> String {
+pub fn selection_label(db: &Dataset, sel: &Selection) -> String {
     let who = sel.procedure.and_then(|p| db.procedure(p)).map_or("All procedures".to_owned(), |p| p.name.clone());
     let label = sel.label.and_then(|l| db.label(l)).map(|l| format!(", label {}", l.name)).unwrap_or_default();
     let range = match sel.range {
@@ -156,7 +156,7 @@ pub fn selection_label(db: &Db, sel: &Selection) -> String {
 }
 
 /// The analytics view.
-pub fn analytics_ui(ui: &mut Ui, db: &Db, state: &mut AnalyticsState, now: Timestamp, cmds: &mut Vec<Command>) {
+pub fn analytics_ui(ui: &mut Ui, db: &Dataset, state: &mut AnalyticsState, now: Timestamp, cmds: &mut Vec<Command>) {
     let today = now.local_date();
     controls_ui(ui, db, state);
     state.refresh(ui.ctx(), db, today);
@@ -225,7 +225,7 @@ pub fn analytics_ui(ui: &mut Ui, db: &Db, state: &mut AnalyticsState, now: Times
     });
 }
 
-fn controls_ui(ui: &mut Ui, db: &Db, state: &mut AnalyticsState) {
+fn controls_ui(ui: &mut Ui, db: &Dataset, state: &mut AnalyticsState) {
     ui.horizontal_wrapped(|ui| {
         ui.heading("Analytics");
         let current = state

@@ -2,7 +2,7 @@
 
 use crate::analysis::{self, Report, day_number};
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use crate::ui::Command;
 use egui::{Color32, RichText, Ui};
 use egui_plot::{Bar, BarChart, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
@@ -107,7 +107,7 @@ pub(super) fn completion_plot_ui(
 
 pub(super) fn durations_plot_ui(
     ui: &mut Ui,
-    db: &Db,
+    db: &Dataset,
     r: &Report,
     state: &mut AnalyticsState,
     reset: bool,
@@ -163,7 +163,7 @@ pub(super) fn durations_plot_ui(
 
 pub(super) fn bottleneck_ui(
     ui: &mut Ui,
-    db: &Db,
+    db: &Dataset,
     r: &Report,
     state: &mut AnalyticsState,
     reset: bool,
@@ -254,7 +254,14 @@ pub(super) fn bottleneck_ui(
     }
 }
 
-fn step_runs_ui(ui: &mut Ui, db: &Db, pid: ProcedureId, step: StepId, state: &AnalyticsState, cmds: &mut Vec<Command>) {
+fn step_runs_ui(
+    ui: &mut Ui,
+    db: &Dataset,
+    pid: ProcedureId,
+    step: StepId,
+    state: &AnalyticsState,
+    cmds: &mut Vec<Command>,
+) {
     let today = Timestamp::now().local_date();
     let runs = analysis::selected_runs(db, &state.selection, today);
     let mut rows: Vec<(RunId, Timestamp, i64)> = Vec::new();

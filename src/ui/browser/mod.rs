@@ -6,7 +6,7 @@ use super::widgets::{label_chips, label_toggle, rate_text, relative, status_text
 use super::{Command, ViewCtx};
 use crate::analysis::schedule::{NextDue, State};
 use crate::model::*;
-use crate::store::Db;
+use crate::store::Dataset;
 use egui::Ui;
 use egui_extras::{Column, TableBuilder};
 use std::collections::{BTreeSet, HashMap};
@@ -38,7 +38,7 @@ pub struct BrowserState {
 impl BrowserState {
     /// A browser with its rows built for `db` (on a loading thread: the first frame
     /// after a big folder opens need not build 10,000 rows).
-    pub fn prepared(db: &Db) -> Self {
+    pub fn prepared(db: &Dataset) -> Self {
         let mut state = Self::default();
         state.refresh(db, None);
         state
@@ -63,7 +63,7 @@ impl BrowserState {
     }
 
     /// The ids currently listed, in order (for tests and keyboard navigation).
-    pub fn visible(&mut self, db: &Db) -> Vec<ProcedureId> {
+    pub fn visible(&mut self, db: &Dataset) -> Vec<ProcedureId> {
         self.refresh(db, None);
         self.listed()
     }
@@ -71,7 +71,7 @@ impl BrowserState {
     /// Filter for about `budget` (the rest of a long search waits for the next call;
     /// [`BrowserState::searching`] tells whether there is a rest). A zero budget only
     /// rebuilds rows for new data and starts a new search.
-    pub fn refresh_within(&mut self, db: &Db, budget: std::time::Duration) {
+    pub fn refresh_within(&mut self, db: &Dataset, budget: std::time::Duration) {
         self.refresh(db, Some(budget));
     }
 
@@ -85,7 +85,7 @@ impl BrowserState {
         self.search.searching()
     }
 
-    fn refresh(&mut self, db: &Db, budget: Option<std::time::Duration>) {
+    fn refresh(&mut self, db: &Dataset, budget: Option<std::time::Duration>) {
         self.search.refresh(db, &self.query, &self.labels, self.sort, budget);
     }
 }
@@ -107,7 +107,7 @@ pub fn browser_ui(ui: &mut Ui, cx: &mut ViewCtx<'_>, state: &mut BrowserState) {
 /// Up / Down move the selection through the list shown, Enter starts a run of the
 /// selected procedure — from the search field too, but not while another field has the
 /// keyboard or a dialog is open.
-fn keys(ui: &mut Ui, db: &Db, state: &mut BrowserState, read_only: bool, cmds: &mut Vec<Command>) {
+fn keys(ui: &mut Ui, db: &Dataset, state: &mut BrowserState, read_only: bool, cmds: &mut Vec<Command>) {
     let in_search = ui.memory(|m| m.has_focus(egui::Id::unique("procedure-search")));
     if state.confirm_delete.is_some() || (ui.ctx().egui_wants_keyboard_input() && !in_search) {
         return;
@@ -134,7 +134,7 @@ fn keys(ui: &mut Ui, db: &Db, state: &mut BrowserState, read_only: bool, cmds: &
     }
 }
 
-fn confirm_delete_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, cmds: &mut Vec<Command>) {
+fn confirm_delete_ui(ui: &mut Ui, db: &Dataset, state: &mut BrowserState, cmds: &mut Vec<Command>) {
     let Some(pid) = state.confirm_delete else { return };
     let Some(p) = db.procedure(pid) else {
         state.confirm_delete = None;
@@ -171,7 +171,7 @@ fn confirm_delete_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, cmds: &mut 
 }
 
 /// Search, filters and the table.
-fn list_ui(ui: &mut Ui, db: &Db, state: &mut BrowserState, now: Timestamp) {
+fn list_ui(ui: &mut Ui, db: &Dataset, state: &mut BrowserState, now: Timestamp) {
     let search_id = egui::Id::unique("procedure-search");
     if ui.input_mut(|i| Action::Search.consume(i, false)) {
         ui.memory_mut(|m| m.request_focus(search_id));
@@ -307,7 +307,7 @@ fn next_due_cell(ui: &mut Ui, due: Option<&NextDue>, now: Timestamp) {
 }
 
 /// Its schedules in words ("every day at 07:00, due within 6h"), and the next due.
-fn schedules_ui(ui: &mut Ui, db: &Db, pid: ProcedureId, due: Option<&NextDue>, now: Timestamp) {
+fn schedules_ui(ui: &mut Ui, db: &Dataset, pid: ProcedureId, due: Option<&NextDue>, now: Timestamp) {
     let schedules: Vec<&Schedule> = db.schedules_of(pid).collect();
     if schedules.is_empty() {
         return;

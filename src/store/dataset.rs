@@ -19,7 +19,7 @@ fn row_key(id: u32) -> u64 {
 ///
 /// Views read it; only `ops` change it (and record which tables changed).
 #[derive(Clone, Debug, Default)]
-pub struct Db {
+pub struct Dataset {
     /// `procedures.csv`
     pub procedures: Table<Procedure>,
     /// `steps.csv`
@@ -36,18 +36,18 @@ pub struct Db {
     pub versions: Table<Version>,
     /// `schedules.csv`
     pub schedules: Table<Schedule>,
-    /// Behind an `Arc` so a clone of the `Db` (for a worker thread) costs O(1).
+    /// Behind an `Arc` so a clone of the `Dataset` (for a worker thread) costs O(1).
     index: Arc<Index>,
     changed: TableSet,
     generation: u64,
     /// Per procedure, the generation of its last change (runs, ticks, edits).
     stamps: HashMap<ProcedureId, u64>,
-    /// Which load this Db comes from (clones and changes keep it): per-procedure stamps
+    /// Which load this Dataset comes from (clones and changes keep it): per-procedure stamps
     /// compare only within one lineage.
     lineage: u64,
 }
 
-/// Counts loads, for [`Db::lineage`].
+/// Counts loads, for [`Dataset::lineage`].
 static LINEAGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 #[derive(Clone, Debug, Default)]
@@ -61,8 +61,8 @@ struct Index {
     in_progress: BTreeSet<RunId>,
 }
 
-impl Db {
-    /// A Db from loaded tables without indexes yet: [`Db::indexed`] or [`Db::reindex`]
+impl Dataset {
+    /// A Dataset from loaded tables without indexes yet: [`Dataset::indexed`] or [`Dataset::reindex`]
     /// builds them (`check` does not need them, so loading does both at once).
     #[allow(clippy::too_many_arguments, reason = "one argument per table of the folder")]
     pub fn unindexed(
@@ -92,7 +92,7 @@ impl Db {
         }
     }
 
-    /// This Db with every index built.
+    /// This Dataset with every index built.
     #[must_use]
     pub fn indexed(mut self) -> Self {
         self.reindex();
@@ -191,7 +191,7 @@ impl Db {
         self.changed.extend(tables);
     }
 
-    /// Continue the generation counter of a Db this one replaces (a reload).
+    /// Continue the generation counter of a Dataset this one replaces (a reload).
     pub fn set_generation(&mut self, generation: u64) {
         self.generation = generation;
     }
@@ -202,8 +202,8 @@ impl Db {
         self.stamps.insert(pid, self.generation);
     }
 
-    /// Which load this Db comes from: a view that cached rows per procedure may update
-    /// only the procedures whose [`Db::procedure_stamp`] moved if the lineage is the same.
+    /// Which load this Dataset comes from: a view that cached rows per procedure may update
+    /// only the procedures whose [`Dataset::procedure_stamp`] moved if the lineage is the same.
     pub fn lineage(&self) -> u64 {
         self.lineage
     }
@@ -218,7 +218,7 @@ impl Db {
         self.generation
     }
 
-    /// The tables changed since the last [`Db::take_changed`].
+    /// The tables changed since the last [`Dataset::take_changed`].
     pub fn changed(&self) -> TableSet {
         self.changed
     }
@@ -233,7 +233,7 @@ impl Db {
         self.procedures.get(row_key(id.0))
     }
 
-    /// The step with this id (current steps only; see [`Db::step_text`] for history).
+    /// The step with this id (current steps only; see [`Dataset::step_text`] for history).
     pub fn step(&self, id: StepId) -> Option<&Step> {
         self.steps.get(row_key(id.0))
     }
@@ -330,7 +330,7 @@ impl Db {
     }
 
     /// The snapshot of one version of a procedure, parsed.
-    pub fn snapshot(&self, pid: ProcedureId, version: u32) -> Option<Snapshot> {
+    pub fn version_snapshot(&self, pid: ProcedureId, version: u32) -> Option<Snapshot> {
         self.versions_of(pid)
             .iter()
             .filter_map(|v| self.version(*v))
@@ -344,11 +344,11 @@ impl Db {
         if let Some(s) = self.step(step) {
             return Some(s.description.clone());
         }
-        self.snapshot_step(pid, step).map(|s| s.description)
+        self.step_in_versions(pid, step).map(|s| s.description)
     }
 
     /// A step found only in version snapshots of a procedure (newest first).
-    pub fn snapshot_step(&self, pid: ProcedureId, step: StepId) -> Option<SnapshotStep> {
+    pub fn step_in_versions(&self, pid: ProcedureId, step: StepId) -> Option<SnapshotStep> {
         self.versions_of(pid).iter().rev().filter_map(|v| self.version(*v)).find_map(|v| {
             let snap = Snapshot::parse(&v.procedure_snapshot).ok()?;
             snap.steps.into_iter().find(|s| s.id == Some(step.0))
@@ -405,10 +405,10 @@ fn snapshot<R: Schema>(kind: TableKind, t: &mut Table<R>, wrap: fn(Arc<Vec<R>>) 
 }
 
 /// Snapshots for the writer and the marks that decide what the next save writes.
-impl Db {
+impl Dataset {
     /// Snapshots of the given tables for the writer: the rows changed since the last
     /// snapshot when they are few and recent (a tail), else all rows, shared in O(1).
-    pub fn snapshot_tables(&mut self, tables: TableSet) -> Vec<TableSnapshot> {
+    pub fn write_snapshots(&mut self, tables: TableSet) -> Vec<TableSnapshot> {
         // Rows removed: children first (run_steps before runs before procedures); else
         // parents first. Either way a crash between two files leaves no dangling reference.
         let removed = [
@@ -472,7 +472,7 @@ impl Db {
     }
 
     /// The next save writes children first (a save that removed rows must be redone).
-    pub fn mark_children_first(&mut self) {
+    pub fn mark_rows_removed(&mut self) {
         self.procedures.mark_removed();
     }
 
