@@ -7,7 +7,6 @@ use super::canonical::{FieldWriter, Sink};
 use super::snapshot::{TableRows, TableSnapshot, with_rows};
 use super::tables::Schema as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Encoded rows: the bytes, and where each of the last rows starts in them:
 /// `row_offsets[k]` is the offset of row `offsets_from + k`.
@@ -21,8 +20,8 @@ pub struct Encoded {
 }
 
 /// Tables from this many rows on are encoded in chunks on two threads, and written by
-/// the writer while they are encoded (a variable for tests).
-pub(crate) static PARALLEL_ENCODE_FROM: AtomicUsize = AtomicUsize::new(500_000);
+/// the writer while they are encoded (a writer for tests may stream smaller ones).
+pub(crate) const PARALLEL_ENCODE_FROM: usize = 500_000;
 
 /// Rows per chunk of [`TableSnapshot::encode_chunks`] (about 12 MB of run_steps.csv).
 pub(crate) const CHUNK_ROWS: usize = 1 << 18;
@@ -75,7 +74,7 @@ impl TableSnapshot {
             TableRows::Versions(r) => r.len() * 400,
             _ => 4096,
         };
-        if len < PARALLEL_ENCODE_FROM.load(Ordering::Relaxed).max(2) {
+        if len < PARALLEL_ENCODE_FROM {
             let (bytes, offsets_from, row_offsets) = self.encode_into(Vec::with_capacity(capacity + 256), keep_offsets);
             return Encoded { bytes, offsets_from, row_offsets };
         }

@@ -18,7 +18,7 @@
 
 use super::io::{Io, RealIo};
 use super::kind::TableKind;
-use super::tail::{Interrupted, Redo, Verdict, checksum, keep_unfinished, open_regular};
+use super::redo::{Interrupted, Redo, Verdict, checksum, keep_unfinished, open_regular};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};

@@ -76,14 +76,14 @@ pub fn load_with_progress(dir: &Path, progress: Option<&LoadProgress>) -> Result
 
 /// The tables' fingerprints and their redo files' (see [`load_with_progress`]).
 fn files_now(dir: &Path) -> ([super::Fingerprint; TableKind::COUNT], [super::Fingerprint; TableKind::COUNT]) {
-    let redo = TableKind::ALL.map(|k| super::fingerprint(&super::tail::redo_path(dir, k)));
+    let redo = TableKind::ALL.map(|k| super::fingerprint(&super::redo::redo_path(dir, k)));
     (super::fingerprints(dir), redo)
 }
 
 fn load_once(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Error> {
     // A save that a crash interrupted is read as it meant when the file fits it; nothing
     // is written here (only the lock's holder finishes it: `finish_interrupted`).
-    let interrupted = super::tail::interrupted(dir).map_err(|e| Error::io(dir, e))?;
+    let interrupted = super::recover::interrupted(dir).map_err(|e| Error::io(dir, e))?;
     let notes: Vec<String> = interrupted.iter().filter_map(super::Interrupted::note).collect();
     let interrupted = interrupted.as_slice();
     // Taken before reading: a change during the load shows up as a change later.

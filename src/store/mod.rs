@@ -12,9 +12,13 @@ mod index;
 mod io;
 mod journal;
 mod kind;
+mod layout;
 mod load;
 mod lock;
+mod persist;
 mod read;
+mod recover;
+mod redo;
 mod sheet;
 mod snapshot;
 mod source;
@@ -37,16 +41,16 @@ pub use error::{Error, Problem};
 pub use fingerprint::{Fingerprint, fingerprint, fingerprints};
 pub use io::{Fault, FaultyIo, Io, RealIo};
 pub use kind::{Lines, TableKind, TableSet};
+pub use layout::{KEEP_OFFSETS, Layout};
 pub use load::{Loaded, load, load_with_progress};
 pub use lock::{FolderLock, LOCK_FILE, LockOutcome, lock_folder, lock_folder_as};
 pub use read::LoadProgress;
+pub use recover::{finish_interrupted, interrupted};
+pub use redo::{Interrupted, Verdict};
 pub use sheet::{RunSheet, SheetItem};
 pub use snapshot::{TableRows, TableSnapshot};
 pub use source::{DataSource, parse_source};
 pub use table::{Positions, Table};
-pub use tail::{
-    Interrupted, KEEP_OFFSETS, Layout, Verdict, finish_interrupted, interrupted, write_redo, write_tail,
-    write_tail_with,
-};
+pub use tail::{write_redo, write_tail, write_tail_with};
 pub use write::{create_empty, read_text, save, write_atomic, write_atomic_with, write_file, write_tables};
 pub use writer::{Saved, Writer};

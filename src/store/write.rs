@@ -75,7 +75,7 @@ pub(crate) fn stays_missing(dir: &Path, t: &TableSnapshot) -> bool {
 pub fn save(dir: &Path, db: &mut Dataset) -> Result<(), Error> {
     let changed = db.changed();
     db.mark_full(changed);
-    super::writer::write_whole(dir, &db.write_snapshots(changed))?;
+    super::persist::write_whole(dir, &db.write_snapshots(changed))?;
     db.take_changed();
     Ok(())
 }

@@ -3,18 +3,15 @@
 //! Jobs queued while a write is under way are coalesced: per table only the newest
 //! snapshot is written. Every job is answered (in order) with its outcome.
 
-use super::encode::{CHUNK_ROWS, PARALLEL_ENCODE_FROM};
 use super::error::Error;
 use super::fingerprint::{Fingerprint, fingerprint};
 use super::io::{Io, RealIo};
 use super::kind::{TableKind, TableSet};
+use super::persist::{Known, finish_pending, learn, write_one, write_together};
 use super::snapshot::TableSnapshot;
-use super::tail::{KEEP_OFFSETS, Layout, write_tail_with};
-use super::write::{write_atomic_streamed, write_atomic_with};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// What the writer reports back.
@@ -82,14 +79,6 @@ struct Job {
     learn: bool,
 }
 
-/// What the writer remembers of the files it manages.
-#[derive(Default)]
-struct Known {
-    layouts: HashMap<(PathBuf, TableKind), Layout>,
-    /// The files as last read or written; a file that differs was changed outside.
-    expected: HashMap<(PathBuf, TableKind), Fingerprint>,
-}
-
 /// Handle to the writer thread of one folder.
 pub struct Writer {
     tx: Option<Sender<Job>>,
@@ -121,12 +110,28 @@ impl Writer {
         seed: Option<(PathBuf, [Fingerprint; TableKind::COUNT])>,
         io: Arc<dyn Io>,
     ) -> Self {
+        Self::spawn_inner(wake, seed, io, Known::default())
+    }
+
+    /// A writer that writes every whole table while it is encoded, as it does the big
+    /// ones (tests: the streamed path on a small folder, without changing anything
+    /// other tests share).
+    #[doc(hidden)]
+    pub fn spawn_streaming_every_table(wake: impl Fn() + Send + 'static) -> Self {
+        Self::spawn_inner(wake, None, Arc::new(RealIo), Known { stream_from: 2, ..Known::default() })
+    }
+
+    fn spawn_inner(
+        wake: impl Fn() + Send + 'static,
+        seed: Option<(PathBuf, [Fingerprint; TableKind::COUNT])>,
+        io: Arc<dyn Io>,
+        mut known: Known,
+    ) -> Self {
         let (tx, jobs) = channel::<Job>();
         let (done, rx) = channel();
         let thread = std::thread::Builder::new()
             .name("writer".into())
             .spawn(move || {
-                let mut known = Known::default();
                 if let Some((dir, prints)) = seed {
                     for (kind, print) in TableKind::ALL.into_iter().zip(prints) {
                         known.expected.insert((dir.clone(), kind), print);
@@ -288,7 +293,7 @@ fn run_batch(batch: Vec<Job>, known: &mut Known, io: &dyn Io) -> Vec<Saved> {
     let mut written = Vec::new();
     for job in batch {
         if job.learn {
-            learn(&job, known);
+            learn(&job.dir, &job.tables, known);
             continue;
         }
         let Job { seq, dir, mut tables, force, .. } = job;
@@ -362,257 +367,17 @@ fn run_batch(batch: Vec<Job>, known: &mut Known, io: &dyn Io) -> Vec<Saved> {
     out
 }
 
-/// Learn the layout of files that hold exactly the canonical bytes of the snapshots.
-fn learn(job: &Job, known: &mut Known) {
-    for t in &job.tables {
-        let key = (job.dir.clone(), t.kind);
-        let path = job.dir.join(t.kind.file_name());
-        let before = fingerprint(&path);
-        if known.expected.get(&key).is_some_and(|e| *e != before) {
-            continue;
-        }
-        let Some((file_len, offsets_from, offsets)) = t.matches_file(&path, KEEP_OFFSETS) else {
-            log::info!("{}: not in canonical form yet; the first save rewrites it whole", t.kind.file_name());
-            continue;
-        };
-        // Unchanged while we read it?
-        if fingerprint(&path) != before {
-            continue;
-        }
-        let modified = before.map(|(_, m)| m);
-        known.layouts.insert(key, Layout { file_len, rows: t.len(), offsets_from, offsets, modified });
-    }
-}
-
-/// Write one table: in full (atomic replace), or its tail when the file is as we last
-/// wrote it; otherwise ask for a full snapshot. Returns whether it was written.
-fn write_one(
-    io: &dyn Io,
-    dir: &Path,
-    t: &TableSnapshot,
-    known: &mut Known,
-    need_full: &mut TableSet,
-    force: bool,
-) -> Result<bool, Error> {
-    let key = (dir.to_path_buf(), t.kind);
-    let path = dir.join(t.kind.file_name());
-    if let Some(expected) = known.expected.get(&key)
-        && fingerprint(&path) != *expected
-        && !force
-    {
-        return Err(Error::ChangedOnDisk(path));
-    }
-    if super::write::stays_missing(dir, t) {
-        return Ok(false);
-    }
-    let layouts = &mut known.layouts;
-    if t.is_full() && t.len() >= PARALLEL_ENCODE_FROM.load(Ordering::Relaxed) {
-        // A big table: written while it is encoded, never whole in memory.
-        let started = std::time::Instant::now();
-        let mut layout = None;
-        write_atomic_streamed(io, dir, t.kind.file_name(), &mut |w| {
-            let (offsets_from, offsets, file_len) =
-                t.encode_chunks(KEEP_OFFSETS, CHUNK_ROWS, &mut |b| w.write_all(b))?;
-            layout = Some(Layout { file_len, rows: t.len(), offsets_from, offsets, modified: None });
-            Ok(())
-        })?;
-        let mut layout = layout.ok_or_else(|| Error::io(&path, std::io::Error::other("nothing was encoded")))?;
-        let timing = format!(
-            "{}: {} MB encoded, written and synced in {:.2?}",
-            t.kind.file_name(),
-            layout.file_len >> 20,
-            started.elapsed()
-        );
-        log::info!("{timing}");
-        if std::env::var_os("PROCEDURES_TIMING").is_some() {
-            eprintln!("{timing}");
-        }
-        layout.modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        layouts.insert(key.clone(), layout);
-        known.expected.insert(key, fingerprint(&path));
-        return Ok(true);
-    }
-    if t.is_full() {
-        let enc = t.encode(KEEP_OFFSETS);
-        write_atomic_with(io, dir, t.kind.file_name(), &enc.bytes)?;
-        let mut layout = Layout::after_full(&enc, t.len());
-        layout.modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        layouts.insert(key.clone(), layout);
-        known.expected.insert(key, fingerprint(&path));
-        return Ok(true);
-    }
-    let total = t.first_row + t.len();
-    let usable = usable_tail(layouts, dir, t);
-    let Some((offset, layout)) = usable else {
-        need_full.insert(t.kind);
-        layouts.remove(&key);
-        return Ok(false);
-    };
-    let enc = t.encode(KEEP_OFFSETS);
-    write_tail_with(io, dir, t.kind, offset, &enc.bytes).map_err(|e| Error::io(&path, e))?;
-    match layout.after_tail(t.first_row, &enc, total) {
-        Some(mut l) => {
-            l.modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-            layouts.insert(key.clone(), l)
-        }
-        None => layouts.remove(&key),
-    };
-    known.expected.insert(key, fingerprint(&path));
-    Ok(true)
-}
-
-/// Where the tail of `t` goes in its file, when the file is exactly as we left it
-/// (length and modification time) and we know where its row starts.
-fn usable_tail(
-    layouts: &HashMap<(PathBuf, TableKind), Layout>,
-    dir: &Path,
-    t: &TableSnapshot,
-) -> Option<(u64, Layout)> {
-    let l = layouts.get(&(dir.to_path_buf(), t.kind))?;
-    let meta = std::fs::metadata(dir.join(t.kind.file_name())).ok()?;
-    (meta.len() == l.file_len && meta.modified().ok() == l.modified && l.modified.is_some()).then_some(())?;
-    l.offset_of(t.first_row).map(|offset| (offset, l.clone()))
-}
-
-/// What a save of several tables did.
-struct Together {
-    written: Vec<TableKind>,
-    /// Nothing was written: these tables go again whole (all of the job's, together).
-    need_full: TableSet,
-}
-
-/// Write the tables of one job as one save through the journal (`store::journal`): after
-/// a kill at any instant all of it is on disk or none of it. When a table cannot take a
-/// tail write, nothing is written and the whole job is asked for again in full.
-fn write_together(
-    io: &dyn Io,
-    dir: &Path,
-    tables: &[TableSnapshot],
-    known: &mut Known,
-    force: bool,
-) -> Result<Together, Error> {
-    let mut wholes = Vec::new();
-    let mut tails = Vec::new();
-    let mut need_full = TableSet::EMPTY;
-    for t in tables {
-        let path = dir.join(t.kind.file_name());
-        if let Some(expected) = known.expected.get(&(dir.to_path_buf(), t.kind))
-            && fingerprint(&path) != *expected
-            && !force
-        {
-            return Err(Error::ChangedOnDisk(path));
-        }
-        if super::write::stays_missing(dir, t) {
-            continue;
-        }
-        if t.is_full() {
-            wholes.push(t);
-        } else if let Some((offset, layout)) = usable_tail(&known.layouts, dir, t) {
-            tails.push((t, offset, layout, t.encode(KEEP_OFFSETS)));
-        } else {
-            need_full.insert(t.kind);
-            known.layouts.remove(&(dir.to_path_buf(), t.kind));
-        }
-    }
-    if !need_full.is_empty() {
-        let need_full = tables.iter().fold(need_full, |s, t| s.with(t.kind));
-        return Ok(Together { written: Vec::new(), need_full });
-    }
-    // The tables replaced whole, to their new files first.
-    let mut layouts = Vec::new();
-    for t in &wholes {
-        let temp = super::journal::temp_path(dir, t.kind);
-        let layout = if t.len() >= PARALLEL_ENCODE_FROM.load(Ordering::Relaxed) {
-            let mut layout = None;
-            io.write_new_streamed(&temp, &mut |w| {
-                let (offsets_from, offsets, file_len) =
-                    t.encode_chunks(KEEP_OFFSETS, CHUNK_ROWS, &mut |b| w.write_all(b))?;
-                layout = Some(Layout { file_len, rows: t.len(), offsets_from, offsets, modified: None });
-                Ok(())
-            })
-            .map(|()| layout)
-        } else {
-            let enc = t.encode(KEEP_OFFSETS);
-            io.write_new(&temp, &enc.bytes).map(|()| Some(Layout::after_full(&enc, t.len())))
-        };
-        match layout {
-            Ok(Some(layout)) => layouts.push((t.kind, layout)),
-            Ok(None) | Err(_) => {
-                super::journal::discard_temps(dir);
-                let e = layout.err().unwrap_or_else(|| std::io::Error::other("nothing was encoded"));
-                return Err(Error::io(dir.join(t.kind.file_name()), e));
-            }
-        }
-    }
-    let whole_kinds: Vec<TableKind> = wholes.iter().map(|t| t.kind).collect();
-    let tail_parts: Vec<(TableKind, u64, &[u8])> =
-        tails.iter().map(|(t, offset, _, enc)| (t.kind, *offset, enc.bytes.as_slice())).collect();
-    super::journal::commit(io, dir, &whole_kinds, &tail_parts)
-        .map_err(|e| Error::io(dir.join(super::journal::JOURNAL), e))?;
-    // Learn the files as they are now, for the next tail write.
-    let modified = |kind: TableKind| std::fs::metadata(dir.join(kind.file_name())).and_then(|m| m.modified()).ok();
-    for (kind, mut layout) in layouts {
-        layout.modified = modified(kind);
-        known.layouts.insert((dir.to_path_buf(), kind), layout);
-    }
-    for (t, _, layout, enc) in &tails {
-        let key = (dir.to_path_buf(), t.kind);
-        match layout.after_tail(t.first_row, enc, t.first_row + t.len()) {
-            Some(mut l) => {
-                l.modified = modified(t.kind);
-                known.layouts.insert(key, l)
-            }
-            None => known.layouts.remove(&key),
-        };
-    }
-    let written: Vec<TableKind> = whole_kinds.into_iter().chain(tails.iter().map(|(t, ..)| t.kind)).collect();
-    for kind in &written {
-        known.expected.insert((dir.to_path_buf(), *kind), fingerprint(&dir.join(kind.file_name())));
-    }
-    Ok(Together { written, need_full })
-}
-
-/// Write whole snapshots now, on this thread, as one save (through the journal when
-/// they are several tables): `pull`, tests.
-pub(super) fn write_whole(dir: &Path, tables: &[TableSnapshot]) -> Result<(), Error> {
-    let mut known = Known::default();
-    if tables.iter().filter(|t| !super::write::stays_missing(dir, t)).count() < 2 {
-        let mut need_full = TableSet::EMPTY;
-        for t in tables {
-            write_one(&RealIo, dir, t, &mut known, &mut need_full, true)?;
-        }
-        return Ok(());
-    }
-    write_together(&RealIo, dir, tables, &mut known, true).map(|_| ())
-}
-
-/// Finish a save whose journal a failure left (the files are then what the save meant),
-/// and remember the tables as they are now.
-fn finish_pending(dir: &Path, known: &mut Known) {
-    let (mut written, mut notes) = (Vec::new(), Vec::new());
-    if let Err(e) = super::journal::finish(dir, &mut written, &mut notes) {
-        log::error!("could not finish a save left half-done: {e}");
-    }
-    notes.iter().for_each(|n| log::info!("{n}"));
-    for kind in written {
-        known.layouts.remove(&(dir.to_path_buf(), kind));
-        known.expected.insert((dir.to_path_buf(), kind), fingerprint(&dir.join(kind.file_name())));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{RunStatus, Timestamp};
-    use std::sync::atomic::Ordering;
 
     #[test]
     fn a_big_table_is_written_while_encoded_then_tail_written() {
         let dir = tempfile::tempdir().expect("tmp");
         let mut db = crate::generate::build(crate::generate::Scale::Small, 1);
-        // Every table counts as big here: all are streamed.
-        PARALLEL_ENCODE_FROM.store(2, Ordering::Relaxed);
-        let mut writer = Writer::spawn(|| {});
+        // Every table counts as big for this writer: all are streamed.
+        let mut writer = Writer::spawn_streaming_every_table(|| {});
         db.mark_changed(TableSet::all());
         let first = writer.save_blocking(dir.path(), &mut db);
         let canonical = |db: &crate::store::Dataset| {
@@ -641,7 +406,6 @@ mod tests {
         let second = writer.save_blocking(dir.path(), &mut db);
         crate::ops::finish_run(&mut db, run, RunStatus::Cancelled, Timestamp::now()).expect("finish");
         let third = writer.save_blocking(dir.path(), &mut db);
-        PARALLEL_ENCODE_FROM.store(500_000, Ordering::Relaxed);
         assert_eq!(first.expect("saved").1, 8, "every table whole");
         assert_eq!(second.expect("saved"), (1, 0), "one tail write");
         assert_eq!(third.expect("saved"), (1, 0), "one tail write");
