@@ -3,6 +3,7 @@
 //! writer remembers of the files it manages (their layout, how they looked) so it tails
 //! only a file exactly as it left it and never writes over an outside change.
 
+use super::dataset::Dataset;
 use super::encode::{CHUNK_ROWS, PARALLEL_ENCODE_FROM};
 use super::error::Error;
 use super::fingerprint::{Fingerprint, fingerprint};
@@ -252,6 +253,17 @@ pub(super) fn write_whole(dir: &Path, tables: &[TableSnapshot]) -> Result<(), Er
         return Ok(());
     }
     write_together(&RealIo, dir, tables, &mut known, true).map(|_| ())
+}
+
+/// Save the tables `db` marked as changed, whole and synchronously (`pull`, tests; the
+/// app uses the writer thread): through the writer's journal, so that several tables are one save
+/// (all of them after a kill, or none). On success the changed set is cleared.
+pub fn save(dir: &Path, db: &mut Dataset) -> Result<(), Error> {
+    let changed = db.changed();
+    db.mark_full(changed);
+    write_whole(dir, &db.write_snapshots(changed))?;
+    db.take_changed();
+    Ok(())
 }
 
 /// Finish a save whose journal a failure left (the files are then what the save meant),

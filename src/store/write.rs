@@ -1,7 +1,6 @@
 //! Atomic, durable file writes inside the data folder (and of exports beside it):
 //! temp file, fsync, rename, fsync the folder.
 
-use super::dataset::Dataset;
 use super::error::Error;
 use super::kind::TableKind;
 use super::snapshot::TableSnapshot;
@@ -67,17 +66,6 @@ pub(crate) fn stays_missing(dir: &Path, t: &TableSnapshot) -> bool {
         && t.is_full()
         && t.is_empty()
         && std::fs::symlink_metadata(dir.join(t.kind.file_name())).is_err()
-}
-
-/// Save the tables `db` marked as changed, whole and synchronously (`pull`, tests; the
-/// app uses the writer thread): through the writer's journal, so that several tables are one save
-/// (all of them after a kill, or none). On success the changed set is cleared.
-pub fn save(dir: &Path, db: &mut Dataset) -> Result<(), Error> {
-    let changed = db.changed();
-    db.mark_full(changed);
-    super::persist::write_whole(dir, &db.write_snapshots(changed))?;
-    db.take_changed();
-    Ok(())
 }
 
 /// Create an empty data folder: the seven files with their headers (existing files are
