@@ -42,6 +42,8 @@ pub struct HistoryState {
     key: Option<HistoryQuery>,
     rows: Vec<Entry>,
     missed: Vec<Occurrence>,
+    /// Older missed occurrences counted, not listed.
+    unlisted: usize,
     /// The occurrence the selected run was for, and for which run and data.
     occurrence: Option<((RunId, u64), Option<Occurrence>)>,
     /// What the background thread was asked for and has not answered (big folders).
@@ -74,6 +76,7 @@ impl Default for HistoryState {
             key: None,
             rows: Vec::new(),
             missed: Vec::new(),
+            unlisted: 0,
             occurrence: None,
             pending: None,
             worker: None,
@@ -102,11 +105,11 @@ impl HistoryState {
     /// folder the work goes to another thread (which repaints when done) and the old
     /// rows stay until then.
     fn refresh(&mut self, db: &Dataset, now: Timestamp, ctx: Option<&egui::Context>) {
-        if let Some(((key, (rows, missed)), _)) = self.worker.as_ref().and_then(Latest::poll) {
+        if let Some(((key, (rows, missed, unlisted)), _)) = self.worker.as_ref().and_then(Latest::poll) {
             if self.pending.as_ref() == Some(&key) {
                 self.pending = None;
             }
-            (self.rows, self.missed) = (rows, missed);
+            (self.rows, self.missed, self.unlisted) = (rows, missed, unlisted);
             self.key = Some(key);
         }
         let key = HistoryQuery {
@@ -142,7 +145,7 @@ impl HistoryState {
                 self.pending = Some(key);
             }
             _ => {
-                (self.rows, self.missed) = history::list(db, &key, now);
+                (self.rows, self.missed, self.unlisted) = history::list(db, &key, now);
                 self.key = Some(key);
                 self.pending = None;
             }
@@ -209,7 +212,10 @@ fn list_ui(ui: &mut Ui, db: &Dataset, state: &mut HistoryState, now: Timestamp) 
     ui.horizontal(|ui| {
         let runs = state.rows.iter().filter(|e| matches!(e, Entry::Run(_))).count();
         let missed = state.rows.len() - runs;
-        let missed = if missed > 0 { format!(" · {missed} missed occurrences (not runs)") } else { String::new() };
+        let older =
+            if state.unlisted > 0 { format!(", {} older ones not listed", state.unlisted) } else { String::new() };
+        let missed =
+            if missed > 0 { format!(" · {missed} missed occurrences (not runs){older}") } else { String::new() };
         ui.label(RichText::new(format!("{runs} of {} runs{missed}", db.runs.len())).weak());
         if state.busy() {
             ui.spinner();

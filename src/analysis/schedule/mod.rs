@@ -253,6 +253,36 @@ impl Engine {
         (out, unlisted)
     }
 
+    /// The missed occurrences of `pid`'s active schedules from `from` to `to` (wall
+    /// seconds), oldest first: at most the newest `keep` of each schedule as occurrences,
+    /// the others only counted (none of them is made into an [`Occurrence`]).
+    pub fn missed_between(
+        &mut self,
+        db: &Dataset,
+        pid: ProcedureId,
+        clock: &Clock,
+        from: i64,
+        to: i64,
+        keep: usize,
+    ) -> (Vec<Occurrence>, usize) {
+        let tracks = self.tracks(db, pid, clock);
+        let now = clock.now.wall_secs();
+        let (mut out, mut unlisted) = (Vec::new(), 0);
+        for t in tracks.iter() {
+            let Some(s) = db.schedule(t.schedule) else { continue };
+            // Missed: before the open one (the next has begun) and no run for it.
+            let open = t.times.partition_point(|&x| x <= now).saturating_sub(1);
+            let a = t.times.partition_point(|&x| x < from);
+            let b = t.times.partition_point(|&x| x <= to).min(open);
+            let missed: Vec<usize> = (a..b.max(a)).filter(|&k| t.runs.get(k).copied().unwrap_or(0) == 0).collect();
+            let skip = missed.len().saturating_sub(keep);
+            unlisted += skip;
+            out.extend(missed[skip..].iter().map(|&k| occurrence(db, s, t, k, clock)));
+        }
+        out.sort_by_key(|o| (o.at.wall_secs(), o.schedule));
+        (out, unlisted)
+    }
+
     /// The counts of `pid`'s occurrences so far (all its active schedules), or none
     /// when it has no active schedule.
     pub fn counts(&mut self, db: &Dataset, pid: ProcedureId, clock: &Clock) -> Option<ScheduleCounts> {

@@ -331,3 +331,13 @@ fn an_every_minute_rule_lists_its_newest_missed_and_counts_the_rest() {
     assert_eq!(a.due.len(), 1);
     assert_eq!(a.later_today.len(), agenda::LATER_TODAY_LISTED);
 }
+
+#[test]
+fn missed_occurrences_for_history_are_listed_newest_first_up_to_a_bound_and_counted() {
+    let (db, pid) = folder(&[("FREQ=MINUTELY", "2026-03-01 00:00:00", None, Anchor::Calendar)]);
+    let clock = berlin("2026-03-04 10:20:30");
+    let (listed, more) = Engine::new().missed_between(&db, pid, &clock, i64::MIN, clock.now.wall_secs(), 100);
+    assert_eq!((listed.len(), more), (100, 3 * 1440 + 620 - 100));
+    assert_eq!(listed.last().map(|o| o.at), Some(ts("2026-03-04 10:19:00")), "the newest are the ones kept");
+    assert!(listed.iter().all(|o| o.state == State::Missed));
+}
