@@ -14,7 +14,7 @@ use crate::model::*;
 /// `incomplete` names tables that lost rows to parse errors: references into them are
 /// not reported again (the parse error already says what is wrong).
 pub fn check(db: &Dataset, lines: &Lines, incomplete: TableSet) -> Vec<Problem> {
-    let c = Checker::new(db, lines, incomplete);
+    let c = Checker::new(db.tables(), lines, incomplete);
     let mut out = Vec::new();
     Procedure::check(&c, &mut out);
     Step::check(&c, &mut out);

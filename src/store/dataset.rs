@@ -248,6 +248,20 @@ impl Dataset {
         self.run_steps.get(row_key(id.0))
     }
 
+    /// The tables, rows only, as the rules of `check` read them.
+    pub(crate) fn tables(&self) -> super::tables::TablesRef<'_> {
+        super::tables::TablesRef {
+            procedures: &self.procedures,
+            steps: &self.steps,
+            runs: &self.runs,
+            run_steps: &self.run_steps,
+            labels: &self.labels,
+            procedure_labels: &self.procedure_labels,
+            versions: &self.versions,
+            schedules: &self.schedules,
+        }
+    }
+
     /// The label with this id.
     pub fn label(&self, id: LabelId) -> Option<&Label> {
         self.labels.get(row_key(id.0))

@@ -2,14 +2,36 @@
 //! tables lost rows to parse errors, which ids exist.
 
 use crate::model::*;
-use crate::store::dataset::Dataset;
 use crate::store::error::Problem;
 use crate::store::kind::{Lines, TableKind, TableSet};
+use crate::store::table::Table;
+
+/// The eight tables as the rules see them (rows only, no indexes): what a `Dataset`
+/// lends them (`Dataset::tables`), so the rules, which live with each table, need
+/// nothing above the tables.
+#[derive(Clone, Copy)]
+pub(crate) struct TablesRef<'a> {
+    pub procedures: &'a Table<Procedure>,
+    pub steps: &'a Table<Step>,
+    pub runs: &'a Table<Run>,
+    pub run_steps: &'a Table<RunStep>,
+    pub labels: &'a Table<Label>,
+    pub procedure_labels: &'a Table<ProcedureLabel>,
+    pub versions: &'a Table<Version>,
+    pub schedules: &'a Table<Schedule>,
+}
+
+impl<'a> TablesRef<'a> {
+    /// A label by id.
+    pub fn label(&self, id: LabelId) -> Option<&'a Label> {
+        self.labels.get(u64::from(id.0))
+    }
+}
 
 /// What a table's rules need: the folder, where rows came from, which tables are whole.
 pub(crate) struct Checker<'a> {
     /// The tables (not their indexes: loading builds those meanwhile).
-    pub db: &'a Dataset,
+    pub db: TablesRef<'a>,
     lines: &'a Lines,
     /// Tables that lost rows to parse errors: references into them are not reported
     /// again (the parse error already says what is wrong).
@@ -23,7 +45,7 @@ pub(crate) struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     /// For checking `db`, whose rows came from `lines`; `incomplete` tables lost rows.
-    pub fn new(db: &'a Dataset, lines: &'a Lines, incomplete: TableSet) -> Self {
+    pub fn new(db: TablesRef<'a>, lines: &'a Lines, incomplete: TableSet) -> Self {
         Self {
             db,
             lines,

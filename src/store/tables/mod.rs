@@ -18,7 +18,7 @@ mod versions;
 mod checker;
 
 pub use super::kind::{Lines, TableKind, TableSet};
-pub(crate) use checker::{Checker, Exists};
+pub(crate) use checker::{Checker, Exists, TablesRef};
 
 use super::canonical::{FieldWriter, Sink};
 use super::error::Problem;

@@ -195,7 +195,7 @@ pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache, new: u8) -> Option<(Run
 /// snapshot), else the current step. Built only for the (rare) rows with a value, and
 /// the snapshot only for a value the current step rejects.
 struct Values<'a> {
-    db: &'a crate::store::Dataset,
+    db: super::TablesRef<'a>,
     /// (procedure, version) → its steps' kinds and options by step id.
     definitions: HashMap<(ProcedureId, u32), HashMap<u32, (StepKind, Options)>>,
     /// Current steps' kinds and options (runs without a version).
