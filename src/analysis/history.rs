@@ -105,7 +105,6 @@ pub struct HistoryQuery {
     pub missed: bool,
 }
 
-/// The lines of the history and the missed occurrences they point into.
 /// The lines, the missed occurrences they point into, and how many older missed
 /// occurrences are not listed.
 pub type Listing = (Vec<Entry>, Vec<Occurrence>, usize);

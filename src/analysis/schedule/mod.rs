@@ -139,6 +139,19 @@ struct Track {
     runs: Vec<u32>,
 }
 
+impl Track {
+    /// The open occurrence at `now`: the last whose time has come (0 when none has).
+    fn open(&self, now: i64) -> usize {
+        self.times.partition_point(|&x| x <= now).saturating_sub(1)
+    }
+
+    /// Whether occurrence `k` was missed, given the open one: the next has begun and
+    /// no run was for it.
+    fn missed(&self, k: usize, open: usize) -> bool {
+        k < open && self.runs.get(k).copied().unwrap_or(0) == 0
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Expansion {
     of: Schedule,
@@ -232,11 +245,10 @@ impl Engine {
         let (mut out, mut unlisted) = (Vec::new(), Vec::new());
         for t in tracks.iter() {
             let Some(s) = db.schedule(t.schedule) else { continue };
-            let open = t.times.partition_point(|&x| x <= now).saturating_sub(1);
+            let open = t.open(now);
             let from = t.times.partition_point(|&x| x < now - back).min(open);
             let to = (t.times.partition_point(|&x| x <= now + ahead) + 1).min(t.times.len());
-            // Missed: before the open one (the next has begun) and no run for it.
-            let missed = |k: usize| k < open && t.runs.get(k).copied().unwrap_or(0) == 0;
+            let missed = |k: usize| t.missed(k, open);
             let mut skip = (from..to).filter(|&k| missed(k)).count().saturating_sub(keep_missed);
             if skip > 0 {
                 unlisted.push((s.id, skip));
@@ -270,11 +282,10 @@ impl Engine {
         let (mut out, mut unlisted) = (Vec::new(), 0);
         for t in tracks.iter() {
             let Some(s) = db.schedule(t.schedule) else { continue };
-            // Missed: before the open one (the next has begun) and no run for it.
-            let open = t.times.partition_point(|&x| x <= now).saturating_sub(1);
+            let open = t.open(now);
             let a = t.times.partition_point(|&x| x < from);
-            let b = t.times.partition_point(|&x| x <= to).min(open);
-            let missed: Vec<usize> = (a..b.max(a)).filter(|&k| t.runs.get(k).copied().unwrap_or(0) == 0).collect();
+            let b = t.times.partition_point(|&x| x <= to).min(open).max(a);
+            let missed: Vec<usize> = (a..b).filter(|&k| t.missed(k, open)).collect();
             let skip = missed.len().saturating_sub(keep);
             unlisted += skip;
             out.extend(missed[skip..].iter().map(|&k| occurrence(db, s, t, k, clock)));
