@@ -188,6 +188,8 @@ impl Session {
             return;
         }
         let changed = folder.db.take_changed();
+        // A folder saves by position: the row-by-row log is for a database.
+        folder.db.forget_row_changes();
         let tables = folder.db.write_snapshots(changed);
         self.writer.submit(folder.dir.clone(), tables);
         self.save_state = SaveState::Saving;

@@ -3,6 +3,7 @@
 
 mod backup;
 mod canonical;
+mod changes;
 mod check;
 mod dataset;
 mod encode;
@@ -34,6 +35,7 @@ pub use backup::{
     BACKUP_DIR, KEEP_BACKUPS, copy_tables, create_real_dir, daily_backup, ensure_gitignore, list_backups,
     restore_backup,
 };
+pub use changes::{ChangeSet, TableChanges};
 pub use check::check;
 pub use dataset::{Dataset, RunStepsOf, TAIL_ROWS_MAX};
 pub use encode::Encoded;
@@ -51,7 +53,7 @@ pub use redo::{Interrupted, Verdict};
 pub use sheet::{RunSheet, SheetItem};
 pub use snapshot::{TableRows, TableSnapshot};
 pub use source::{DataSource, parse_source};
-pub use table::{Positions, Table};
+pub use table::{Positions, RowChange, Table};
 pub use tail::{write_redo, write_tail, write_tail_with};
 pub use write::{create_empty, read_text, write_atomic, write_atomic_with, write_file, write_tables};
 pub use writer::{Saved, Writer};

@@ -42,6 +42,29 @@ pub struct Table<R> {
     /// [`TOUCHED_MAX`]; `None` when more): which rows may need a new column, without
     /// scanning every row after the first change (a tick early in a big table).
     touched: Option<Vec<u64>>,
+    /// Every row inserted, changed or removed since [`Table::take_row_changes`], by key,
+    /// in the order it happened: what a database writes (rows, not files).
+    changes: Vec<(u64, RowChange)>,
+    /// Ids reserved for this client by a team database (`None`: a folder, max + 1).
+    id_block: Option<IdBlock>,
+}
+
+/// What happened to one row (see [`Table::take_row_changes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowChange {
+    /// A new row.
+    Inserted,
+    /// A row that was there before, changed.
+    Updated,
+    /// A row that was there before, removed.
+    Deleted,
+}
+
+/// A run of ids a team database reserved for this client: `next..end` are still free.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct IdBlock {
+    next: u64,
+    end: u64,
 }
 
 /// How many changed rows a table remembers by id (see `Table::touched`).
@@ -56,6 +79,8 @@ impl<R> Default for Table<R> {
             removed: false,
             new_columns: 0,
             touched: Some(Vec::new()),
+            changes: Vec::new(),
+            id_block: None,
         }
     }
 }
@@ -73,6 +98,8 @@ impl<R: Row + Clone> Table<R> {
             // Rows made in memory: which new columns they need is not known yet (the
             // first save looks at all of them).
             touched: None,
+            changes: Vec::new(),
+            id_block: None,
         }
     }
 
@@ -189,24 +216,76 @@ impl<R: Row + Clone> Table<R> {
         let i = self.position(id)?;
         self.touch(i);
         self.touch_id(id);
+        self.changes.push((id, RowChange::Updated));
         Some(&mut Arc::make_mut(&mut self.rows)[i])
     }
 
-    /// The first of `count` ids for new rows (max + 1 on), or `None` when they would
-    /// pass the largest id there can be (`u32::MAX`): ids are never wrapped or reused.
+    /// The first of `count` ids for new rows, or `None` when they would pass the largest
+    /// id there can be (`u32::MAX`): ids are never wrapped or reused. In a folder they
+    /// are max + 1 on; in a team database they come from the block the server reserved
+    /// for this client (`None` when it has fewer left: see [`Table::ids_left`]).
     pub fn new_ids(&self, count: usize) -> Option<u32> {
+        if let Some(block) = self.id_block {
+            let last = block.next + (count as u64).saturating_sub(1);
+            return (last < block.end && last <= u64::from(u32::MAX)).then(|| u32::try_from(block.next).ok()).flatten();
+        }
         let first = self.rows.last().map_or(1, |r| r.key() + 1);
         let last = first + (count as u64).saturating_sub(1);
         (last <= u64::from(u32::MAX)).then(|| u32::try_from(first).ok()).flatten()
     }
 
-    /// Add a row (its id must be new).
+    /// Ids left in the block a team database reserved (`None`: ids are max + 1).
+    pub fn ids_left(&self) -> Option<u64> {
+        self.id_block.map(|b| b.end - b.next)
+    }
+
+    /// Take ids from `first..end` (reserved for this client by a team database) from now on.
+    pub fn set_id_block(&mut self, first: u64, end: u64) {
+        self.id_block = Some(IdBlock { next: first, end: end.max(first) });
+    }
+
+    /// The rows inserted, changed or removed since the last call, one entry per key in
+    /// key order (a row added and removed again is not there; one removed and added
+    /// again is `Updated`); forgets them.
+    pub fn take_row_changes(&mut self) -> Vec<(u64, RowChange)> {
+        let mut log = std::mem::take(&mut self.changes);
+        // Stable: per key, the first and the last thing that happened stay in order.
+        log.sort_by_key(|(k, _)| *k);
+        let mut out: Vec<(u64, RowChange)> = Vec::new();
+        let mut i = 0;
+        while i < log.len() {
+            let key = log[i].0;
+            let first = log[i].1;
+            let mut last = first;
+            while i < log.len() && log[i].0 == key {
+                last = log[i].1;
+                i += 1;
+            }
+            let (before, after) = (first != RowChange::Inserted, last != RowChange::Deleted);
+            match (before, after) {
+                (false, true) => out.push((key, RowChange::Inserted)),
+                (true, true) => out.push((key, RowChange::Updated)),
+                (true, false) => out.push((key, RowChange::Deleted)),
+                (false, false) => {}
+            }
+        }
+        out
+    }
+
+    /// Add a row (its id must be new; a row with its id is replaced).
     pub fn insert(&mut self, row: R) {
-        let at = match self.rows.binary_search_by_key(&row.key(), Row::key) {
-            Ok(i) | Err(i) => i,
+        let (at, existed) = match self.rows.binary_search_by_key(&row.key(), Row::key) {
+            Ok(i) => (i, true),
+            Err(i) => (i, false),
         };
         self.touch(at);
         self.touch_id(row.key());
+        self.changes.push((row.key(), if existed { RowChange::Updated } else { RowChange::Inserted }));
+        if let Some(block) = &mut self.id_block
+            && (block.next..block.end).contains(&row.key())
+        {
+            block.next = row.key() + 1;
+        }
         let rows = Arc::make_mut(&mut self.rows);
         match rows.binary_search_by_key(&row.key(), Row::key) {
             Ok(i) => rows[i] = row,
@@ -223,7 +302,15 @@ impl<R: Row + Clone> Table<R> {
         self.removed = true;
         let rows = Arc::make_mut(&mut self.rows);
         let before = rows.len();
-        rows.retain(|r| !remove(r));
+        let mut gone = Vec::new();
+        rows.retain(|r| {
+            let drop = remove(r);
+            if drop {
+                gone.push((r.key(), RowChange::Deleted));
+            }
+            !drop
+        });
+        self.changes.append(&mut gone);
         before - rows.len()
     }
 }
@@ -244,6 +331,38 @@ mod tests {
             });
         }
         t
+    }
+
+    #[test]
+    fn row_changes_say_once_per_key_what_the_database_must_do() {
+        use super::RowChange::*;
+        let mut t = labels(&[1, 2, 3]);
+        t.take_row_changes();
+        t.get_mut(2).unwrap().name = "two".into();
+        t.get_mut(2).unwrap().name = "zwei".into();
+        t.insert(labels(&[4]).rows()[0].clone());
+        t.insert(labels(&[5]).rows()[0].clone());
+        t.remove_where(|l| l.id.0 == 5 || l.id.0 == 3);
+        t.remove_where(|l| l.id.0 == 1);
+        t.insert(labels(&[1]).rows()[0].clone());
+        assert_eq!(t.take_row_changes(), vec![(1, Updated), (2, Updated), (3, Deleted), (4, Inserted)]);
+        assert_eq!(t.take_row_changes(), vec![]);
+    }
+
+    #[test]
+    fn ids_come_from_the_reserved_block_and_run_out_there() {
+        let mut t = labels(&[1, 2, 3]);
+        assert_eq!(t.new_ids(2), Some(4));
+        assert_eq!(t.ids_left(), None);
+        t.set_id_block(1000, 1003);
+        assert_eq!(t.new_ids(1), Some(1000));
+        assert_eq!(t.new_ids(3), Some(1000));
+        assert_eq!(t.new_ids(4), None, "more than the block holds");
+        t.insert(labels(&[1000]).rows()[0].clone());
+        assert_eq!((t.new_ids(1), t.ids_left()), (Some(1001), Some(2)));
+        t.insert(labels(&[1001]).rows()[0].clone());
+        t.insert(labels(&[1002]).rows()[0].clone());
+        assert_eq!((t.new_ids(1), t.ids_left()), (None, Some(0)));
     }
 
     #[test]
