@@ -3,40 +3,10 @@
 //! tests print why and pass; CI always has one.
 
 mod common;
+use common::pg::TestDb;
 use common::*;
 use procedures::store::{self, TableSet, pg};
 use std::time::{Duration, Instant};
-
-/// A fresh database on the test server, dropped when the guard goes.
-struct TestDb {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl TestDb {
-    fn new(tag: &str) -> Option<Self> {
-        let Ok(admin) = std::env::var("PROCEDURES_TEST_PG") else {
-            eprintln!("skipped: PROCEDURES_TEST_PG is not set (.ci/run starts a PostgreSQL server and sets it)");
-            return None;
-        };
-        let name = format!("procedures_test_{tag}_{}", std::process::id());
-        let mut c = pg::connect(&admin).expect("the test server answers");
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("drop");
-        c.batch_execute(&format!("CREATE DATABASE {name}")).expect("create");
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        Some(Self { admin, name, url })
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut c) = pg::connect(&self.admin) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-        }
-    }
-}
 
 #[test]
 fn the_schema_is_created_and_migrated_from_an_older_version_keeping_the_data() {
@@ -47,9 +17,9 @@ fn the_schema_is_created_and_migrated_from_an_older_version_keeping_the_data() {
     c.batch_execute("INSERT INTO procedures (id, name, version) VALUES (1, 'Kitchen opening', 1)").expect("row");
     let has_schedules: bool = c.query_one("SELECT to_regclass('schedules') IS NOT NULL", &[]).expect("q").get(0);
     assert!(!has_schedules, "version 1 has no schedules");
-    assert_eq!(pg::migrate(&mut c, None).expect("newest"), vec![2]);
+    assert_eq!(pg::migrate(&mut c, None).expect("newest"), vec![2, 3]);
     assert_eq!(pg::migrate(&mut c, None).expect("again"), Vec::<i32>::new(), "each migration once");
-    assert_eq!(pg::schema_version(&mut c).expect("version"), 2);
+    assert_eq!(pg::schema_version(&mut c).expect("version"), 3);
     let (name, revision): (String, i64) = {
         let r = c.query_one("SELECT name, revision FROM procedures WHERE id = 1", &[]).expect("kept");
         (r.get(0), r.get(1))

@@ -15,16 +15,21 @@ pub type Prepared = Box<dyn std::any::Any + Send>;
 /// What a load sends back: the folder, and what was prepared for the views (none when
 /// the folder was read on the UI thread).
 pub(super) struct Opened {
-    result: Result<store::Loaded, store::Error>,
-    prepared: Option<Prepared>,
+    pub(super) result: Result<store::Loaded, String>,
+    pub(super) prepared: Option<Prepared>,
+    /// The writer of a team database (none for a folder).
+    pub(super) remote: Option<store::pg::Remote>,
 }
 
 /// A folder being loaded on a thread.
 pub(super) struct Loading {
+    /// The folder, or the team database as shown (no password).
     pub(super) dir: PathBuf,
+    /// The team database's URL (as given: it may hold the password; never shown).
+    pub(super) url: Option<String>,
     pub(super) progress: Arc<store::LoadProgress>,
     pub(super) rx: Receiver<Opened>,
-    started: Instant,
+    pub(super) started: Instant,
     /// The open folder is read again after an outside change: its views stay up
     /// (read-only) meanwhile, instead of the progress screen.
     pub(super) reload: bool,
@@ -89,7 +94,8 @@ impl Session {
     /// what the views prepare. `generation`: the one the data gets (a reload's must be
     /// newer than the views saw).
     fn start_load(&self, dir: &Path, generation: Option<u64>) -> Started {
-        let with_generation = move |mut loaded: Result<store::Loaded, store::Error>| {
+        let with_generation = move |loaded: Result<store::Loaded, store::Error>| {
+            let mut loaded = loaded.map_err(|e| e.to_string());
             if let (Ok(l), Some(g)) = (&mut loaded, generation) {
                 l.db.set_generation(g);
             }
@@ -97,7 +103,11 @@ impl Session {
         };
         let progress = Arc::new(store::LoadProgress::of(dir));
         if progress.total_bytes() <= self.load_in_background_above {
-            return Started::Done(Box::new(Opened { result: with_generation(store::load(dir)), prepared: None }));
+            return Started::Done(Box::new(Opened {
+                result: with_generation(store::load(dir)),
+                prepared: None,
+                remote: None,
+            }));
         }
         let (tx, rx) = std::sync::mpsc::channel();
         let (path, shared) = (dir.to_path_buf(), Arc::clone(&progress));
@@ -107,10 +117,17 @@ impl Session {
             let prepared = result.as_ref().ok().and_then(|l| prepare.map(|p| p(&l.db)));
             // The load's scratch memory is freed by now: hand it back (off the UI thread).
             crate::memory::give_back();
-            let _ = tx.send(Opened { result, prepared });
+            let _ = tx.send(Opened { result, prepared, remote: None });
             wake();
         });
-        Started::Underway(Loading { dir: dir.to_path_buf(), progress, rx, started: Instant::now(), reload: false })
+        Started::Underway(Loading {
+            dir: dir.to_path_buf(),
+            url: None,
+            progress,
+            rx,
+            started: Instant::now(),
+            reload: false,
+        })
     }
 
     /// A fresh writer for a folder just read: it learns the files from scratch and will
@@ -128,6 +145,9 @@ impl Session {
         if self.loading.is_some() {
             return Vec::new();
         }
+        if let Some(url) = &self.url {
+            return self.open_database(&url.clone());
+        }
         // Views cache by generation: make sure they see new data.
         match self.start_load(&folder.dir.clone(), Some(folder.db.generation() + 1)) {
             Started::Done(opened) => self.finish_reload(*opened),
@@ -138,7 +158,7 @@ impl Session {
         }
     }
 
-    fn finish_reload(&mut self, Opened { result, prepared }: Opened) -> Vec<Event> {
+    fn finish_reload(&mut self, Opened { result, prepared, .. }: Opened) -> Vec<Event> {
         let Some(dir) = self.folder.as_ref().map(|f| f.dir.clone()) else { return Vec::new() };
         match result {
             Ok(loaded) => {
@@ -170,7 +190,7 @@ impl Session {
     /// Files changed outside the app while it has nothing to save are reloaded in
     /// place (checked every two seconds, only while the window is shown).
     pub(super) fn check_outside_changes(&mut self, repaint_after: impl FnOnce(Duration), events: &mut Vec<Event>) {
-        let Some(folder) = &self.folder else { return };
+        let Some(folder) = self.folder.as_ref().filter(|_| self.remote.is_none()) else { return };
         repaint_after(self.disk_check_interval.max(Duration::from_millis(500)));
         if self.last_disk_check.elapsed() < self.disk_check_interval
             || self.writer.busy()
@@ -200,9 +220,12 @@ impl Session {
     pub fn wait_loading(&mut self) -> Vec<Event> {
         match self.loading.take() {
             Some(l) => {
-                let opened = l.rx.recv().unwrap_or_else(|_| Opened {
-                    result: Err(store::Error::NotAFolder(l.dir.clone())),
+                // Loading is bounded (the disk; the server's waits by `pg::QUIET_LIMIT`);
+                // this is the backstop.
+                let opened = l.rx.recv_timeout(Duration::from_secs(600)).unwrap_or_else(|_| Opened {
+                    result: Err(format!("{}: loading did not finish", l.dir.display())),
                     prepared: None,
+                    remote: None,
                 });
                 self.finish_loading(l, opened)
             }
@@ -212,10 +235,13 @@ impl Session {
 
     pub(super) fn finish_loading(&mut self, l: Loading, opened: Opened) -> Vec<Event> {
         log::info!("loaded {} in {:.2?}", l.dir.display(), l.started.elapsed());
+        if let Some(url) = l.url {
+            return self.finish_open_database(&url, l.dir, opened);
+        }
         if l.reload { self.finish_reload(opened) } else { self.finish_open(&l.dir, opened) }
     }
 
-    fn finish_open(&mut self, dir: &Path, Opened { result, prepared }: Opened) -> Vec<Event> {
+    fn finish_open(&mut self, dir: &Path, Opened { result, prepared, .. }: Opened) -> Vec<Event> {
         match result {
             Ok(loaded) => {
                 let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -234,6 +260,8 @@ impl Session {
                     self.writer.learn_big_tables(dir.clone(), &folder.db);
                 }
                 self.folder = Some(folder);
+                self.remote = None;
+                self.url = None;
                 self.undo.clear();
                 self.save_state = SaveState::Saved;
                 let mut events = vec![Event::Opened { dir, prepared }];

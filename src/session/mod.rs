@@ -7,6 +7,7 @@
 //! app's command handlers call its mutating methods.
 
 mod conflict;
+mod database;
 mod folder;
 mod loading;
 mod undo;
@@ -71,6 +72,14 @@ pub struct Session {
     load_in_background_above: u64,
     /// The file operations saves go through (tests inject faults here).
     io: Arc<dyn store::Io>,
+    /// The writer of the open team database (none for a folder).
+    remote: Option<store::pg::Remote>,
+    /// The open team database's URL as given (it may hold the password: never shown).
+    url: Option<String>,
+    /// Change sets the database did not take, sent again on Retry.
+    unsent: Vec<store::ChangeSet>,
+    /// Ids are being reserved (one request at a time).
+    reserving: bool,
 }
 
 impl Session {
@@ -92,6 +101,10 @@ impl Session {
             disk_check_interval: Duration::from_secs(2),
             load_in_background_above: 16 << 20,
             io: Arc::new(store::RealIo),
+            remote: None,
+            url: None,
+            unsent: Vec::new(),
+            reserving: false,
         }
     }
 
@@ -149,12 +162,15 @@ impl Session {
     pub fn close(&mut self) {
         self.flush();
         self.folder = None;
+        self.remote = None;
+        self.url = None;
     }
 
     /// Wait until every change is on disk (tests, closing, switching folders).
     pub fn flush(&mut self) {
         let events = self.finish_conflict();
         self.queued.extend(events);
+        self.flush_database();
         while self.writer.busy() {
             let outcomes = self.writer.wait_idle();
             self.handle_saved(outcomes);
@@ -187,6 +203,10 @@ impl Session {
         {
             return;
         }
+        if self.remote.is_some() {
+            self.submit_to_database();
+            return;
+        }
         let changed = folder.db.take_changed();
         // A folder saves by position: the row-by-row log is for a database.
         folder.db.forget_row_changes();
@@ -198,6 +218,7 @@ impl Session {
     /// Retry a failed save (the changes were kept).
     pub fn clear_save_error(&mut self) {
         self.save_state = SaveState::Saved;
+        self.resend_to_database();
     }
 
     fn handle_saved(&mut self, outcomes: Vec<store::Saved>) {
@@ -228,7 +249,7 @@ impl Session {
 
     /// Try to become the folder's writer again (another window let go).
     pub fn retry_lock(&mut self) {
-        if let Some(f) = &mut self.folder {
+        if let Some(f) = self.folder.as_mut().filter(|f| f.database.is_none()) {
             f.take_lock();
         }
     }
@@ -246,6 +267,7 @@ impl Session {
         }
         let outcomes = self.writer.poll();
         self.handle_saved(outcomes);
+        self.poll_database();
         if let Some(step) = self.conflict.as_ref().and_then(conflict::Resolving::finished) {
             self.conflict = None;
             events.extend(self.conflict_step(step));
@@ -261,7 +283,8 @@ impl Session {
     /// Restore a backup of the open folder, then open it again.
     pub fn restore_backup(&mut self, name: &str) -> Vec<Event> {
         self.flush();
-        let Some(dir) = self.folder.as_ref().filter(|f| !f.read_only()).map(|f| f.dir.clone()) else {
+        let Some(dir) = self.folder.as_ref().filter(|f| !f.read_only() && f.database.is_none()).map(|f| f.dir.clone())
+        else {
             return vec![Event::Message("This folder is read-only here; nothing was restored".into())];
         };
         let stamp = crate::model::Timestamp::now().canonical().replace([' ', ':'], "-");
@@ -283,6 +306,7 @@ impl Session {
     pub fn backups(&self) -> Vec<String> {
         self.folder
             .as_ref()
+            .filter(|f| f.database.is_none())
             .map(|f| store::list_backups(&f.dir).into_iter().map(|(n, _)| n).collect())
             .unwrap_or_default()
     }

@@ -1,6 +1,8 @@
 //! Shared test helpers: temp folders from fixtures or from literal files.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use std::path::{Path, PathBuf};
 
 /// The whole app on `dir`, as eframe builds it (no stored preferences), in a window of

@@ -8,10 +8,15 @@
 //! - `transfer.rs`: a whole folder into an empty database (`push`, one transaction) and
 //!   back out (`pull`, through the folder's own decoders and canonical writer), so
 //!   folder → database → folder gives the folder's files back byte for byte.
+//! - `remote.rs`: a database opened to work on (the window, `run` on a URL): read with
+//!   progress and revisions, then a writer thread that writes each op's rows in one
+//!   transaction, an update naming the revision it saw; ids reserved in blocks.
 
+mod remote;
 mod transfer;
 mod watch;
 
+pub use remote::{Opened, Remote, Written, open, set_blocks};
 pub use transfer::{Moved, load_url, pull, pull_within, push, push_within};
 pub use watch::QUIET_LIMIT;
 
@@ -128,6 +133,26 @@ fn shown(config: &postgres::Config) -> String {
 /// machine in the process list when given on a command line).
 pub fn has_password(url: &str) -> bool {
     is_url(url) && url.trim().parse::<postgres::Config>().is_ok_and(|c| c.get_password().is_some())
+}
+
+/// `url` with `password` put in (percent-encoded), for connecting: the result is kept in
+/// memory only and never shown (see [`redacted`]).
+pub fn with_password(url: &str, password: &str) -> String {
+    let encoded: String = password
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    // The user part ends at the first `@` before the host (a URL without one has no user).
+    let (user, host) = rest.split_once('@').map_or(("", rest), |(u, h)| (u, h));
+    let user = user.split_once(':').map_or(user, |(u, _)| u);
+    format!("{scheme}://{user}:{encoded}@{host}")
 }
 
 /// Connect to the database `url` names (`postgres://user@host:port/db?sslmode=…`):
@@ -250,17 +275,26 @@ fn pgpass_lookup(text: &str, want: &[&str; 4]) -> Option<String> {
 pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "tables", include_str!("../../../migrations/001_tables.sql")),
     (2, "schedules and changes", include_str!("../../../migrations/002_schedules_and_changes.sql")),
+    (3, "rows, ids and people", include_str!("../../../migrations/003_rows_ids_people.sql")),
 ];
 
 /// Bring the schema to `up_to` (default: the newest): create what is missing, apply the
 /// migrations not applied yet. Returns the versions applied now.
 pub fn migrate(client: &mut postgres::Client, up_to: Option<i32>) -> Result<Vec<i32>, PgError> {
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
+    // Asked first: creating it, even "if not exists", needs the right to create tables,
+    // which the people of a team need not have once the owner made them.
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+        .map_err(query_error("reading schema_migrations"))?
+        .get(0);
+    if !exists {
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-        )
-        .map_err(query_error("creating schema_migrations"))?;
+            )
+            .map_err(query_error("creating schema_migrations"))?;
+    }
     let mut applied = Vec::new();
     for (version, name, sql) in MIGRATIONS.iter().filter(|(v, ..)| up_to.is_none_or(|u| *v <= u)) {
         let mut tx = client.transaction().map_err(query_error("starting a migration"))?;
@@ -355,5 +389,17 @@ mod tests {
         assert_eq!(pgpass_lookup(text, &["db", "5432", "kitchen", "ann"]).as_deref(), Some("pa:ss"));
         assert_eq!(pgpass_lookup(text, &["db", "6000", "x", "bob"]).as_deref(), Some("last"));
         assert_eq!(pgpass_lookup(text, &["other", "6000", "x", "bob"]), None);
+    }
+
+    #[test]
+    fn a_password_typed_in_the_window_goes_into_the_url_and_never_out() {
+        let url = with_password("postgres://ann@db:5432/kitchen", "p@ss:w/rd ü");
+        let config: postgres::Config = url.parse().expect("parses");
+        assert_eq!(config.get_password(), Some("p@ss:w/rd ü".as_bytes()));
+        assert_eq!(config.get_user(), Some("ann"));
+        assert_eq!(redacted(&url), "postgres://ann@db:5432/kitchen");
+        // A password already there is replaced.
+        let again = with_password("postgres://ann:old@db/k", "new");
+        assert_eq!(again.parse::<postgres::Config>().expect("parses").get_password(), Some(&b"new"[..]));
     }
 }

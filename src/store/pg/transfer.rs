@@ -21,17 +21,17 @@ pub struct Moved {
 }
 
 /// The database table of a folder table (the file name without `.csv`).
-fn table_name(kind: TableKind) -> &'static str {
+pub(super) fn table_name(kind: TableKind) -> &'static str {
     kind.file_name().trim_end_matches(".csv")
 }
 
 /// A column name as SQL (`order` is a keyword).
-fn column(c: &str) -> String {
+pub(super) fn column(c: &str) -> String {
     format!("\"{c}\"")
 }
 
 /// Every new column of a table, as a mask.
-fn all_new(kind: TableKind) -> u8 {
+pub(super) fn all_new(kind: TableKind) -> u8 {
     let n = kind.columns().len() - kind.new_from();
     ((1u16 << n) - 1) as u8
 }
@@ -178,16 +178,36 @@ fn read_url(url: &str, quiet: Duration) -> Result<(Loaded, Layout), PgError> {
     watched(quiet, move |beat| {
         beat.step("connecting");
         let mut client = connect(&url)?;
-        read_all(&mut client, &super::redacted(&url), beat)
+        let read = read_all(&mut client, &super::redacted(&url), beat, None)?;
+        Ok((read.loaded, read.layout))
     })
 }
 
 type Layout = Vec<(TableKind, bool, u8)>;
 
+/// Each row's revision where it is not 1 (rows changed since they were inserted), by
+/// table and key: what an update names as the revision it saw.
+pub(super) type Revisions = std::collections::HashMap<(TableKind, u64), i64>;
+
+/// Everything [`read_all`] read in one snapshot.
+pub(super) struct ReadAll {
+    pub(super) loaded: Loaded,
+    pub(super) layout: Layout,
+    /// Filled when a progress was given (an open, which will write).
+    pub(super) revisions: Revisions,
+}
+
 /// Every table `COPY`ed out in one snapshot (a read-only repeatable-read transaction),
 /// typed from memory by the folder's own decoders, indexed and checked as a folder is;
-/// with the files' layout the push recorded. `shown` names the database in the log.
-fn read_all(client: &mut postgres::Client, shown: &str, beat: &Beat) -> Result<(Loaded, Layout), PgError> {
+/// with the files' layout the push recorded. `shown` names the database in the log. With
+/// a `progress` (the window opening it, to write), rows received are counted there and
+/// the rows' revisions are read too.
+pub(super) fn read_all(
+    client: &mut postgres::Client,
+    shown: &str,
+    beat: &Beat,
+    progress: Option<&crate::store::LoadProgress>,
+) -> Result<ReadAll, PgError> {
     beat.step("reading the schema version");
     let version = schema_version(client)?;
     let newest = super::MIGRATIONS.last().map_or(0, |m| m.0);
@@ -209,9 +229,26 @@ fn read_all(client: &mut postgres::Client, shown: &str, beat: &Beat) -> Result<(
         .read_only(true)
         .start()
         .map_err(query_error("starting to read"))?;
+    if let Some(p) = progress {
+        estimate_rows(&mut tx, p)?;
+    }
     let mut bytes: Vec<Vec<u8>> = Vec::with_capacity(TableKind::COUNT);
     for kind in TableKind::ALL {
-        bytes.push(copy_out(&mut tx, kind, &selects[kind as usize], beat)?);
+        bytes.push(copy_out(&mut tx, kind, &selects[kind as usize], beat, progress)?);
+    }
+    let mut revisions = Revisions::new();
+    if progress.is_some() {
+        for kind in TableKind::ALL {
+            let table = table_name(kind);
+            let key = if kind == TableKind::ProcedureLabels { "(procedure_id << 32) | label_id" } else { "id" };
+            beat.step(format!("reading the revisions of {table}"));
+            for r in tx
+                .query(&format!("SELECT {key}, revision FROM {table} WHERE revision <> 1"), &[])
+                .map_err(query_error(format!("reading the revisions of {table}")))?
+            {
+                revisions.insert((kind, r.get::<_, i64>(0) as u64), r.get(1));
+            }
+        }
     }
     beat.step("reading folder_files");
     let layout = tx
@@ -228,7 +265,24 @@ fn read_all(client: &mut postgres::Client, shown: &str, beat: &Beat) -> Result<(
     tx.commit().map_err(query_error("finishing the read"))?;
     let read = decode_all(&bytes)?;
     let loaded = crate::store::load::assemble(read, [None; TableKind::COUNT], Vec::new(), started, shown);
-    Ok((loaded, layout))
+    Ok(ReadAll { loaded, layout, revisions })
+}
+
+/// The rows each table holds, as the server estimates them (for the progress bar: rows
+/// received of rows expected).
+fn estimate_rows(tx: &mut postgres::Transaction<'_>, progress: &crate::store::LoadProgress) -> Result<(), PgError> {
+    use std::sync::atomic::Ordering;
+    for kind in TableKind::ALL {
+        let rows: f32 = tx
+            .query_one(
+                "SELECT greatest(reltuples, 0)::real FROM pg_class WHERE oid = $1::text::regclass",
+                &[&table_name(kind)],
+            )
+            .map_err(query_error("estimating the rows"))?
+            .get(0);
+        progress.total[kind as usize].store(rows as u64 + 1, Ordering::Relaxed);
+    }
+    Ok(())
 }
 
 /// Every table's bytes typed by its decoders (the two big ones on their own threads).
@@ -304,6 +358,7 @@ fn copy_out(
     kind: TableKind,
     select: &str,
     beat: &Beat,
+    progress: Option<&crate::store::LoadProgress>,
 ) -> Result<Vec<u8>, PgError> {
     use std::io::Read as _;
     let table = table_name(kind);
@@ -322,6 +377,11 @@ fn copy_out(
         }
         out.extend_from_slice(&chunk[..n]);
         beat.tick();
+        if let Some(p) = progress {
+            // Rows received (lines, near enough), of the rows expected.
+            let lines = chunk[..n].iter().filter(|b| **b == b'\n').count() as u64;
+            p.read[kind as usize].fetch_add(lines, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 

@@ -1,0 +1,159 @@
+//! A team database open in the window: read on a thread (with the same progress screen
+//! as a big folder), each op's changed rows handed to the database's writer thread
+//! ([`pg::Remote`]: one transaction per change set), the save state from what it
+//! committed, and ids reserved ahead so an op never waits for the server.
+
+use super::loading::{Loading, Opened};
+use super::{Event, Folder, SaveState, Session};
+use crate::store::{self, pg};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long closing waits for the database to take what is queued.
+const FLUSH_LIMIT: Duration = Duration::from_secs(30);
+
+impl Session {
+    /// Open the team database `url` (saving what is open first). It is read on a thread:
+    /// the events come from a later [`Session::poll`] (or [`Session::wait_loading`]).
+    pub fn open_database(&mut self, url: &str) -> Vec<Event> {
+        self.flush();
+        let shown = pg::redacted(url);
+        let progress = Arc::new(store::LoadProgress::default());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (wake, prepare) = (Arc::clone(&self.wake), self.prepare.clone());
+        let (owned, shared) = (url.to_owned(), Arc::clone(&progress));
+        std::thread::spawn(move || {
+            let (result, remote) = match pg::open(&owned, Some(shared), Arc::clone(&wake)) {
+                Ok(o) => (Ok(o.loaded), Some(o.remote)),
+                Err(e) => (Err(e.to_string()), None),
+            };
+            let prepared = result.as_ref().ok().and_then(|l| prepare.map(|p| p(&l.db)));
+            let _ = tx.send(Opened { result, prepared, remote });
+            wake();
+        });
+        let reload = self.url.as_deref() == Some(url);
+        if !reload {
+            self.folder = None;
+            self.remote = None;
+            self.url = None;
+        }
+        self.loading = Some(Loading {
+            dir: PathBuf::from(&shown),
+            url: Some(url.to_owned()),
+            progress,
+            rx,
+            started: Instant::now(),
+            reload,
+        });
+        Vec::new()
+    }
+
+    /// The database read: it becomes what the window shows and writes to.
+    pub(super) fn finish_open_database(&mut self, url: &str, shown: PathBuf, opened: Opened) -> Vec<Event> {
+        let Opened { result, prepared, remote } = opened;
+        let (loaded, remote) = match (result, remote) {
+            (Ok(loaded), Some(remote)) => (loaded, remote),
+            (Err(e), _) => {
+                log::warn!("cannot open {}: {e}", shown.display());
+                return vec![Event::Message(format!("Cannot open the database: {e}"))];
+            }
+            (Ok(_), None) => return vec![Event::Message("Cannot open the database: no writer".into())],
+        };
+        log::info!("opened {} as {} ({} problems)", remote.shown(), remote.user(), loaded.problems.len());
+        let reload = self.url.as_deref() == Some(url) && self.folder.is_some();
+        let mut folder = Folder::new(shown.clone(), loaded.db, loaded.problems);
+        if let Some(old) = self.folder.as_ref().filter(|_| reload) {
+            // Views cache by generation: a reload must look new to them.
+            folder.db.set_generation(old.db.generation() + 1);
+        }
+        folder.database = Some(remote.shown().to_owned());
+        self.folder = Some(folder);
+        self.remote = Some(remote);
+        self.url = Some(url.to_owned());
+        self.unsent.clear();
+        self.reserving = false;
+        self.undo.clear();
+        self.save_state = SaveState::Saved;
+        if reload { vec![Event::Reloaded { prepared }] } else { vec![Event::Opened { dir: shown, prepared }] }
+    }
+
+    /// The open team database as shown (no password), if a database is open.
+    pub fn database(&self) -> Option<&str> {
+        self.remote.as_ref().map(pg::Remote::shown)
+    }
+
+    /// The name the open database knows this user by (`people`, else the role).
+    pub fn database_user(&self) -> Option<&str> {
+        self.remote.as_ref().map(pg::Remote::user)
+    }
+
+    /// Hand the rows changed since the last call to the database writer, and reserve
+    /// ids when the blocks run low.
+    pub(super) fn submit_to_database(&mut self) {
+        let (Some(folder), Some(remote)) = (&mut self.folder, &mut self.remote) else { return };
+        // The folder's marks (by position) are not used here.
+        folder.db.take_changed();
+        let set = folder.db.take_change_set();
+        if !set.is_empty() {
+            remote.submit(set);
+            self.save_state = SaveState::Saving;
+        }
+        if !self.reserving {
+            let want = folder.db.id_blocks_wanted();
+            if !want.is_empty() {
+                remote.reserve(want);
+                self.reserving = true;
+            }
+        }
+    }
+
+    /// Send again what the database did not take (Retry), then what changed since.
+    pub(super) fn resend_to_database(&mut self) {
+        let Some(remote) = &mut self.remote else { return };
+        for set in std::mem::take(&mut self.unsent) {
+            remote.submit(set);
+            self.save_state = SaveState::Saving;
+        }
+    }
+
+    /// What the database writer finished.
+    pub(super) fn poll_database(&mut self) {
+        let Some(remote) = &mut self.remote else { return };
+        let written = remote.poll();
+        self.handle_written(written);
+    }
+
+    /// Wait (at most [`FLUSH_LIMIT`]) until the database has taken everything sent.
+    pub(super) fn flush_database(&mut self) {
+        let Some(remote) = &mut self.remote else { return };
+        let written = remote.wait_idle(FLUSH_LIMIT);
+        self.handle_written(written);
+    }
+
+    fn handle_written(&mut self, written: Vec<pg::Written>) {
+        for w in written {
+            match w {
+                pg::Written::Committed { rows, took } => log::debug!("committed {rows} row(s) in {took:.2?}"),
+                pg::Written::Failed { why, set, retry } => {
+                    log::warn!("{why} (retry may help: {retry})");
+                    self.unsent.push(set);
+                    self.save_state = SaveState::Failed(why);
+                }
+                pg::Written::Reserved(blocks) => {
+                    self.reserving = false;
+                    if let Some(f) = &mut self.folder {
+                        pg::set_blocks(&mut f.db, &blocks);
+                    }
+                }
+                pg::Written::ReserveFailed(why) => {
+                    self.reserving = false;
+                    log::warn!("reserving ids: {why}");
+                }
+            }
+        }
+        if self.save_state == SaveState::Saving && !self.remote.as_ref().is_some_and(pg::Remote::busy) {
+            self.save_state = SaveState::Saved;
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! A team database open in the window or the CLI: reading it (with progress, the rows'
+//! revisions, the user's name, the first blocks of ids) and the thread that writes each
+//! op's changed rows in one transaction, refusing an update or a removal of a row that
+//! someone else changed since this client read it.
+
+use super::transfer::{Revisions, all_new, column, read_all, table_name};
+use super::watch::{QUIET_LIMIT, watched};
+use super::{PgError, connect, migrate, query_error, redacted, refuse_foreign};
+use crate::model::Row;
+use crate::store::snapshot::with_rows;
+use crate::store::{ChangeSet, Dataset, LoadProgress, Loaded, TableChanges, TableKind, TableRows, TableSnapshot};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::{Duration, Instant};
+
+/// How long one statement may take on the server before it is given up.
+const STATEMENT_LIMIT: &str = "30s";
+
+/// A database opened to work on: its data and the writer.
+pub struct Opened {
+    /// The data, as a folder's is loaded.
+    pub loaded: Loaded,
+    /// The thread that writes changes.
+    pub remote: Remote,
+}
+
+/// What the writer thread did with a job.
+#[derive(Debug)]
+pub enum Written {
+    /// A change set committed.
+    Committed {
+        /// Rows written.
+        rows: usize,
+        /// From sending to committed.
+        took: Duration,
+    },
+    /// A change set not written (nothing of it is in the database).
+    Failed {
+        /// What to tell the user.
+        why: String,
+        /// The changes, to send again on Retry.
+        set: ChangeSet,
+        /// Whether sending it again may work (a lost connection); not when someone else
+        /// changed the row.
+        retry: bool,
+    },
+    /// Ids reserved: per table, `first..end`.
+    Reserved(Vec<(TableKind, u64, u64)>),
+    /// Reserving ids failed (tried again after the next op).
+    ReserveFailed(String),
+}
+
+enum Job {
+    Write(ChangeSet),
+    Reserve(Vec<(TableKind, u64)>),
+}
+
+/// The writer of one open database: jobs go to its thread in order; results come back
+/// through [`Remote::poll`].
+pub struct Remote {
+    shown: String,
+    user: String,
+    jobs: Option<Sender<Job>>,
+    done: Receiver<Written>,
+    pending: usize,
+}
+
+impl Remote {
+    /// The database, as it may be shown (no password).
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// The name on what this client starts and ticks: the `people` name of the database
+    /// role, else the role.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// Send a change set to be written (in one transaction, after the ones sent before).
+    pub fn submit(&mut self, set: ChangeSet) {
+        self.send(Job::Write(set));
+    }
+
+    /// Reserve more ids (see [`Dataset::id_blocks_wanted`]).
+    pub fn reserve(&mut self, want: Vec<(TableKind, u64)>) {
+        if !want.is_empty() {
+            self.send(Job::Reserve(want));
+        }
+    }
+
+    fn send(&mut self, job: Job) {
+        if self.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok()) {
+            self.pending += 1;
+        }
+    }
+
+    /// Whether jobs are still under way.
+    pub fn busy(&self) -> bool {
+        self.pending > 0
+    }
+
+    /// What finished since the last call.
+    pub fn poll(&mut self) -> Vec<Written> {
+        let out: Vec<Written> = self.done.try_iter().collect();
+        self.pending = self.pending.saturating_sub(out.len());
+        out
+    }
+
+    /// Wait until every job sent has finished, at most `limit` (then what finished).
+    pub fn wait_idle(&mut self, limit: Duration) -> Vec<Written> {
+        let until = Instant::now() + limit;
+        let mut out = Vec::new();
+        while self.pending > 0 {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.done.recv_timeout(left) {
+                Ok(w) => {
+                    self.pending -= 1;
+                    out.push(w);
+                }
+                Err(_) => break,
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        // The thread ends when its queue is closed and empty.
+        self.jobs = None;
+    }
+}
+
+/// Open the database `url` to work on: refuse one holding tables the app did not make,
+/// create or migrate the schema, read everything in one snapshot (rows received counted
+/// in `progress`), then reserve the first ids. `wake` is called when a job finishes.
+pub fn open(
+    url: &str,
+    progress: Option<Arc<LoadProgress>>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+) -> Result<Opened, PgError> {
+    let owned = url.to_owned();
+    let (mut loaded, client, revisions, user) = watched(QUIET_LIMIT, move |beat| {
+        beat.step("connecting");
+        let mut client = connect(&owned)?;
+        beat.step("looking at the database");
+        refuse_foreign(&mut client)?;
+        beat.step("bringing the tables up to date");
+        migrate(&mut client, None)?;
+        client
+            .batch_execute(&format!(
+                "SET statement_timeout = '{STATEMENT_LIMIT}'; SET lock_timeout = '{STATEMENT_LIMIT}'"
+            ))
+            .map_err(query_error("setting the time limits"))?;
+        let read = read_all(
+            &mut client,
+            &redacted(&owned),
+            beat,
+            Some(progress.as_deref().unwrap_or(&LoadProgress::default())),
+        )?;
+        beat.step("reading who you are");
+        let user: String = client
+            .query_one("SELECT coalesce((SELECT name FROM people WHERE role = current_user), current_user::text)", &[])
+            .map_err(query_error("reading who you are"))?
+            .get(0);
+        Ok((read.loaded, client, read.revisions, user))
+    })?;
+    let mut writer = Thread { url: url.to_owned(), client, revisions, types: HashMap::new() };
+    let blocks = writer.reserve(&loaded.db.id_blocks_wanted())?;
+    set_blocks(&mut loaded.db, &blocks);
+    let (jobs, rx) = std::sync::mpsc::channel();
+    let (tx, done) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("pg-writer".into())
+        .spawn(move || {
+            for job in rx {
+                let out = match job {
+                    Job::Write(set) => writer.write(set),
+                    Job::Reserve(want) => match writer.reserve(&want) {
+                        Ok(blocks) => Written::Reserved(blocks),
+                        Err(e) => Written::ReserveFailed(e.to_string()),
+                    },
+                };
+                if tx.send(out).is_err() {
+                    return;
+                }
+                wake();
+            }
+        })
+        .map_err(|e| PgError::Refused(format!("cannot start the database writer: {e}")))?;
+    let remote = Remote { shown: redacted(url), user, jobs: Some(jobs), done, pending: 0 };
+    Ok(Opened { loaded, remote })
+}
+
+/// Give the tables the id blocks reserved for them.
+pub fn set_blocks(db: &mut Dataset, blocks: &[(TableKind, u64, u64)]) {
+    for (kind, first, end) in blocks {
+        db.set_id_block(*kind, *first, *end);
+    }
+}
+
+/// The writer thread's state: its connection, the revision of every row it knows to be
+/// past 1, the tables' column types.
+struct Thread {
+    url: String,
+    client: postgres::Client,
+    revisions: Revisions,
+    types: HashMap<(String, String), String>,
+}
+
+/// A row's revision after a write (`None`: removed).
+type NewRevision = ((TableKind, u64), Option<i64>);
+
+/// Why a change set was not written.
+enum Refusal {
+    /// Someone else changed or removed the row since this client read it.
+    Stale(TableKind, u64),
+    /// The server or the connection failed.
+    Server(PgError),
+}
+
+impl From<PgError> for Refusal {
+    fn from(e: PgError) -> Self {
+        Self::Server(e)
+    }
+}
+
+impl Thread {
+    /// A live connection (a new one when the last was lost).
+    fn ensure_connected(&mut self) -> Result<(), PgError> {
+        if self.client.is_closed() {
+            self.client = connect(&self.url)?;
+            self.client
+                .batch_execute(&format!("SET statement_timeout = '{STATEMENT_LIMIT}'"))
+                .map_err(query_error("setting the time limits"))?;
+        }
+        if self.types.is_empty() {
+            self.types = self
+                .client
+                .query(
+                    "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+                     WHERE table_schema = current_schema()",
+                    &[],
+                )
+                .map_err(query_error("reading the columns"))?
+                .iter()
+                .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+                .collect();
+        }
+        Ok(())
+    }
+
+    fn reserve(&mut self, want: &[(TableKind, u64)]) -> Result<Vec<(TableKind, u64, u64)>, PgError> {
+        self.ensure_connected()?;
+        let mut out = Vec::new();
+        for (kind, n) in want {
+            let first: i64 = self
+                .client
+                .query_one("SELECT reserve_ids($1, $2)", &[&table_name(*kind), &(*n as i64)])
+                .map_err(query_error(format!("reserving ids for {}", table_name(*kind))))?
+                .get(0);
+            out.push((*kind, first as u64, first as u64 + n));
+        }
+        Ok(out)
+    }
+
+    fn write(&mut self, set: ChangeSet) -> Written {
+        let started = Instant::now();
+        let result = self.ensure_connected().map_err(Refusal::Server).and_then(|()| self.write_set(&set));
+        match result {
+            Ok(now) => {
+                for (key, revision) in now {
+                    match revision {
+                        Some(r) if r != 1 => self.revisions.insert(key, r),
+                        _ => self.revisions.remove(&key),
+                    };
+                }
+                Written::Committed { rows: set.rows(), took: started.elapsed() }
+            }
+            Err(Refusal::Stale(kind, key)) => Written::Failed { why: self.who_changed(kind, key), set, retry: false },
+            Err(Refusal::Server(e)) => {
+                Written::Failed { why: format!("Not saved to the database: {e}"), set, retry: true }
+            }
+        }
+    }
+
+    /// Write a change set in one transaction; the rows' revisions after it.
+    fn write_set(&mut self, set: &ChangeSet) -> Result<Vec<NewRevision>, Refusal> {
+        let mut now = Vec::new();
+        let types = &self.types;
+        let revisions = &self.revisions;
+        let mut tx = self.client.transaction().map_err(query_error("starting to write"))?;
+        for changes in &set.tables {
+            write_table(&mut tx, types, revisions, changes, &mut now)?;
+        }
+        tx.commit().map_err(query_error("committing"))?;
+        Ok(now)
+    }
+
+    /// The message for a change refused because the row moved on: who changed it, when.
+    fn who_changed(&mut self, kind: TableKind, key: u64) -> String {
+        let what = match kind {
+            TableKind::Procedures => format!("procedure {key}"),
+            TableKind::Steps => format!("step {key}"),
+            TableKind::Runs => format!("run {key}"),
+            TableKind::RunSteps => format!("run step {key}"),
+            TableKind::Labels => format!("label {key}"),
+            TableKind::ProcedureLabels => format!("a label of procedure {}", key >> 32),
+            TableKind::Versions => format!("version row {key}"),
+            TableKind::Schedules => format!("schedule {key}"),
+        };
+        let row_key = row_key_text(kind, key);
+        let last = self.client.query_opt(
+            "SELECT coalesce(p.name, c.changed_by), to_char(c.changed_at, 'YYYY-MM-DD HH24:MI:SS'), c.op
+             FROM changes c LEFT JOIN people p ON p.role = c.changed_by
+             WHERE c.table_name = $1 AND c.row_key = $2 ORDER BY c.revision DESC LIMIT 1",
+            &[&table_name(kind), &row_key],
+        );
+        match last {
+            Ok(Some(r)) => {
+                let (who, when, op): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+                let did = if op == "DELETE" { "removed" } else { "changed" };
+                format!(
+                    "Not saved: {who} {did} {what} at {when}, after you read it. Your change was not written over theirs; open the database again to see it"
+                )
+            }
+            _ => format!(
+                "Not saved: someone else changed {what} after you read it. Your change was not written over theirs; open the database again to see it"
+            ),
+        }
+    }
+}
+
+/// A row's key as the change log spells it (`procedure_id:label_id` for a label link).
+fn row_key_text(kind: TableKind, key: u64) -> String {
+    if kind == TableKind::ProcedureLabels { format!("{}:{}", key >> 32, key & 0xffff_ffff) } else { key.to_string() }
+}
+
+/// The `WHERE` that finds a row by key (`$1`, and `$2` for a label link) and revision.
+fn key_match(kind: TableKind, revision_param: usize) -> String {
+    if kind == TableKind::ProcedureLabels {
+        format!("procedure_id = $1 AND label_id = $2 AND revision = ${revision_param}")
+    } else {
+        format!("id = $1 AND revision = ${revision_param}")
+    }
+}
+
+/// The key as bigint parameters.
+fn key_params(kind: TableKind, key: u64) -> Vec<i64> {
+    if kind == TableKind::ProcedureLabels {
+        vec![(key >> 32) as i64, (key & 0xffff_ffff) as i64]
+    } else {
+        vec![key as i64]
+    }
+}
+
+/// Write one table's changes inside the transaction: removals, then new rows, then
+/// changed rows (each naming the revision this client saw).
+fn write_table(
+    tx: &mut postgres::Transaction<'_>,
+    types: &HashMap<(String, String), String>,
+    revisions: &Revisions,
+    changes: &TableChanges,
+    now: &mut Vec<NewRevision>,
+) -> Result<(), Refusal> {
+    let kind = changes.kind;
+    let table = table_name(kind);
+    let seen = |key: u64| revisions.get(&(kind, key)).copied().unwrap_or(1);
+    let keys = key_params(kind, 0).len();
+    for key in &changes.deleted {
+        let sql = format!("DELETE FROM {table} WHERE {}", key_match(kind, keys + 1));
+        let mut params: Vec<Box<dyn postgres::types::ToSql + Sync>> =
+            key_params(kind, *key).into_iter().map(|k| Box::new(k) as Box<dyn postgres::types::ToSql + Sync>).collect();
+        params.push(Box::new(seen(*key)));
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(AsRef::as_ref).collect();
+        let n = tx.execute(&sql, &refs).map_err(query_error(format!("removing from {table}")))?;
+        if n == 0 {
+            return Err(Refusal::Stale(kind, *key));
+        }
+        now.push(((kind, *key), None));
+    }
+    if changes.inserted.is_empty() {
+        return Ok(());
+    }
+    let cols = kind.columns();
+    let cast = |i: usize, c: &str| {
+        let ty = types.get(&(table.to_owned(), (*c).to_owned())).map_or("text", String::as_str);
+        format!("CAST(${}::text AS {ty})", i + 1)
+    };
+    let insert = format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        cols.iter().map(|c| column(c)).collect::<Vec<_>>().join(", "),
+        cols.iter().enumerate().map(|(i, c)| cast(i, c)).collect::<Vec<_>>().join(", ")
+    );
+    let key_cols = keys;
+    let sets: Vec<String> =
+        cols.iter().enumerate().skip(key_cols).map(|(i, c)| format!("{} = {}", column(c), cast(i, c))).collect();
+    let update = (!sets.is_empty()).then(|| {
+        let matching = if kind == TableKind::ProcedureLabels {
+            format!(
+                "procedure_id = CAST($1::text AS bigint) AND label_id = CAST($2::text AS bigint) AND revision = ${}",
+                cols.len() + 1
+            )
+        } else {
+            format!("id = CAST($1::text AS bigint) AND revision = ${}", cols.len() + 1)
+        };
+        format!("UPDATE {table} SET {} WHERE {matching} RETURNING revision", sets.join(", "))
+    });
+    // The rows in the folder's own spelling (every column), one record each.
+    let csv = TableSnapshot {
+        kind,
+        rows: changes.rows.clone(),
+        extra_columns: Arc::default(),
+        first_row: 0,
+        children_first: false,
+        new_columns: all_new(kind),
+    }
+    .to_csv();
+    let row_keys: Vec<u64> = with_rows!(&changes.rows, rows => rows.iter().map(Row::key).collect());
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(csv.as_slice());
+    let insert = tx.prepare(&insert).map_err(query_error(format!("writing {table}")))?;
+    let update = match &update {
+        Some(sql) => Some(tx.prepare(sql).map_err(query_error(format!("writing {table}")))?),
+        None => None,
+    };
+    for ((record, inserted), key) in reader.records().zip(&changes.inserted).zip(row_keys) {
+        let record = record.map_err(|e| PgError::Refused(format!("encoding a row of {table}: {e}")))?;
+        let fields: Vec<Option<&str>> = record.iter().map(|f| (!f.is_empty()).then_some(f)).collect();
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            fields.iter().map(|f| f as &(dyn postgres::types::ToSql + Sync)).collect();
+        if *inserted {
+            tx.execute(&insert, &params).map_err(query_error(format!("adding to {table}")))?;
+            now.push(((kind, key), Some(1)));
+        } else if let Some(update) = &update {
+            let saw = seen(key);
+            params.push(&saw);
+            let rows = tx.query(update, &params).map_err(query_error(format!("changing {table}")))?;
+            let Some(row) = rows.first() else { return Err(Refusal::Stale(kind, key)) };
+            now.push(((kind, key), Some(row.get(0))));
+        }
+    }
+    Ok(())
+}
