@@ -24,6 +24,9 @@ impl App {
                     if ui.button("New folder…").clicked() {
                         cmds.push(Command::PickNewFolder);
                     }
+                    if ui.button("Connect to a team database…").clicked() {
+                        cmds.push(Command::AskDatabase(None));
+                    }
                     // Only what can be done: a read-only folder takes no new procedure.
                     let writable = self.session.folder().is_some_and(|f| !f.read_only());
                     let why = "This folder is open read-only";
@@ -41,7 +44,11 @@ impl App {
                     {
                         cmds.push(Command::ImportChecklist);
                     }
-                    if ui.add_enabled(self.session.folder().is_some(), egui::Button::new("Restore backup…")).clicked()
+                    let folder = self.session.folder().is_some_and(|f| f.database.is_none());
+                    if ui
+                        .add_enabled(folder, egui::Button::new("Restore backup…"))
+                        .on_disabled_hover_text("Backups are kept for a folder")
+                        .clicked()
                     {
                         cmds.push(Command::ShowBackups);
                     }
@@ -55,6 +62,15 @@ impl App {
                         for dir in &self.prefs.recent {
                             if ui.button(dir.display().to_string()).clicked() {
                                 cmds.push(Command::OpenFolder(dir.clone()));
+                            }
+                        }
+                        if !self.prefs.recent_databases.is_empty() {
+                            ui.separator();
+                            ui.label(egui::RichText::new("Team databases").weak());
+                        }
+                        for url in &self.prefs.recent_databases {
+                            if ui.button(format!("🗄 {url}")).clicked() {
+                                cmds.push(Command::AskDatabase(Some(url.clone())));
                             }
                         }
                     });
@@ -189,6 +205,17 @@ impl App {
                         let purpose = purpose.clone();
                         self.popup = None;
                         self.answered(ctx, purpose, path);
+                        return;
+                    }
+                }
+            }
+            Some(Popup::Connect { url, password, problem }) => {
+                match super::dialogs::connect_ui(ctx, url, password, problem) {
+                    super::dialogs::Connecting::Open => {}
+                    super::dialogs::Connecting::Cancelled => open = false,
+                    super::dialogs::Connecting::Url(url) => {
+                        self.popup = None;
+                        self.open_database(&url);
                         return;
                     }
                 }
@@ -385,7 +412,11 @@ impl App {
                         f.db.in_progress_count()
                     );
                     ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                        ui.add(egui::Label::new(format!("{}  ·  {counts}", f.dir.display())).truncate());
+                        let place = match (f.database.as_deref(), self.session.database_user()) {
+                            (Some(db), Some(user)) => format!("🗄 {db} as {user}"),
+                            _ => f.dir.display().to_string(),
+                        };
+                        ui.add(egui::Label::new(format!("{place}  ·  {counts}")).truncate());
                     });
                 });
             });

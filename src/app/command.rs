@@ -33,6 +33,8 @@ impl App {
         let now = Timestamp::now();
         match cmd {
             Command::OpenFolder(_)
+            | Command::AskDatabase(_)
+            | Command::OpenDatabase(_)
             | Command::NewFolder(_)
             | Command::PickFolder
             | Command::PickNewFolder
@@ -149,6 +151,11 @@ impl App {
     fn folder_command(&mut self, ctx: &egui::Context, cmd: Command) {
         match cmd {
             Command::OpenFolder(dir) => self.open_folder(&dir),
+            Command::AskDatabase(url) => {
+                self.popup =
+                    Some(Popup::Connect { url: url.unwrap_or_default(), password: String::new(), problem: None });
+            }
+            Command::OpenDatabase(url) => self.open_database(&url),
             Command::NewFolder(dir) => match store::create_empty(&dir) {
                 Ok(()) => self.open_folder(&dir),
                 Err(e) => self.message = Some(format!("Cannot create the folder: {e}")),

@@ -191,6 +191,83 @@ pub(super) enum Popup {
     /// Quitting would lose `what` (typed text not yet entered, a save that failed):
     /// quit anyway, or stay.
     Quit { what: String },
+    /// File → Connect to a team database…: the connection string, a password when it
+    /// holds none (kept in memory only), what was wrong with the last try.
+    Connect { url: String, password: String, problem: Option<String> },
+}
+
+/// What the connect window did this frame.
+pub(super) enum Connecting {
+    /// Still open.
+    Open,
+    /// Closed without connecting.
+    Cancelled,
+    /// Connect with this (the password put in, in memory only).
+    Url(String),
+}
+
+/// The connect window: a connection string, an optional password, Connect and Cancel.
+pub(super) fn connect_ui(
+    ctx: &egui::Context,
+    url: &mut String,
+    password: &mut String,
+    problem: &mut Option<String>,
+) -> Connecting {
+    let mut out = Connecting::Open;
+    let modal = egui::Modal::new(egui::Id::unique("connect-database")).show(ctx, |ui| {
+        ui.set_width(520.0);
+        ui.heading("Connect to a team database");
+        let label = ui.label("A PostgreSQL connection string, as your administrator gave it:");
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(url)
+                    .hint_text("postgres://you@server:5432/team")
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        if ui.memory(|m| m.focused().is_none()) {
+            field.request_focus();
+        }
+        let has_password = crate::store::pg::has_password(url);
+        ui.add_enabled_ui(!has_password, |ui| {
+            ui.horizontal(|ui| {
+                let label = ui.label("Password:");
+                ui.add(egui::TextEdit::singleline(password).password(true).desired_width(240.0)).labelled_by(label.id);
+            });
+        });
+        ui.label(
+            egui::RichText::new(
+                "Leave the password empty when PGPASSWORD or ~/.pgpass holds it. It is kept only while the app runs, never written.",
+            )
+            .weak()
+            .small(),
+        );
+        if let Some(p) = problem.as_deref() {
+            ui.colored_label(ui.visuals().error_fg_color, p);
+        }
+        ui.horizontal(|ui| {
+            let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui.button("Connect").clicked() || enter {
+                let typed = url.trim();
+                if !crate::store::pg::is_url(typed) {
+                    *problem = Some("A connection string starts with postgres:// or postgresql://".into());
+                } else if typed.parse::<postgres::Config>().is_err() {
+                    *problem = Some(format!("This is not a connection string PostgreSQL understands: {}", crate::store::pg::redacted(typed)));
+                } else if password.is_empty() || has_password {
+                    out = Connecting::Url(typed.to_owned());
+                } else {
+                    out = Connecting::Url(crate::store::pg::with_password(typed, password));
+                }
+            }
+            if ui.button("Cancel").clicked() {
+                out = Connecting::Cancelled;
+            }
+        });
+    });
+    if modal.should_close() && matches!(out, Connecting::Open) {
+        out = Connecting::Cancelled;
+    }
+    out
 }
 
 /// What the path field did this frame.

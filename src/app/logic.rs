@@ -121,6 +121,13 @@ impl App {
                     self.notified.clear();
                     self.agenda_seen = false;
                     self.message = None;
+                    if let Some(shown) = self.session.database().map(str::to_owned) {
+                        // A database is remembered without its password (it is not in `shown`).
+                        self.prefs.recent_databases.retain(|d| d != &shown);
+                        self.prefs.recent_databases.insert(0, shown);
+                        self.prefs.recent_databases.truncate(MAX_RECENT);
+                        continue;
+                    }
                     self.prefs.last_folder = Some(dir.clone());
                     self.prefs.recent.retain(|d| d != &dir);
                     self.prefs.recent.insert(0, dir);
@@ -182,6 +189,14 @@ impl App {
 
     pub(super) fn update_title(&mut self, ctx: &egui::Context) {
         let title = match self.session.folder() {
+            Some(f) if f.database.is_some() => {
+                let shown = f.database.as_deref().unwrap_or_default();
+                // postgres://role@host:port/name → "name on host:port"
+                let (rest, name) = shown.rsplit_once('/').unwrap_or((shown, ""));
+                let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h).trim_start_matches("postgres://");
+                let read_only = if f.read_only() { " (read-only)" } else { "" };
+                format!("Procedures — {name} on {host} (team database){read_only}")
+            }
             Some(f) => {
                 let name =
                     f.dir.file_name().map_or_else(|| f.dir.display().to_string(), |n| n.to_string_lossy().into_owned());

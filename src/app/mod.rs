@@ -47,6 +47,8 @@ pub struct Prefs {
     pub last_folder: Option<PathBuf>,
     /// Recently opened folders, newest first.
     pub recent: Vec<PathBuf>,
+    /// Recently opened team databases, newest first, as shown (never with a password).
+    pub recent_databases: Vec<String>,
     /// Light, dark or system.
     pub theme: Theme,
     /// The view shown last.
@@ -65,6 +67,7 @@ impl Default for Prefs {
         Self {
             last_folder: None,
             recent: Vec::new(),
+            recent_databases: Vec::new(),
             theme: Theme::System,
             last_view: View::Procedures,
             zoom: 1.0,
@@ -192,15 +195,17 @@ impl App {
 
     /// Open a data folder (saving the current one first).
     pub fn open_folder(&mut self, dir: &Path) {
-        // A team database is not opened in the window yet: say what works today.
         if crate::store::pg::is_url(&dir.to_string_lossy()) {
-            self.message = Some(format!(
-                "Opening a team database in the window is coming. Today: `procedures pull {} DIR` makes a folder of it, and `procedures check`, `stats`, `due` and `export` read it.",
-                crate::store::pg::redacted(&dir.to_string_lossy())
-            ));
-            return;
+            return self.open_database(&dir.to_string_lossy());
         }
         let events = self.session.open(dir);
+        self.handle_events(events);
+    }
+
+    /// Open a team database (`postgres://…`): read on a thread with the progress screen;
+    /// a refusal (a wrong password, a server not there) comes back as a message.
+    pub fn open_database(&mut self, url: &str) {
+        let events = self.session.open_database(url.trim());
         self.handle_events(events);
     }
 
@@ -251,6 +256,10 @@ impl App {
     /// The name runs and ticks record: the one set in the preferences, else the OS
     /// login name.
     pub fn user(&self) -> Name {
+        // In a team database: the name the database gives this user (`people`, else the role).
+        if let Some(name) = self.session.database_user() {
+            return Name::of(name).unwrap_or_default();
+        }
         let name = self.prefs.user_name.clone().unwrap_or_else(Name::login_name);
         Name::of(&name).unwrap_or_default()
     }

@@ -81,6 +81,11 @@ pub enum Command {
     NewFolder(PathBuf),
     /// Ask for a folder with the native dialog, then open it.
     PickFolder,
+    /// Ask for a team database's connection string (this one filled in).
+    AskDatabase(Option<String>),
+    /// Open a team database (the connection string as typed; it may hold a password,
+    /// which is never shown or stored).
+    OpenDatabase(String),
     /// Ask for a folder with the native dialog, then create a new data folder there.
     PickNewFolder,
     /// Show a view.
@@ -264,6 +269,7 @@ impl Command {
         matches!(
             self,
             Command::OpenFolder(_)
+                | Command::OpenDatabase(_)
                 | Command::NewFolder(_)
                 | Command::Show(_)
                 | Command::StartRun(_)
