@@ -127,7 +127,8 @@ fn decode(bytes: &[u8]) -> Option<Vec<Entry>> {
 fn judge(dir: &Path, entry: Entry, read_new: bool) -> std::io::Result<Interrupted> {
     let kind = entry.kind();
     let table = dir.join(kind.file_name());
-    let found = |verdict, redo, whole| Interrupted { kind, verdict, redo, held_in: JOURNAL.to_owned(), whole };
+    let found =
+        |verdict, redo, whole| Interrupted { kind, verdict, redo, held_in: JOURNAL.to_owned(), whole, stamp: None };
     match entry {
         Entry::Tail(_, redo) => {
             let file = match open_regular(&table) {

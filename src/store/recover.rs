@@ -9,8 +9,24 @@ use std::path::Path;
 /// The interrupted saves in a folder, and where each table stands with its save. Reads
 /// only: any reader may call it.
 pub fn interrupted(dir: &Path) -> std::io::Result<Vec<Interrupted>> {
+    // Each holding file's fingerprint from before it is read: see `Interrupted::stamp`.
+    let held = |i: &Interrupted| dir.join(&i.held_in);
+    let before: Vec<(std::path::PathBuf, super::Fingerprint)> = super::TableKind::ALL
+        .iter()
+        .map(|k| super::redo::redo_path(dir, *k))
+        .chain([dir.join(super::journal::JOURNAL)])
+        .map(|p| {
+            let print = super::fingerprint(&p);
+            (p, print)
+        })
+        .collect();
     let mut found = super::tail::redo_files(dir)?;
     found.extend(super::journal::look(dir)?);
+    for i in &mut found {
+        let path = held(i);
+        let print = before.iter().find(|(p, _)| *p == path).and_then(|(_, f)| *f);
+        i.stamp = Some((path, print));
+    }
     Ok(found)
 }
 

@@ -188,6 +188,11 @@ pub struct Interrupted {
     pub(super) held_in: String,
     /// For a table a journaled save replaces whole: the new file, written in full.
     pub(super) whole: Option<PathBuf>,
+    /// The holding file and its fingerprint from before it was read (set by
+    /// `recover::interrupted`): a reader applies the save only while the file is still
+    /// that one — a save that finished meanwhile, or a newer one, leaves the table whole
+    /// under the reader's shared lock, and the old save's bytes no longer fit it.
+    pub(super) stamp: Option<(PathBuf, super::Fingerprint)>,
 }
 
 impl std::fmt::Debug for Interrupted {
@@ -199,14 +204,15 @@ impl std::fmt::Debug for Interrupted {
 impl Interrupted {
     pub(super) fn of_redo(kind: TableKind, verdict: Verdict, redo: Option<Redo>) -> Self {
         let held_in = redo_path(Path::new(""), kind).display().to_string();
-        Self { kind, verdict, redo, held_in, whole: None }
+        Self { kind, verdict, redo, held_in, whole: None, stamp: None }
     }
 
     /// What the reader should see in place of the file's end (for [`Verdict::Apply`]):
     /// the file's bytes up to the offset, then these.
     pub(crate) fn overlay(&self) -> Option<super::read::Overlay<'_>> {
         let redo = self.redo.as_ref().filter(|_| self.verdict == Verdict::Apply)?;
-        Some(super::read::Overlay { offset: redo.offset, tail: &redo.new })
+        let still = self.stamp.as_ref().map(|(path, print)| (path.as_path(), *print));
+        Some(super::read::Overlay { offset: redo.offset, tail: &redo.new, still })
     }
 
     /// What a reader should be told, if anything.

@@ -11,6 +11,17 @@ use std::path::Path;
 pub(crate) struct Overlay<'a> {
     pub offset: u64,
     pub tail: &'a [u8],
+    /// The file that holds the save and its fingerprint when it was read (`None`: bytes
+    /// that hold no matter what, as from the database).
+    pub still: Option<(&'a Path, crate::store::Fingerprint)>,
+}
+
+impl Overlay<'_> {
+    /// Whether the save is still the one read (checked under the table's shared lock): a
+    /// save that finished or was replaced since leaves the file whole and this one stale.
+    pub(crate) fn holds(&self) -> bool {
+        self.still.is_none_or(|(path, print)| crate::store::fingerprint(path) == print)
+    }
 }
 
 /// A table file, perhaps with an [`Overlay`]. Every read goes through the one file
@@ -57,7 +68,12 @@ impl<'a> Source<'a> {
 
     /// Bytes in memory, read as if they were the file `path`.
     pub(super) fn bytes(path: &'a Path, bytes: &'a [u8]) -> Self {
-        Self { path, file: None, overlay: Some(Overlay { offset: 0, tail: bytes }), len: bytes.len() as u64 }
+        Self {
+            path,
+            file: None,
+            overlay: Some(Overlay { offset: 0, tail: bytes, still: None }),
+            len: bytes.len() as u64,
+        }
     }
 
     /// The bytes from `start`, at most `limit` of them.
