@@ -319,7 +319,12 @@ fn a_database_url_in_the_window_opens_it_or_says_why_without_the_password() {
     h.state_mut().wait_loading();
     h.run();
     assert!(h.state().folder().is_none());
-    let said = h.state().message().expect("a message").to_owned();
+    // The connect window asks again, saying why, with the connection string (no password).
+    let said = h.state().connect_problem().expect("asked again").to_owned();
     assert!(said.contains("Cannot open the database") && said.contains("postgres://ann@127.0.0.1:1/team"), "{said}");
     assert!(!said.contains("S3cr3t") && !said.contains("not a folder"), "{said}");
+    h.get_by_label_contains("Cannot open the database");
+    let field = h.get_by_label_contains("A PostgreSQL connection string");
+    let shown = format!("{:?}", field.value());
+    assert!(shown.contains("postgres://ann@127.0.0.1:1/team") && !shown.contains("S3cr3t"), "{shown}");
 }

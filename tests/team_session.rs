@@ -32,7 +32,13 @@ fn open(url: &str) -> Session {
 }
 
 fn messages(events: &[Event]) -> Vec<String> {
-    events.iter().filter_map(|e| if let Event::Message(m) = e { Some(m.clone()) } else { None }).collect()
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) | Event::DatabaseRefused { why: m, .. } => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn now() -> Timestamp {

@@ -121,13 +121,16 @@ impl App {
                     self.notified.clear();
                     self.agenda_seen = false;
                     self.message = None;
+                    self.connecting = None;
                     if let Some(shown) = self.session.database().map(str::to_owned) {
+                        self.prefs.last_database = Some(shown.clone());
                         // A database is remembered without its password (it is not in `shown`).
                         self.prefs.recent_databases.retain(|d| d != &shown);
                         self.prefs.recent_databases.insert(0, shown);
                         self.prefs.recent_databases.truncate(MAX_RECENT);
                         continue;
                     }
+                    self.prefs.last_database = None;
                     self.prefs.last_folder = Some(dir.clone());
                     self.prefs.recent.retain(|d| d != &dir);
                     self.prefs.recent.insert(0, dir);
@@ -139,6 +142,12 @@ impl App {
                     }
                 }
                 Event::Message(msg) => self.message = Some(msg),
+                Event::DatabaseRefused { shown, why } => {
+                    // Asked again with the reason; the password field empty, the connection
+                    // string as typed (without the password put in it).
+                    let url = self.connecting.take().unwrap_or(shown);
+                    self.popup = Some(Popup::Connect { url, password: String::new(), problem: Some(why) });
+                }
             }
         }
     }

@@ -49,6 +49,9 @@ pub struct Prefs {
     pub recent: Vec<PathBuf>,
     /// Recently opened team databases, newest first, as shown (never with a password).
     pub recent_databases: Vec<String>,
+    /// The team database open when the app was last closed (as shown, no password);
+    /// opened again on the next start in place of `last_folder`.
+    pub last_database: Option<String>,
     /// Light, dark or system.
     pub theme: Theme,
     /// The view shown last.
@@ -68,6 +71,7 @@ impl Default for Prefs {
             last_folder: None,
             recent: Vec::new(),
             recent_databases: Vec::new(),
+            last_database: None,
             theme: Theme::System,
             last_view: View::Procedures,
             zoom: 1.0,
@@ -126,6 +130,9 @@ pub struct App {
     link_opener: fn(&str),
     /// The folder whose scripts were looked at (CJK fonts are added when it has CJK).
     fonts_for: Option<PathBuf>,
+    /// The team database being opened, as shown (no password): asked for again, with
+    /// the reason, if it will not open.
+    connecting: Option<String>,
 }
 
 impl App {
@@ -140,7 +147,9 @@ impl App {
     /// last folder, or the welcome screen).
     pub fn new_with_prefs(cc: &eframe::CreationContext<'_>, prefs: Prefs, start: Option<PathBuf>) -> Self {
         crate::memory::tune();
-        let start = start.or_else(|| prefs.last_folder.clone().filter(|d| d.is_dir()));
+        let start = start
+            .or_else(|| prefs.last_database.clone().map(PathBuf::from))
+            .or_else(|| prefs.last_folder.clone().filter(|d| d.is_dir()));
         let ctx = cc.egui_ctx.clone();
         let mut app = Self::with_prefs(prefs, move || ctx.request_repaint());
         // First start: ask who is using the app (the name every run and tick records).
@@ -190,6 +199,7 @@ impl App {
             dialog_backend: dialogs::native_dialog,
             link_opener: platform::open_link,
             fonts_for: None,
+            connecting: None,
         }
     }
 
@@ -205,6 +215,7 @@ impl App {
     /// Open a team database (`postgres://…`): read on a thread with the progress screen;
     /// a refusal (a wrong password, a server not there) comes back as a message.
     pub fn open_database(&mut self, url: &str) {
+        self.connecting = Some(crate::store::pg::redacted(url.trim()));
         let events = self.session.open_database(url.trim());
         self.handle_events(events);
     }
@@ -295,6 +306,15 @@ impl App {
     /// Whether the app is closing (the user confirmed, or nothing was at risk).
     pub fn quitting(&self) -> bool {
         self.quitting
+    }
+
+    /// Why the team database asked for last would not open, while the connect window
+    /// asks again.
+    pub fn connect_problem(&self) -> Option<&str> {
+        match &self.popup {
+            Some(dialogs::Popup::Connect { problem, .. }) => problem.as_deref(),
+            _ => None,
+        }
     }
 
     /// The message shown to the user, if any.
@@ -414,7 +434,14 @@ impl App {
             match self.session.folder() {
                 None => {
                     let sample = bundled_sample();
-                    welcome_ui(ui, &mut views.welcome, &self.prefs.recent, sample.as_deref(), &mut cmds);
+                    welcome_ui(
+                        ui,
+                        &mut views.welcome,
+                        &self.prefs.recent,
+                        &self.prefs.recent_databases,
+                        sample.as_deref(),
+                        &mut cmds,
+                    );
                 }
                 Some(folder) => {
                     if let Some(why) = &folder.blocked {

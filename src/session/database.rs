@@ -56,7 +56,10 @@ impl Session {
             (Ok(loaded), Some(remote)) => (loaded, remote),
             (Err(e), _) => {
                 log::warn!("cannot open {}: {e}", shown.display());
-                return vec![Event::Message(format!("Cannot open the database: {e}"))];
+                return vec![Event::DatabaseRefused {
+                    shown: shown.display().to_string(),
+                    why: format!("Cannot open the database: {e}"),
+                }];
             }
             (Ok(_), None) => return vec![Event::Message("Cannot open the database: no writer".into())],
         };

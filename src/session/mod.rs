@@ -45,6 +45,9 @@ pub enum Event {
     Reloaded { prepared: Option<Prepared> },
     /// Something to tell the user.
     Message(String),
+    /// A team database would not open (as shown, no password; and why): the window asks
+    /// again, with the reason (a password, most often).
+    DatabaseRefused { shown: String, why: String },
 }
 
 /// Called on the loading thread to build what the views want of a fresh `Dataset` (the

@@ -1,4 +1,5 @@
-//! The welcome screen: open a folder, create one, or open the sample.
+//! The welcome screen: open a folder, create one, open the sample, or connect to a team
+//! database.
 
 use super::Command;
 use egui::Ui;
@@ -16,6 +17,7 @@ pub fn welcome_ui(
     ui: &mut Ui,
     state: &mut WelcomeState,
     recent: &[PathBuf],
+    recent_databases: &[String],
     sample: Option<&Path>,
     cmds: &mut Vec<Command>,
 ) {
@@ -35,6 +37,13 @@ pub fn welcome_ui(
             && ui.add(egui::Button::new("Open the sample").min_size(egui::vec2(220.0, 32.0))).clicked()
         {
             cmds.push(Command::OpenFolder(sample.to_path_buf()));
+        }
+        if ui
+            .add(egui::Button::new("Connect to a team database…").min_size(egui::vec2(220.0, 32.0)))
+            .on_hover_text("Work on the same procedures and runs as your team, in a PostgreSQL database")
+            .clicked()
+        {
+            cmds.push(Command::AskDatabase(None));
         }
         ui.add_space(16.0);
         ui.label("Or type the path of a folder:");
@@ -62,6 +71,15 @@ pub fn welcome_ui(
             for dir in recent {
                 if ui.link(dir.display().to_string()).clicked() {
                     cmds.push(Command::OpenFolder(dir.clone()));
+                }
+            }
+        }
+        if !recent_databases.is_empty() {
+            ui.add_space(16.0);
+            ui.label(egui::RichText::new("Recent team databases").strong());
+            for url in recent_databases {
+                if ui.link(url).clicked() {
+                    cmds.push(Command::AskDatabase(Some(url.clone())));
                 }
             }
         }
