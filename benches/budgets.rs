@@ -7,11 +7,17 @@
 //! - `--dir DIR`: measure another folder instead;
 //! - `--10y1`: also generate `target/bench-data/10y1` (2.9 GB) and time its open;
 //! - `--runs N`: repetitions of the open (default 5), `--ticks N` (default 200),
-//!   `--frames N` per view (default 60).
+//!   `--frames N` per view (default 60);
+//! - `--pg URL` (or `PROCEDURES_BENCH_PG`): also the team-database budgets on that
+//!   server (an administrator's URL; the folder is pushed once into
+//!   `procedures_bench_y1`); `--only-pg`: only those.
 //!
 //! Memory is the peak resident size (VmHWM, Linux) of a child process that opens the
 //! folder in the real app state and shows every view; frame times drive that same
 //! app headlessly through `egui::Context::run` (egui_kittest, no GPU).
+
+#[path = "parts/team.rs"]
+mod team;
 
 use egui_kittest::Harness;
 use procedures::analysis::schedule::{Agenda, Clock, Engine};
@@ -27,6 +33,8 @@ use std::time::{Duration, Instant};
 
 struct Options {
     dir: Option<PathBuf>,
+    pg: Option<String>,
+    only_pg: bool,
     ten: bool,
     runs: usize,
     ticks: usize,
@@ -38,6 +46,8 @@ fn options(args: &[String]) -> Options {
     let number = |name: &str, default: usize| value(name).and_then(|v| v.parse().ok()).unwrap_or(default);
     Options {
         dir: value("--dir").map(PathBuf::from),
+        pg: value("--pg").cloned().or_else(|| std::env::var("PROCEDURES_BENCH_PG").ok()),
+        only_pg: args.iter().any(|a| a == "--only-pg"),
         ten: args.iter().any(|a| a == "--10y1"),
         runs: number("--runs", 5).max(1),
         ticks: number("--ticks", 200).max(1),
@@ -173,6 +183,15 @@ fn main() {
     let opt = options(&args);
     let dir = opt.dir.clone().unwrap_or_else(|| bench_folder("y1", Scale::Y1));
     let mut rows = Vec::new();
+    if let Some(url) = &opt.pg {
+        for (what, measured, budget, ok) in team::measure(url, &dir, opt.runs, opt.ticks, tick) {
+            rows.push(row(what, measured, budget, ok));
+        }
+        if opt.only_pg {
+            print_rows(&rows);
+            return;
+        }
+    }
 
     // Open: typed, indexed, checked, against tokenizing only.
     let (mut tok, mut open) = (Vec::new(), Vec::new());
@@ -486,12 +505,17 @@ fn main() {
 
     println!();
     println!("Folder: {}", dir.display());
+    print_rows(&rows);
+}
+
+/// The rows as a Markdown table.
+fn print_rows(rows: &[Row]) {
     let w = rows.iter().map(|r| r.what.len()).max().unwrap_or(0);
     let m = rows.iter().map(|r| r.measured.len()).max().unwrap_or(0);
     let b = rows.iter().map(|r| r.budget.len()).max().unwrap_or(0);
     println!("| {:w$} | {:m$} | {:b$} | ok |", "what", "measured", "budget");
     println!("|{}|{}|{}|----|", "-".repeat(w + 2), "-".repeat(m + 2), "-".repeat(b + 2));
-    for r in &rows {
+    for r in rows {
         let ok = match r.ok {
             Some(true) => "yes",
             Some(false) => "NO",

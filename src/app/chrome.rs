@@ -480,11 +480,14 @@ pub(super) fn loading_ui(ui: &mut egui::Ui, dir: &Path, progress: &store::LoadPr
         ui.add_space(12.0);
         let total = progress.total_bytes().max(1);
         let read: u64 = store::TableKind::ALL.iter().map(|k| progress.table(*k).0).sum();
-        ui.add(egui::ProgressBar::new(read as f32 / total as f32).desired_width(420.0).text(format!(
-            "{:.0} of {:.0} MB",
-            read as f64 / 1e6,
-            total as f64 / 1e6
-        )));
+        // A team database counts rows received of the rows the server expects (an estimate).
+        let rows = progress.rows.load(std::sync::atomic::Ordering::Relaxed);
+        let text = if rows {
+            format!("{} of about {} rows", read.min(total), total)
+        } else {
+            format!("{:.0} of {:.0} MB", read as f64 / 1e6, total as f64 / 1e6)
+        };
+        ui.add(egui::ProgressBar::new((read as f32 / total as f32).min(1.0)).desired_width(420.0).text(text));
         ui.add_space(8.0);
         egui::Grid::new("load-progress").num_columns(2).show(ui, |ui| {
             for kind in store::TableKind::ALL {
@@ -492,8 +495,8 @@ pub(super) fn loading_ui(ui: &mut egui::Ui, dir: &Path, progress: &store::LoadPr
                 if t == 0 {
                     continue;
                 }
-                ui.label(kind.file_name());
-                ui.add(egui::ProgressBar::new(r as f32 / t as f32).desired_width(240.0));
+                ui.label(if rows { kind.file_name().trim_end_matches(".csv") } else { kind.file_name() });
+                ui.add(egui::ProgressBar::new((r as f32 / t as f32).min(1.0)).desired_width(240.0));
                 ui.end_row();
             }
         });

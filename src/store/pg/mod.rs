@@ -8,16 +8,19 @@
 //! - `transfer.rs`: a whole folder into an empty database (`push`, one transaction) and
 //!   back out (`pull`, through the folder's own decoders and canonical writer), so
 //!   folder → database → folder gives the folder's files back byte for byte.
+//! - `read.rs`: a whole database read into memory in one snapshot over several
+//!   connections, typed by the folder's decoders (what `check URL` and opening do).
 //! - `remote.rs`: a database opened to work on (the window, `run` on a URL): read with
 //!   progress and revisions, then a writer thread that writes each op's rows in one
 //!   transaction, an update naming the revision it saw; ids reserved in blocks.
 
+mod read;
 mod remote;
 mod transfer;
 mod watch;
 
 pub use remote::{Opened, Remote, Written, open, set_blocks};
-pub use transfer::{Moved, load_url, pull, pull_within, push, push_within};
+pub use transfer::{Moved, load_url, load_url_split_from, pull, pull_within, push, push_within};
 pub use watch::QUIET_LIMIT;
 
 use std::time::Duration;

@@ -3,7 +3,8 @@
 //! op's changed rows in one transaction, refusing an update or a removal of a row that
 //! someone else changed since this client read it.
 
-use super::transfer::{Revisions, all_new, column, read_all, table_name};
+use super::read::{Revisions, read_all};
+use super::transfer::{all_new, column, table_name};
 use super::watch::{QUIET_LIMIT, watched};
 use super::{PgError, connect, migrate, query_error, redacted, refuse_foreign};
 use crate::model::Row;
@@ -156,9 +157,10 @@ pub fn open(
             .map_err(query_error("setting the time limits"))?;
         let read = read_all(
             &mut client,
-            &redacted(&owned),
+            &owned,
             beat,
             Some(progress.as_deref().unwrap_or(&LoadProgress::default())),
+            super::read::SPLIT_FROM,
         )?;
         beat.step("reading who you are");
         let user: String = client

@@ -6,7 +6,7 @@
 //! elsewhere comes back in canonical form, as the app's first save would write it).
 
 use super::watch::{Beat, QUIET_LIMIT, watched};
-use super::{PgError, connect, migrate, query_error, schema_version};
+use super::{PgError, connect, migrate, query_error};
 use crate::store::tables::Schema;
 use crate::store::{Dataset, Loaded, Table, TableKind, TableSet, TableSnapshot};
 use std::io::Write as _;
@@ -150,7 +150,7 @@ pub fn pull_within(url: &str, dir: &Path, quiet: Duration) -> Result<Moved, PgEr
             kind.file_name()
         )));
     }
-    let (mut loaded, layout) = read_url(url, quiet)?;
+    let (mut loaded, layout) = read_url(url, quiet, super::read::SPLIT_FROM)?;
     std::fs::create_dir_all(dir).map_err(|e| crate::store::Error::io(dir, e))?;
     let mut write = TableSet::EMPTY;
     for kind in TableKind::ALL {
@@ -169,221 +169,28 @@ pub fn pull_within(url: &str, dir: &Path, quiet: Duration) -> Result<Moved, PgEr
 /// Read the database `url` as a folder is read (the same decoders and checks): what
 /// `check`, `stats`, `due` and `export` do with a URL. Nothing is written anywhere.
 pub fn load_url(url: &str) -> Result<Loaded, PgError> {
-    Ok(read_url(url, QUIET_LIMIT)?.0)
+    Ok(read_url(url, QUIET_LIMIT, super::read::SPLIT_FROM)?.0)
+}
+
+/// [`load_url`], splitting `run_steps` over helper connections from `split_from` ids on
+/// (tests take every path on a small database).
+#[doc(hidden)]
+pub fn load_url_split_from(url: &str, split_from: i64) -> Result<Loaded, PgError> {
+    Ok(read_url(url, QUIET_LIMIT, split_from)?.0)
 }
 
 /// Connect and read everything, on the watched thread.
-fn read_url(url: &str, quiet: Duration) -> Result<(Loaded, Layout), PgError> {
+fn read_url(url: &str, quiet: Duration, split_from: i64) -> Result<(Loaded, Layout), PgError> {
     let url = url.to_owned();
     watched(quiet, move |beat| {
         beat.step("connecting");
         let mut client = connect(&url)?;
-        let read = read_all(&mut client, &super::redacted(&url), beat, None)?;
+        let read = super::read::read_all(&mut client, &url, beat, None, split_from)?;
         Ok((read.loaded, read.layout))
     })
 }
 
-type Layout = Vec<(TableKind, bool, u8)>;
-
-/// Each row's revision where it is not 1 (rows changed since they were inserted), by
-/// table and key: what an update names as the revision it saw.
-pub(super) type Revisions = std::collections::HashMap<(TableKind, u64), i64>;
-
-/// Everything [`read_all`] read in one snapshot.
-pub(super) struct ReadAll {
-    pub(super) loaded: Loaded,
-    pub(super) layout: Layout,
-    /// Filled when a progress was given (an open, which will write).
-    pub(super) revisions: Revisions,
-}
-
-/// Every table `COPY`ed out in one snapshot (a read-only repeatable-read transaction),
-/// typed from memory by the folder's own decoders, indexed and checked as a folder is;
-/// with the files' layout the push recorded. `shown` names the database in the log. With
-/// a `progress` (the window opening it, to write), rows received are counted there and
-/// the rows' revisions are read too.
-pub(super) fn read_all(
-    client: &mut postgres::Client,
-    shown: &str,
-    beat: &Beat,
-    progress: Option<&crate::store::LoadProgress>,
-) -> Result<ReadAll, PgError> {
-    beat.step("reading the schema version");
-    let version = schema_version(client)?;
-    let newest = super::MIGRATIONS.last().map_or(0, |m| m.0);
-    if version == 0 {
-        return Err(PgError::Refused("this database has no Procedures tables yet: push a folder into it first".into()));
-    }
-    if version < newest {
-        return Err(PgError::Refused(format!(
-            "this database's schema is version {version} and this app's is {newest}: open it in the app (which migrates it) first"
-        )));
-    }
-    let started = std::time::Instant::now();
-    beat.step("reading the columns");
-    let selects = select_lists(client)?;
-    beat.step("starting to read");
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(query_error("starting to read"))?;
-    if let Some(p) = progress {
-        estimate_rows(&mut tx, p)?;
-    }
-    let mut bytes: Vec<Vec<u8>> = Vec::with_capacity(TableKind::COUNT);
-    for kind in TableKind::ALL {
-        bytes.push(copy_out(&mut tx, kind, &selects[kind as usize], beat, progress)?);
-    }
-    let mut revisions = Revisions::new();
-    if progress.is_some() {
-        for kind in TableKind::ALL {
-            let table = table_name(kind);
-            let key = if kind == TableKind::ProcedureLabels { "(procedure_id << 32) | label_id" } else { "id" };
-            beat.step(format!("reading the revisions of {table}"));
-            for r in tx
-                .query(&format!("SELECT {key}, revision FROM {table} WHERE revision <> 1"), &[])
-                .map_err(query_error(format!("reading the revisions of {table}")))?
-            {
-                revisions.insert((kind, r.get::<_, i64>(0) as u64), r.get(1));
-            }
-        }
-    }
-    beat.step("reading folder_files");
-    let layout = tx
-        .query("SELECT file, present, new_columns FROM folder_files", &[])
-        .map_err(query_error("reading folder_files"))?
-        .iter()
-        .filter_map(|r| {
-            let file: String = r.get(0);
-            let kind = TableKind::ALL.into_iter().find(|k| k.file_name() == file)?;
-            Some((kind, r.get::<_, bool>(1), u8::try_from(r.get::<_, i32>(2)).unwrap_or(0)))
-        })
-        .collect();
-    beat.step("finishing the read");
-    tx.commit().map_err(query_error("finishing the read"))?;
-    let read = decode_all(&bytes)?;
-    let loaded = crate::store::load::assemble(read, [None; TableKind::COUNT], Vec::new(), started, shown);
-    Ok(ReadAll { loaded, layout, revisions })
-}
-
-/// The rows each table holds, as the server estimates them (for the progress bar: rows
-/// received of rows expected).
-fn estimate_rows(tx: &mut postgres::Transaction<'_>, progress: &crate::store::LoadProgress) -> Result<(), PgError> {
-    use std::sync::atomic::Ordering;
-    for kind in TableKind::ALL {
-        let rows: f32 = tx
-            .query_one(
-                "SELECT greatest(reltuples, 0)::real FROM pg_class WHERE oid = $1::text::regclass",
-                &[&table_name(kind)],
-            )
-            .map_err(query_error("estimating the rows"))?
-            .get(0);
-        progress.total[kind as usize].store(rows as u64 + 1, Ordering::Relaxed);
-    }
-    Ok(())
-}
-
-/// Every table's bytes typed by its decoders (the two big ones on their own threads).
-fn decode_all(bytes: &[Vec<u8>]) -> Result<crate::store::load::Read, PgError> {
-    use crate::model::*;
-    use crate::store::tables::read_bytes;
-    let at = |k: TableKind| bytes[k as usize].as_slice();
-    let (run_steps, runs, rest) = std::thread::scope(|s| {
-        let run_steps = s.spawn(|| read_bytes::<RunStep>(at(TableKind::RunSteps)));
-        let runs = s.spawn(|| read_bytes::<Run>(at(TableKind::Runs)));
-        let rest = (
-            read_bytes::<Procedure>(at(TableKind::Procedures)),
-            read_bytes::<Step>(at(TableKind::Steps)),
-            read_bytes::<Label>(at(TableKind::Labels)),
-            read_bytes::<ProcedureLabel>(at(TableKind::ProcedureLabels)),
-            read_bytes::<Version>(at(TableKind::Versions)),
-            read_bytes::<Schedule>(at(TableKind::Schedules)),
-        );
-        let lost = || PgError::Refused("a reader thread failed".into());
-        (run_steps.join().map_err(|_| lost()), runs.join().map_err(|_| lost()), rest)
-    });
-    let (procedures, steps, labels, links, versions, schedules) = rest;
-    Ok(crate::store::load::Read {
-        procedures: procedures?,
-        steps: steps?,
-        runs: runs??,
-        run_steps: run_steps??,
-        labels: labels?,
-        links: links?,
-        versions: versions?,
-        schedules: schedules?,
-    })
-}
-
-/// Per table, the select list that gives its columns in the folder's spelling
-/// (`True`/`False`, `YYYY-MM-DD HH:MM:SS`), in canonical order.
-fn select_lists(client: &mut postgres::Client) -> Result<Vec<String>, PgError> {
-    let types: Vec<(String, String, String)> = client
-        .query(
-            "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
-             WHERE table_schema = current_schema()",
-            &[],
-        )
-        .map_err(query_error("reading the columns"))?
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect();
-    Ok(TableKind::ALL
-        .iter()
-        .map(|kind| {
-            let table = table_name(*kind);
-            kind.columns()
-                .iter()
-                .map(|c| {
-                    let q = column(c);
-                    match types.iter().find(|(t, n, _)| t == table && n == c).map(|(.., t)| t.as_str()) {
-                        Some("boolean") => format!("CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END AS {q}"),
-                        Some(t) if t.starts_with("timestamp") => {
-                            format!("to_char({q}, 'YYYY-MM-DD HH24:MI:SS') AS {q}")
-                        }
-                        _ => q,
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .collect())
-}
-
-/// One table as CSV with a header, in the folder's spelling, into memory.
-fn copy_out(
-    client: &mut impl postgres::GenericClient,
-    kind: TableKind,
-    select: &str,
-    beat: &Beat,
-    progress: Option<&crate::store::LoadProgress>,
-) -> Result<Vec<u8>, PgError> {
-    use std::io::Read as _;
-    let table = table_name(kind);
-    let order = if kind == TableKind::ProcedureLabels { "procedure_id, label_id" } else { "id" };
-    let sql = format!("COPY (SELECT {select} FROM {table} ORDER BY {order}) TO STDOUT WITH (FORMAT csv, HEADER true)");
-    let what = format!("reading {table}");
-    beat.step(what.clone());
-    let mut reader = client.copy_out(&sql).map_err(query_error(what.clone()))?;
-    let mut out = Vec::new();
-    // In chunks, each one progress.
-    let mut chunk = vec![0; 1 << 20];
-    loop {
-        let n = reader.read(&mut chunk).map_err(|e| PgError::Query { what: what.clone(), why: e.to_string() })?;
-        if n == 0 {
-            return Ok(out);
-        }
-        out.extend_from_slice(&chunk[..n]);
-        beat.tick();
-        if let Some(p) = progress {
-            // Rows received (lines, near enough), of the rows expected.
-            let lines = chunk[..n].iter().filter(|b| **b == b'\n').count() as u64;
-            p.read[kind as usize].fetch_add(lines, std::sync::atomic::Ordering::Relaxed);
-        }
-    }
-}
+type Layout = super::read::Layout;
 
 /// Give a pulled table the new columns its file had when pushed (and any its rows need).
 fn set_mask(db: &mut Dataset, kind: TableKind, stored: u8) {

@@ -11,6 +11,9 @@ pub struct LoadProgress {
     pub read: [AtomicU64; TableKind::COUNT],
     /// File sizes, per table.
     pub total: [AtomicU64; TableKind::COUNT],
+    /// The counts are rows, not bytes (a team database: rows received of the rows the
+    /// server estimates).
+    pub rows: std::sync::atomic::AtomicBool,
 }
 
 impl LoadProgress {
