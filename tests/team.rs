@@ -17,9 +17,9 @@ fn the_schema_is_created_and_migrated_from_an_older_version_keeping_the_data() {
     c.batch_execute("INSERT INTO procedures (id, name, version) VALUES (1, 'Kitchen opening', 1)").expect("row");
     let has_schedules: bool = c.query_one("SELECT to_regclass('schedules') IS NOT NULL", &[]).expect("q").get(0);
     assert!(!has_schedules, "version 1 has no schedules");
-    assert_eq!(pg::migrate(&mut c, None).expect("newest"), vec![2, 3]);
+    assert_eq!(pg::migrate(&mut c, None).expect("newest"), vec![2, 3, 4]);
     assert_eq!(pg::migrate(&mut c, None).expect("again"), Vec::<i32>::new(), "each migration once");
-    assert_eq!(pg::schema_version(&mut c).expect("version"), 3);
+    assert_eq!(pg::schema_version(&mut c).expect("version"), 4);
     let (name, revision): (String, i64) = {
         let r = c.query_one("SELECT name, revision FROM procedures WHERE id = 1", &[]).expect("kept");
         (r.get(0), r.get(1))
@@ -412,4 +412,24 @@ fn a_database_read_in_parts_over_several_connections_is_the_same_data() {
     let folder = store::load(src.path()).expect("folder");
     assert_eq!(whole.db.run_steps.len(), folder.db.run_steps.len());
     assert!(whole.db.run_steps.rows().iter().filter(|rs| rs.notes() == "moved").count() > 100);
+}
+
+/// Times are whole seconds in the database as in the folder: one written by hand with a
+/// fraction is stored rounded, and the database still reads clean.
+#[test]
+fn a_time_written_by_hand_with_a_fraction_is_stored_to_the_second() {
+    let Some(db) = TestDb::new("seconds") else { return };
+    let src = tempfile::tempdir().expect("tmp");
+    procedures::generate::generate(src.path(), procedures::generate::Scale::Small, 4).expect("generate");
+    pg::push(src.path(), &db.url).expect("push");
+    let mut c = pg::connect(&db.url).expect("connect");
+    let id: i64 =
+        c.query_one("SELECT min(id) FROM run_steps WHERE completed_at IS NOT NULL", &[]).expect("a ticked step").get(0);
+    c.execute("UPDATE run_steps SET completed_at = completed_at + interval '0.4 second' WHERE id = $1", &[&id])
+        .expect("by hand");
+    let loaded = pg::load_url(&db.url).expect("read");
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let folder = store::load(src.path()).expect("folder");
+    let rs = procedures::model::RunStepId(u32::try_from(id).expect("an id"));
+    assert_eq!(loaded.db.run_step(rs).map(|r| r.completed_at), folder.db.run_step(rs).map(|r| r.completed_at));
 }

@@ -14,6 +14,7 @@
 //!   progress and revisions, then a writer thread that writes each op's rows in one
 //!   transaction, an update naming the revision it saw; ids reserved in blocks.
 
+mod fast_copy;
 mod read;
 mod remote;
 mod transfer;
@@ -165,6 +166,64 @@ pub fn with_password(url: &str, password: &str) -> String {
 /// connect unless the URL says `connect_timeout`.
 pub fn connect(url: &str) -> Result<postgres::Client, PgError> {
     let shown = redacted(url);
+    let config = config_for(url)?;
+    // The whole of connecting (TCP, TLS, authentication) within the connect timeout: a
+    // server that accepts the connection and then says nothing must not hang us. The
+    // client's own timeout covers only the TCP part, so the connect runs on a thread
+    // that is left behind if it never answers.
+    let limit = connect_limit(config.get_connect_timeout());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new().name("pg-connect".into()).spawn(move || {
+        let connected = match config.get_ssl_mode() {
+            postgres::config::SslMode::Disable => config.connect(postgres::NoTls),
+            _ => config.connect(tls()),
+        };
+        tx.send(connected).ok();
+    });
+    if let Err(e) = spawned {
+        return Err(PgError::Connect { url: shown, why: format!("cannot start connecting: {e}") });
+    }
+    match rx.recv_timeout(limit + Duration::from_millis(500)) {
+        Ok(connected) => connected.map_err(|e| PgError::Connect { url: shown, why: server_words(&e) }),
+        Err(_) => Err(PgError::Connect {
+            url: shown,
+            why: format!(
+                "timed out after {} s: the server accepted the connection but did not finish connecting (no TLS or authentication answer)",
+                limit.as_secs()
+            ),
+        }),
+    }
+}
+
+/// How long connecting may take as a whole.
+fn connect_limit(set: Option<&Duration>) -> Duration {
+    set.copied().unwrap_or(Duration::from_secs(10)).max(Duration::from_secs(1))
+}
+
+/// The same settings for the async client (the reader's helpers use it: see `fast_copy`).
+fn async_config(url: &str) -> Result<tokio_postgres::Config, PgError> {
+    let sync = config_for(url)?;
+    let mut config: tokio_postgres::Config =
+        url.parse().map_err(|e: postgres::Error| PgError::BadUrl { url: redacted(url), why: e.to_string() })?;
+    if let Some(pw) = sync.get_password() {
+        config.password(pw);
+    }
+    if let Some(user) = sync.get_user() {
+        config.user(user);
+    }
+    config.connect_timeout(connect_limit(sync.get_connect_timeout()));
+    config.keepalives(true).keepalives_idle(Duration::from_secs(30)).keepalives_interval(Duration::from_secs(10));
+    config.keepalives_retries(3);
+    #[cfg(target_os = "linux")]
+    config.tcp_user_timeout(Duration::from_secs(30));
+    Ok(config)
+}
+
+/// The settings of a connection to `url`: the password from the URL, `PGPASSWORD` or
+/// `~/.pgpass`; the user from the URL, `PGUSER` or the login; a 10 s connect timeout
+/// unless the URL says otherwise; keepalives.
+fn config_for(url: &str) -> Result<postgres::Config, PgError> {
+    let shown = redacted(url);
     let mut config: postgres::Config =
         url.parse().map_err(|e: postgres::Error| PgError::BadUrl { url: shown.clone(), why: e.to_string() })?;
     if config.get_connect_timeout().is_none() {
@@ -188,32 +247,7 @@ pub fn connect(url: &str) -> Result<postgres::Client, PgError> {
     config.keepalives_retries(3);
     #[cfg(target_os = "linux")]
     config.tcp_user_timeout(Duration::from_secs(30));
-    // The whole of connecting (TCP, TLS, authentication) within the connect timeout: a
-    // server that accepts the connection and then says nothing must not hang us. The
-    // client's own timeout covers only the TCP part, so the connect runs on a thread
-    // that is left behind if it never answers.
-    let limit = config.get_connect_timeout().copied().unwrap_or(Duration::from_secs(10)).max(Duration::from_secs(1));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new().name("pg-connect".into()).spawn(move || {
-        let connected = match config.get_ssl_mode() {
-            postgres::config::SslMode::Disable => config.connect(postgres::NoTls),
-            _ => config.connect(tls()),
-        };
-        tx.send(connected).ok();
-    });
-    if let Err(e) = spawned {
-        return Err(PgError::Connect { url: shown, why: format!("cannot start connecting: {e}") });
-    }
-    match rx.recv_timeout(limit + Duration::from_millis(500)) {
-        Ok(connected) => connected.map_err(|e| PgError::Connect { url: shown, why: server_words(&e) }),
-        Err(_) => Err(PgError::Connect {
-            url: shown,
-            why: format!(
-                "timed out after {} s: the server accepted the connection but did not finish connecting (no TLS or authentication answer)",
-                limit.as_secs()
-            ),
-        }),
-    }
+    Ok(config)
 }
 
 /// rustls with the system's root certificates (ring as the crypto provider).
@@ -279,6 +313,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "tables", include_str!("../../../migrations/001_tables.sql")),
     (2, "schedules and changes", include_str!("../../../migrations/002_schedules_and_changes.sql")),
     (3, "rows, ids and people", include_str!("../../../migrations/003_rows_ids_people.sql")),
+    (4, "whole seconds", include_str!("../../../migrations/004_whole_seconds.sql")),
 ];
 
 /// Bring the schema to `up_to` (default: the newest): create what is missing, apply the

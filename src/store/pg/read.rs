@@ -72,11 +72,15 @@ pub(super) fn read_all(
     if let Some(p) = progress {
         estimate_rows(&mut tx, p)?;
     }
-    let (low, high): (Option<i64>, Option<i64>) = {
-        let r =
-            tx.query_one("SELECT min(id), max(id) FROM run_steps", &[]).map_err(query_error("reading run_steps"))?;
-        (r.get(0), r.get(1))
+    let (low, high, heap): (Option<i64>, Option<i64>, i64) = {
+        let r = tx
+            .query_one("SELECT min(id), max(id), pg_relation_size('run_steps') FROM run_steps", &[])
+            .map_err(query_error("reading run_steps"))?;
+        (r.get(0), r.get(1), r.get(2))
     };
+    // Room for a part's CSV (smaller than the table's pages): reserved, not touched, so
+    // the buffer is never copied while it grows.
+    let room = usize::try_from(heap / HELPERS).unwrap_or(0);
     let parts: Vec<(i64, i64)> = match (low, high) {
         (Some(low), Some(high)) if high - low >= split_from => {
             let step = (high - low) / HELPERS + 1;
@@ -98,10 +102,13 @@ pub(super) fn read_all(
             .map(|(i, &(from, to))| {
                 let snapshot = snapshot.clone().unwrap_or_default();
                 s.spawn(move || {
-                    let mut c = connect(url)?;
-                    let mut t = in_snapshot(&mut c, &snapshot)?;
                     let range = format!("WHERE id >= {from} AND id < {to}");
-                    copy_out(&mut t, TableKind::RunSteps, run_steps_select, &range, i == 0, beat, progress)
+                    let sql = copy_sql(TableKind::RunSteps, run_steps_select, &range, i == 0);
+                    beat.step("reading run_steps");
+                    super::fast_copy::copy_in_snapshot(url, &snapshot, &sql, room, |got| {
+                        beat.tick();
+                        count_rows(progress, TableKind::RunSteps, got);
+                    })
                 })
             })
             .collect();
@@ -233,7 +240,7 @@ fn decode_all(bytes: &[Vec<u8>]) -> Result<crate::store::load::Read, PgError> {
 
 /// Per table, the select list that gives its columns in the folder's spelling
 /// (`True`/`False`; timestamps as `YYYY-MM-DD HH:MM:SS`, which is how the server writes
-/// them with `DateStyle = ISO`), in canonical order.
+/// a `timestamp(0)` with `DateStyle = ISO`: migration 004), in canonical order.
 fn select_lists(client: &mut postgres::Client) -> Result<Vec<String>, PgError> {
     let types: Vec<(String, String, String)> = client
         .query(
@@ -255,9 +262,6 @@ fn select_lists(client: &mut postgres::Client) -> Result<Vec<String>, PgError> {
                     let q = super::transfer::column(c);
                     match types.iter().find(|(t, n, _)| t == table && n == c).map(|(.., t)| t.as_str()) {
                         Some("boolean") => format!("CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END AS {q}"),
-                        // Whole seconds are all the folder has; a value with a fraction
-                        // (written by hand) is cut to the second rather than refused.
-                        Some(t) if t.starts_with("timestamp") => format!("date_trunc('second', {q}) AS {q}"),
                         _ => q,
                     }
                 })
@@ -280,7 +284,7 @@ fn copy_out(
 ) -> Result<Vec<u8>, PgError> {
     use std::io::Read as _;
     let table = table_name(kind);
-    let sql = format!("COPY (SELECT {select} FROM {table} {filter}) TO STDOUT WITH (FORMAT csv, HEADER {header})");
+    let sql = copy_sql(kind, select, filter, header);
     let what = format!("reading {table}");
     beat.step(what.clone());
     let mut reader = client.copy_out(&sql).map_err(query_error(what.clone()))?;
@@ -294,10 +298,21 @@ fn copy_out(
         }
         out.extend_from_slice(&chunk[..n]);
         beat.tick();
-        if let Some(p) = progress {
-            // Rows received (lines, near enough), of the rows expected.
-            let lines = chunk[..n].iter().filter(|b| **b == b'\n').count() as u64;
-            p.read[kind as usize].fetch_add(lines, Ordering::Relaxed);
-        }
+        count_rows(progress, kind, &chunk[..n]);
+    }
+}
+
+/// The `COPY` of the rows `filter` picks, as CSV (with a header when `header`).
+fn copy_sql(kind: TableKind, select: &str, filter: &str, header: bool) -> String {
+    let table = table_name(kind);
+    format!("COPY (SELECT {select} FROM {table} {filter}) TO STDOUT WITH (FORMAT csv, HEADER {header})")
+}
+
+/// Count the rows in `got` (lines, near enough) into `progress`: rows received of the
+/// rows expected.
+fn count_rows(progress: Option<&LoadProgress>, kind: TableKind, got: &[u8]) {
+    if let Some(p) = progress {
+        let lines = got.iter().filter(|b| **b == b'\n').count() as u64;
+        p.read[kind as usize].fetch_add(lines, Ordering::Relaxed);
     }
 }
