@@ -3,6 +3,7 @@
 //! once into `procedures_bench_y1`, then opening it as the window does, `check URL`, and
 //! ticks committed one transaction each, as the window's writer thread sends them.
 
+use super::{median, ms, percentile};
 use procedures::model::{RunStatus, RunStepId, Timestamp};
 use procedures::ops;
 use procedures::store::{Dataset, pg};
@@ -12,20 +13,6 @@ use std::time::{Duration, Instant};
 
 /// One measured budget: what, measured, budget, verdict.
 pub type Measured = (String, String, &'static str, Option<bool>);
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn percentile(v: &mut [Duration], p: f64) -> Duration {
-    v.sort();
-    v[((v.len() - 1) as f64 * p).round() as usize]
-}
 
 /// The bench database on the server `admin`, with `dir` pushed into it (once).
 fn bench_database(admin: &str, dir: &Path) -> String {

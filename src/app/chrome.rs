@@ -44,7 +44,7 @@ impl App {
                     {
                         cmds.push(Command::ImportChecklist);
                     }
-                    let folder = self.session.folder().is_some_and(|f| f.database.is_none());
+                    let folder = self.session.folder().is_some() && self.session.database().is_none();
                     if ui
                         .add_enabled(folder, egui::Button::new("Restore backup…"))
                         .on_disabled_hover_text("Backups are kept for a folder")
@@ -412,7 +412,7 @@ impl App {
                         f.db.in_progress_count()
                     );
                     ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                        let place = match (f.database.as_deref(), self.session.database_user()) {
+                        let place = match (self.session.database(), self.session.database_user()) {
                             (Some(db), Some(user)) => format!("🗄 {db} as {user}"),
                             _ => f.dir.display().to_string(),
                         };

@@ -198,8 +198,8 @@ impl App {
 
     pub(super) fn update_title(&mut self, ctx: &egui::Context) {
         let title = match self.session.folder() {
-            Some(f) if f.database.is_some() => {
-                let shown = f.database.as_deref().unwrap_or_default();
+            Some(f) if self.session.database().is_some() => {
+                let shown = self.session.database().unwrap_or_default();
                 // postgres://role@host:port/name → "name on host:port"
                 let (rest, name) = shown.rsplit_once('/').unwrap_or((shown, ""));
                 let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h).trim_start_matches("postgres://");

@@ -70,7 +70,6 @@ impl Session {
             // Views cache by generation: a reload must look new to them.
             folder.db.set_generation(old.db.generation() + 1);
         }
-        folder.database = Some(remote.shown().to_owned());
         self.folder = Some(folder);
         self.remote = Some(remote);
         self.url = Some(url.to_owned());

@@ -16,14 +16,12 @@ pub struct Folder {
     pub blocked: Option<String>,
     /// This window's lock on the folder (released when the folder is closed).
     lock: Option<store::FolderLock>,
-    /// The team database this is (as shown, no password); `dir` then holds the same.
-    pub database: Option<String>,
 }
 
 impl Folder {
     /// A folder just read, not locked yet.
     pub(super) fn new(dir: PathBuf, db: Dataset, problems: Vec<Problem>) -> Self {
-        Self { dir, db, problems, blocked: None, lock: None, database: None }
+        Self { dir, db, problems, blocked: None, lock: None }
     }
 
     /// Whether nothing may be written (the folder has problems or is someone else's).

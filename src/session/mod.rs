@@ -252,7 +252,10 @@ impl Session {
 
     /// Try to become the folder's writer again (another window let go).
     pub fn retry_lock(&mut self) {
-        if let Some(f) = self.folder.as_mut().filter(|f| f.database.is_none()) {
+        if self.remote.is_some() {
+            return;
+        }
+        if let Some(f) = &mut self.folder {
             f.take_lock();
         }
     }
@@ -286,7 +289,7 @@ impl Session {
     /// Restore a backup of the open folder, then open it again.
     pub fn restore_backup(&mut self, name: &str) -> Vec<Event> {
         self.flush();
-        let Some(dir) = self.folder.as_ref().filter(|f| !f.read_only() && f.database.is_none()).map(|f| f.dir.clone())
+        let Some(dir) = self.folder.as_ref().filter(|f| !f.read_only() && self.remote.is_none()).map(|f| f.dir.clone())
         else {
             return vec![Event::Message("This folder is read-only here; nothing was restored".into())];
         };
@@ -309,7 +312,7 @@ impl Session {
     pub fn backups(&self) -> Vec<String> {
         self.folder
             .as_ref()
-            .filter(|f| f.database.is_none())
+            .filter(|_| self.remote.is_none())
             .map(|f| store::list_backups(&f.dir).into_iter().map(|(n, _)| n).collect())
             .unwrap_or_default()
     }

@@ -13,8 +13,44 @@ use super::table::{RowChange, Table};
 use crate::model::Row;
 use std::sync::Arc;
 
-/// `$body` with `$t` bound to the `Table` of `$kind` in the Dataset `$db`.
+/// `$body` with `$t` bound to the `Table` of `$kind` in the Dataset `$db` (`ref`: shared).
 macro_rules! with_table {
+    (ref $db:expr, $kind:expr, $t:ident => $body:expr) => {
+        match $kind {
+            TableKind::Procedures => {
+                let $t = &$db.procedures;
+                $body
+            }
+            TableKind::Steps => {
+                let $t = &$db.steps;
+                $body
+            }
+            TableKind::Runs => {
+                let $t = &$db.runs;
+                $body
+            }
+            TableKind::RunSteps => {
+                let $t = &$db.run_steps;
+                $body
+            }
+            TableKind::Labels => {
+                let $t = &$db.labels;
+                $body
+            }
+            TableKind::ProcedureLabels => {
+                let $t = &$db.procedure_labels;
+                $body
+            }
+            TableKind::Versions => {
+                let $t = &$db.versions;
+                $body
+            }
+            TableKind::Schedules => {
+                let $t = &$db.schedules;
+                $body
+            }
+        }
+    };
     ($db:expr, $kind:expr, $t:ident => $body:expr) => {
         match $kind {
             TableKind::Procedures => {
@@ -157,15 +193,7 @@ impl Dataset {
         };
         let mut want = Vec::new();
         for kind in TableKind::ALL.into_iter().filter(|k| *k != TableKind::ProcedureLabels) {
-            let left = match kind {
-                TableKind::Procedures => self.procedures.ids_left(),
-                TableKind::Steps => self.steps.ids_left(),
-                TableKind::Runs => self.runs.ids_left(),
-                TableKind::RunSteps => self.run_steps.ids_left(),
-                TableKind::Labels => self.labels.ids_left(),
-                TableKind::Versions => self.versions.ids_left(),
-                _ => self.schedules.ids_left(),
-            };
+            let left = with_table!(ref self, kind, t => t.ids_left());
             let need = need(kind);
             if left.unwrap_or(0) < need {
                 want.push((kind, (need * 4).max(BLOCK)));

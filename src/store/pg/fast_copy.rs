@@ -54,9 +54,7 @@ pub(super) fn copy_in_snapshot(
             .start()
             .await
             .map_err(query_error("starting to read"))?;
-        // The snapshot id is the server's own (`pg_export_snapshot`): digits, letters, dashes.
-        let id: String = snapshot.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
-        tx.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{id}'; SET LOCAL DateStyle = 'ISO, YMD'"))
+        tx.batch_execute(&super::read::join_snapshot(snapshot))
             .await
             .map_err(query_error("joining the read's snapshot"))?;
         let stream = tx.copy_out(sql).await.map_err(query_error("reading"))?;

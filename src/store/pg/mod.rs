@@ -355,6 +355,22 @@ pub fn migrate(client: &mut postgres::Client, up_to: Option<i32>) -> Result<Vec<
     Ok(applied)
 }
 
+/// Every column's SQL type, by (table, column), in the current schema.
+pub(super) fn column_types(
+    client: &mut postgres::Client,
+) -> Result<std::collections::HashMap<(String, String), String>, PgError> {
+    Ok(client
+        .query(
+            "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+             WHERE table_schema = current_schema()",
+            &[],
+        )
+        .map_err(query_error("reading the columns"))?
+        .iter()
+        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+        .collect())
+}
+
 /// Refuse a database that holds tables the app did not create: with no
 /// `schema_migrations`, any table at all; with one, a `schema_migrations` that is not
 /// ours. Checked before anything is created, so a refusal leaves nothing behind.

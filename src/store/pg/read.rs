@@ -165,11 +165,16 @@ fn in_snapshot<'c>(client: &'c mut postgres::Client, snapshot: &str) -> Result<p
         .read_only(true)
         .start()
         .map_err(query_error("starting to read"))?;
+    t.batch_execute(&join_snapshot(snapshot)).map_err(query_error("joining the read's snapshot"))?;
+    Ok(t)
+}
+
+/// The statements that make a transaction see an exported snapshot, times in the
+/// folder's spelling.
+pub(super) fn join_snapshot(snapshot: &str) -> String {
     // The snapshot id is the server's own (`pg_export_snapshot`): digits, letters, dashes.
     let id: String = snapshot.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
-    t.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{id}'; SET LOCAL DateStyle = 'ISO, YMD'"))
-        .map_err(query_error("joining the read's snapshot"))?;
-    Ok(t)
+    format!("SET TRANSACTION SNAPSHOT '{id}'; SET LOCAL DateStyle = 'ISO, YMD'")
 }
 
 /// The revisions that are not 1, every table.
@@ -242,16 +247,7 @@ fn decode_all(bytes: &[Vec<u8>]) -> Result<crate::store::load::Read, PgError> {
 /// (`True`/`False`; timestamps as `YYYY-MM-DD HH:MM:SS`, which is how the server writes
 /// a `timestamp(0)` with `DateStyle = ISO`: migration 004), in canonical order.
 fn select_lists(client: &mut postgres::Client) -> Result<Vec<String>, PgError> {
-    let types: Vec<(String, String, String)> = client
-        .query(
-            "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
-             WHERE table_schema = current_schema()",
-            &[],
-        )
-        .map_err(query_error("reading the columns"))?
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect();
+    let types = super::column_types(client)?;
     Ok(TableKind::ALL
         .iter()
         .map(|kind| {
@@ -260,7 +256,7 @@ fn select_lists(client: &mut postgres::Client) -> Result<Vec<String>, PgError> {
                 .iter()
                 .map(|c| {
                     let q = super::transfer::column(c);
-                    match types.iter().find(|(t, n, _)| t == table && n == c).map(|(.., t)| t.as_str()) {
+                    match types.get(&(table.to_owned(), (*c).to_owned())).map(String::as_str) {
                         Some("boolean") => format!("CASE WHEN {q} THEN 'True' WHEN NOT {q} THEN 'False' END AS {q}"),
                         _ => q,
                     }

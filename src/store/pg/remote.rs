@@ -169,7 +169,8 @@ pub fn open(
             .get(0);
         Ok((read.loaded, client, read.revisions, user))
     })?;
-    let mut writer = Thread { url: url.to_owned(), client, revisions, types: HashMap::new() };
+    let mut writer =
+        Thread { url: url.to_owned(), client, revisions, types: HashMap::new(), statements: HashMap::new() };
     let blocks = writer.reserve(&loaded.db.id_blocks_wanted())?;
     set_blocks(&mut loaded.db, &blocks);
     let (jobs, rx) = std::sync::mpsc::channel();
@@ -210,6 +211,19 @@ struct Thread {
     client: postgres::Client,
     revisions: Revisions,
     types: HashMap<(String, String), String>,
+    /// Each table's statements, prepared once per connection.
+    statements: HashMap<TableKind, Statements>,
+}
+
+/// The statements that write one table's rows.
+struct Statements {
+    /// `DELETE … WHERE key AND revision = $seen`.
+    delete: postgres::Statement,
+    /// `INSERT` of every column.
+    insert: postgres::Statement,
+    /// `UPDATE … SET every other column WHERE key AND revision = $seen RETURNING
+    /// revision` (none for a table of keys only).
+    update: Option<postgres::Statement>,
 }
 
 /// A row's revision after a write (`None`: removed).
@@ -234,22 +248,13 @@ impl Thread {
     fn ensure_connected(&mut self) -> Result<(), PgError> {
         if self.client.is_closed() {
             self.client = connect(&self.url)?;
+            self.statements.clear();
             self.client
                 .batch_execute(&format!("SET statement_timeout = '{STATEMENT_LIMIT}'"))
                 .map_err(query_error("setting the time limits"))?;
         }
         if self.types.is_empty() {
-            self.types = self
-                .client
-                .query(
-                    "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
-                     WHERE table_schema = current_schema()",
-                    &[],
-                )
-                .map_err(query_error("reading the columns"))?
-                .iter()
-                .map(|r| ((r.get(0), r.get(1)), r.get(2)))
-                .collect();
+            self.types = super::column_types(&mut self.client)?;
         }
         Ok(())
     }
@@ -290,12 +295,18 @@ impl Thread {
 
     /// Write a change set in one transaction; the rows' revisions after it.
     fn write_set(&mut self, set: &ChangeSet) -> Result<Vec<NewRevision>, Refusal> {
+        for changes in &set.tables {
+            if !self.statements.contains_key(&changes.kind) {
+                let prepared = prepare(&mut self.client, &self.types, changes.kind)?;
+                self.statements.insert(changes.kind, prepared);
+            }
+        }
         let mut now = Vec::new();
-        let types = &self.types;
-        let revisions = &self.revisions;
+        let (statements, revisions) = (&self.statements, &self.revisions);
         let mut tx = self.client.transaction().map_err(query_error("starting to write"))?;
         for changes in &set.tables {
-            write_table(&mut tx, types, revisions, changes, &mut now)?;
+            let Some(sql) = statements.get(&changes.kind) else { continue };
+            write_table(&mut tx, sql, revisions, changes, &mut now)?;
         }
         tx.commit().map_err(query_error("committing"))?;
         Ok(now)
@@ -358,35 +369,15 @@ fn key_params(kind: TableKind, key: u64) -> Vec<i64> {
     }
 }
 
-/// Write one table's changes inside the transaction: removals, then new rows, then
-/// changed rows (each naming the revision this client saw).
-fn write_table(
-    tx: &mut postgres::Transaction<'_>,
+/// Prepare the statements that write `kind` (its columns cast from the folder's text).
+fn prepare(
+    client: &mut postgres::Client,
     types: &HashMap<(String, String), String>,
-    revisions: &Revisions,
-    changes: &TableChanges,
-    now: &mut Vec<NewRevision>,
-) -> Result<(), Refusal> {
-    let kind = changes.kind;
+    kind: TableKind,
+) -> Result<Statements, PgError> {
     let table = table_name(kind);
-    let seen = |key: u64| revisions.get(&(kind, key)).copied().unwrap_or(1);
-    let keys = key_params(kind, 0).len();
-    for key in &changes.deleted {
-        let sql = format!("DELETE FROM {table} WHERE {}", key_match(kind, keys + 1));
-        let mut params: Vec<Box<dyn postgres::types::ToSql + Sync>> =
-            key_params(kind, *key).into_iter().map(|k| Box::new(k) as Box<dyn postgres::types::ToSql + Sync>).collect();
-        params.push(Box::new(seen(*key)));
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(AsRef::as_ref).collect();
-        let n = tx.execute(&sql, &refs).map_err(query_error(format!("removing from {table}")))?;
-        if n == 0 {
-            return Err(Refusal::Stale(kind, *key));
-        }
-        now.push(((kind, *key), None));
-    }
-    if changes.inserted.is_empty() {
-        return Ok(());
-    }
     let cols = kind.columns();
+    let keys = key_params(kind, 0).len();
     let cast = |i: usize, c: &str| {
         let ty = types.get(&(table.to_owned(), (*c).to_owned())).map_or("text", String::as_str);
         format!("CAST(${}::text AS {ty})", i + 1)
@@ -396,20 +387,56 @@ fn write_table(
         cols.iter().map(|c| column(c)).collect::<Vec<_>>().join(", "),
         cols.iter().enumerate().map(|(i, c)| cast(i, c)).collect::<Vec<_>>().join(", ")
     );
-    let key_cols = keys;
     let sets: Vec<String> =
-        cols.iter().enumerate().skip(key_cols).map(|(i, c)| format!("{} = {}", column(c), cast(i, c))).collect();
-    let update = (!sets.is_empty()).then(|| {
-        let matching = if kind == TableKind::ProcedureLabels {
-            format!(
-                "procedure_id = CAST($1::text AS bigint) AND label_id = CAST($2::text AS bigint) AND revision = ${}",
-                cols.len() + 1
-            )
-        } else {
-            format!("id = CAST($1::text AS bigint) AND revision = ${}", cols.len() + 1)
-        };
-        format!("UPDATE {table} SET {} WHERE {matching} RETURNING revision", sets.join(", "))
-    });
+        cols.iter().enumerate().skip(keys).map(|(i, c)| format!("{} = {}", column(c), cast(i, c))).collect();
+    let prepare =
+        |client: &mut postgres::Client, sql: &str| client.prepare(sql).map_err(query_error(format!("writing {table}")));
+    let update = if sets.is_empty() {
+        None
+    } else {
+        let key: Vec<String> =
+            cols[..keys].iter().enumerate().map(|(i, c)| format!("{} = {}", column(c), cast(i, c))).collect();
+        let sql = format!(
+            "UPDATE {table} SET {} WHERE {} AND revision = ${} RETURNING revision",
+            sets.join(", "),
+            key.join(" AND "),
+            cols.len() + 1
+        );
+        Some(prepare(client, &sql)?)
+    };
+    Ok(Statements {
+        delete: prepare(client, &format!("DELETE FROM {table} WHERE {}", key_match(kind, keys + 1)))?,
+        insert: prepare(client, &insert)?,
+        update,
+    })
+}
+
+/// Write one table's changes inside the transaction: removals, then new rows, then
+/// changed rows (each naming the revision this client saw).
+fn write_table(
+    tx: &mut postgres::Transaction<'_>,
+    sql: &Statements,
+    revisions: &Revisions,
+    changes: &TableChanges,
+    now: &mut Vec<NewRevision>,
+) -> Result<(), Refusal> {
+    let kind = changes.kind;
+    let table = table_name(kind);
+    let seen = |key: u64| revisions.get(&(kind, key)).copied().unwrap_or(1);
+    for key in &changes.deleted {
+        let mut params: Vec<i64> = key_params(kind, *key);
+        params.push(seen(*key));
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
+        let n = tx.execute(&sql.delete, &refs).map_err(query_error(format!("removing from {table}")))?;
+        if n == 0 {
+            return Err(Refusal::Stale(kind, *key));
+        }
+        now.push(((kind, *key), None));
+    }
+    if changes.inserted.is_empty() {
+        return Ok(());
+    }
     // The rows in the folder's own spelling (every column), one record each.
     let csv = TableSnapshot {
         kind,
@@ -422,20 +449,15 @@ fn write_table(
     .to_csv();
     let row_keys: Vec<u64> = with_rows!(&changes.rows, rows => rows.iter().map(Row::key).collect());
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(csv.as_slice());
-    let insert = tx.prepare(&insert).map_err(query_error(format!("writing {table}")))?;
-    let update = match &update {
-        Some(sql) => Some(tx.prepare(sql).map_err(query_error(format!("writing {table}")))?),
-        None => None,
-    };
     for ((record, inserted), key) in reader.records().zip(&changes.inserted).zip(row_keys) {
         let record = record.map_err(|e| PgError::Refused(format!("encoding a row of {table}: {e}")))?;
         let fields: Vec<Option<&str>> = record.iter().map(|f| (!f.is_empty()).then_some(f)).collect();
         let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             fields.iter().map(|f| f as &(dyn postgres::types::ToSql + Sync)).collect();
         if *inserted {
-            tx.execute(&insert, &params).map_err(query_error(format!("adding to {table}")))?;
+            tx.execute(&sql.insert, &params).map_err(query_error(format!("adding to {table}")))?;
             now.push(((kind, key), Some(1)));
-        } else if let Some(update) = &update {
+        } else if let Some(update) = &sql.update {
             let saw = seen(key);
             params.push(&saw);
             let rows = tx.query(update, &params).map_err(query_error(format!("changing {table}")))?;
