@@ -30,6 +30,12 @@ impl Timestamp {
         Self { wall_secs, nanos_plus_one: NonZeroU32::MIN, offset: NO_OFFSET }
     }
 
+    /// A local wall-clock time from its seconds since the epoch (as if UTC) and
+    /// nanoseconds.
+    pub fn from_wall_nanos(wall_secs: i64, nanos: u32) -> Self {
+        Self::with(wall_secs, nanos, None)
+    }
+
     /// A local wall-clock time.
     pub fn from_naive(dt: NaiveDateTime) -> Self {
         Self::with(dt.and_utc().timestamp(), dt.and_utc().timestamp_subsec_nanos(), None)

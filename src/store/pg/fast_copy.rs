@@ -10,15 +10,13 @@ use futures_util::StreamExt as _;
 use std::time::Duration;
 
 /// Run `sql` (a `COPY … TO STDOUT`) on a new connection to `url`, in the exported
-/// `snapshot`; the bytes (in a buffer of `room` bytes to start with), with `progress`
-/// called for every MiB received (the new bytes).
+/// `snapshot`, giving each piece received to `sink` as it comes.
 pub(super) fn copy_in_snapshot(
     url: &str,
     snapshot: &str,
     sql: &str,
-    room: usize,
-    mut progress: impl FnMut(&[u8]),
-) -> Result<Vec<u8>, PgError> {
+    mut sink: impl FnMut(&[u8]) -> Result<(), PgError>,
+) -> Result<(), PgError> {
     let config = async_config(url)?;
     let shown = redacted(url);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -59,16 +57,10 @@ pub(super) fn copy_in_snapshot(
             .map_err(query_error("joining the read's snapshot"))?;
         let stream = tx.copy_out(sql).await.map_err(query_error("reading"))?;
         futures_util::pin_mut!(stream);
-        let (mut out, mut told) = (Vec::with_capacity(room), 0);
         while let Some(bytes) = stream.next().await {
-            out.extend_from_slice(&bytes.map_err(query_error("reading"))?);
-            if out.len() - told >= 1 << 20 {
-                progress(&out[told..]);
-                told = out.len();
-            }
+            sink(&bytes.map_err(query_error("reading"))?)?;
         }
-        progress(&out[told..]);
         tx.commit().await.map_err(query_error("finishing the read"))?;
-        Ok(out)
+        Ok(())
     })
 }

@@ -14,6 +14,7 @@
 //!   progress and revisions, then a writer thread that writes each op's rows in one
 //!   transaction, an update naming the revision it saw; ids reserved in blocks.
 
+mod binary;
 mod fast_copy;
 mod read;
 mod remote;

@@ -213,7 +213,7 @@ impl<'a> Fields<'a> {
 }
 
 /// Longer text fields are refused (a runaway quote or binary data, not a step text).
-pub(super) const MAX_FIELD_BYTES: usize = 1 << 20;
+pub(crate) const MAX_FIELD_BYTES: usize = 1 << 20;
 
 /// Plain ASCII digits that fit a u32 (the common case), without UTF-8 checks.
 pub(super) fn plain_u32(b: &[u8]) -> Option<u32> {

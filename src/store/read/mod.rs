@@ -13,7 +13,7 @@ mod tokenize;
 
 pub(crate) use crate::model::{DAY_CACHE_START, DayCache};
 pub(crate) use fast::FastDecode;
-pub(crate) use fields::Fields;
+pub(crate) use fields::{Fields, MAX_FIELD_BYTES};
 pub use progress::LoadProgress;
 pub(crate) use source::Overlay;
 pub(crate) use split::{PARALLEL_FROM_BYTES, append_moving, line_u32};
@@ -42,7 +42,7 @@ pub(crate) struct ReadTable<R> {
 
 impl<R> ReadTable<R> {
     /// No rows, no problems (a missing or empty file).
-    fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         Self { rows: Vec::new(), lines: Vec::new(), extra_columns: Vec::new(), problems: Vec::new(), new_columns: 0 }
     }
 }
@@ -287,6 +287,23 @@ fn read_source<R: Row + Send>(
     Ok(out)
 }
 
+/// Parts of one table read apart, in order (each part's lines counted from 2): one
+/// table, lines counted on, sorted by key with duplicates reported.
+pub(crate) fn join_parts<R: Row>(kind: TableKind, parts: Vec<ReadTable<R>>) -> ReadTable<R> {
+    let mut parts = parts.into_iter();
+    let Some(mut out) = parts.next() else { return ReadTable::empty() };
+    for mut part in parts {
+        let shift = out.rows.len() as u64;
+        part.lines.iter_mut().for_each(|l| *l = line_u32(u64::from(*l) + shift));
+        part.problems.iter_mut().filter(|p| p.line > 0).for_each(|p| p.line += shift);
+        append_moving(&mut out.rows, part.rows);
+        append_moving(&mut out.lines, part.lines);
+        out.problems.extend(part.problems);
+    }
+    sort_and_dedupe(&mut out, kind.file_name(), kind, kind.columns()[0]);
+    out
+}
+
 /// What a file that is not a regular file is, in words.
 fn not_regular(t: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
@@ -310,13 +327,35 @@ fn csv_problem(file: &str, e: &csv::Error) -> Problem {
     Problem::new(file, line, None, format!("cannot parse CSV: {e}"))
 }
 
+/// `rows` in (key, line) order. Rows come nearly sorted (a database's table in page
+/// order: the rows updated since they were inserted sit at the end): the rows that keep
+/// the order are kept as they are, only the others are sorted, and the two are merged,
+/// in linear time when few are out of place (a whole sort of y1's 5,000,000 run steps
+/// with 450 out of place took 0.5 s).
+fn sorted_by_key<R: Row>(rows: impl Iterator<Item = (R, u32)>) -> impl Iterator<Item = (R, u32)> {
+    let mut kept: Vec<(R, u32)> = Vec::with_capacity(rows.size_hint().0);
+    let mut stray: Vec<(R, u32)> = Vec::new();
+    for (r, line) in rows {
+        match kept.last() {
+            Some((last, _)) if last.key() > r.key() => stray.push((r, line)),
+            _ => kept.push((r, line)),
+        }
+    }
+    stray.sort_by_key(|(r, line)| (r.key(), *line));
+    let (mut kept, mut stray) = (kept.into_iter().peekable(), stray.into_iter().peekable());
+    std::iter::from_fn(move || match (kept.peek(), stray.peek()) {
+        (Some((a, la)), Some((b, lb))) if (b.key(), *lb) < (a.key(), *la) => stray.next(),
+        (Some(_), _) => kept.next(),
+        (None, _) => stray.next(),
+    })
+}
+
 /// Sort rows by key (keeping lines aligned) and drop duplicates, reporting them.
 fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind, col: &str) {
     if !t.rows.windows(2).all(|w| w[0].key() < w[1].key()) {
-        let mut pairs: Vec<(R, u32)> = t.rows.drain(..).zip(t.lines.drain(..)).collect();
-        pairs.sort_by_key(|(r, line)| (r.key(), *line));
         let mut last: Option<(u64, u64)> = None;
-        for (r, line) in pairs {
+        let (rows, lines) = (std::mem::take(&mut t.rows), std::mem::take(&mut t.lines));
+        for (r, line) in sorted_by_key(rows.into_iter().zip(lines)) {
             if let Some((key, first_line)) = last
                 && key == r.key()
             {
@@ -340,6 +379,28 @@ mod tests {
     use super::fields::plain_u32;
     use super::*;
     use crate::model::Timestamp;
+
+    #[test]
+    fn rows_out_of_place_are_sorted_in_and_duplicates_reported_by_line() {
+        use crate::model::{Label, LabelId};
+        // Sorted, with a few stragglers (a database's page order) and a duplicate.
+        let ids = [1, 2, 4, 5, 7, 8, 3, 9, 6, 5];
+        let mut t = ReadTable::empty();
+        for (i, id) in ids.iter().enumerate() {
+            t.rows.push(Label {
+                id: LabelId(*id),
+                name: format!("l{id}"),
+                color: String::new(),
+                extra: Box::default(),
+            });
+            t.lines.push(i as u32 + 2);
+        }
+        sort_and_dedupe(&mut t, "labels.csv", TableKind::Labels, "id");
+        assert_eq!(t.rows.iter().map(|r| r.id.0).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(t.lines, [2, 3, 8, 4, 5, 10, 6, 7, 9]);
+        let said: Vec<String> = t.problems.iter().map(|p| format!("{}: {}", p.line, p.message)).collect();
+        assert_eq!(said, ["11: duplicate id 5 (first on line 5)"]);
+    }
 
     #[test]
     fn two_halves_parse_like_one_whole() {
