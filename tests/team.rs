@@ -296,7 +296,7 @@ impl Drop for FreezingProxy {
 
 impl FreezingProxy {
     /// `upstream` is host:port; `to_server`: count the bytes sent to the server (else
-    /// those it sends back).
+    /// those it sends back), on all connections together; frozen after `after` bytes.
     fn start(upstream: String, after: usize, to_server: bool) -> Self {
         use std::io::{Read as _, Write as _};
         use std::sync::Arc;
@@ -306,10 +306,11 @@ impl FreezingProxy {
         let frozen = Arc::new(AtomicBool::new(false));
         let closed = Arc::new(AtomicBool::new(false));
         let closing = Arc::clone(&closed);
+        // Bytes counted over every connection (a read uses several at once).
+        let counted = Arc::new(AtomicUsize::new(0));
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(server) = std::net::TcpStream::connect(&upstream) else { return };
-                let counted = Arc::new(AtomicUsize::new(0));
                 for (mut from, mut to, counts) in [
                     (client.try_clone().expect("clone"), server.try_clone().expect("clone"), to_server),
                     (server, client, !to_server),

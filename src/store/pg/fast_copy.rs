@@ -9,13 +9,14 @@ use super::{PgError, async_config, query_error, redacted, tls};
 use futures_util::StreamExt as _;
 use std::time::Duration;
 
-/// Run `sql` (a `COPY … TO STDOUT`) on a new connection to `url`, in the exported
-/// `snapshot`, giving each piece received to `sink` as it comes.
+/// Run `sqls` (each a `COPY … TO STDOUT`) one after the other on a new connection to
+/// `url`, in the exported `snapshot`, giving each piece received to `sink` as it comes,
+/// with the position of its statement.
 pub(super) fn copy_in_snapshot(
     url: &str,
     snapshot: &str,
-    sql: &str,
-    mut sink: impl FnMut(&[u8]) -> Result<(), PgError>,
+    sqls: &[String],
+    mut sink: impl FnMut(usize, &[u8]) -> Result<(), PgError>,
 ) -> Result<(), PgError> {
     let config = async_config(url)?;
     let shown = redacted(url);
@@ -55,10 +56,12 @@ pub(super) fn copy_in_snapshot(
         tx.batch_execute(&super::read::join_snapshot(snapshot))
             .await
             .map_err(query_error("joining the read's snapshot"))?;
-        let stream = tx.copy_out(sql).await.map_err(query_error("reading"))?;
-        futures_util::pin_mut!(stream);
-        while let Some(bytes) = stream.next().await {
-            sink(&bytes.map_err(query_error("reading"))?)?;
+        for (i, sql) in sqls.iter().enumerate() {
+            let stream = tx.copy_out(sql.as_str()).await.map_err(query_error("reading"))?;
+            futures_util::pin_mut!(stream);
+            while let Some(bytes) = stream.next().await {
+                sink(i, &bytes.map_err(query_error("reading"))?)?;
+            }
         }
         tx.commit().await.map_err(query_error("finishing the read"))?;
         Ok(())

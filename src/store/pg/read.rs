@@ -14,8 +14,6 @@ use super::binary::{RUN_STEPS_SELECT, RunStepsDecoder};
 use super::transfer::table_name;
 use super::watch::Beat;
 use super::{PgError, connect, query_error, schema_version};
-use crate::model::RunStep;
-use crate::store::read::ReadTable;
 use crate::store::{LoadProgress, Loaded, TableKind};
 use std::sync::atomic::Ordering;
 
@@ -92,54 +90,41 @@ pub(super) fn read_all(
     };
     let parts: Vec<String> = match low {
         Some(low) if span > split_from => split(low, span),
-        _ => Vec::new(),
+        _ => vec![String::new()],
     };
     // Room for a part's rows: as many as its ids, never more than the table's pages
     // hold (a row takes over 60 bytes there), so odd ids cannot make it huge.
-    let room = usize::try_from(span.min(heap / 60) / i64::try_from(parts.len().max(1)).unwrap_or(1)).unwrap_or(0);
-    let snapshot: Option<String> = if parts.is_empty() && progress.is_none() {
-        None
-    } else {
-        Some(tx.query_one("SELECT pg_export_snapshot()", &[]).map_err(query_error("starting to read"))?.get(0))
-    };
+    let room = usize::try_from(span.min(heap / 60) / i64::try_from(parts.len()).unwrap_or(1)).unwrap_or(0);
+    let snapshot: String =
+        tx.query_one("SELECT pg_export_snapshot()", &[]).map_err(query_error("starting to read"))?.get(0);
+    let snapshot = snapshot.as_str();
     let (read, revisions) = std::thread::scope(|s| -> Result<_, PgError> {
         // The helpers: the parts of run_steps, then (when opening to write) the revisions.
         let helpers: Vec<_> = parts
             .iter()
             .map(|range| {
-                let snapshot = snapshot.clone().unwrap_or_default();
                 s.spawn(move || {
                     beat.step("reading run_steps");
                     let mut decoder = RunStepsDecoder::with_capacity(room);
                     let mut counted = |n| count(progress, beat, TableKind::RunSteps, n);
-                    let sql = run_steps_sql(range);
-                    super::fast_copy::copy_in_snapshot(url, &snapshot, &sql, |got| decoder.feed(got, &mut counted))?;
+                    let sql = [run_steps_sql(range)];
+                    super::fast_copy::copy_in_snapshot(url, snapshot, &sql, |_, got| decoder.feed(got, &mut counted))?;
                     decoder.finish(&mut counted)
                 })
             })
             .collect();
-        let revisions = snapshot.clone().filter(|_| progress.is_some()).map(|snapshot| {
+        let revisions = progress.is_some().then(|| {
             s.spawn(move || {
                 let mut c = connect(url)?;
-                let mut t = in_snapshot(&mut c, &snapshot)?;
+                let mut t = in_snapshot(&mut c, snapshot)?;
                 read_revisions(&mut t, beat)
             })
         });
-        let mut bytes: Vec<Vec<u8>> = Vec::with_capacity(TableKind::COUNT);
-        let mut run_steps = Vec::new();
-        for kind in TableKind::ALL {
-            if kind == TableKind::RunSteps {
-                bytes.push(Vec::new());
-                if parts.is_empty() {
-                    run_steps.push(copy_run_steps(&mut tx, room, beat, progress)?);
-                }
-                continue;
-            }
-            bytes.push(copy_out(&mut tx, kind, &selects[kind as usize], beat, progress)?);
-        }
+        let bytes = copy_rest(url, snapshot, &selects, beat, progress)?;
         // Typed while the helpers still read.
         let rest = decode_rest(&bytes);
         let lost = || PgError::Refused("a reading thread failed".into());
+        let mut run_steps = Vec::with_capacity(parts.len());
         for h in helpers {
             run_steps.push(h.join().map_err(|_| lost())??);
         }
@@ -293,61 +278,48 @@ fn select_lists(client: &mut postgres::Client) -> Result<Vec<String>, PgError> {
         .collect())
 }
 
-/// One table as CSV with a header, in the folder's spelling, into memory; rows received
-/// counted into `progress`.
-fn copy_out(
-    client: &mut impl postgres::GenericClient,
-    kind: TableKind,
-    select: &str,
+/// Every table but `run_steps` as CSV with a header, in the folder's spelling, into
+/// memory, on a connection of its own in `snapshot` (the async client: the sync one
+/// costs a runtime entry per row); rows received counted into `progress`.
+fn copy_rest(
+    url: &str,
+    snapshot: &str,
+    selects: &[String],
     beat: &Beat,
     progress: Option<&LoadProgress>,
-) -> Result<Vec<u8>, PgError> {
-    let table = table_name(kind);
-    let sql = format!("COPY (SELECT {select} FROM {table}) TO STDOUT WITH (FORMAT csv, HEADER true)");
-    let mut out = Vec::new();
-    copy_chunks(client, &sql, kind, beat, |chunk| {
+) -> Result<Vec<Vec<u8>>, PgError> {
+    let kinds: Vec<TableKind> = TableKind::ALL.into_iter().filter(|k| *k != TableKind::RunSteps).collect();
+    let sqls: Vec<String> = kinds
+        .iter()
+        .map(|k| {
+            let (table, select) = (table_name(*k), &selects[*k as usize]);
+            format!("COPY (SELECT {select} FROM {table}) TO STDOUT WITH (FORMAT csv, HEADER true)")
+        })
+        .collect();
+    let mut bytes: Vec<Vec<u8>> = vec![Vec::new(); TableKind::COUNT];
+    // The table being received, and its bytes counted into the progress so far.
+    let (mut at, mut told) = (0, 0);
+    let tell = |bytes: &[Vec<u8>], at: usize, told: &mut usize| {
+        let out = &bytes[kinds[at] as usize];
+        count_rows(progress, kinds[at], &out[*told..]);
+        *told = out.len();
+    };
+    beat.step("reading the tables");
+    super::fast_copy::copy_in_snapshot(url, snapshot, &sqls, |i, chunk| {
+        if i != at {
+            tell(&bytes, at, &mut told);
+            (at, told) = (i, 0);
+        }
+        let out = &mut bytes[kinds[i] as usize];
         out.extend_from_slice(chunk);
-        count_rows(progress, kind, chunk);
+        if out.len() - told >= 1 << 16 {
+            beat.tick();
+            tell(&bytes, at, &mut told);
+        }
         Ok(())
     })?;
-    Ok(out)
-}
-
-/// All of `run_steps` on `client` (see [`super::binary`]), typed as it comes.
-fn copy_run_steps(
-    client: &mut impl postgres::GenericClient,
-    room: usize,
-    beat: &Beat,
-    progress: Option<&LoadProgress>,
-) -> Result<ReadTable<RunStep>, PgError> {
-    let mut decoder = RunStepsDecoder::with_capacity(room);
-    let mut counted = |n| count(progress, beat, TableKind::RunSteps, n);
-    copy_chunks(client, &run_steps_sql(""), TableKind::RunSteps, beat, |chunk| decoder.feed(chunk, &mut counted))?;
-    decoder.finish(&mut counted)
-}
-
-/// Run the `COPY … TO STDOUT` `sql` (of table `kind`) on `client`, giving `sink` the
-/// bytes a MiB at a time.
-fn copy_chunks(
-    client: &mut impl postgres::GenericClient,
-    sql: &str,
-    kind: TableKind,
-    beat: &Beat,
-    mut sink: impl FnMut(&[u8]) -> Result<(), PgError>,
-) -> Result<(), PgError> {
-    use std::io::Read as _;
-    let what = format!("reading {}", table_name(kind));
-    beat.step(what.clone());
-    let mut reader = client.copy_out(sql).map_err(query_error(what.clone()))?;
-    let mut chunk = vec![0; 1 << 20];
-    loop {
-        let n = reader.read(&mut chunk).map_err(|e| PgError::Query { what: what.clone(), why: e.to_string() })?;
-        if n == 0 {
-            return Ok(());
-        }
-        beat.tick();
-        sink(&chunk[..n])?;
-    }
+    tell(&bytes, at, &mut told);
+    Ok(bytes)
 }
 
 /// The binary `COPY` of the run steps `filter` picks.
