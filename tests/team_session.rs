@@ -347,3 +347,35 @@ fn run_commands_on_a_url_record_as_the_window_does_and_two_at_once_both_land() {
     // The password is never printed.
     assert!(!String::from_utf8_lossy(&o.stdout).contains("secret-"));
 }
+
+/// Rows changed before a client opened the database (revision 2 and more) are read
+/// with their revisions — run steps with their rows, other tables apart — so that
+/// client's own change to them is not taken for a stale one.
+#[test]
+fn rows_revised_before_the_open_can_be_changed_after_it() {
+    let Some((mut db, _src)) = team("revised") else { return };
+    let (alice, bob) = (db.person("alice", Some("Alice")), db.person("bob", Some("Bob")));
+    let mut a = open(&alice);
+    let pid = a_procedure(&a);
+    let run = start(&mut a, pid);
+    let steps = tickable(&a, run);
+    tick(&mut a, steps[0]);
+    a.mutate(|d| ops::set_step_completed_by(d, steps[0], false, now(), Name::NONE)).expect("unticked");
+    a.submit_changes();
+    assert_eq!(saved(&mut a), SaveState::Saved);
+    let revision: i64 = admin(&db)
+        .query_one("SELECT revision FROM run_steps WHERE id = $1", &[&i64::from(steps[0].0)])
+        .expect("row")
+        .get(0);
+    assert_eq!(revision, 3, "inserted, ticked, unticked");
+
+    // Bob opens now, ticks that step and finishes the run: both rows were revised.
+    let mut b = open(&bob);
+    tick(&mut b, steps[0]);
+    assert_eq!(saved(&mut b), SaveState::Saved, "not refused as stale");
+    let by: String = admin(&db)
+        .query_one("SELECT completed_by FROM run_steps WHERE id = $1 AND completed", &[&i64::from(steps[0].0)])
+        .expect("ticked by Bob")
+        .get(0);
+    assert_eq!(by, "Bob");
+}

@@ -17,9 +17,13 @@ use crate::store::error::Problem;
 use crate::store::read::{MAX_FIELD_BYTES, ReadTable};
 
 /// The select list, in the canonical column order, cast to the types the decoder reads
-/// (a cast to a column's own type costs nothing).
-pub(super) const RUN_STEPS_SELECT: &str = "id::int8, run_id::int8, step_id::int8, completed::bool, \
-     completed_at::timestamp, notes::text, value::text, completed_by::text";
+/// (a cast to a column's own type costs nothing); with each row's revision when
+/// `revisions` (an open to write: so the table is not read twice).
+pub(super) fn run_steps_select(revisions: bool) -> String {
+    let columns = "id::int8, run_id::int8, step_id::int8, completed::bool, completed_at::timestamp, \
+                   notes::text, value::text, completed_by::text";
+    if revisions { format!("{columns}, revision::int8") } else { columns.to_owned() }
+}
 
 /// The start of every binary `COPY`.
 const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
@@ -33,6 +37,10 @@ const TIME_RANGE: std::ops::Range<i64> = -62_167_219_200..253_402_300_800;
 /// Rows counted into the progress this many at a time.
 const PROGRESS_EVERY: usize = 1 << 16;
 
+/// What a decoder typed: the rows, and the (id, revision) of those whose revision is
+/// not 1.
+pub(super) type Decoded = (ReadTable<RunStep>, Vec<(u64, i64)>);
+
 /// Types the rows of one binary `COPY` of `run_steps` as they arrive ([`Self::feed`]).
 pub(super) struct RunStepsDecoder {
     /// The bytes of an item not complete yet.
@@ -42,17 +50,30 @@ pub(super) struct RunStepsDecoder {
     out: ReadTable<RunStep>,
     /// Rows typed and not yet counted into the progress.
     uncounted: usize,
+    /// Whether rows come with their revision (a ninth field).
+    with_revisions: bool,
+    /// The rows whose revision is not 1: (id, revision).
+    revisions: Vec<(u64, i64)>,
 }
 
 impl RunStepsDecoder {
-    /// A decoder with room for `rows` rows.
-    pub(super) fn with_capacity(rows: usize) -> Self {
+    /// A decoder with room for `rows` rows, of rows with their revision when
+    /// `with_revisions` (see [`run_steps_select`]).
+    pub(super) fn with_capacity(rows: usize, with_revisions: bool) -> Self {
         let mut out = ReadTable::empty();
         out.rows.reserve(rows);
         out.lines.reserve(rows);
         // The database has every column (as a folder whose file names them all).
         out.new_columns = 0b11;
-        Self { pending: Vec::new(), header_read: false, ended: false, out, uncounted: 0 }
+        Self {
+            pending: Vec::new(),
+            header_read: false,
+            ended: false,
+            out,
+            uncounted: 0,
+            with_revisions,
+            revisions: Vec::new(),
+        }
     }
 
     /// Type the rows `chunk` completes; `counted` is told how many rows were typed, a
@@ -74,13 +95,14 @@ impl RunStepsDecoder {
         Ok(())
     }
 
-    /// The rows, once the `COPY` ended.
-    pub(super) fn finish(self, counted: &mut impl FnMut(usize)) -> Result<ReadTable<RunStep>, PgError> {
+    /// The rows once the `COPY` ended, and the (id, revision) of those whose revision is
+    /// not 1.
+    pub(super) fn finish(self, counted: &mut impl FnMut(usize)) -> Result<Decoded, PgError> {
         if !self.ended || !self.pending.is_empty() {
             return Err(unexpected("the copy of run_steps ended in the middle of a row"));
         }
         counted(self.uncounted);
-        Ok(self.out)
+        Ok((self.out, self.revisions))
     }
 
     /// Type every complete item at the start of `b`; the bytes used.
@@ -121,12 +143,13 @@ impl RunStepsDecoder {
             self.ended = true;
             return Ok(Some(2));
         }
-        if count != 8 {
-            return Err(unexpected(&format!("a row of run_steps came with {count} fields, not 8")));
+        let want = if self.with_revisions { 9 } else { 8 };
+        if count != want {
+            return Err(unexpected(&format!("a row of run_steps came with {count} fields, not {want}")));
         }
-        let mut fields: [Option<&[u8]>; 8] = [None; 8];
+        let mut fields: [Option<&[u8]>; 9] = [None; 9];
         let mut at = 2;
-        for field in &mut fields {
+        for field in &mut fields[..want as usize] {
             let Some(len) = b.get(at..at + 4).map(|l| i32::from_be_bytes([l[0], l[1], l[2], l[3]])) else {
                 return Ok(None);
             };
@@ -146,7 +169,7 @@ impl RunStepsDecoder {
     }
 
     /// One row from its fields (`None`: NULL), as the folder's decoder types a line.
-    fn typed(&mut self, f: &[Option<&[u8]>; 8]) -> Result<(), PgError> {
+    fn typed(&mut self, f: &[Option<&[u8]>; 9]) -> Result<(), PgError> {
         // As a file's lines: the header is line 1.
         let line = self.out.rows.len() as u64 + 2;
         let mut row = Row { line, problems: &mut self.out.problems };
@@ -166,6 +189,12 @@ impl RunStepsDecoder {
             row.problem("completed_by", "more than 65,535 different names in one folder", by);
             Name::NONE
         });
+        if let Some(revision) = f[8] {
+            let revision = be_i64(revision, "revision")?;
+            if revision != 1 {
+                self.revisions.push((u64::from(rs.id.0), revision));
+            }
+        }
         self.out.rows.push(rs);
         self.out.lines.push(u32::try_from(line).unwrap_or(u32::MAX));
         self.uncounted += 1;
@@ -315,12 +344,12 @@ mod tests {
             row(&[int(2), int(10), int(101), Some(vec![0]), None, None, text("12.5"), None]),
         ]);
         for size in [1, 3, 7, bytes.len()] {
-            let mut d = RunStepsDecoder::with_capacity(0);
+            let mut d = RunStepsDecoder::with_capacity(0, false);
             let mut counted = 0;
             for chunk in bytes.chunks(size) {
                 d.feed(chunk, &mut |n| counted += n).unwrap();
             }
-            let t = d.finish(&mut |n| counted += n).unwrap();
+            let (t, _) = d.finish(&mut |n| counted += n).unwrap();
             assert_eq!(counted, 2);
             assert!(t.problems.is_empty(), "{:?}", t.problems);
             assert_eq!(t.lines, [2, 3]);
@@ -330,6 +359,20 @@ mod tests {
             assert_eq!((a.notes(), a.completed_by.as_str()), ("a note", "Alice"));
             assert_eq!((b.completed, b.completed_at, b.value(), b.notes()), (false, None, "12.5", ""));
         }
+    }
+
+    #[test]
+    fn revisions_other_than_1_are_kept_when_asked_for() {
+        let r = |id, revision| row(&[int(id), int(1), int(1), Some(vec![0]), None, None, None, None, int(revision)]);
+        let bytes = copy(&[r(1, 1), r(2, 3), r(3, 1), r(4, 2)]);
+        let mut d = RunStepsDecoder::with_capacity(4, true);
+        d.feed(&bytes, &mut |_| {}).unwrap();
+        let (t, revisions) = d.finish(&mut |_| {}).unwrap();
+        assert_eq!(t.rows.len(), 4);
+        assert_eq!(revisions, [(2, 3), (4, 2)]);
+        // Eight fields where nine are expected: not this reader's stream.
+        let eight = copy(&[row(&[int(1), int(1), int(1), Some(vec![0]), None, None, None, None])]);
+        assert!(RunStepsDecoder::with_capacity(1, true).feed(&eight, &mut |_| {}).is_err());
     }
 
     #[test]
@@ -344,9 +387,9 @@ mod tests {
             None,
             None,
         ])]);
-        let mut d = RunStepsDecoder::with_capacity(1);
+        let mut d = RunStepsDecoder::with_capacity(1, false);
         d.feed(&bytes, &mut |_| {}).unwrap();
-        let t = d.finish(&mut |_| {}).unwrap();
+        let (t, _) = d.finish(&mut |_| {}).unwrap();
         let said: Vec<String> =
             t.problems.iter().map(|p| format!("{} {}", p.column.as_deref().unwrap_or(""), p.message)).collect();
         assert_eq!(
@@ -365,14 +408,14 @@ mod tests {
     #[test]
     fn a_cut_or_foreign_stream_is_refused_not_panicked_on() {
         let good = copy(&[row(&[int(1), int(1), int(1), Some(vec![1]), None, None, None, None])]);
-        let mut d = RunStepsDecoder::with_capacity(0);
+        let mut d = RunStepsDecoder::with_capacity(0, false);
         d.feed(&good[..good.len() - 5], &mut |_| {}).unwrap();
         assert!(d.finish(&mut |_| {}).is_err());
-        let mut d = RunStepsDecoder::with_capacity(0);
+        let mut d = RunStepsDecoder::with_capacity(0, false);
         assert!(d.feed(b"id,run_id,step_id,completed\n1,1,1,True\n", &mut |_| {}).is_err());
         let short = copy(&[row(&[int(1), int(1)])]);
-        assert!(RunStepsDecoder::with_capacity(0).feed(&short, &mut |_| {}).is_err());
+        assert!(RunStepsDecoder::with_capacity(0, false).feed(&short, &mut |_| {}).is_err());
         let narrow = copy(&[row(&[Some(vec![1]), int(1), int(1), Some(vec![1]), None, None, None, None])]);
-        assert!(RunStepsDecoder::with_capacity(0).feed(&narrow, &mut |_| {}).is_err());
+        assert!(RunStepsDecoder::with_capacity(0, false).feed(&narrow, &mut |_| {}).is_err());
     }
 }

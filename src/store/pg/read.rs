@@ -10,7 +10,7 @@
 //! Rows come in the table's physical order (no `ORDER BY`: sorting on the server cost a
 //! second); the reader sorts them as it sorts a folder's.
 
-use super::binary::{RUN_STEPS_SELECT, RunStepsDecoder};
+use super::binary::{RunStepsDecoder, run_steps_select};
 use super::transfer::table_name;
 use super::watch::Beat;
 use super::{PgError, connect, query_error, schema_version};
@@ -98,22 +98,25 @@ pub(super) fn read_all(
     let snapshot: String =
         tx.query_one("SELECT pg_export_snapshot()", &[]).map_err(query_error("starting to read"))?.get(0);
     let snapshot = snapshot.as_str();
+    // An open to write reads the revisions too: run_steps' with its rows.
+    let with_revisions = progress.is_some();
     let (read, revisions) = std::thread::scope(|s| -> Result<_, PgError> {
-        // The helpers: the parts of run_steps, then (when opening to write) the revisions.
+        // The helpers: the parts of run_steps, then (when opening to write) the other
+        // tables' revisions.
         let helpers: Vec<_> = parts
             .iter()
             .map(|range| {
                 s.spawn(move || {
                     beat.step("reading run_steps");
-                    let mut decoder = RunStepsDecoder::with_capacity(room);
+                    let mut decoder = RunStepsDecoder::with_capacity(room, with_revisions);
                     let mut counted = |n| count(progress, beat, TableKind::RunSteps, n);
-                    let sql = [run_steps_sql(range)];
+                    let sql = [run_steps_sql(range, with_revisions)];
                     super::fast_copy::copy_in_snapshot(url, snapshot, &sql, |_, got| decoder.feed(got, &mut counted))?;
                     decoder.finish(&mut counted)
                 })
             })
             .collect();
-        let revisions = progress.is_some().then(|| {
+        let revisions = with_revisions.then(|| {
             s.spawn(move || {
                 let mut c = connect(url)?;
                 let mut t = in_snapshot(&mut c, snapshot)?;
@@ -125,13 +128,17 @@ pub(super) fn read_all(
         let rest = decode_rest(&bytes);
         let lost = || PgError::Refused("a reading thread failed".into());
         let mut run_steps = Vec::with_capacity(parts.len());
+        let mut revised = Vec::new();
         for h in helpers {
-            run_steps.push(h.join().map_err(|_| lost())??);
+            let (part, revisions) = h.join().map_err(|_| lost())??;
+            run_steps.push(part);
+            revised.extend(revisions);
         }
-        let revisions = match revisions {
+        let mut revisions = match revisions {
             Some(h) => h.join().map_err(|_| lost())??,
             None => Revisions::new(),
         };
+        revisions.extend(revised.into_iter().map(|(id, revision)| ((TableKind::RunSteps, id), revision)));
         let run_steps = crate::store::read::join_parts(TableKind::RunSteps, run_steps);
         Ok((
             rest.map(|mut read| {
@@ -189,10 +196,10 @@ pub(super) fn join_snapshot(snapshot: &str) -> String {
     format!("SET TRANSACTION SNAPSHOT '{id}'; {READ_SETTINGS}")
 }
 
-/// The revisions that are not 1, every table.
+/// The revisions that are not 1, every table but `run_steps` (read with its rows).
 fn read_revisions(tx: &mut postgres::Transaction<'_>, beat: &Beat) -> Result<Revisions, PgError> {
     let mut revisions = Revisions::new();
-    for kind in TableKind::ALL {
+    for kind in TableKind::ALL.into_iter().filter(|k| *k != TableKind::RunSteps) {
         let table = table_name(kind);
         let key = if kind == TableKind::ProcedureLabels { "(procedure_id << 32) | label_id" } else { "id" };
         beat.step(format!("reading the revisions of {table}"));
@@ -323,8 +330,9 @@ fn copy_rest(
 }
 
 /// The binary `COPY` of the run steps `filter` picks.
-fn run_steps_sql(filter: &str) -> String {
-    format!("COPY (SELECT {RUN_STEPS_SELECT} FROM run_steps {filter}) TO STDOUT WITH (FORMAT binary)")
+fn run_steps_sql(filter: &str, with_revisions: bool) -> String {
+    let select = run_steps_select(with_revisions);
+    format!("COPY (SELECT {select} FROM run_steps {filter}) TO STDOUT WITH (FORMAT binary)")
 }
 
 /// Count `n` rows typed of `kind` into `progress`; the read goes on.
