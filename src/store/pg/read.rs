@@ -1,10 +1,11 @@
-//! Reading a whole team database into memory, as a folder is read: every table `COPY`ed
-//! out as CSV in the folder's spelling, typed by the folder's own decoders, indexed and
+//! Reading a whole team database into memory, as a folder is read: the tables `COPY`ed
+//! out as CSV in the folder's spelling and typed by the folder's own decoders, except
+//! `run_steps`, which comes as binary typed as it arrives (`binary.rs`); all indexed and
 //! checked by `load::assemble`.
 //!
 //! One snapshot, several connections: the first connection's repeatable-read transaction
-//! exports its snapshot and helper connections import it, so the big table (`run_steps`,
-//! split by id range) and the revisions come over at the same time as the rest, all of
+//! exports its snapshot and the readers import it, so the big table (`run_steps`, split
+//! by id range), the other tables and the revisions come over at the same time, all of
 //! one moment. The server formats rows in one process per connection: on y1 one
 //! connection took 6.3 s to open, mostly the server writing 5,000,000 rows of CSV.
 //! Rows come in the table's physical order (no `ORDER BY`: sorting on the server cost a
