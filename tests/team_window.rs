@@ -65,6 +65,16 @@ fn file_connect_opens_a_database_and_a_run_lands_there_with_the_users_name() {
     assert!(h.state().title().contains("(team database)"), "{}", h.state().title());
     assert!(!h.state().title().contains(secret), "no password in the title");
     assert_eq!(h.state().user().as_str(), "Alice Liddell");
+    // File → Your name… says where the name comes from (it is not asked for here).
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Your name…").click();
+    h.run();
+    h.get_by_label_contains("the name the database gives you: Alice Liddell");
+    assert!(h.query_by_label("Save").is_none(), "nothing to type");
+    h.get_by_label("OK").click();
+    h.run();
+    assert!(h.query_by_label_contains("the name the database gives you").is_none(), "closed");
     if h.state().view() == View::Today {
         h.state_mut().set_view(View::Procedures);
         h.run();

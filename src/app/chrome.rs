@@ -162,6 +162,24 @@ impl App {
                     },
                 );
             }
+            Some(Popup::YourName { .. }) if self.session.database_user().is_some() => {
+                // In a team database the name is the database's (`people`, else the role).
+                let name = self.session.database_user().unwrap_or_default().to_owned();
+                let modal = egui::Modal::new(egui::Id::unique("your-name")).show(ctx, |ui| {
+                    ui.set_width(360.0);
+                    ui.heading("Your name");
+                    ui.label(format!(
+                        "In this team database, runs and ticks record the name the database gives you: {name}."
+                    ));
+                    ui.label(
+                        egui::RichText::new("An administrator sets it in the database's people table.").weak().small(),
+                    );
+                    ui.button("OK").clicked()
+                });
+                if modal.should_close() || modal.inner {
+                    open = false;
+                }
+            }
             Some(Popup::YourName { text }) => {
                 let mut save = false;
                 // A modal in the middle of the window: the question comes before the work.

@@ -152,8 +152,10 @@ impl App {
             .or_else(|| prefs.last_folder.clone().filter(|d| d.is_dir()));
         let ctx = cc.egui_ctx.clone();
         let mut app = Self::with_prefs(prefs, move || ctx.request_repaint());
-        // First start: ask who is using the app (the name every run and tick records).
-        if app.prefs.user_name.is_none() {
+        // First start: ask who is using the app (the name every run and tick records) —
+        // unless it starts on a team database, which names its users itself.
+        let on_database = start.as_ref().is_some_and(|s| crate::store::pg::is_url(&s.to_string_lossy()));
+        if app.prefs.user_name.is_none() && !on_database {
             app.popup = Some(dialogs::Popup::YourName { text: Name::login_name() });
         }
         platform::apply_theme(&cc.egui_ctx, app.prefs.theme);
