@@ -442,9 +442,15 @@ mod zone {
     /// A day with a change of the clocks in it (or out of chrono's range).
     const NONE: i64 = i64::MIN;
 
+    /// Days the cache holds: more than four years without two days sharing a slot, so
+    /// a pass over one procedure's runs (each on another day, years of them) finds each
+    /// day once it was asked (with 8 slots every run missed: two time-zone lookups and
+    /// a clock read each, a third of a full analytics recompute).
+    const SLOTS: usize = 2048;
+
     thread_local! {
-        /// (local day, its offset or NONE), direct-mapped by day.
-        static DAYS: [Cell<(i64, i64)>; 8] = const { [const { Cell::new((i64::MIN, NONE)) }; 8] };
+        /// (local day, its offset or NONE), direct-mapped by day (32 KiB a thread).
+        static DAYS: [Cell<(i64, i64)>; SLOTS] = const { [const { Cell::new((i64::MIN, NONE)) }; SLOTS] };
     }
 
     fn naive(wall: i64) -> Option<chrono::NaiveDateTime> {
@@ -461,7 +467,7 @@ mod zone {
     /// The UTC offset (seconds) of every time of the local day of `wall`, when it is one.
     pub(super) fn day_offset(wall: i64) -> Option<i64> {
         let day = wall.div_euclid(DAY);
-        let slot = (day & 7) as usize;
+        let slot = day.rem_euclid(SLOTS as i64) as usize;
         let (cached, offset) = DAYS.with(|d| d[slot].get());
         let offset = if cached == day {
             offset
