@@ -69,12 +69,7 @@ pub(super) fn read_all(
     beat.step("reading the columns");
     let selects = select_lists(client)?;
     beat.step("starting to read");
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(query_error("starting to read"))?;
+    let mut tx = read_only(client)?;
     tx.batch_execute(READ_SETTINGS).map_err(query_error("starting to read"))?;
     if let Some(p) = progress {
         estimate_rows(&mut tx, p)?;
@@ -177,14 +172,19 @@ fn split(low: i64, span: i64) -> Vec<String> {
     (0..HELPERS).map(|i| format!("WHERE id >= {} AND id < {}", low + i * step, low + (i + 1) * step)).collect()
 }
 
-/// A read-only transaction on `client` that sees the snapshot another one exported.
-fn in_snapshot<'c>(client: &'c mut postgres::Client, snapshot: &str) -> Result<postgres::Transaction<'c>, PgError> {
-    let mut t = client
+/// A read-only repeatable-read transaction on `client` (one snapshot for every read).
+fn read_only(client: &mut postgres::Client) -> Result<postgres::Transaction<'_>, PgError> {
+    client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
-        .map_err(query_error("starting to read"))?;
+        .map_err(query_error("starting to read"))
+}
+
+/// A read-only transaction on `client` that sees the snapshot another one exported.
+fn in_snapshot<'c>(client: &'c mut postgres::Client, snapshot: &str) -> Result<postgres::Transaction<'c>, PgError> {
+    let mut t = read_only(client)?;
     t.batch_execute(&join_snapshot(snapshot)).map_err(query_error("joining the read's snapshot"))?;
     Ok(t)
 }
@@ -307,9 +307,10 @@ fn copy_rest(
     let mut bytes: Vec<Vec<u8>> = vec![Vec::new(); TableKind::COUNT];
     // The table being received, and its bytes counted into the progress so far.
     let (mut at, mut told) = (0, 0);
+    // Rows received: the lines, near enough.
     let tell = |bytes: &[Vec<u8>], at: usize, told: &mut usize| {
         let out = &bytes[kinds[at] as usize];
-        count_rows(progress, kinds[at], &out[*told..]);
+        count(progress, beat, kinds[at], out[*told..].iter().filter(|b| **b == b'\n').count());
         *told = out.len();
     };
     beat.step("reading the tables");
@@ -321,7 +322,6 @@ fn copy_rest(
         let out = &mut bytes[kinds[i] as usize];
         out.extend_from_slice(chunk);
         if out.len() - told >= 1 << 16 {
-            beat.tick();
             tell(&bytes, at, &mut told);
         }
         Ok(())
@@ -336,19 +336,11 @@ fn run_steps_sql(filter: &str, with_revisions: bool) -> String {
     format!("COPY (SELECT {select} FROM run_steps {filter}) TO STDOUT WITH (FORMAT binary)")
 }
 
-/// Count `n` rows typed of `kind` into `progress`; the read goes on.
+/// Count `n` rows of `kind` received into `progress` (rows received of the rows
+/// expected); the read goes on.
 fn count(progress: Option<&LoadProgress>, beat: &Beat, kind: TableKind, n: usize) {
     beat.tick();
     if let Some(p) = progress {
         p.read[kind as usize].fetch_add(n as u64, Ordering::Relaxed);
-    }
-}
-
-/// Count the rows in `got` (lines, near enough) into `progress`: rows received of the
-/// rows expected.
-fn count_rows(progress: Option<&LoadProgress>, kind: TableKind, got: &[u8]) {
-    if let Some(p) = progress {
-        let lines = got.iter().filter(|b| **b == b'\n').count() as u64;
-        p.read[kind as usize].fetch_add(lines, Ordering::Relaxed);
     }
 }
