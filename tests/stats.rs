@@ -123,3 +123,20 @@ fn frequency_and_trends_by_iso_week_and_month() {
     assert_eq!(trends.len(), weeks.len());
     assert_eq!(trends.iter().map(|t| t.runs).sum::<usize>(), 400);
 }
+
+#[test]
+fn stats_on_every_core_equal_stats_one_procedure_at_a_time() {
+    use procedures::analysis::schedule::{Clock, Engine};
+    use procedures::analysis::{procedure_stats, stats_report_at};
+    use procedures::model::recurrence::Zone;
+    let db = procedures::generate::build(procedures::generate::Scale::Small, 9);
+    let clock =
+        Clock { zone: Zone::UTC, now: procedures::model::Timestamp::parse("2026-06-01 12:00:00").expect("time") };
+    let report = stats_report_at(&db, None, &clock);
+    let mut engine = Engine::new();
+    let one_by_one: Vec<_> =
+        db.procedures.rows().iter().filter_map(|p| procedure_stats(&db, p.id, &mut engine, &clock)).collect();
+    assert!(one_by_one.len() > 10, "a folder with many procedures");
+    assert!(one_by_one.iter().any(|p| !p.values.is_empty()), "values recorded");
+    assert_eq!(report.procedures, one_by_one);
+}

@@ -488,7 +488,7 @@ fn flagged_by_procedure(db: &Dataset, runs: &[&Run]) -> HashMap<ProcedureId, usi
             let Some(slot) = defs.get_mut(rs.step_id.0 as usize) else { continue };
             let def = slot.get_or_insert_with(|| db.step(rs.step_id).map(|s| (s.kind, s.parsed_options())));
             if let Some((kind, options)) = def
-                && let Ok(Judged::Flagged(_)) = judge(*kind, options, rs.value())
+                && is_flagged(*kind, options, rs.value())
             {
                 *out.entry(r).or_default() += 1;
             }

@@ -176,6 +176,41 @@ pub fn procedure_stats(db: &Dataset, pid: ProcedureId, engine: &mut Engine, cloc
     })
 }
 
+/// [`procedure_stats`] of `ids`, in their order, on every core: the procedures are cut
+/// into one contiguous share per thread, balanced by their runs (each thread has its
+/// own schedule engine).
+fn per_procedure_in_parallel(db: &Dataset, ids: &[ProcedureId], clock: &Clock) -> Vec<ProcedureStats> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
+    let weight = |p: &ProcedureId| db.runs_of(*p).len() + 1;
+    let total: usize = ids.iter().map(weight).sum();
+    let mut shares: Vec<&[ProcedureId]> = Vec::with_capacity(threads);
+    let (mut start, mut acc) = (0, 0);
+    for (i, p) in ids.iter().enumerate() {
+        acc += weight(p);
+        if acc * threads >= total * (shares.len() + 1) && shares.len() + 1 < threads {
+            shares.push(&ids[start..=i]);
+            start = i + 1;
+        }
+    }
+    shares.push(&ids[start..]);
+    let share_stats = |share: &[ProcedureId]| -> Vec<ProcedureStats> {
+        let mut engine = Engine::new();
+        share.iter().filter_map(|p| procedure_stats(db, *p, &mut engine, clock)).collect()
+    };
+    if shares.len() == 1 {
+        return share_stats(shares[0]);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = shares[1..].iter().map(|share| scope.spawn(|| share_stats(share))).collect();
+        let mut out = share_stats(shares[0]);
+        for h in handles {
+            // A panic in a share is a bug: re-raise it rather than print a partial report.
+            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
+}
+
 /// The whole `stats` report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StatsReport {
@@ -196,9 +231,7 @@ pub fn stats_report_at(db: &Dataset, only: Option<ProcedureId>, clock: &Clock) -
         Some(p) => vec![p],
         None => db.procedures.rows().iter().map(|p| p.id).collect(),
     };
-    let mut engine = Engine::new();
-    let procedures: Vec<ProcedureStats> =
-        ids.iter().filter_map(|p| procedure_stats(db, *p, &mut engine, clock)).collect();
+    let procedures = per_procedure_in_parallel(db, &ids, clock);
     let overall = match only {
         Some(p) => summarize(db.runs_of(p).iter().filter_map(|r| db.run(*r))),
         None => summarize(db.runs.rows()),

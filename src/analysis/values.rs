@@ -84,7 +84,7 @@ pub fn step_values<'a>(db: &Dataset, runs: impl IntoIterator<Item = &'a Run>) ->
             if !matches!(kind, StepKind::Number | StepKind::Choice) {
                 continue;
             }
-            let flagged = matches!(judge(*kind, options, rs.value()), Ok(Judged::Flagged(_)));
+            let flagged = is_flagged(*kind, options, rs.value());
             let entry = by_step.entry(rs.step_id).or_insert_with(|| StepValues {
                 step_id: rs.step_id.0,
                 step: db.step_text(run.procedure_id, rs.step_id).map_or(String::new(), |t| {

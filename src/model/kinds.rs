@@ -241,6 +241,31 @@ pub enum Judged {
     Flagged(String),
 }
 
+/// Whether `value` fits a step of `kind` with `options` and is flagged (out of range, a
+/// flagged answer): what `judge` calls `Ok(Judged::Flagged(_))`, without building the
+/// words — the analytics judge every recorded value of a big folder.
+pub fn is_flagged(kind: StepKind, options: &Options, value: &str) -> bool {
+    let v = value.trim();
+    match kind {
+        StepKind::Number => {
+            let ambiguous = v.split_once(',').is_some_and(|(whole, part)| {
+                part.len() == 3
+                    && part.bytes().all(|b| b.is_ascii_digit())
+                    && !whole.is_empty()
+                    && whole.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit())
+            });
+            match (options.number(), ambiguous) {
+                (Some(spec), false) => parse_number(v).is_some_and(|n| !spec.in_range(n)),
+                _ => false,
+            }
+        }
+        StepKind::Choice => {
+            options.choices().iter().find(|o| o.label.eq_ignore_ascii_case(v)).is_some_and(|o| o.flagged)
+        }
+        _ => false,
+    }
+}
+
 /// Whether `value` fits a step of `kind` with `options`: `Err` says why not (a number
 /// step with `abc`, a choice not in the list, a bad date, a value on a tick).
 pub fn judge(kind: StepKind, options: &Options, value: &str) -> Result<Judged, String> {
@@ -491,6 +516,44 @@ mod tests {
         assert!(judge(StepKind::Date, &Options::None, "2026-13-01").is_err());
         assert_eq!(judge(StepKind::Date, &Options::None, "2026-12-01"), Ok(Judged::Ok));
         assert!(judge(StepKind::Check, &Options::None, "x").is_err());
+    }
+
+    #[test]
+    fn is_flagged_says_what_judge_says() {
+        let cases = [
+            (StepKind::Number, "°C 0..5"),
+            (StepKind::Number, "..120"),
+            (StepKind::Number, "kg"),
+            (StepKind::Choice, "Pass|!Fail|N/A"),
+            (StepKind::Text, ""),
+            (StepKind::Check, ""),
+            (StepKind::Date, ""),
+        ];
+        let values = [
+            "",
+            " 3.5 ",
+            "7",
+            "-1",
+            "3,5",
+            "1,000",
+            "-2,500",
+            "abc",
+            "fail",
+            " Pass",
+            "n/a",
+            "Maybe",
+            "2026-12-01",
+            "121",
+        ];
+        for (kind, text) in cases {
+            let o = Options::parse(kind, text).expect("options");
+            for v in values {
+                let judged = matches!(judge(kind, &o, v), Ok(Judged::Flagged(_)));
+                assert_eq!(is_flagged(kind, &o, v), judged, "{kind:?} {text:?} {v:?}");
+            }
+        }
+        let o = Options::parse(StepKind::Number, "°C 0..5").expect("ok");
+        assert!(is_flagged(StepKind::Number, &o, "7") && !is_flagged(StepKind::Number, &o, "4,5"));
     }
 
     #[test]

@@ -10,7 +10,8 @@ mod timestamp;
 
 pub use ids::*;
 pub use kinds::{
-    ChoiceOption, Condition, Judged, NumberSpec, Op, Options, StepKind, canonical_value, judge, num, parse_number,
+    ChoiceOption, Condition, Judged, NumberSpec, Op, Options, StepKind, canonical_value, is_flagged, judge, num,
+    parse_number,
 };
 pub use names::Name;
 pub use rows::*;
