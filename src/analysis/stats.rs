@@ -3,7 +3,7 @@
 use super::schedule::{Clock, Engine, ScheduleCounts};
 use super::{median, percentile};
 use crate::model::*;
-use crate::store::Dataset;
+use crate::store::{Dataset, RunStepsOf};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -91,18 +91,34 @@ pub fn summarize<'a>(runs: impl IntoIterator<Item = &'a Run>) -> Summary {
 /// completed_at in the run (ordered by completed_at, then id), or minus the run's
 /// start for the first. Returned in that order.
 pub fn step_durations(db: &Dataset, run: &Run) -> Vec<(RunStepId, StepId, i64)> {
-    let mut ticked: Vec<&RunStep> = db.run_steps_of(run.id).filter(|rs| rs.completed_at.is_some()).collect();
-    ticked.sort_by_key(|rs| (rs.completed_at.map(|t| t.sort_key()), rs.id));
+    let mut ticked = Vec::new();
+    let mut out = Vec::new();
+    each_step_duration(run, db.run_steps_of(run.id), &mut ticked, |rs, d| out.push((rs.id, rs.step_id, d)));
+    out
+}
+
+/// [`step_durations`] of `run` (`rows`: its run steps) handed to `f`, with `ticked` as
+/// the scratch space (kept between runs: no allocation per run).
+fn each_step_duration<'a>(
+    run: &Run,
+    rows: impl Iterator<Item = &'a RunStep>,
+    ticked: &mut Vec<&'a RunStep>,
+    mut f: impl FnMut(&RunStep, i64),
+) {
+    ticked.clear();
+    ticked.extend(rows.filter(|rs| rs.completed_at.is_some()));
+    let key = |rs: &&RunStep| (rs.completed_at.map(|t| t.sort_key()), rs.id);
+    // Mostly ticked in step order already.
+    if !ticked.is_sorted_by_key(key) {
+        ticked.sort_by_key(key);
+    }
     let mut prev = run.start_time;
-    ticked
-        .into_iter()
-        .filter_map(|rs| {
-            let at = rs.completed_at?;
-            let d = at.elapsed_since(&prev);
+    for rs in ticked.iter() {
+        if let Some(at) = rs.completed_at {
+            f(rs, at.elapsed_since(&prev));
             prev = at;
-            Some((rs.id, rs.step_id, d))
-        })
-        .collect()
+        }
+    }
 }
 
 /// A step ranked by how long it takes.
@@ -119,27 +135,46 @@ pub struct Bottleneck {
 }
 
 /// Steps ranked by median step duration (slowest first, ties by step id).
-pub fn bottlenecks<'a>(db: &Dataset, runs: impl IntoIterator<Item = &'a Run>) -> Vec<Bottleneck> {
-    let mut per_step: HashMap<StepId, Vec<f64>> = HashMap::new();
+pub fn bottlenecks<'a>(db: &'a Dataset, runs: impl IntoIterator<Item = &'a Run>) -> Vec<Bottleneck> {
+    let mut times = StepTimes::default();
     for run in runs {
-        for (_, step, d) in step_durations(db, run) {
-            per_step.entry(step).or_default().push(d as f64);
-        }
+        times.add(run, db.run_steps_of(run.id));
     }
-    let mut out: Vec<Bottleneck> = per_step
-        .into_iter()
-        .filter_map(|(step, mut v)| {
-            v.sort_by(f64::total_cmp);
-            Some(Bottleneck {
-                step_id: step.0,
-                median_secs: median(&v)?,
-                p90_secs: percentile(&v, 0.9)?,
-                count: v.len(),
+    times.finish()
+}
+
+/// [`bottlenecks`] gathered a run at a time.
+#[derive(Default)]
+pub struct StepTimes<'a> {
+    per_step: HashMap<StepId, Vec<f64>>,
+    ticked: Vec<&'a RunStep>,
+}
+
+impl<'a> StepTimes<'a> {
+    /// Add the step durations of `run` (`rows`: its run steps).
+    pub fn add(&mut self, run: &Run, rows: impl Iterator<Item = &'a RunStep>) {
+        let per_step = &mut self.per_step;
+        each_step_duration(run, rows, &mut self.ticked, |rs, d| per_step.entry(rs.step_id).or_default().push(d as f64));
+    }
+
+    /// Steps ranked by median step duration (slowest first, ties by step id).
+    pub fn finish(self) -> Vec<Bottleneck> {
+        let mut out: Vec<Bottleneck> = self
+            .per_step
+            .into_iter()
+            .filter_map(|(step, mut v)| {
+                v.sort_by(f64::total_cmp);
+                Some(Bottleneck {
+                    step_id: step.0,
+                    median_secs: median(&v)?,
+                    p90_secs: percentile(&v, 0.9)?,
+                    count: v.len(),
+                })
             })
-        })
-        .collect();
-    out.sort_by(|a, b| b.median_secs.total_cmp(&a.median_secs).then(a.step_id.cmp(&b.step_id)));
-    out
+            .collect();
+        out.sort_by(|a, b| b.median_secs.total_cmp(&a.median_secs).then(a.step_id.cmp(&b.step_id)));
+        out
+    }
 }
 
 /// The numbers of one procedure, as `stats --json` prints them.
@@ -164,16 +199,48 @@ pub struct ProcedureStats {
 
 /// Stats of one procedure, its schedules' counts as of `clock`.
 pub fn procedure_stats(db: &Dataset, pid: ProcedureId, engine: &mut Engine, clock: &Clock) -> Option<ProcedureStats> {
-    let p = db.procedure(pid)?;
-    let runs: Vec<&Run> = db.runs_of(pid).iter().filter_map(|r| db.run(*r)).collect();
-    Some(ProcedureStats {
-        id: pid.0,
-        name: p.name.clone(),
-        summary: summarize(runs.iter().copied()),
-        values: super::step_values(db, runs.iter().copied()),
-        bottleneck_steps: bottlenecks(db, runs),
-        schedule: engine.counts(db, pid, clock),
-    })
+    let mut gathered = Gathered::default();
+    for run in db.runs_of(pid).iter().filter_map(|r| db.run(*r)) {
+        gathered.add(db, run, db.run_steps_of(run.id));
+    }
+    gathered.finish(db, pid, engine, clock)
+}
+
+/// What one procedure's runs add up to, gathered a run at a time.
+#[derive(Default)]
+struct Gathered<'a> {
+    runs: Vec<&'a Run>,
+    values: super::values::ValuesOf,
+    times: StepTimes<'a>,
+}
+
+impl<'a> Gathered<'a> {
+    /// Add `run` (`rows`: its run steps, read once for values and times together).
+    fn add(&mut self, db: &'a Dataset, run: &'a Run, rows: RunStepsOf<'a>) {
+        self.runs.push(run);
+        self.values.add(db, run, rows.clone());
+        self.times.add(run, rows);
+    }
+
+    fn finish(self, db: &Dataset, pid: ProcedureId, engine: &mut Engine, clock: &Clock) -> Option<ProcedureStats> {
+        let p = db.procedure(pid)?;
+        Some(ProcedureStats {
+            id: pid.0,
+            name: p.name.clone(),
+            summary: summarize(self.runs.iter().copied()),
+            values: self.values.finish(db),
+            bottleneck_steps: self.times.finish(),
+            schedule: engine.counts(db, pid, clock),
+        })
+    }
+}
+
+/// [`procedure_stats`] of a share of the procedures, one procedure after the other (its
+/// rows stay in cache while it is summed up; see BENCHMARKS.md for the walk over all runs
+/// in id order that was slower).
+fn share_stats(db: &Dataset, share: &[ProcedureId], clock: &Clock) -> Vec<ProcedureStats> {
+    let mut engine = Engine::new();
+    share.iter().filter_map(|p| procedure_stats(db, *p, &mut engine, clock)).collect()
 }
 
 /// [`procedure_stats`] of `ids`, in their order, on every core: the procedures are cut
@@ -193,16 +260,12 @@ fn per_procedure_in_parallel(db: &Dataset, ids: &[ProcedureId], clock: &Clock) -
         }
     }
     shares.push(&ids[start..]);
-    let share_stats = |share: &[ProcedureId]| -> Vec<ProcedureStats> {
-        let mut engine = Engine::new();
-        share.iter().filter_map(|p| procedure_stats(db, *p, &mut engine, clock)).collect()
-    };
     if shares.len() == 1 {
-        return share_stats(shares[0]);
+        return share_stats(db, shares[0], clock);
     }
     std::thread::scope(|scope| {
-        let handles: Vec<_> = shares[1..].iter().map(|share| scope.spawn(|| share_stats(share))).collect();
-        let mut out = share_stats(shares[0]);
+        let handles: Vec<_> = shares[1..].iter().map(|share| scope.spawn(|| share_stats(db, share, clock))).collect();
+        let mut out = share_stats(db, shares[0], clock);
         for h in handles {
             // A panic in a share is a bug: re-raise it rather than print a partial report.
             out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));

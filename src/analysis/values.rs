@@ -62,17 +62,32 @@ type Definitions = HashMap<StepId, (StepKind, Options)>;
 /// The values recorded at the number and choice steps of `runs` (of one procedure), in
 /// step order of the procedure's current version, then steps since removed.
 pub fn step_values<'a>(db: &Dataset, runs: impl IntoIterator<Item = &'a Run>) -> Vec<StepValues> {
-    // Definitions per (procedure, version): step → (kind, options), parsed once.
-    let mut defs: HashMap<(ProcedureId, Option<u32>), Definitions> = HashMap::new();
-    let mut by_step: HashMap<StepId, StepValues> = HashMap::new();
-    let mut pid = None;
+    let mut values = ValuesOf::default();
     for run in runs {
-        pid = Some(run.procedure_id);
-        let mut rows = db.run_steps_of(run.id).filter(|rs| !rs.value().is_empty()).peekable();
+        values.add(db, run, db.run_steps_of(run.id));
+    }
+    values.finish(db)
+}
+
+/// [`step_values`] gathered a run at a time (`stats` walks every run once, in id order,
+/// and hands each run's rows to its procedure's gatherer).
+#[derive(Default)]
+pub struct ValuesOf {
+    /// Definitions per (procedure, version): step → (kind, options), parsed once.
+    defs: HashMap<(ProcedureId, Option<u32>), Definitions>,
+    by_step: HashMap<StepId, StepValues>,
+    pid: Option<ProcedureId>,
+}
+
+impl ValuesOf {
+    /// Add what `run` recorded (`rows`: its run steps).
+    pub fn add<'a>(&mut self, db: &Dataset, run: &Run, rows: impl Iterator<Item = &'a RunStep>) {
+        self.pid = Some(run.procedure_id);
+        let mut rows = rows.filter(|rs| !rs.value().is_empty()).peekable();
         if rows.peek().is_none() {
-            continue;
+            return;
         }
-        let def = defs.entry((run.procedure_id, run.procedure_version)).or_insert_with(|| {
+        let def = self.defs.entry((run.procedure_id, run.procedure_version)).or_insert_with(|| {
             let snap = run.procedure_version.and_then(|v| db.version_snapshot(run.procedure_id, v));
             match snap {
                 Some(s) => s.steps.iter().filter_map(|st| Some((StepId(st.id?), st.asks()))).collect(),
@@ -85,7 +100,7 @@ pub fn step_values<'a>(db: &Dataset, runs: impl IntoIterator<Item = &'a Run>) ->
                 continue;
             }
             let flagged = is_flagged(*kind, options, rs.value());
-            let entry = by_step.entry(rs.step_id).or_insert_with(|| StepValues {
+            let entry = self.by_step.entry(rs.step_id).or_insert_with(|| StepValues {
                 step_id: rs.step_id.0,
                 step: db.step_text(run.procedure_id, rs.step_id).map_or(String::new(), |t| {
                     t.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").to_owned()
@@ -120,15 +135,20 @@ pub fn step_values<'a>(db: &Dataset, runs: impl IntoIterator<Item = &'a Run>) ->
             }
         }
     }
-    let mut out: Vec<StepValues> = by_step.into_values().collect();
-    for v in &mut out {
-        let mut sorted: Vec<f64> = v.series.iter().map(|(_, v, _)| *v).collect();
-        sorted.sort_by(f64::total_cmp);
-        (v.min, v.median, v.max) = (sorted.first().copied(), median(&sorted), sorted.last().copied());
-        v.series.sort_by_key(|a| a.0.sort_key());
+
+    /// The values per step, in step order of the procedure's current version, then
+    /// steps since removed.
+    pub fn finish(self, db: &Dataset) -> Vec<StepValues> {
+        let mut out: Vec<StepValues> = self.by_step.into_values().collect();
+        for v in &mut out {
+            let mut sorted: Vec<f64> = v.series.iter().map(|(_, v, _)| *v).collect();
+            sorted.sort_by(f64::total_cmp);
+            (v.min, v.median, v.max) = (sorted.first().copied(), median(&sorted), sorted.last().copied());
+            v.series.sort_by_key(|a| a.0.sort_key());
+        }
+        let order: HashMap<StepId, u32> =
+            self.pid.map(|p| db.steps_of(p).map(|s| (s.id, s.order)).collect()).unwrap_or_default();
+        out.sort_by_key(|v| (order.get(&StepId(v.step_id)).copied().unwrap_or(u32::MAX), v.step_id));
+        out
     }
-    let order: HashMap<StepId, u32> =
-        pid.map(|p| db.steps_of(p).map(|s| (s.id, s.order)).collect()).unwrap_or_default();
-    out.sort_by_key(|v| (order.get(&StepId(v.step_id)).copied().unwrap_or(u32::MAX), v.step_id));
-    out
 }
