@@ -3,7 +3,9 @@
 //! [`summarize`], so their numbers are the same.
 
 use super::schedule::{Clock, Engine, Occurrence, ScheduleCounts};
-use super::{Granularity, Period, Summary, bottlenecks, completion_rate, median, run_duration_secs, summarize};
+use super::{
+    Granularity, Period, Summary, SummaryOf, bottlenecks, completion_rate, median, run_duration_secs, summarize,
+};
 use crate::model::*;
 use crate::store::Dataset;
 use chrono::NaiveDate;
@@ -503,9 +505,11 @@ fn overview(db: &Dataset, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> V
         return Vec::new();
     }
     let prev = sel.range.previous(today);
-    let mut by_proc: HashMap<ProcedureId, Vec<&Run>> = HashMap::new();
+    // Each procedure summed up in one walk over the runs (in id order: memory read
+    // forward), not a list of runs per procedure read back at random.
+    let mut by_proc: HashMap<ProcedureId, SummaryOf> = HashMap::new();
     for r in runs {
-        by_proc.entry(r.procedure_id).or_default().push(r);
+        by_proc.entry(r.procedure_id).or_default().add(r);
     }
     // Durations of the previous period, in one pass over the runs (not a lookup per
     // run of each procedure).
@@ -520,8 +524,7 @@ fn overview(db: &Dataset, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> V
         .into_iter()
         .filter_map(|pid| {
             let p = db.procedure(pid)?;
-            let rs = by_proc.remove(&pid).unwrap_or_default();
-            let s = summarize(rs.iter().copied());
+            let s = by_proc.remove(&pid).unwrap_or_default().finish();
             let median_secs = s.duration_secs.map(|d| d.median);
             let trend_pct = prev.and_then(|_| {
                 let before = median_of(before_by_proc.remove(&pid)?)?;

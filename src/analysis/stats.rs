@@ -66,9 +66,25 @@ pub fn completion_rate(completed: usize, cancelled: usize) -> Option<f64> {
 
 /// Summarize runs.
 pub fn summarize<'a>(runs: impl IntoIterator<Item = &'a Run>) -> Summary {
-    let mut s = Summary::default();
-    let mut durations = Vec::new();
+    let mut s = SummaryOf::default();
     for r in runs {
+        s.add(r);
+    }
+    s.finish()
+}
+
+/// [`summarize`] a run at a time (the overview sums up every procedure in one walk over
+/// the runs).
+#[derive(Default)]
+pub struct SummaryOf {
+    s: Summary,
+    durations: Vec<f64>,
+}
+
+impl SummaryOf {
+    /// Count `r`.
+    pub fn add(&mut self, r: &Run) {
+        let s = &mut self.s;
         s.runs += 1;
         match r.status {
             RunStatus::Completed => s.completed += 1,
@@ -76,15 +92,20 @@ pub fn summarize<'a>(runs: impl IntoIterator<Item = &'a Run>) -> Summary {
             RunStatus::InProgress => s.in_progress += 1,
         }
         if let Some(d) = run_duration_secs(r) {
-            durations.push(d as f64);
+            self.durations.push(d as f64);
         }
         if s.last_run.is_none_or(|t| r.start_time.sort_key() > t.sort_key()) {
             s.last_run = Some(r.start_time);
         }
     }
-    s.completion_rate = completion_rate(s.completed, s.cancelled);
-    s.duration_secs = DurationStats::of(durations);
-    s
+
+    /// The summary of the runs added.
+    pub fn finish(self) -> Summary {
+        let mut s = self.s;
+        s.completion_rate = completion_rate(s.completed, s.cancelled);
+        s.duration_secs = DurationStats::of(self.durations);
+        s
+    }
 }
 
 /// How long each ticked step of a run took: its completed_at minus the previous
