@@ -220,9 +220,14 @@ pub struct ProcedureStats {
 
 /// Stats of one procedure, its schedules' counts as of `clock`.
 pub fn procedure_stats(db: &Dataset, pid: ProcedureId, engine: &mut Engine, clock: &Clock) -> Option<ProcedureStats> {
+    let runs: Vec<(&Run, RunStepsOf)> = db.runs_of(pid).iter().filter_map(|r| db.run_with_steps(*r)).collect();
+    // The rows of each run lie elsewhere in memory: a first light pass over all of them
+    // (loads independent of each other, so the processor waits for many at once) finds
+    // whether any value was recorded, and leaves the rows in cache for the real pass.
+    let valued = runs.iter().flat_map(|(_, rows)| rows.clone()).filter(|rs| !rs.value().is_empty()).count();
     let mut gathered = Gathered::default();
-    for run in db.runs_of(pid).iter().filter_map(|r| db.run(*r)) {
-        gathered.add(db, run, db.run_steps_of(run.id));
+    for (run, rows) in runs {
+        gathered.add(db, run, rows, valued > 0);
     }
     gathered.finish(db, pid, engine, clock)
 }
@@ -236,10 +241,13 @@ struct Gathered<'a> {
 }
 
 impl<'a> Gathered<'a> {
-    /// Add `run` (`rows`: its run steps, read once for values and times together).
-    fn add(&mut self, db: &'a Dataset, run: &'a Run, rows: RunStepsOf<'a>) {
+    /// Add `run` (`rows`: its run steps; `values`: whether any run of the procedure
+    /// recorded one).
+    fn add(&mut self, db: &'a Dataset, run: &'a Run, rows: RunStepsOf<'a>, values: bool) {
         self.runs.push(run);
-        self.values.add(db, run, rows.clone());
+        if values {
+            self.values.add(db, run, rows.clone());
+        }
         self.times.add(run, rows);
     }
 

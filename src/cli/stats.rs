@@ -35,6 +35,9 @@ pub fn run(source: &DataSource, json: bool, procedure: Option<u32>, at: Option<&
     } else {
         print!("{}", table(&report));
     }
+    // The process ends here: freeing millions of rows one by one took 0.1 s at y1, and
+    // the system takes the memory back at once.
+    std::mem::forget((report, loaded));
     ExitCode::SUCCESS
 }
 

@@ -308,6 +308,12 @@ impl Dataset {
         self.run_steps_of(run).map(|rs| rs.id).collect()
     }
 
+    /// A run and its run_steps (one search, not two).
+    pub fn run_with_steps(&self, id: RunId) -> Option<(&Run, RunStepsOf<'_>)> {
+        let at = self.runs.position(row_key(id.0))?;
+        Some((self.runs.rows().get(at)?, self.run_steps_at(at)))
+    }
+
     /// The run_steps of the run at position `at` of `runs` (no search).
     pub fn run_steps_at(&self, at: usize) -> RunStepsOf<'_> {
         let (from, to) = self.index.run_steps.spans.get(at).map_or((0, 0), |&(a, b)| (a as usize, b as usize));
