@@ -37,6 +37,19 @@ pub fn format_duration(secs: i64) -> String {
     if neg { format!("-{text}") } else { text }
 }
 
+/// A count as people read it: `2,025,489`.
+pub fn format_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Parse a duration typed as `90s`, `5m`, `1h30m`, `1h 30m`, `2d` or plain seconds `300`.
 pub fn parse_duration(text: &str) -> Option<u32> {
     let t = text.trim();
@@ -74,6 +87,14 @@ pub fn parse_duration(text: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        let cases = [(0, "0"), (999, "999"), (1000, "1,000"), (2_025_489, "2,025,489"), (100_000, "100,000")];
+        for (n, text) in cases {
+            assert_eq!(format_count(n), text);
+        }
+    }
 
     #[test]
     fn durations_round_trip() {

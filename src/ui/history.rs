@@ -216,7 +216,14 @@ fn list_ui(ui: &mut Ui, db: &Dataset, state: &mut HistoryState, now: Timestamp) 
             if state.unlisted > 0 { format!(", {} older ones not listed", state.unlisted) } else { String::new() };
         let missed =
             if missed > 0 { format!(" · {missed} missed occurrences (not runs){older}") } else { String::new() };
-        ui.label(RichText::new(format!("{runs} of {} runs{missed}", db.runs.len())).weak());
+        ui.label(
+            RichText::new(format!(
+                "{} of {} runs{missed}",
+                format_count(runs as u64),
+                format_count(db.runs.len() as u64)
+            ))
+            .weak(),
+        );
         if state.busy() {
             ui.spinner();
             ui.label(RichText::new("Filtering and sorting…").weak());
