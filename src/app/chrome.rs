@@ -4,6 +4,7 @@
 
 use super::dialogs::Popup;
 use super::{App, bundled_sample};
+use crate::model::format_count;
 use crate::session::{Folder, SaveState};
 use crate::store::{self, Dataset};
 use crate::ui::actions::Action;
@@ -417,17 +418,21 @@ impl App {
                 // its counts take the room left, cut with an ellipsis (whole on hover).
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     let Some(f) = self.session.folder() else {
+                        let what = match self.session.opening() {
+                            Some((place, _)) => format!("Opening {}…", place.display()),
+                            None => "No folder open".to_owned(),
+                        };
                         ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                            ui.label("No folder open");
+                            ui.label(what);
                         });
                         return;
                     };
                     self.save_state_ui(ui, f.read_only(), cmds);
                     let counts = format!(
                         "{} procedures · {} runs · {} in progress",
-                        f.db.procedures.len(),
-                        f.db.runs.len(),
-                        f.db.in_progress_count()
+                        format_count(f.db.procedures.len() as u64),
+                        format_count(f.db.runs.len() as u64),
+                        format_count(f.db.in_progress_count() as u64)
                     );
                     ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
                         let place = match (self.session.database(), self.session.database_user()) {

@@ -212,10 +212,16 @@ fn list_ui(ui: &mut Ui, db: &Dataset, state: &mut HistoryState, now: Timestamp) 
     ui.horizontal(|ui| {
         let runs = state.rows.iter().filter(|e| matches!(e, Entry::Run(_))).count();
         let missed = state.rows.len() - runs;
-        let older =
-            if state.unlisted > 0 { format!(", {} older ones not listed", state.unlisted) } else { String::new() };
-        let missed =
-            if missed > 0 { format!(" · {missed} missed occurrences (not runs){older}") } else { String::new() };
+        let older = if state.unlisted > 0 {
+            format!(", {} older ones not listed", format_count(state.unlisted as u64))
+        } else {
+            String::new()
+        };
+        let missed = if missed > 0 {
+            format!(" · {} missed occurrences (not runs){older}", format_count(missed as u64))
+        } else {
+            String::new()
+        };
         ui.label(
             RichText::new(format!(
                 "{} of {} runs{missed}",
