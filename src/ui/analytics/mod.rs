@@ -334,10 +334,10 @@ fn headline_ui(ui: &mut Ui, r: &Report) {
     let d = s.duration_secs;
     let f = |v: Option<f64>| v.map_or("–".to_owned(), secs_text);
     let items: [(&str, String); 10] = [
-        ("Runs", s.runs.to_string()),
-        ("Completed", s.completed.to_string()),
-        ("Cancelled", s.cancelled.to_string()),
-        ("In progress", s.in_progress.to_string()),
+        ("Runs", format_count(s.runs as u64)),
+        ("Completed", format_count(s.completed as u64)),
+        ("Cancelled", format_count(s.cancelled as u64)),
+        ("In progress", format_count(s.in_progress as u64)),
         ("Completion rate", s.completion_rate.map_or("–".into(), |r| format!("{r:.1}%"))),
         ("Mean duration", f(d.map(|d| d.mean))),
         ("Median duration", f(d.map(|d| d.median))),

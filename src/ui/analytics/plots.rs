@@ -122,7 +122,7 @@ pub(super) fn durations_plot_ui(
     if stride > 1 {
         ui.strong(format!(
             "Run durations ({} completed runs, every {stride}th shown) with the weekly median",
-            r.durations.len()
+            crate::model::format_count(r.durations.len() as u64)
         ));
     } else {
         ui.strong(format!("Run durations (completed runs) with the {}", line_name.to_lowercase()));
