@@ -289,8 +289,9 @@ fn per_procedure_in_parallel(db: &Dataset, ids: &[ProcedureId], clock: &Clock) -
         }
     }
     shares.push(&ids[start..]);
-    if shares.len() == 1 {
-        return share_stats(db, shares[0], clock);
+    shares.retain(|share| !share.is_empty());
+    if shares.len() < 2 {
+        return shares.first().map_or_else(Vec::new, |share| share_stats(db, share, clock));
     }
     std::thread::scope(|scope| {
         let handles: Vec<_> = shares[1..].iter().map(|share| scope.spawn(|| share_stats(db, share, clock))).collect();

@@ -506,11 +506,7 @@ pub(super) fn loading_ui(ui: &mut egui::Ui, dir: &Path, progress: &store::LoadPr
         // A team database counts rows received of the rows the server expects (an estimate).
         let rows = progress.rows.load(std::sync::atomic::Ordering::Relaxed);
         let text = if rows {
-            format!(
-                "{} of about {} rows",
-                crate::model::format_count(read.min(total)),
-                crate::model::format_count(total)
-            )
+            format!("{} of about {} rows", format_count(read.min(total)), format_count(total))
         } else {
             format!("{:.0} of {:.0} MB", read as f64 / 1e6, total as f64 / 1e6)
         };

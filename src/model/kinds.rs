@@ -247,23 +247,26 @@ pub enum Judged {
 pub fn is_flagged(kind: StepKind, options: &Options, value: &str) -> bool {
     let v = value.trim();
     match kind {
-        StepKind::Number => {
-            let ambiguous = v.split_once(',').is_some_and(|(whole, part)| {
-                part.len() == 3
-                    && part.bytes().all(|b| b.is_ascii_digit())
-                    && !whole.is_empty()
-                    && whole.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit())
-            });
-            match (options.number(), ambiguous) {
-                (Some(spec), false) => parse_number(v).is_some_and(|n| !spec.in_range(n)),
-                _ => false,
-            }
-        }
+        StepKind::Number => match (options.number(), ambiguous_thousands(v)) {
+            (Some(spec), None) => parse_number(v).is_some_and(|n| !spec.in_range(n)),
+            _ => false,
+        },
         StepKind::Choice => {
             options.choices().iter().find(|o| o.label.eq_ignore_ascii_case(v)).is_some_and(|o| o.flagged)
         }
         _ => false,
     }
+}
+
+/// `1,000` could be a thousand (a separator) or one (a decimal comma): such a number,
+/// cut at its comma, is ambiguous and refused with a question.
+fn ambiguous_thousands(v: &str) -> Option<(&str, &str)> {
+    v.split_once(',').filter(|(whole, part)| {
+        part.len() == 3
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && !whole.is_empty()
+            && whole.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 /// Whether `value` fits a step of `kind` with `options`: `Err` says why not (a number
@@ -280,13 +283,7 @@ pub fn judge(kind: StepKind, options: &Options, value: &str) -> Result<Judged, S
         }
         StepKind::Text | StepKind::Signoff => Ok(Judged::Ok),
         StepKind::Number => {
-            // `1,000` could be a thousand (a separator) or one (a decimal comma): ask.
-            if let Some((whole, part)) = v.split_once(',')
-                && part.len() == 3
-                && part.bytes().all(|b| b.is_ascii_digit())
-                && !whole.is_empty()
-                && whole.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit())
-            {
+            if let Some((whole, part)) = ambiguous_thousands(v) {
                 let (a, b) = (format!("{whole}{part}"), format!("{whole}.{}", part.trim_end_matches('0')));
                 let b = b.trim_end_matches('.').to_owned();
                 return Err(format!("{v:?} is ambiguous: write {a} for the thousands or {b} with a decimal point"));
