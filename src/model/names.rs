@@ -21,6 +21,23 @@ fn names() -> &'static RwLock<Names> {
 thread_local! {
     /// The last name interned on this thread (a column of names repeats).
     static LAST: std::cell::Cell<(Name, &'static str)> = const { std::cell::Cell::new((Name(0), "")) };
+    /// The first names this thread met, looked up without the shared lock (a folder
+    /// has a handful of people; two loading threads otherwise take turns on one lock
+    /// half a million times).
+    static SEEN: std::cell::RefCell<Vec<(&'static str, Name)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many names [`SEEN`] keeps per thread.
+const SEEN_MAX: usize = 32;
+
+/// `text` without surrounding whitespace; no scan when it starts and ends with a
+/// visible ASCII character (nearly every name).
+fn trimmed(text: &str) -> &str {
+    let b = text.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
 }
 
 impl Name {
@@ -30,13 +47,18 @@ impl Name {
     /// The name for `text` (trimmed; empty is [`Name::NONE`]); `None` when the process
     /// already holds 65,535 different names.
     pub fn of(text: &str) -> Option<Name> {
-        let t = text.trim();
+        let t = trimmed(text);
         if t.is_empty() {
             return Some(Name::NONE);
         }
         let (last, last_text) = LAST.get();
         if last_text == t {
             return Some(last);
+        }
+        let seen = SEEN.with_borrow(|seen| seen.iter().find(|(s, _)| *s == t).copied());
+        if let Some((text, name)) = seen {
+            LAST.set((name, text));
+            return Some(name);
         }
         let found = names().read().ok().and_then(|n| n.index.get(t).copied());
         let id = match found {
@@ -57,6 +79,11 @@ impl Name {
         };
         let text: &'static str = names().read().ok().and_then(|n| n.list.get(usize::from(id)).copied()).unwrap_or("");
         LAST.set((Name(id), text));
+        SEEN.with_borrow_mut(|seen| {
+            if seen.len() < SEEN_MAX {
+                seen.push((text, Name(id)));
+            }
+        });
         Some(Name(id))
     }
 

@@ -91,11 +91,25 @@ pub fn last_bit(mask: u8, k: u32) -> bool {
 /// `last`, before the `\n` (not taken).
 pub fn text<'a>(b: &'a [u8], i: &mut usize, last: bool) -> Option<&'a str> {
     let rest = b.get(*i..)?;
-    let n = rest.iter().position(|&c| SPECIAL[c as usize] || c == 0)?;
+    // One scan finds the field's end and whether it is all ASCII (most are: then it
+    // is UTF-8 without a second pass).
+    let mut high = 0u8;
+    let n = rest.iter().position(|&c| {
+        high |= c;
+        TEXT_END[c as usize]
+    })?;
     if rest[n] != if last { b'\n' } else { b',' } || n > MAX_FIELD_BYTES {
         return None;
     }
-    let s = std::str::from_utf8(&rest[..n]).ok()?;
+    let field = &rest[..n];
+    let s = if high < 0x80 {
+        // SAFETY: every byte scanned (the field and its ASCII terminator) is below
+        // 0x80, and ASCII is valid UTF-8. (5 million short fields at y1: the checked
+        // conversion's call was 5 % of a load's samples.)
+        unsafe { std::str::from_utf8_unchecked(field) }
+    } else {
+        std::str::from_utf8(field).ok()?
+    };
     *i += n + usize::from(!last);
     Some(s)
 }
@@ -104,6 +118,13 @@ pub fn text<'a>(b: &'a [u8], i: &mut usize, last: bool) -> Option<&'a str> {
 pub fn end(b: &[u8], i: usize) -> Option<usize> {
     (b.get(i) == Some(&b'\n')).then_some(i + 1)
 }
+
+/// Bytes that end [`text`]'s scan: [`SPECIAL`] and NUL.
+const TEXT_END: [bool; 256] = {
+    let mut t = SPECIAL;
+    t[0] = true;
+    t
+};
 
 /// Bytes that end the simple path's scan of a field.
 pub(super) const SPECIAL: [bool; 256] = {
