@@ -17,16 +17,17 @@ fn the_schema_is_created_and_migrated_from_an_older_version_keeping_the_data() {
     c.batch_execute("INSERT INTO procedures (id, name, version) VALUES (1, 'Kitchen opening', 1)").expect("row");
     let has_schedules: bool = c.query_one("SELECT to_regclass('schedules') IS NOT NULL", &[]).expect("q").get(0);
     assert!(!has_schedules, "version 1 has no schedules");
-    assert_eq!(pg::migrate(&mut c, None).expect("newest"), vec![2, 3, 4]);
+    assert_eq!(pg::migrate(&mut c, None).expect("newest"), vec![2, 3, 4, 5]);
     assert_eq!(pg::migrate(&mut c, None).expect("again"), Vec::<i32>::new(), "each migration once");
-    assert_eq!(pg::schema_version(&mut c).expect("version"), 4);
+    assert_eq!(pg::schema_version(&mut c).expect("version"), 5);
     let (name, revision): (String, i64) = {
         let r = c.query_one("SELECT name, revision FROM procedures WHERE id = 1", &[]).expect("kept");
         (r.get(0), r.get(1))
     };
     assert_eq!((name.as_str(), revision), ("Kitchen opening", 1));
 
-    // Every change is logged and announced: another client hears it within a second.
+    // Every change is logged and announced (the payload: its transaction's change
+    // position, migration 005): another client hears it within a second.
     let mut listener = pg::connect(&db.url).expect("connect");
     listener.batch_execute("LISTEN procedures").expect("listen");
     c.batch_execute("UPDATE procedures SET name = 'Opening' WHERE id = 1").expect("update");
@@ -37,7 +38,7 @@ fn the_schema_is_created_and_migrated_from_an_older_version_keeping_the_data() {
     let logged: (String, String, String) = {
         let r = c
             .query_one(
-                "SELECT table_name, row_key, op FROM changes WHERE revision = $1::text::bigint",
+                "SELECT table_name, row_key, op FROM changes WHERE position = $1::text::bigint",
                 &[&heard.payload()],
             )
             .expect("the change the notification names");

@@ -428,6 +428,13 @@ impl App {
                         return;
                     };
                     self.save_state_ui(ui, f.read_only(), cmds);
+                    if let Some(why) = self.session.live_problem() {
+                        ui.colored_label(
+                            ui.visuals().warn_fg_color,
+                            "Others' changes are not coming in: connecting again…",
+                        )
+                        .on_hover_text(why);
+                    }
                     let counts = format!(
                         "{} procedures · {} runs · {} in progress",
                         format_count(f.db.procedures.len() as u64),

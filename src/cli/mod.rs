@@ -6,6 +6,7 @@ pub mod due;
 pub mod export;
 mod run;
 mod stats;
+mod watch;
 
 use crate::generate;
 
@@ -99,6 +100,17 @@ pub enum Subcommand {
         /// A new or empty folder
         dir: PathBuf,
     },
+    /// Print each change to a team database as it arrives (when, who, what), until Ctrl+C.
+    Watch {
+        /// The database, `postgres://user@host:port/db`
+        url: String,
+        /// One JSON object per line (position, at, by, table, key, op, row)
+        #[arg(long)]
+        json: bool,
+        /// Start after this change position (a line's `position`) instead of now
+        #[arg(long, value_name = "POSITION")]
+        from: Option<i64>,
+    },
     /// Record a run from a script: start it, tick steps (with values), finish it.
     #[command(subcommand)]
     Run(run::RunCommand),
@@ -142,6 +154,7 @@ pub fn run(command: Subcommand) -> ExitCode {
         }
         Subcommand::CrashChild { dir, seed, count } => crash::run(&dir, seed, count),
         Subcommand::Run(cmd) => run::run(cmd),
+        Subcommand::Watch { url, json, from } => watch::run(&url, json, from),
         Subcommand::Push { dir, url } => team(
             || crate::store::pg::push(&dir, &url),
             &format!("pushed {} into {}", dir.display(), crate::store::pg::redacted(&url)),

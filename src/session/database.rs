@@ -24,15 +24,17 @@ impl Session {
         let (wake, prepare) = (Arc::clone(&self.wake), self.prepare.clone());
         let (owned, shared) = (url.to_owned(), Arc::clone(&progress));
         std::thread::spawn(move || {
-            let (result, remote) = match pg::open(&owned, Some(shared), Arc::clone(&wake)) {
-                Ok(o) => (Ok(o.loaded), Some(o.remote)),
-                Err(e) => (Err(e.to_string()), None),
+            let (result, remote, position) = match pg::open(&owned, Some(shared), Arc::clone(&wake)) {
+                Ok(o) => (Ok(o.loaded), Some(o.remote), o.position),
+                Err(e) => (Err(e.to_string()), None, 0),
             };
             let prepared = result.as_ref().ok().and_then(|l| prepare.map(|p| p(&l.db)));
-            let _ = tx.send(Opened { result, prepared, remote });
+            let _ = tx.send(Opened { result, prepared, remote, position });
             wake();
         });
         let reload = self.url.as_deref() == Some(url);
+        // Others' changes are read with the data again (the feed goes on from there).
+        self.live = None;
         if !reload {
             self.folder = None;
             self.remote = None;
@@ -51,7 +53,7 @@ impl Session {
 
     /// The database read: it becomes what the window shows and writes to.
     pub(super) fn finish_open_database(&mut self, url: &str, shown: PathBuf, opened: Opened) -> Vec<Event> {
-        let Opened { result, prepared, remote } = opened;
+        let Opened { result, prepared, remote, position } = opened;
         let (loaded, remote) = match (result, remote) {
             (Ok(loaded), Some(remote)) => (loaded, remote),
             (Err(e), _) => {
@@ -74,6 +76,10 @@ impl Session {
         self.remote = Some(remote);
         self.url = Some(url.to_owned());
         self.unsent.clear();
+        self.in_flight.clear();
+        self.held.clear();
+        self.live = Some(super::live::Live::start(url.to_owned(), position, Arc::clone(&self.wake)));
+        self.live_problem = None;
         self.reserving = false;
         self.undo.clear();
         self.save_state = SaveState::Saved;
@@ -98,6 +104,8 @@ impl Session {
         folder.db.take_changed();
         let set = folder.db.take_change_set();
         if !set.is_empty() {
+            self.in_flight
+                .push_back(set.tables.iter().flat_map(|t| t.keys().into_iter().map(|k| (t.kind, k))).collect());
             remote.submit(set);
             self.save_state = SaveState::Saving;
         }
@@ -114,6 +122,8 @@ impl Session {
     pub(super) fn resend_to_database(&mut self) {
         let Some(remote) = &mut self.remote else { return };
         for set in std::mem::take(&mut self.unsent) {
+            self.in_flight
+                .push_back(set.tables.iter().flat_map(|t| t.keys().into_iter().map(|k| (t.kind, k))).collect());
             remote.submit(set);
             self.save_state = SaveState::Saving;
         }
@@ -136,9 +146,14 @@ impl Session {
     fn handle_written(&mut self, written: Vec<pg::Written>) {
         for w in written {
             match w {
-                pg::Written::Committed { rows, took } => log::debug!("committed {rows} row(s) in {took:.2?}"),
+                pg::Written::Committed { rows, took, revisions } => {
+                    log::debug!("committed {rows} row(s) in {took:.2?}");
+                    self.in_flight.pop_front();
+                    self.release_held(&revisions);
+                }
                 pg::Written::Failed { why, set, retry } => {
                     log::warn!("{why} (retry may help: {retry})");
+                    self.in_flight.pop_front();
                     self.unsent.push(set);
                     self.save_state = SaveState::Failed(why);
                 }

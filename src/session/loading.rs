@@ -19,6 +19,8 @@ pub(super) struct Opened {
     pub(super) prepared: Option<Prepared>,
     /// The writer of a team database (none for a folder).
     pub(super) remote: Option<store::pg::Remote>,
+    /// The change position a team database's data was read at.
+    pub(super) position: i64,
 }
 
 /// A folder being loaded on a thread.
@@ -107,6 +109,7 @@ impl Session {
                 result: with_generation(store::load(dir)),
                 prepared: None,
                 remote: None,
+                position: 0,
             }));
         }
         let (tx, rx) = std::sync::mpsc::channel();
@@ -117,7 +120,7 @@ impl Session {
             let prepared = result.as_ref().ok().and_then(|l| prepare.map(|p| p(&l.db)));
             // The load's scratch memory is freed by now: hand it back (off the UI thread).
             crate::memory::give_back();
-            let _ = tx.send(Opened { result, prepared, remote: None });
+            let _ = tx.send(Opened { result, prepared, remote: None, position: 0 });
             wake();
         });
         Started::Underway(Loading {
@@ -226,6 +229,7 @@ impl Session {
                     result: Err(format!("{}: loading did not finish", l.dir.display())),
                     prepared: None,
                     remote: None,
+                    position: 0,
                 });
                 self.finish_loading(l, opened)
             }
@@ -262,6 +266,7 @@ impl Session {
                 self.folder = Some(folder);
                 self.remote = None;
                 self.url = None;
+                self.live = None;
                 self.undo.clear();
                 self.save_state = SaveState::Saved;
                 let mut events = vec![Event::Opened { dir, prepared }];

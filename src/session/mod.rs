@@ -9,6 +9,7 @@
 mod conflict;
 mod database;
 mod folder;
+mod live;
 mod loading;
 mod undo;
 
@@ -83,6 +84,14 @@ pub struct Session {
     unsent: Vec<store::ChangeSet>,
     /// Ids are being reserved (one request at a time).
     reserving: bool,
+    /// The thread following the open database's changes.
+    live: Option<live::Live>,
+    /// Why others' changes are not coming in, when the feed lost its connection.
+    live_problem: Option<String>,
+    /// The keys of each change set sent to the database and not yet settled, in order.
+    in_flight: std::collections::VecDeque<Vec<(store::TableKind, u64)>>,
+    /// Others' rows held back while this client has a change of them on the way.
+    held: Vec<store::IncomingTable>,
 }
 
 impl Session {
@@ -108,6 +117,10 @@ impl Session {
             url: None,
             unsent: Vec::new(),
             reserving: false,
+            live: None,
+            live_problem: None,
+            in_flight: std::collections::VecDeque::new(),
+            held: Vec::new(),
         }
     }
 
@@ -167,6 +180,7 @@ impl Session {
         self.folder = None;
         self.remote = None;
         self.url = None;
+        self.live = None;
     }
 
     /// Wait until every change is on disk (tests, closing, switching folders).
@@ -274,6 +288,7 @@ impl Session {
         let outcomes = self.writer.poll();
         self.handle_saved(outcomes);
         self.poll_database();
+        self.poll_live(&mut events);
         if let Some(step) = self.conflict.as_ref().and_then(conflict::Resolving::finished) {
             self.conflict = None;
             events.extend(self.conflict_step(step));

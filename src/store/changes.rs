@@ -112,6 +112,13 @@ impl TableChanges {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The key of every row it changes.
+    pub fn keys(&self) -> Vec<u64> {
+        let mut keys: Vec<u64> = super::snapshot::with_rows!(&self.rows, rows => rows.iter().map(Row::key).collect());
+        keys.extend(&self.deleted);
+        keys
+    }
 }
 
 /// Everything one op (or the ops since the last save) changed, table by table, parents

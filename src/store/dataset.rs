@@ -183,6 +183,53 @@ impl Dataset {
         self.ix().run_steps = RunStepIndex::build(self.runs.rows(), self.run_steps.rows());
     }
 
+    /// Runs another client added or removed (already in or out of `runs`): the indexes
+    /// follow. The run step ranges grow when the new runs and their steps are the last
+    /// rows (`runs_before` and `run_steps_before` rows were there), else are rebuilt.
+    pub(super) fn index_remote_runs(
+        &mut self,
+        added: &[(RunId, ProcedureId, RunStatus)],
+        removed: &[(RunId, ProcedureId)],
+        (runs_before, run_steps_before, appended): (usize, usize, bool),
+    ) {
+        for (run, pid) in removed {
+            if let Some(v) = self.ix().runs_of.get_mut(pid) {
+                v.retain(|r| r != run);
+            }
+            self.ix().in_progress.remove(run);
+        }
+        for (run, pid, status) in added {
+            let runs = self.ix().runs_of.entry(*pid).or_default();
+            let at = runs.partition_point(|r| r < run);
+            runs.insert(at, *run);
+            self.index_run_status(*run, *status);
+        }
+        let grows =
+            appended && self.index.run_steps.scattered.is_none() && self.index.run_steps.spans.len() == runs_before;
+        let (runs, rows) = (self.runs.rows(), self.run_steps.rows());
+        let mut spans = Vec::new();
+        let mut at = run_steps_before;
+        if grows {
+            for run in &runs[runs_before..] {
+                let start = at;
+                while rows.get(at).is_some_and(|rs| rs.run_id == run.id) {
+                    at += 1;
+                }
+                spans.push((start as u32, at as u32));
+            }
+        }
+        if grows && at == rows.len() {
+            self.ix().run_steps.spans.extend(spans);
+        } else {
+            self.ix().run_steps = RunStepIndex::build(self.runs.rows(), self.run_steps.rows());
+        }
+    }
+
+    /// Count a change no procedure's stamp covers (a label's name or colour).
+    pub(super) fn bump_generation(&mut self) {
+        self.generation += 1;
+    }
+
     /// Mark tables as changed (to be saved).
     pub fn mark_changed(&mut self, tables: TableSet) {
         if !tables.is_empty() {

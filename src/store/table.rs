@@ -293,6 +293,40 @@ impl<R: Row + Clone> Table<R> {
         }
     }
 
+    /// Rows as another client wrote them (a team database's change feed): each of `rows`
+    /// replaces the row with its key or is added, each key of `gone` is removed. Not
+    /// logged as this client's changes (they are not sent back). Returns, per key that
+    /// changed here, the row before and after (a row equal to the one here is skipped).
+    pub fn apply_remote(&mut self, rows: Vec<R>, gone: &[u64]) -> Vec<(Option<R>, Option<R>)>
+    where
+        R: PartialEq,
+    {
+        let mut out = Vec::new();
+        for row in rows {
+            let key = row.key();
+            let now = self.rows.binary_search_by_key(&key, Row::key);
+            if let Ok(i) = now
+                && self.rows[i] == row
+            {
+                continue;
+            }
+            let table = Arc::make_mut(&mut self.rows);
+            match now {
+                Ok(i) => out.push((Some(std::mem::replace(&mut table[i], row.clone())), Some(row))),
+                Err(i) => {
+                    table.insert(i, row.clone());
+                    out.push((None, Some(row)));
+                }
+            }
+        }
+        for key in gone {
+            if let Ok(i) = self.rows.binary_search_by_key(key, Row::key) {
+                out.push((Some(Arc::make_mut(&mut self.rows).remove(i)), None));
+            }
+        }
+        out
+    }
+
     /// Remove every row for which `remove` is true; returns how many.
     pub fn remove_where(&mut self, mut remove: impl FnMut(&R) -> bool) -> usize {
         let Some(first) = self.rows.iter().position(&mut remove) else {

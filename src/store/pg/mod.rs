@@ -13,14 +13,18 @@
 //! - `remote.rs`: a database opened to work on (the window, `run` on a URL): read with
 //!   progress and revisions, then a writer thread that writes each op's rows in one
 //!   transaction, an update naming the revision it saw; ids reserved in blocks.
+//! - `feed.rs`: the change feed — the changes after a position, with their rows, in one
+//!   snapshot; a connection that listens for the wake-ups.
 
 mod binary;
 mod fast_copy;
+mod feed;
 mod read;
 mod remote;
 mod transfer;
 mod watch;
 
+pub use feed::{Batch, Change, ChangeOp, ChangedRows, Feed, Followed};
 pub use remote::{Opened, Remote, Written, open, set_blocks};
 pub use transfer::{Moved, load_url, load_url_split_from, pull, pull_within, push, push_within};
 pub use watch::QUIET_LIMIT;
@@ -315,6 +319,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (2, "schedules and changes", include_str!("../../../migrations/002_schedules_and_changes.sql")),
     (3, "rows, ids and people", include_str!("../../../migrations/003_rows_ids_people.sql")),
     (4, "whole seconds", include_str!("../../../migrations/004_whole_seconds.sql")),
+    (5, "change positions", include_str!("../../../migrations/005_change_positions.sql")),
 ];
 
 /// Bring the schema to `up_to` (default: the newest): create what is missing, apply the

@@ -31,6 +31,8 @@ pub(super) struct ReadAll {
     pub(super) layout: Layout,
     /// Filled when a progress was given (an open, which will write).
     pub(super) revisions: Revisions,
+    /// The change position of the snapshot (the feed goes on from there).
+    pub(super) position: i64,
 }
 
 /// `run_steps` is split over helper connections from this many ids on.
@@ -94,6 +96,8 @@ pub(super) fn read_all(
     let snapshot: String =
         tx.query_one("SELECT pg_export_snapshot()", &[]).map_err(query_error("starting to read"))?.get(0);
     let snapshot = snapshot.as_str();
+    let position: i64 =
+        tx.query_one("SELECT position FROM log_head", &[]).map_err(query_error("reading the change position"))?.get(0);
     // An open to write reads the revisions too: run_steps' with its rows.
     let with_revisions = progress.is_some();
     let (read, revisions) = std::thread::scope(|s| -> Result<_, PgError> {
@@ -159,7 +163,7 @@ pub(super) fn read_all(
     tx.commit().map_err(query_error("finishing the read"))?;
     let loaded =
         crate::store::load::assemble(read?, [None; TableKind::COUNT], Vec::new(), started, &super::redacted(url));
-    Ok(ReadAll { loaded, layout, revisions })
+    Ok(ReadAll { loaded, layout, revisions, position })
 }
 
 /// The `WHERE` clauses that split `run_steps` (`span` ids from `low`) into [`HELPERS`]
@@ -265,7 +269,7 @@ fn decode_rest(bytes: &[Vec<u8>]) -> Result<crate::store::load::Read, PgError> {
 /// Per table, the select list that gives its columns in the folder's spelling
 /// (`True`/`False`; timestamps as `YYYY-MM-DD HH:MM:SS`, which is how the server writes
 /// a `timestamp(0)` with `DateStyle = ISO`: migration 004), in canonical order.
-fn select_lists(client: &mut postgres::Client) -> Result<Vec<String>, PgError> {
+pub(super) fn select_lists(client: &mut postgres::Client) -> Result<Vec<String>, PgError> {
     let types = super::column_types(client)?;
     Ok(TableKind::ALL
         .iter()

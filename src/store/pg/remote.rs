@@ -24,6 +24,8 @@ pub struct Opened {
     pub loaded: Loaded,
     /// The thread that writes changes.
     pub remote: Remote,
+    /// The change position the data is at (the change feed goes on from there).
+    pub position: i64,
 }
 
 /// What the writer thread did with a job.
@@ -35,6 +37,8 @@ pub enum Written {
         rows: usize,
         /// From sending to committed.
         took: Duration,
+        /// Each row's revision now (`None`: removed).
+        revisions: Vec<((TableKind, u64), Option<i64>)>,
     },
     /// A change set not written (nothing of it is in the database).
     Failed {
@@ -55,6 +59,8 @@ pub enum Written {
 enum Job {
     Write(ChangeSet),
     Reserve(Vec<(TableKind, u64)>),
+    /// Revisions of rows others wrote, as this client now shows them (no answer).
+    Seen(Vec<((TableKind, u64), Option<i64>)>),
 }
 
 /// The writer of one open database: jobs go to its thread in order; results come back
@@ -88,6 +94,14 @@ impl Remote {
     pub fn reserve(&mut self, want: Vec<(TableKind, u64)>) {
         if !want.is_empty() {
             self.send(Job::Reserve(want));
+        }
+    }
+
+    /// The revisions of rows others wrote that this client applied: its next update of
+    /// such a row names them (in order with the jobs sent before and after).
+    pub fn seen(&mut self, revisions: Vec<((TableKind, u64), Option<i64>)>) {
+        if let Some(tx) = &self.jobs {
+            let _ = tx.send(Job::Seen(revisions));
         }
     }
 
@@ -143,7 +157,7 @@ pub fn open(
     wake: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<Opened, PgError> {
     let owned = url.to_owned();
-    let (mut loaded, client, revisions, user) = watched(QUIET_LIMIT, move |beat| {
+    let (mut loaded, client, revisions, user, position) = watched(QUIET_LIMIT, move |beat| {
         beat.step("connecting");
         let mut client = connect(&owned)?;
         beat.step("looking at the database");
@@ -167,7 +181,7 @@ pub fn open(
             .query_one("SELECT coalesce((SELECT name FROM people WHERE role = current_user), current_user::text)", &[])
             .map_err(query_error("reading who you are"))?
             .get(0);
-        Ok((read.loaded, client, read.revisions, user))
+        Ok((read.loaded, client, read.revisions, user, read.position))
     })?;
     let mut writer =
         Thread { url: url.to_owned(), client, revisions, types: HashMap::new(), statements: HashMap::new() };
@@ -180,6 +194,10 @@ pub fn open(
         .spawn(move || {
             for job in rx {
                 let out = match job {
+                    Job::Seen(revisions) => {
+                        writer.saw(revisions);
+                        continue;
+                    }
                     Job::Write(set) => writer.write(set),
                     Job::Reserve(want) => match writer.reserve(&want) {
                         Ok(blocks) => Written::Reserved(blocks),
@@ -194,7 +212,7 @@ pub fn open(
         })
         .map_err(|e| PgError::Refused(format!("cannot start the database writer: {e}")))?;
     let remote = Remote { shown: redacted(url), user, jobs: Some(jobs), done, pending: 0 };
-    Ok(Opened { loaded, remote })
+    Ok(Opened { loaded, remote, position })
 }
 
 /// Give the tables the id blocks reserved for them.
@@ -273,18 +291,33 @@ impl Thread {
         Ok(out)
     }
 
+    /// Rows others wrote, applied by this client: a revision only moves forward.
+    fn saw(&mut self, revisions: Vec<((TableKind, u64), Option<i64>)>) {
+        for (key, revision) in revisions {
+            match revision {
+                Some(r) if r > self.revisions.get(&key).copied().unwrap_or(1) => {
+                    self.revisions.insert(key, r);
+                }
+                Some(_) => {}
+                None => {
+                    self.revisions.remove(&key);
+                }
+            }
+        }
+    }
+
     fn write(&mut self, set: ChangeSet) -> Written {
         let started = Instant::now();
         let result = self.ensure_connected().map_err(Refusal::Server).and_then(|()| self.write_set(&set));
         match result {
             Ok(now) => {
-                for (key, revision) in now {
+                for (key, revision) in &now {
                     match revision {
-                        Some(r) if r != 1 => self.revisions.insert(key, r),
-                        _ => self.revisions.remove(&key),
+                        Some(r) if *r != 1 => self.revisions.insert(*key, *r),
+                        _ => self.revisions.remove(key),
                     };
                 }
-                Written::Committed { rows: set.rows(), took: started.elapsed() }
+                Written::Committed { rows: set.rows(), took: started.elapsed(), revisions: now }
             }
             Err(Refusal::Stale(kind, key)) => Written::Failed { why: self.who_changed(kind, key), set, retry: false },
             Err(Refusal::Server(e)) => {

@@ -127,6 +127,13 @@ fn push_into(url: &str, snapshots: &[TableSnapshot], present: &[bool], beat: &Be
         tx.batch_execute(&format!("ALTER TABLE {} ENABLE TRIGGER USER", table_name(kind)))
             .map_err(query_error("resuming the change log"))?;
     }
+    // One position for the whole push: a client open on the database reads it again.
+    tx.batch_execute(
+        "WITH h AS (UPDATE log_head SET position = position + 1 RETURNING position)
+         INSERT INTO changes (table_name, row_key, op, position) SELECT '*', '*', 'PUSH', position FROM h;
+         NOTIFY procedures",
+    )
+    .map_err(query_error("recording the push"))?;
     beat.step("committing the push");
     tx.commit().map_err(query_error("committing the push"))?;
     Ok(moved)

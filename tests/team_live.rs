@@ -1,0 +1,235 @@
+//! Two windows on one team database (issue #31), against the real PostgreSQL server
+//! `.ci/run` starts: another person's run, tick, edit and label appear in the open data
+//! row by row, with the indexes the views read; two ticks on different steps of one run
+//! are both kept; the feed's connection cut, the window catches up.
+
+mod common;
+use common::pg::TestDb;
+use procedures::model::{Name, ProcedureId, RunId, RunStatus, RunStepId, Timestamp};
+use procedures::ops;
+use procedures::session::{Event, SaveState, Session};
+use procedures::store::pg;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A team database holding the generated small folder (pushed by the administrator).
+fn team(tag: &str) -> Option<(TestDb, tempfile::TempDir)> {
+    let db = TestDb::new(tag)?;
+    let src = tempfile::tempdir().expect("tmp");
+    procedures::generate::generate(src.path(), procedures::generate::Scale::Small, 7).expect("generate");
+    pg::push(src.path(), &db.url).expect("push");
+    Some((db, src))
+}
+
+/// A window's session with the database `url` open.
+fn open(url: &str) -> Session {
+    let mut s = Session::new(Arc::new(|| {}));
+    assert!(s.open_database(url).is_empty(), "a database is read on a thread");
+    let events = s.wait_loading();
+    assert!(events.iter().any(|e| matches!(e, Event::Opened { .. })), "the database opens");
+    s
+}
+
+fn now() -> Timestamp {
+    Timestamp::parse("2026-12-06 10:00:00").expect("time")
+}
+
+fn plain(step: &procedures::model::Step) -> bool {
+    step.kind == procedures::model::StepKind::Check && step.show_if.is_empty()
+}
+
+fn a_procedure(s: &Session) -> ProcedureId {
+    let db = s.db().expect("open");
+    db.procedures
+        .rows()
+        .iter()
+        .map(|p| p.id)
+        .find(|p| db.steps_of(*p).filter(|st| plain(st)).count() >= 3)
+        .expect("a procedure with plain steps")
+}
+
+fn tickable(s: &Session, run: RunId) -> Vec<RunStepId> {
+    let db = s.db().expect("open");
+    db.run_steps_of(run).filter(|rs| db.step(rs.step_id).is_some_and(plain)).map(|rs| rs.id).collect()
+}
+
+fn by(s: &Session) -> Name {
+    Name::of(s.database_user().expect("a database")).unwrap_or_default()
+}
+
+fn start(s: &mut Session, pid: ProcedureId) -> RunId {
+    let by = by(s);
+    let run = s
+        .mutate(|db| ops::start_run_with(db, pid, now(), &ops::RunStart { by, ..Default::default() }))
+        .expect("started")
+        .expect("a value");
+    s.submit_changes();
+    run
+}
+
+fn tick(s: &mut Session, id: RunStepId) {
+    let by = by(s);
+    s.mutate(|db| ops::set_step_completed_by(db, id, true, now(), by)).expect("ticked");
+    s.submit_changes();
+}
+
+fn saved(s: &mut Session) -> SaveState {
+    s.flush();
+    s.poll(|_| {});
+    s.save_state().clone()
+}
+
+/// Poll `s` (as the window does each frame) until `seen` holds, at most `limit`; how long
+/// it took.
+fn until(s: &mut Session, limit: Duration, what: &str, seen: impl Fn(&Session) -> bool) -> Duration {
+    let started = Instant::now();
+    loop {
+        s.poll(|_| {});
+        if seen(s) {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "{what}: not seen within {limit:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn another_persons_run_and_tick_show_within_a_second_with_the_indexes_the_views_read() {
+    let Some((mut db, _src)) = team("live_tick") else { return };
+    let (alice, bob) = (db.person("alice", Some("Alice")), db.person("bob", Some("Bob")));
+    let mut a = open(&alice);
+    let mut b = open(&bob);
+    let pid = a_procedure(&a);
+    let generation = a.db().expect("open").generation();
+    let stamp = a.db().expect("open").procedure_stamp(pid);
+    let run = start(&mut b, pid);
+    assert_eq!(saved(&mut b), SaveState::Saved);
+    until(&mut a, Duration::from_secs(1), "bob's new run", |s| s.db().is_some_and(|d| d.run(run).is_some()));
+    {
+        let d = a.db().expect("open");
+        assert!(d.runs_of(pid).contains(&run), "in the procedure's runs");
+        assert!(d.in_progress_runs().any(|r| r == run), "in progress");
+        assert_eq!(tickable(&a, run), tickable(&b, run), "with its steps");
+        assert!(d.generation() > generation && d.procedure_stamp(pid) > stamp, "the views see a change");
+        assert_eq!(d.run(run).expect("run").started_by.as_str(), "Bob");
+    }
+    let steps = tickable(&b, run);
+    tick(&mut b, steps[0]);
+    assert_eq!(saved(&mut b), SaveState::Saved);
+    let took = until(&mut a, Duration::from_secs(1), "bob's tick", |s| {
+        s.db().and_then(|d| d.run_step(steps[0])).is_some_and(|rs| rs.completed)
+    });
+    eprintln!("alice saw bob's tick {took:?} after it was committed");
+    assert_eq!(a.db().expect("open").run_step(steps[0]).expect("step").completed_by.as_str(), "Bob");
+    // Bob gives the run up: it leaves alice's In progress.
+    b.mutate(|d| ops::finish_run(d, run, RunStatus::Cancelled, now())).expect("finish");
+    b.submit_changes();
+    assert_eq!(saved(&mut b), SaveState::Saved);
+    until(&mut a, Duration::from_secs(1), "bob's finish", |s| {
+        s.db().is_some_and(|d| !d.in_progress_runs().any(|r| r == run))
+    });
+    assert_eq!(a.save_state(), &SaveState::Saved, "nothing of bob's is sent back");
+    // Alice works on the run bob started: her change names the revision she now shows.
+    a.mutate(|d| ops::set_run_note(d, run, "checked by alice")).expect("note");
+    a.submit_changes();
+    assert_eq!(saved(&mut a), SaveState::Saved);
+}
+
+#[test]
+fn two_ticks_on_different_steps_of_one_run_are_both_kept_and_both_windows_show_both() {
+    let Some((mut db, _src)) = team("live_two") else { return };
+    let (alice, bob) = (db.person("alice", Some("Alice")), db.person("bob", Some("Bob")));
+    let mut a = open(&alice);
+    let mut b = open(&bob);
+    let pid = a_procedure(&a);
+    let run = start(&mut a, pid);
+    assert_eq!(saved(&mut a), SaveState::Saved);
+    until(&mut b, Duration::from_secs(5), "alice's run", |s| s.db().is_some_and(|d| d.run(run).is_some()));
+    let steps = tickable(&a, run);
+    // At the same moment: neither has seen the other's tick.
+    tick(&mut a, steps[0]);
+    tick(&mut b, steps[1]);
+    assert_eq!(saved(&mut a), SaveState::Saved, "nobody is told anything");
+    assert_eq!(saved(&mut b), SaveState::Saved);
+    for s in [&mut a, &mut b] {
+        until(s, Duration::from_secs(5), "both ticks", |s| {
+            let d = s.db().expect("open");
+            [steps[0], steps[1]].iter().all(|id| d.run_step(*id).is_some_and(|rs| rs.completed))
+        });
+    }
+    let d = a.db().expect("open");
+    assert_eq!(d.run_step(steps[0]).expect("step").completed_by.as_str(), "Alice");
+    assert_eq!(d.run_step(steps[1]).expect("step").completed_by.as_str(), "Bob");
+    let mut c = pg::connect(&db.url).expect("admin");
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM run_steps WHERE run_id = $1 AND completed", &[&i64::from(run.0)])
+        .expect("q")
+        .get(0);
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn an_edit_a_label_and_a_schedule_from_someone_else_appear() {
+    let Some((mut db, _src)) = team("live_edit") else { return };
+    let (alice, bob) = (db.person("alice", Some("Alice")), db.person("bob", Some("Bob")));
+    let mut a = open(&alice);
+    let pid = a_procedure(&a);
+    // Bob, from a script or another tool: a new step text, a new label on the procedure.
+    let mut c = pg::connect(&bob).expect("bob");
+    let step: i64 = c
+        .query_one(
+            "UPDATE steps SET description = 'Check the valve twice' WHERE id = (SELECT min(id) FROM steps WHERE procedure_id = $1) RETURNING id",
+            &[&i64::from(pid.0)],
+        )
+        .expect("edit")
+        .get(0);
+    let label: i64 = c.query_one("SELECT reserve_ids('labels', 1)", &[]).expect("id").get(0);
+    let mut t = c.transaction().expect("begin");
+    t.execute("INSERT INTO labels (id, name, color) VALUES ($1, 'Night shift', '#224466')", &[&label]).expect("label");
+    t.execute("INSERT INTO procedure_labels (procedure_id, label_id) VALUES ($1, $2)", &[&i64::from(pid.0), &label])
+        .expect("link");
+    t.commit().expect("commit");
+    until(&mut a, Duration::from_secs(2), "bob's edit and label", |s| {
+        let d = s.db().expect("open");
+        let text = d.steps_of(pid).find(|st| i64::from(st.id.0) == step).map(|st| st.description.clone());
+        let labelled = d.labels_of(pid).iter().any(|l| i64::from(l.0) == label);
+        text.as_deref() == Some("Check the valve twice") && labelled
+    });
+    let d = a.db().expect("open");
+    assert!(d.procedures_with_label(procedures::model::LabelId(label as u32)).contains(&pid));
+    // Bob removes the label: it goes from alice's window too.
+    c.execute("DELETE FROM procedure_labels WHERE label_id = $1", &[&label]).expect("unlink");
+    until(&mut a, Duration::from_secs(2), "the label removed", |s| {
+        s.db().is_some_and(|d| !d.labels_of(pid).iter().any(|l| i64::from(l.0) == label))
+    });
+}
+
+#[test]
+fn a_window_whose_feed_connection_was_cut_connects_again_and_catches_up() {
+    let Some((mut db, _src)) = team("live_cut") else { return };
+    let (alice, bob) = (db.person("alice", Some("Alice")), db.person("bob", Some("Bob")));
+    let mut a = open(&alice);
+    let mut b = open(&bob);
+    let pid = a_procedure(&a);
+    // The server ends alice's feed connection (as a restart does) …
+    let mut admin = pg::connect(&db.admin).expect("admin");
+    let cut = |admin: &mut postgres::Client| {
+        admin
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'procedures feed'",
+                &[&db.name],
+            )
+            .expect("terminate")
+            .len()
+    };
+    let started = Instant::now();
+    while cut(&mut admin) < 2 {
+        assert!(started.elapsed() < Duration::from_secs(10), "both feeds are listening");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // … while bob works.
+    let run = start(&mut b, pid);
+    assert_eq!(saved(&mut b), SaveState::Saved);
+    until(&mut a, Duration::from_secs(15), "bob's run after the cut", |s| s.db().is_some_and(|d| d.run(run).is_some()));
+    assert!(a.live_problem().is_none(), "connected again");
+}
