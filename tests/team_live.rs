@@ -1,14 +1,16 @@
 //! Two windows on one team database (issue #31), against the real PostgreSQL server
 //! `.ci/run` starts: another person's run, tick, edit and label appear in the open data
 //! row by row, with the indexes the views read; two ticks on different steps of one run
-//! are both kept; the feed's connection cut, the window catches up.
+//! are both kept; the feed's connection cut, the window catches up; a change to a row
+//! someone else changed first is refused naming who and what, and the user takes theirs
+//! or keeps mine.
 
 mod common;
 use common::pg::TestDb;
 use procedures::model::{Name, ProcedureId, RunId, RunStatus, RunStepId, Timestamp};
 use procedures::ops;
 use procedures::session::{Event, SaveState, Session};
-use procedures::store::pg;
+use procedures::store::{FieldChange, pg};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -213,23 +215,131 @@ fn a_window_whose_feed_connection_was_cut_connects_again_and_catches_up() {
     let pid = a_procedure(&a);
     // The server ends alice's feed connection (as a restart does) …
     let mut admin = pg::connect(&db.admin).expect("admin");
-    let cut = |admin: &mut postgres::Client| {
+    let feeds = |admin: &mut postgres::Client, kill: bool| {
+        let what = if kill { "pg_terminate_backend(pid)" } else { "pid" };
         admin
             .query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'procedures feed'",
+                &format!(
+                    "SELECT {what} FROM pg_stat_activity WHERE datname = $1 AND application_name = 'procedures feed'"
+                ),
                 &[&db.name],
             )
-            .expect("terminate")
+            .expect("feeds")
             .len()
     };
     let started = Instant::now();
-    while cut(&mut admin) < 2 {
+    while feeds(&mut admin, false) < 2 {
         assert!(started.elapsed() < Duration::from_secs(10), "both feeds are listening");
         std::thread::sleep(Duration::from_millis(50));
     }
+    assert_eq!(feeds(&mut admin, true), 2, "both cut");
     // … while bob works.
     let run = start(&mut b, pid);
     assert_eq!(saved(&mut b), SaveState::Saved);
     until(&mut a, Duration::from_secs(15), "bob's run after the cut", |s| s.db().is_some_and(|d| d.run(run).is_some()));
     assert!(a.live_problem().is_none(), "connected again");
+}
+
+/// Alice and Bob on one run; alice notes a step, then bob — whose window has not looked at
+/// the database since — notes the same step: his change is refused, naming alice, the
+/// row and the column, and nothing is written over hers.
+fn a_clash(tag: &str) -> Option<(TestDb, tempfile::TempDir, Session, Session, RunStepId)> {
+    let (mut db, src) = team(tag)?;
+    let (alice, bob) = (db.person("alice", Some("Alice Liddell")), db.person("bob", Some("Bob")));
+    let mut a = open(&alice);
+    let pid = a_procedure(&a);
+    let run = start(&mut a, pid);
+    assert_eq!(saved(&mut a), SaveState::Saved);
+    let mut b = open(&bob);
+    let step = tickable(&a, run)[1];
+    a.mutate(|d| ops::set_step_note(d, step, "valve checked")).expect("note");
+    a.submit_changes();
+    assert_eq!(saved(&mut a), SaveState::Saved);
+    b.mutate(|d| ops::set_step_note(d, step, "valve replaced")).expect("note");
+    b.submit_changes();
+    let SaveState::Overtaken(why) = saved(&mut b) else { panic!("refused: {:?}", b.save_state()) };
+    assert!(why.contains("Alice Liddell changed") && why.contains(&format!("run step {}", step.0)), "{why}");
+    let over = b.overtaken().expect("the question");
+    assert_eq!(
+        over.fields,
+        vec![FieldChange {
+            column: "notes",
+            mine: Some("valve replaced".into()),
+            theirs: Some("valve checked".into())
+        }],
+        "what they changed, against mine"
+    );
+    assert_eq!(note_in(&db, step), "valve checked", "nothing written over alice's change");
+    Some((db, src, a, b, step))
+}
+
+fn note_in(db: &TestDb, step: RunStepId) -> String {
+    let mut c = pg::connect(&db.url).expect("admin");
+    c.query_one("SELECT notes FROM run_steps WHERE id = $1", &[&i64::from(step.0)]).expect("q").get(0)
+}
+
+fn note_shown(s: &Session, step: RunStepId) -> Option<String> {
+    s.db().and_then(|d| d.run_step(step)).map(|rs| rs.notes().to_owned())
+}
+
+#[test]
+fn a_conflicting_change_names_who_and_what_and_take_theirs_shows_theirs() {
+    let Some((db, _src, mut a, mut b, step)) = a_clash("clash_theirs") else { return };
+    b.resolve_conflict(false);
+    until(&mut b, Duration::from_secs(5), "their note taken", |s| {
+        s.save_state() == &SaveState::Saved && note_shown(s, step).as_deref() == Some("valve checked")
+    });
+    assert!(b.overtaken().is_none());
+    assert_eq!(note_in(&db, step), "valve checked", "theirs kept");
+    // Bob works on from theirs: his next change names the revision he now shows.
+    b.mutate(|d| ops::set_step_note(d, step, "valve checked, then replaced")).expect("note");
+    b.submit_changes();
+    assert_eq!(saved(&mut b), SaveState::Saved);
+    assert_eq!(note_in(&db, step), "valve checked, then replaced");
+    until(&mut a, Duration::from_secs(2), "bob's later note", |s| {
+        note_shown(s, step).as_deref() == Some("valve checked, then replaced")
+    });
+}
+
+#[test]
+fn keep_mine_writes_my_change_over_theirs_as_a_new_change_that_they_then_see() {
+    let Some((db, _src, mut a, mut b, step)) = a_clash("clash_mine") else { return };
+    b.resolve_conflict(true);
+    assert_eq!(saved(&mut b), SaveState::Saved);
+    assert_eq!(note_in(&db, step), "valve replaced", "mine, over theirs");
+    until(&mut a, Duration::from_secs(2), "bob's note in alice's window", |s| {
+        note_shown(s, step).as_deref() == Some("valve replaced")
+    });
+    // Bob's window does not take alice's older note back over his.
+    let settle = Instant::now();
+    while settle.elapsed() < Duration::from_millis(300) {
+        b.poll(|_| {});
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(note_shown(&b, step).as_deref(), Some("valve replaced"));
+}
+
+#[test]
+fn keep_mine_on_a_row_someone_removed_adds_it_back() {
+    let Some((mut db, _src)) = team("clash_removed") else { return };
+    let (alice, bob) = (db.person("alice", Some("Alice")), db.person("bob", Some("Bob")));
+    let mut b = open(&bob);
+    let label = b.mutate(|d| ops::create_label(d, "Night shift", "#224466")).expect("label").expect("id");
+    b.submit_changes();
+    assert_eq!(saved(&mut b), SaveState::Saved);
+    let mut c = pg::connect(&alice).expect("alice");
+    c.execute("DELETE FROM labels WHERE id = $1", &[&i64::from(label.0)]).expect("removed");
+    b.mutate(|d| ops::rename_label(d, label, "Late shift")).expect("rename");
+    b.submit_changes();
+    let SaveState::Overtaken(why) = saved(&mut b) else { panic!("refused: {:?}", b.save_state()) };
+    assert!(why.contains("Alice removed") && why.contains(&format!("label {}", label.0)), "{why}");
+    let over = b.overtaken().expect("the question");
+    assert!(
+        over.fields.iter().any(|f| f.column == "name" && f.mine.as_deref() == Some("Late shift") && f.theirs.is_none())
+    );
+    b.resolve_conflict(true);
+    assert_eq!(saved(&mut b), SaveState::Saved);
+    let name: String =
+        c.query_one("SELECT name FROM labels WHERE id = $1", &[&i64::from(label.0)]).expect("added back").get(0);
+    assert_eq!(name, "Late shift");
 }

@@ -210,7 +210,7 @@ fn a_change_to_a_row_someone_else_changed_is_refused_naming_them() {
     // Bob still sees the step as it was when he opened the database.
     b.mutate(|db| ops::set_step_note(db, step, "valve replaced")).expect("note");
     b.submit_changes();
-    let SaveState::Failed(why) = saved(&mut b) else { panic!("refused: {:?}", b.save_state()) };
+    let SaveState::Overtaken(why) = saved(&mut b) else { panic!("refused: {:?}", b.save_state()) };
     assert!(why.contains("Alice Liddell") && why.contains(&format!("run step {}", step.0)), "{why}");
     let note: String =
         admin(&db).query_one("SELECT notes FROM run_steps WHERE id = $1", &[&i64::from(step.0)]).expect("q").get(0);

@@ -1,6 +1,7 @@
-//! The window on a team database (issue #29), driven headless against the real
+//! The window on a team database (issues #29, #31), driven headless against the real
 //! PostgreSQL server `.ci/run` starts: File → Connect, run a procedure, the ticks in the
-//! database with the name the database gives the user.
+//! database with the name the database gives the user; a tick refused because someone
+//! else changed the step first asks, and Take theirs shows theirs.
 
 mod common;
 use common::pg::TestDb;
@@ -104,4 +105,69 @@ fn file_connect_opens_a_database_and_a_run_lands_there_with_the_users_name() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(ticked, vec!["Alice Liddell".to_owned()]);
+}
+
+#[test]
+fn a_tick_refused_because_someone_changed_the_step_first_asks_and_take_theirs_shows_theirs() {
+    let Some(mut db) = TestDb::new("window_clash") else { return };
+    let sample = copy_of(&sample_data());
+    pg::push(sample.path(), &db.url).expect("push");
+    let (alice, bob) = (db.person("alice", Some("Alice Liddell")), db.person("bob", Some("Bob")));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .with_max_steps(24)
+        .build_eframe(move |cc| App::new(cc, Some(std::path::PathBuf::from(&bob))));
+    h.run();
+    h.state_mut().wait_loading();
+    h.run();
+    assert!(h.state().db().is_some(), "bob's window is on the database: {:?}", h.state().message());
+    h.state_mut().set_view(View::Procedures);
+    h.run();
+    h.get_by_label("Payroll run").click();
+    h.run();
+    h.get_by_label("▶ Start run").click();
+    h.run();
+    h.state_mut().flush();
+    h.run();
+    let run = h.state().runner().run.expect("a run is open");
+    let first = h.state().db().and_then(|d| d.run_steps_of(run).next().map(|rs| rs.id)).expect("a step");
+    // Alice changes the first step in a transaction still open while bob ticks it: his
+    // write waits for hers and then finds the step changed.
+    let mut c = pg::connect(&alice).expect("alice");
+    let mut t = c.transaction().expect("begin");
+    t.execute("UPDATE run_steps SET notes = 'valve checked' WHERE id = $1", &[&i64::from(first.0)]).expect("note");
+    h.key_press(Key::Space);
+    h.run();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    t.commit().expect("commit");
+    h.state_mut().flush();
+    h.run();
+    h.run();
+    let procedures::session::SaveState::Overtaken(why) = h.state().save_state().clone() else {
+        panic!("refused: {:?}", h.state().save_state())
+    };
+    assert!(why.contains("Alice Liddell changed run step"), "{why}");
+    h.get_by_label("Not saved: changed by someone else");
+    h.get_by_label("valve checked");
+    assert!(h.query_all_by_label("Keep mine").count() >= 1);
+    h.get_all_by_label("Take theirs").next().expect("the choice").click();
+    h.run();
+    let started = std::time::Instant::now();
+    while h.state().save_state() != &procedures::session::SaveState::Saved
+        || h.state().db().and_then(|d| d.run_step(first)).is_some_and(|rs| rs.completed)
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "theirs not shown: {:?}",
+            h.state().save_state()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run();
+    }
+    let shown = h.state().db().and_then(|d| d.run_step(first)).expect("the step").clone();
+    assert_eq!((shown.completed, shown.notes()), (false, "valve checked"), "theirs, not mine");
+    assert!(h.query_by_label("Not saved: changed by someone else").is_none(), "the question is gone");
+    let completed: bool =
+        c.query_one("SELECT completed FROM run_steps WHERE id = $1", &[&i64::from(first.0)]).expect("q").get(0);
+    assert!(!completed, "nothing written over alice's change");
 }

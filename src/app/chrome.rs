@@ -481,6 +481,19 @@ impl App {
                 }
                 ui.colored_label(ui.visuals().error_fg_color, format!("Not saved: {e}"));
             }
+            SaveState::Overtaken(why) => {
+                if ui.button("Keep mine").on_hover_text("Write my change again, over theirs, as a new change").clicked()
+                {
+                    cmds.push(Command::ResolveConflict { keep_mine: true });
+                }
+                if ui.button("Take theirs").on_hover_text("Drop my change and show theirs").clicked() {
+                    cmds.push(Command::ResolveConflict { keep_mine: false });
+                }
+                let label = ui.colored_label(ui.visuals().error_fg_color, format!("Not saved: {why}"));
+                if let Some(over) = self.session.overtaken() {
+                    label.on_hover_ui(|ui| super::team::overtaken_fields(ui, over));
+                }
+            }
             SaveState::Conflict(file) => {
                 if ui.button("Keep mine").on_hover_text("Write my changes; their version is backed up first").clicked()
                 {

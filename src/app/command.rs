@@ -123,6 +123,9 @@ impl App {
         }
         match self.save_state() {
             SaveState::Failed(e) => Some(format!("Some changes could not be saved ({e}); they are only in memory.")),
+            SaveState::Overtaken(why) => {
+                Some(format!("A change of yours was not saved: {why}. Take theirs or Keep mine decides."))
+            }
             SaveState::Conflict(file) => Some(format!(
                 "{file} was changed outside the app and your changes to it are not written yet (Keep mine or Reload decides)."
             )),

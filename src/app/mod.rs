@@ -14,6 +14,7 @@ mod dialogs;
 mod fonts;
 mod logic;
 mod platform;
+mod team;
 
 pub use dialogs::{Answer, Backend, DialogRequest, Export, native_dialog};
 pub use platform::{bundled_sample, window_icon};
@@ -475,6 +476,7 @@ impl App {
             }
         });
         self.popups(&ctx, &mut cmds);
+        self.overtaken_window(&ctx, &mut cmds);
         self.open_links(&ctx);
         // Messages float over the page (they never push it down under the pointer).
         self.toast(&ctx, &mut cmds);

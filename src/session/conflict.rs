@@ -39,6 +39,10 @@ impl Session {
     /// Resolve a conflict: keep mine or take theirs (see the module docs). The answer
     /// comes from a later [`Session::poll`] (or [`Session::flush`]).
     pub fn resolve_conflict(&mut self, keep_mine: bool) {
+        if self.remote.is_some() {
+            self.resolve_overtaken(keep_mine);
+            return;
+        }
         let Some(folder) = &mut self.folder else { return };
         if self.conflict.is_some() {
             return;

@@ -78,6 +78,8 @@ impl Session {
         self.unsent.clear();
         self.in_flight.clear();
         self.held.clear();
+        self.overtaken = None;
+        self.refetch.clear();
         self.live = Some(super::live::Live::start(url.to_owned(), position, Arc::clone(&self.wake)));
         self.live_problem = None;
         self.reserving = false;
@@ -151,12 +153,16 @@ impl Session {
                     self.in_flight.pop_front();
                     self.release_held(&revisions);
                 }
-                pg::Written::Failed { why, set, retry } => {
-                    log::warn!("{why} (retry may help: {retry})");
+                pg::Written::Failed { why, set, theirs } => {
+                    log::warn!("{why}");
                     self.in_flight.pop_front();
+                    match theirs {
+                        Some(theirs) => self.on_overtaken(&set, *theirs),
+                        None => self.save_state = SaveState::Failed(why),
+                    }
                     self.unsent.push(set);
-                    self.save_state = SaveState::Failed(why);
                 }
+                pg::Written::Fetched(fetched) => self.on_fetched(fetched),
                 pg::Written::Reserved(blocks) => {
                     self.reserving = false;
                     if let Some(f) = &mut self.folder {

@@ -144,7 +144,7 @@ impl Session {
 
     /// Apply rows other clients wrote, holding back those this client has a change of on
     /// the way.
-    fn apply_remote(&mut self, mut tables: Vec<IncomingTable>, changes: &[pg::Change]) {
+    pub(super) fn apply_remote(&mut self, mut tables: Vec<IncomingTable>, changes: &[pg::Change]) {
         let busy = self.busy_keys();
         if !busy.is_empty() {
             for t in &mut tables {

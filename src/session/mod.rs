@@ -11,10 +11,12 @@ mod database;
 mod folder;
 mod live;
 mod loading;
+mod overtaken;
 mod undo;
 
 pub use folder::Folder;
 pub use loading::Prepared;
+pub use overtaken::Overtaken;
 pub use undo::UndoTick;
 
 use crate::ops;
@@ -36,6 +38,10 @@ pub enum SaveState {
     /// A file was changed outside the app while the app had changes for it: nothing
     /// was overwritten; the user chooses Reload (theirs) or Keep mine.
     Conflict(String),
+    /// The team database refused a change because someone else changed the row first
+    /// (the message says who, what and when): nothing was overwritten; the user chooses
+    /// Take theirs or Keep mine ([`Session::overtaken`]).
+    Overtaken(String),
 }
 
 /// Something the session did that the window shows or reacts to.
@@ -92,6 +98,10 @@ pub struct Session {
     in_flight: std::collections::VecDeque<Vec<(store::TableKind, u64)>>,
     /// Others' rows held back while this client has a change of them on the way.
     held: Vec<store::IncomingTable>,
+    /// A change refused because someone else changed the row first, awaiting the choice.
+    overtaken: Option<Overtaken>,
+    /// Rows to read as they are now (Take theirs), until they are read.
+    refetch: Vec<(store::TableKind, u64)>,
 }
 
 impl Session {
@@ -121,6 +131,8 @@ impl Session {
             live_problem: None,
             in_flight: std::collections::VecDeque::new(),
             held: Vec::new(),
+            overtaken: None,
+            refetch: Vec::new(),
         }
     }
 
@@ -215,7 +227,7 @@ impl Session {
     pub fn submit_changes(&mut self) {
         let Some(folder) = &mut self.folder else { return };
         if folder.read_only()
-            || matches!(self.save_state, SaveState::Failed(_) | SaveState::Conflict(_))
+            || matches!(self.save_state, SaveState::Failed(_) | SaveState::Conflict(_) | SaveState::Overtaken(_))
             || folder.db.changed().is_empty()
         {
             return;
@@ -234,7 +246,11 @@ impl Session {
 
     /// Retry a failed save (the changes were kept).
     pub fn clear_save_error(&mut self) {
+        if matches!(self.save_state, SaveState::Overtaken(_)) {
+            return;
+        }
         self.save_state = SaveState::Saved;
+        self.fetch_theirs();
         self.resend_to_database();
     }
 

@@ -213,3 +213,54 @@ impl Dataset {
         changed
     }
 }
+
+/// One column in which two versions of a row differ, in the folder's spelling (`None`:
+/// that version of the row is removed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldChange {
+    /// The column's name.
+    pub column: &'static str,
+    /// This client's value.
+    pub mine: Option<String>,
+    /// The other's value.
+    pub theirs: Option<String>,
+}
+
+/// The columns in which row `key` of `mine` and of `theirs` differ (a version not there:
+/// every column the other has a value in).
+pub fn differences(
+    kind: TableKind,
+    key: u64,
+    mine: Option<&TableRows>,
+    theirs: Option<&TableRows>,
+) -> Vec<FieldChange> {
+    let (mine, theirs) = (fields_of(kind, key, mine), fields_of(kind, key, theirs));
+    let at = |f: &Option<Vec<String>>, i: usize| f.as_ref().map(|f| f.get(i).cloned().unwrap_or_default());
+    kind.columns()
+        .iter()
+        .enumerate()
+        .map(|(i, column)| FieldChange { column, mine: at(&mine, i), theirs: at(&theirs, i) })
+        .filter(|c| c.mine != c.theirs && (c.mine.as_deref(), c.theirs.as_deref()) != (Some(""), None))
+        .filter(|c| (c.mine.as_deref(), c.theirs.as_deref()) != (None, Some("")))
+        .collect()
+}
+
+/// Row `key` of `rows` as canonical fields, every column.
+fn fields_of(kind: TableKind, key: u64, rows: Option<&TableRows>) -> Option<Vec<String>> {
+    let one = map_rows!(rows?, v => v.iter().filter(|r| r.key() == key).cloned().collect());
+    if super::snapshot::with_rows!(&one, v => v.is_empty()) {
+        return None;
+    }
+    let csv = super::TableSnapshot {
+        kind,
+        rows: one,
+        extra_columns: Arc::default(),
+        first_row: 0,
+        children_first: false,
+        new_columns: kind.all_new(),
+    }
+    .to_csv();
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(csv.as_slice());
+    let record = reader.records().next()?.ok()?;
+    Some(record.iter().map(str::to_owned).collect())
+}

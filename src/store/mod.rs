@@ -42,7 +42,7 @@ pub use dataset::{Dataset, RunStepsOf, TAIL_ROWS_MAX};
 pub use encode::Encoded;
 pub use error::{Error, Problem};
 pub use fingerprint::{Fingerprint, fingerprint, fingerprints};
-pub use incoming::IncomingTable;
+pub use incoming::{FieldChange, IncomingTable, differences};
 pub use io::{Fault, FaultyIo, Io, RealIo};
 pub use kind::{Lines, TableKind, TableSet};
 pub use layout::{KEEP_OFFSETS, Layout};

@@ -136,32 +136,35 @@ impl Batch {
     /// the thread that follows the feed, not the UI thread). A row the decoders find a
     /// problem in is kept as they read it, and the problem logged.
     pub fn incoming(&self) -> Vec<IncomingTable> {
-        use crate::model::*;
-        use crate::store::tables::read_bytes;
-        let mut out = Vec::new();
-        for kind in TableKind::PARENTS_FIRST {
-            let Some(changed) = self.rows.get(&kind) else { continue };
-            let rows = match kind {
-                TableKind::Procedures => typed(&changed.csv, read_bytes::<Procedure>, TableRows::Procedures),
-                TableKind::Steps => typed(&changed.csv, read_bytes::<Step>, TableRows::Steps),
-                TableKind::Runs => typed(&changed.csv, read_bytes::<Run>, TableRows::Runs),
-                TableKind::RunSteps => typed(&changed.csv, read_bytes::<RunStep>, TableRows::RunSteps),
-                TableKind::Labels => typed(&changed.csv, read_bytes::<Label>, TableRows::Labels),
-                TableKind::ProcedureLabels => {
-                    typed(&changed.csv, read_bytes::<ProcedureLabel>, TableRows::ProcedureLabels)
-                }
-                TableKind::Versions => typed(&changed.csv, read_bytes::<Version>, TableRows::Versions),
-                TableKind::Schedules => typed(&changed.csv, read_bytes::<Schedule>, TableRows::Schedules),
-            };
-            let keys: Vec<u64> = with_rows!(&rows, r => r.iter().map(crate::model::Row::key).collect());
-            let revisions = keys
-                .iter()
-                .map(|k| changed.revisions.binary_search_by_key(k, |r| r.0).map_or(1, |i| changed.revisions[i].1))
-                .collect();
-            out.push(IncomingTable { kind, rows, revisions, gone: changed.gone.clone() });
-        }
-        out
+        incoming_of(&self.rows)
     }
+}
+
+/// Changed rows typed by the folder's own decoders, per table, parents first.
+pub(super) fn incoming_of(tables: &BTreeMap<TableKind, ChangedRows>) -> Vec<IncomingTable> {
+    use crate::model::*;
+    use crate::store::tables::read_bytes;
+    let mut out = Vec::new();
+    for kind in TableKind::PARENTS_FIRST {
+        let Some(changed) = tables.get(&kind) else { continue };
+        let rows = match kind {
+            TableKind::Procedures => typed(&changed.csv, read_bytes::<Procedure>, TableRows::Procedures),
+            TableKind::Steps => typed(&changed.csv, read_bytes::<Step>, TableRows::Steps),
+            TableKind::Runs => typed(&changed.csv, read_bytes::<Run>, TableRows::Runs),
+            TableKind::RunSteps => typed(&changed.csv, read_bytes::<RunStep>, TableRows::RunSteps),
+            TableKind::Labels => typed(&changed.csv, read_bytes::<Label>, TableRows::Labels),
+            TableKind::ProcedureLabels => typed(&changed.csv, read_bytes::<ProcedureLabel>, TableRows::ProcedureLabels),
+            TableKind::Versions => typed(&changed.csv, read_bytes::<Version>, TableRows::Versions),
+            TableKind::Schedules => typed(&changed.csv, read_bytes::<Schedule>, TableRows::Schedules),
+        };
+        let keys: Vec<u64> = with_rows!(&rows, r => r.iter().map(crate::model::Row::key).collect());
+        let revisions = keys
+            .iter()
+            .map(|k| changed.revisions.binary_search_by_key(k, |r| r.0).map_or(1, |i| changed.revisions[i].1))
+            .collect();
+        out.push(IncomingTable { kind, rows, revisions, gone: changed.gone.clone() });
+    }
+    out
 }
 
 /// Rows of one table from the feed's CSV, sorted by key, one per key.
@@ -385,6 +388,16 @@ fn rows_of(
             keys.entry(kind).or_default().push(c.key as i64);
         }
     }
+    rows_by_key(tx, selects, keys)
+}
+
+/// The rows of these keys (see [`Change::key`]) as they are in the transaction's
+/// snapshot; the keys not there are `gone`.
+pub(super) fn rows_by_key(
+    tx: &mut postgres::Transaction<'_>,
+    selects: &[String],
+    keys: BTreeMap<TableKind, Vec<i64>>,
+) -> Result<BTreeMap<TableKind, ChangedRows>, PgError> {
     let mut out = BTreeMap::new();
     for (kind, mut wanted) in keys {
         wanted.sort_unstable();

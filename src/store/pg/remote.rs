@@ -4,12 +4,15 @@
 //! someone else changed since this client read it.
 
 use super::read::{Revisions, read_all};
-use super::transfer::{all_new, column, table_name};
+use super::theirs::Theirs;
+use super::transfer::{column, table_name};
 use super::watch::{QUIET_LIMIT, watched};
 use super::{PgError, connect, migrate, query_error, redacted, refuse_foreign};
 use crate::model::Row;
 use crate::store::snapshot::with_rows;
-use crate::store::{ChangeSet, Dataset, LoadProgress, Loaded, TableChanges, TableKind, TableRows, TableSnapshot};
+use crate::store::{
+    ChangeSet, Dataset, IncomingTable, LoadProgress, Loaded, TableChanges, TableKind, TableRows, TableSnapshot,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
@@ -46,10 +49,13 @@ pub enum Written {
         why: String,
         /// The changes, to send again on Retry.
         set: ChangeSet,
-        /// Whether sending it again may work (a lost connection); not when someone else
-        /// changed the row.
-        retry: bool,
+        /// Someone else changed the row first (who, when, the row now): the user takes
+        /// theirs or keeps mine. `None`: the server or the connection failed, and sending
+        /// it again may work (Retry).
+        theirs: Option<Box<Theirs>>,
     },
+    /// Rows as they are now ([`Remote::fetch`]), or why they could not be read.
+    Fetched(Result<Vec<IncomingTable>, String>),
     /// Ids reserved: per table, `first..end`.
     Reserved(Vec<(TableKind, u64, u64)>),
     /// Reserving ids failed (tried again after the next op).
@@ -61,6 +67,7 @@ enum Job {
     Reserve(Vec<(TableKind, u64)>),
     /// Revisions of rows others wrote, as this client now shows them (no answer).
     Seen(Vec<((TableKind, u64), Option<i64>)>),
+    Fetch(Vec<(TableKind, u64)>),
 }
 
 /// The writer of one open database: jobs go to its thread in order; results come back
@@ -103,6 +110,11 @@ impl Remote {
         if let Some(tx) = &self.jobs {
             let _ = tx.send(Job::Seen(revisions));
         }
+    }
+
+    /// Read these rows as they are now (answered by [`Written::Fetched`]).
+    pub fn fetch(&mut self, keys: Vec<(TableKind, u64)>) {
+        self.send(Job::Fetch(keys));
     }
 
     fn send(&mut self, job: Job) {
@@ -183,8 +195,14 @@ pub fn open(
             .get(0);
         Ok((read.loaded, client, read.revisions, user, read.position))
     })?;
-    let mut writer =
-        Thread { url: url.to_owned(), client, revisions, types: HashMap::new(), statements: HashMap::new() };
+    let mut writer = Thread {
+        url: url.to_owned(),
+        client,
+        revisions,
+        types: HashMap::new(),
+        selects: Vec::new(),
+        statements: HashMap::new(),
+    };
     let blocks = writer.reserve(&loaded.db.id_blocks_wanted())?;
     set_blocks(&mut loaded.db, &blocks);
     let (jobs, rx) = std::sync::mpsc::channel();
@@ -199,6 +217,7 @@ pub fn open(
                         continue;
                     }
                     Job::Write(set) => writer.write(set),
+                    Job::Fetch(keys) => Written::Fetched(writer.fetch(&keys).map_err(|e| e.to_string())),
                     Job::Reserve(want) => match writer.reserve(&want) {
                         Ok(blocks) => Written::Reserved(blocks),
                         Err(e) => Written::ReserveFailed(e.to_string()),
@@ -229,6 +248,8 @@ struct Thread {
     client: postgres::Client,
     revisions: Revisions,
     types: HashMap<(String, String), String>,
+    /// Each table's select list in the folder's spelling (for reading rows back).
+    selects: Vec<String>,
     /// Each table's statements, prepared once per connection.
     statements: HashMap<TableKind, Statements>,
 }
@@ -274,7 +295,16 @@ impl Thread {
         if self.types.is_empty() {
             self.types = super::column_types(&mut self.client)?;
         }
+        if self.selects.is_empty() {
+            self.selects = super::read::select_lists(&mut self.client)?;
+        }
         Ok(())
+    }
+
+    /// Rows as they are now.
+    fn fetch(&mut self, keys: &[(TableKind, u64)]) -> Result<Vec<IncomingTable>, PgError> {
+        self.ensure_connected()?;
+        super::theirs::fetch(&mut self.client, &self.selects, keys)
     }
 
     fn reserve(&mut self, want: &[(TableKind, u64)]) -> Result<Vec<(TableKind, u64, u64)>, PgError> {
@@ -319,9 +349,12 @@ impl Thread {
                 }
                 Written::Committed { rows: set.rows(), took: started.elapsed(), revisions: now }
             }
-            Err(Refusal::Stale(kind, key)) => Written::Failed { why: self.who_changed(kind, key), set, retry: false },
+            Err(Refusal::Stale(kind, key)) => {
+                let theirs = super::theirs::theirs(&mut self.client, &self.selects, kind, key);
+                Written::Failed { why: theirs.message(), set, theirs: Some(Box::new(theirs)) }
+            }
             Err(Refusal::Server(e)) => {
-                Written::Failed { why: format!("Not saved to the database: {e}"), set, retry: true }
+                Written::Failed { why: format!("Not saved to the database: {e}"), set, theirs: None }
             }
         }
     }
@@ -344,44 +377,6 @@ impl Thread {
         tx.commit().map_err(query_error("committing"))?;
         Ok(now)
     }
-
-    /// The message for a change refused because the row moved on: who changed it, when.
-    fn who_changed(&mut self, kind: TableKind, key: u64) -> String {
-        let what = match kind {
-            TableKind::Procedures => format!("procedure {key}"),
-            TableKind::Steps => format!("step {key}"),
-            TableKind::Runs => format!("run {key}"),
-            TableKind::RunSteps => format!("run step {key}"),
-            TableKind::Labels => format!("label {key}"),
-            TableKind::ProcedureLabels => format!("a label of procedure {}", key >> 32),
-            TableKind::Versions => format!("version row {key}"),
-            TableKind::Schedules => format!("schedule {key}"),
-        };
-        let row_key = row_key_text(kind, key);
-        let last = self.client.query_opt(
-            "SELECT coalesce(p.name, c.changed_by), to_char(c.changed_at, 'YYYY-MM-DD HH24:MI:SS'), c.op
-             FROM changes c LEFT JOIN people p ON p.role = c.changed_by
-             WHERE c.table_name = $1 AND c.row_key = $2 ORDER BY c.revision DESC LIMIT 1",
-            &[&table_name(kind), &row_key],
-        );
-        match last {
-            Ok(Some(r)) => {
-                let (who, when, op): (String, String, String) = (r.get(0), r.get(1), r.get(2));
-                let did = if op == "DELETE" { "removed" } else { "changed" };
-                format!(
-                    "Not saved: {who} {did} {what} at {when}, after you read it. Your change was not written over theirs; open the database again to see it"
-                )
-            }
-            _ => format!(
-                "Not saved: someone else changed {what} after you read it. Your change was not written over theirs; open the database again to see it"
-            ),
-        }
-    }
-}
-
-/// A row's key as the change log spells it (`procedure_id:label_id` for a label link).
-fn row_key_text(kind: TableKind, key: u64) -> String {
-    if kind == TableKind::ProcedureLabels { format!("{}:{}", key >> 32, key & 0xffff_ffff) } else { key.to_string() }
 }
 
 /// The `WHERE` that finds a row by key (`$1`, and `$2` for a label link) and revision.
@@ -477,7 +472,7 @@ fn write_table(
         extra_columns: Arc::default(),
         first_row: 0,
         children_first: false,
-        new_columns: all_new(kind),
+        new_columns: kind.all_new(),
     }
     .to_csv();
     let row_keys: Vec<u64> = with_rows!(&changes.rows, rows => rows.iter().map(Row::key).collect());

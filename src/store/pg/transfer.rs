@@ -30,12 +30,6 @@ pub(super) fn column(c: &str) -> String {
     format!("\"{c}\"")
 }
 
-/// Every new column of a table, as a mask.
-pub(super) fn all_new(kind: TableKind) -> u8 {
-    let n = kind.columns().len() - kind.new_from();
-    ((1u16 << n) - 1) as u8
-}
-
 /// Push the folder `dir` into the empty database `url` (its schema created or migrated
 /// first), in one transaction: all of it or nothing. Refused when the folder has
 /// problems or columns the contract does not know, or the database holds data.
@@ -101,7 +95,7 @@ fn push_into(url: &str, snapshots: &[TableSnapshot], present: &[bool], beat: &Be
     for kind in TableKind::PARENTS_FIRST {
         let Some(mut snap) = snapshots.iter().find(|t| t.kind == kind).cloned() else { continue };
         let mask = snap.new_columns;
-        snap.new_columns = all_new(kind);
+        snap.new_columns = kind.all_new();
         let cols: Vec<String> = kind.columns().iter().map(|c| column(c)).collect();
         let sql = format!("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)", table_name(kind), cols.join(", "));
         let sending = format!("sending {}", kind.file_name());

@@ -108,6 +108,11 @@ impl TableKind {
         self.columns().len() - self.column_names().2
     }
 
+    /// The column mask with every new column (a file with all of them).
+    pub fn all_new(self) -> u8 {
+        ((1u16 << self.column_names().2) - 1) as u8
+    }
+
     /// The columns a file with this column mask has, in order.
     pub fn columns_with(self, new: u8) -> impl Iterator<Item = &'static str> {
         let from = self.new_from();
