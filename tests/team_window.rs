@@ -1,7 +1,8 @@
 //! The window on a team database (issues #29, #31), driven headless against the real
 //! PostgreSQL server `.ci/run` starts: File → Connect, run a procedure, the ticks in the
 //! database with the name the database gives the user; a tick refused because someone
-//! else changed the step first asks, and Take theirs shows theirs.
+//! else changed the step first asks, and Take theirs shows theirs; an editor open on a
+//! procedure someone else saved says so, shows their changes and warns before saving.
 
 mod common;
 use common::pg::TestDb;
@@ -170,4 +171,65 @@ fn a_tick_refused_because_someone_changed_the_step_first_asks_and_take_theirs_sh
     let completed: bool =
         c.query_one("SELECT completed FROM run_steps WHERE id = $1", &[&i64::from(first.0)]).expect("q").get(0);
     assert!(!completed, "nothing written over alice's change");
+}
+
+#[test]
+fn an_editor_open_on_a_procedure_someone_else_saved_says_so_and_shows_their_changes() {
+    let Some(mut db) = TestDb::new("window_editor") else { return };
+    let sample = copy_of(&sample_data());
+    pg::push(sample.path(), &db.url).expect("push");
+    let (alice, bob) = (db.person("alice", Some("Alice Liddell")), db.person("bob", Some("Bob")));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1200.0, 900.0))
+        .with_max_steps(24)
+        .build_eframe(move |cc| App::new(cc, Some(std::path::PathBuf::from(&bob))));
+    h.run();
+    h.state_mut().wait_loading();
+    h.run();
+    h.state_mut().set_view(View::Procedures);
+    h.run();
+    h.get_by_label("Payroll run").click();
+    h.run();
+    h.get_by_label("✏ Edit").click();
+    h.run();
+    let pid = h.state().db().and_then(|d| d.procedures.rows().iter().find(|p| p.name == "Payroll run").map(|p| p.id));
+    let pid = pid.expect("the procedure");
+    let version = h.state().db().and_then(|d| d.procedure(pid)).map(|p| p.version).expect("version");
+    assert!(h.query_by_label_contains("Someone else saved").is_none(), "nothing to say yet");
+    // Alice saves a new version from her window.
+    let mut a = procedures::session::Session::new(std::sync::Arc::new(|| {}));
+    assert!(a.open_database(&alice).is_empty());
+    a.wait_loading();
+    let mut draft = procedures::ops::ProcedureDraft::of(a.db().expect("open"), pid).expect("draft");
+    draft.steps[0].description = "Export the timesheets twice".into();
+    let now = procedures::model::Timestamp::parse("2026-12-06 10:00:00").expect("time");
+    a.mutate(|d| procedures::ops::update_procedure(d, pid, &draft, "doubled the export", now)).expect("saved");
+    a.submit_changes();
+    a.flush();
+    // Bob's editor says so within a second or two.
+    let started = std::time::Instant::now();
+    while h.query_by_label_contains("Someone else saved version").is_none() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "the editor did not say so");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run();
+    }
+    h.get_by_label_contains(&format!("saving makes yours version {}", version + 2));
+    h.get_by_label("Show their changes").click();
+    h.run();
+    h.get_by_label_contains("twice");
+    // Before saving, the save dialog says it too.
+    h.get_all_by_role(egui::accesskit::Role::MultilineTextInput).next().expect("the description").click();
+    h.run();
+    h.event(egui::Event::Text(" (bob)".into()));
+    h.run();
+    h.get_by_label("Save new version…").click();
+    h.run();
+    assert!(h.query_all_by_label_contains("Someone else saved version").count() >= 2, "said in the save dialog too");
+    // Start again from theirs: the editor shows their version, nothing of bob's kept.
+    h.get_by_label("Cancel").click();
+    h.run();
+    h.get_by_label("Start again from theirs").click();
+    h.run();
+    assert!(h.query_by_label_contains("Someone else saved").is_none());
+    assert!(!h.state().editor().is_dirty(), "their version, untouched");
 }

@@ -14,6 +14,7 @@ use crate::store::Dataset;
 use egui::{RichText, Ui};
 
 mod steps;
+mod theirs;
 
 use steps::steps_ui;
 
@@ -50,6 +51,9 @@ pub struct EditorState {
     /// When it is due (saved with the procedure; not part of its versions).
     pub schedules: Vec<ScheduleForm>,
     original_schedules: Vec<ScheduleForm>,
+    /// What editing started from (an existing procedure), to tell when someone else
+    /// saved it meanwhile.
+    base: Option<theirs::Base>,
 }
 
 impl EditorState {
@@ -75,6 +79,7 @@ impl EditorState {
         s.original = s.current();
         s.schedules = db.schedules_of(pid).map(ScheduleForm::of).collect();
         s.original_schedules = s.schedules.clone();
+        s.base = theirs::Base::of(db, pid);
         Some(s)
     }
 
@@ -257,6 +262,7 @@ pub fn editor_ui(
         None => "New procedure".to_owned(),
     };
     ui.heading(title);
+    theirs::theirs_ui(ui, db, state);
     let (errors, warnings) = state.problems(db);
 
     // Save and Close stay in view below the form, however long it is.
@@ -425,6 +431,9 @@ fn save_dialog_ui(ui: &mut Ui, db: &Dataset, state: &mut EditorState, cmds: &mut
     let resp = egui::Modal::new(egui::Id::unique("editor-save")).show(ui.ctx(), |ui| {
         ui.set_width(420.0);
         ui.heading(format!("New version {next}"));
+        if let Some(said) = theirs::overtaken(db, state) {
+            ui.colored_label(ui.visuals().warn_fg_color, said);
+        }
         ui.label("What changed (kept with the version):");
         ui.add(
             egui::TextEdit::multiline(&mut change)
