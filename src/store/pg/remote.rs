@@ -272,8 +272,10 @@ type NewRevision = ((TableKind, u64), Option<i64>);
 enum Refusal {
     /// Someone else changed or removed the row since this client read it.
     Stale(TableKind, u64),
-    /// The server or the connection failed.
+    /// The server or the connection failed before the commit (nothing was written).
     Server(PgError),
+    /// The commit failed: whether it was written is not known (not sent again unasked).
+    AtCommit(PgError),
 }
 
 impl From<PgError> for Refusal {
@@ -338,7 +340,14 @@ impl Thread {
 
     fn write(&mut self, set: ChangeSet) -> Written {
         let started = Instant::now();
-        let result = self.ensure_connected().map_err(Refusal::Server).and_then(|()| self.write_set(&set));
+        let mut result = self.ensure_connected().map_err(Refusal::Server).and_then(|()| self.write_set(&set));
+        if matches!(result, Err(Refusal::Server(_))) && self.client.is_closed() {
+            // The connection died while idle (a server restart) and the transaction did
+            // not get to its commit: nothing of this set is in the database, so it is
+            // sent once more on a new connection.
+            log::info!("the database connection was lost while idle: connecting again");
+            result = self.ensure_connected().map_err(Refusal::Server).and_then(|()| self.write_set(&set));
+        }
         match result {
             Ok(now) => {
                 for (key, revision) in &now {
@@ -353,7 +362,7 @@ impl Thread {
                 let theirs = super::theirs::theirs(&mut self.client, &self.selects, kind, key);
                 Written::Failed { why: theirs.message(), set, theirs: Some(Box::new(theirs)) }
             }
-            Err(Refusal::Server(e)) => {
+            Err(Refusal::Server(e) | Refusal::AtCommit(e)) => {
                 Written::Failed { why: format!("Not saved to the database: {e}"), set, theirs: None }
             }
         }
@@ -374,7 +383,7 @@ impl Thread {
             let Some(sql) = statements.get(&changes.kind) else { continue };
             write_table(&mut tx, sql, revisions, changes, &mut now)?;
         }
-        tx.commit().map_err(query_error("committing"))?;
+        tx.commit().map_err(|e| Refusal::AtCommit(query_error("committing")(e)))?;
         Ok(now)
     }
 }
