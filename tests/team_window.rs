@@ -149,6 +149,8 @@ fn a_tick_refused_because_someone_changed_the_step_first_asks_and_take_theirs_sh
     };
     assert!(why.contains("Alice Liddell changed run step"), "{why}");
     h.get_by_label("Not saved: changed by someone else");
+    // The status bar says it short (the folder and the zoom keep their room).
+    h.get_by_label(&format!("Not saved: Alice Liddell changed run step {} first", first.0));
     h.get_by_label("valve checked");
     assert!(h.query_all_by_label("Keep mine").count() >= 1);
     h.get_all_by_label("Take theirs").next().expect("the choice").click();

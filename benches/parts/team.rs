@@ -1,11 +1,14 @@
 //! The team-database budgets (issue #29), measured when `cargo bench -- --pg URL` names a
 //! server (an administrator's URL, as `PROCEDURES_TEST_PG`): the Year-1 folder pushed
-//! once into `procedures_bench_y1`, then opening it as the window does, `check URL`, and
-//! ticks committed one transaction each, as the window's writer thread sends them.
+//! once into `procedures_bench_y1`, then opening it as the window does, `check URL`,
+//! ticks committed one transaction each, as the window's writer thread sends them, and
+//! how long until another window (a second session on the database, polled as each
+//! frame polls it) shows a tick (issue #31).
 
 use super::{median, ms, percentile};
 use procedures::model::{RunStatus, RunStepId, Timestamp};
 use procedures::ops;
+use procedures::session::Session;
 use procedures::store::{Dataset, pg};
 use std::path::Path;
 use std::sync::Arc;
@@ -93,6 +96,12 @@ pub fn measure(
     ));
 
     let Some(opened) = opened else { return out };
+    // Another window on the same database, following its changes.
+    let mut other = Session::new(Arc::new(|| {}));
+    let _ = other.open_database(&url);
+    let _ = other.wait_loading();
+    assert!(other.db().is_some(), "the other window opened the database");
+    let mut shown_after = Vec::new();
     let (mut db, mut remote) = (opened.loaded.db, opened.remote);
     let now = Timestamp::now();
     let pid = db.procedures.rows()[0].id;
@@ -108,6 +117,9 @@ pub fn measure(
             tick(&mut db, rs, now);
             commit(&mut db, &mut remote);
             times.push(t.elapsed());
+            if shown_after.len() < 50 {
+                shown_after.push(t.elapsed() + shown_in(&mut other, rs));
+            }
         }
         ops::finish_run(&mut db, run, RunStatus::Completed, now).expect("finish");
         commit(&mut db, &mut remote);
@@ -119,5 +131,25 @@ pub fn measure(
         "p50 <= 20 ms, p99 <= 100 ms",
         Some(p50 <= Duration::from_millis(20) && p99 <= Duration::from_millis(100)),
     ));
+    let (p50, max) = (percentile(&mut shown_after, 0.5), percentile(&mut shown_after, 1.0));
+    out.push((
+        format!("team database: another window shows a tick ({} ticks, y1 open in both)", shown_after.len()),
+        format!("p50 {}, max {}", ms(p50), ms(max)),
+        "<= 1 s",
+        Some(max <= Duration::from_secs(1)),
+    ));
     out
+}
+
+/// How long after now `other` shows run step `rs` ticked, polling as a frame does.
+fn shown_in(other: &mut Session, rs: RunStepId) -> Duration {
+    let t = Instant::now();
+    loop {
+        other.poll(|_| {});
+        if other.db().and_then(|d| d.run_step(rs)).is_some_and(|r| r.completed) {
+            return t.elapsed();
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "the other window never showed the tick");
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }

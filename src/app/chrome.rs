@@ -489,10 +489,16 @@ impl App {
                 if ui.button("Take theirs").on_hover_text("Drop my change and show theirs").clicked() {
                     cmds.push(Command::ResolveConflict { keep_mine: false });
                 }
-                let label = ui.colored_label(ui.visuals().error_fg_color, format!("Not saved: {why}"));
-                if let Some(over) = self.session.overtaken() {
-                    label.on_hover_ui(|ui| super::team::overtaken_fields(ui, over));
-                }
+                // Short here (the folder and the zoom keep their room); all of it on hover.
+                let over = self.session.overtaken();
+                let short = over.map_or_else(|| why.clone(), |o| o.theirs.short());
+                let label = ui.colored_label(ui.visuals().error_fg_color, format!("Not saved: {short}"));
+                label.on_hover_ui(|ui| {
+                    ui.label(why.as_str());
+                    if let Some(over) = over {
+                        super::team::overtaken_fields(ui, over);
+                    }
+                });
             }
             SaveState::Conflict(file) => {
                 if ui.button("Keep mine").on_hover_text("Write my changes; their version is backed up first").clicked()

@@ -42,6 +42,12 @@ impl Theirs {
         }
     }
 
+    /// The message cut to fit a status bar: who did what to which row.
+    pub fn short(&self) -> String {
+        let did = if self.removed { "removed" } else { "changed" };
+        format!("{} {did} {} first", self.who.as_deref().unwrap_or("Someone else"), self.what())
+    }
+
     /// What to tell the user.
     pub fn message(&self) -> String {
         let did = if self.removed { "removed" } else { "changed" };
