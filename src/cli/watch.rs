@@ -147,17 +147,24 @@ fn describe(c: &Change, row: Option<&BTreeMap<String, String>>) -> String {
     };
     match (kind, c.op) {
         (TableKind::RunSteps, ChangeOp::Update) if row.is_some() => {
-            let value = get("value");
-            let done = if get("completed") == "True" { "ticked" } else { "unticked" };
-            let value = if value.is_empty() { String::new() } else { format!(" ({value})") };
-            format!("{done} step {} of run {}{value}", get("step_id"), get("run_id"))
+            let (value, notes) = (get("value"), get("notes"));
+            let at = format!("step {} of run {}", get("step_id"), get("run_id"));
+            if get("completed") == "True" {
+                let value = if value.is_empty() { String::new() } else { format!(" ({value})") };
+                format!("ticked {at}{value}")
+            } else if !notes.is_empty() {
+                // Not ticked, with a note: the note is what there is to say.
+                format!("noted {at} (not ticked): “{notes}”")
+            } else {
+                format!("unticked {at}")
+            }
         }
         (TableKind::Runs, ChangeOp::Insert) if row.is_some() => {
             format!("started run {key} of procedure {}", get("procedure_id"))
         }
         (TableKind::Runs, ChangeOp::Update) if row.is_some() => match get("status") {
             "completed" => format!("finished run {key}"),
-            "abandoned" => format!("abandoned run {key}"),
+            "cancelled" => format!("cancelled run {key}"),
             _ => format!("changed run {key}"),
         },
         (TableKind::Procedures, ChangeOp::Insert | ChangeOp::Update) if row.is_some() => {
@@ -181,5 +188,33 @@ fn describe(c: &Change, row: Option<&BTreeMap<String, String>>) -> String {
             };
             format!("{verb} {what} {key}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(kind: TableKind, key: u64, op: ChangeOp) -> Change {
+        Change { position: 1, kind: Some(kind), key, op, at: "2026-12-06 10:00:00".into(), by: "Ann".into() }
+    }
+
+    fn row(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_line_says_what_happened_to_a_run_step_and_a_run() {
+        let tick = change(TableKind::RunSteps, 30, ChangeOp::Update);
+        let ticked = row(&[("step_id", "3"), ("run_id", "9"), ("completed", "True"), ("value", "7"), ("notes", "")]);
+        assert_eq!(describe(&tick, Some(&ticked)), "ticked step 3 of run 9 (7)");
+        let noted = row(&[("step_id", "3"), ("run_id", "9"), ("completed", "False"), ("value", ""), ("notes", "hot")]);
+        assert_eq!(describe(&tick, Some(&noted)), "noted step 3 of run 9 (not ticked): “hot”");
+        let open = row(&[("step_id", "3"), ("run_id", "9"), ("completed", "False"), ("value", ""), ("notes", "")]);
+        assert_eq!(describe(&tick, Some(&open)), "unticked step 3 of run 9");
+        let run = change(TableKind::Runs, 9, ChangeOp::Update);
+        assert_eq!(describe(&run, Some(&row(&[("status", "cancelled")]))), "cancelled run 9");
+        assert_eq!(describe(&run, Some(&row(&[("status", "completed")]))), "finished run 9");
+        assert_eq!(describe(&change(TableKind::Labels, 4, ChangeOp::Delete), None), "removed label 4");
     }
 }
