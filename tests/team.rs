@@ -17,9 +17,9 @@ fn the_schema_is_created_and_migrated_from_an_older_version_keeping_the_data() {
     c.batch_execute("INSERT INTO procedures (id, name, version) VALUES (1, 'Kitchen opening', 1)").expect("row");
     let has_schedules: bool = c.query_one("SELECT to_regclass('schedules') IS NOT NULL", &[]).expect("q").get(0);
     assert!(!has_schedules, "version 1 has no schedules");
-    assert_eq!(pg::migrate(&mut c, None).expect("newest"), vec![2, 3, 4, 5]);
+    assert_eq!(pg::migrate(&mut c, None).expect("newest"), vec![2, 3, 4, 5, 6]);
     assert_eq!(pg::migrate(&mut c, None).expect("again"), Vec::<i32>::new(), "each migration once");
-    assert_eq!(pg::schema_version(&mut c).expect("version"), 5);
+    assert_eq!(pg::schema_version(&mut c).expect("version"), 6);
     let (name, revision): (String, i64) = {
         let r = c.query_one("SELECT name, revision FROM procedures WHERE id = 1", &[]).expect("kept");
         (r.get(0), r.get(1))

@@ -379,3 +379,41 @@ fn rows_revised_before_the_open_can_be_changed_after_it() {
         .get(0);
     assert_eq!(by, "Bob");
 }
+
+/// A change set sent twice — its answer lost after the server committed it, then sent
+/// again on Retry, a reconnect or a replay (issue #32) — is applied once: its id is
+/// recorded with its rows, and the second sending writes nothing.
+#[test]
+fn a_change_set_sent_again_after_it_was_committed_is_applied_once() {
+    let Some((mut db, _src)) = team("exactly_once") else { return };
+    let alice = db.person("alice", Some("Alice"));
+    let opened = pg::open(&alice, None, Arc::new(|| {})).expect("open");
+    let (mut data, mut remote) = (opened.loaded.db, opened.remote);
+    let pid = data.procedures.rows()[0].id;
+    // A run and its steps, one with a note: every row new (sent twice, the second
+    // would otherwise fail on the ids already there).
+    let run = ops::start_run(&mut data, pid, now()).expect("start").value;
+    let step = data.run_step_ids(run)[0];
+    ops::set_step_note(&mut data, step, "first").expect("note");
+    let set = data.take_change_set();
+    assert_eq!(set.id.len(), 32, "an id of 128 bits: {}", set.id);
+    let mut c = pg::connect(&db.url).expect("admin");
+    remote.submit(set.clone());
+    remote.submit(set.clone());
+    let written = remote.wait_idle(Duration::from_secs(20));
+    assert_eq!(written.len(), 2, "both answered: {written:?}");
+    for w in &written {
+        assert!(matches!(w, pg::Written::Committed { .. }), "not refused, not failed: {w:?}");
+    }
+    let (n, revision): (i64, i64) = {
+        let r = c
+            .query_one("SELECT count(*), max(revision) FROM run_steps WHERE id = $1", &[&i64::from(step.0)])
+            .expect("q");
+        (r.get(0), r.get(1))
+    };
+    assert_eq!((n, revision), (1, 1), "inserted once, never updated again");
+    let runs: i64 = c.query_one("SELECT count(*) FROM runs WHERE id = $1", &[&i64::from(run.0)]).expect("q").get(0);
+    assert_eq!(runs, 1);
+    let recorded: i64 = c.query_one("SELECT count(*) FROM applied_ops WHERE op_id = $1", &[&set.id]).expect("q").get(0);
+    assert_eq!(recorded, 1);
+}

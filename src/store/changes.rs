@@ -127,6 +127,9 @@ impl TableChanges {
 pub struct ChangeSet {
     /// The tables with changes.
     pub tables: Vec<TableChanges>,
+    /// Made by this client, unique: a team database records it with the rows, so the
+    /// set sent again is applied once (empty: not recorded).
+    pub id: String,
 }
 
 impl ChangeSet {
@@ -178,7 +181,7 @@ impl Dataset {
             })
             .filter(|c| !c.is_empty())
             .collect();
-        ChangeSet { tables }
+        ChangeSet { tables, id: new_op_id() }
     }
 
     /// Forget the rows changed (a folder saves by position and does not need them).
@@ -212,5 +215,18 @@ impl Dataset {
     /// Take the ids of `kind` from `first..end` (a block the team database reserved).
     pub fn set_id_block(&mut self, kind: TableKind, first: u64, end: u64) {
         with_table!(self, kind, t => t.set_id_block(first, end));
+    }
+}
+
+/// A new change set id: 128 random bits from the system, as hex ("" when the system has
+/// no randomness to give: the set is then not recorded, as before ids).
+fn new_op_id() -> String {
+    let mut bytes = [0u8; 16];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        Err(e) => {
+            log::warn!("no random bytes for a change set id: {e}");
+            String::new()
+        }
     }
 }

@@ -322,6 +322,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (3, "rows, ids and people", include_str!("../../../migrations/003_rows_ids_people.sql")),
     (4, "whole seconds", include_str!("../../../migrations/004_whole_seconds.sql")),
     (5, "change positions", include_str!("../../../migrations/005_change_positions.sql")),
+    (6, "applied ops", include_str!("../../../migrations/006_applied_ops.sql")),
 ];
 
 /// Bring the schema to `up_to` (default: the newest): create what is missing, apply the

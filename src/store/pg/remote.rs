@@ -379,6 +379,18 @@ impl Thread {
         let mut now = Vec::new();
         let (statements, revisions) = (&self.statements, &self.revisions);
         let mut tx = self.client.transaction().map_err(query_error("starting to write"))?;
+        // The set's id, with its rows: found already there, the set was applied before
+        // (its answer was lost) and nothing of it is written again.
+        if !set.id.is_empty() {
+            let recorded = tx
+                .execute("INSERT INTO applied_ops (op_id) VALUES ($1) ON CONFLICT DO NOTHING", &[&set.id])
+                .map_err(query_error("recording the change's id"))?;
+            if recorded == 0 {
+                log::info!("change set {} was applied already: nothing written again", set.id);
+                tx.rollback().map_err(query_error("ending the transaction"))?;
+                return Ok(Vec::new());
+            }
+        }
         for changes in &set.tables {
             let Some(sql) = statements.get(&changes.kind) else { continue };
             write_table(&mut tx, sql, revisions, changes, &mut now)?;
