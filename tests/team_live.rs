@@ -7,79 +7,12 @@
 
 mod common;
 use common::pg::TestDb;
-use procedures::model::{Name, ProcedureId, RunId, RunStatus, RunStepId, Timestamp};
+use common::team::*;
+use procedures::model::{RunStatus, RunStepId};
 use procedures::ops;
-use procedures::session::{Event, SaveState, Session};
+use procedures::session::{SaveState, Session};
 use procedures::store::{FieldChange, pg};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// A team database holding the generated small folder (pushed by the administrator).
-fn team(tag: &str) -> Option<(TestDb, tempfile::TempDir)> {
-    let db = TestDb::new(tag)?;
-    let src = tempfile::tempdir().expect("tmp");
-    procedures::generate::generate(src.path(), procedures::generate::Scale::Small, 7).expect("generate");
-    pg::push(src.path(), &db.url).expect("push");
-    Some((db, src))
-}
-
-/// A window's session with the database `url` open.
-fn open(url: &str) -> Session {
-    let mut s = Session::new(Arc::new(|| {}));
-    assert!(s.open_database(url).is_empty(), "a database is read on a thread");
-    let events = s.wait_loading();
-    assert!(events.iter().any(|e| matches!(e, Event::Opened { .. })), "the database opens");
-    s
-}
-
-fn now() -> Timestamp {
-    Timestamp::parse("2026-12-06 10:00:00").expect("time")
-}
-
-fn plain(step: &procedures::model::Step) -> bool {
-    step.kind == procedures::model::StepKind::Check && step.show_if.is_empty()
-}
-
-fn a_procedure(s: &Session) -> ProcedureId {
-    let db = s.db().expect("open");
-    db.procedures
-        .rows()
-        .iter()
-        .map(|p| p.id)
-        .find(|p| db.steps_of(*p).filter(|st| plain(st)).count() >= 3)
-        .expect("a procedure with plain steps")
-}
-
-fn tickable(s: &Session, run: RunId) -> Vec<RunStepId> {
-    let db = s.db().expect("open");
-    db.run_steps_of(run).filter(|rs| db.step(rs.step_id).is_some_and(plain)).map(|rs| rs.id).collect()
-}
-
-fn by(s: &Session) -> Name {
-    Name::of(s.database_user().expect("a database")).unwrap_or_default()
-}
-
-fn start(s: &mut Session, pid: ProcedureId) -> RunId {
-    let by = by(s);
-    let run = s
-        .mutate(|db| ops::start_run_with(db, pid, now(), &ops::RunStart { by, ..Default::default() }))
-        .expect("started")
-        .expect("a value");
-    s.submit_changes();
-    run
-}
-
-fn tick(s: &mut Session, id: RunStepId) {
-    let by = by(s);
-    s.mutate(|db| ops::set_step_completed_by(db, id, true, now(), by)).expect("ticked");
-    s.submit_changes();
-}
-
-fn saved(s: &mut Session) -> SaveState {
-    s.flush();
-    s.poll(|_| {});
-    s.save_state().clone()
-}
 
 /// Poll `s` (as the window does each frame) until `seen` holds, at most `limit`; how long
 /// it took.

@@ -4,26 +4,12 @@
 
 mod common;
 use common::server::OwnServer;
+use common::team::{open, saved};
 use procedures::model::{Name, ProcedureId, Timestamp};
 use procedures::ops;
-use procedures::session::{Event, SaveState, Session};
+use procedures::session::SaveState;
 use procedures::store::pg;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn open(url: &str) -> Session {
-    let mut s = Session::new(Arc::new(|| {}));
-    assert!(s.open_database(url).is_empty(), "a database is read on a thread");
-    let events = s.wait_loading();
-    assert!(events.iter().any(|e| matches!(e, Event::Opened { .. })), "the database opens");
-    s
-}
-
-fn saved(s: &mut Session) -> SaveState {
-    s.flush();
-    s.poll(|_| {});
-    s.save_state().clone()
-}
 
 #[test]
 fn the_server_restarted_mid_session_the_windows_write_again_and_catch_up() {

@@ -108,15 +108,6 @@ fn rows_by_key(kind: TableKind, csv: &[u8]) -> HashMap<u64, BTreeMap<String, Str
     out
 }
 
-/// The key as the change log spells it.
-fn key_text(c: &Change) -> String {
-    if c.kind == Some(TableKind::ProcedureLabels) {
-        format!("{}:{}", c.key >> 32, c.key & 0xffff_ffff)
-    } else {
-        c.key.to_string()
-    }
-}
-
 /// One change as a JSON object (the row: every column as text, empty as null).
 fn json_line(c: &Change, row: Option<&BTreeMap<String, String>>) -> serde_json::Value {
     let row = row.map(|r| {
@@ -129,7 +120,7 @@ fn json_line(c: &Change, row: Option<&BTreeMap<String, String>>) -> serde_json::
         "at": c.at,
         "by": c.by,
         "table": c.kind.map(|k| k.file_name().trim_end_matches(".csv")),
-        "key": c.kind.map(|_| key_text(c)),
+        "key": c.kind.map(|k| crate::store::pg::row_key_text(k, c.key)),
         "op": c.op.as_str(),
         "row": row,
     })
@@ -138,7 +129,7 @@ fn json_line(c: &Change, row: Option<&BTreeMap<String, String>>) -> serde_json::
 /// One change in words: "ticked step 12 of run 7", "started run 7 of procedure 3".
 fn describe(c: &Change, row: Option<&BTreeMap<String, String>>) -> String {
     let get = |col: &str| row.and_then(|r| r.get(col)).map_or("", String::as_str);
-    let key = key_text(c);
+    let key = c.kind.map_or_else(String::new, |k| crate::store::pg::row_key_text(k, c.key));
     let Some(kind) = c.kind else { return "pushed a folder into the database".into() };
     let verb = match c.op {
         ChangeOp::Insert => "added",

@@ -3,6 +3,7 @@
 
 pub mod pg;
 pub mod server;
+pub mod team;
 
 use std::path::{Path, PathBuf};
 

@@ -27,7 +27,7 @@ mod watch;
 
 pub use feed::{Batch, Change, ChangeOp, ChangedRows, Feed, Followed};
 pub use remote::{Opened, Remote, Written, open, set_blocks};
-pub use theirs::Theirs;
+pub use theirs::{Theirs, row_key_text};
 pub use transfer::{Moved, load_url, load_url_split_from, pull, pull_within, push, push_within};
 pub use watch::QUIET_LIMIT;
 

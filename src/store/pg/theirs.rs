@@ -113,6 +113,6 @@ pub(super) fn fetch(
 }
 
 /// A row's key as the change log spells it (`procedure_id:label_id` for a label link).
-fn row_key_text(kind: TableKind, key: u64) -> String {
+pub fn row_key_text(kind: TableKind, key: u64) -> String {
     if kind == TableKind::ProcedureLabels { format!("{}:{}", key >> 32, key & 0xffff_ffff) } else { key.to_string() }
 }
