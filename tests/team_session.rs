@@ -311,7 +311,7 @@ fn rows_revised_before_the_open_can_be_changed_after_it() {
 fn a_change_set_sent_again_after_it_was_committed_is_applied_once() {
     let Some((mut db, _src)) = team("exactly_once") else { return };
     let alice = db.person("alice", Some("Alice"));
-    let opened = pg::open(&alice, None, Arc::new(|| {})).expect("open");
+    let opened = pg::open(&alice, None, Arc::new(|| {}), None).expect("open");
     let (mut data, mut remote) = (opened.loaded.db, opened.remote);
     let pid = data.procedures.rows()[0].id;
     // A run and its steps, one with a note: every row new (sent twice, the second

@@ -66,7 +66,7 @@ pub fn measure(
     for _ in 0..runs.min(3) {
         drop(opened.take());
         let t = Instant::now();
-        let o = pg::open(&url, None, Arc::new(|| {})).expect("open");
+        let o = pg::open(&url, None, Arc::new(|| {}), None).expect("open");
         opens.push(t.elapsed());
         assert!(o.loaded.problems.is_empty(), "{:?}", &o.loaded.problems[..1]);
         opened = Some(o);

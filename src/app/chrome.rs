@@ -428,7 +428,7 @@ impl App {
                         return;
                     };
                     self.save_state_ui(ui, f.read_only(), cmds);
-                    if let Some(why) = self.session.live_problem() {
+                    if let Some(why) = self.session.live_problem().filter(|_| self.session.offline().is_none()) {
                         ui.colored_label(
                             ui.visuals().warn_fg_color,
                             "Others' changes are not coming in: connecting again…",
@@ -464,7 +464,14 @@ impl App {
             ui.colored_label(ui.visuals().warn_fg_color, "Read-only");
             return;
         }
-        match self.session.save_state() {
+        let state = self.session.save_state();
+        if let Some(why) = self.session.offline() {
+            super::team::offline_ui(ui, why, self.session.pending_changes());
+            if matches!(state, SaveState::Saved | SaveState::Saving) {
+                return;
+            }
+        }
+        match state {
             SaveState::Saved if self.views.editor.is_dirty() => {
                 ui.colored_label(ui.visuals().warn_fg_color, "Unsaved changes in the editor")
                     .on_hover_text("Save them in the editor; quitting asks first");

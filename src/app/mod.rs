@@ -153,6 +153,9 @@ impl App {
             .or_else(|| prefs.last_folder.clone().filter(|d| d.is_dir()));
         let ctx = cc.egui_ctx.clone();
         let mut app = Self::with_prefs(prefs, move || ctx.request_repaint());
+        // A team database's changes wait in the app's data directory until the server
+        // has them (offline, a crash).
+        app.set_pending_dir(eframe::storage_dir("Procedures").map(|d| d.join("pending")));
         // First start: ask who is using the app (the name every run and tick records) —
         // unless it starts on a team database, which names its users itself.
         let on_database = start.as_ref().is_some_and(|s| crate::store::pg::is_url(&s.to_string_lossy()));
@@ -234,6 +237,12 @@ impl App {
         self.session.flush();
         let events = self.session.take_events();
         self.handle_events(events);
+    }
+
+    /// Keep a team database's changes in `dir` until the server has them (the window
+    /// sets the app's data directory; `None`: not kept).
+    pub fn set_pending_dir(&mut self, dir: Option<PathBuf>) {
+        self.session.set_pending_dir(dir);
     }
 
     /// Read the open folder again, keeping the view and the selections.
@@ -460,7 +469,8 @@ impl App {
                     }
                     let read_only = folder.read_only() || loading;
                     let db = &folder.db;
-                    let mut cx = ViewCtx { db, now, read_only, user, cmds: &mut cmds };
+                    let unconfirmed = self.session.unconfirmed();
+                    let mut cx = ViewCtx { db, now, read_only, user, cmds: &mut cmds, unconfirmed: &unconfirmed };
                     match self.view {
                         View::Today => today_ui(ui, db, &mut views.today, now, read_only, cx.cmds),
                         View::Procedures => browser_ui(ui, &mut cx, &mut views.browser),

@@ -69,3 +69,24 @@ fn shown(value: Option<&str>) -> String {
         Some(v) => v.into(),
     }
 }
+
+/// "Offline — 3 changes pending", in the status bar (the page does not move), with why
+/// and what happens to them on hover.
+pub(super) fn offline_ui(ui: &mut egui::Ui, why: &str, pending: usize) {
+    let changes = match pending {
+        0 => "nothing pending".to_owned(),
+        1 => "1 change pending".to_owned(),
+        n => format!("{n} changes pending"),
+    };
+    let visuals = ui.visuals();
+    let (fill, text) = (visuals.warn_fg_color.gamma_multiply(0.25), visuals.strong_text_color());
+    egui::Frame::new()
+        .fill(fill)
+        .corner_radius(3.0)
+        .inner_margin(egui::Margin::symmetric(6, 1))
+        .show(ui, |ui| ui.label(egui::RichText::new(format!("⚠ Offline — {changes}")).color(text).strong()))
+        .response
+        .on_hover_text(format!(
+            "The database cannot be reached: {why}\nYour changes are kept on this computer and sent, in order, when it is back (tried again every few seconds). You can go on working, and quit: they are sent on the next start."
+        ));
+}

@@ -175,7 +175,7 @@ fn refuse(msg: String) -> ExitCode {
 /// Open the team database, apply `change`, commit its rows in one transaction (as the
 /// window does: ids from this client's block, an update naming the revision it read).
 fn write_database(url: &str, change: impl FnOnce(&mut Dataset, &Writing) -> Result<String, OpError>) -> ExitCode {
-    let opened = match store::pg::open(url, None, std::sync::Arc::new(|| {})) {
+    let opened = match store::pg::open(url, None, std::sync::Arc::new(|| {}), None) {
         Ok(o) => o,
         Err(e) => return refuse(e.to_string()),
     };

@@ -22,9 +22,10 @@ impl Session {
         let progress = Arc::new(store::LoadProgress::default());
         let (tx, rx) = std::sync::mpsc::channel();
         let (wake, prepare) = (Arc::clone(&self.wake), self.prepare.clone());
-        let (owned, shared) = (url.to_owned(), Arc::clone(&progress));
+        let (owned, shared, journal) = (url.to_owned(), Arc::clone(&progress), self.pending_dir.clone());
         std::thread::spawn(move || {
-            let (result, remote, position) = match pg::open(&owned, Some(shared), Arc::clone(&wake)) {
+            let (result, remote, position) = match pg::open(&owned, Some(shared), Arc::clone(&wake), journal.as_deref())
+            {
                 Ok(o) => (Ok(o.loaded), Some(o.remote), o.position),
                 Err(e) => (Err(e.to_string()), None, 0),
             };
@@ -35,9 +36,11 @@ impl Session {
         let reload = self.url.as_deref() == Some(url);
         // Others' changes are read with the data again (the feed goes on from there).
         self.live = None;
+        // The writer ends (its journal is the next one's).
+        self.remote = None;
+        self.offline = None;
         if !reload {
             self.folder = None;
-            self.remote = None;
             self.url = None;
         }
         self.loading = Some(Loading {
@@ -85,7 +88,38 @@ impl Session {
         self.reserving = false;
         self.undo.clear();
         self.save_state = SaveState::Saved;
-        if reload { vec![Event::Reloaded { prepared }] } else { vec![Event::Opened { dir: shown, prepared }] }
+        let replayed = self.remote.as_mut().and_then(pg::Remote::take_replayed);
+        let mut events =
+            if reload { vec![Event::Reloaded { prepared }] } else { vec![Event::Opened { dir: shown, prepared }] };
+        if let Some(replayed) = replayed {
+            events.push(Event::Message(self.replayed(replayed)));
+        }
+        events
+    }
+
+    /// Say what the changes an earlier session left did; the refused ones wait for the
+    /// user as a refusal now would.
+    fn replayed(&mut self, replayed: pg::Replayed) -> String {
+        let pg::Replayed { journal, sent, refused } = replayed;
+        log::info!("sent {sent} change(s) left in {}; {} refused", journal.display(), refused.len());
+        let changes = |n: usize| if n == 1 { "1 change".to_owned() } else { format!("{n} changes") };
+        let mut said = format!(
+            "{} made earlier on this computer had not reached the database: sent now, before anything else",
+            changes(sent + refused.len())
+        );
+        if !refused.is_empty() {
+            said.push_str(&format!(
+                "; {} not taken (see the status bar) — kept in {} until you decide",
+                changes(refused.len()),
+                journal.display()
+            ));
+        }
+        for w in refused {
+            if let pg::Written::Failed { why, set, theirs } = w {
+                self.refused(why, set, theirs);
+            }
+        }
+        said
     }
 
     /// The open team database as shown (no password), if a database is open.
@@ -138,8 +172,50 @@ impl Session {
         self.handle_written(written);
     }
 
-    /// Wait (at most [`FLUSH_LIMIT`]) until the database has taken everything sent.
+    /// A change set the database did not take: someone else changed the row first, or
+    /// the server refused it; kept (and in the journal) until Retry or the user's choice.
+    fn refused(&mut self, why: String, set: store::ChangeSet, theirs: Option<Box<pg::Theirs>>) {
+        log::warn!("{why}");
+        match theirs {
+            Some(theirs) => self.on_overtaken(&set, *theirs),
+            None => self.save_state = SaveState::Failed(why),
+        }
+        self.unsent.push(set);
+    }
+
+    /// Why the open database cannot be reached, while its connection is lost.
+    pub fn offline(&self) -> Option<&str> {
+        self.offline.as_deref()
+    }
+
+    /// How many changes (one per op) the database has not confirmed yet.
+    pub fn pending_changes(&self) -> usize {
+        self.in_flight.len() + self.unsent.len()
+    }
+
+    /// The rows with a change the database has not confirmed yet.
+    pub fn unconfirmed(&self) -> std::collections::HashSet<(store::TableKind, u64)> {
+        let mut keys: std::collections::HashSet<_> = self.in_flight.iter().flatten().copied().collect();
+        keys.extend(
+            self.unsent.iter().flat_map(|s| s.tables.iter().flat_map(|t| t.keys().into_iter().map(|k| (t.kind, k)))),
+        );
+        keys
+    }
+
+    /// Keep a team database's changes in `dir` until the server has them (see
+    /// [`pg::Pending`]); set before opening one.
+    pub fn set_pending_dir(&mut self, dir: Option<PathBuf>) {
+        self.pending_dir = dir;
+    }
+
+    /// Wait (at most [`FLUSH_LIMIT`]) until the database has taken everything sent —
+    /// not while it cannot be reached: the journal keeps what is not sent for the next
+    /// start.
     pub(super) fn flush_database(&mut self) {
+        if self.offline.is_some() && self.pending_dir.is_some() {
+            log::info!("closing offline: {} change(s) wait in the journal", self.pending_changes());
+            return;
+        }
         let Some(remote) = &mut self.remote else { return };
         let written = remote.wait_idle(FLUSH_LIMIT);
         self.handle_written(written);
@@ -154,14 +230,18 @@ impl Session {
                     self.release_held(&revisions);
                 }
                 pg::Written::Failed { why, set, theirs } => {
-                    log::warn!("{why}");
                     self.in_flight.pop_front();
-                    match theirs {
-                        Some(theirs) => self.on_overtaken(&set, *theirs),
-                        None => self.save_state = SaveState::Failed(why),
-                    }
-                    self.unsent.push(set);
+                    self.refused(why, set, theirs);
                 }
+                pg::Written::Connection(lost) => {
+                    if lost.is_none() && self.offline.is_some() {
+                        self.queued.push(Event::Message(
+                            "Connected to the database again: sending the changes made meanwhile".into(),
+                        ));
+                    }
+                    self.offline = lost;
+                }
+                pg::Written::Warning(why) => self.queued.push(Event::Message(why)),
                 pg::Written::Fetched(fetched) => self.on_fetched(fetched),
                 pg::Written::Reserved(blocks) => {
                     self.reserving = false;

@@ -102,6 +102,12 @@ pub struct Session {
     overtaken: Option<Overtaken>,
     /// Rows to read as they are now (Take theirs), until they are read.
     refetch: Vec<(store::TableKind, u64)>,
+    /// Where a team database's changes wait until the server has them (the app's data
+    /// directory; `None`: not kept — a lost connection fails the save at once).
+    pending_dir: Option<PathBuf>,
+    /// Why the open database cannot be reached, while its connection is lost (the
+    /// changes queue in the journal meanwhile).
+    offline: Option<String>,
 }
 
 impl Session {
@@ -133,6 +139,8 @@ impl Session {
             held: Vec::new(),
             overtaken: None,
             refetch: Vec::new(),
+            pending_dir: None,
+            offline: None,
         }
     }
 
@@ -304,6 +312,7 @@ impl Session {
         let outcomes = self.writer.poll();
         self.handle_saved(outcomes);
         self.poll_database();
+        events.append(&mut self.queued);
         self.poll_live(&mut events);
         if let Some(step) = self.conflict.as_ref().and_then(conflict::Resolving::finished) {
             self.conflict = None;

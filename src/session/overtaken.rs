@@ -80,6 +80,9 @@ impl Session {
     }
 
     fn take_theirs(&mut self) {
+        if let Some(remote) = &mut self.remote {
+            remote.forget(self.unsent.iter().map(|s| s.id.clone()).collect());
+        }
         let mut keys: Vec<(TableKind, u64)> = self
             .unsent
             .drain(..)

@@ -34,6 +34,9 @@ pub struct ViewCtx<'a> {
     pub user: Name,
     /// Where the view's commands go.
     pub cmds: &'a mut Vec<Command>,
+    /// The rows with a change a team database has not confirmed yet (the runner marks
+    /// such ticks); empty for a folder.
+    pub unconfirmed: &'a std::collections::HashSet<(crate::store::TableKind, u64)>,
 }
 
 /// The main views (the left navigation).

@@ -61,7 +61,8 @@ impl OwnServer {
         }
     }
 
-    fn start_again(&self) {
+    /// Start the server again after [`OwnServer::stop`].
+    pub fn start_again(&self) {
         let options = format!("-c listen_addresses=127.0.0.1 -p {} -k {}", self.port, self.dir.path().display());
         run(self
             .command("pg_ctl")
@@ -74,8 +75,13 @@ impl OwnServer {
 
     /// Stop the server (every connection ends, as in a restart) and start it again.
     pub fn restart(&self) {
-        run(self.command("pg_ctl").arg("-D").arg(self.data()).args(["-w", "-t", "60", "-m", "fast", "stop"]));
+        self.stop();
         self.start_again();
+    }
+
+    /// Stop the server: every connection ends, none is taken until it starts again.
+    pub fn stop(&self) {
+        run(self.command("pg_ctl").arg("-D").arg(self.data()).args(["-w", "-t", "60", "-m", "fast", "stop"]));
     }
 }
 

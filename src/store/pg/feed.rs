@@ -142,20 +142,25 @@ impl Batch {
 
 /// Changed rows typed by the folder's own decoders, per table, parents first.
 pub(super) fn incoming_of(tables: &BTreeMap<TableKind, ChangedRows>) -> Vec<IncomingTable> {
-    use crate::model::*;
-    use crate::store::tables::read_bytes;
     let mut out = Vec::new();
     for kind in TableKind::PARENTS_FIRST {
         let Some(changed) = tables.get(&kind) else { continue };
-        let rows = match kind {
-            TableKind::Procedures => typed(&changed.csv, read_bytes::<Procedure>, TableRows::Procedures),
-            TableKind::Steps => typed(&changed.csv, read_bytes::<Step>, TableRows::Steps),
-            TableKind::Runs => typed(&changed.csv, read_bytes::<Run>, TableRows::Runs),
-            TableKind::RunSteps => typed(&changed.csv, read_bytes::<RunStep>, TableRows::RunSteps),
-            TableKind::Labels => typed(&changed.csv, read_bytes::<Label>, TableRows::Labels),
-            TableKind::ProcedureLabels => typed(&changed.csv, read_bytes::<ProcedureLabel>, TableRows::ProcedureLabels),
-            TableKind::Versions => typed(&changed.csv, read_bytes::<Version>, TableRows::Versions),
-            TableKind::Schedules => typed(&changed.csv, read_bytes::<Schedule>, TableRows::Schedules),
+        let rows = match typed_rows(kind, &changed.csv, true) {
+            Ok((rows, problems)) => {
+                for p in problems.iter().take(3) {
+                    log::warn!("a changed row from the database: {p}");
+                }
+                rows
+            }
+            Err(e) => {
+                log::warn!("changed rows from the database not read: {e}");
+                // The header alone: no rows (the removals still apply).
+                let header = kind.columns().join(",");
+                match typed_rows(kind, header.as_bytes(), true) {
+                    Ok((rows, _)) => rows,
+                    Err(_) => continue,
+                }
+            }
         };
         let keys: Vec<u64> = with_rows!(&rows, r => r.iter().map(crate::model::Row::key).collect());
         let revisions = keys
@@ -167,27 +172,48 @@ pub(super) fn incoming_of(tables: &BTreeMap<TableKind, ChangedRows>) -> Vec<Inco
     out
 }
 
-/// Rows of one table from the feed's CSV, sorted by key, one per key.
+/// Rows of one table from CSV in the folder's spelling, in the order given; a row the
+/// decoders find a problem in refuses them all.
+pub(super) fn typed_in_order(kind: TableKind, csv: &[u8]) -> Result<TableRows, String> {
+    let (rows, problems) = typed_rows(kind, csv, false)?;
+    match problems.into_iter().next() {
+        Some(p) => Err(p),
+        None => Ok(rows),
+    }
+}
+
+/// Rows of one table from CSV in the folder's spelling (`sorted`: by key, one per key),
+/// and the problems the decoders found (the rows they kept are there as read).
+fn typed_rows(kind: TableKind, csv: &[u8], sorted: bool) -> Result<(TableRows, Vec<String>), String> {
+    use crate::model::*;
+    use crate::store::tables::read_bytes;
+    match kind {
+        TableKind::Procedures => typed(csv, read_bytes::<Procedure>, TableRows::Procedures, sorted),
+        TableKind::Steps => typed(csv, read_bytes::<Step>, TableRows::Steps, sorted),
+        TableKind::Runs => typed(csv, read_bytes::<Run>, TableRows::Runs, sorted),
+        TableKind::RunSteps => typed(csv, read_bytes::<RunStep>, TableRows::RunSteps, sorted),
+        TableKind::Labels => typed(csv, read_bytes::<Label>, TableRows::Labels, sorted),
+        TableKind::ProcedureLabels => typed(csv, read_bytes::<ProcedureLabel>, TableRows::ProcedureLabels, sorted),
+        TableKind::Versions => typed(csv, read_bytes::<Version>, TableRows::Versions, sorted),
+        TableKind::Schedules => typed(csv, read_bytes::<Schedule>, TableRows::Schedules, sorted),
+    }
+}
+
+/// Rows of one table from CSV, with the decoders' problems.
 fn typed<R: crate::model::Row + Clone>(
     csv: &[u8],
     read: fn(&[u8]) -> Result<crate::store::read::ReadTable<R>, crate::store::Error>,
     wrap: fn(Arc<Vec<R>>) -> TableRows,
-) -> TableRows {
-    let mut rows = match read(csv) {
-        Ok(t) => {
-            for p in t.problems.iter().take(3) {
-                log::warn!("a changed row from the database: {p}");
-            }
-            t.rows
-        }
-        Err(e) => {
-            log::warn!("changed rows from the database not read: {e}");
-            Vec::new()
-        }
-    };
-    rows.sort_by_key(crate::model::Row::key);
-    rows.dedup_by_key(|r| r.key());
-    wrap(Arc::new(rows))
+    sorted: bool,
+) -> Result<(TableRows, Vec<String>), String> {
+    let table = read(csv).map_err(|e| e.to_string())?;
+    let problems = table.problems.iter().map(ToString::to_string).collect();
+    let mut rows = table.rows;
+    if sorted {
+        rows.sort_by_key(crate::model::Row::key);
+        rows.dedup_by_key(|r| r.key());
+    }
+    Ok((wrap(Arc::new(rows)), problems))
 }
 
 /// A listening connection to a team database's change feed.

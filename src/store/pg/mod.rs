@@ -13,12 +13,17 @@
 //! - `remote.rs`: a database opened to work on (the window, `run` on a URL): read with
 //!   progress and revisions, then a writer thread that writes each op's rows in one
 //!   transaction, an update naming the revision it saw; ids reserved in blocks.
+//! - `pending.rs`, `offline.rs`: the journal of changes not yet on the server, the
+//!   writer's loop that keeps working while the connection is lost, and the sending of
+//!   what an earlier session left (issue #32).
 //! - `feed.rs`: the change feed — the changes after a position, with their rows, in one
 //!   snapshot; a connection that listens for the wake-ups.
 
 mod binary;
 mod fast_copy;
 mod feed;
+mod offline;
+mod pending;
 mod read;
 mod remote;
 mod theirs;
@@ -26,7 +31,8 @@ mod transfer;
 mod watch;
 
 pub use feed::{Batch, Change, ChangeOp, ChangedRows, Feed, Followed};
-pub use remote::{Opened, Remote, Written, open, set_blocks};
+pub use pending::{FORMAT as PENDING_FORMAT, Journaled, Pending};
+pub use remote::{Opened, Remote, Replayed, Written, open, set_blocks};
 pub use theirs::{Theirs, row_key_text};
 pub use transfer::{Moved, load_url, load_url_split_from, pull, pull_within, push, push_within};
 pub use watch::QUIET_LIMIT;

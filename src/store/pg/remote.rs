@@ -60,14 +60,42 @@ pub enum Written {
     Reserved(Vec<(TableKind, u64, u64)>),
     /// Reserving ids failed (tried again after the next op).
     ReserveFailed(String),
+    /// The connection was lost (why): the changes wait in the journal and are sent when
+    /// it is back (`None`). Not an answer to a job.
+    Connection(Option<String>),
+    /// Something the user should know that is not an answer (the journal cannot be
+    /// written).
+    Warning(String),
 }
 
-enum Job {
+impl Written {
+    /// Whether it answers a job (else it is news: [`Written::Connection`],
+    /// [`Written::Warning`]).
+    pub fn is_answer(&self) -> bool {
+        !matches!(self, Written::Connection(_) | Written::Warning(_))
+    }
+}
+
+/// What the changes left in the journal by an earlier session did when the database was
+/// opened (sent before anything was read).
+#[derive(Debug, Default)]
+pub struct Replayed {
+    /// The journal.
+    pub journal: std::path::PathBuf,
+    /// Sets the server took now (or had taken already).
+    pub sent: usize,
+    /// Sets it refused: someone else changed the row first, or the server would not.
+    pub refused: Vec<Written>,
+}
+
+pub(super) enum Job {
     Write(ChangeSet),
     Reserve(Vec<(TableKind, u64)>),
     /// Revisions of rows others wrote, as this client now shows them (no answer).
     Seen(Vec<((TableKind, u64), Option<i64>)>),
     Fetch(Vec<(TableKind, u64)>),
+    /// Sets the user dropped (Take theirs): done in the journal (no answer).
+    Forget(Vec<String>),
 }
 
 /// The writer of one open database: jobs go to its thread in order; results come back
@@ -78,6 +106,7 @@ pub struct Remote {
     jobs: Option<Sender<Job>>,
     done: Receiver<Written>,
     pending: usize,
+    replayed: Option<Replayed>,
 }
 
 impl Remote {
@@ -112,6 +141,18 @@ impl Remote {
         }
     }
 
+    /// Change sets the user dropped (their ids): the journal stops keeping them.
+    pub fn forget(&mut self, ids: Vec<String>) {
+        if let Some(tx) = &self.jobs {
+            let _ = tx.send(Job::Forget(ids));
+        }
+    }
+
+    /// What the changes an earlier session left in the journal did (once).
+    pub fn take_replayed(&mut self) -> Option<Replayed> {
+        self.replayed.take()
+    }
+
     /// Read these rows as they are now (answered by [`Written::Fetched`]).
     pub fn fetch(&mut self, keys: Vec<(TableKind, u64)>) {
         self.send(Job::Fetch(keys));
@@ -131,7 +172,7 @@ impl Remote {
     /// What finished since the last call.
     pub fn poll(&mut self) -> Vec<Written> {
         let out: Vec<Written> = self.done.try_iter().collect();
-        self.pending = self.pending.saturating_sub(out.len());
+        self.pending = self.pending.saturating_sub(out.iter().filter(|w| w.is_answer()).count());
         out
     }
 
@@ -143,7 +184,9 @@ impl Remote {
             let left = until.saturating_duration_since(Instant::now());
             match self.done.recv_timeout(left) {
                 Ok(w) => {
-                    self.pending -= 1;
+                    if w.is_answer() {
+                        self.pending -= 1;
+                    }
                     out.push(w);
                 }
                 Err(_) => break,
@@ -161,15 +204,23 @@ impl Drop for Remote {
 }
 
 /// Open the database `url` to work on: refuse one holding tables the app did not make,
-/// create or migrate the schema, read everything in one snapshot (rows received counted
-/// in `progress`), then reserve the first ids. `wake` is called when a job finishes.
+/// create or migrate the schema, send the changes an earlier session left in the journal
+/// in `journal` (a directory; `None`: no journal — a failure is reported at once, as the
+/// CLI wants), read everything in one snapshot (rows received counted in `progress`),
+/// then reserve the first ids. `wake` is called when a job finishes.
 pub fn open(
     url: &str,
     progress: Option<Arc<LoadProgress>>,
     wake: Arc<dyn Fn() + Send + Sync>,
+    journal: Option<&std::path::Path>,
 ) -> Result<Opened, PgError> {
+    let shown = redacted(url);
+    let journal = match journal {
+        Some(dir) => Some(super::pending::Pending::open(dir, &shown).map_err(PgError::Refused)?),
+        None => None,
+    };
     let owned = url.to_owned();
-    let (mut loaded, client, revisions, user, position) = watched(QUIET_LIMIT, move |beat| {
+    let (mut loaded, mut writer, user, position, journal, replayed) = watched(QUIET_LIMIT, move |beat| {
         beat.step("connecting");
         let mut client = connect(&owned)?;
         beat.step("looking at the database");
@@ -181,56 +232,48 @@ pub fn open(
                 "SET statement_timeout = '{STATEMENT_LIMIT}'; SET lock_timeout = '{STATEMENT_LIMIT}'"
             ))
             .map_err(query_error("setting the time limits"))?;
+        let mut writer = Thread {
+            url: owned.clone(),
+            client,
+            revisions: Revisions::default(),
+            types: HashMap::new(),
+            selects: Vec::new(),
+            statements: HashMap::new(),
+        };
+        let (journal, replayed) = match journal {
+            Some((mut journal, sets)) => {
+                beat.step("sending the changes not sent last time");
+                let replayed = super::offline::replay(&mut writer, &mut journal, sets)?;
+                (Some(journal), replayed)
+            }
+            None => (None, None),
+        };
         let read = read_all(
-            &mut client,
+            &mut writer.client,
             &owned,
             beat,
             Some(progress.as_deref().unwrap_or(&LoadProgress::default())),
             super::read::SPLIT_FROM,
         )?;
+        writer.revisions = read.revisions;
         beat.step("reading who you are");
-        let user: String = client
+        let user: String = writer
+            .client
             .query_one("SELECT coalesce((SELECT name FROM people WHERE role = current_user), current_user::text)", &[])
             .map_err(query_error("reading who you are"))?
             .get(0);
-        Ok((read.loaded, client, read.revisions, user, read.position))
+        Ok((read.loaded, writer, user, read.position, journal, replayed))
     })?;
-    let mut writer = Thread {
-        url: url.to_owned(),
-        client,
-        revisions,
-        types: HashMap::new(),
-        selects: Vec::new(),
-        statements: HashMap::new(),
-    };
     let blocks = writer.reserve(&loaded.db.id_blocks_wanted())?;
     set_blocks(&mut loaded.db, &blocks);
     let (jobs, rx) = std::sync::mpsc::channel();
     let (tx, done) = std::sync::mpsc::channel();
+    let worker = super::offline::Worker::new(writer, journal, rx, tx, wake);
     std::thread::Builder::new()
         .name("pg-writer".into())
-        .spawn(move || {
-            for job in rx {
-                let out = match job {
-                    Job::Seen(revisions) => {
-                        writer.saw(revisions);
-                        continue;
-                    }
-                    Job::Write(set) => writer.write(set),
-                    Job::Fetch(keys) => Written::Fetched(writer.fetch(&keys).map_err(|e| e.to_string())),
-                    Job::Reserve(want) => match writer.reserve(&want) {
-                        Ok(blocks) => Written::Reserved(blocks),
-                        Err(e) => Written::ReserveFailed(e.to_string()),
-                    },
-                };
-                if tx.send(out).is_err() {
-                    return;
-                }
-                wake();
-            }
-        })
+        .spawn(move || worker.run())
         .map_err(|e| PgError::Refused(format!("cannot start the database writer: {e}")))?;
-    let remote = Remote { shown: redacted(url), user, jobs: Some(jobs), done, pending: 0 };
+    let remote = Remote { shown, user, jobs: Some(jobs), done, pending: 0, replayed };
     Ok(Opened { loaded, remote, position })
 }
 
@@ -243,10 +286,10 @@ pub fn set_blocks(db: &mut Dataset, blocks: &[(TableKind, u64, u64)]) {
 
 /// The writer thread's state: its connection, the revision of every row it knows to be
 /// past 1, the tables' column types.
-struct Thread {
+pub(super) struct Thread {
     url: String,
     client: postgres::Client,
-    revisions: Revisions,
+    pub(super) revisions: Revisions,
     types: HashMap<(String, String), String>,
     /// Each table's select list in the folder's spelling (for reading rows back).
     selects: Vec<String>,
@@ -263,6 +306,15 @@ struct Statements {
     /// `UPDATE … SET every other column WHERE key AND revision = $seen RETURNING
     /// revision` (none for a table of keys only).
     update: Option<postgres::Statement>,
+}
+
+/// What writing a change set gave.
+pub(super) enum Outcome {
+    /// Committed, or refused by the server (someone else changed the row first; a
+    /// statement failed).
+    Written(Written),
+    /// The connection is gone (why): nothing is known to be written.
+    Lost(String),
 }
 
 /// A row's revision after a write (`None`: removed).
@@ -304,12 +356,12 @@ impl Thread {
     }
 
     /// Rows as they are now.
-    fn fetch(&mut self, keys: &[(TableKind, u64)]) -> Result<Vec<IncomingTable>, PgError> {
+    pub(super) fn fetch(&mut self, keys: &[(TableKind, u64)]) -> Result<Vec<IncomingTable>, PgError> {
         self.ensure_connected()?;
         super::theirs::fetch(&mut self.client, &self.selects, keys)
     }
 
-    fn reserve(&mut self, want: &[(TableKind, u64)]) -> Result<Vec<(TableKind, u64, u64)>, PgError> {
+    pub(super) fn reserve(&mut self, want: &[(TableKind, u64)]) -> Result<Vec<(TableKind, u64, u64)>, PgError> {
         self.ensure_connected()?;
         let mut out = Vec::new();
         for (kind, n) in want {
@@ -324,7 +376,7 @@ impl Thread {
     }
 
     /// Rows others wrote, applied by this client: a revision only moves forward.
-    fn saw(&mut self, revisions: Vec<((TableKind, u64), Option<i64>)>) {
+    pub(super) fn saw(&mut self, revisions: Vec<((TableKind, u64), Option<i64>)>) {
         for (key, revision) in revisions {
             match revision {
                 Some(r) if r > self.revisions.get(&key).copied().unwrap_or(1) => {
@@ -338,15 +390,16 @@ impl Thread {
         }
     }
 
-    fn write(&mut self, set: ChangeSet) -> Written {
+    /// Write a change set in one transaction (see [`Outcome`]).
+    pub(super) fn write(&mut self, set: &ChangeSet) -> Outcome {
         let started = Instant::now();
-        let mut result = self.ensure_connected().map_err(Refusal::Server).and_then(|()| self.write_set(&set));
+        let mut result = self.ensure_connected().map_err(Refusal::Server).and_then(|()| self.write_set(set));
         if matches!(result, Err(Refusal::Server(_))) && self.client.is_closed() {
             // The connection died while idle (a server restart) and the transaction did
             // not get to its commit: nothing of this set is in the database, so it is
             // sent once more on a new connection.
             log::info!("the database connection was lost while idle: connecting again");
-            result = self.ensure_connected().map_err(Refusal::Server).and_then(|()| self.write_set(&set));
+            result = self.ensure_connected().map_err(Refusal::Server).and_then(|()| self.write_set(set));
         }
         match result {
             Ok(now) => {
@@ -356,15 +409,23 @@ impl Thread {
                         _ => self.revisions.remove(key),
                     };
                 }
-                Written::Committed { rows: set.rows(), took: started.elapsed(), revisions: now }
+                Outcome::Written(Written::Committed { rows: set.rows(), took: started.elapsed(), revisions: now })
             }
             Err(Refusal::Stale(kind, key)) => {
                 let theirs = super::theirs::theirs(&mut self.client, &self.selects, kind, key);
-                Written::Failed { why: theirs.message(), set, theirs: Some(Box::new(theirs)) }
+                Outcome::Written(Written::Failed {
+                    why: theirs.message(),
+                    set: set.clone(),
+                    theirs: Some(Box::new(theirs)),
+                })
             }
-            Err(Refusal::Server(e) | Refusal::AtCommit(e)) => {
-                Written::Failed { why: format!("Not saved to the database: {e}"), set, theirs: None }
-            }
+            // Sending it again is safe: a set that did get in is found by its id.
+            Err(Refusal::Server(e) | Refusal::AtCommit(e)) if self.client.is_closed() => Outcome::Lost(e.to_string()),
+            Err(Refusal::Server(e) | Refusal::AtCommit(e)) => Outcome::Written(Written::Failed {
+                why: format!("Not saved to the database: {e}"),
+                set: set.clone(),
+                theirs: None,
+            }),
         }
     }
 

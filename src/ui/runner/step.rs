@@ -98,6 +98,12 @@ pub(super) fn step_row_ui(
                     state.focus = row;
                 }
             }
+            if cx.unconfirmed.contains(&(crate::store::TableKind::RunSteps, crate::model::Row::key(rs))) {
+                // Not on the server yet (offline, or on its way): it is kept on this
+                // computer until it is.
+                ui.label(RichText::new("⏳ not on the server yet").small().color(ui.visuals().warn_fg_color))
+                    .on_hover_text("Kept on this computer; sent when the database has it");
+            }
             if let Some(at) = rs.completed_at {
                 let by = if rs.completed_by.is_none() { String::new() } else { format!(" · {}", rs.completed_by) };
                 ui.label(RichText::new(format!("✔ {}{by}", time_text(now, at))).weak());
