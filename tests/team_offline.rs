@@ -251,3 +251,54 @@ fn a_journal_of_another_format_is_refused_with_a_clear_message_and_kept() {
     assert!(s.database().is_none(), "not opened");
     assert_eq!(std::fs::read_to_string(&path).expect("kept"), old, "kept as it was");
 }
+
+#[test]
+fn a_change_left_in_the_journal_that_someone_else_overtook_is_asked_about_not_dropped() {
+    let Some(server) = server() else { return };
+    let journal = tempfile::tempdir().expect("tmp");
+    // A client noted a step, journaled it, and was killed before sending it.
+    let opened = pg::open(&server.url, None, Arc::new(|| {}), None).expect("open");
+    let mut data = opened.loaded.db;
+    drop(opened.remote);
+    let step = data.run_steps.rows()[0].id;
+    ops::set_step_note(&mut data, step, "mine, from before the crash").expect("note");
+    let set = data.take_change_set();
+    {
+        let (mut pending, _) = pg::Pending::open(journal.path(), &pg::redacted(&server.url)).expect("journal");
+        pending.append(&set, |_, _| 1).expect("journaled");
+    }
+    // Meanwhile someone else changed the same row.
+    admin(&server.url)
+        .execute("UPDATE run_steps SET notes = 'theirs' WHERE id = $1", &[&i64::from(step.0)])
+        .expect("theirs");
+
+    let (mut s, events) = open_with_journal(&server.url, journal.path());
+    let said = messages(&events);
+    assert!(said.iter().any(|m| m.contains("1 change made earlier") && m.contains("not taken")), "{said:?}");
+    assert!(matches!(s.save_state(), SaveState::Overtaken(_)), "{:?}", s.save_state());
+    let over = s.overtaken().expect("asked");
+    assert_eq!(over.theirs.key, u64::from(step.0));
+    assert!(
+        over.fields
+            .iter()
+            .any(|f| f.mine.as_deref().is_some_and(|m| m.contains("mine")) && f.theirs.as_deref() == Some("theirs")),
+        "{:?}",
+        over.fields
+    );
+    assert_eq!(s.pending_changes(), 1, "kept until the user decides");
+
+    s.resolve_conflict(true);
+    assert_eq!(saved(&mut s), SaveState::Saved);
+    let notes: String = admin(&server.url)
+        .query_one("SELECT notes FROM run_steps WHERE id = $1", &[&i64::from(step.0)])
+        .expect("q")
+        .get(0);
+    assert_eq!(notes, "mine, from before the crash");
+    poll_until(&mut s, Duration::from_secs(10), "the window shows mine", |s| {
+        s.db().and_then(|d| d.run_step(step)).is_some_and(|r| r.notes().contains("mine"))
+    });
+    drop(s);
+    let (s, events) = open_with_journal(&server.url, journal.path());
+    assert!(messages(&events).is_empty(), "nothing left to send: {:?}", messages(&events));
+    assert_eq!(s.save_state(), &SaveState::Saved);
+}

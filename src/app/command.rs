@@ -122,6 +122,9 @@ impl App {
             return Some(format!("You have typed {what} that is not entered yet."));
         }
         match self.save_state() {
+            SaveState::Failed(e) if self.session.keeps_pending() => Some(format!(
+                "Some changes were not taken by the database ({e}); they are kept on this computer and sent again on the next start."
+            )),
             SaveState::Failed(e) => Some(format!("Some changes could not be saved ({e}); they are only in memory.")),
             SaveState::Overtaken(why) => {
                 Some(format!("A change of yours was not saved: {why}. Take theirs or Keep mine decides."))

@@ -202,6 +202,12 @@ impl Session {
         keys
     }
 
+    /// Whether the open team database's changes not yet taken are kept on this computer
+    /// (and sent on the next start).
+    pub fn keeps_pending(&self) -> bool {
+        self.remote.is_some() && self.pending_dir.is_some()
+    }
+
     /// Keep a team database's changes in `dir` until the server has them (see
     /// [`pg::Pending`]); set before opening one.
     pub fn set_pending_dir(&mut self, dir: Option<PathBuf>) {

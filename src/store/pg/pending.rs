@@ -99,13 +99,15 @@ impl Pending {
     pub fn open(dir: &Path, shown: &str) -> Result<(Self, Vec<Journaled>), String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
         let path = dir.join(file_name(shown));
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            // The team's data: for this user's eyes only.
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         // A window of this app that just closed the database may still be ending its
         // writer: it is given a moment.
         let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
