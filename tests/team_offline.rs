@@ -100,7 +100,9 @@ fn the_server_stopped_while_ticking_twenty_steps_all_land_once() {
     assert!(!unconfirmed.contains(&(procedures::store::TableKind::RunSteps, u64::from(steps[0].0))));
     // Views stay current with what this client did.
     let db = s.db().expect("open");
-    assert!(steps.iter().all(|id| db.run_step(*id).is_some_and(|r| r.completed)));
+    let open: Vec<(usize, RunStepId)> =
+        steps.iter().copied().enumerate().filter(|(_, id)| !db.run_step(*id).is_some_and(|r| r.completed)).collect();
+    assert!(open.is_empty(), "not ticked here: {open:?}");
 
     server.start_again();
     poll_until(&mut s, Duration::from_secs(60), "sent after the server came back", |s| {
@@ -120,7 +122,7 @@ fn killed_client() {
     let pid = a_procedure(&s);
     let run = start(&mut s, pid);
     assert_eq!(saved(&mut s), SaveState::Saved);
-    std::fs::write(dir.join("ready"), run.0.to_string()).expect("ready");
+    say(&dir, "ready", &run.0.to_string());
     let started = Instant::now();
     while !dir.join("go").exists() {
         assert!(started.elapsed() < Duration::from_secs(60), "no go");
@@ -135,8 +137,15 @@ fn killed_client() {
     // The writer journals a change as it takes it (at once, even offline).
     std::thread::sleep(Duration::from_millis(500));
     let ids: Vec<String> = steps.iter().map(|id| id.0.to_string()).collect();
-    std::fs::write(dir.join("ticked"), ids.join(",")).expect("ticked");
+    say(&dir, "ticked", &ids.join(","));
     std::thread::sleep(Duration::from_secs(120));
+}
+
+/// Tell the parent test something: whole, by a rename (never seen half written).
+fn say(dir: &Path, name: &str, text: &str) {
+    let part = dir.join(format!("{name}.part"));
+    std::fs::write(&part, text).expect("write");
+    std::fs::rename(&part, dir.join(name)).expect("rename");
 }
 
 #[test]
@@ -301,4 +310,76 @@ fn a_change_left_in_the_journal_that_someone_else_overtook_is_asked_about_not_dr
     let (s, events) = open_with_journal(&server.url, journal.path());
     assert!(messages(&events).is_empty(), "nothing left to send: {:?}", messages(&events));
     assert_eq!(s.save_state(), &SaveState::Saved);
+}
+
+/// The window, headless: the server stops while a run is open — the status bar says
+/// offline and how many changes wait, the runner marks the ticks not yet on the server;
+/// the server comes back — they are sent, the marks go, All changes saved.
+#[test]
+fn the_window_says_offline_and_pending_and_marks_the_ticks_until_they_land() {
+    use egui::Key;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+    use procedures::app::App;
+    use procedures::ui::View;
+
+    let Some(server) = OwnServer::start() else { return };
+    let sample = common::copy_of(&common::sample_data());
+    pg::push(sample.path(), &server.url).expect("push");
+    let journal = tempfile::tempdir().expect("tmp");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| App::new(cc, None));
+    h.run();
+    h.state_mut().set_user_name("Test User");
+    h.state_mut().set_pending_dir(Some(journal.path().to_owned()));
+    h.state_mut().open_database(&server.url);
+    h.state_mut().wait_loading();
+    h.run();
+    assert!(h.state().db().is_some(), "open: {:?}", h.state().message());
+    h.state_mut().set_view(View::Procedures);
+    h.run();
+    h.get_by_label("Payroll run").click();
+    h.run();
+    h.get_by_label("▶ Start run").click();
+    h.run();
+    h.state_mut().flush();
+    h.run();
+    let run = h.state().runner().run.expect("a run is open");
+
+    server.stop();
+    for _ in 0..3 {
+        h.key_press(Key::Space);
+        h.run();
+    }
+    let until = Instant::now() + Duration::from_secs(20);
+    while h.query_by_label_contains("Offline — 3 changes pending").is_none() {
+        assert!(Instant::now() < until, "the status bar never said offline: {:?}", h.state().save_state());
+        std::thread::sleep(Duration::from_millis(20));
+        h.run();
+    }
+    assert_eq!(h.query_all_by_label_contains("not on the server yet").count(), 3, "each tick marked");
+
+    server.start_again();
+    let until = Instant::now() + Duration::from_secs(60);
+    while h.query_by_label_contains("All changes saved").is_none() {
+        assert!(Instant::now() < until, "not sent after the server came back");
+        std::thread::sleep(Duration::from_millis(50));
+        h.run();
+    }
+    assert!(h.query_by_label_contains("Offline").is_none());
+    h.run();
+    assert_eq!(
+        h.query_all_by_label_contains("not on the server yet").count(),
+        0,
+        "the marks go: {:?} {:?}",
+        h.state_mut().session_mut().unconfirmed(),
+        h.state().save_state()
+    );
+    let ticked: i64 = admin(&server.url)
+        .query_one("SELECT count(*) FROM run_steps WHERE run_id = $1 AND completed", &[&i64::from(run.0)])
+        .expect("q")
+        .get(0);
+    assert_eq!(ticked, 3);
 }

@@ -1,7 +1,8 @@
 //! The team-database budgets (issue #29), measured when `cargo bench -- --pg URL` names a
 //! server (an administrator's URL, as `PROCEDURES_TEST_PG`): the Year-1 folder pushed
 //! once into `procedures_bench_y1`, then opening it as the window does, `check URL`,
-//! ticks committed one transaction each, as the window's writer thread sends them, and
+//! ticks committed one transaction each, as the window's writer thread sends them (each
+//! journaled and synced first, issue #32), and
 //! how long until another window (a second session on the database, polled as each
 //! frame polls it) shows a tick (issue #31).
 
@@ -61,12 +62,15 @@ pub fn measure(
     let url = bench_database(admin, dir);
     let mut out = Vec::new();
 
+    // As the window opens it: its changes go through a journal (issue #32), synced
+    // before each is sent.
+    let journal = tempfile::tempdir().expect("a journal directory");
     let mut opens = Vec::new();
     let mut opened = None;
     for _ in 0..runs.min(3) {
         drop(opened.take());
         let t = Instant::now();
-        let o = pg::open(&url, None, Arc::new(|| {}), None).expect("open");
+        let o = pg::open(&url, None, Arc::new(|| {}), Some(journal.path())).expect("open");
         opens.push(t.elapsed());
         assert!(o.loaded.problems.is_empty(), "{:?}", &o.loaded.problems[..1]);
         opened = Some(o);

@@ -81,6 +81,7 @@ impl Session {
         self.unsent.clear();
         self.in_flight.clear();
         self.held.clear();
+        self.committed.clear();
         self.overtaken = None;
         self.refetch.clear();
         self.live = Some(super::live::Live::start(url.to_owned(), position, Arc::clone(&self.wake)));
@@ -233,6 +234,9 @@ impl Session {
                 pg::Written::Committed { rows, took, revisions } => {
                     log::debug!("committed {rows} row(s) in {took:.2?}");
                     self.in_flight.pop_front();
+                    if self.live.is_some() {
+                        self.committed.extend(revisions.iter().copied());
+                    }
                     self.release_held(&revisions);
                 }
                 pg::Written::Failed { why, set, theirs } => {

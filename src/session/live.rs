@@ -15,7 +15,7 @@
 use super::{Event, Session};
 use crate::store::pg::{self, Followed};
 use crate::store::{IncomingTable, TableKind};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
@@ -145,6 +145,7 @@ impl Session {
     /// Apply rows other clients wrote, holding back those this client has a change of on
     /// the way.
     pub(super) fn apply_remote(&mut self, mut tables: Vec<IncomingTable>, changes: &[pg::Change]) {
+        self.drop_older_than_committed(&mut tables);
         let busy = self.busy_keys();
         if !busy.is_empty() {
             for t in &mut tables {
@@ -158,6 +159,40 @@ impl Session {
         self.apply_now(&tables);
         if let Some(c) = changes.last() {
             log::debug!("{} change(s) from the database, the last by {} at {}", changes.len(), c.by, c.at);
+        }
+    }
+
+    /// Drop rows the feed read before a commit of this client changed them (their
+    /// revision is older than the one committed: applying them would undo the change
+    /// until the feed brings it back); a row at or past it is this client's change come
+    /// back, or newer, and nothing more is waited for.
+    fn drop_older_than_committed(&mut self, tables: &mut [IncomingTable]) {
+        if self.committed.is_empty() {
+            return;
+        }
+        for t in tables.iter_mut() {
+            let kind = t.kind;
+            let revisions: HashMap<u64, Option<i64>> = t.revisions().into_iter().collect();
+            let committed = &self.committed;
+            let older = t.split_off(|k| match (committed.get(&(kind, k)), revisions.get(&k)) {
+                (Some(Some(ours)), Some(Some(theirs))) => theirs < ours,
+                // Removed here: a row read before the removal is not brought back.
+                (Some(None), Some(Some(_))) => true,
+                _ => false,
+            });
+            if !older.is_empty() {
+                log::debug!("{} row(s) of {kind:?} read before this client's commit: not applied", older.keys().len());
+            }
+            for (k, theirs) in revisions {
+                let caught_up = match (self.committed.get(&(kind, k)), theirs) {
+                    (Some(Some(ours)), Some(theirs)) => theirs >= *ours,
+                    (Some(_), None) => true,
+                    _ => false,
+                };
+                if caught_up {
+                    self.committed.remove(&(kind, k));
+                }
+            }
         }
     }
 

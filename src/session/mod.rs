@@ -102,6 +102,9 @@ pub struct Session {
     overtaken: Option<Overtaken>,
     /// Rows to read as they are now (Take theirs), until they are read.
     refetch: Vec<(store::TableKind, u64)>,
+    /// Revisions this client committed that the feed has not brought back yet (`None`:
+    /// removed): a row the feed read before such a commit is older and not applied.
+    committed: std::collections::HashMap<(store::TableKind, u64), Option<i64>>,
     /// Where a team database's changes wait until the server has them (the app's data
     /// directory; `None`: not kept — a lost connection fails the save at once).
     pending_dir: Option<PathBuf>,
@@ -139,6 +142,7 @@ impl Session {
             held: Vec::new(),
             overtaken: None,
             refetch: Vec::new(),
+            committed: std::collections::HashMap::new(),
             pending_dir: None,
             offline: None,
         }
@@ -283,7 +287,9 @@ impl Session {
             }
         }
         self.submit_changes();
-        if self.save_state == SaveState::Saving && !self.writer.busy() {
+        // A team database's writes are settled by what its writer answers.
+        let database_busy = self.remote.as_ref().is_some_and(store::pg::Remote::busy);
+        if self.save_state == SaveState::Saving && !self.writer.busy() && !database_busy {
             self.save_state = SaveState::Saved;
         }
     }
