@@ -107,33 +107,25 @@ pub fn measure(
     assert!(other.db().is_some(), "the other window opened the database");
     let mut shown_after = Vec::new();
     let (mut db, mut remote) = (opened.loaded.db, opened.remote);
-    let now = Timestamp::now();
-    let pid = db.procedures.rows()[0].id;
-    let mut times = Vec::new();
-    while times.len() < ticks {
-        let run = ops::start_run(&mut db, pid, now).expect("start").value;
-        commit(&mut db, &mut remote);
-        for rs in db.run_step_ids(run) {
-            if times.len() >= ticks {
-                break;
-            }
-            let t = Instant::now();
-            tick(&mut db, rs, now);
-            commit(&mut db, &mut remote);
-            times.push(t.elapsed());
-            if shown_after.len() < 50 {
-                shown_after.push(t.elapsed() + shown_in(&mut other, rs));
-            }
-        }
-        ops::finish_run(&mut db, run, RunStatus::Completed, now).expect("finish");
-        commit(&mut db, &mut remote);
-    }
+    let mut times = ticked(&mut db, &mut remote, ticks, tick, Some((&mut other, &mut shown_after)));
     let (p50, p99) = (percentile(&mut times, 0.5), percentile(&mut times, 0.99));
     out.push((
         format!("team database: a tick committed ({} ticks)", times.len()),
         format!("p50 {}, p99 {}", ms(p50), ms(p99)),
         "p50 <= 20 ms, p99 <= 100 ms",
         Some(p50 <= Duration::from_millis(20) && p99 <= Duration::from_millis(100)),
+    ));
+    // The same without a journal (the CLI's path), side by side: what the journal costs.
+    drop((db, remote));
+    let plain = pg::open(&url, None, Arc::new(|| {}), None).expect("open");
+    let (mut db, mut remote) = (plain.loaded.db, plain.remote);
+    let mut times = ticked(&mut db, &mut remote, ticks, tick, None);
+    let (p50, p99) = (percentile(&mut times, 0.5), percentile(&mut times, 0.99));
+    out.push((
+        format!("team database: a tick committed without a journal, as the CLI ({} ticks)", times.len()),
+        format!("p50 {}, p99 {}", ms(p50), ms(p99)),
+        "(comparison)",
+        None,
     ));
     let (p50, max) = (percentile(&mut shown_after, 0.5), percentile(&mut shown_after, 1.0));
     out.push((
@@ -143,6 +135,41 @@ pub fn measure(
         Some(max <= Duration::from_secs(1)),
     ));
     out
+}
+
+/// Tick `ticks` steps of runs started for it, each committed before the next; how long
+/// each took, and (for the first 50) how long until `other` showed it.
+fn ticked(
+    db: &mut Dataset,
+    remote: &mut pg::Remote,
+    ticks: usize,
+    tick: fn(&mut Dataset, RunStepId, Timestamp),
+    mut other: Option<(&mut Session, &mut Vec<Duration>)>,
+) -> Vec<Duration> {
+    let now = Timestamp::now();
+    let pid = db.procedures.rows()[0].id;
+    let mut times = Vec::new();
+    while times.len() < ticks {
+        let run = ops::start_run(db, pid, now).expect("start").value;
+        commit(db, remote);
+        for rs in db.run_step_ids(run) {
+            if times.len() >= ticks {
+                break;
+            }
+            let t = Instant::now();
+            tick(db, rs, now);
+            commit(db, remote);
+            times.push(t.elapsed());
+            if let Some((other, shown_after)) = &mut other
+                && shown_after.len() < 50
+            {
+                shown_after.push(t.elapsed() + shown_in(other, rs));
+            }
+        }
+        ops::finish_run(db, run, RunStatus::Completed, now).expect("finish");
+        commit(db, remote);
+    }
+    times
 }
 
 /// How long after now `other` shows run step `rs` ticked, polling as a frame does.

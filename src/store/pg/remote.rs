@@ -176,7 +176,8 @@ impl Remote {
         out
     }
 
-    /// Wait until every job sent has finished, at most `limit` (then what finished).
+    /// Wait until every job sent has finished, at most `limit`, or until the connection
+    /// is lost (then what finished).
     pub fn wait_idle(&mut self, limit: Duration) -> Vec<Written> {
         let until = Instant::now() + limit;
         let mut out = Vec::new();
@@ -187,7 +188,12 @@ impl Remote {
                     if w.is_answer() {
                         self.pending -= 1;
                     }
+                    // The connection is lost: what is left waits in the journal.
+                    let lost = matches!(w, Written::Connection(Some(_)));
                     out.push(w);
+                    if lost {
+                        break;
+                    }
                 }
                 Err(_) => break,
             }
