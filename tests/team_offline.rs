@@ -325,7 +325,6 @@ fn the_window_says_offline_and_pending_and_marks_the_ticks_until_they_land() {
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable as _;
     use procedures::app::App;
-    use procedures::ui::View;
 
     let Some(server) = OwnServer::start() else { return };
     let sample = common::copy_of(&common::sample_data());
@@ -342,15 +341,7 @@ fn the_window_says_offline_and_pending_and_marks_the_ticks_until_they_land() {
     h.state_mut().wait_loading();
     h.run();
     assert!(h.state().db().is_some(), "open: {:?}", h.state().message());
-    h.state_mut().set_view(View::Procedures);
-    h.run();
-    h.get_by_label("Payroll run").click();
-    h.run();
-    h.get_by_label("▶ Start run").click();
-    h.run();
-    h.state_mut().flush();
-    h.run();
-    let run = h.state().runner().run.expect("a run is open");
+    let run = common::team::start_payroll(&mut h);
 
     server.stop();
     for _ in 0..3 {

@@ -77,15 +77,7 @@ fn file_connect_opens_a_database_and_a_run_lands_there_with_the_users_name() {
     h.get_by_label("OK").click();
     h.run();
     assert!(h.query_by_label_contains("the name the database gives you").is_none(), "closed");
-    if h.state().view() == View::Today {
-        h.state_mut().set_view(View::Procedures);
-        h.run();
-    }
-    h.get_by_label("Payroll run").click();
-    h.run();
-    h.get_by_label("▶ Start run").click();
-    h.run();
-    let run = h.state().runner().run.expect("a run is open");
+    let run = common::team::start_payroll(&mut h);
     h.key_press(Key::Space);
     h.run();
     h.state_mut().flush();
@@ -122,15 +114,7 @@ fn a_tick_refused_because_someone_changed_the_step_first_asks_and_take_theirs_sh
     h.state_mut().wait_loading();
     h.run();
     assert!(h.state().db().is_some(), "bob's window is on the database: {:?}", h.state().message());
-    h.state_mut().set_view(View::Procedures);
-    h.run();
-    h.get_by_label("Payroll run").click();
-    h.run();
-    h.get_by_label("▶ Start run").click();
-    h.run();
-    h.state_mut().flush();
-    h.run();
-    let run = h.state().runner().run.expect("a run is open");
+    let run = common::team::start_payroll(&mut h);
     let first = h.state().db().and_then(|d| d.run_steps_of(run).next().map(|rs| rs.id)).expect("a step");
     // Alice changes the first step in a transaction still open while bob ticks it: his
     // write waits for hers and then finds the step changed.

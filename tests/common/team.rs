@@ -94,3 +94,20 @@ pub fn saved(s: &mut Session) -> SaveState {
     s.poll(|_| {});
     s.save_state().clone()
 }
+
+/// In the window: start a run of Payroll run from the procedures and wait until it is
+/// saved; the run.
+pub fn start_payroll(h: &mut egui_kittest::Harness<'static, procedures::app::App>) -> RunId {
+    use egui_kittest::kittest::Queryable as _;
+    if h.state().view() != procedures::ui::View::Procedures {
+        h.state_mut().set_view(procedures::ui::View::Procedures);
+        h.run();
+    }
+    h.get_by_label("Payroll run").click();
+    h.run();
+    h.get_by_label("▶ Start run").click();
+    h.run();
+    h.state_mut().flush();
+    h.run();
+    h.state().runner().run.expect("a run is open")
+}
