@@ -378,3 +378,46 @@ fn the_window_says_offline_and_pending_and_marks_the_ticks_until_they_land() {
         .get(0);
     assert_eq!(ticked, 3);
 }
+
+/// Started while the server is away, with changes left in the journal: the database does
+/// not open, and the message says the changes are kept and sent when it opens; they are.
+#[test]
+fn started_while_the_server_is_away_the_kept_changes_are_said_and_sent_when_it_opens() {
+    let Some(server) = server() else { return };
+    let journal = tempfile::tempdir().expect("tmp");
+    let opened = pg::open(&server.url, None, Arc::new(|| {}), None).expect("open");
+    let mut data = opened.loaded.db;
+    drop(opened.remote);
+    let step = data.run_steps.rows()[0].id;
+    ops::set_step_note(&mut data, step, "written while away").expect("note");
+    let set = data.take_change_set();
+    let path = {
+        let (mut pending, _) = pg::Pending::open(journal.path(), &pg::redacted(&server.url)).expect("journal");
+        pending.append(&set, |_, _| 1).expect("journaled");
+        pending.path().to_owned()
+    };
+    let kept = std::fs::read(&path).expect("journal");
+
+    server.stop();
+    let (s, events) = open_with_journal(&server.url, journal.path());
+    let why = events
+        .iter()
+        .find_map(|e| match e {
+            Event::DatabaseRefused { why, .. } => Some(why.clone()),
+            _ => None,
+        })
+        .expect("refused");
+    assert!(why.contains("1 change made earlier") && why.contains(&path.display().to_string()), "{why}");
+    assert!(s.database().is_none());
+    drop(s);
+    assert_eq!(std::fs::read(&path).expect("journal"), kept, "kept as it was");
+
+    server.start_again();
+    let (_s, events) = open_with_journal(&server.url, journal.path());
+    assert!(messages(&events).iter().any(|m| m.contains("1 change made earlier")), "{:?}", messages(&events));
+    let notes: String = admin(&server.url)
+        .query_one("SELECT notes FROM run_steps WHERE id = $1", &[&i64::from(step.0)])
+        .expect("q")
+        .get(0);
+    assert_eq!(notes, "written while away");
+}

@@ -225,8 +225,10 @@ pub fn open(
         Some(dir) => Some(super::pending::Pending::open(dir, &shown).map_err(PgError::Refused)?),
         None => None,
     };
+    // Changes an earlier session left: said when the database cannot be opened now.
+    let kept = journal.as_ref().filter(|(_, sets)| !sets.is_empty()).map(|(j, sets)| (j.path().to_owned(), sets.len()));
     let owned = url.to_owned();
-    let (mut loaded, mut writer, user, position, journal, replayed) = watched(QUIET_LIMIT, move |beat| {
+    let opened = watched(QUIET_LIMIT, move |beat| {
         beat.step("connecting");
         let mut client = connect(&owned)?;
         beat.step("looking at the database");
@@ -269,7 +271,18 @@ pub fn open(
             .map_err(query_error("reading who you are"))?
             .get(0);
         Ok((read.loaded, writer, user, read.position, journal, replayed))
-    })?;
+    });
+    let (mut loaded, mut writer, user, position, journal, replayed) = match (opened, kept) {
+        (Ok(opened), _) => opened,
+        (Err(e), Some((path, n))) => {
+            let changes = if n == 1 { "1 change".to_owned() } else { format!("{n} changes") };
+            return Err(PgError::Refused(format!(
+                "{e}. {changes} made earlier on this computer and not yet in the database are kept in {} and sent when it opens",
+                path.display()
+            )));
+        }
+        (Err(e), None) => return Err(e),
+    };
     let blocks = writer.reserve(&loaded.db.id_blocks_wanted())?;
     set_blocks(&mut loaded.db, &blocks);
     let (jobs, rx) = std::sync::mpsc::channel();
