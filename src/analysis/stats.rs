@@ -5,7 +5,6 @@ use super::{median, percentile};
 use crate::model::*;
 use crate::store::{Dataset, RunStepsOf};
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// Mean, median and p90 of durations, in seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -167,7 +166,9 @@ pub fn bottlenecks<'a>(db: &'a Dataset, runs: impl IntoIterator<Item = &'a Run>)
 /// [`bottlenecks`] gathered a run at a time.
 #[derive(Default)]
 pub struct StepTimes<'a> {
-    per_step: HashMap<StepId, Vec<f64>>,
+    /// Per step (a procedure has a few dozen at most), its durations; looked up from
+    /// where the last tick's step was (ticks come in step order), not hashed.
+    per_step: Vec<(StepId, Vec<f64>)>,
     ticked: Vec<&'a RunStep>,
 }
 
@@ -175,7 +176,17 @@ impl<'a> StepTimes<'a> {
     /// Add the step durations of `run` (`rows`: its run steps).
     pub fn add(&mut self, run: &Run, rows: impl Iterator<Item = &'a RunStep>) {
         let per_step = &mut self.per_step;
-        each_step_duration(run, rows, &mut self.ticked, |rs, d| per_step.entry(rs.step_id).or_default().push(d as f64));
+        let mut at = 0;
+        each_step_duration(run, rows, &mut self.ticked, |rs, d| {
+            let n = per_step.len();
+            let found = (0..n).map(|i| (at + i) % n).find(|i| per_step[*i].0 == rs.step_id);
+            at = found.unwrap_or_else(|| {
+                per_step.push((rs.step_id, Vec::new()));
+                n
+            });
+            per_step[at].1.push(d as f64);
+            at = (at + 1) % per_step.len();
+        });
     }
 
     /// Steps ranked by median step duration (slowest first, ties by step id).
