@@ -5,6 +5,7 @@ use super::{median, percentile};
 use crate::model::*;
 use crate::store::{Dataset, RunStepsOf};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Mean, median and p90 of durations, in seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -166,26 +167,29 @@ pub fn bottlenecks<'a>(db: &'a Dataset, runs: impl IntoIterator<Item = &'a Run>)
 /// [`bottlenecks`] gathered a run at a time.
 #[derive(Default)]
 pub struct StepTimes<'a> {
-    /// Per step (a procedure has a few dozen at most), its durations; looked up from
-    /// where the last tick's step was (ticks come in step order), not hashed.
+    /// Per step, its durations; the next tick's step is looked for first where the last
+    /// one's was followed (ticks come in step order), then through `index` (a hash per
+    /// tick only out of order, never a scan).
     per_step: Vec<(StepId, Vec<f64>)>,
+    index: HashMap<StepId, usize>,
     ticked: Vec<&'a RunStep>,
 }
 
 impl<'a> StepTimes<'a> {
     /// Add the step durations of `run` (`rows`: its run steps).
     pub fn add(&mut self, run: &Run, rows: impl Iterator<Item = &'a RunStep>) {
-        let per_step = &mut self.per_step;
-        let mut at = 0;
+        let (per_step, index) = (&mut self.per_step, &mut self.index);
+        let mut next = 0;
         each_step_duration(run, rows, &mut self.ticked, |rs, d| {
-            let n = per_step.len();
-            let found = (0..n).map(|i| (at + i) % n).find(|i| per_step[*i].0 == rs.step_id);
-            at = found.unwrap_or_else(|| {
-                per_step.push((rs.step_id, Vec::new()));
-                n
-            });
-            per_step[at].1.push(d as f64);
-            at = (at + 1) % per_step.len();
+            let i = match per_step.get(next) {
+                Some((step, _)) if *step == rs.step_id => next,
+                _ => *index.entry(rs.step_id).or_insert_with(|| {
+                    per_step.push((rs.step_id, Vec::new()));
+                    per_step.len() - 1
+                }),
+            };
+            per_step[i].1.push(d as f64);
+            next = i + 1;
         });
     }
 
