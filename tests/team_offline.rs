@@ -265,21 +265,26 @@ fn a_journal_of_another_format_is_refused_with_a_clear_message_and_kept() {
     assert_eq!(std::fs::read_to_string(&path).expect("kept"), old, "kept as it was");
 }
 
+/// A client that noted the first run step, journaled the change in `journal` and was
+/// killed before sending it: the step, and the journal's file.
+fn noted_and_journaled(url: &str, journal: &Path, note: &str) -> (RunStepId, std::path::PathBuf) {
+    let opened = pg::open(url, None, Arc::new(|| {}), None).expect("open");
+    let mut data = opened.loaded.db;
+    drop(opened.remote);
+    let step = data.run_steps.rows()[0].id;
+    ops::set_step_note(&mut data, step, note).expect("note");
+    let set = data.take_change_set();
+    let (mut pending, _) = pg::Pending::open(journal, &pg::redacted(url)).expect("journal");
+    pending.append(&set, |_, _| 1).expect("journaled");
+    (step, pending.path().to_owned())
+}
+
 #[test]
 fn a_change_left_in_the_journal_that_someone_else_overtook_is_asked_about_not_dropped() {
     let Some(server) = server() else { return };
     let journal = tempfile::tempdir().expect("tmp");
     // A client noted a step, journaled it, and was killed before sending it.
-    let opened = pg::open(&server.url, None, Arc::new(|| {}), None).expect("open");
-    let mut data = opened.loaded.db;
-    drop(opened.remote);
-    let step = data.run_steps.rows()[0].id;
-    ops::set_step_note(&mut data, step, "mine, from before the crash").expect("note");
-    let set = data.take_change_set();
-    {
-        let (mut pending, _) = pg::Pending::open(journal.path(), &pg::redacted(&server.url)).expect("journal");
-        pending.append(&set, |_, _| 1).expect("journaled");
-    }
+    let (step, _) = noted_and_journaled(&server.url, journal.path(), "mine, from before the crash");
     // Meanwhile someone else changed the same row.
     admin(&server.url)
         .execute("UPDATE run_steps SET notes = 'theirs' WHERE id = $1", &[&i64::from(step.0)])
@@ -385,17 +390,7 @@ fn the_window_says_offline_and_pending_and_marks_the_ticks_until_they_land() {
 fn started_while_the_server_is_away_the_kept_changes_are_said_and_sent_when_it_opens() {
     let Some(server) = server() else { return };
     let journal = tempfile::tempdir().expect("tmp");
-    let opened = pg::open(&server.url, None, Arc::new(|| {}), None).expect("open");
-    let mut data = opened.loaded.db;
-    drop(opened.remote);
-    let step = data.run_steps.rows()[0].id;
-    ops::set_step_note(&mut data, step, "written while away").expect("note");
-    let set = data.take_change_set();
-    let path = {
-        let (mut pending, _) = pg::Pending::open(journal.path(), &pg::redacted(&server.url)).expect("journal");
-        pending.append(&set, |_, _| 1).expect("journaled");
-        pending.path().to_owned()
-    };
+    let (step, path) = noted_and_journaled(&server.url, journal.path(), "written while away");
     let kept = std::fs::read(&path).expect("journal");
 
     server.stop();
