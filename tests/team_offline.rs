@@ -327,20 +327,13 @@ fn a_change_left_in_the_journal_that_someone_else_overtook_is_asked_about_not_dr
 #[test]
 fn the_window_says_offline_and_pending_and_marks_the_ticks_until_they_land() {
     use egui::Key;
-    use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable as _;
-    use procedures::app::App;
 
     let Some(server) = OwnServer::start() else { return };
     let sample = common::copy_of(&common::sample_data());
     pg::push(sample.path(), &server.url).expect("push");
     let journal = tempfile::tempdir().expect("tmp");
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1200.0, 800.0))
-        .with_max_steps(24)
-        .build_eframe(|cc| App::new(cc, None));
-    h.run();
-    h.state_mut().set_user_name("Test User");
+    let mut h = common::empty_app();
     h.state_mut().set_pending_dir(Some(journal.path().to_owned()));
     h.state_mut().open_database(&server.url);
     h.state_mut().wait_loading();

@@ -14,18 +14,6 @@ use procedures::app::App;
 use procedures::store::pg;
 use procedures::ui::View;
 
-/// The app on its first start with nothing open (the name question answered).
-fn empty_app() -> Harness<'static, App> {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1200.0, 800.0))
-        .with_max_steps(24)
-        .build_eframe(|cc| App::new(cc, None));
-    h.run();
-    h.state_mut().set_user_name("Test User");
-    h.run();
-    h
-}
-
 #[test]
 fn file_connect_opens_a_database_and_a_run_lands_there_with_the_users_name() {
     let Some(mut db) = TestDb::new("window") else { return };

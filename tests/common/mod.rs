@@ -28,6 +28,18 @@ pub fn app_at_home(dir: &Path, width: f32, height: f32) -> egui_kittest::Harness
     h
 }
 
+/// The app on its first start with nothing open (the name question answered).
+pub fn empty_app() -> egui_kittest::Harness<'static, procedures::app::App> {
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .with_max_steps(24)
+        .build_eframe(|cc| procedures::app::App::new(cc, None));
+    h.run();
+    h.state_mut().set_user_name("Test User");
+    h.run();
+    h
+}
+
 /// The whole app on `dir` on its very first start (it asks for the user's name).
 pub fn first_start(dir: &Path, width: f32, height: f32) -> egui_kittest::Harness<'static, procedures::app::App> {
     let dir = dir.to_path_buf();

@@ -95,8 +95,8 @@ pub fn saved(s: &mut Session) -> SaveState {
     s.save_state().clone()
 }
 
-/// In the window: start a run of Payroll run from the procedures and wait until it is
-/// saved; the run.
+/// In the window: start a run of Payroll run from the procedures and wait until its save
+/// settled (written, or refused); the run.
 pub fn start_payroll(h: &mut egui_kittest::Harness<'static, procedures::app::App>) -> RunId {
     use egui_kittest::kittest::Queryable as _;
     if h.state().view() != procedures::ui::View::Procedures {
