@@ -469,7 +469,15 @@ impl App {
                     }
                     let read_only = folder.read_only() || loading;
                     let db = &folder.db;
-                    let unconfirmed = self.session.unconfirmed();
+                    // Marked in the runner while they wait: offline, or refused (a tick
+                    // on its way for a millisecond is not flashed).
+                    let waiting = self.session.offline().is_some()
+                        || matches!(self.session.save_state(), SaveState::Failed(_) | SaveState::Overtaken(_));
+                    let unconfirmed = if self.view == View::Runner && waiting {
+                        self.session.unconfirmed()
+                    } else {
+                        Default::default()
+                    };
                     let mut cx = ViewCtx { db, now, read_only, user, cmds: &mut cmds, unconfirmed: &unconfirmed };
                     match self.view {
                         View::Today => today_ui(ui, db, &mut views.today, now, read_only, cx.cmds),

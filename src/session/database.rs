@@ -194,7 +194,8 @@ impl Session {
         self.in_flight.len() + self.unsent.len()
     }
 
-    /// The rows with a change the database has not confirmed yet.
+    /// The rows with a change the database has not confirmed yet: on the way, or kept
+    /// for Retry or the user's choice (others' rows for them are held back meanwhile).
     pub fn unconfirmed(&self) -> std::collections::HashSet<(store::TableKind, u64)> {
         let mut keys: std::collections::HashSet<_> = self.in_flight.iter().flatten().copied().collect();
         keys.extend(

@@ -15,7 +15,7 @@
 use super::{Event, Session};
 use crate::store::pg::{self, Followed};
 use crate::store::{IncomingTable, TableKind};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
@@ -133,20 +133,11 @@ impl Session {
         self.live_problem.as_deref()
     }
 
-    /// The keys with a change of this client on the way or kept for Retry.
-    fn busy_keys(&self) -> HashSet<(TableKind, u64)> {
-        let unsent = self.unsent.iter().flat_map(|set| &set.tables).flat_map(|t| {
-            let keys: Vec<u64> = crate::store::TableChanges::keys(t);
-            keys.into_iter().map(move |k| (t.kind, k))
-        });
-        self.in_flight.iter().flatten().copied().chain(unsent).collect()
-    }
-
     /// Apply rows other clients wrote, holding back those this client has a change of on
     /// the way.
     pub(super) fn apply_remote(&mut self, mut tables: Vec<IncomingTable>, changes: &[pg::Change]) {
         self.drop_older_than_committed(&mut tables);
-        let busy = self.busy_keys();
+        let busy = self.unconfirmed();
         if !busy.is_empty() {
             for t in &mut tables {
                 let kind = t.kind;
@@ -214,7 +205,7 @@ impl Session {
         if self.held.is_empty() {
             return;
         }
-        let busy = self.busy_keys();
+        let busy = self.unconfirmed();
         let ours: std::collections::HashMap<(TableKind, u64), Option<i64>> = committed.iter().copied().collect();
         let mut ready = Vec::new();
         for mut t in std::mem::take(&mut self.held) {
