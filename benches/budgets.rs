@@ -180,6 +180,27 @@ fn main() {
         std::mem::forget(loaded);
         return;
     }
+    if let Some(i) = args.iter().position(|a| a == "--child-analytics") {
+        // The analytics row alone, as the bench measures it (for quick comparisons):
+        // `budgets --child-analytics DIR [RUNS]`.
+        let loaded = store::load(Path::new(&args[i + 1])).expect("load");
+        procedures::memory::give_back();
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        println!("loaded: {}", status.lines().find(|l| l.starts_with("VmRSS:")).unwrap_or(""));
+        let all = Selection { procedure: None, label: None, range: DateRange::All };
+        let today = chrono::Local::now().date_naive();
+        for _ in 0..args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(7) {
+            let t = Instant::now();
+            let r = procedures::analysis::report(&loaded.db, &all, today);
+            let d = t.elapsed();
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let kb = |k: &str| status.lines().find_map(|l| l.strip_prefix(k)).map_or("", str::trim).to_owned();
+            println!("ANALYTICS {:.2} ms, resident {} (peak {})", d.as_secs_f64() * 1e3, kb("VmRSS:"), kb("VmHWM:"));
+            assert!(r.summary.runs > 0);
+        }
+        std::mem::forget(loaded);
+        return;
+    }
     let opt = options(&args);
     let dir = opt.dir.clone().unwrap_or_else(|| bench_folder("y1", Scale::Y1));
     let mut rows = Vec::new();

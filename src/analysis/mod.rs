@@ -8,6 +8,7 @@ pub mod schedule;
 pub mod search;
 mod stats;
 mod time;
+mod timeline;
 mod values;
 mod worker;
 

@@ -3,9 +3,11 @@
 //! [`summarize`], so their numbers are the same.
 
 use super::schedule::{Clock, Engine, Occurrence, ScheduleCounts};
-use super::{
-    Granularity, Period, Summary, SummaryOf, bottlenecks, completion_rate, median, run_duration_secs, summarize,
+pub use super::timeline::{
+    PLOT_MAX_POINTS, PeriodCounts, ROLLING_MAX_RUNS, ROLLING_WINDOW, RunPoint, day_date, day_number,
 };
+use super::timeline::{counts, durations_and_median, local_day, median_of};
+use super::{Period, Summary, SummaryOf, bottlenecks, completion_rate, run_duration_secs, summarize};
 use crate::model::*;
 use crate::store::Dataset;
 use chrono::NaiveDate;
@@ -56,32 +58,6 @@ pub struct Selection {
     pub label: Option<LabelId>,
     /// Date range of the runs' start.
     pub range: DateRange,
-}
-
-/// Runs started per period, by status.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PeriodCounts {
-    /// The period.
-    pub period: Period,
-    /// Completed runs started in it.
-    pub completed: usize,
-    /// Cancelled runs started in it.
-    pub cancelled: usize,
-    /// Runs still in progress started in it.
-    pub in_progress: usize,
-}
-
-/// One completed run on the duration plot.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunPoint {
-    /// The run.
-    pub run: RunId,
-    /// Its procedure.
-    pub procedure: ProcedureId,
-    /// Start, in days since 1970-01-01 (local wall clock), for the time axis.
-    pub day: f64,
-    /// Duration in seconds.
-    pub secs: f64,
 }
 
 /// A step's timing, for the bottleneck plot.
@@ -147,8 +123,14 @@ pub struct Report {
     pub monthly: Vec<PeriodCounts>,
     /// Completion rate per ISO week (weeks with finished runs).
     pub completion_weekly: Vec<(Period, f64)>,
-    /// Completed runs, oldest first.
+    /// Completed runs, oldest first: all of them up to [`PLOT_MAX_POINTS`], else every
+    /// `durations_stride`-th (a plot of more shows nothing more and draws slowly; the
+    /// report does not hold half a million points it never shows).
     pub durations: Vec<RunPoint>,
+    /// Completed runs in all (the plot's sample is every `durations_stride`-th).
+    pub completed_runs: usize,
+    /// 1, or the step of the sample in `durations`.
+    pub durations_stride: usize,
     /// Rolling median of durations (window of [`ROLLING_WINDOW`] runs), or with more
     /// than [`ROLLING_MAX_RUNS`] completed runs the median per ISO week: (day, seconds).
     pub rolling_median: Vec<(f64, f64)>,
@@ -171,22 +153,6 @@ pub struct Report {
 
 /// The calendar strip shows at most this many occurrences (the newest).
 pub const STRIP_MAX: usize = 400;
-
-/// Runs in the rolling median window.
-pub const ROLLING_WINDOW: usize = 9;
-
-/// Above this many completed runs the median line is per ISO week.
-pub const ROLLING_MAX_RUNS: usize = 2_000;
-
-/// Days since 1970-01-01 of a timestamp's local wall clock (fractional).
-pub fn day_number(t: Timestamp) -> f64 {
-    t.to_local().wall_secs() as f64 / 86_400.0
-}
-
-/// The date of a day number.
-pub fn day_date(day: f64) -> Option<NaiveDate> {
-    chrono::DateTime::from_timestamp((day * 86_400.0).floor() as i64, 0).map(|d| d.date_naive())
-}
 
 fn in_range(r: &Run, bounds: Option<(NaiveDate, NaiveDate)>) -> bool {
     bounds.is_none_or(|(from, to)| {
@@ -227,76 +193,6 @@ pub fn selected_runs<'a>(db: &'a Dataset, sel: &Selection, today: NaiveDate) -> 
     }
 }
 
-/// The week and month of local day numbers, remembered for the last day asked (runs
-/// come mostly in day order, and a calendar conversion per run is what costs).
-struct Calendar {
-    day: i64,
-    week: Period,
-    month: Period,
-}
-
-impl Calendar {
-    fn new() -> Self {
-        Self { day: i64::MIN, week: Period::Week(0, 0), month: Period::Month(0, 0) }
-    }
-
-    /// (week, month) of the day `day` days after 1970-01-01.
-    fn periods(&mut self, day: i64) -> (Period, Period) {
-        if day != self.day {
-            let date = NaiveDate::from_num_days_from_ce_opt((day + 719_163).clamp(1, i64::from(i32::MAX)) as i32)
-                .unwrap_or_default();
-            (self.day, self.week, self.month) =
-                (day, Period::of(date, Granularity::Week), Period::of(date, Granularity::Month));
-        }
-        (self.week, self.month)
-    }
-}
-
-/// The local day number of a timestamp.
-fn local_day(t: Timestamp) -> i64 {
-    t.to_local().wall_secs().div_euclid(86_400)
-}
-
-/// Runs per week and per month, by status.
-fn counts(runs: &[&Run]) -> (Vec<PeriodCounts>, Vec<PeriodCounts>) {
-    let mut weeks: BTreeMap<Period, PeriodCounts> = BTreeMap::new();
-    let mut months: BTreeMap<Period, PeriodCounts> = BTreeMap::new();
-    let mut cal = Calendar::new();
-    // Consecutive runs of one period add up before touching the maps.
-    let add = |m: &mut BTreeMap<Period, PeriodCounts>, period: Period, n: [usize; 3]| {
-        let c = m.entry(period).or_insert(PeriodCounts { period, completed: 0, cancelled: 0, in_progress: 0 });
-        c.completed += n[0];
-        c.cancelled += n[1];
-        c.in_progress += n[2];
-    };
-    let mut current: Option<(Period, Period, [usize; 3])> = None;
-    for r in runs {
-        let (week, month) = cal.periods(local_day(r.start_time));
-        if current.is_some_and(|(w, m, _)| w != week || m != month)
-            && let Some((w, m, n)) = current.take()
-        {
-            add(&mut weeks, w, n);
-            add(&mut months, m, n);
-        }
-        let n = &mut current.get_or_insert((week, month, [0; 3])).2;
-        n[match r.status {
-            RunStatus::Completed => 0,
-            RunStatus::Cancelled => 1,
-            RunStatus::InProgress => 2,
-        }] += 1;
-    }
-    if let Some((w, m, n)) = current {
-        add(&mut weeks, w, n);
-        add(&mut months, m, n);
-    }
-    (weeks.into_values().collect(), months.into_values().collect())
-}
-
-fn median_of(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_unstable_by(f64::total_cmp);
-    median(&v)
-}
-
 /// Compute the report of a selection (schedules as of now).
 pub fn report(db: &Dataset, sel: &Selection, today: NaiveDate) -> Report {
     report_with(&mut Engine::new(), db, sel, today, &Clock::system())
@@ -310,27 +206,41 @@ pub fn report_with(engine: &mut Engine, db: &Dataset, sel: &Selection, today: Na
         Some((a, b)) => (day_start(a), day_start(b) + 86_399),
         None => (i64::MIN, i64::MAX),
     };
-    // The overview (numbers per procedure) on another thread meanwhile.
+    // Each scheduled procedure's on-time rate (all procedures selected).
+    let scheduled: Vec<ProcedureId> = if sel.procedure.is_none() {
+        let scheduled: std::collections::BTreeSet<ProcedureId> =
+            db.schedules.rows().iter().filter(|s| s.active).map(|s| s.procedure_id).collect();
+        let keep: std::collections::HashSet<ProcedureId> = selected_procedures(db, sel).into_iter().collect();
+        scheduled.into_iter().filter(|p| keep.contains(p)).collect()
+    } else {
+        Vec::new()
+    };
+    let on_time_of = |engine: &mut Engine, procedures: &[ProcedureId]| -> Vec<(ProcedureId, Option<f64>)> {
+        procedures
+            .iter()
+            .map(|&p| (p, engine.counts_between(db, p, clock, from, to).and_then(|c| c.on_time_rate)))
+            .collect()
+    };
+    // The overview (numbers per procedure) on another thread meanwhile, which then
+    // takes the last 40 % of the on-time rates (with their part of the engine: its
+    // cached expansions go along and come back) while this one does the rest — the
+    // overview takes longer than the rest of the report (BENCHMARKS.md, session 15).
+    let (mine, theirs) = scheduled.split_at(scheduled.len() * 3 / 5);
+    let mut other = engine.split_off(db, theirs);
     let (mut report, on_time) = std::thread::scope(|scope| {
-        let overview = scope.spawn(|| overview(db, sel, today, &runs));
-        let report = report_of_runs(db, sel, &runs);
-        // Each scheduled procedure's on-time rate here (the engine is not shared).
-        let on_time: HashMap<ProcedureId, Option<f64>> = if sel.procedure.is_none() {
-            let scheduled: std::collections::BTreeSet<ProcedureId> =
-                db.schedules.rows().iter().filter(|s| s.active).map(|s| s.procedure_id).collect();
-            let keep: std::collections::HashSet<ProcedureId> = selected_procedures(db, sel).into_iter().collect();
-            scheduled
-                .into_iter()
-                .filter(|p| keep.contains(p))
-                .map(|p| (p, engine.counts_between(db, p, clock, from, to).and_then(|c| c.on_time_rate)))
-                .collect()
-        } else {
-            HashMap::new()
-        };
-        let mut report = report;
-        report.overview = overview.join().unwrap_or_default();
+        let overview = scope.spawn(|| {
+            let rows = overview(db, sel, today, &runs);
+            (rows, on_time_of(&mut other, theirs))
+        });
+        let mut report = report_of_runs(db, sel, &runs);
+        let mut on_time = on_time_of(engine, mine);
+        let (rows, more) = overview.join().unwrap_or_default();
+        report.overview = rows;
+        on_time.extend(more);
         (report, on_time)
     });
+    engine.absorb(other);
+    let on_time: HashMap<ProcedureId, Option<f64>> = on_time.into_iter().collect();
     for row in &mut report.overview {
         row.on_time_rate = on_time.get(&row.id).copied().flatten();
     }
@@ -358,46 +268,8 @@ fn report_of_runs(db: &Dataset, sel: &Selection, runs: &[&Run]) -> Report {
     let completion_weekly =
         weekly.iter().filter_map(|c| completion_rate(c.completed, c.cancelled).map(|r| (c.period, r))).collect();
 
-    let mut durations: Vec<RunPoint> = runs
-        .iter()
-        .filter_map(|r| {
-            Some(RunPoint {
-                run: r.id,
-                procedure: r.procedure_id,
-                day: day_number(r.start_time),
-                secs: run_duration_secs(r)? as f64,
-            })
-        })
-        .collect();
-    let order = |a: &RunPoint, b: &RunPoint| a.day.total_cmp(&b.day).then(a.run.cmp(&b.run));
-    if !durations.is_sorted_by(|a, b| order(a, b).is_le()) {
-        durations.sort_unstable_by(order);
-    }
-    let weekly_median = durations.len() > ROLLING_MAX_RUNS;
-    let rolling_median = if weekly_median {
-        let mut weeks: BTreeMap<Period, Vec<f64>> = BTreeMap::new();
-        let mut cal = Calendar::new();
-        for p in &durations {
-            let (week, _) = cal.periods(p.day.floor() as i64);
-            weeks.entry(week).or_default().push(p.secs);
-        }
-        weeks
-            .into_iter()
-            .filter_map(|(w, v)| {
-                let mid = day_number(Timestamp::from_naive(w.start().and_hms_opt(12, 0, 0).unwrap_or_default())) + 3.0;
-                median_of(v).map(|m| (mid, m))
-            })
-            .collect()
-    } else {
-        durations
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| {
-                let start = (i + 1).saturating_sub(ROLLING_WINDOW);
-                median_of(durations[start..=i].iter().map(|q| q.secs).collect()).map(|m| (p.day, m))
-            })
-            .collect()
-    };
+    let (durations, completed_runs, durations_stride, rolling_median) = durations_and_median(runs);
+    let weekly_median = completed_runs > ROLLING_MAX_RUNS;
 
     let (bottleneck_rows, per_version) = match sel.procedure {
         Some(pid) => {
@@ -449,6 +321,8 @@ fn report_of_runs(db: &Dataset, sel: &Selection, runs: &[&Run]) -> Report {
         monthly,
         completion_weekly,
         durations,
+        completed_runs,
+        durations_stride,
         rolling_median,
         weekly_median,
         bottlenecks: bottleneck_rows,
@@ -463,9 +337,12 @@ fn report_of_runs(db: &Dataset, sel: &Selection, runs: &[&Run]) -> Report {
 /// Flagged values per procedure among `runs`, judged by the current steps (a step
 /// removed since is not counted): one pass, each step's options parsed once.
 fn flagged_by_procedure(db: &Dataset, runs: &[&Run]) -> HashMap<ProcedureId, usize> {
-    // Step ids are dense: a vector by id (filled on first use) beats a map per value.
+    // Step ids are dense: a vector by id beats a map per value. It holds 0 (not looked
+    // up yet), 1 (no such step) or 2 + the place of the step's parsed options in `defs`
+    // (only steps that recorded a value are parsed: 4 bytes a step, not 72).
     let top = db.steps.rows().last().map_or(0, |s| s.id.0 as usize + 1).min(1 << 24);
-    let mut defs: Vec<Option<Option<(StepKind, Options)>>> = vec![None; top];
+    let mut slot_of: Vec<u32> = vec![0; top];
+    let mut defs: Vec<(StepKind, Options)> = Vec::new();
     let mut out: HashMap<ProcedureId, usize> = HashMap::new();
     // One sequential pass over run_steps (not a range per run): the procedure of each
     // selected run by run id (ids are dense; 0 = not selected).
@@ -485,15 +362,20 @@ fn flagged_by_procedure(db: &Dataset, runs: &[&Run]) -> HashMap<ProcedureId, usi
         if pid == 0 {
             continue;
         }
+        let Some(slot) = slot_of.get_mut(rs.step_id.0 as usize) else { continue };
+        if *slot == 0 {
+            *slot = match db.step(rs.step_id) {
+                Some(s) => {
+                    defs.push((s.kind, s.parsed_options()));
+                    u32::try_from(defs.len() + 1).unwrap_or(1)
+                }
+                None => 1,
+            };
+        }
+        if let Some((kind, options)) = defs.get((*slot as usize).wrapping_sub(2))
+            && is_flagged(*kind, options, rs.value())
         {
-            let r = ProcedureId(pid);
-            let Some(slot) = defs.get_mut(rs.step_id.0 as usize) else { continue };
-            let def = slot.get_or_insert_with(|| db.step(rs.step_id).map(|s| (s.kind, s.parsed_options())));
-            if let Some((kind, options)) = def
-                && is_flagged(*kind, options, rs.value())
-            {
-                *out.entry(r).or_default() += 1;
-            }
+            *out.entry(ProcedureId(pid)).or_default() += 1;
         }
     }
     out
@@ -509,7 +391,11 @@ fn overview(db: &Dataset, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> V
     // forward), not a list of runs per procedure read back at random.
     let mut by_proc: HashMap<ProcedureId, SummaryOf> = HashMap::new();
     for r in runs {
-        by_proc.entry(r.procedure_id).or_default().add(r);
+        // Room for every run of the procedure at once (no list grown twice its size).
+        by_proc
+            .entry(r.procedure_id)
+            .or_insert_with(|| SummaryOf::with_capacity(db.runs_of(r.procedure_id).len()))
+            .add(r);
     }
     // Durations of the previous period, in one pass over the runs (not a lookup per
     // run of each procedure).

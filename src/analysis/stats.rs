@@ -82,6 +82,11 @@ pub struct SummaryOf {
 }
 
 impl SummaryOf {
+    /// Room for `runs` durations.
+    pub fn with_capacity(runs: usize) -> Self {
+        Self { s: Summary::default(), durations: Vec::with_capacity(runs) }
+    }
+
     /// Count `r`.
     pub fn add(&mut self, r: &Run) {
         let s = &mut self.s;

@@ -397,6 +397,29 @@ impl Engine {
         &self.expansions[&s.id]
     }
 
+    /// The expansions and matchings of `procedures`' schedules moved into an engine of
+    /// their own, for another thread to work on; [`Engine::absorb`] takes them back.
+    pub fn split_off(&mut self, db: &Dataset, procedures: &[ProcedureId]) -> Engine {
+        let mut other = Engine::new();
+        for p in procedures {
+            if let Some(m) = self.matched.remove(p) {
+                other.matched.insert(*p, m);
+            }
+            for s in db.schedules_of(*p) {
+                if let Some(e) = self.expansions.remove(&s.id) {
+                    other.expansions.insert(s.id, e);
+                }
+            }
+        }
+        other
+    }
+
+    /// Take back what [`Engine::split_off`] moved out (and what was added to it since).
+    pub fn absorb(&mut self, other: Engine) {
+        self.expansions.extend(other.expansions);
+        self.matched.extend(other.matched);
+    }
+
     /// Forget every procedure's matching (keeping the expansions): measurements.
     pub fn forget_matches(&mut self) {
         self.matched.clear();

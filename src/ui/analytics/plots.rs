@@ -115,14 +115,13 @@ pub(super) fn durations_plot_ui(
 ) {
     ui.add_space(8.0);
     let line_name = if r.weekly_median { "Weekly median" } else { "Rolling median" };
-    // Many thousands of points draw slowly and show nothing more: plot every k-th run.
-    const MAX_POINTS: usize = 4_000;
-    let stride = r.durations.len().div_ceil(MAX_POINTS).max(1);
-    let sample: Vec<&analysis::RunPoint> = r.durations.iter().step_by(stride).collect();
+    // Many thousands of points draw slowly and show nothing more: the report holds every
+    // k-th run.
+    let (stride, sample) = (r.durations_stride, &r.durations);
     if stride > 1 {
         ui.strong(format!(
             "Run durations ({} completed runs, every {stride}th shown) with the weekly median",
-            crate::model::format_count(r.durations.len() as u64)
+            crate::model::format_count(r.completed_runs as u64)
         ));
     } else {
         ui.strong(format!("Run durations (completed runs) with the {}", line_name.to_lowercase()));
