@@ -30,7 +30,7 @@ pub(super) fn checksum(bytes: &[u8]) -> u64 {
 const PREFIX_WINDOW: u64 = 4096;
 
 /// What a save expects of the file it changes, and what it writes.
-pub(super) struct Redo {
+pub(crate) struct Redo {
     pub(super) offset: u64,
     /// Checksum of the [`PREFIX_WINDOW`] bytes before `offset` (fewer at the start).
     prefix_sum: u64,
@@ -40,6 +40,16 @@ pub(super) struct Redo {
     pub(super) new: Vec<u8>,
     /// Written by an earlier version, without `prefix_sum` and `old`.
     legacy: bool,
+}
+
+impl std::fmt::Debug for Redo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redo")
+            .field("offset", &self.offset)
+            .field("old", &self.old.len())
+            .field("new", &self.new.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Header of a redo file: magic, offset, prefix checksum, old length, new length, and
@@ -122,17 +132,54 @@ impl Redo {
 
     /// Where `file` (the whole table file as it is now) stands with this save.
     pub(super) fn verdict(&self, file: &[u8]) -> Verdict {
-        let Ok(offset) = usize::try_from(self.offset) else { return Verdict::Changed };
+        let from = usize::try_from(self.window_start()).unwrap_or(usize::MAX).min(file.len());
+        self.verdict_of_end(file.len() as u64, &file[from..])
+    }
+
+    /// Where the file's bytes start that [`Redo::verdict_of_end`] looks at.
+    fn window_start(&self) -> u64 {
+        if self.legacy { self.offset } else { self.offset.saturating_sub(PREFIX_WINDOW) }
+    }
+
+    /// Whether `file`, as it is now (read under the reader's shared lock), still fits
+    /// this save as one a crash interrupted: only then may a reader lay the save's bytes
+    /// over it. A save that finished meanwhile, or a later one, leaves the file whole and
+    /// this save's bytes would tear it. Reads the file's end only.
+    pub(crate) fn still_applies(&self, file: &std::fs::File) -> bool {
+        let Ok(len) = file.metadata().map(|m| m.len()) else { return false };
+        // Past the save's longest end: not a state the save leaves (and not read).
+        if len.saturating_sub(self.offset) > self.old.len().max(self.new.len()) as u64 {
+            return false;
+        }
+        let from = self.window_start().min(len);
+        let Ok(size) = usize::try_from(len - from) else { return false };
+        let mut end = vec![0; size];
+        let mut read = 0;
+        while read < size {
+            #[cfg(unix)]
+            let n = std::os::unix::fs::FileExt::read_at(file, &mut end[read..], from + read as u64);
+            #[cfg(windows)]
+            let n = std::os::windows::fs::FileExt::seek_read(file, &mut end[read..], from + read as u64);
+            match n {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => read += n,
+            }
+        }
+        self.verdict_of_end(len, &end) == Verdict::Apply
+    }
+
+    /// [`Redo::verdict`] from the file's length and its bytes from
+    /// [`Redo::window_start`] (or its length, if shorter) on.
+    fn verdict_of_end(&self, file_len: u64, end: &[u8]) -> Verdict {
         if self.legacy {
-            let done = file.get(offset..) == Some(self.new.as_slice());
+            let done = file_len >= self.offset && end == self.new.as_slice();
             return if done { Verdict::Done } else { Verdict::Changed };
         }
-        if file.len() < offset
-            || checksum(&file[offset.saturating_sub(PREFIX_WINDOW as usize)..offset]) != self.prefix_sum
-        {
+        let Ok(window) = usize::try_from(self.offset - self.window_start()) else { return Verdict::Changed };
+        if file_len < self.offset || end.len() < window || checksum(&end[..window]) != self.prefix_sum {
             return Verdict::Changed;
         }
-        let rest = &file[offset..];
+        let rest = &end[window..];
         if rest == self.new.as_slice() {
             return Verdict::Done;
         }
@@ -212,7 +259,10 @@ impl Interrupted {
     pub(crate) fn overlay(&self) -> Option<super::read::Overlay<'_>> {
         let redo = self.redo.as_ref().filter(|_| self.verdict == Verdict::Apply)?;
         let still = self.stamp.as_ref().map(|(path, print)| (path.as_path(), *print));
-        Some(super::read::Overlay { offset: redo.offset, tail: &redo.new, still })
+        // A table replaced whole takes its new file whatever the old one holds: only the
+        // journal's stamp tells whether the save is still the one read.
+        let check = self.whole.is_none().then_some(redo);
+        Some(super::read::Overlay { offset: redo.offset, tail: &redo.new, still, redo: check })
     }
 
     /// What a reader should be told, if anything.
@@ -246,4 +296,68 @@ pub(super) fn keep_unfinished(dir: &Path, kind: TableKind, rows: &[u8]) -> std::
         "{file} changed after a save to it was interrupted: the file is kept as it is, and the rows that save wrote are in {}",
         kept.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Redo, Verdict};
+    use std::io::{Seek as _, SeekFrom, Write as _};
+
+    fn table(bytes: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("run_steps.csv");
+        std::fs::write(&path, bytes).expect("write");
+        (dir, path)
+    }
+
+    /// Write `tail` at `offset`, and cut the file after it when `cut`.
+    fn rewrite_end(path: &std::path::Path, offset: u64, tail: &[u8], cut: bool) {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path).expect("open");
+        f.seek(SeekFrom::Start(offset)).expect("seek");
+        f.write_all(tail).expect("write");
+        if cut {
+            f.set_len(offset + tail.len() as u64).expect("cut");
+        }
+    }
+
+    /// A reader lays a save over the file only while the file, as locked, is in a state
+    /// that save leaves: not after it finished and a later save (earlier in the file, of
+    /// another length) went over it, which the stale save would tear.
+    #[test]
+    fn a_save_is_laid_over_the_file_only_while_the_file_fits_it() {
+        let before = b"id,done\n1,no\n2,no\n3,no\n";
+        let (_dir, path) = table(before);
+        let redo = Redo::of(&path, 13, b"2,yes\n3,no\n").expect("redo");
+        let applies = || redo.still_applies(&std::fs::File::open(&path).expect("open"));
+        assert!(applies(), "the file as the save found it");
+        rewrite_end(&path, 13, b"2,y", false);
+        assert!(applies(), "the file partly written by the save");
+        rewrite_end(&path, 13, b"2,yes\n3,no\n", true);
+        assert!(!applies(), "the save finished: the file is read as it is");
+        assert_eq!(redo.verdict(&std::fs::read(&path).expect("read")), Verdict::Done);
+        rewrite_end(&path, 8, b"1,yes\n2,yes\n3,no\n", true);
+        assert!(!applies(), "a later save went over it");
+        assert_eq!(redo.verdict(&std::fs::read(&path).expect("read")), Verdict::Changed);
+    }
+
+    /// The end read under the lock gives the verdict the whole file gives, for a save
+    /// past the prefix window (4 KiB before the offset) too.
+    #[test]
+    fn the_end_of_a_long_file_gives_the_whole_files_verdict() {
+        let mut before = b"id,done\n".to_vec();
+        (0..1000).for_each(|i| before.extend_from_slice(format!("{i},no\n").as_bytes()));
+        let (_dir, path) = table(&before);
+        let offset = before.len() as u64 - 7;
+        let redo = Redo::of(&path, offset, b"999,yes\n").expect("redo");
+        assert_eq!(redo.verdict(&before), Verdict::Apply);
+        assert!(redo.still_applies(&std::fs::File::open(&path).expect("open")));
+        let mut other = before.clone();
+        other[100] = b'7';
+        std::fs::write(&path, &other).expect("write");
+        assert_eq!(redo.verdict(&other), Verdict::Apply, "a change before the window is not seen");
+        other[before.len() - 100] = b'7';
+        std::fs::write(&path, &other).expect("write");
+        assert_eq!(redo.verdict(&other), Verdict::Changed);
+        assert!(!redo.still_applies(&std::fs::File::open(&path).expect("open")));
+    }
 }

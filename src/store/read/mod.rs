@@ -122,7 +122,7 @@ pub(crate) fn read_table_fast<R: Row + Send>(
     // a shared one while reading means the reader never sees it half-written. (Best effort:
     // a file system without locks is read without.)
     let _ = file.lock_shared();
-    let overlay = overlay.filter(Overlay::holds);
+    let overlay = overlay.filter(|o| o.holds_for(&file));
     let source = source::Source::new(&path, &file, file.metadata().map_err(|e| Error::io(&path, e))?.len(), overlay);
     let mut out = read_source(kind, columns, optional, decode, fast, progress, source)?;
     out.problems.extend(linked);

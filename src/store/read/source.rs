@@ -14,13 +14,24 @@ pub(crate) struct Overlay<'a> {
     /// The file that holds the save and its fingerprint when it was read (`None`: bytes
     /// that hold no matter what, as from the database).
     pub still: Option<(&'a Path, crate::store::Fingerprint)>,
+    /// The save itself, to check the file against once it is locked (`None`: bytes in
+    /// memory, or a table the save creates whole).
+    pub redo: Option<&'a crate::store::redo::Redo>,
 }
 
 impl Overlay<'_> {
-    /// Whether the save is still the one read (checked under the table's shared lock): a
-    /// save that finished or was replaced since leaves the file whole and this one stale.
+    /// Whether the save is still the one read: its holding file was there before it was
+    /// read and has not changed since. A save that finished or was replaced since leaves
+    /// the file whole and this one stale. (A holding file that appeared only while the
+    /// folder was looked at is a save running now, never one a crash left: not held.)
     pub(crate) fn holds(&self) -> bool {
-        self.still.is_none_or(|(path, print)| crate::store::fingerprint(path) == print)
+        self.still.is_none_or(|(path, print)| print.is_some() && crate::store::fingerprint(path) == print)
+    }
+
+    /// [`Overlay::holds`], and the file as locked still fits the save (checked under the
+    /// table's shared lock, so no save changes it between this look and the read).
+    pub(crate) fn holds_for(&self, file: &File) -> bool {
+        self.holds() && self.redo.is_none_or(|redo| redo.still_applies(file))
     }
 }
 
@@ -71,7 +82,7 @@ impl<'a> Source<'a> {
         Self {
             path,
             file: None,
-            overlay: Some(Overlay { offset: 0, tail: bytes, still: None }),
+            overlay: Some(Overlay { offset: 0, tail: bytes, still: None, redo: None }),
             len: bytes.len() as u64,
         }
     }
