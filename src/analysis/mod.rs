@@ -31,6 +31,27 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
 }
 
+/// [`percentile`] of values in any order, by selection (linear time, no sort; the same
+/// number as sorting first). The values are reordered.
+pub fn percentile_of(values: &mut [f64], p: f64) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let pos = (n - 1) as f64 * p.clamp(0.0, 1.0);
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    let (_, at_lo, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    let at_lo = *at_lo;
+    // The next rank up is the least of the values placed above the selected one.
+    let at_hi = if hi == lo { at_lo } else { above.iter().copied().min_by(f64::total_cmp)? };
+    Some(at_lo + (at_hi - at_lo) * (pos - lo as f64))
+}
+
+/// [`median`] of values in any order (reordered).
+pub fn median_of(values: &mut [f64]) -> Option<f64> {
+    percentile_of(values, 0.5)
+}
+
 /// Median of sorted values.
 pub fn median(sorted: &[f64]) -> Option<f64> {
     percentile(sorted, 0.5)
@@ -48,5 +69,25 @@ mod tests {
         assert!((percentile(&v, 0.9).unwrap() - 3.7).abs() < 1e-9);
         assert_eq!(percentile(&[5.0], 0.9), Some(5.0));
         assert_eq!(percentile(&[], 0.5), None);
+    }
+
+    /// Selection gives the number sorting gives, for every size and quantile.
+    #[test]
+    fn selection_gives_the_sorted_quantiles() {
+        let mut seed = 7_u64;
+        for n in 0..60 {
+            let values: Vec<f64> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    ((seed >> 40) % 50) as f64 - 10.0
+                })
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            for p in [0.0, 0.1, 0.5, 0.9, 0.99, 1.0] {
+                let mut v = values.clone();
+                assert_eq!(percentile_of(&mut v, p), percentile(&sorted, p), "n {n} p {p}");
+            }
+        }
     }
 }

@@ -1,11 +1,10 @@
 //! Completion, durations and bottlenecks.
 
 use super::schedule::{Clock, Engine, ScheduleCounts};
-use super::{median, percentile};
+use super::{median_of, percentile_of};
 use crate::model::*;
-use crate::store::{Dataset, RunStepsOf};
+use crate::store::{Dataset, IdMap, RunStepsOf};
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// Mean, median and p90 of durations, in seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -24,9 +23,8 @@ impl DurationStats {
         if values.is_empty() {
             return None;
         }
-        values.sort_unstable_by(f64::total_cmp);
         let mean = values.iter().sum::<f64>() / values.len() as f64;
-        Some(Self { mean, median: median(&values)?, p90: percentile(&values, 0.9)? })
+        Some(Self { mean, median: median_of(&mut values)?, p90: percentile_of(&mut values, 0.9)? })
     }
 }
 
@@ -176,7 +174,7 @@ pub struct StepTimes<'a> {
     /// one's was followed (ticks come in step order), then through `index` (a hash per
     /// tick only out of order, never a scan).
     per_step: Vec<(StepId, Vec<f64>)>,
-    index: HashMap<StepId, usize>,
+    index: IdMap<StepId, usize>,
     ticked: Vec<&'a RunStep>,
 }
 
@@ -204,11 +202,10 @@ impl<'a> StepTimes<'a> {
             .per_step
             .into_iter()
             .filter_map(|(step, mut v)| {
-                v.sort_by(f64::total_cmp);
                 Some(Bottleneck {
                     step_id: step.0,
-                    median_secs: median(&v)?,
-                    p90_secs: percentile(&v, 0.9)?,
+                    median_secs: median_of(&mut v)?,
+                    p90_secs: percentile_of(&mut v, 0.9)?,
                     count: v.len(),
                 })
             })

@@ -1,6 +1,6 @@
 //! Frequency and trends over calendar periods.
 
-use super::{completion_rate, median, run_duration_secs};
+use super::{completion_rate, median_of, run_duration_secs};
 use crate::model::*;
 use chrono::{Datelike as _, NaiveDate};
 use std::collections::BTreeMap;
@@ -97,14 +97,11 @@ pub fn trends<'a>(runs: impl IntoIterator<Item = &'a Run>) -> Vec<WeekTrend> {
         }
     }
     m.into_iter()
-        .map(|(week, mut a)| {
-            a.durations.sort_by(f64::total_cmp);
-            WeekTrend {
-                week,
-                runs: a.runs,
-                completion_rate: completion_rate(a.completed, a.cancelled),
-                median_duration_secs: median(&a.durations),
-            }
+        .map(|(week, mut a)| WeekTrend {
+            week,
+            runs: a.runs,
+            completion_rate: completion_rate(a.completed, a.cancelled),
+            median_duration_secs: median_of(&mut a.durations),
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! Runs over time, for the Analytics view: runs per week and month by status, the
 //! completed runs' durations for the plot (a sample of many) and their median line.
 
-use super::{Granularity, Period, median, run_duration_secs};
+use super::{Granularity, Period, run_duration_secs};
 use crate::model::*;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -117,8 +117,7 @@ pub(super) fn counts(runs: &[&Run]) -> (Vec<PeriodCounts>, Vec<PeriodCounts>) {
 }
 
 pub(super) fn median_of(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_unstable_by(f64::total_cmp);
-    median(&v)
+    super::median_of(&mut v)
 }
 
 fn point(r: &Run) -> Option<RunPoint> {

@@ -3,9 +3,9 @@
 //! choice step the count of each answer and how many were flagged. Each value is judged
 //! by the step as its run's version had it.
 
-use super::median;
+use super::median_of;
 use crate::model::*;
-use crate::store::Dataset;
+use crate::store::{Dataset, IdMap};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -57,7 +57,7 @@ pub struct StepValues {
 }
 
 /// What a procedure version's steps ask: kind and options by step.
-type Definitions = HashMap<StepId, (StepKind, Options)>;
+type Definitions = IdMap<StepId, (StepKind, Options)>;
 
 /// The values recorded at the number and choice steps of `runs` (of one procedure), in
 /// step order of the procedure's current version, then steps since removed.
@@ -74,8 +74,8 @@ pub fn step_values<'a>(db: &Dataset, runs: impl IntoIterator<Item = &'a Run>) ->
 #[derive(Default)]
 pub struct ValuesOf {
     /// Definitions per (procedure, version): step → (kind, options), parsed once.
-    defs: HashMap<(ProcedureId, Option<u32>), Definitions>,
-    by_step: HashMap<StepId, StepValues>,
+    defs: IdMap<(ProcedureId, Option<u32>), Definitions>,
+    by_step: IdMap<StepId, StepValues>,
     pid: Option<ProcedureId>,
 }
 
@@ -141,9 +141,10 @@ impl ValuesOf {
     pub fn finish(self, db: &Dataset) -> Vec<StepValues> {
         let mut out: Vec<StepValues> = self.by_step.into_values().collect();
         for v in &mut out {
-            let mut sorted: Vec<f64> = v.series.iter().map(|(_, v, _)| *v).collect();
-            sorted.sort_by(f64::total_cmp);
-            (v.min, v.median, v.max) = (sorted.first().copied(), median(&sorted), sorted.last().copied());
+            let mut numbers: Vec<f64> = v.series.iter().map(|(_, v, _)| *v).collect();
+            v.min = numbers.iter().copied().min_by(f64::total_cmp);
+            v.max = numbers.iter().copied().max_by(f64::total_cmp);
+            v.median = median_of(&mut numbers);
             v.series.sort_by_key(|a| a.0.sort_key());
         }
         let order: HashMap<StepId, u32> =

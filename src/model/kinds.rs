@@ -241,11 +241,21 @@ pub enum Judged {
     Flagged(String),
 }
 
+/// `str::trim`, with the common case (a value with no space at either end) told from its
+/// first and last bytes: the analytics and the load's check trim every recorded value,
+/// and the general trim decodes characters from both ends.
+fn trimmed(v: &str) -> &str {
+    match v.as_bytes() {
+        [first, .., last] | [first @ last] if first.is_ascii_graphic() && last.is_ascii_graphic() => v,
+        _ => v.trim(),
+    }
+}
+
 /// Whether `value` fits a step of `kind` with `options` and is flagged (out of range, a
 /// flagged answer): what `judge` calls `Ok(Judged::Flagged(_))`, without building the
 /// words — the analytics judge every recorded value of a big folder.
 pub fn is_flagged(kind: StepKind, options: &Options, value: &str) -> bool {
-    let v = value.trim();
+    let v = trimmed(value);
     match kind {
         StepKind::Number => match (options.number(), ambiguous_thousands(v)) {
             (Some(spec), None) => parse_number(v).is_some_and(|n| !spec.in_range(n)),
@@ -272,7 +282,7 @@ fn ambiguous_thousands(v: &str) -> Option<(&str, &str)> {
 /// Whether `value` fits a step of `kind` with `options`: `Err` says why not (a number
 /// step with `abc`, a choice not in the list, a bad date, a value on a tick).
 pub fn judge(kind: StepKind, options: &Options, value: &str) -> Result<Judged, String> {
-    let v = value.trim();
+    let v = trimmed(value);
     match kind {
         StepKind::Check | StepKind::Section => {
             if v.is_empty() {
@@ -310,7 +320,7 @@ pub fn judge(kind: StepKind, options: &Options, value: &str) -> Result<Judged, S
 
 /// A number as recorded: decimal with `.` (a `,` is read as the decimal mark too).
 pub fn parse_number(v: &str) -> Option<f64> {
-    let t = v.trim();
+    let t = trimmed(v);
     let n = if t.contains(',') && !t.contains('.') { t.replacen(',', ".", 1).parse::<f64>() } else { t.parse::<f64>() };
     n.ok().filter(|n| n.is_finite())
 }
@@ -318,7 +328,7 @@ pub fn parse_number(v: &str) -> Option<f64> {
 /// The canonical form of a value entered for a step: numbers as typed but with `.`,
 /// a choice with its option's spelling, others trimmed.
 pub fn canonical_value(kind: StepKind, options: &Options, value: &str) -> String {
-    let v = value.trim();
+    let v = trimmed(value);
     match kind {
         StepKind::Number if v.contains(',') && !v.contains('.') => v.replacen(',', ".", 1),
         StepKind::Choice => {
@@ -458,6 +468,13 @@ impl Condition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quick_trim_is_str_trim() {
+        for v in ["", " ", "a", " a", "a ", "3.5", "\t7\n", "é", " é ", "\u{a0}5\u{a0}", "x\u{2003}", "a b"] {
+            assert_eq!(super::trimmed(v), v.trim(), "{v:?}");
+        }
+    }
 
     #[test]
     fn number_options_parse_with_unit_and_range() {

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 /// A map keyed by row ids, with a multiplicative hash: ids are small integers from
 /// local files (no hash flooding to fear), and SipHash was a third of indexing.
-pub(super) type IdMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
+pub(crate) type IdMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 /// Fibonacci hashing of the integers written into it.
 #[derive(Default)]
-pub(super) struct IdHasher(u64);
+pub(crate) struct IdHasher(u64);
 
 impl std::hash::Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {

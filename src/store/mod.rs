@@ -11,6 +11,7 @@ mod error;
 mod fingerprint;
 mod incoming;
 mod index;
+pub(crate) use index::IdMap;
 mod io;
 mod journal;
 mod kind;

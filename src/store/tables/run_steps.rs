@@ -86,8 +86,13 @@ impl Schema for RunStep {
         let mut has_steps = vec![false; runs.len()];
         let mut versions_of: Option<HashMap<ProcedureId, Vec<&Version>>> = None;
         let mut last_run: Option<(RunId, Option<ProcedureId>)> = None;
-        let mut values =
-            Values { db, definitions: HashMap::new(), current: HashMap::new(), last_run: None, versions: None };
+        let mut values = Values {
+            db,
+            definitions: HashMap::new(),
+            current: crate::store::IdMap::default(),
+            last_run: None,
+            versions: None,
+        };
         for (i, rs) in db.run_steps.rows().iter().enumerate() {
             // The run steps of one run sit together: look the run up once.
             let pid = match last_run {
@@ -197,9 +202,9 @@ pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache, new: u8) -> Option<(Run
 struct Values<'a> {
     db: super::TablesRef<'a>,
     /// (procedure, version) → its steps' kinds and options by step id.
-    definitions: HashMap<(ProcedureId, u32), HashMap<u32, (StepKind, Options)>>,
+    definitions: HashMap<(ProcedureId, u32), crate::store::IdMap<u32, (StepKind, Options)>>,
     /// Current steps' kinds and options (runs without a version).
-    current: HashMap<u32, Option<(StepKind, Options)>>,
+    current: crate::store::IdMap<u32, Option<(StepKind, Options)>>,
     /// Position of the run of the last row judged.
     last_run: Option<usize>,
     /// The versions by (procedure, version), made on the first value (one pass).
