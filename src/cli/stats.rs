@@ -4,6 +4,7 @@ use crate::analysis::{self, StatsReport, Summary};
 use crate::model::{ProcedureId, format_duration};
 
 use crate::store::DataSource;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 /// Print the stats report as JSON or as a table.
@@ -25,12 +26,15 @@ pub fn run(source: &DataSource, json: bool, procedure: Option<u32>, at: Option<&
         eprintln!("stats computed in {:.2?}", started.elapsed());
     }
     if json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
+        // Straight to the output (22 MB at y1): building the whole text first cost its
+        // growth copies and a tenth of `stats`' time after the numbers.
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(|e| e.to_string())
+            .and_then(|()| writeln!(out).and_then(|()| out.flush()).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
         }
     } else {
         print!("{}", table(&report));
