@@ -36,6 +36,21 @@ pub(super) struct Parsed<R> {
     pub(super) newlines: u64,
     /// `"` bytes in the part.
     pub(super) quotes: u64,
+    /// Whether the rows came in strictly increasing key order (looked at as each row
+    /// comes, while it is in cache: a file in order needs no pass to tell afterwards).
+    pub(super) in_order: bool,
+}
+
+impl<R: Row> Parsed<R> {
+    fn push(&mut self, row: R, line: u64) {
+        if self.in_order
+            && let Some(last) = self.rows.last()
+        {
+            self.in_order = last.key() < row.key();
+        }
+        self.rows.push(row);
+        self.lines.push(line_u32(line));
+    }
 }
 
 /// A window on a part of a file, refilled as records are consumed.
@@ -181,7 +196,14 @@ impl Part<'_> {
         decode: &impl Fn(&mut Fields<'_>) -> R,
         fast: Option<FastDecode<R>>,
     ) -> Result<Parsed<R>, Error> {
-        let mut out = Parsed { rows: Vec::new(), lines: Vec::new(), problems: Vec::new(), newlines: 0, quotes: 0 };
+        let mut out = Parsed {
+            rows: Vec::new(),
+            lines: Vec::new(),
+            problems: Vec::new(),
+            newlines: 0,
+            quotes: 0,
+            in_order: true,
+        };
         let path = self.source.path;
         let limit = end.unwrap_or(self.source.len).saturating_sub(start);
         let bytes = self.source.read_from(start, limit).map_err(|e| Error::io(path, e))?;
@@ -220,8 +242,7 @@ impl Part<'_> {
             let row = decode(&mut f);
             day_cache.set(f.day_cache);
             if f.problems.is_empty() {
-                out.rows.push(row);
-                out.lines.push(line_u32(line));
+                out.push(row, line);
             } else {
                 out.problems.append(&mut f.problems);
             }
@@ -255,8 +276,7 @@ impl Part<'_> {
                         decode_record(p.rec(), p.line, &mut out);
                         cur = p;
                     }
-                    out.rows.push(row);
-                    out.lines.push(line_u32(line));
+                    out.push(row, line);
                     input.pos += n;
                     line += 1;
                     continue;
