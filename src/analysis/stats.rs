@@ -176,18 +176,25 @@ pub struct StepTimes<'a> {
     per_step: Vec<(StepId, Vec<f64>)>,
     index: IdMap<StepId, usize>,
     ticked: Vec<&'a RunStep>,
+    /// Room each step's list of durations gets at once (its procedure's runs).
+    runs: usize,
 }
 
 impl<'a> StepTimes<'a> {
+    /// For the steps of `runs` runs: each step's durations are sized once.
+    pub fn for_runs(runs: usize) -> Self {
+        Self { runs, ..Self::default() }
+    }
+
     /// Add the step durations of `run` (`rows`: its run steps).
     pub fn add(&mut self, run: &Run, rows: impl Iterator<Item = &'a RunStep>) {
-        let (per_step, index) = (&mut self.per_step, &mut self.index);
+        let (per_step, index, room) = (&mut self.per_step, &mut self.index, self.runs);
         let mut next = 0;
         each_step_duration(run, rows, &mut self.ticked, |rs, d| {
             let i = match per_step.get(next) {
                 Some((step, _)) if *step == rs.step_id => next,
                 _ => *index.entry(rs.step_id).or_insert_with(|| {
-                    per_step.push((rs.step_id, Vec::new()));
+                    per_step.push((rs.step_id, Vec::with_capacity(room)));
                     per_step.len() - 1
                 }),
             };
@@ -242,7 +249,11 @@ pub fn procedure_stats(db: &Dataset, pid: ProcedureId, engine: &mut Engine, cloc
     // (loads independent of each other, so the processor waits for many at once) finds
     // whether any value was recorded, and leaves the rows in cache for the real pass.
     let valued = runs.iter().flat_map(|(_, rows)| rows.clone()).filter(|rs| !rs.value().is_empty()).count();
-    let mut gathered = Gathered::default();
+    let mut gathered = Gathered {
+        runs: Vec::with_capacity(runs.len()),
+        times: StepTimes::for_runs(runs.len()),
+        ..Gathered::default()
+    };
     for (run, rows) in runs {
         gathered.add(db, run, rows, valued > 0);
     }
@@ -273,7 +284,11 @@ impl<'a> Gathered<'a> {
         Some(ProcedureStats {
             id: pid.0,
             name: p.name.clone(),
-            summary: summarize(self.runs.iter().copied()),
+            summary: {
+                let mut summary = SummaryOf::with_capacity(self.runs.len());
+                self.runs.iter().for_each(|r| summary.add(r));
+                summary.finish()
+            },
             values: self.values.finish(db),
             bottleneck_steps: self.times.finish(),
             schedule: engine.counts(db, pid, clock),
