@@ -176,14 +176,20 @@ pub struct StepTimes<'a> {
     per_step: Vec<(StepId, Vec<f64>)>,
     index: IdMap<StepId, usize>,
     ticked: Vec<&'a RunStep>,
-    /// Room each step's list of durations gets at once (its procedure's runs).
+    /// Room each step's list of durations gets at once (its procedure's runs, at most
+    /// [`StepTimes::ROOM`]).
     runs: usize,
 }
 
 impl<'a> StepTimes<'a> {
-    /// For the steps of `runs` runs: each step's durations are sized once.
+    /// The most room a step's list gets before its first duration: a procedure edited
+    /// into hundreds of step ids over 100,000 runs must not reserve for each of them.
+    const ROOM: usize = 4096;
+
+    /// For the steps of `runs` runs: each step's durations are sized once (up to
+    /// [`StepTimes::ROOM`] runs; more grow as they come).
     pub fn for_runs(runs: usize) -> Self {
-        Self { runs, ..Self::default() }
+        Self { runs: runs.min(Self::ROOM), ..Self::default() }
     }
 
     /// Add the step durations of `run` (`rows`: its run steps).
