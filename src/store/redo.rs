@@ -152,18 +152,12 @@ impl Redo {
             return false;
         }
         let from = self.window_start().min(len);
-        let Ok(size) = usize::try_from(len - from) else { return false };
-        let mut end = vec![0; size];
-        let mut read = 0;
-        while read < size {
-            #[cfg(unix)]
-            let n = std::os::unix::fs::FileExt::read_at(file, &mut end[read..], from + read as u64);
-            #[cfg(windows)]
-            let n = std::os::windows::fs::FileExt::seek_read(file, &mut end[read..], from + read as u64);
-            match n {
-                Ok(0) | Err(_) => return false,
-                Ok(n) => read += n,
-            }
+        // The reader reads at explicit positions (`read::source`): moving the handle's
+        // cursor here changes nothing for it.
+        let mut end = Vec::new();
+        let mut handle = file;
+        if handle.seek(SeekFrom::Start(from)).and_then(|_| handle.read_to_end(&mut end)).is_err() {
+            return false;
         }
         self.verdict_of_end(len, &end) == Verdict::Apply
     }

@@ -435,11 +435,7 @@ mod tests {
                 }
             }
             text.push_str(&format!("401,41,1,maybe,,{eol}402,41,2,Tr"));
-            std::fs::write(dir.path().join("run_steps.csv"), &text).expect("write");
-            let whole = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("whole");
-            PARALLEL_FROM_BYTES.store(1, Ordering::Relaxed);
-            let halves = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("halves");
-            PARALLEL_FROM_BYTES.store(32 << 20, Ordering::Relaxed);
+            let (whole, halves) = whole_and_halves(dir.path(), &text, decode);
             assert_eq!(whole.rows, halves.rows, "{every} {eol:?}");
             assert_eq!(whole.lines, halves.lines, "{every} {eol:?}");
             assert_eq!(whole.problems, halves.problems, "{every} {eol:?}");
@@ -451,6 +447,20 @@ mod tests {
             assert_eq!(*whole.lines.last().expect("lines") as usize, expected, "{every} {eol:?}");
             assert_eq!(whole.rows[399].notes(), if 400 % every == 0 { "two\nlines, \"quoted\"" } else { "" });
         }
+    }
+
+    /// `text` as `run_steps.csv` in `dir`, read whole and read in two halves.
+    fn whole_and_halves(
+        dir: &Path,
+        text: &str,
+        decode: impl Fn(&mut Fields<'_>) -> crate::model::RunStep + Sync,
+    ) -> (ReadTable<crate::model::RunStep>, ReadTable<crate::model::RunStep>) {
+        std::fs::write(dir.join("run_steps.csv"), text).expect("write");
+        let whole = read_table(dir, TableKind::RunSteps, &decode, None).expect("whole");
+        PARALLEL_FROM_BYTES.store(1, Ordering::Relaxed);
+        let halves = read_table(dir, TableKind::RunSteps, &decode, None).expect("halves");
+        PARALLEL_FROM_BYTES.store(32 << 20, Ordering::Relaxed);
+        (whole, halves)
     }
 
     /// Rows out of order (in either half, or only where the halves meet) and duplicates
@@ -474,11 +484,7 @@ mod tests {
             let dir = tempfile::tempdir().expect("tmp");
             let mut text = "id,run_id,step_id,completed\n".to_owned();
             ids.iter().for_each(|i| text.push_str(&format!("{i},{},1,False\n", i / 10 + 1)));
-            std::fs::write(dir.path().join("run_steps.csv"), &text).expect("write");
-            let whole = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("whole");
-            PARALLEL_FROM_BYTES.store(1, Ordering::Relaxed);
-            let halves = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("halves");
-            PARALLEL_FROM_BYTES.store(32 << 20, Ordering::Relaxed);
+            let (whole, halves) = whole_and_halves(dir.path(), &text, decode);
             assert_eq!(whole.rows, halves.rows, "{ids:?}");
             assert_eq!(whole.lines, halves.lines, "{ids:?}");
             assert_eq!(whole.problems, halves.problems, "{ids:?}");
