@@ -9,7 +9,7 @@ pub use super::timeline::{
 use super::timeline::{counts, durations_and_median, local_day, median_of};
 use super::{Period, Summary, SummaryOf, bottlenecks, completion_rate, run_duration_secs, summarize};
 use crate::model::*;
-use crate::store::Dataset;
+use crate::store::{Dataset, IdMap};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap};
 
@@ -336,47 +336,69 @@ fn report_of_runs(db: &Dataset, sel: &Selection, runs: &[&Run]) -> Report {
 
 /// Flagged values per procedure among `runs`, judged by the current steps (a step
 /// removed since is not counted): one pass, each step's options parsed once.
-fn flagged_by_procedure(db: &Dataset, runs: &[&Run]) -> HashMap<ProcedureId, usize> {
-    // Step ids are dense: a vector by id beats a map per value. It holds 0 (not looked
-    // up yet), 1 (no such step) or 2 + the place of the step's parsed options in `defs`
-    // (only steps that recorded a value are parsed: 4 bytes a step, not 72).
+fn flagged_by_procedure(db: &Dataset, runs: &[&Run]) -> IdMap<ProcedureId, usize> {
+    // Step ids are dense: a vector by id beats a map per value (ids past it, from a file
+    // edited by hand, go to a map). It holds 0 (not looked up yet), 1 (no such step, or
+    // options under which nothing is flagged: its values are not judged) or 2 + the place
+    // of the step's parsed options in `defs` (4 bytes a step, not 72).
     let top = db.steps.rows().last().map_or(0, |s| s.id.0 as usize + 1).min(1 << 24);
     let mut slot_of: Vec<u32> = vec![0; top];
+    let mut far_slots: IdMap<StepId, u32> = IdMap::default();
     let mut defs: Vec<(StepKind, Options)> = Vec::new();
-    let mut out: HashMap<ProcedureId, usize> = HashMap::new();
+    let mut out: IdMap<ProcedureId, usize> = IdMap::default();
     // One sequential pass over run_steps (not a range per run): the procedure of each
-    // selected run by run id (ids are dense; 0 = not selected).
+    // selected run by run id (0 = not selected), in a vector when ids are dense.
     let top_run = db.runs.rows().last().map_or(0, |r| r.id.0 as usize + 1);
-    if top_run > 8 * db.runs.len() + (1 << 20) {
-        return out;
-    }
-    let mut run_pid = vec![0u32; top_run];
+    let dense = top_run <= 8 * db.runs.len() + (1 << 20);
+    let mut run_pid = vec![0u32; if dense { top_run } else { 0 }];
+    let mut far_runs: IdMap<RunId, u32> = IdMap::default();
     for r in runs {
-        run_pid[r.id.0 as usize] = r.procedure_id.0;
+        match run_pid.get_mut(r.id.0 as usize) {
+            Some(p) => *p = r.procedure_id.0,
+            None => _ = far_runs.insert(r.id, r.procedure_id.0),
+        }
     }
+    // Run steps come grouped by run: counted per procedure as they come, added up when
+    // the procedure changes (not a map lookup per flagged value).
+    let (mut current, mut count) = (0u32, 0usize);
     for rs in db.run_steps.rows() {
         if rs.value().is_empty() {
             continue;
         }
-        let pid = run_pid.get(rs.run_id.0 as usize).copied().unwrap_or(0);
+        let pid = match run_pid.get(rs.run_id.0 as usize) {
+            Some(p) => *p,
+            None => far_runs.get(&rs.run_id).copied().unwrap_or(0),
+        };
         if pid == 0 {
             continue;
         }
-        let Some(slot) = slot_of.get_mut(rs.step_id.0 as usize) else { continue };
+        let slot = match slot_of.get_mut(rs.step_id.0 as usize) {
+            Some(slot) => slot,
+            None => far_slots.entry(rs.step_id).or_insert(0),
+        };
         if *slot == 0 {
-            *slot = match db.step(rs.step_id) {
-                Some(s) => {
-                    defs.push((s.kind, s.parsed_options()));
+            *slot = match db.step(rs.step_id).map(|s| (s.kind, s.parsed_options())) {
+                Some((kind, options)) if options.can_flag() => {
+                    defs.push((kind, options));
                     u32::try_from(defs.len() + 1).unwrap_or(1)
                 }
-                None => 1,
+                _ => 1,
             };
         }
         if let Some((kind, options)) = defs.get((*slot as usize).wrapping_sub(2))
             && is_flagged(*kind, options, rs.value())
         {
-            *out.entry(ProcedureId(pid)).or_default() += 1;
+            if pid != current {
+                if count > 0 {
+                    *out.entry(ProcedureId(current)).or_default() += count;
+                }
+                (current, count) = (pid, 0);
+            }
+            count += 1;
         }
+    }
+    if count > 0 {
+        *out.entry(ProcedureId(current)).or_default() += count;
     }
     out
 }
@@ -389,7 +411,7 @@ fn overview(db: &Dataset, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> V
     let prev = sel.range.previous(today);
     // Each procedure summed up in one walk over the runs (in id order: memory read
     // forward), not a list of runs per procedure read back at random.
-    let mut by_proc: HashMap<ProcedureId, SummaryOf> = HashMap::new();
+    let mut by_proc: IdMap<ProcedureId, SummaryOf> = IdMap::default();
     for r in runs {
         // Room for every run of the procedure at once (no list grown twice its size).
         by_proc
@@ -399,7 +421,7 @@ fn overview(db: &Dataset, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> V
     }
     // Durations of the previous period, in one pass over the runs (not a lookup per
     // run of each procedure).
-    let mut before_by_proc: HashMap<ProcedureId, Vec<f64>> = HashMap::new();
+    let mut before_by_proc: IdMap<ProcedureId, Vec<f64>> = IdMap::default();
     for r in db.runs.rows().iter().filter(|r| prev.is_some() && in_range(r, prev)) {
         if let Some(d) = run_duration_secs(r) {
             before_by_proc.entry(r.procedure_id).or_default().push(d as f64);
@@ -431,4 +453,58 @@ fn overview(db: &Dataset, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> V
         .collect();
     rows.sort_by_cached_key(|r| (r.name.to_lowercase(), r.id));
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Flagged values per procedure, judged one by one through `judge` (as first written).
+    fn flagged_one_by_one(db: &Dataset, runs: &[&Run]) -> IdMap<ProcedureId, usize> {
+        let mut out = IdMap::default();
+        for r in runs {
+            for rs in db.run_steps_of(r.id) {
+                let Some(step) = db.step(rs.step_id) else { continue };
+                if matches!(judge(step.kind, &step.parsed_options(), rs.value()), Ok(Judged::Flagged(_))) {
+                    *out.entry(r.procedure_id).or_default() += 1;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn flagged_values_are_counted_per_procedure_as_judged_one_by_one() {
+        let mut db = crate::generate::build(crate::generate::Scale::Small, 7);
+        // A procedure whose step and run have ids far past the rest (a file edited by
+        // hand): counted too.
+        let (pid, step, run) = (ProcedureId(900_000), StepId(40_000_000), RunId(4_000_000_000));
+        db.procedures.insert(Procedure {
+            id: pid,
+            name: "Far".into(),
+            description: String::new(),
+            created_at: None,
+            updated_at: None,
+            version: 1,
+            extra: Box::default(),
+        });
+        let mut s = Step::new(step, pid, 1, "Temperature", None);
+        (s.kind, s.options) = (StepKind::Number, "°C 0..5".into());
+        db.steps.insert(s);
+        db.runs.insert(Run::new(run, pid, Timestamp::from_wall_secs(1_764_000_000), Some(1)));
+        for (i, v) in ["9", "3", "-1"].into_iter().enumerate() {
+            let mut rs = RunStep::new(RunStepId(4_000_000_000 + i as u32), run, step, true, None);
+            rs.set_value(v);
+            db.run_steps.insert(rs);
+        }
+        db.reindex();
+        let runs: Vec<&Run> = db.runs.rows().iter().collect();
+        let want = flagged_one_by_one(&db, &runs);
+        assert_eq!(want.get(&pid), Some(&2), "the far procedure's two values out of range");
+        assert!(want.len() > 2, "the generated folder flags values of several procedures: {want:?}");
+        assert_eq!(flagged_by_procedure(&db, &runs), want);
+        // A selection counts only its runs.
+        let some: Vec<&Run> = runs.iter().copied().filter(|r| r.id.0 % 3 == 0).collect();
+        assert_eq!(flagged_by_procedure(&db, &some), flagged_one_by_one(&db, &some));
+    }
 }

@@ -230,6 +230,17 @@ impl Options {
             _ => &[],
         }
     }
+
+    /// Whether some value could be flagged under these options (a number range, a
+    /// flagged answer): when not, [`is_flagged`] is false for every value, and the
+    /// analytics need not judge them one by one.
+    pub fn can_flag(&self) -> bool {
+        match self {
+            Self::Number(n) => n.min.is_some() || n.max.is_some(),
+            Self::Choice(c) => c.iter().any(|o| o.flagged),
+            Self::None => false,
+        }
+    }
 }
 
 /// How a recorded value stands against its step.
@@ -564,8 +575,14 @@ mod tests {
             for v in values {
                 let judged = matches!(judge(kind, &o, v), Ok(Judged::Flagged(_)));
                 assert_eq!(is_flagged(kind, &o, v), judged, "{kind:?} {text:?} {v:?}");
+                assert!(o.can_flag() || !judged, "{kind:?} {text:?} {v:?}: flagged, yet cannot flag");
             }
         }
+        let can = |kind, text| Options::parse(kind, text).expect("options").can_flag();
+        assert!(can(StepKind::Number, "°C 0..5") && can(StepKind::Number, "..120") && can(StepKind::Number, "3.."));
+        assert!(!can(StepKind::Number, "kg") && !can(StepKind::Number, ""));
+        assert!(can(StepKind::Choice, "Pass|!Fail") && !can(StepKind::Choice, "Pass|Fail"));
+        assert!(!can(StepKind::Text, ""));
         let o = Options::parse(StepKind::Number, "°C 0..5").expect("ok");
         assert!(is_flagged(StepKind::Number, &o, "7") && !is_flagged(StepKind::Number, &o, "4,5"));
     }
