@@ -134,72 +134,87 @@ fn point(r: &Run) -> Option<RunPoint> {
 /// over [`ROLLING_WINDOW`] runs, or per ISO week above [`ROLLING_MAX_RUNS`] runs.
 ///
 /// Runs come in id order, which is start order unless clocks or imports say otherwise:
-/// then the points are taken as they come, and only runs out of order make a sorted
-/// list of every point first.
+/// then the points, the sample and the weekly medians come in one pass (each run's time
+/// read once), and only runs out of order make a sorted list of every point first.
 pub(super) fn durations_and_median(runs: &[&Run]) -> (Vec<RunPoint>, usize, usize, Vec<(f64, f64)>) {
-    let order = |a: &RunPoint, b: &RunPoint| a.day.total_cmp(&b.day).then(a.run.cmp(&b.run));
-    let (mut count, mut sorted, mut last) = (0usize, true, None::<RunPoint>);
-    for p in runs.iter().filter_map(|r| point(r)) {
-        count += 1;
-        sorted &= last.as_ref().is_none_or(|l| order(l, &p).is_le());
-        last = Some(p);
-    }
+    // Completed runs with an end are the ones with a duration (`run_duration_secs`):
+    // counted without reading their times.
+    let count = runs.iter().filter(|r| r.status == RunStatus::Completed && r.end_time.is_some()).count();
     let stride = count.div_ceil(PLOT_MAX_POINTS).max(1);
-    let all_sorted = |runs: &[&Run]| {
-        let mut all: Vec<RunPoint> = runs.iter().filter_map(|r| point(r)).collect();
+    if count > ROLLING_MAX_RUNS
+        && let Some((points, line)) = weekly_in_start_order(runs, count, stride)
+    {
+        return (points, count, stride, line);
+    }
+    let order = |a: &RunPoint, b: &RunPoint| a.day.total_cmp(&b.day).then(a.run.cmp(&b.run));
+    let mut all: Vec<RunPoint> = runs.iter().filter_map(|r| point(r)).collect();
+    if !all.is_sorted_by(|a, b| order(a, b).is_le()) {
         all.sort_unstable_by(order);
-        all
-    };
-    let weekly = count > ROLLING_MAX_RUNS;
-    let (points, median_line) = if weekly {
-        // The median per week straight from the runs (no list of every point); in start
-        // order a week's runs come together, and one week is held at a time.
+    }
+    let line = if count > ROLLING_MAX_RUNS {
+        // Out of start order: the weeks gathered in a map.
         let mut cal = Calendar::new();
-        let mut weeks =
-            runs.iter().filter_map(|r| Some((cal.periods(local_day(r.start_time)).0, run_duration_secs(r)?)));
-        let week_median = |w: Period, v: Vec<f64>| {
-            let mid = day_number(Timestamp::from_naive(w.start().and_hms_opt(12, 0, 0).unwrap_or_default())) + 3.0;
-            median_of(v).map(|m| (mid, m))
-        };
-        let line = if sorted {
-            let mut line = Vec::new();
-            let mut current: Option<(Period, Vec<f64>)> = None;
-            for (week, d) in weeks {
-                if current.as_ref().is_some_and(|(w, _)| *w != week)
-                    && let Some((w, v)) = current.take()
-                {
-                    line.extend(week_median(w, v));
-                }
-                current.get_or_insert_with(|| (week, Vec::new())).1.push(d as f64);
-            }
-            line.extend(current.and_then(|(w, v)| week_median(w, v)));
-            line
-        } else {
-            let mut by_week: BTreeMap<Period, Vec<f64>> = BTreeMap::new();
-            for (week, d) in &mut weeks {
-                by_week.entry(week).or_default().push(d as f64);
-            }
-            by_week.into_iter().filter_map(|(w, v)| week_median(w, v)).collect()
-        };
-        let points = if sorted {
-            runs.iter().filter_map(|r| point(r)).step_by(stride).collect()
-        } else {
-            all_sorted(runs).into_iter().step_by(stride).collect()
-        };
-        (points, line)
+        let mut by_week: BTreeMap<Period, Vec<f64>> = BTreeMap::new();
+        for p in &all {
+            by_week.entry(cal.periods(p.day.floor() as i64).0).or_default().push(p.secs);
+        }
+        by_week.into_iter().filter_map(|(w, mut v)| week_median(w, &mut v)).collect()
     } else {
-        let all = if sorted { runs.iter().filter_map(|r| point(r)).collect() } else { all_sorted(runs) };
-        let line = all
-            .iter()
+        all.iter()
             .enumerate()
             .filter_map(|(i, p)| {
                 let start = (i + 1).saturating_sub(ROLLING_WINDOW);
                 median_of(all[start..=i].iter().map(|q| q.secs).collect()).map(|m| (p.day, m))
             })
-            .collect();
-        (all.into_iter().step_by(stride).collect(), line)
+            .collect()
     };
-    (points, count, stride, median_line)
+    (all.into_iter().step_by(stride).collect(), count, stride, line)
+}
+
+/// The median line: (day, seconds) points.
+type MedianLine = Vec<(f64, f64)>;
+
+/// A week's point on the median line: the middle of the week, the median of `durations`.
+fn week_median(week: Period, durations: &mut [f64]) -> Option<(f64, f64)> {
+    let mid = day_number(Timestamp::from_naive(week.start().and_hms_opt(12, 0, 0).unwrap_or_default())) + 3.0;
+    super::median_of(durations).map(|m| (mid, m))
+}
+
+/// [`durations_and_median`] above [`ROLLING_MAX_RUNS`] runs when they come in start
+/// order: every `stride`-th point and the median per week in one pass, one week held
+/// at a time. `None` at the first run out of order.
+fn weekly_in_start_order(runs: &[&Run], count: usize, stride: usize) -> Option<(Vec<RunPoint>, MedianLine)> {
+    let mut points = Vec::with_capacity(count.div_ceil(stride));
+    let mut line = Vec::new();
+    let mut cal = Calendar::new();
+    let mut week: Option<Period> = None;
+    let mut durations: Vec<f64> = Vec::new();
+    let mut last: Option<(f64, RunId)> = None;
+    let mut k = 0usize;
+    for r in runs {
+        let Some(secs) = run_duration_secs(r) else { continue };
+        let local = r.start_time.to_local().wall_secs();
+        let day = local as f64 / 86_400.0;
+        if last.is_some_and(|(d, id)| d.total_cmp(&day).then(id.cmp(&r.id)).is_gt()) {
+            return None;
+        }
+        last = Some((day, r.id));
+        let this = cal.periods(local.div_euclid(86_400)).0;
+        if let Some(w) = week.filter(|w| *w != this) {
+            line.extend(week_median(w, &mut durations));
+            durations.clear();
+        }
+        week = Some(this);
+        durations.push(secs as f64);
+        if k.is_multiple_of(stride) {
+            points.push(RunPoint { run: r.id, procedure: r.procedure_id, day, secs: secs as f64 });
+        }
+        k += 1;
+    }
+    if let Some(w) = week {
+        line.extend(week_median(w, &mut durations));
+    }
+    Some((points, line))
 }
 
 #[cfg(test)]
