@@ -181,10 +181,7 @@ impl RunStepsDecoder {
             row.time(f[4])?,
         );
         let (notes, value, by) = (row.text(f[5], "notes"), row.text(f[6], "value"), row.text(f[7], "completed_by"));
-        let mut rs = if notes.is_empty() { rs } else { rs.with_more(notes, Box::default()) };
-        if !value.is_empty() {
-            rs.set_value(value);
-        }
+        let mut rs = rs.with_details(notes, value, Box::default());
         rs.completed_by = Name::of(by).unwrap_or_else(|| {
             row.problem("completed_by", "more than 65,535 different names in one folder", by);
             Name::NONE

@@ -37,10 +37,7 @@ impl Schema for RunStep {
         let notes = f.str(Col::Notes);
         let (value, by) = (f.str(Col::Value), f.str(Col::CompletedBy));
         let extra = f.extra();
-        let mut rs = if notes.is_empty() && extra.is_empty() { rs } else { rs.with_more(notes, extra) };
-        if !value.is_empty() {
-            rs.set_value(value);
-        }
+        let mut rs = rs.with_details(notes, value, extra);
         rs.completed_by = Name::of(by).unwrap_or_else(|| {
             f.invalid(Col::CompletedBy, "more than 65,535 different names in one folder", by);
             Name::NONE
@@ -227,13 +224,8 @@ pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache, new: u8) -> Option<(Run
     let completed_at = fast::opt_ts(b, &mut i, days)?;
     let notes = fast::text(b, &mut i, new == 0)?;
     let rs = RunStep::new(RunStepId(id), RunId(run), StepId(step), completed, completed_at);
-    let mut rs = if notes.is_empty() { rs } else { rs.with_more(notes, Box::default()) };
-    if new & 1 != 0 {
-        let value = fast::text(b, &mut i, fast::last_bit(new, 0))?;
-        if !value.is_empty() {
-            rs.set_value(value);
-        }
-    }
+    let value = if new & 1 != 0 { fast::text(b, &mut i, fast::last_bit(new, 0))? } else { "" };
+    let mut rs = if notes.is_empty() && value.is_empty() { rs } else { rs.with_details(notes, value, Box::default()) };
     if new & 2 != 0 {
         rs.completed_by = Name::of(fast::text(b, &mut i, true)?)?;
     }

@@ -46,14 +46,7 @@ impl Schema for Run {
             Name::NONE
         });
         let (title, scheduled_for) = (f.str(Col::Title), f.opt_ts(Col::ScheduledFor));
-        let mut run = run.with_more(notes, f.extra());
-        if !title.is_empty() {
-            run.set_title(title);
-        }
-        if scheduled_for.is_some() {
-            run.set_scheduled_for(scheduled_for);
-        }
-        run
+        run.with_details(notes, title, scheduled_for, f.extra())
     }
 
     fn needs(&self) -> u8 {
@@ -123,12 +116,6 @@ pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache, new: u8) -> Option<(Run
     }
     let title = if new & 2 != 0 { fast::text(b, &mut i, fast::last_bit(new, 1))? } else { "" };
     let scheduled_for = if new & 4 != 0 { fast::opt_ts_at(b, &mut i, days, true)? } else { None };
-    let mut run = run.with_more(notes, Box::default());
-    if !title.is_empty() {
-        run.set_title(title);
-    }
-    if scheduled_for.is_some() {
-        run.set_scheduled_for(scheduled_for);
-    }
+    let run = run.with_details(notes, title, scheduled_for, Box::default());
     Some((run, fast::end(b, i)?))
 }
