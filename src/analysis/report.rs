@@ -6,8 +6,8 @@ use super::schedule::{Clock, Engine, Occurrence, ScheduleCounts};
 pub use super::timeline::{
     PLOT_MAX_POINTS, PeriodCounts, ROLLING_MAX_RUNS, ROLLING_WINDOW, RunPoint, day_date, day_number,
 };
-use super::timeline::{counts, durations_and_median, local_day, median_of};
-use super::{Period, Summary, SummaryOf, bottlenecks, completion_rate, run_duration_secs, summarize};
+use super::timeline::{counts, durations_and_median, local_day};
+use super::{Period, Summary, SummaryOf, bottlenecks, completion_rate, median_of, run_duration_secs, summarize};
 use crate::model::*;
 use crate::store::{Dataset, IdMap};
 use chrono::NaiveDate;
@@ -473,7 +473,7 @@ fn overview(db: &Dataset, sel: &Selection, today: NaiveDate, runs: &[&Run]) -> V
             let s = by_proc.remove(&pid).unwrap_or_default().finish();
             let median_secs = s.duration_secs.map(|d| d.median);
             let trend_pct = prev.and_then(|_| {
-                let before = median_of(before_by_proc.remove(&pid)?)?;
+                let before = median_of(&mut before_by_proc.remove(&pid)?)?;
                 let now = median_secs?;
                 (before > 0.0).then(|| (now - before) / before * 100.0)
             });

@@ -1,7 +1,7 @@
 //! Runs over time, for the Analytics view: runs per week and month by status, the
 //! completed runs' durations for the plot (a sample of many) and their median line.
 
-use super::{Granularity, Period, run_duration_secs};
+use super::{Granularity, Period, median_of, run_duration_secs};
 use crate::model::*;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -116,10 +116,6 @@ pub(super) fn counts(runs: &[&Run]) -> (Vec<PeriodCounts>, Vec<PeriodCounts>) {
     (weeks.into_values().collect(), months.into_values().collect())
 }
 
-pub(super) fn median_of(mut v: Vec<f64>) -> Option<f64> {
-    super::median_of(&mut v)
-}
-
 fn point(r: &Run) -> Option<RunPoint> {
     Some(RunPoint {
         run: r.id,
@@ -164,7 +160,8 @@ pub(super) fn durations_and_median(runs: &[&Run]) -> (Vec<RunPoint>, usize, usiz
             .enumerate()
             .filter_map(|(i, p)| {
                 let start = (i + 1).saturating_sub(ROLLING_WINDOW);
-                median_of(all[start..=i].iter().map(|q| q.secs).collect()).map(|m| (p.day, m))
+                let mut window: Vec<f64> = all[start..=i].iter().map(|q| q.secs).collect();
+                median_of(&mut window).map(|m| (p.day, m))
             })
             .collect()
     };
@@ -177,7 +174,7 @@ type MedianLine = Vec<(f64, f64)>;
 /// A week's point on the median line: the middle of the week, the median of `durations`.
 fn week_median(week: Period, durations: &mut [f64]) -> Option<(f64, f64)> {
     let mid = day_number(Timestamp::from_naive(week.start().and_hms_opt(12, 0, 0).unwrap_or_default())) + 3.0;
-    super::median_of(durations).map(|m| (mid, m))
+    median_of(durations).map(|m| (mid, m))
 }
 
 /// [`durations_and_median`] above [`ROLLING_MAX_RUNS`] runs when they come in start
@@ -190,26 +187,21 @@ fn weekly_in_start_order(runs: &[&Run], count: usize, stride: usize) -> Option<(
     let mut week: Option<Period> = None;
     let mut durations: Vec<f64> = Vec::new();
     let mut last: Option<(f64, RunId)> = None;
-    let mut k = 0usize;
-    for r in runs {
-        let Some(secs) = run_duration_secs(r) else { continue };
-        let local = r.start_time.to_local().wall_secs();
-        let day = local as f64 / 86_400.0;
-        if last.is_some_and(|(d, id)| d.total_cmp(&day).then(id.cmp(&r.id)).is_gt()) {
+    for (k, p) in runs.iter().filter_map(|r| point(r)).enumerate() {
+        if last.is_some_and(|(day, id)| day.total_cmp(&p.day).then(id.cmp(&p.run)).is_gt()) {
             return None;
         }
-        last = Some((day, r.id));
-        let this = cal.periods(local.div_euclid(86_400)).0;
+        last = Some((p.day, p.run));
+        let this = cal.periods(p.day.floor() as i64).0;
         if let Some(w) = week.filter(|w| *w != this) {
             line.extend(week_median(w, &mut durations));
             durations.clear();
         }
         week = Some(this);
-        durations.push(secs as f64);
+        durations.push(p.secs);
         if k.is_multiple_of(stride) {
-            points.push(RunPoint { run: r.id, procedure: r.procedure_id, day, secs: secs as f64 });
+            points.push(p);
         }
-        k += 1;
     }
     if let Some(w) = week {
         line.extend(week_median(w, &mut durations));
@@ -248,9 +240,10 @@ mod tests {
         }
         let line = weeks
             .into_iter()
-            .filter_map(|(w, v)| {
+            .filter_map(|(w, mut v)| {
                 let mid = day_number(Timestamp::from_naive(w.start().and_hms_opt(12, 0, 0).unwrap_or_default())) + 3.0;
-                median_of(v).map(|m| (mid, m))
+                v.sort_by(f64::total_cmp);
+                crate::analysis::median(&v).map(|m| (mid, m))
             })
             .collect();
         let stride = all.len().div_ceil(PLOT_MAX_POINTS).max(1);

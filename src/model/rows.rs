@@ -318,6 +318,7 @@ impl Rare {
 }
 
 /// The rare parts unpacked, to change one.
+#[derive(Default)]
 struct Parts {
     notes: String,
     value: String,
@@ -329,13 +330,7 @@ struct Parts {
 impl Parts {
     fn of(more: Option<Box<Rare>>) -> Self {
         match more {
-            None => Self {
-                notes: String::new(),
-                value: String::new(),
-                title: String::new(),
-                extra: Box::default(),
-                scheduled_for: None,
-            },
+            None => Self::default(),
             Some(m) => Self {
                 notes: m.part(0).to_owned(),
                 value: m.part(1).to_owned(),
