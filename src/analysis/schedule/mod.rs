@@ -379,7 +379,7 @@ impl Engine {
         if !fresh {
             let until = now + HORIZON_DAYS * DAY;
             let start = recurrence::normalize(zone, s.starts_at.naive());
-            let times = match Recurrence::parse(&s.rule, start) {
+            let times = match Recurrence::read(&s.rule) {
                 Ok(r) => {
                     let mut t: Vec<i64> = r
                         .expand(start, wall(until))
@@ -439,12 +439,32 @@ pub fn occurrence_of_run(db: &Dataset, run: RunId, clock: &Clock) -> Option<Occu
     engine.occurrences(db, r.procedure_id, clock, i64::MIN, i64::MAX).into_iter().find(|o| o.run == Some(run))
 }
 
+/// What matching reads of a run, read once: its start and occurrence as wall seconds
+/// (the occurrence sits two pointers away; reading it per run and schedule, and the start
+/// per comparison of the sort, was most of the matching's time at y1).
+struct Slim<'a> {
+    start: i64,
+    id: u32,
+    scheduled_for: Option<i64>,
+    run: &'a Run,
+}
+
 /// Assign each run of `pid` to the occurrence it was for (earliest start wins); build
 /// completion-anchored tracks as their runs finish.
 fn match_runs(db: &Dataset, pid: ProcedureId, schedules: &[&Schedule], tracks: &mut [Track], zone: &Zone) {
-    let mut runs: Vec<&Run> =
-        db.runs_of(pid).iter().filter_map(|r| db.run(*r)).filter(|r| r.status != RunStatus::Cancelled).collect();
-    runs.sort_by_key(|r| (r.start_time.wall_secs(), r.id));
+    let mut runs: Vec<Slim> = db
+        .runs_of(pid)
+        .iter()
+        .filter_map(|r| db.run(*r))
+        .filter(|r| r.status != RunStatus::Cancelled)
+        .map(|run| Slim {
+            start: run.start_time.wall_secs(),
+            id: run.id.0,
+            scheduled_for: run.scheduled_for().map(|f| f.wall_secs()),
+            run,
+        })
+        .collect();
+    runs.sort_unstable_by_key(|r| (r.start, r.id));
     // Completion anchors first: their occurrences come from their runs.
     let mut taken = vec![false; runs.len()];
     for (t, s) in tracks.iter_mut().zip(schedules) {
@@ -456,20 +476,19 @@ fn match_runs(db: &Dataset, pid: ProcedureId, schedules: &[&Schedule], tracks: &
         if taken[i] {
             continue;
         }
-        let start = r.start_time.wall_secs();
         let mut best: Option<(usize, usize, i64)> = None;
         for (ti, (t, s)) in tracks.iter().zip(schedules).enumerate() {
             if s.anchor == Anchor::Completion {
                 continue;
             }
-            let found = match r.scheduled_for() {
-                Some(f) => t.times.binary_search(&f.wall_secs()).ok(),
-                None => t.times.partition_point(|&x| x <= start).checked_sub(1),
+            let found = match r.scheduled_for {
+                Some(f) => t.times.binary_search(&f).ok(),
+                None => t.times.partition_point(|&x| x <= r.start).checked_sub(1),
             };
             if let Some(k) = found {
                 let better = match best {
                     None => true,
-                    Some((_, _, at)) => r.scheduled_for().is_none() && t.times[k] > at,
+                    Some((_, _, at)) => r.scheduled_for.is_none() && t.times[k] > at,
                 };
                 if better {
                     best = Some((ti, k, t.times[k]));
@@ -479,16 +498,16 @@ fn match_runs(db: &Dataset, pid: ProcedureId, schedules: &[&Schedule], tracks: &
         if let Some((ti, k, _)) = best
             && tracks[ti].runs[k] == 0
         {
-            tracks[ti].runs[k] = r.id.0;
+            tracks[ti].runs[k] = r.id;
         }
     }
 }
 
 /// A completion-anchored schedule's occurrences: the first at `starts_at`, each next one
 /// the rule's interval after the day the previous one's run ended.
-fn completion_track(s: &Schedule, t: &mut Track, runs: &[&Run], taken: &mut [bool], zone: &Zone) {
+fn completion_track(s: &Schedule, t: &mut Track, runs: &[Slim], taken: &mut [bool], zone: &Zone) {
     let start = recurrence::normalize(zone, s.starts_at.naive());
-    let Ok(rule) = Recurrence::parse(&s.rule, start) else { return };
+    let Ok(rule) = Recurrence::read(&s.rule) else { return };
     let mut times = Vec::new();
     let mut at = Timestamp::from_naive(start).wall_secs();
     let mut after = i64::MIN;
@@ -497,8 +516,8 @@ fn completion_track(s: &Schedule, t: &mut Track, runs: &[&Run], taken: &mut [boo
     let mut for_occurrence: HashMap<i64, std::collections::VecDeque<usize>> = HashMap::new();
     let mut free = Vec::new();
     for (i, r) in runs.iter().enumerate() {
-        match r.scheduled_for() {
-            Some(f) => for_occurrence.entry(f.wall_secs()).or_default().push_back(i),
+        match r.scheduled_for {
+            Some(f) => for_occurrence.entry(f).or_default().push_back(i),
             None => free.push(i),
         }
     }
@@ -516,7 +535,7 @@ fn completion_track(s: &Schedule, t: &mut Track, runs: &[&Run], taken: &mut [boo
             q.front().copied()
         });
         while free.get(cursor).is_some_and(|&i| {
-            let start = runs[i].start_time.wall_secs();
+            let start = runs[i].start;
             taken[i] || if after == i64::MIN { start < at } else { start <= after }
         }) {
             cursor += 1;
@@ -530,8 +549,9 @@ fn completion_track(s: &Schedule, t: &mut Track, runs: &[&Run], taken: &mut [boo
             break;
         };
         taken[i] = true;
-        t.runs.push(runs[i].id.0);
-        let Some(end) = runs[i].end_time.filter(|_| runs[i].status == RunStatus::Completed) else { break };
+        let run = runs[i].run;
+        t.runs.push(runs[i].id);
+        let Some(end) = run.end_time.filter(|_| run.status == RunStatus::Completed) else { break };
         after = end.wall_secs();
         let from = recurrence::at_time_of(end.local_date(), start);
         match rule.next_after_restart(from) {

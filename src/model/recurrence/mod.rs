@@ -12,6 +12,8 @@ use chrono::{
     Timelike as _, Utc,
 };
 pub use rrule::Tz as Zone;
+
+mod walk;
 use rrule::{Frequency, NWeekday, RRule, RRuleSet, Unvalidated};
 
 /// At most this many occurrences of one schedule are expanded (a daily rule that
@@ -48,6 +50,18 @@ impl Recurrence {
     /// Parse a rule (`FREQ=WEEKLY;BYDAY=TU`, optionally with an `RRULE:` prefix) and
     /// check that it can be expanded from `starts_at`; the error is the rule parser's.
     pub fn parse(text: &str, starts_at: NaiveDateTime) -> Result<Self, String> {
+        let me = Self::read(text)?;
+        let set = me.set(starts_at)?;
+        if set.limit().into_iter().next().is_none() {
+            return Err("the rule never occurs from starts_at on (a day that does not exist, like February 30, or an UNTIL before the start)".into());
+        }
+        Ok(me)
+    }
+
+    /// [`Recurrence::parse`] without building the rule at a start to see that it occurs
+    /// (rrule's rule set: most of the time of expanding an editor's rule): for expanding
+    /// a rule `check` has seen, where one that never occurs expands to nothing.
+    pub fn read(text: &str) -> Result<Self, String> {
         let t = text.trim();
         if t.is_empty() {
             return Err("missing recurrence rule (e.g. FREQ=DAILY)".into());
@@ -72,12 +86,7 @@ impl Recurrence {
         if rule.get_count() == Some(0) {
             return Err("COUNT=0: the rule never occurs".into());
         }
-        let me = Self { rule };
-        let set = me.set(starts_at)?;
-        if set.limit().into_iter().next().is_none() {
-            return Err("the rule never occurs from starts_at on (a day that does not exist, like February 30, or an UNTIL before the start)".into());
-        }
-        Ok(me)
+        Ok(Self { rule })
     }
 
     fn set(&self, start: NaiveDateTime) -> Result<RRuleSet, String> {
@@ -131,6 +140,21 @@ impl Recurrence {
     }
 
     fn expand_from(&self, start: NaiveDateTime, until: NaiveDateTime) -> Vec<NaiveDateTime> {
+        if let Some(form) = self.form().filter(|f| self.walks(f))
+            && let Some(out) = walk::walk(&form, start, until, MAX_OCCURRENCES)
+        {
+            return out;
+        }
+        self.expand_by_rrule(start, until)
+    }
+
+    /// Whether [`walk::walk`] gives this rule's occurrences: the editor's forms, weeks
+    /// starting on Monday when they count.
+    fn walks(&self, form: &RuleForm) -> bool {
+        !matches!(form, RuleForm::Weekly { n, .. } if *n > 1) || self.rule.get_week_start() == chrono::Weekday::Mon
+    }
+
+    fn expand_by_rrule(&self, start: NaiveDateTime, until: NaiveDateTime) -> Vec<NaiveDateTime> {
         let Ok(set) = self.set(start) else { return Vec::new() };
         let mut out = Vec::new();
         for dt in set.limit().into_iter() {
@@ -146,6 +170,11 @@ impl Recurrence {
     /// The rule restarted at `from`: its first occurrence after `from` (a completion
     /// anchor's next occurrence: "every 90 days after the last completion").
     pub fn next_after_restart(&self, from: NaiveDateTime) -> Option<NaiveDateTime> {
+        if let Some(form) = self.form().filter(|f| self.walks(f))
+            && let Some(out) = walk::walk(&form, from, from, 2)
+        {
+            return out.into_iter().find(|d| *d > from);
+        }
         let set = self.set(from).ok()?;
         set.limit().into_iter().map(|d| d.naive_utc()).find(|d| *d > from)
     }
