@@ -400,7 +400,7 @@ fn flagged_by_procedure(db: &Dataset, runs: &[&Run]) -> IdMap<ProcedureId, usize
     // the procedure changes (not a map lookup per flagged value).
     let (mut current, mut count) = (0u32, 0usize);
     for rs in db.run_steps.rows() {
-        if rs.value().is_empty() {
+        if !rs.has_value() {
             continue;
         }
         let pid = match run_pid.get(rs.run_id.0 as usize) {

@@ -254,7 +254,7 @@ pub fn procedure_stats(db: &Dataset, pid: ProcedureId, engine: &mut Engine, cloc
     // The rows of each run lie elsewhere in memory: a first light pass over all of them
     // (loads independent of each other, so the processor waits for many at once) finds
     // whether any value was recorded, and leaves the rows in cache for the real pass.
-    let valued = runs.iter().flat_map(|(_, rows)| rows.clone()).filter(|rs| !rs.value().is_empty()).count();
+    let valued = runs.iter().flat_map(|(_, rows)| rows.clone()).filter(|rs| rs.has_value()).count();
     let mut gathered = Gathered {
         runs: Vec::with_capacity(runs.len()),
         times: StepTimes::for_runs(runs.len()),

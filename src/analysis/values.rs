@@ -83,7 +83,7 @@ impl ValuesOf {
     /// Add what `run` recorded (`rows`: its run steps).
     pub fn add<'a>(&mut self, db: &Dataset, run: &Run, rows: impl Iterator<Item = &'a RunStep>) {
         self.pid = Some(run.procedure_id);
-        let mut rows = rows.filter(|rs| !rs.value().is_empty()).peekable();
+        let mut rows = rows.filter(|rs| rs.has_value()).peekable();
         if rows.peek().is_none() {
             return;
         }

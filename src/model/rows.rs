@@ -208,6 +208,9 @@ pub struct RunStep {
     pub completed_at: Option<Timestamp>,
     /// Who ticked it (two bytes, in what was padding).
     pub completed_by: Name,
+    /// A value is recorded: `value()` is not empty (kept with `more`, in what was
+    /// padding, so a pass over millions of rows asks without following the pointer).
+    valued: bool,
     more: Option<Box<Rare>>,
 }
 
@@ -354,6 +357,7 @@ macro_rules! impl_rare {
             #[must_use]
             pub fn with_more(mut self, notes: &str, extra: Extra) -> Self {
                 self.more = Rare::of(notes, "", "", extra, None);
+                self.sync();
                 self
             }
 
@@ -376,11 +380,17 @@ macro_rules! impl_rare {
                 let mut parts = Parts::of(self.more.take());
                 change(&mut parts);
                 self.more = parts.pack();
+                self.sync();
             }
         }
     )* };
 }
 impl_rare!(Run, RunStep);
+
+impl Run {
+    /// Nothing kept beside the rare parts.
+    fn sync(&mut self) {}
+}
 
 impl RunStep {
     /// A run step without notes or unknown columns.
@@ -391,18 +401,29 @@ impl RunStep {
         completed: bool,
         completed_at: Option<Timestamp>,
     ) -> Self {
-        Self { id, run_id, step_id, completed, completed_at, completed_by: Name::NONE, more: None }
+        Self { id, run_id, step_id, completed, completed_at, completed_by: Name::NONE, valued: false, more: None }
     }
 
     /// The value recorded (empty when none).
     pub fn value(&self) -> &str {
-        self.more.as_ref().map_or("", |m| m.part(1))
+        if self.valued { self.more.as_ref().map_or("", |m| m.part(1)) } else { "" }
+    }
+
+    /// Whether a value is recorded (without reading it).
+    pub fn has_value(&self) -> bool {
+        self.valued
+    }
+
+    /// `valued` from the rare parts, after they changed.
+    fn sync(&mut self) {
+        self.valued = self.more.as_ref().is_some_and(|m| !m.part(1).is_empty());
     }
 
     /// This run step with its notes, value and unknown-column values (as read).
     #[must_use]
     pub fn with_details(mut self, notes: &str, value: &str, extra: Extra) -> Self {
         self.more = Rare::of(notes, value, "", extra, None);
+        self.sync();
         self
     }
 
@@ -552,10 +573,16 @@ mod tests {
                     Box::default(),
                 );
                 assert_eq!((rs.notes(), rs.value(), rs.extra().len()), (notes, value, 0));
+                assert_eq!(rs.has_value(), !value.is_empty());
                 let mut other = RunStep::new(RunStepId(1), RunId(1), StepId(1), true, None);
                 other.set_value(value);
                 other.set_notes(notes);
                 assert_eq!(other, rs, "built part by part or at once: the same row");
+                assert_eq!(other.has_value(), !value.is_empty());
+                other.set_value("");
+                assert_eq!((other.has_value(), other.value(), other.notes()), (false, "", notes));
+                let noted = other.clone().with_more(notes, Box::default());
+                assert!(!noted.has_value());
                 for title in ["", "web-01", long] {
                     let at = Some(Timestamp::from_wall_secs(1_764_000_000));
                     let run = Run::new(RunId(1), ProcedureId(1), Timestamp::from_wall_secs(0), None).with_details(
