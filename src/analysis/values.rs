@@ -88,9 +88,9 @@ impl ValuesOf {
             return;
         }
         let def = self.defs.entry((run.procedure_id, run.procedure_version)).or_insert_with(|| {
-            let snap = run.procedure_version.and_then(|v| db.version_snapshot(run.procedure_id, v));
-            match snap {
-                Some(s) => s.steps.iter().filter_map(|st| Some((StepId(st.id?), st.asks()))).collect(),
+            let row = run.procedure_version.and_then(|v| db.version_of(run.procedure_id, v));
+            match row.and_then(|v| SnapshotAsks::parse(&v.procedure_snapshot).ok()) {
+                Some(s) => s.asks().map(|(id, asks)| (StepId(id), asks)).collect(),
                 None => db.steps_of(run.procedure_id).map(|s| (s.id, (s.kind, s.parsed_options()))).collect(),
             }
         });

@@ -290,6 +290,20 @@ fn ambiguous_thousands(v: &str) -> Option<(&str, &str)> {
     })
 }
 
+/// Why `value` does not fit a step of `kind` with `options` ([`judge`]'s `Err`), without
+/// wording why a fitting value is flagged (the load's check asks this of every value).
+pub fn misfit(kind: StepKind, options: &Options, value: &str) -> Option<String> {
+    let v = trimmed(value);
+    let fits = match kind {
+        StepKind::Number => ambiguous_thousands(v).is_none() && parse_number(v).is_some(),
+        StepKind::Choice => options.choices().iter().any(|o| o.label.eq_ignore_ascii_case(v)),
+        StepKind::Text | StepKind::Signoff => true,
+        StepKind::Check | StepKind::Section => v.is_empty(),
+        StepKind::Date => false,
+    };
+    if fits { None } else { judge(kind, options, value).err() }
+}
+
 /// Whether `value` fits a step of `kind` with `options`: `Err` says why not (a number
 /// step with `abc`, a choice not in the list, a bad date, a value on a tick).
 pub fn judge(kind: StepKind, options: &Options, value: &str) -> Result<Judged, String> {
@@ -498,6 +512,27 @@ mod tests {
         assert!(n("°C 5..0").expect_err("empty").contains("is empty"));
         assert!(n("°C a..5").expect_err("nan").contains("not a number"));
         assert_eq!(n("°C 0..5").expect("ok").range_words(), "0–5 °C");
+    }
+
+    #[test]
+    fn misfit_is_what_judge_refuses() {
+        let kinds = [
+            (StepKind::Number, "°C 2..8"),
+            (StepKind::Number, ""),
+            (StepKind::Choice, "Pass | Fail!"),
+            (StepKind::Text, ""),
+            (StepKind::Signoff, ""),
+            (StepKind::Check, ""),
+            (StepKind::Section, ""),
+            (StepKind::Date, ""),
+        ];
+        let values = ["", " 3.5 ", "9", "1,000", "3,5", "abc", "fail", "Pass", "2026-02-30", "2026-02-28", "x"];
+        for (kind, text) in kinds {
+            let o = Options::parse(kind, text).expect("options");
+            for v in values {
+                assert_eq!(misfit(kind, &o, v), judge(kind, &o, v).err(), "{kind:?} {text:?} {v:?}");
+            }
+        }
     }
 
     #[test]

@@ -10,12 +10,12 @@ mod timestamp;
 
 pub use ids::*;
 pub use kinds::{
-    ChoiceOption, Condition, Judged, NumberSpec, Op, Options, StepKind, canonical_value, is_flagged, judge, num,
-    parse_number,
+    ChoiceOption, Condition, Judged, NumberSpec, Op, Options, StepKind, canonical_value, is_flagged, judge, misfit,
+    num, parse_number,
 };
 pub use names::Name;
 pub use rows::*;
-pub use snapshot::{Snapshot, SnapshotStep};
+pub use snapshot::{Snapshot, SnapshotAsks, SnapshotStep};
 pub use timestamp::{DAY_CACHE_START, DayCache, Timestamp};
 
 /// Format seconds as a short duration: `45s`, `5m`, `1h30m`, `2d3h`.

@@ -93,3 +93,126 @@ impl Snapshot {
         serde_json::to_string(self).unwrap_or_default()
     }
 }
+
+/// What a snapshot's steps ask, read without keeping the rest: the same JSON is accepted
+/// and refused as by [`Snapshot::parse`] (every field of the same type: texts are read and
+/// dropped, not kept), but only step ids, kinds and options are kept. `stats` and the
+/// value summaries judge values by their run's version: at y1 that is 25,000 snapshots,
+/// 34 MB of JSON, whose texts were each copied into a `Snapshot` to be dropped.
+#[derive(Deserialize)]
+pub struct SnapshotAsks<'a> {
+    #[serde(rename = "id")]
+    _id: u32,
+    #[serde(rename = "name")]
+    _name: Text,
+    #[serde(default, rename = "description")]
+    _description: Text,
+    #[serde(rename = "version")]
+    _version: u32,
+    #[serde(default, rename = "labels")]
+    _labels: Vec<Text>,
+    #[serde(default, borrow)]
+    steps: Vec<StepAsks<'a>>,
+}
+
+#[derive(Deserialize)]
+struct StepAsks<'a> {
+    #[serde(default)]
+    id: Option<u32>,
+    #[serde(rename = "order")]
+    _order: u32,
+    #[serde(rename = "description")]
+    _description: Text,
+    #[serde(default, deserialize_with = "de_opt_secs", rename = "estimated_duration")]
+    _estimated_duration: Option<u32>,
+    #[serde(default, borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    options: std::borrow::Cow<'a, str>,
+    #[serde(default, rename = "required")]
+    _required: Option<bool>,
+    #[serde(default, rename = "show_if")]
+    _show_if: Text,
+}
+
+/// A JSON string, checked and dropped.
+#[derive(Default)]
+struct Text;
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Text, E> {
+                Ok(Text)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'a> SnapshotAsks<'a> {
+    /// Read the JSON text of a snapshot (see the type).
+    pub fn parse(json: &'a str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// Each step with an id, and what it asks (as [`SnapshotStep::asks`] reads it).
+    pub fn asks(&self) -> impl Iterator<Item = (u32, (super::StepKind, super::Options))> + '_ {
+        self.steps.iter().filter_map(|st| {
+            let kind = super::StepKind::parse(&st.kind).unwrap_or_default();
+            Some((st.id?, (kind, super::Options::parse(kind, &st.options).unwrap_or_default())))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asks_both_ways(json: &str) -> Option<Vec<(u32, (crate::model::StepKind, crate::model::Options))>> {
+        let full = Snapshot::parse(json).map(|s| s.steps.iter().filter_map(|st| Some((st.id?, st.asks()))).collect());
+        let light = SnapshotAsks::parse(json).map(|s| s.asks().collect::<Vec<_>>());
+        let said = |e: serde_json::Error| e.to_string();
+        assert_eq!(light.map_err(said), full.map_err(said), "{json}");
+        SnapshotAsks::parse(json).ok().map(|s| s.asks().collect())
+    }
+
+    #[test]
+    fn asks_are_read_as_the_whole_snapshot_reads_them() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut read = 0;
+        for dir in ["pandas-written", "kitchen", "scheduled"] {
+            let Ok(text) = std::fs::read_to_string(folder.join(dir).join("versions.csv")) else { continue };
+            let mut rows = csv::Reader::from_reader(text.as_bytes());
+            for row in rows.records() {
+                let row = row.expect("a row of versions.csv");
+                asks_both_ways(row.get(5).expect("procedure_snapshot"));
+                read += 1;
+            }
+        }
+        assert!(read > 3, "fixtures' snapshots read: {read}");
+        let step = |rest: &str| {
+            format!(r#"{{"id":1,"name":"N","version":2,"steps":[{{"id":7,"order":1,"description":"d"{rest}}}]}}"#)
+        };
+        let asks = asks_both_ways(&step(r#","kind":"number","options":"°C 0..5","estimated_duration":120.0"#));
+        assert_eq!(asks.map(|a| a.len()), Some(1));
+        asks_both_ways(&step(r#","kind":"choice","options":"Pass | Fail!","show_if":"","required":true"#));
+        asks_both_ways(&step(r#","kind":"num\u0062er","options":"0..\"5\"","unknown":[1,{"a":null}]"#));
+        // Refused alike: a text where a number goes, a number where a text goes, no order.
+        assert_eq!(asks_both_ways(&step(r#","kind":5"#)), None);
+        assert_eq!(asks_both_ways(r#"{"id":1,"name":7,"version":2}"#), None);
+        assert_eq!(asks_both_ways(r#"{"id":1,"name":"N","version":2,"steps":[{"id":1,"description":"d"}]}"#), None);
+        assert_eq!(asks_both_ways(r#"{"id":1,"name":"N","version":2,"labels":["a",3]}"#), None);
+        assert_eq!(asks_both_ways("not json"), None);
+        // Accepted alike: defaults, nulls where options are allowed.
+        let asks = asks_both_ways(
+            r#"{"id":1,"name":"N","version":2,"steps":[{"order":1,"description":"no id","estimated_duration":null}]}"#,
+        );
+        assert_eq!(asks, Some(Vec::new()));
+    }
+}

@@ -398,11 +398,12 @@ impl Dataset {
 
     /// The snapshot of one version of a procedure, parsed.
     pub fn version_snapshot(&self, pid: ProcedureId, version: u32) -> Option<Snapshot> {
-        self.versions_of(pid)
-            .iter()
-            .filter_map(|v| self.version(*v))
-            .find(|v| v.version == version)
-            .and_then(|v| Snapshot::parse(&v.procedure_snapshot).ok())
+        self.version_of(pid, version).and_then(|v| Snapshot::parse(&v.procedure_snapshot).ok())
+    }
+
+    /// The row of version `version` of `pid`.
+    pub fn version_of(&self, pid: ProcedureId, version: u32) -> Option<&Version> {
+        self.versions_of(pid).iter().filter_map(|v| self.version(*v)).find(|v| v.version == version)
     }
 
     /// The text of a step as a run saw it: the current step, or else the newest

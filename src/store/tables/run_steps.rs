@@ -259,7 +259,7 @@ impl Values<'_> {
             let steps = db.steps.rows();
             steps.binary_search_by_key(&rs.step_id, |s| s.id).ok().map(|i| (steps[i].kind, steps[i].parsed_options()))
         });
-        let by_current = current.as_ref().map(|(kind, options)| judge(*kind, options, rs.value()).err());
+        let by_current = current.as_ref().map(|(kind, options)| misfit(*kind, options, rs.value()));
         if by_current == Some(None) {
             return None;
         }
@@ -280,14 +280,12 @@ impl Values<'_> {
             let defs = self.definitions.entry(key).or_insert_with(|| {
                 versions
                     .get(&key)
-                    .and_then(|v| Snapshot::parse(&v.procedure_snapshot).ok())
-                    .into_iter()
-                    .flat_map(|s| s.steps)
-                    .filter_map(|st| Some((st.id?, st.asks())))
-                    .collect()
+                    .and_then(|v| SnapshotAsks::parse(&v.procedure_snapshot).ok())
+                    .map(|s| s.asks().collect())
+                    .unwrap_or_default()
             });
             if let Some((kind, options)) = defs.get(&rs.step_id.0) {
-                return judge(*kind, options, rs.value()).err();
+                return misfit(*kind, options, rs.value());
             }
         }
         by_current.flatten()
