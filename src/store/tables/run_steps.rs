@@ -255,10 +255,12 @@ impl Values<'_> {
         // Judged by the current step first (no snapshot to parse: a folder has tens of
         // thousands of versions); only a value the current step rejects (or whose step
         // is gone) is judged again by the step as the run's version had it, which decides.
-        let current = self.current.entry(rs.step_id.0).or_insert_with(|| {
-            let steps = db.steps.rows();
-            steps.binary_search_by_key(&rs.step_id, |s| s.id).ok().map(|i| (steps[i].kind, steps[i].parsed_options()))
-        });
+        // By position (ids are dense: one read, not a binary search missing the cache
+        // at each of its 17 steps, for each step that has values).
+        let current = self
+            .current
+            .entry(rs.step_id.0)
+            .or_insert_with(|| db.steps.get(u64::from(rs.step_id.0)).map(|s| (s.kind, s.parsed_options())));
         let by_current = current.as_ref().map(|(kind, options)| misfit(*kind, options, rs.value()));
         if by_current == Some(None) {
             return None;
