@@ -71,9 +71,14 @@ impl SnapshotStep {
 
     /// What the step asked: its kind and parsed options (invalid ones read as none).
     pub fn asks(&self) -> (super::StepKind, super::Options) {
-        let kind = self.step_kind();
-        (kind, super::Options::parse(kind, &self.options).unwrap_or_default())
+        asks(&self.kind, &self.options)
     }
+}
+
+/// A snapshot step's kind (a tick when unknown) and options (invalid ones read as none).
+fn asks(kind: &str, options: &str) -> (super::StepKind, super::Options) {
+    let kind = super::StepKind::parse(kind).unwrap_or_default();
+    (kind, super::Options::parse(kind, options).unwrap_or_default())
 }
 
 /// Accept `300`, `300.0` or `null`.
@@ -163,10 +168,7 @@ impl<'a> SnapshotAsks<'a> {
 
     /// Each step with an id, and what it asks (as [`SnapshotStep::asks`] reads it).
     pub fn asks(&self) -> impl Iterator<Item = (u32, (super::StepKind, super::Options))> + '_ {
-        self.steps.iter().filter_map(|st| {
-            let kind = super::StepKind::parse(&st.kind).unwrap_or_default();
-            Some((st.id?, (kind, super::Options::parse(kind, &st.options).unwrap_or_default())))
-        })
+        self.steps.iter().filter_map(|st| Some((st.id?, asks(&st.kind, &st.options))))
     }
 }
 

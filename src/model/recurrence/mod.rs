@@ -12,9 +12,9 @@ use chrono::{
     Timelike as _, Utc,
 };
 pub use rrule::Tz as Zone;
+use rrule::{Frequency, NWeekday, RRule, RRuleSet, Unvalidated};
 
 mod walk;
-use rrule::{Frequency, NWeekday, RRule, RRuleSet, Unvalidated};
 
 /// At most this many occurrences of one schedule are expanded (a daily rule that
 /// started in 1900 is 46,000; this bounds what a hostile file can cost).
@@ -140,7 +140,7 @@ impl Recurrence {
     }
 
     fn expand_from(&self, start: NaiveDateTime, until: NaiveDateTime) -> Vec<NaiveDateTime> {
-        if let Some(form) = self.form().filter(|f| self.walks(f))
+        if let Some(form) = self.walked_form()
             && let Some(out) = walk::walk(&form, start, until, MAX_OCCURRENCES)
         {
             return out;
@@ -148,10 +148,12 @@ impl Recurrence {
         self.expand_by_rrule(start, until)
     }
 
-    /// Whether [`walk::walk`] gives this rule's occurrences: the editor's forms, weeks
-    /// starting on Monday when they count.
-    fn walks(&self, form: &RuleForm) -> bool {
-        !matches!(form, RuleForm::Weekly { n, .. } if *n > 1) || self.rule.get_week_start() == chrono::Weekday::Mon
+    /// The rule's form when [`walk::walk`] gives its occurrences: the editor's forms,
+    /// weeks starting on Monday when they count.
+    fn walked_form(&self) -> Option<RuleForm> {
+        self.form().filter(|f| {
+            !matches!(f, RuleForm::Weekly { n, .. } if *n > 1) || self.rule.get_week_start() == chrono::Weekday::Mon
+        })
     }
 
     fn expand_by_rrule(&self, start: NaiveDateTime, until: NaiveDateTime) -> Vec<NaiveDateTime> {
@@ -170,7 +172,7 @@ impl Recurrence {
     /// The rule restarted at `from`: its first occurrence after `from` (a completion
     /// anchor's next occurrence: "every 90 days after the last completion").
     pub fn next_after_restart(&self, from: NaiveDateTime) -> Option<NaiveDateTime> {
-        if let Some(form) = self.form().filter(|f| self.walks(f))
+        if let Some(form) = self.walked_form()
             && let Some(out) = walk::walk(&form, from, from, 2)
         {
             return out.into_iter().find(|d| *d > from);
