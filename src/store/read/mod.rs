@@ -16,7 +16,7 @@ pub(crate) use fast::FastDecode;
 pub(crate) use fields::{Fields, MAX_FIELD_BYTES};
 pub use progress::LoadProgress;
 pub(crate) use source::Overlay;
-pub(crate) use split::{PARALLEL_FROM_BYTES, append_moving, line_u32};
+pub(crate) use split::{PARALLEL_FROM_BYTES, append_moving, append_moving_in_two, line_u32};
 
 use super::error::{Error, Problem};
 use super::kind::TableKind;
@@ -274,7 +274,7 @@ fn read_source<R: Row + Send>(
                     _ => true,
                 };
                 first.in_order = first.in_order && second.in_order && joined_in_order;
-                append_moving(&mut first.rows, second.rows);
+                append_moving_in_two(&mut first.rows, second.rows);
                 append_moving(&mut first.lines, second.lines);
                 first.problems.extend(second.problems);
                 first
@@ -499,12 +499,20 @@ mod tests {
 
     #[test]
     fn append_moving_keeps_every_item_once() {
-        for (n1, n2) in [(0, 0), (3, 0), (0, 5), (7, 200_000)] {
-            let mut a: Vec<String> = (0..n1).map(|i| i.to_string()).collect();
-            let b: Vec<String> = (n1..n1 + n2).map(|i| i.to_string()).collect();
-            append_moving(&mut a, b);
-            assert_eq!(a.len(), n1 + n2);
-            assert!(a.iter().enumerate().all(|(i, s)| *s == i.to_string()));
+        // 500,000 strings are 12 MB: the two-thread path (from 8 MB), with an odd count
+        // so the halves' blocks end inside pages.
+        for (n1, n2) in [(0, 0), (3, 0), (0, 5), (7, 200_000), (0, 500_001), (1_001, 500_001)] {
+            for in_two in [false, true] {
+                let mut a: Vec<String> = (0..n1).map(|i| i.to_string()).collect();
+                let b: Vec<String> = (n1..n1 + n2).map(|i| i.to_string()).collect();
+                if in_two {
+                    append_moving_in_two(&mut a, b);
+                } else {
+                    append_moving(&mut a, b);
+                }
+                assert_eq!(a.len(), n1 + n2);
+                assert!(a.iter().enumerate().all(|(i, s)| *s == i.to_string()), "{n1} + {n2}, in two: {in_two}");
+            }
         }
     }
 
