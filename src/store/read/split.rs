@@ -72,7 +72,10 @@ pub(crate) fn append_moving_in_two<T: Send>(a: &mut Vec<T>, mut b: Vec<T>) {
 /// reads or writes those items (nor the pages wholly inside them) meanwhile.
 unsafe fn copy_releasing<T>(src: usize, dst: usize, from: usize, to: usize) {
     const CHUNK: usize = 1 << 16;
-    let size = std::mem::size_of::<T>();
+    // The system's page (madvise rounds a length up to whole pages: never guess it).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: sysconf only reads a system constant.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok().filter(|p| p.is_power_of_two());
     let mut start = from;
     while start < to {
         let end = (start + CHUNK).min(to);
@@ -81,9 +84,10 @@ unsafe fn copy_releasing<T>(src: usize, dst: usize, from: usize, to: usize) {
             std::ptr::copy_nonoverlapping((src as *const T).add(start), (dst as *mut T).add(start), end - start);
         }
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        {
-            let first = (src + start * size).next_multiple_of(4096);
-            let last = (src + end * size) / 4096 * 4096;
+        if let Some(page) = page {
+            let size = std::mem::size_of::<T>();
+            let first = (src + start * size).next_multiple_of(page);
+            let last = (src + end * size) / page * page;
             if last > first {
                 // SAFETY: the pages lie wholly inside items this call owns and has
                 // copied; nothing reads them again (the vector frees them unread).
