@@ -119,12 +119,12 @@ impl TableSet {
 /// The lines each row came from, per table, aligned with the table's rows.
 #[derive(Clone, Debug, Default)]
 pub struct Lines {
-    pub(crate) per_table: [Vec<u32>; TableKind::COUNT],
+    pub(crate) per_table: [super::line_list::LineList; TableKind::COUNT],
 }
 
 impl Lines {
     /// The file line of the row at `index` of table `t` (0 when unknown, e.g. a new row).
     pub fn line(&self, t: TableKind, index: usize) -> u64 {
-        self.per_table[t as usize].get(index).map_or(0, |&l| u64::from(l))
+        self.per_table[t as usize].get(index).unwrap_or(0)
     }
 }

@@ -16,6 +16,7 @@ mod io;
 mod journal;
 mod kind;
 mod layout;
+mod line_list;
 mod load;
 mod lock;
 mod persist;

@@ -16,7 +16,7 @@ pub(crate) use fast::FastDecode;
 pub(crate) use fields::{Fields, MAX_FIELD_BYTES};
 pub use progress::LoadProgress;
 pub(crate) use source::Overlay;
-pub(crate) use split::{PARALLEL_FROM_BYTES, append_moving, append_moving_in_two, line_u32};
+pub(crate) use split::{PARALLEL_FROM_BYTES, append_moving, append_moving_in_two};
 
 use super::error::{Error, Problem};
 use super::kind::TableKind;
@@ -28,12 +28,13 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use tokenize::Part;
 
+pub(crate) use super::line_list::LineList;
+
 /// Rows of one file, sorted by key, with the line each came from.
 pub(crate) struct ReadTable<R> {
     pub rows: Vec<R>,
-    /// Lines as u32 (4 bytes a row of millions; a file of over 4 billion lines is not
-    /// a data folder): see [`line_u32`].
-    pub lines: Vec<u32>,
+    /// The line of each row (a run, while they follow on).
+    pub lines: LineList,
     pub extra_columns: Vec<String>,
     pub problems: Vec<Problem>,
     /// Which of the table's new columns the file has (see `Schema::NEW`).
@@ -43,7 +44,13 @@ pub(crate) struct ReadTable<R> {
 impl<R> ReadTable<R> {
     /// No rows, no problems (a missing or empty file).
     pub(crate) fn empty() -> Self {
-        Self { rows: Vec::new(), lines: Vec::new(), extra_columns: Vec::new(), problems: Vec::new(), new_columns: 0 }
+        Self {
+            rows: Vec::new(),
+            lines: LineList::default(),
+            extra_columns: Vec::new(),
+            problems: Vec::new(),
+            new_columns: 0,
+        }
     }
 }
 
@@ -267,7 +274,7 @@ fn read_source<R: Row + Send>(
             if first.quotes % 2 == 0 {
                 // The second half counted lines from 1; it starts where the first ended.
                 let shift = data_line + first.newlines - 1;
-                second.lines.iter_mut().for_each(|l| *l = line_u32(u64::from(*l) + shift));
+                second.lines.shift(shift);
                 second.problems.iter_mut().filter(|p| p.line > 0).for_each(|p| p.line += shift);
                 let joined_in_order = match (first.rows.last(), second.rows.first()) {
                     (Some(a), Some(b)) => a.key() < b.key(),
@@ -275,7 +282,7 @@ fn read_source<R: Row + Send>(
                 };
                 first.in_order = first.in_order && second.in_order && joined_in_order;
                 append_moving_in_two(&mut first.rows, second.rows);
-                append_moving(&mut first.lines, second.lines);
+                first.lines.append(second.lines);
                 first.problems.extend(second.problems);
                 first
             } else {
@@ -301,10 +308,10 @@ pub(crate) fn join_parts<R: Row>(kind: TableKind, parts: Vec<ReadTable<R>>) -> R
     let Some(mut out) = parts.next() else { return ReadTable::empty() };
     for mut part in parts {
         let shift = out.rows.len() as u64;
-        part.lines.iter_mut().for_each(|l| *l = line_u32(u64::from(*l) + shift));
+        part.lines.shift(shift);
         part.problems.iter_mut().filter(|p| p.line > 0).for_each(|p| p.line += shift);
         append_moving(&mut out.rows, part.rows);
-        append_moving(&mut out.lines, part.lines);
+        out.lines.append(part.lines);
         out.problems.extend(part.problems);
     }
     sort_and_dedupe(&mut out, kind.file_name(), kind, kind.columns()[0]);
@@ -339,9 +346,9 @@ fn csv_problem(file: &str, e: &csv::Error) -> Problem {
 /// the order are kept as they are, only the others are sorted, and the two are merged,
 /// in linear time when few are out of place (a whole sort of y1's 5,000,000 run steps
 /// with 450 out of place took 0.5 s).
-fn sorted_by_key<R: Row>(rows: impl Iterator<Item = (R, u32)>) -> impl Iterator<Item = (R, u32)> {
-    let mut kept: Vec<(R, u32)> = Vec::with_capacity(rows.size_hint().0);
-    let mut stray: Vec<(R, u32)> = Vec::new();
+fn sorted_by_key<R: Row>(rows: impl Iterator<Item = (R, u64)>) -> impl Iterator<Item = (R, u64)> {
+    let mut kept: Vec<(R, u64)> = Vec::with_capacity(rows.size_hint().0);
+    let mut stray: Vec<(R, u64)> = Vec::new();
     for (r, line) in rows {
         match kept.last() {
             Some((last, _)) if last.key() > r.key() => stray.push((r, line)),
@@ -362,7 +369,7 @@ fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind, co
     if !t.rows.windows(2).all(|w| w[0].key() < w[1].key()) {
         let mut last: Option<(u64, u64)> = None;
         let (rows, lines) = (std::mem::take(&mut t.rows), std::mem::take(&mut t.lines));
-        for (r, line) in sorted_by_key(rows.into_iter().zip(lines)) {
+        for (r, line) in sorted_by_key(rows.into_iter().zip(lines.iter())) {
             if let Some((key, first_line)) = last
                 && key == r.key()
             {
@@ -371,10 +378,10 @@ fn sort_and_dedupe<R: Row>(t: &mut ReadTable<R>, file: &str, kind: TableKind, co
                 } else {
                     format!("duplicate id {} (first on line {first_line})", r.key())
                 };
-                t.problems.push(Problem::new(file, u64::from(line), Some(col), what));
+                t.problems.push(Problem::new(file, line, Some(col), what));
                 continue;
             }
-            last = Some((r.key(), u64::from(line)));
+            last = Some((r.key(), line));
             t.rows.push(r);
             t.lines.push(line);
         }
@@ -400,11 +407,11 @@ mod tests {
                 color: String::new(),
                 extra: Box::default(),
             });
-            t.lines.push(i as u32 + 2);
+            t.lines.push(i as u64 + 2);
         }
         sort_and_dedupe(&mut t, "labels.csv", TableKind::Labels, "id");
         assert_eq!(t.rows.iter().map(|r| r.id.0).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-        assert_eq!(t.lines, [2, 3, 8, 4, 5, 10, 6, 7, 9]);
+        assert_eq!(t.lines.to_vec(), [2, 3, 8, 4, 5, 10, 6, 7, 9]);
         let said: Vec<String> = t.problems.iter().map(|p| format!("{}: {}", p.line, p.message)).collect();
         assert_eq!(said, ["11: duplicate id 5 (first on line 5)"]);
     }
@@ -440,11 +447,11 @@ mod tests {
             assert_eq!(whole.lines, halves.lines, "{every} {eol:?}");
             assert_eq!(whole.problems, halves.problems, "{every} {eol:?}");
             assert_eq!(whole.rows.len(), 400);
-            assert_eq!(whole.lines[0], 2, "the first record is on line 2, CRLF or not");
+            assert_eq!(whole.lines.get(0), Some(2), "the first record is on line 2, CRLF or not");
             assert_eq!(whole.problems.len(), 2, "{:?}", whole.problems);
             // The header, 399 records before, their notes' extra lines, the blank line.
             let expected = 402 + 399 / every;
-            assert_eq!(*whole.lines.last().expect("lines") as usize, expected, "{every} {eol:?}");
+            assert_eq!(whole.lines.get(399), Some(expected as u64), "{every} {eol:?}");
             assert_eq!(whole.rows[399].notes(), if 400 % every == 0 { "two\nlines, \"quoted\"" } else { "" });
         }
     }

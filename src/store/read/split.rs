@@ -5,11 +5,6 @@ use std::io::Read as _;
 
 use std::sync::atomic::AtomicU64;
 
-/// A line number as stored (saturating).
-pub(crate) fn line_u32(line: u64) -> u32 {
-    u32::try_from(line).unwrap_or(u32::MAX)
-}
-
 /// Move the items of `b` to the end of `a`, handing `b`'s memory back as it goes:
 /// big vectors live in their own mappings, which shrink in place, so the peak is about
 /// `a + b` instead of `a + 2b` (hundreds of MB for run_steps at Year-1 scale).

@@ -7,7 +7,6 @@ use super::fast::FastDecode;
 use super::fast::SPECIAL;
 use super::fields::{Fields, Record};
 use super::progress::Counting;
-use super::split::line_u32;
 use crate::model::Row;
 use crate::store::error::{Error, Problem};
 use std::fs::File;
@@ -30,7 +29,7 @@ pub(super) struct Part<'a> {
 /// Rows of a part of a file, and what the two-halves split needs to check.
 pub(super) struct Parsed<R> {
     pub(super) rows: Vec<R>,
-    pub(super) lines: Vec<u32>,
+    pub(super) lines: super::LineList,
     pub(super) problems: Vec<Problem>,
     /// `\n` bytes in the part.
     pub(super) newlines: u64,
@@ -49,7 +48,7 @@ impl<R: Row> Parsed<R> {
             self.in_order = last.key() < row.key();
         }
         self.rows.push(row);
-        self.lines.push(line_u32(line));
+        self.lines.push(line);
     }
 }
 
@@ -198,7 +197,7 @@ impl Part<'_> {
     ) -> Result<Parsed<R>, Error> {
         let mut out = Parsed {
             rows: Vec::new(),
-            lines: Vec::new(),
+            lines: super::LineList::default(),
             problems: Vec::new(),
             newlines: 0,
             quotes: 0,
