@@ -106,6 +106,8 @@ impl PartialEq for LineList {
     }
 }
 
+/// A list from lines (the tests build their cases so).
+#[cfg(test)]
 impl FromIterator<u64> for LineList {
     fn from_iter<I: IntoIterator<Item = u64>>(lines: I) -> Self {
         let mut out = Self::default();
