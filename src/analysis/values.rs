@@ -56,8 +56,8 @@ pub struct StepValues {
     pub range: (Option<f64>, Option<f64>),
 }
 
-/// What a procedure version's steps ask: kind and options by step.
-type Definitions = IdMap<StepId, (StepKind, Options)>;
+/// What a procedure version's steps ask a value at: (id, kind, options) by id.
+type Definitions = std::sync::Arc<[Ask]>;
 
 /// The values recorded at the number and choice steps of `runs` (of one procedure), in
 /// step order of the procedure's current version, then steps since removed.
@@ -89,13 +89,22 @@ impl ValuesOf {
         }
         let def = self.defs.entry((run.procedure_id, run.procedure_version)).or_insert_with(|| {
             let row = run.procedure_version.and_then(|v| db.version_of(run.procedure_id, v));
-            match row.and_then(|v| SnapshotAsks::parse(&v.procedure_snapshot).ok()) {
-                Some(s) => s.asks().map(|(id, asks)| (StepId(id), asks)).collect(),
-                None => db.steps_of(run.procedure_id).map(|s| (s.id, (s.kind, s.parsed_options()))).collect(),
+            match row.map(Version::asks) {
+                Some(Ok(asks)) => std::sync::Arc::clone(asks),
+                _ => {
+                    let mut current: Vec<Ask> = db
+                        .steps_of(run.procedure_id)
+                        .filter(|s| s.kind.has_value())
+                        .map(|s| (s.id.0, s.kind, s.parsed_options()))
+                        .collect();
+                    current.sort_by_key(|a| a.0);
+                    current.into()
+                }
             }
         });
         for rs in rows {
-            let Some((kind, options)) = def.get(&rs.step_id) else { continue };
+            let Ok(at) = def.binary_search_by_key(&rs.step_id.0, |a| a.0) else { continue };
+            let (_, kind, options) = &def[at];
             if !matches!(kind, StepKind::Number | StepKind::Choice) {
                 continue;
             }

@@ -257,6 +257,7 @@ pub fn build(scale: Scale, seed: u64) -> Dataset {
                 },
                 procedure_snapshot: snap.to_json(),
                 extra: Box::default(),
+                asks_cache: Default::default(),
             });
         }
         procedures.push(Procedure {

@@ -64,16 +64,22 @@ impl StepKind {
 
     /// Read the `kind` column (case-insensitive; empty is a check).
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "" | "check" => Some(Self::Check),
-            "section" => Some(Self::Section),
-            "text" => Some(Self::Text),
-            "number" => Some(Self::Number),
-            "choice" => Some(Self::Choice),
-            "date" => Some(Self::Date),
-            "signoff" | "sign-off" | "sign_off" => Some(Self::Signoff),
-            _ => None,
-        }
+        // Compared in place, not lower-cased into a new string: every step of every
+        // version's snapshot is read through here.
+        const NAMES: [(&str, StepKind); 10] = [
+            ("", StepKind::Check),
+            ("check", StepKind::Check),
+            ("section", StepKind::Section),
+            ("text", StepKind::Text),
+            ("number", StepKind::Number),
+            ("choice", StepKind::Choice),
+            ("date", StepKind::Date),
+            ("signoff", StepKind::Signoff),
+            ("sign-off", StepKind::Signoff),
+            ("sign_off", StepKind::Signoff),
+        ];
+        let s = s.trim();
+        NAMES.iter().find(|(name, _)| name.eq_ignore_ascii_case(s)).map(|(_, kind)| *kind)
     }
 
     /// Whether a run records a value at a step of this kind.

@@ -15,7 +15,7 @@ pub use kinds::{
 };
 pub use names::Name;
 pub use rows::*;
-pub use snapshot::{Snapshot, SnapshotAsks, SnapshotStep};
+pub use snapshot::{Ask, AsksOnce, Snapshot, SnapshotAsks, SnapshotStep};
 pub use timestamp::{DAY_CACHE_START, DayCache, Timestamp};
 
 /// Format seconds as a short duration: `45s`, `5m`, `1h30m`, `2d3h`.

@@ -474,6 +474,16 @@ pub struct Version {
     pub procedure_snapshot: String,
     /// Unknown columns.
     pub extra: Extra,
+    /// What `procedure_snapshot`'s steps ask (read once, on first use: [`Version::asks`]).
+    pub asks_cache: super::AsksOnce,
+}
+
+impl Version {
+    /// The steps of this version that record a value (id, kind, options), by id; or why
+    /// its snapshot is refused. Read once per row.
+    pub fn asks(&self) -> Result<&std::sync::Arc<[super::Ask]>, &str> {
+        self.asks_cache.of(&self.procedure_snapshot)
+    }
 }
 
 /// Where a schedule counts its next occurrence from (CONTRACT "Schedules").

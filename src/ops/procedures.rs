@@ -120,6 +120,7 @@ fn write_version(db: &mut Dataset, id: VersionId, pid: ProcedureId, change: &str
         change_description: change.to_owned(),
         procedure_snapshot: snap.to_json(),
         extra: Box::default(),
+        asks_cache: Default::default(),
     });
 }
 

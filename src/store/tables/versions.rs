@@ -30,6 +30,7 @@ impl Schema for Version {
             change_description: f.text(Col::ChangeDescription),
             procedure_snapshot: f.text(Col::ProcedureSnapshot),
             extra: f.extra(),
+            asks_cache: Default::default(),
         }
     }
 
@@ -53,8 +54,8 @@ impl Schema for Version {
                 out.push(c.problem(Self::KIND, i, "procedure_id", format!("no procedure with id {}", v.procedure_id)));
             }
             // Read as `Snapshot::parse` reads it (the same JSON refused, the same message),
-            // without copying its texts.
-            if let Err(e) = SnapshotAsks::parse(&v.procedure_snapshot) {
+            // without copying its texts; what its steps ask is kept for the analytics.
+            if let Err(e) = v.asks() {
                 out.push(c.problem(Self::KIND, i, "procedure_snapshot", format!("not a valid snapshot JSON: {e}")));
             }
         }
