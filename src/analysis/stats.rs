@@ -251,10 +251,15 @@ pub struct ProcedureStats {
 /// Stats of one procedure, its schedules' counts as of `clock`.
 pub fn procedure_stats(db: &Dataset, pid: ProcedureId, engine: &mut Engine, clock: &Clock) -> Option<ProcedureStats> {
     let runs: Vec<(&Run, RunStepsOf)> = db.runs_of(pid).iter().filter_map(|r| db.run_with_steps(*r)).collect();
-    // The rows of each run lie elsewhere in memory: a first light pass over all of them
-    // (loads independent of each other, so the processor waits for many at once) finds
-    // whether any value was recorded, and leaves the rows in cache for the real pass.
-    let valued = runs.iter().flat_map(|(_, rows)| rows.clone()).filter(|rs| rs.has_value()).count();
+    // The rows of each run lie elsewhere in memory, and each recorded value in an
+    // allocation of its own: a first light pass over all of them (loads independent of
+    // each other, so the processor waits for many at once) finds whether any value was
+    // recorded, and leaves the rows and the values in cache for the real pass.
+    let (valued, read) = runs.iter().fold((0, 0), |(n, bytes), (run, rows)| {
+        let bytes = bytes + run.procedure_version.unwrap_or(0) as usize;
+        rows.clone().filter(|rs| rs.has_value()).fold((n, bytes), |(n, bytes), rs| (n + 1, bytes + rs.value().len()))
+    });
+    std::hint::black_box(read);
     let mut gathered = Gathered {
         runs: Vec::with_capacity(runs.len()),
         times: StepTimes::for_runs(runs.len()),
