@@ -254,9 +254,12 @@ pub fn procedure_stats(db: &Dataset, pid: ProcedureId, engine: &mut Engine, cloc
     // The rows of each run lie elsewhere in memory, and each recorded value in an
     // allocation of its own: a first light pass over all of them (loads independent of
     // each other, so the processor waits for many at once) finds whether any value was
-    // recorded, and leaves the rows and the values in cache for the real pass.
+    // recorded, and leaves the rows, the values and the runs' occurrences (two pointers
+    // away, read again by the schedule counts) in cache for the real pass.
     let (valued, read) = runs.iter().fold((0, 0), |(n, bytes), (run, rows)| {
-        let bytes = bytes + run.procedure_version.unwrap_or(0) as usize;
+        let bytes = bytes
+            + run.procedure_version.unwrap_or(0) as usize
+            + run.scheduled_for().map_or(0, |t| t.wall_secs() as usize);
         rows.clone().filter(|rs| rs.has_value()).fold((n, bytes), |(n, bytes), rs| (n + 1, bytes + rs.value().len()))
     });
     std::hint::black_box(read);
