@@ -140,3 +140,17 @@ fn stats_on_every_core_equal_stats_one_procedure_at_a_time() {
     assert!(one_by_one.iter().any(|p| !p.values.is_empty()), "values recorded");
     assert_eq!(report.procedures, one_by_one);
 }
+
+/// A run started for an occurrence before 1970 (a hand-edited folder) is summed up like
+/// any other: nothing in the walk over the runs overflows on its negative time.
+#[test]
+fn a_run_for_an_occurrence_before_1970_is_summed_up() {
+    let mut db = procedures::generate::build(procedures::generate::Scale::Small, 3);
+    let run = db.runs.rows()[0].clone();
+    let early = procedures::model::Timestamp::parse("1901-05-01 08:00:00").expect("a time");
+    let id = u64::from(run.id.0);
+    *db.runs.get_mut(id).expect("the run") = run.with_details("", "", Some(early), Box::default());
+    let report = analysis::stats_report(&db, None);
+    assert_eq!(report.overall.runs, db.runs.len());
+    assert_eq!(report.procedures.iter().map(|p| p.summary.runs).sum::<usize>(), db.runs.len());
+}

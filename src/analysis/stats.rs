@@ -256,11 +256,15 @@ pub fn procedure_stats(db: &Dataset, pid: ProcedureId, engine: &mut Engine, cloc
     // each other, so the processor waits for many at once) finds whether any value was
     // recorded, and leaves the rows, the values and the runs' occurrences (two pointers
     // away, read again by the schedule counts) in cache for the real pass.
-    let (valued, read) = runs.iter().fold((0, 0), |(n, bytes), (run, rows)| {
+    let (valued, read) = runs.iter().fold((0usize, 0usize), |(n, bytes), (run, rows)| {
+        // Wrapping: only that the loads happen counts, not the sum (an occurrence before
+        // 1970 is negative).
         let bytes = bytes
-            + run.procedure_version.unwrap_or(0) as usize
-            + run.scheduled_for().map_or(0, |t| t.wall_secs() as usize);
-        rows.clone().filter(|rs| rs.has_value()).fold((n, bytes), |(n, bytes), rs| (n + 1, bytes + rs.value().len()))
+            .wrapping_add(run.procedure_version.unwrap_or(0) as usize)
+            .wrapping_add(run.scheduled_for().map_or(0, |t| t.wall_secs() as usize));
+        rows.clone()
+            .filter(|rs| rs.has_value())
+            .fold((n, bytes), |(n, bytes), rs| (n + 1, bytes.wrapping_add(rs.value().len())))
     });
     std::hint::black_box(read);
     let mut gathered = Gathered {
