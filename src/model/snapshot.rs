@@ -192,19 +192,8 @@ impl AsksOnce {
     pub fn of(&self, json: &str) -> Result<&std::sync::Arc<[Ask]>, &str> {
         let read = self.0.get_or_init(|| {
             let snap = SnapshotAsks::parse(json).map_err(|e| e.to_string().into_boxed_str())?;
-            let kind_of = |st: &StepAsks<'_>| super::StepKind::parse(&st.kind).unwrap_or_default();
-            // The usual case, ids rising: only the steps that record a value are read.
-            if snap.steps.iter().filter_map(|st| st.id).is_sorted_by(|a, b| a < b) {
-                return Ok(snap
-                    .steps
-                    .iter()
-                    .filter_map(|st| Some((st.id?, kind_of(st), st)))
-                    .filter(|(_, kind, _)| kind.has_value())
-                    .map(|(id, kind, st)| (id, kind, super::Options::parse(kind, &st.options).unwrap_or_default()))
-                    .collect());
-            }
-            // Else by id, the last of a repeated id first (a stable sort of the reversed
-            // list), then only that one.
+            // By id, the last of a repeated id first (a stable sort of the reversed list),
+            // then only that one.
             let mut asks: Vec<Ask> = snap.asks().map(|(id, (kind, options))| (id, kind, options)).collect();
             asks.reverse();
             asks.sort_by_key(|a| a.0);
