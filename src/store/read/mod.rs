@@ -524,6 +524,20 @@ mod tests {
     }
 
     #[test]
+    fn append_moving_in_two_keeps_rows_of_any_width_at_any_offset() {
+        // 40-byte rows (a run step's width: not a divisor of a page), 16 MB of them,
+        // after first parts that end at many offsets within a page.
+        let n2 = 400_003;
+        for n1 in [0, 1, 2, 101, 102, 1_000, 26_215] {
+            let mut a: Vec<[u64; 5]> = (0..n1).map(|i| [i as u64; 5]).collect();
+            let b: Vec<[u64; 5]> = (n1..n1 + n2).map(|i| [i as u64; 5]).collect();
+            append_moving_in_two(&mut a, b);
+            assert_eq!(a.len(), n1 + n2);
+            assert!(a.iter().enumerate().all(|(i, r)| *r == [i as u64; 5]), "after {n1}");
+        }
+    }
+
+    #[test]
     fn fast_paths_agree_with_the_general_parsers() {
         let mut cache = DAY_CACHE_START;
         for t in [
