@@ -162,9 +162,9 @@ fn runs_start_tick_note_finish() {
     assert_eq!(db.run(run).expect("r").procedure_version, Some(1));
 
     ops::set_step_completed(&mut db, rs[1], true, t("2025-01-02 08:03:00")).expect("tick out of order");
-    assert_eq!(db.run_step(rs[1]).expect("rs").completed_at, Some(t("2025-01-02 08:03:00")));
+    assert_eq!(db.run_step(rs[1]).expect("rs").completed_at(), Some(t("2025-01-02 08:03:00")));
     ops::set_step_completed(&mut db, rs[1], false, t("2025-01-02 08:04:00")).expect("untick");
-    assert_eq!(db.run_step(rs[1]).expect("rs").completed_at, None);
+    assert_eq!(db.run_step(rs[1]).expect("rs").completed_at(), None);
     ops::set_step_completed(&mut db, rs[0], true, t("2025-01-02 08:05:00")).expect("tick");
     ops::set_step_note(&mut db, rs[0], "all good").expect("note");
     assert_eq!(db.run_step(rs[0]).expect("rs").notes(), "all good");

@@ -81,7 +81,7 @@ fn liberal_forms_read_and_round_trip() {
     assert_eq!(l.db.procedures.extra_columns.as_slice(), &["owner".to_owned()]);
     let rs = l.db.run_step(RunStepId(1)).expect("run step");
     assert!(rs.completed);
-    assert_eq!(rs.completed_at.and_then(|t| t.offset_secs()), Some(3600));
+    assert_eq!(rs.completed_at().and_then(|t| t.offset_secs()), Some(3600));
 
     save_all(dir.path(), &mut l.db);
     let procs = std::fs::read_to_string(dir.path().join("procedures.csv")).expect("read");

@@ -433,5 +433,5 @@ fn a_time_written_by_hand_with_a_fraction_is_stored_to_the_second() {
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
     let folder = store::load(src.path()).expect("folder");
     let rs = procedures::model::RunStepId(u32::try_from(id).expect("an id"));
-    assert_eq!(loaded.db.run_step(rs).map(|r| r.completed_at), folder.db.run_step(rs).map(|r| r.completed_at));
+    assert_eq!(loaded.db.run_step(rs).map(|r| r.completed_at()), folder.db.run_step(rs).map(|r| r.completed_at()));
 }

@@ -189,13 +189,13 @@ fn undo_a_tick() {
     assert_eq!(&step_states(&h, run)[..3], &[true, false, false]);
     // Undo of an untick restores the original tick time.
     let first = db(&h).run_step_ids(run)[0];
-    let at = db(&h).run_step(first).expect("rs").completed_at;
+    let at = db(&h).run_step(first).expect("rs").completed_at();
     h.get_by_label("1. Collect and approve timesheets").click();
     h.run();
     assert!(!step_states(&h, run)[0]);
     h.key_press_modifiers(egui::Modifiers::COMMAND, Key::Z);
     h.run();
-    assert_eq!(db(&h).run_step(first).expect("rs").completed_at, at);
+    assert_eq!(db(&h).run_step(first).expect("rs").completed_at(), at);
 }
 
 #[test]

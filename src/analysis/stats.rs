@@ -130,15 +130,15 @@ fn each_step_duration<'a>(
     mut f: impl FnMut(&RunStep, i64),
 ) {
     ticked.clear();
-    ticked.extend(rows.filter(|rs| rs.completed_at.is_some()));
-    let key = |rs: &&RunStep| (rs.completed_at.map(|t| t.sort_key()), rs.id);
+    ticked.extend(rows.filter(|rs| rs.completed_at().is_some()));
+    let key = |rs: &&RunStep| (rs.completed_at().map(|t| t.sort_key()), rs.id);
     // Mostly ticked in step order already.
     if !ticked.is_sorted_by_key(key) {
         ticked.sort_by_key(key);
     }
     let mut prev = run.start_time;
     for rs in ticked.iter() {
-        if let Some(at) = rs.completed_at {
+        if let Some(at) = rs.completed_at() {
             f(rs, at.elapsed_since(&prev));
             prev = at;
         }

@@ -4,6 +4,7 @@ use super::ids::*;
 use super::kinds::{Condition, Options, StepKind};
 use super::names::Name;
 use super::timestamp::Timestamp;
+use std::num::NonZeroU64;
 
 /// Values of columns this app does not know, kept in file order and written back.
 pub type Extra = Box<[Box<str>]>;
@@ -169,7 +170,7 @@ impl Run {
 
     /// The occurrence of a schedule it was started for.
     pub fn scheduled_for(&self) -> Option<Timestamp> {
-        self.more.as_ref().and_then(|m| m.scheduled_for())
+        self.more.as_ref().and_then(|m| m.time())
     }
 
     /// This run with its notes, title, occurrence and unknown-column values (as read).
@@ -186,14 +187,16 @@ impl Run {
 
     /// Set the occurrence it was started for.
     pub fn set_scheduled_for(&mut self, at: Option<Timestamp>) {
-        self.change_more(|m| m.scheduled_for = at);
+        self.change_more(|m| m.time = at);
     }
 }
 
 /// A row of `run_steps.csv`.
 ///
-/// 40 bytes: there are millions of these, and notes and unknown columns are rare, so
-/// both sit behind one pointer that is null when they are empty.
+/// 32 bytes: there are millions of these, and notes and unknown columns are rare, so
+/// both sit behind one pointer that is null when they are empty; the tick's time is kept
+/// in 8 bytes ([`Timestamp::packed`]), or behind that pointer in the rare case it does
+/// not fit (a fraction finer than a millisecond).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunStep {
     /// Row id.
@@ -204,8 +207,8 @@ pub struct RunStep {
     pub step_id: StepId,
     /// Ticked.
     pub completed: bool,
-    /// When it was ticked.
-    pub completed_at: Option<Timestamp>,
+    /// When it was ticked: packed, or [`RunStep::TIME_IN_MORE`].
+    at: Option<NonZeroU64>,
     /// Who ticked it (two bytes, in what was padding).
     pub completed_by: Name,
     /// A value is recorded: `value()` is not empty (kept with `more`, in what was
@@ -232,7 +235,8 @@ struct Rare {
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Rarer {
     extra: Extra,
-    scheduled_for: Option<Timestamp>,
+    /// A run's occurrence; a run step's tick when it does not pack into the row.
+    time: Option<Timestamp>,
 }
 
 /// A text kept in place when it is short, else in a box of its own. Always built by
@@ -280,8 +284,8 @@ impl Packed {
 
 impl Rare {
     /// The parts as given; `None` when all are empty.
-    fn of(notes: &str, value: &str, title: &str, extra: Extra, scheduled_for: Option<Timestamp>) -> Option<Box<Self>> {
-        let rarer = (!extra.is_empty() || scheduled_for.is_some()).then(|| Box::new(Rarer { extra, scheduled_for }));
+    fn of(notes: &str, value: &str, title: &str, extra: Extra, time: Option<Timestamp>) -> Option<Box<Self>> {
+        let rarer = (!extra.is_empty() || time.is_some()).then(|| Box::new(Rarer { extra, time }));
         if notes.is_empty() && value.is_empty() && title.is_empty() && rarer.is_none() {
             return None;
         }
@@ -315,8 +319,8 @@ impl Rare {
         self.rarer.as_ref().map_or(&[], |r| &r.extra)
     }
 
-    fn scheduled_for(&self) -> Option<Timestamp> {
-        self.rarer.as_ref().and_then(|r| r.scheduled_for)
+    fn time(&self) -> Option<Timestamp> {
+        self.rarer.as_ref().and_then(|r| r.time)
     }
 }
 
@@ -327,7 +331,7 @@ struct Parts {
     value: String,
     title: String,
     extra: Extra,
-    scheduled_for: Option<Timestamp>,
+    time: Option<Timestamp>,
 }
 
 impl Parts {
@@ -338,14 +342,14 @@ impl Parts {
                 notes: m.part(0).to_owned(),
                 value: m.part(1).to_owned(),
                 title: m.part(2).to_owned(),
-                scheduled_for: m.scheduled_for(),
+                time: m.time(),
                 extra: m.rarer.map(|r| r.extra).unwrap_or_default(),
             },
         }
     }
 
     fn pack(self) -> Option<Box<Rare>> {
-        Rare::of(&self.notes, &self.value, &self.title, self.extra, self.scheduled_for)
+        Rare::of(&self.notes, &self.value, &self.title, self.extra, self.time)
     }
 }
 
@@ -356,7 +360,8 @@ macro_rules! impl_rare {
             /// This row with notes and unknown-column values.
             #[must_use]
             pub fn with_more(mut self, notes: &str, extra: Extra) -> Self {
-                self.more = Rare::of(notes, "", "", extra, None);
+                let time = self.more.as_ref().and_then(|m| m.time());
+                self.more = Rare::of(notes, "", "", extra, time);
                 self.sync();
                 self
             }
@@ -401,7 +406,37 @@ impl RunStep {
         completed: bool,
         completed_at: Option<Timestamp>,
     ) -> Self {
-        Self { id, run_id, step_id, completed, completed_at, completed_by: Name::NONE, valued: false, more: None }
+        let mut rs =
+            Self { id, run_id, step_id, completed, at: None, completed_by: Name::NONE, valued: false, more: None };
+        rs.set_completed_at(completed_at);
+        rs
+    }
+
+    /// `at` when the time is kept whole behind `more` (never a packed time: those have
+    /// the top bit set).
+    const TIME_IN_MORE: NonZeroU64 = NonZeroU64::MIN;
+
+    /// When it was ticked.
+    pub fn completed_at(&self) -> Option<Timestamp> {
+        let at = self.at?;
+        Timestamp::unpacked(at).or_else(|| self.more.as_ref().and_then(|m| m.time()))
+    }
+
+    /// Set when it was ticked.
+    pub fn set_completed_at(&mut self, at: Option<Timestamp>) {
+        let was_in_more = self.at == Some(Self::TIME_IN_MORE);
+        match at.map(|t| t.packed().ok_or(t)) {
+            None => self.at = None,
+            Some(Ok(packed)) => self.at = Some(packed),
+            Some(Err(whole)) => {
+                self.at = Some(Self::TIME_IN_MORE);
+                self.change_more(|m| m.time = Some(whole));
+                return;
+            }
+        }
+        if was_in_more {
+            self.change_more(|m| m.time = None);
+        }
     }
 
     /// The value recorded (empty when none).
@@ -422,7 +457,8 @@ impl RunStep {
     /// This run step with its notes, value and unknown-column values (as read).
     #[must_use]
     pub fn with_details(mut self, notes: &str, value: &str, extra: Extra) -> Self {
-        self.more = Rare::of(notes, value, "", extra, None);
+        let time = self.more.as_ref().and_then(|m| m.time());
+        self.more = Rare::of(notes, value, "", extra, time);
         self.sync();
         self
     }
@@ -560,7 +596,7 @@ mod tests {
     #[test]
     fn a_run_step_is_small() {
         // 5,000,000 of them at Year-1 scale: every byte is 5 MB.
-        assert!(std::mem::size_of::<RunStep>() <= 40, "{}", std::mem::size_of::<RunStep>());
+        assert!(std::mem::size_of::<RunStep>() <= 32, "{}", std::mem::size_of::<RunStep>());
         assert!(std::mem::size_of::<Run>() <= 64, "{}", std::mem::size_of::<Run>());
         let rs = RunStep::new(RunStepId(1), RunId(1), StepId(1), false, None);
         assert_eq!(rs.notes(), "");
@@ -617,5 +653,31 @@ mod tests {
         rs.set_value("");
         rs.set_notes("");
         assert!(rs.more.is_none());
+    }
+
+    #[test]
+    fn a_tick_time_too_fine_to_pack_is_kept_whole_behind_the_pointer() {
+        let fine = Timestamp::parse("2025-01-01 08:06:46.123456").expect("time");
+        let coarse = Timestamp::parse("2025-01-01T08:06:46.5+01:00").expect("time");
+        let mut rs = RunStep::new(RunStepId(1), RunId(1), StepId(1), true, Some(fine));
+        assert_eq!(rs.completed_at(), Some(fine));
+        // Notes, a value and unknown columns come and go; the time stays.
+        rs = rs.with_details("n", "4", Box::new([Box::from("x")]));
+        rs.set_value("");
+        rs.set_notes("");
+        rs = rs.with_more("", Box::default());
+        assert_eq!((rs.completed_at(), rs.notes(), rs.value()), (Some(fine), "", ""));
+        // Replaced by a time that packs, or cleared, nothing is left behind the pointer.
+        for other in [Some(coarse), None] {
+            let mut r = rs.clone();
+            r.set_completed_at(other);
+            assert_eq!(r.completed_at(), other);
+            assert!(r.more.is_none());
+            assert_eq!(r, RunStep::new(RunStepId(1), RunId(1), StepId(1), true, other), "one form per value");
+        }
+        let mut r = RunStep::new(RunStepId(1), RunId(1), StepId(1), true, Some(coarse));
+        assert!(r.more.is_none());
+        r.set_completed_at(Some(fine));
+        assert_eq!(r, rs, "one form per value");
     }
 }

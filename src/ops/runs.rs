@@ -102,7 +102,7 @@ pub fn set_step_completed_by(
     }
     if let Some(rs) = db.run_steps.get_mut(u64::from(id.0)) {
         rs.completed = completed;
-        rs.completed_at = completed.then_some(now);
+        rs.set_completed_at(completed.then_some(now));
         rs.completed_by = if completed { by } else { Name::NONE };
         if !completed {
             rs.set_value("");
@@ -147,7 +147,7 @@ pub fn record_value(
         rs.set_value(&value);
         if !rs.completed {
             rs.completed = true;
-            rs.completed_at = Some(now);
+            rs.set_completed_at(Some(now));
         }
         rs.completed_by = by;
     }
@@ -189,7 +189,7 @@ pub fn restore_run_step(
     run_in_progress(db, run)?;
     if let Some(rs) = db.run_steps.get_mut(u64::from(id.0)) {
         rs.completed = completed;
-        rs.completed_at = completed_at.filter(|_| completed);
+        rs.set_completed_at(completed_at.filter(|_| completed));
         rs.completed_by = by;
         rs.set_value(value);
     }

@@ -23,7 +23,7 @@ impl UndoTick {
         Self {
             run_step: before.id,
             completed: before.completed,
-            completed_at: before.completed_at,
+            completed_at: before.completed_at(),
             value: before.value().to_owned(),
             completed_by: before.completed_by,
         }

@@ -51,7 +51,7 @@ pub(super) fn lines(db: &Dataset, run: &Run) -> Vec<Line> {
             text: item.text.clone(),
             needed,
             completed: rs.completed,
-            ticked: rs.completed_at.map_or(String::new(), |t| t.canonical()),
+            ticked: rs.completed_at().map_or(String::new(), |t| t.canonical()),
             value,
             flag,
             by: rs.completed_by.as_str().to_owned(),

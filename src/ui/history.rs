@@ -475,7 +475,7 @@ fn run_detail_ui(
                 });
             }
             let mut facts = Vec::new();
-            if let Some(t) = rs.completed_at {
+            if let Some(t) = rs.completed_at() {
                 facts.push(format!("ticked {}", time_text(now, t)));
             }
             if !rs.completed_by.is_none() {

@@ -351,9 +351,9 @@ mod tests {
             assert_eq!(t.lines.to_vec(), [2, 3]);
             let (a, b) = (&t.rows[0], &t.rows[1]);
             assert_eq!((a.id.0, a.run_id.0, a.step_id.0, a.completed), (1, 10, 100, true));
-            assert_eq!(a.completed_at.unwrap().to_string(), "2026-03-04 05:06:07");
+            assert_eq!(a.completed_at().unwrap().to_string(), "2026-03-04 05:06:07");
             assert_eq!((a.notes(), a.completed_by.as_str()), ("a note", "Alice"));
-            assert_eq!((b.completed, b.completed_at, b.value(), b.notes()), (false, None, "12.5", ""));
+            assert_eq!((b.completed, b.completed_at(), b.value(), b.notes()), (false, None, "12.5", ""));
         }
     }
 

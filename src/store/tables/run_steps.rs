@@ -50,7 +50,7 @@ impl Schema for RunStep {
         w.int(self.run_id);
         w.int(self.step_id);
         w.bool(self.completed);
-        w.ts(self.completed_at);
+        w.ts(self.completed_at());
         w.text(self.notes());
         if new & 1 != 0 {
             w.text(self.value());
@@ -205,7 +205,7 @@ fn check_rows<'a>(
         {
             out.push(at(i, "value", msg));
         }
-        match (rs.completed, rs.completed_at.is_some()) {
+        match (rs.completed, rs.completed_at().is_some()) {
             (true, false) => out.push(at(i, "completed_at", "completed is True but completed_at is empty".into())),
             (false, true) => out.push(at(i, "completed_at", "completed_at is set but completed is False".into())),
             _ => {}

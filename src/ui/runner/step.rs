@@ -104,7 +104,7 @@ pub(super) fn step_row_ui(
                 ui.label(RichText::new("⏳ not on the server yet").small().color(ui.visuals().warn_fg_color))
                     .on_hover_text("Kept on this computer; sent when the database has it");
             }
-            if let Some(at) = rs.completed_at {
+            if let Some(at) = rs.completed_at() {
                 let by = if rs.completed_by.is_none() { String::new() } else { format!(" · {}", rs.completed_by) };
                 ui.label(RichText::new(format!("✔ {}{by}", time_text(now, at))).weak());
             } else if let Some(e) = item.estimated {
