@@ -91,7 +91,7 @@ impl Timestamp {
     /// equal to a marker below 2^63. `None` when it does not fit (then it is kept whole).
     pub(crate) fn packed(&self) -> Option<NonZeroU64> {
         let nanos = self.nanos();
-        if nanos % 1_000_000 != 0 {
+        if !nanos.is_multiple_of(1_000_000) {
             return None;
         }
         let offset = match self.offset_secs() {
