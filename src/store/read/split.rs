@@ -88,7 +88,8 @@ fn append_remapping<T>(a: &mut Vec<T>, b: &mut Vec<T>) -> bool {
     let Some(page) = page_size() else { return false };
     let (n1, n2) = (a.len(), b.len());
     let bytes = n2 * size;
-    if size == 0 || bytes < 4 * page {
+    // (An item aligned beyond a page could not be shifted by part of one.)
+    if size == 0 || std::mem::align_of::<T>() > page || bytes < 4 * page {
         return false;
     }
     a.reserve_exact(n2);
