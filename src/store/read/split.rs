@@ -76,9 +76,9 @@ fn page_size() -> Option<usize> {
 /// (`mremap`: the page tables move, nothing is copied, and `a`'s room is not faulted in
 /// page by page); the parts of a page at either end are copied. `b` is left empty, its
 /// old pages unmapped-but-reserved (`MREMAP_DONTUNMAP`: no hole another mapping could
-/// take before `b` frees them). Where the kernel refuses (before Linux 5.7; strict
-/// overcommit), every byte is copied instead. False (nothing done) for a `b` of less than
-/// four pages.
+/// take before `b` frees them). Where the kernel refuses (before Linux 5.7), every byte
+/// is copied instead. False (nothing done) for a `b` of less than four pages, or where a
+/// move could fail halfway ([`remap_cannot_fail_halfway`]).
 ///
 /// Joining `run_steps.csv`'s halves by copying faulted in 100 MB of fresh pages at Year-1
 /// scale (a fifth of the load's page faults).
@@ -89,7 +89,7 @@ fn append_remapping<T>(a: &mut Vec<T>, b: &mut Vec<T>) -> bool {
     let (n1, n2) = (a.len(), b.len());
     let bytes = n2 * size;
     // (An item aligned beyond a page could not be shifted by part of one.)
-    if size == 0 || std::mem::align_of::<T>() > page || bytes < 4 * page {
+    if size == 0 || std::mem::align_of::<T>() > page || bytes < 4 * page || !remap_cannot_fail_halfway() {
         return false;
     }
     a.reserve_exact(n2);
@@ -119,6 +119,21 @@ fn append_remapping<T>(a: &mut Vec<T>, b: &mut Vec<T>) -> bool {
                 (dst + head) as *mut libc::c_void,
             )
         } != libc::MAP_FAILED;
+    if !moved {
+        // The kernel unmaps the destination before it moves pages there: after a failure
+        // past that point, `a`'s room would have a hole. Fresh memory is put back where
+        // the range is free (`MAP_FIXED_NOREPLACE` takes nothing mapped: a range left
+        // whole stays `a`'s; a kernel before 4.17 takes the address as a hint only).
+        // SAFETY: maps fresh memory only where nothing is mapped, or nowhere we keep.
+        unsafe {
+            let at = (dst + head) as *mut libc::c_void;
+            let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE;
+            let p = libc::mmap(at, whole, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0);
+            if p != libc::MAP_FAILED && p != at {
+                libc::munmap(p, whole);
+            }
+        }
+    }
     // SAFETY: `from .. from + bytes` holds the items' bytes (those in the moved pages now
     // also at `dst + head ..`), `dst .. dst + bytes` is `a`'s spare room; they do not
     // overlap. Every item ends up bitwise at its place in `a`; `b` forgets them.
@@ -134,6 +149,25 @@ fn append_remapping<T>(a: &mut Vec<T>, b: &mut Vec<T>) -> bool {
         a.set_len(n1 + n2);
     }
     true
+}
+
+/// Whether `mremap` can only fail before it changed a mapping here. It unmaps the
+/// destination first; what can fail after that is a limit on the address space or the
+/// data segment (the pages left behind still count) and strict overcommit (they are
+/// charged again) — then the join copies — or the kernel out of memory for its own
+/// structures.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn remap_cannot_fail_halfway() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        let unlimited = |resource| {
+            let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            // SAFETY: getrlimit only writes the struct it is given.
+            (unsafe { libc::getrlimit(resource, &mut limit) }) == 0 && limit.rlim_cur == libc::RLIM_INFINITY
+        };
+        let strict = std::fs::read_to_string("/proc/sys/vm/overcommit_memory").map_or(true, |s| s.trim() == "2");
+        unlimited(libc::RLIMIT_AS) && unlimited(libc::RLIMIT_DATA) && !strict
+    })
 }
 
 /// Copy items `from..to` of the `T`s at `src` to the same places at `dst`, a block at a
