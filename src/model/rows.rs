@@ -170,7 +170,7 @@ impl Run {
 
     /// The occurrence of a schedule it was started for.
     pub fn scheduled_for(&self) -> Option<Timestamp> {
-        self.more.as_ref().and_then(|m| m.time())
+        self.rare_time()
     }
 
     /// This run with its notes, title, occurrence and unknown-column values (as read).
@@ -360,10 +360,16 @@ macro_rules! impl_rare {
             /// This row with notes and unknown-column values.
             #[must_use]
             pub fn with_more(mut self, notes: &str, extra: Extra) -> Self {
-                let time = self.more.as_ref().and_then(|m| m.time());
+                let time = self.rare_time();
                 self.more = Rare::of(notes, "", "", extra, time);
                 self.sync();
                 self
+            }
+
+            /// The time kept behind the pointer: a run's occurrence, a run step's tick
+            /// that does not pack into the row.
+            fn rare_time(&self) -> Option<Timestamp> {
+                self.more.as_ref().and_then(|m| m.time())
             }
 
             /// Free text, empty when none.
@@ -419,7 +425,7 @@ impl RunStep {
     /// When it was ticked.
     pub fn completed_at(&self) -> Option<Timestamp> {
         let at = self.at?;
-        Timestamp::unpacked(at).or_else(|| self.more.as_ref().and_then(|m| m.time()))
+        Timestamp::unpacked(at).or_else(|| self.rare_time())
     }
 
     /// Set when it was ticked.
@@ -457,7 +463,7 @@ impl RunStep {
     /// This run step with its notes, value and unknown-column values (as read).
     #[must_use]
     pub fn with_details(mut self, notes: &str, value: &str, extra: Extra) -> Self {
-        let time = self.more.as_ref().and_then(|m| m.time());
+        let time = self.rare_time();
         self.more = Rare::of(notes, value, "", extra, time);
         self.sync();
         self
