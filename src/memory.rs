@@ -22,3 +22,18 @@ pub fn give_back() {
         libc::malloc_trim(0);
     }
 }
+
+/// Ask the processor to bring the cache line at `p` in, without waiting for it (a pass
+/// over rows scattered in memory starts the fetches of many rows at once, then reads
+/// them). Never faults, whatever `p` is; does nothing on other processors.
+#[inline(always)]
+pub fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it reads nothing the program sees and never faults,
+    // even for an address that is not mapped.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}

@@ -252,21 +252,21 @@ pub struct ProcedureStats {
 pub fn procedure_stats(db: &Dataset, pid: ProcedureId, engine: &mut Engine, clock: &Clock) -> Option<ProcedureStats> {
     let runs: Vec<(&Run, RunStepsOf)> = db.runs_of(pid).iter().filter_map(|r| db.run_with_steps(*r)).collect();
     // The rows of each run lie elsewhere in memory, and each recorded value in an
-    // allocation of its own: a first light pass over all of them (loads independent of
-    // each other, so the processor waits for many at once) finds whether any value was
-    // recorded, and leaves the rows, the values and the runs' occurrences (two pointers
-    // away, read again by the schedule counts) in cache for the real pass.
-    let (valued, read) = runs.iter().fold((0usize, 0usize), |(n, bytes), (run, rows)| {
-        // Wrapping: only that the loads happen counts, not the sum (an occurrence before
-        // 1970 is negative).
-        let bytes = bytes
-            .wrapping_add(run.procedure_version.unwrap_or(0) as usize)
-            .wrapping_add(run.scheduled_for().map_or(0, |t| t.wall_secs() as usize));
-        rows.clone()
-            .filter(|rs| rs.has_value())
-            .fold((n, bytes), |(n, bytes), rs| (n + 1, bytes.wrapping_add(rs.value().len())))
-    });
-    std::hint::black_box(read);
+    // allocation of its own: their fetches are started for all runs first (prefetches
+    // do not wait), the rows', then the values' once the rows are in, so the processor
+    // waits for many at once rather than for each in turn in the real pass.
+    for (run, rows) in &runs {
+        run.prefetch_more();
+        rows.prefetch();
+    }
+    let mut valued = 0usize;
+    for (run, rows) in &runs {
+        run.prefetch_rarer();
+        for rs in rows.clone().filter(|rs| rs.has_value()) {
+            valued += 1;
+            rs.prefetch_more();
+        }
+    }
     let mut gathered = Gathered {
         runs: Vec::with_capacity(runs.len()),
         times: StepTimes::for_runs(runs.len()),

@@ -372,6 +372,23 @@ macro_rules! impl_rare {
                 self.more.as_ref().and_then(|m| m.time())
             }
 
+            /// Start fetching the rare parts into the cache (see [`crate::memory::prefetch`]).
+            #[inline]
+            pub fn prefetch_more(&self) {
+                if let Some(m) = &self.more {
+                    crate::memory::prefetch(&**m);
+                }
+            }
+
+            /// Start fetching the rarer parts (unknown columns, the time behind the
+            /// pointer) once the rare parts are in cache.
+            #[inline]
+            pub fn prefetch_rarer(&self) {
+                if let Some(r) = self.more.as_ref().and_then(|m| m.rarer.as_ref()) {
+                    crate::memory::prefetch(&**r);
+                }
+            }
+
             /// Free text, empty when none.
             pub fn notes(&self) -> &str {
                 self.more.as_ref().map_or("", |m| m.part(0))

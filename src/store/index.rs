@@ -128,6 +128,32 @@ impl<'a> Iterator for RunStepsOf<'a> {
 
 impl ExactSizeIterator for RunStepsOf<'_> {}
 
+impl RunStepsOf<'_> {
+    /// Start fetching the rows into the cache, every line of them (see
+    /// [`crate::memory::prefetch`]).
+    pub fn prefetch(&self) {
+        match self {
+            Self::Rows(it) => {
+                let rows = it.as_slice();
+                let (start, bytes) = (rows.as_ptr().cast::<u8>(), std::mem::size_of_val(rows));
+                for at in (0..bytes).step_by(64) {
+                    crate::memory::prefetch(start.wrapping_add(at));
+                }
+                if bytes > 0 {
+                    crate::memory::prefetch(start.wrapping_add(bytes - 1));
+                }
+            }
+            Self::Scattered(rows, it) => {
+                for &i in it.as_slice() {
+                    if let Some(r) = rows.get(i as usize) {
+                        crate::memory::prefetch(r);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Ids grouped by procedure, each group sorted by its key (step order, version number)
 /// then id: one sort per procedure, no lookup per comparison.
 pub(super) fn grouped_by<I: Copy + Ord>(
