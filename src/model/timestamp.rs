@@ -121,6 +121,15 @@ impl Timestamp {
         DateTime::from_timestamp(self.wall_secs, self.nanos()).unwrap_or_default().naive_utc()
     }
 
+    /// The UTC offset (seconds) of the whole local day of `wall` (a wall clock in
+    /// seconds since 1970) in the system's zone, when the day has one offset (not a day
+    /// the clocks change): from a per-thread cache of days, so a pass over many times
+    /// asks the zone rules (and the clock, which chrono reads on each look-up to notice
+    /// a changed zone) once per day.
+    pub(crate) fn local_day_offset(wall: i64) -> Option<i64> {
+        zone::day_offset(wall)
+    }
+
     /// This time as local wall-clock time (converting an offset time to the local zone).
     pub fn to_local(&self) -> Self {
         match self.offset_secs() {

@@ -333,6 +333,9 @@ pub fn weekday_name(i: usize) -> &'static str {
 /// Where a wall-clock time lies on the time line of `zone` (Unix seconds): the first of
 /// two when the hour repeats; the end of the gap when it does not exist.
 pub fn instant(zone: &Zone, wall: NaiveDateTime) -> i64 {
+    if let Some(offset) = regular_local_day(zone, wall) {
+        return wall.and_utc().timestamp() - offset;
+    }
     match zone.from_local_datetime(&wall) {
         LocalResult::Single(d) => d.timestamp(),
         LocalResult::Ambiguous(a, b) => a.timestamp().min(b.timestamp()),
@@ -369,8 +372,21 @@ pub fn local(zone: &Zone, t: i64) -> NaiveDateTime {
     zone.from_utc_datetime(&utc).naive_local()
 }
 
+/// The offset of `wall`'s day when `zone` is the system's and the day has one offset
+/// (every wall time of it is one instant): asked of a cache of days, not of the zone
+/// rules per occurrence (the schedule counts of `stats` convert every occurrence).
+fn regular_local_day(zone: &Zone, wall: NaiveDateTime) -> Option<i64> {
+    match zone {
+        Zone::Local(_) => crate::model::Timestamp::local_day_offset(wall.and_utc().timestamp()),
+        _ => None,
+    }
+}
+
 /// `wall` as it really shows on the clock of `zone`: itself, or the end of the gap.
 pub fn normalize(zone: &Zone, wall: NaiveDateTime) -> NaiveDateTime {
+    if regular_local_day(zone, wall).is_some() {
+        return wall;
+    }
     match zone.from_local_datetime(&wall) {
         LocalResult::None => local(zone, gap_end(zone, wall)),
         _ => wall,
