@@ -111,6 +111,45 @@ fn due_json_is_exact_for_a_fixture_at_a_fixed_time() {
 }
 
 #[test]
+fn a_local_schedule_in_the_hour_the_clocks_skip_falls_due_when_the_hour_ends() {
+    // Daily at 02:30 in the system's zone (Berlin): on 29 March 2026 the clocks go from
+    // 02:00 to 03:00, so that day's occurrence is at 03:00, due an hour later; the days
+    // around it keep 02:30 (those are answered from the cache of days with one offset).
+    let exe = env!("CARGO_BIN_EXE_procedures");
+    let dir = copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scheduled"));
+    std::fs::write(
+        dir.path().join("schedules.csv"),
+        "id,procedure_id,rule,starts_at,due_within,anchor,active\n1,1,FREQ=DAILY,2026-03-27 02:30:00,3600,calendar,True\n",
+    )
+    .expect("write schedules");
+    let out = std::process::Command::new(exe)
+        .args(["due", &dir.path().to_string_lossy(), "--json", "--at", "2026-03-30 01:00"])
+        .env("TZ", "Europe/Berlin")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let occurrences: Vec<(&str, &str, &str)> = got["occurrences"]
+        .as_array()
+        .expect("occurrences")
+        .iter()
+        .map(|o| {
+            let field = |k: &str| o[k].as_str().unwrap_or_default();
+            (field("state"), field("at"), field("overdue_at"))
+        })
+        .collect();
+    assert_eq!(
+        occurrences,
+        [
+            ("overdue", "2026-03-29 03:00:00", "2026-03-29 04:00:00"),
+            ("upcoming", "2026-03-30 02:30:00", "2026-03-30 03:30:00"),
+            ("missed", "2026-03-28 02:30:00", "2026-03-28 03:30:00"),
+            ("missed", "2026-03-27 02:30:00", "2026-03-27 03:30:00"),
+        ]
+    );
+}
+
+#[test]
 fn a_schedule_is_added_in_the_editor_with_its_next_occurrences_and_saved_without_a_new_version() {
     let dir = copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kitchen"));
     let mut h = app_at_home(dir.path(), 1280.0, 1000.0);
