@@ -3,6 +3,7 @@
 mod ids;
 mod kinds;
 mod names;
+mod rare;
 pub mod recurrence;
 mod rows;
 mod snapshot;

@@ -3,6 +3,7 @@
 use super::ids::*;
 use super::kinds::{Condition, Options, StepKind};
 use super::names::Name;
+use super::rare::{More, Parts};
 use super::timestamp::Timestamp;
 use std::num::NonZeroU64;
 
@@ -145,7 +146,7 @@ pub struct Run {
     /// Who started it.
     pub started_by: Name,
     /// Notes, title, schedule and unknown columns (rare: behind one pointer, 64 bytes a run).
-    more: Option<Box<Rare>>,
+    more: More,
 }
 
 impl Run {
@@ -159,13 +160,13 @@ impl Run {
             status: RunStatus::InProgress,
             procedure_version,
             started_by: Name::NONE,
-            more: None,
+            more: More::NONE,
         }
     }
 
     /// What the run is about ("web-01"), empty when none.
     pub fn title(&self) -> &str {
-        self.more.as_ref().map_or("", |m| m.part(2))
+        self.more.part(2)
     }
 
     /// The occurrence of a schedule it was started for.
@@ -176,7 +177,7 @@ impl Run {
     /// This run with its notes, title, occurrence and unknown-column values (as read).
     #[must_use]
     pub fn with_details(mut self, notes: &str, title: &str, scheduled_for: Option<Timestamp>, extra: Extra) -> Self {
-        self.more = Rare::of(notes, "", title, extra, scheduled_for);
+        self.more = More::of(notes, "", title, extra, scheduled_for);
         self
     }
 
@@ -214,146 +215,9 @@ pub struct RunStep {
     /// A value is recorded: `value()` is not empty (kept with `more`, in what was
     /// padding, so a pass over millions of rows asks without following the pointer).
     valued: bool,
-    more: Option<Box<Rare>>,
+    more: More,
 }
-
-/// The rare parts of a run or run step: notes, a run step's value, a run's title (their
-/// text one after the other), and rarer still, unknown columns and a run's schedule.
-///
-/// 40 bytes, one allocation of 48 when the text is short (a recorded number or answer:
-/// hundreds of thousands at Year-1 scale): a struct of a box per part took 96 bytes and a
-/// second allocation per value.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct Rare {
-    text: Packed,
-    /// Where the notes end and where the value ends in `text` (the title follows).
-    cuts: [u32; 2],
-    rarer: Option<Box<Rarer>>,
-}
-
-/// Unknown columns' values and the occurrence a run was started for.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct Rarer {
-    extra: Extra,
-    /// A run's occurrence; a run step's tick when it does not pack into the row.
-    time: Option<Timestamp>,
-}
-
-/// A text kept in place when it is short, else in a box of its own. Always built by
-/// [`Packed::new`], so one text has one form (the derived equality compares forms).
-#[derive(Clone, Debug, PartialEq)]
-enum Packed {
-    Inline(u8, [u8; Packed::INLINE]),
-    Boxed(Box<str>),
-}
-
-impl Default for Packed {
-    fn default() -> Self {
-        Self::Inline(0, [0; Self::INLINE])
-    }
-}
-
-impl Packed {
-    /// Bytes kept in place (the enum is then as big as a boxed text and its tag).
-    const INLINE: usize = 22;
-
-    fn new(text: &str) -> Self {
-        match u8::try_from(text.len()) {
-            Ok(n) if usize::from(n) <= Self::INLINE => {
-                let mut bytes = [0; Self::INLINE];
-                bytes[..text.len()].copy_from_slice(text.as_bytes());
-                Self::Inline(n, bytes)
-            }
-            _ => Self::Boxed(text.into()),
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Inline(n, bytes) => {
-                let bytes = bytes.get(..usize::from(*n)).unwrap_or_default();
-                debug_assert!(std::str::from_utf8(bytes).is_ok());
-                // SAFETY: an `Inline` is only made by `new`, from the bytes of a `&str`,
-                // whole (`n` is its length), and never changed: they are UTF-8.
-                unsafe { std::str::from_utf8_unchecked(bytes) }
-            }
-            Self::Boxed(text) => text,
-        }
-    }
-}
-
-impl Rare {
-    /// The parts as given; `None` when all are empty.
-    fn of(notes: &str, value: &str, title: &str, extra: Extra, time: Option<Timestamp>) -> Option<Box<Self>> {
-        let rarer = (!extra.is_empty() || time.is_some()).then(|| Box::new(Rarer { extra, time }));
-        if notes.is_empty() && value.is_empty() && title.is_empty() && rarer.is_none() {
-            return None;
-        }
-        let text = match (notes.is_empty(), title.is_empty()) {
-            (true, true) => Packed::new(value),
-            _ => Packed::new(&[notes, value, title].concat()),
-        };
-        // A field is at most `MAX_FIELD_BYTES` long: the cuts fit (and `part` never
-        // panics if they did not).
-        let cut = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        Some(Box::new(Self { text, cuts: [cut(notes.len()), cut(notes.len() + value.len())], rarer }))
-    }
-
-    /// Part `i` of the text: the notes, the value, the title.
-    fn part(&self, i: usize) -> &str {
-        let [a, b] = self.cuts.map(|c| c as usize);
-        let (from, to) = match i {
-            0 => (0, a),
-            1 => (a, b),
-            _ => (b, usize::MAX),
-        };
-        // An empty part (the value of a row with notes only) without reading the text.
-        if from == to {
-            return "";
-        }
-        let text = self.text.as_str();
-        text.get(from..to.min(text.len())).unwrap_or("")
-    }
-
-    fn extra(&self) -> &[Box<str>] {
-        self.rarer.as_ref().map_or(&[], |r| &r.extra)
-    }
-
-    fn time(&self) -> Option<Timestamp> {
-        self.rarer.as_ref().and_then(|r| r.time)
-    }
-}
-
-/// The rare parts unpacked, to change one.
-#[derive(Default)]
-struct Parts {
-    notes: String,
-    value: String,
-    title: String,
-    extra: Extra,
-    time: Option<Timestamp>,
-}
-
-impl Parts {
-    fn of(more: Option<Box<Rare>>) -> Self {
-        match more {
-            None => Self::default(),
-            Some(m) => Self {
-                notes: m.part(0).to_owned(),
-                value: m.part(1).to_owned(),
-                title: m.part(2).to_owned(),
-                time: m.time(),
-                extra: m.rarer.map(|r| r.extra).unwrap_or_default(),
-            },
-        }
-    }
-
-    fn pack(self) -> Option<Box<Rare>> {
-        Rare::of(&self.notes, &self.value, &self.title, self.extra, self.time)
-    }
-}
-
-/// Notes and unknown columns of rows that keep them in a `more: Option<Box<Rare>>`.
+/// Notes and unknown columns of rows that keep them in a `more: More`.
 macro_rules! impl_rare {
     ($($t:ty),*) => { $(
         impl $t {
@@ -361,7 +225,7 @@ macro_rules! impl_rare {
             #[must_use]
             pub fn with_more(mut self, notes: &str, extra: Extra) -> Self {
                 let time = self.rare_time();
-                self.more = Rare::of(notes, "", "", extra, time);
+                self.more = More::of(notes, "", "", extra, time);
                 self.sync();
                 self
             }
@@ -369,34 +233,30 @@ macro_rules! impl_rare {
             /// The time kept behind the pointer: a run's occurrence, a run step's tick
             /// that does not pack into the row.
             fn rare_time(&self) -> Option<Timestamp> {
-                self.more.as_ref().and_then(|m| m.time())
+                self.more.time()
             }
 
             /// Start fetching the rare parts into the cache (see [`crate::memory::prefetch`]).
             #[inline]
             pub fn prefetch_more(&self) {
-                if let Some(m) = &self.more {
-                    crate::memory::prefetch(&**m);
-                }
+                self.more.prefetch();
             }
 
             /// Start fetching the rarer parts (unknown columns, the time behind the
             /// pointer) once the rare parts are in cache.
             #[inline]
             pub fn prefetch_rarer(&self) {
-                if let Some(r) = self.more.as_ref().and_then(|m| m.rarer.as_ref()) {
-                    crate::memory::prefetch(&**r);
-                }
+                self.more.prefetch_rarer();
             }
 
             /// Free text, empty when none.
             pub fn notes(&self) -> &str {
-                self.more.as_ref().map_or("", |m| m.part(0))
+                self.more.part(0)
             }
 
             /// Values of unknown columns.
             pub fn extra(&self) -> &[Box<str>] {
-                self.more.as_ref().map_or(&[], |m| m.extra())
+                self.more.extra()
             }
 
             /// Replace the notes.
@@ -405,7 +265,7 @@ macro_rules! impl_rare {
             }
 
             fn change_more(&mut self, change: impl FnOnce(&mut Parts)) {
-                let mut parts = Parts::of(self.more.take());
+                let mut parts = Parts::of(&mut self.more);
                 change(&mut parts);
                 self.more = parts.pack();
                 self.sync();
@@ -429,8 +289,16 @@ impl RunStep {
         completed: bool,
         completed_at: Option<Timestamp>,
     ) -> Self {
-        let mut rs =
-            Self { id, run_id, step_id, completed, at: None, completed_by: Name::NONE, valued: false, more: None };
+        let mut rs = Self {
+            id,
+            run_id,
+            step_id,
+            completed,
+            at: None,
+            completed_by: Name::NONE,
+            valued: false,
+            more: More::NONE,
+        };
         rs.set_completed_at(completed_at);
         rs
     }
@@ -464,7 +332,7 @@ impl RunStep {
 
     /// The value recorded (empty when none).
     pub fn value(&self) -> &str {
-        if self.valued { self.more.as_ref().map_or("", |m| m.part(1)) } else { "" }
+        if self.valued { self.more.part(1) } else { "" }
     }
 
     /// Whether a value is recorded (without reading it).
@@ -474,14 +342,14 @@ impl RunStep {
 
     /// `valued` from the rare parts, after they changed.
     fn sync(&mut self) {
-        self.valued = self.more.as_ref().is_some_and(|m| !m.part(1).is_empty());
+        self.valued = !self.more.part(1).is_empty();
     }
 
     /// This run step with its notes, value and unknown-column values (as read).
     #[must_use]
     pub fn with_details(mut self, notes: &str, value: &str, extra: Extra) -> Self {
         let time = self.rare_time();
-        self.more = Rare::of(notes, value, "", extra, time);
+        self.more = More::of(notes, value, "", extra, time);
         self.sync();
         self
     }
@@ -628,7 +496,7 @@ mod tests {
         assert_eq!((rs.notes(), rs.extra().len()), ("checked", 1));
         rs.set_notes("");
         assert_eq!((rs.notes(), rs.extra().len()), ("", 1));
-        assert_eq!(std::mem::size_of::<Rare>(), 40);
+        assert_eq!(std::mem::size_of::<super::super::rare::Rare>(), 40);
     }
 
     #[test]
