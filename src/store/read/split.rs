@@ -102,9 +102,11 @@ fn append_remapping<T>(a: &mut Vec<T>, b: &mut Vec<T>) -> bool {
     let from = src + delta;
     let head = ((page - from % page) % page).min(bytes);
     let whole = (bytes - head) / page * page;
-    // SAFETY: `b` holds `n2` items and room for `delta` more bytes after them; the shift
-    // moves them bitwise within its memory (`ptr::copy` allows the overlap).
-    unsafe { std::ptr::copy(src as *const u8, from as *mut u8, bytes) };
+    // SAFETY: `b`'s memory holds `n2` items and room for at least a page more (reserved
+    // above, `delta` < a page); nothing else refers to it meanwhile. Bytes, possibly
+    // uninitialized (padding, the room), are seen as `MaybeUninit<u8>`.
+    let memory = unsafe { std::slice::from_raw_parts_mut(src as *mut std::mem::MaybeUninit<u8>, bytes + delta) };
+    shift_up(memory, delta, 8 << 20);
     // SAFETY: `from + head .. from + head + whole` are whole pages inside `b`'s memory
     // (its items after the shift) and `dst + head ..` the same number of whole pages
     // inside `a`'s spare room (reserved above, nothing there in use); the two
@@ -149,6 +151,35 @@ fn append_remapping<T>(a: &mut Vec<T>, b: &mut Vec<T>) -> bool {
         a.set_len(n1 + n2);
     }
     true
+}
+
+/// Move the first `buf.len() - by` bytes of `buf` up by `by` (what
+/// `buf.copy_within(..buf.len() - by, by)` does), by two threads from `parallel_from`
+/// bytes on: before the join by pages, run_steps.csv's second half (~100 MB at Year-1
+/// scale) is shifted so, on one core while the other waited. The two parts meet where
+/// the first part's writes would cover the second part's first `by` bytes: those are set
+/// aside first, and written by the second part after its move.
+fn shift_up<T: Copy + Send + Sync>(buf: &mut [T], by: usize, parallel_from: usize) {
+    let Some(n) = buf.len().checked_sub(by) else { return };
+    if by == 0 || n == 0 {
+        return;
+    }
+    let mid = n / 2;
+    if n < parallel_from.max(2 * by) {
+        buf.copy_within(..n, by);
+        return;
+    }
+    let seam: Vec<T> = buf[mid..mid + by].to_vec();
+    // `low`: the first part and where it goes; `high`: the rest of the second part, where
+    // it goes, and where the seam goes (at its start).
+    let (low, high) = buf.split_at_mut(mid + by);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            high.copy_within(..n - mid - by, by);
+            high[..by].copy_from_slice(&seam);
+        });
+        low.copy_within(..mid, by);
+    });
 }
 
 /// Whether `mremap` can only fail before it changed a mapping here. It unmaps the
@@ -221,4 +252,27 @@ pub(super) fn line_end_after(source: &super::source::Source<'_>, from: u64) -> O
         at += n as u64;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shift_up;
+
+    #[test]
+    fn a_shift_in_two_parts_moves_what_one_copy_moves() {
+        for len in [0, 1, 2, 7, 64, 1000, 4099, 10_007] {
+            for by in [0, 1, 3, 32, 500, 4095] {
+                for parallel_from in [0, 1 << 20] {
+                    let original: Vec<u32> = (0..len as u32).map(|i| i.wrapping_mul(2_654_435_761)).collect();
+                    let mut want = original.clone();
+                    if by <= len {
+                        want.copy_within(..len - by, by);
+                    }
+                    let mut got = original.clone();
+                    shift_up(&mut got, by, parallel_from);
+                    assert_eq!(got, want, "len {len}, by {by}, from {parallel_from}");
+                }
+            }
+        }
+    }
 }
