@@ -145,7 +145,7 @@ pub struct Run {
     pub procedure_version: Option<u32>,
     /// Who started it.
     pub started_by: Name,
-    /// Notes, title, schedule and unknown columns (rare: behind one pointer, 64 bytes a run).
+    /// Notes, title, schedule and unknown columns (rare: behind one word, 64 bytes a run).
     more: More,
 }
 
@@ -194,10 +194,11 @@ impl Run {
 
 /// A row of `run_steps.csv`.
 ///
-/// 32 bytes: there are millions of these, and notes and unknown columns are rare, so
-/// both sit behind one pointer that is null when they are empty; the tick's time is kept
-/// in 8 bytes ([`Timestamp::packed`]), or behind that pointer in the rare case it does
-/// not fit (a fraction finer than a millisecond).
+/// 32 bytes: there are millions of these, and notes, values and unknown columns are
+/// rare, so they sit behind one word (`model::rare::More`: nothing, a short value
+/// alone in the word itself, or a box); the tick's time is kept in 8 bytes
+/// ([`Timestamp::packed`]), or in that box in the rare case it does not fit (a fraction
+/// finer than a millisecond).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunStep {
     /// Row id.
