@@ -8,6 +8,20 @@ use egui_kittest::kittest::Queryable as _;
 use procedures::model::*;
 use procedures::ui::View;
 
+/// `procedures ARGS DIR --at AT` with the system zone Berlin: its standard output, after
+/// checking it succeeded.
+fn in_berlin(command: &str, dir: &std::path::Path, more: &[&str], at: &str) -> Vec<u8> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_procedures"))
+        .args([command, &dir.to_string_lossy()])
+        .args(more)
+        .args(["--at", at])
+        .env("TZ", "Europe/Berlin")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
 /// A kitchen whose opening is due every day at midnight, overdue a second later.
 fn overdue_kitchen() -> tempfile::TempDir {
     let dir = copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kitchen"));
@@ -56,16 +70,10 @@ fn today_lists_the_overdue_opening_and_start_records_the_occurrence() {
 
 #[test]
 fn due_json_is_exact_for_a_fixture_at_a_fixed_time() {
-    let exe = env!("CARGO_BIN_EXE_procedures");
     let dir = copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scheduled"));
     let before = snapshot_files(dir.path());
-    let out = std::process::Command::new(exe)
-        .args(["due", &dir.path().to_string_lossy(), "--json", "--at", "2026-03-04 08:30"])
-        .env("TZ", "Europe/Berlin")
-        .output()
-        .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let got: serde_json::Value =
+        serde_json::from_slice(&in_berlin("due", dir.path(), &["--json"], "2026-03-04 08:30")).expect("json");
     let occ = |state: &str, at: &str, overdue: &str, run: Option<u32>| {
         let mut v = serde_json::json!({
             "state": state, "at": at, "procedure_id": 1, "procedure": "Kitchen opening",
@@ -88,22 +96,13 @@ fn due_json_is_exact_for_a_fixture_at_a_fixed_time() {
     });
     assert_eq!(got, want);
     // The table says the same; a reader never writes.
-    let out = std::process::Command::new(exe)
-        .args(["due", &dir.path().to_string_lossy(), "--at", "2026-03-04 08:30"])
-        .env("TZ", "Europe/Berlin")
-        .output()
-        .expect("run");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8(in_berlin("due", dir.path(), &[], "2026-03-04 08:30")).expect("text");
     assert!(text.starts_with("overdue   2026-03-04 07:00  overdue by 30m   #1 Kitchen opening\n"), "{text}");
     assert_eq!(snapshot_files(dir.path()), before);
     // stats --json counts the same history: 28 Feb on time, 1 Mar late (started the
     // next day for it), 3 Mar late and in progress, 27 Feb and 2 Mar missed.
-    let out = std::process::Command::new(exe)
-        .args(["stats", &dir.path().to_string_lossy(), "--json", "--at", "2026-03-04 08:30"])
-        .env("TZ", "Europe/Berlin")
-        .output()
-        .expect("run");
-    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let stats: serde_json::Value =
+        serde_json::from_slice(&in_berlin("stats", dir.path(), &["--json"], "2026-03-04 08:30")).expect("json");
     assert_eq!(
         stats["procedures"][0]["schedule"],
         serde_json::json!({"occurrences": 6, "on_time": 1, "late": 2, "missed": 2, "on_time_rate": 20.0})
@@ -115,20 +114,14 @@ fn a_local_schedule_in_the_hour_the_clocks_skip_falls_due_when_the_hour_ends() {
     // Daily at 02:30 in the system's zone (Berlin): on 29 March 2026 the clocks go from
     // 02:00 to 03:00, so that day's occurrence is at 03:00, due an hour later; the days
     // around it keep 02:30 (those are answered from the cache of days with one offset).
-    let exe = env!("CARGO_BIN_EXE_procedures");
     let dir = copy_of(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scheduled"));
     std::fs::write(
         dir.path().join("schedules.csv"),
         "id,procedure_id,rule,starts_at,due_within,anchor,active\n1,1,FREQ=DAILY,2026-03-27 02:30:00,3600,calendar,True\n",
     )
     .expect("write schedules");
-    let out = std::process::Command::new(exe)
-        .args(["due", &dir.path().to_string_lossy(), "--json", "--at", "2026-03-30 01:00"])
-        .env("TZ", "Europe/Berlin")
-        .output()
-        .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let got: serde_json::Value =
+        serde_json::from_slice(&in_berlin("due", dir.path(), &["--json"], "2026-03-30 01:00")).expect("json");
     let occurrences: Vec<(&str, &str, &str)> = got["occurrences"]
         .as_array()
         .expect("occurrences")
