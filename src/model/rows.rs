@@ -171,7 +171,7 @@ impl Run {
 
     /// The occurrence of a schedule it was started for.
     pub fn scheduled_for(&self) -> Option<Timestamp> {
-        self.rare_time()
+        self.more.time()
     }
 
     /// This run with its notes, title, occurrence and unknown-column values (as read).
@@ -214,7 +214,7 @@ pub struct RunStep {
     /// Who ticked it (two bytes, in what was padding).
     pub completed_by: Name,
     /// A value is recorded: `value()` is not empty (kept with `more`, in what was
-    /// padding, so a pass over millions of rows asks without following the pointer).
+    /// padding, so a pass over millions of rows asks without reading `more`).
     valued: bool,
     more: More,
 }
@@ -225,16 +225,10 @@ macro_rules! impl_rare {
             /// This row with notes and unknown-column values.
             #[must_use]
             pub fn with_more(mut self, notes: &str, extra: Extra) -> Self {
-                let time = self.rare_time();
+                let time = self.more.time();
                 self.more = More::of(notes, "", "", extra, time);
                 self.sync();
                 self
-            }
-
-            /// The time kept behind the pointer: a run's occurrence, a run step's tick
-            /// that does not pack into the row.
-            fn rare_time(&self) -> Option<Timestamp> {
-                self.more.time()
             }
 
             /// Start fetching the rare parts into the cache (see [`crate::memory::prefetch`]).
@@ -243,8 +237,8 @@ macro_rules! impl_rare {
                 self.more.prefetch();
             }
 
-            /// Start fetching the rarer parts (unknown columns, the time behind the
-            /// pointer) once the rare parts are in cache.
+            /// Start fetching the rarer parts (unknown columns, the time kept with
+            /// them) once the rare parts are in cache.
             #[inline]
             pub fn prefetch_rarer(&self) {
                 self.more.prefetch_rarer();
@@ -311,7 +305,7 @@ impl RunStep {
     /// When it was ticked.
     pub fn completed_at(&self) -> Option<Timestamp> {
         let at = self.at?;
-        Timestamp::unpacked(at).or_else(|| self.rare_time())
+        Timestamp::unpacked(at).or_else(|| self.more.time())
     }
 
     /// Set when it was ticked.
@@ -349,7 +343,7 @@ impl RunStep {
     /// This run step with its notes, value and unknown-column values (as read).
     #[must_use]
     pub fn with_details(mut self, notes: &str, value: &str, extra: Extra) -> Self {
-        let time = self.rare_time();
+        let time = self.more.time();
         self.more = More::of(notes, value, "", extra, time);
         self.sync();
         self
@@ -540,7 +534,7 @@ mod tests {
                 }
             }
         }
-        // Emptied, a row holds nothing behind its pointer.
+        // Emptied, a row keeps nothing in its word.
         let mut rs = RunStep::new(RunStepId(1), RunId(1), StepId(1), true, None).with_details("n", "4", Box::default());
         rs.set_value("");
         rs.set_notes("");
@@ -559,7 +553,7 @@ mod tests {
         rs.set_notes("");
         rs = rs.with_more("", Box::default());
         assert_eq!((rs.completed_at(), rs.notes(), rs.value()), (Some(fine), "", ""));
-        // Replaced by a time that packs, or cleared, nothing is left behind the pointer.
+        // Replaced by a time that packs, or cleared, nothing is left in the row's word.
         for other in [Some(coarse), None] {
             let mut r = rs.clone();
             r.set_completed_at(other);
