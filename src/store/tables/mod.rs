@@ -196,50 +196,45 @@ mod tests {
             "11,1,2025-01-01 08:00:00+02:00,,in_progress,,",
             "12,1,2025-01-01 08:00:00,,in_progress,,4294967295",
         ];
-        let check = |kind: TableKind, lines: &[&str], fast_some: bool| {
+        let version_lines = [
+            r#"1,1,1,2025-01-01 08:00:00,created,"{""id"":1,""name"":""P"",""version"":1,""steps"":[]}""#,
+            r#"2,1,2,,"edited, twice","{""id"":1,""name"":""Ünï \""q\"""",""version"":2}""#,
+            r#"3,1,3,2025-01-01 08:00:00,,"""""#,
+            r#"4,1,4,2025-01-01 08:00:00,,"""#,
+            r#"5,1,5,2025-01-01 08:00:00,,"a"b"#,
+            r#"6,1,6,2025-01-01 08:00:00,,"a""b"c"#,
+            r#"7,1,,2025-01-01 08:00:00,,{}"#,
+            r#"8,1,1.0,2025-01-01 08:00:00,,{}"#,
+            "9,1,9,2025-01-01 08:00:00,,\"nul\0byte\"",
+            "10,1,10,2025-01-01 08:00:00,,\"two\nlines\"",
+            "11,1,11,2025-01-01 08:00:00,,\"cr\r\"",
+            r#"12,1,12,2025-01-01 08:00:00,"x"y,{}"#,
+            r#"13,1,13,2025-01-01 08:00:00,,"{}",extra"#,
+            r#"14,1,14,2025-01-01 08:00:00,,"{}""#,
+        ];
+        fn agree<R: Schema + PartialEq + std::fmt::Debug>(lines: &[&str], fast_some: usize) {
             let dir = tempfile::tempdir().expect("tmp");
+            let kind = R::KIND;
             let text = format!("{}\n{}\n", kind.columns_with(0).collect::<Vec<_>>().join(","), lines.join("\n"));
             std::fs::write(dir.path().join(kind.file_name()), text).expect("write");
-            if kind == TableKind::RunSteps {
-                let a = read_table(dir.path(), kind, RunStep::decode, None).expect("general");
-                let b = read_table_fast(
-                    dir.path(),
-                    kind,
-                    RunStep::COLUMNS,
-                    RunStep::OPTIONAL,
-                    RunStep::decode,
-                    Some(run_steps::decode_fast),
-                    None,
-                    None,
-                )
+            let a = read_table(dir.path(), kind, R::decode, None).expect("general");
+            let b = read_table_fast(dir.path(), kind, R::COLUMNS, R::OPTIONAL, R::decode, R::FAST, None, None)
                 .expect("fast");
-                assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems));
-                assert!(!fast_some || a.rows.len() > 5, "{:?}", a.problems);
-            } else {
-                let a = read_table(dir.path(), kind, Run::decode, None).expect("general");
-                let b = read_table_fast(
-                    dir.path(),
-                    kind,
-                    Run::COLUMNS,
-                    Run::OPTIONAL,
-                    Run::decode,
-                    Some(runs::decode_fast),
-                    None,
-                    None,
-                )
-                .expect("fast");
-                assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems));
-                assert!(!fast_some || a.rows.len() > 3, "{:?}", a.problems);
-            }
-        };
-        check(TableKind::RunSteps, &run_steps, true);
-        check(TableKind::Runs, &run_lines, true);
+            assert_eq!((&a.rows, &a.lines, &a.problems), (&b.rows, &b.lines, &b.problems), "{lines:?}");
+            assert!(a.rows.len() >= fast_some, "{:?}", a.problems);
+        }
+        agree::<RunStep>(&run_steps, 6);
+        agree::<Run>(&run_lines, 4);
+        agree::<Version>(&version_lines, 5);
         // Each line alone too (the last line of a file has no successor).
         for l in run_steps {
-            check(TableKind::RunSteps, &[l], false);
+            agree::<RunStep>(&[l], 0);
         }
         for l in run_lines {
-            check(TableKind::Runs, &[l], false);
+            agree::<Run>(&[l], 0);
+        }
+        for l in version_lines {
+            agree::<Version>(&[l], 0);
         }
         // And the fast path really decodes the lines the app writes.
         let mut days = crate::store::read::DAY_CACHE_START;
@@ -262,6 +257,14 @@ mod tests {
         )
         .expect("fast");
         assert_eq!((r.status, r.notes(), r.procedure_version), (RunStatus::InProgress, "notes here", None));
+        let line = format!("{}\n", version_lines[1]);
+        let (v, n) = versions::decode_fast(line.as_bytes(), &mut days, 0).expect("fast");
+        assert_eq!((v.change_description.as_str(), n), ("edited, twice", line.len()));
+        assert_eq!(v.procedure_snapshot, r#"{"id":1,"name":"Ünï \"q\"","version":2}"#);
+        assert!(
+            versions::decode_fast(b"3,1,3,,,\"\"\"\"\n", &mut days, 0)
+                .is_some_and(|(v, _)| v.procedure_snapshot == "\"")
+        );
     }
 
     #[test]

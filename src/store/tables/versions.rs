@@ -5,7 +5,7 @@ use super::{Schema, TableKind, columns};
 use crate::model::*;
 use crate::store::canonical::{FieldWriter, Sink};
 use crate::store::error::Problem;
-use crate::store::read::Fields;
+use crate::store::read::{DayCache, Fields, fast};
 
 columns! {
     Id = "id",
@@ -20,6 +20,7 @@ impl Schema for Version {
     const KIND: TableKind = TableKind::Versions;
     const COLUMNS: &'static [&'static str] = COLUMNS;
     const OPTIONAL: &'static [&'static str] = &["created_at", "change_description"];
+    const FAST: Option<crate::store::read::FastDecode<Self>> = Some(decode_fast);
 
     fn decode(f: &mut Fields<'_>) -> Self {
         Version {
@@ -60,4 +61,26 @@ impl Schema for Version {
             }
         }
     }
+}
+
+/// [`Version::decode`] for lines as the app writes them (the snapshot quoted).
+pub(crate) fn decode_fast(b: &[u8], days: &mut DayCache, _new: u8) -> Option<(Version, usize)> {
+    let mut i = 0;
+    let id = VersionId(fast::id(b, &mut i)?);
+    let procedure_id = ProcedureId(fast::id(b, &mut i)?);
+    let version = fast::opt_u32(b, &mut i, false)??;
+    let created_at = fast::opt_ts(b, &mut i, days)?;
+    let change_description = fast::owned(b, &mut i, false)?;
+    let procedure_snapshot = fast::owned(b, &mut i, true)?;
+    let row = Version {
+        id,
+        procedure_id,
+        version,
+        created_at,
+        change_description,
+        procedure_snapshot,
+        extra: Default::default(),
+        asks_cache: Default::default(),
+    };
+    Some((row, fast::end(b, i)?))
 }
