@@ -314,44 +314,41 @@ impl<'a> Gathered<'a> {
     }
 }
 
-/// [`procedure_stats`] of a share of the procedures, one procedure after the other (its
-/// rows stay in cache while it is summed up; see BENCHMARKS.md for the walk over all runs
-/// in id order that was slower).
-fn share_stats(db: &Dataset, share: &[ProcedureId], clock: &Clock) -> Vec<ProcedureStats> {
-    let mut engine = Engine::new();
-    share.iter().filter_map(|p| procedure_stats(db, *p, &mut engine, clock)).collect()
-}
-
-/// [`procedure_stats`] of `ids`, in their order, on every core: the procedures are cut
-/// into one contiguous share per thread, balanced by their runs (each thread has its
-/// own schedule engine).
+/// [`procedure_stats`] of `ids`, in their order, on every core: whichever thread comes
+/// free takes the next few procedures (their costs differ with their runs, values and
+/// schedules: contiguous shares balanced by runs left one core idle for the last fifth
+/// of the compute). A procedure is summed up whole by one thread (its rows stay in cache;
+/// a walk over all runs in id order was slower: BENCHMARKS.md); each thread has its own
+/// schedule engine.
 fn per_procedure_in_parallel(db: &Dataset, ids: &[ProcedureId], clock: &Clock) -> Vec<ProcedureStats> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
-    let weight = |p: &ProcedureId| db.runs_of(*p).len() + 1;
-    let total: usize = ids.iter().map(weight).sum();
-    let mut shares: Vec<&[ProcedureId]> = Vec::with_capacity(threads);
-    let (mut start, mut acc) = (0, 0);
-    for (i, p) in ids.iter().enumerate() {
-        acc += weight(p);
-        if acc * threads >= total * (shares.len() + 1) && shares.len() + 1 < threads {
-            shares.push(&ids[start..=i]);
-            start = i + 1;
+    // Procedures taken at once: at most 16 (~1 ms of work at y1), so that the threads end
+    // close together; fewer in a small folder, where each thread still gets some.
+    let chunk = (ids.len() / (threads * 32)).clamp(1, 16);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut engine = Engine::new();
+        let mut done: Vec<(usize, Vec<ProcedureStats>)> = Vec::new();
+        loop {
+            let start = next.fetch_add(chunk, std::sync::atomic::Ordering::Relaxed);
+            let Some(taken) = ids.get(start..(start + chunk).min(ids.len())).filter(|c| !c.is_empty()) else {
+                return done;
+            };
+            done.push((start, taken.iter().filter_map(|p| procedure_stats(db, *p, &mut engine, clock)).collect()));
         }
-    }
-    shares.push(&ids[start..]);
-    shares.retain(|share| !share.is_empty());
-    if shares.len() < 2 {
-        return shares.first().map_or_else(Vec::new, |share| share_stats(db, share, clock));
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = shares[1..].iter().map(|share| scope.spawn(|| share_stats(db, share, clock))).collect();
-        let mut out = share_stats(db, shares[0], clock);
+    };
+    let helpers = (threads - 1).min(ids.len().saturating_sub(1));
+    let mut chunks = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..helpers).map(|_| scope.spawn(work)).collect();
+        let mut chunks = work();
         for h in handles {
             // A panic in a share is a bug: re-raise it rather than print a partial report.
-            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            chunks.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         }
-        out
-    })
+        chunks
+    });
+    chunks.sort_unstable_by_key(|c| c.0);
+    chunks.into_iter().flat_map(|c| c.1).collect()
 }
 
 /// The whole `stats` report.
