@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+mod scan;
+
 /// A procedure as saved at one version.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -191,10 +193,22 @@ impl AsksOnce {
     /// is refused.
     pub fn of(&self, json: &str) -> Result<&std::sync::Arc<[Ask]>, &str> {
         let read = self.0.get_or_init(|| {
-            let snap = SnapshotAsks::parse(json).map_err(|e| e.to_string().into_boxed_str())?;
+            // JSON as the app writes it in one quick scan; anything else through serde.
+            let mut asks: Vec<Ask> = match scan::steps(json) {
+                Some(steps) => steps
+                    .into_iter()
+                    .filter_map(|(id, kind, options)| {
+                        let (kind, options) = asks(kind, options);
+                        Some((id?, kind, options))
+                    })
+                    .collect(),
+                None => {
+                    let snap = SnapshotAsks::parse(json).map_err(|e| e.to_string().into_boxed_str())?;
+                    snap.asks().map(|(id, (kind, options))| (id, kind, options)).collect()
+                }
+            };
             // By id, the last of a repeated id first (a stable sort of the reversed list),
             // then only that one.
-            let mut asks: Vec<Ask> = snap.asks().map(|(id, (kind, options))| (id, kind, options)).collect();
             asks.reverse();
             asks.sort_by_key(|a| a.0);
             asks.dedup_by_key(|a| a.0);
