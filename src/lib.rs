@@ -9,6 +9,7 @@
 
 pub mod analysis;
 pub mod app;
+pub mod bytes;
 pub mod cli;
 pub mod generate;
 pub mod logging;

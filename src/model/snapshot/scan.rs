@@ -97,24 +97,6 @@ struct Scan<'a> {
     i: usize,
 }
 
-/// The first `"` or `\` of `s`, eight bytes at a time (strings are short but many).
-fn quote_or_backslash(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let zeros = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let mut words = s.chunks_exact(8);
-    for (n, w) in words.by_ref().enumerate() {
-        let x = u64::from_le_bytes(w.try_into().unwrap_or_default());
-        // A high bit for each byte equal to either; the lowest of each is exact.
-        let found = zeros(x ^ u64::from_ne_bytes([b'"'; 8])) | zeros(x ^ u64::from_ne_bytes([b'\\'; 8]));
-        if found != 0 {
-            return Some(n * 8 + (found.trailing_zeros() / 8) as usize);
-        }
-    }
-    let rest = words.remainder();
-    rest.iter().position(|&c| c == b'"' || c == b'\\').map(|p| s.len() - rest.len() + p)
-}
-
 impl<'a> Scan<'a> {
     /// Step over JSON's whitespace (only spaces: no control characters came in).
     fn ws(&mut self) {
@@ -152,7 +134,7 @@ impl<'a> Scan<'a> {
             return None;
         }
         let start = self.i;
-        let n = quote_or_backslash(&self.b[start..])?;
+        let n = crate::bytes::first_of(&self.b[start..], b'"', b'\\')?;
         if self.b[start + n] != b'"' {
             return None;
         }
@@ -168,7 +150,7 @@ impl<'a> Scan<'a> {
             return None;
         }
         loop {
-            let n = quote_or_backslash(&self.b[self.i..])?;
+            let n = crate::bytes::first_of(&self.b[self.i..], b'"', b'\\')?;
             self.i += n;
             match (self.b[self.i], self.b.get(self.i + 1)) {
                 (b'"', _) => {
@@ -279,26 +261,6 @@ mod tests {
     fn by_serde(json: &str) -> Option<Vec<(Option<u32>, String, String)>> {
         let snap = SnapshotAsks::parse(json).ok()?;
         Some(snap.steps.iter().map(|st| (st.id, st.kind.to_string(), st.options.to_string())).collect())
-    }
-
-    /// The word-at-a-time search finds the first `"` or `\` wherever it is.
-    #[test]
-    fn the_first_quote_or_backslash_is_found() {
-        for len in 0..30 {
-            for at in 0..=len {
-                for (c, fill) in [(b'"', b'a'), (b'\\', 0xc3), (b'"', b'\x21'), (b'\\', b']')] {
-                    let mut s = vec![fill; len];
-                    if at < len {
-                        s[at] = c;
-                    }
-                    if at + 2 < len {
-                        s[at + 2] = b'"';
-                    }
-                    let first = s.iter().position(|&b| b == b'"' || b == b'\\');
-                    assert_eq!(super::quote_or_backslash(&s), first, "{s:?}");
-                }
-            }
-        }
     }
 
     /// Whenever the scan reads a JSON, serde reads it too, with the same steps.
