@@ -40,10 +40,6 @@ fn finish<R: Row + Clone>(
     Table::from_sorted(t.rows, t.extra_columns).with_new_columns(t.new_columns)
 }
 
-fn join<T>(dir: &Path, h: std::thread::ScopedJoinHandle<'_, Result<T, Error>>) -> Result<T, Error> {
-    h.join().unwrap_or_else(|_| Err(Error::io(dir, std::io::Error::other("reader thread panicked"))))
-}
-
 /// Load a folder: parse and type every table (in parallel), index, and check it.
 ///
 /// Fails only when the folder or a file cannot be read at all; everything wrong
@@ -89,17 +85,35 @@ fn load_once(dir: &Path, progress: Option<&LoadProgress>) -> Result<Loaded, Erro
     // Taken before reading: a change during the load shows up as a change later.
     let fingerprints = super::fingerprints(dir);
     let started = std::time::Instant::now();
-    let (procedures, steps, runs, run_steps, labels, links, versions, schedules) = std::thread::scope(|s| {
-        let run_steps = s.spawn(|| tables::read::<RunStep>(dir, progress, interrupted));
-        let runs = s.spawn(|| tables::read::<Run>(dir, progress, interrupted));
-        let procedures = tables::read::<Procedure>(dir, progress, interrupted);
-        let steps = tables::read::<Step>(dir, progress, interrupted);
-        let labels = tables::read::<Label>(dir, progress, interrupted);
-        let links = tables::read::<ProcedureLabel>(dir, progress, interrupted);
-        let versions = tables::read::<Version>(dir, progress, interrupted);
-        let schedules = tables::read::<Schedule>(dir, progress, interrupted);
-        (procedures, steps, join(dir, runs), join(dir, run_steps), labels, links, versions, schedules)
-    });
+    // Every table at once on the pool's threads (one per core): the big files' parts,
+    // then the small files, taken by whichever thread comes free.
+    let all = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rayon::join(
+            || {
+                rayon::join(
+                    || tables::read::<RunStep>(dir, progress, interrupted),
+                    || tables::read::<Run>(dir, progress, interrupted),
+                )
+            },
+            || {
+                rayon::join(
+                    || tables::read::<Version>(dir, progress, interrupted),
+                    || {
+                        (
+                            tables::read::<Procedure>(dir, progress, interrupted),
+                            tables::read::<Step>(dir, progress, interrupted),
+                            tables::read::<Label>(dir, progress, interrupted),
+                            tables::read::<ProcedureLabel>(dir, progress, interrupted),
+                            tables::read::<Schedule>(dir, progress, interrupted),
+                        )
+                    },
+                )
+            },
+        )
+    }));
+    let Ok(((run_steps, runs), (versions, (procedures, steps, labels, links, schedules)))) = all else {
+        return Err(Error::io(dir, std::io::Error::other("a reader thread panicked")));
+    };
     let read = Read {
         procedures: procedures?,
         steps: steps?,

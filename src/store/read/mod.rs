@@ -16,13 +16,14 @@ pub(crate) use fast::FastDecode;
 pub(crate) use fields::{Fields, MAX_FIELD_BYTES};
 pub use progress::LoadProgress;
 pub(crate) use source::Overlay;
-pub(crate) use split::{PARALLEL_FROM_BYTES, append_moving, append_moving_in_two};
+#[cfg(test)]
+use split::move_all;
+pub(crate) use split::{PARALLEL_FROM_BYTES, append_moving};
 
 use super::error::{Error, Problem};
 use super::kind::TableKind;
 use crate::model::Row;
 use progress::Counting;
-use split::line_end_after;
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -250,48 +251,16 @@ fn read_source<R: Row + Send>(
     let data_line = rdr.position().line();
     let part = Part { file_name, columns, source, width, cols: &cols, extra_idx: &extra_idx, new: out.new_columns };
 
-    // A big file is parsed in two halves at once. The cut is guessed at the first line
-    // end after the middle; the first half counts its quotes, and an odd count (the cut
-    // fell inside a quoted field) means the guess was wrong: then it is parsed whole.
-    let split = if file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed) && (overlay.is_none() || source.in_memory())
-    {
-        line_end_after(&source, (data_start + file_len) / 2)
-    } else {
-        None
-    };
-    let whole = |part: &Part<'_>| part.parse(data_start, data_line, None, counter, &decode, fast);
-    let all = match split {
-        Some(boundary) => {
-            let (first, second) = std::thread::scope(|scope| {
-                let first = scope.spawn(|| part.parse(data_start, data_line, Some(boundary), counter, &decode, fast));
-                let second = part.parse(boundary, 1, None, counter, &decode, fast);
-                (
-                    first.join().unwrap_or_else(|_| Err(Error::io(&path, std::io::Error::other("parser panicked")))),
-                    second,
-                )
-            });
-            let (mut first, mut second) = (first?, second?);
-            if first.quotes % 2 == 0 {
-                // The second half counted lines from 1; it starts where the first ended.
-                let shift = data_line + first.newlines - 1;
-                second.lines.shift(shift);
-                second.problems.iter_mut().filter(|p| p.line > 0).for_each(|p| p.line += shift);
-                let joined_in_order = match (first.rows.last(), second.rows.first()) {
-                    (Some(a), Some(b)) => a.key() < b.key(),
-                    _ => true,
-                };
-                first.in_order = first.in_order && second.in_order && joined_in_order;
-                append_moving_in_two(&mut first.rows, second.rows);
-                first.lines.append(second.lines);
-                first.problems.extend(second.problems);
-                first
-            } else {
-                drop((first, second));
-                whole(&part)?
-            }
-        }
-        None => whole(&part)?,
-    };
+    // A big file is parsed in parts, by as many threads as there are cores (whichever
+    // comes free takes the next part, of this file or another: see `store::load`).
+    let cuts =
+        match file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed) && (overlay.is_none() || source.in_memory()) {
+            true => split::cuts(&source, data_start, file_len),
+            false => Vec::new(),
+        };
+    let all = split::parse_parts(data_start, data_line, &cuts, |start, line, end| {
+        part.parse(start, line, end, counter, &decode, fast)
+    })?;
     out.rows = all.rows;
     out.lines = all.lines;
     out.problems = all.problems;
@@ -417,9 +386,10 @@ mod tests {
     }
 
     #[test]
-    fn two_halves_parse_like_one_whole() {
-        // Files with quoted newlines (one may span the cut: then it is parsed whole),
-        // CRLF or LF, a blank line and torn last lines: whole and in halves alike.
+    fn parts_parse_like_one_whole() {
+        // Files with quoted newlines (one may span a cut: then the parts around it are
+        // parsed again as one), CRLF or LF, a blank line and torn last lines: whole and in
+        // parts of every size alike.
         let decode = |f: &mut Fields<'_>| {
             use crate::model::*;
             RunStep::new(
@@ -442,10 +412,12 @@ mod tests {
                 }
             }
             text.push_str(&format!("401,41,1,maybe,,{eol}402,41,2,Tr"));
-            let (whole, halves) = whole_and_halves(dir.path(), &text, decode);
-            assert_eq!(whole.rows, halves.rows, "{every} {eol:?}");
-            assert_eq!(whole.lines, halves.lines, "{every} {eol:?}");
-            assert_eq!(whole.problems, halves.problems, "{every} {eol:?}");
+            let (whole, in_parts) = whole_and_in_parts(dir.path(), &text, decode);
+            for (parts, t) in in_parts {
+                assert_eq!(whole.rows, t.rows, "{every} {eol:?}, {parts} parts");
+                assert_eq!(whole.lines, t.lines, "{every} {eol:?}, {parts} parts");
+                assert_eq!(whole.problems, t.problems, "{every} {eol:?}, {parts} parts");
+            }
             assert_eq!(whole.rows.len(), 400);
             assert_eq!(whole.lines.get(0), Some(2), "the first record is on line 2, CRLF or not");
             assert_eq!(whole.problems.len(), 2, "{:?}", whole.problems);
@@ -456,22 +428,42 @@ mod tests {
         }
     }
 
-    /// `text` as `run_steps.csv` in `dir`, read whole and read in two halves.
-    fn whole_and_halves(
+    /// `text` as `run_steps.csv` in `dir`, read whole and read in parts: a part a line
+    /// (as many as [`split::MAX_PARTS`]), parts of a few lines, four quarters (the file
+    /// just big enough to be cut); each with how many parts it was cut into.
+    #[allow(clippy::type_complexity)]
+    fn whole_and_in_parts(
         dir: &Path,
         text: &str,
         decode: impl Fn(&mut Fields<'_>) -> crate::model::RunStep + Sync,
-    ) -> (ReadTable<crate::model::RunStep>, ReadTable<crate::model::RunStep>) {
+    ) -> (ReadTable<crate::model::RunStep>, Vec<(usize, ReadTable<crate::model::RunStep>)>) {
+        // (One test at a time sets the size: other tests' reads are cut anyhow, alike.)
+        static SIZE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _size = SIZE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         std::fs::write(dir.join("run_steps.csv"), text).expect("write");
         let whole = read_table(dir, TableKind::RunSteps, &decode, None).expect("whole");
-        PARALLEL_FROM_BYTES.store(1, Ordering::Relaxed);
-        let halves = read_table(dir, TableKind::RunSteps, &decode, None).expect("halves");
+        let len = text.len() as u64;
+        let in_parts = [1, 4 * 200, len]
+            .into_iter()
+            .map(|from| {
+                PARALLEL_FROM_BYTES.store(from.min(len), Ordering::Relaxed);
+                let path = dir.join("run_steps.csv");
+                let file = File::open(&path).expect("open");
+                let source = source::Source::new(&path, &file, len, None);
+                let parts = split::cuts(&source, 0, len).len() + 1;
+                assert!(parts > 1, "{from}: one part");
+                let t = read_table(dir, TableKind::RunSteps, &decode, None).expect("in parts");
+                (parts, t)
+            })
+            .collect::<Vec<_>>();
         PARALLEL_FROM_BYTES.store(32 << 20, Ordering::Relaxed);
-        (whole, halves)
+        let counts: Vec<usize> = in_parts.iter().map(|(n, _)| *n).collect();
+        assert!(counts[0] > 100 && counts[1] > 10 && counts[2] == 4, "{counts:?}");
+        (whole, in_parts)
     }
 
     /// Rows out of order (in either half, or only where the halves meet) and duplicates
-    /// (across the cut) are sorted in and reported alike, whole and in halves: the
+    /// (across the cut) are sorted in and reported alike, whole and in parts: the
     /// order seen while parsing decides whether the sort is skipped.
     #[test]
     fn rows_out_of_order_in_a_split_file_are_sorted_as_in_a_whole_one() {
@@ -491,10 +483,12 @@ mod tests {
             let dir = tempfile::tempdir().expect("tmp");
             let mut text = "id,run_id,step_id,completed\n".to_owned();
             ids.iter().for_each(|i| text.push_str(&format!("{i},{},1,False\n", i / 10 + 1)));
-            let (whole, halves) = whole_and_halves(dir.path(), &text, decode);
-            assert_eq!(whole.rows, halves.rows, "{ids:?}");
-            assert_eq!(whole.lines, halves.lines, "{ids:?}");
-            assert_eq!(whole.problems, halves.problems, "{ids:?}");
+            let (whole, in_parts) = whole_and_in_parts(dir.path(), &text, decode);
+            for (parts, t) in in_parts {
+                assert_eq!(whole.rows, t.rows, "{ids:?}, {parts} parts");
+                assert_eq!(whole.lines, t.lines, "{ids:?}, {parts} parts");
+                assert_eq!(whole.problems, t.problems, "{ids:?}, {parts} parts");
+            }
             assert!(whole.rows.windows(2).all(|w| w[0].id < w[1].id), "{ids:?}");
             let duplicates = whole.problems.iter().filter(|p| p.to_string().contains("duplicate id")).count();
             assert_eq!(
@@ -506,14 +500,14 @@ mod tests {
 
     #[test]
     fn append_moving_keeps_every_item_once() {
-        // 500,000 strings are 12 MB: the two-thread path (from 8 MB), with an odd count
-        // so the halves' blocks end inside pages.
+        // 500,000 strings are 12 MB, by pages after the first part's odd count of items
+        // (one copying as it goes, the other moving pages).
         for (n1, n2) in [(0, 0), (3, 0), (0, 5), (7, 200_000), (0, 500_001), (1_001, 500_001)] {
             for in_two in [false, true] {
                 let mut a: Vec<String> = (0..n1).map(|i| i.to_string()).collect();
                 let b: Vec<String> = (n1..n1 + n2).map(|i| i.to_string()).collect();
                 if in_two {
-                    append_moving_in_two(&mut a, b);
+                    move_all(&mut a, vec![b]);
                 } else {
                     append_moving(&mut a, b);
                 }
@@ -524,15 +518,22 @@ mod tests {
     }
 
     #[test]
-    fn append_moving_in_two_keeps_rows_of_any_width_at_any_offset() {
-        // 40-byte rows (a run step's width: not a divisor of a page), 16 MB of them,
-        // after first parts that end at many offsets within a page.
-        let n2 = 400_003;
+    fn parts_moved_at_once_keep_rows_of_any_width_at_any_offset() {
+        // 40-byte rows (a run step's width: not a divisor of a page), parts of 16 MB down
+        // to one row, after first parts that end at many offsets within a page.
+        let sizes = [400_003, 1, 26_215, 0, 100_000, 3, 4_097];
         for n1 in [0, 1, 2, 101, 102, 1_000, 26_215] {
             let mut a: Vec<[u64; 5]> = (0..n1).map(|i| [i as u64; 5]).collect();
-            let b: Vec<[u64; 5]> = (n1..n1 + n2).map(|i| [i as u64; 5]).collect();
-            append_moving_in_two(&mut a, b);
-            assert_eq!(a.len(), n1 + n2);
+            let mut next = n1;
+            let parts: Vec<Vec<[u64; 5]>> = sizes
+                .iter()
+                .map(|&n| {
+                    next += n;
+                    (next - n..next).map(|i| [i as u64; 5]).collect()
+                })
+                .collect();
+            move_all(&mut a, parts);
+            assert_eq!(a.len(), next);
             assert!(a.iter().enumerate().all(|(i, r)| *r == [i as u64; 5]), "after {n1}");
         }
     }

@@ -1,6 +1,9 @@
 //! Big files parsed in two halves at once: where to cut, and joining the halves
 //! without holding both copies.
 
+use super::tokenize::Parsed;
+use crate::model::Row;
+use crate::store::error::Error;
 use std::io::Read as _;
 
 use std::sync::atomic::AtomicU64;
@@ -29,40 +32,6 @@ pub(crate) fn append_moving<T>(a: &mut Vec<T>, mut b: Vec<T>) {
     unsafe { a.set_len(n1 + n2) };
 }
 
-/// [`append_moving`] by two threads at once, each copying half of `b` and handing back
-/// the pages it copied as it goes (Linux: `MADV_DONTNEED` on the middle of a vector's
-/// memory), so the peak stays about `a + b`; elsewhere, and for small `b`, one thread.
-///
-/// Joining the two halves of `run_steps.csv` was a serial tail of the load (one core
-/// copying and faulting in 100 MB while the other waited).
-pub(crate) fn append_moving_in_two<T: Send>(a: &mut Vec<T>, mut b: Vec<T>) {
-    let size = std::mem::size_of::<T>();
-    if !cfg!(all(target_os = "linux", target_env = "gnu")) || size == 0 || b.len() * size < (8 << 20) {
-        return append_moving(a, b);
-    }
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if append_remapping(a, &mut b) {
-        return;
-    }
-    let (n1, n2) = (a.len(), b.len());
-    a.reserve_exact(n2);
-    let mid = n2 / 2;
-    // Addresses, to hand to the other thread: `a` and `b` stay borrowed here meanwhile.
-    let (src, dst) = (b.as_ptr() as usize, a.as_mut_ptr() as usize + n1 * size);
-    std::thread::scope(|s| {
-        // SAFETY (both calls): `src` holds `n2` items and `dst` room for `n2`; the two
-        // calls copy and release disjoint item ranges.
-        s.spawn(move || unsafe { copy_releasing::<T>(src, dst, mid, n2) });
-        unsafe { copy_releasing::<T>(src, dst, 0, mid) };
-    });
-    // SAFETY: every item of `b` was copied bitwise into `a`'s spare room; `b` forgets
-    // them (its length 0) and frees only its memory, so each is owned exactly once.
-    unsafe {
-        b.set_len(0);
-        a.set_len(n1 + n2);
-    }
-}
-
 /// The system's page size (madvise and mremap round to whole pages: never guess it).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn page_size() -> Option<usize> {
@@ -70,32 +39,35 @@ fn page_size() -> Option<usize> {
     usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok().filter(|p| p.is_power_of_two())
 }
 
-/// Move the items of `b` to the end of `a` without copying most of them: `b`'s bytes are
-/// first shifted within its own memory (by less than a page) to sit at the same offset in
-/// a page as their place in `a`, then its whole pages are handed to `a` by the kernel
-/// (`mremap`: the page tables move, nothing is copied, and `a`'s room is not faulted in
+/// Whether [`remap_to`] moves `n` items of `T` by pages (else copying them is as cheap).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn worth_remapping<T>(n: usize, page: usize) -> bool {
+    let size = std::mem::size_of::<T>();
+    // (An item aligned beyond a page could not be shifted by part of one.)
+    size != 0 && std::mem::align_of::<T>() <= page && n * size >= 4 * page && remap_cannot_fail_halfway()
+}
+
+/// Move the items of `b` to `dst` without copying most of them: `b`'s bytes are first
+/// shifted within its own memory (by less than a page) to sit at the same offset in a
+/// page as their place at `dst`, then its whole pages are handed there by the kernel
+/// (`mremap`: the page tables move, nothing is copied, and the room is not faulted in
 /// page by page); the parts of a page at either end are copied. `b` is left empty, its
 /// old pages unmapped-but-reserved (`MREMAP_DONTUNMAP`: no hole another mapping could
 /// take before `b` frees them). Where the kernel refuses (before Linux 5.7), every byte
-/// is copied instead. False (nothing done) for a `b` of less than four pages, or where a
-/// move could fail halfway ([`remap_cannot_fail_halfway`]).
+/// is copied instead. Used only where [`worth_remapping`].
 ///
-/// Joining `run_steps.csv`'s halves by copying faulted in 100 MB of fresh pages at Year-1
+/// Joining `run_steps.csv`'s parts by copying faulted in ~200 MB of fresh pages at Year-1
 /// scale (a fifth of the load's page faults).
+///
+/// # Safety
+/// `dst` is aligned for `T`, valid for writes of `b.len()` items, not in `b`'s memory, and
+/// nobody else reads or writes there meanwhile.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn append_remapping<T>(a: &mut Vec<T>, b: &mut Vec<T>) -> bool {
+unsafe fn remap_to<T>(dst: usize, b: &mut Vec<T>, page: usize) {
     let size = std::mem::size_of::<T>();
-    let Some(page) = page_size() else { return false };
-    let (n1, n2) = (a.len(), b.len());
-    let bytes = n2 * size;
-    // (An item aligned beyond a page could not be shifted by part of one.)
-    if size == 0 || std::mem::align_of::<T>() > page || bytes < 4 * page || !remap_cannot_fail_halfway() {
-        return false;
-    }
-    a.reserve_exact(n2);
+    let bytes = b.len() * size;
     // Room after `b`'s items to shift them by up to a page.
     b.reserve_exact(page.div_ceil(size));
-    let dst = a.as_mut_ptr() as usize + n1 * size;
     let src = b.as_mut_ptr() as usize;
     // Both are aligned for `T` and a page is a multiple of that: so is the shift.
     let delta = dst.wrapping_sub(src) & (page - 1);
@@ -106,10 +78,10 @@ fn append_remapping<T>(a: &mut Vec<T>, b: &mut Vec<T>) -> bool {
     // above, `delta` < a page); nothing else refers to it meanwhile. Bytes, possibly
     // uninitialized (padding, the room), are seen as `MaybeUninit<u8>`.
     let memory = unsafe { std::slice::from_raw_parts_mut(src as *mut std::mem::MaybeUninit<u8>, bytes + delta) };
-    shift_up(memory, delta, 8 << 20);
+    memory.copy_within(..bytes, delta);
     // SAFETY: `from + head .. from + head + whole` are whole pages inside `b`'s memory
     // (its items after the shift) and `dst + head ..` the same number of whole pages
-    // inside `a`'s spare room (reserved above, nothing there in use); the two
+    // at `dst` (the caller's room, nothing there in use); the two
     // allocations do not overlap. The kernel moves the pages or changes nothing.
     let moved = whole == 0
         || unsafe {
@@ -137,8 +109,8 @@ fn append_remapping<T>(a: &mut Vec<T>, b: &mut Vec<T>) -> bool {
         }
     }
     // SAFETY: `from .. from + bytes` holds the items' bytes (those in the moved pages now
-    // also at `dst + head ..`), `dst .. dst + bytes` is `a`'s spare room; they do not
-    // overlap. Every item ends up bitwise at its place in `a`; `b` forgets them.
+    // also at `dst + head ..`), `dst .. dst + bytes` is the caller's room; they do not
+    // overlap. Every item ends up bitwise at its place at `dst`; `b` forgets them.
     unsafe {
         if moved {
             std::ptr::copy_nonoverlapping(from as *const u8, dst as *mut u8, head);
@@ -148,38 +120,7 @@ fn append_remapping<T>(a: &mut Vec<T>, b: &mut Vec<T>) -> bool {
             std::ptr::copy_nonoverlapping(from as *const u8, dst as *mut u8, bytes);
         }
         b.set_len(0);
-        a.set_len(n1 + n2);
     }
-    true
-}
-
-/// Move the first `buf.len() - by` bytes of `buf` up by `by` (what
-/// `buf.copy_within(..buf.len() - by, by)` does), by two threads from `parallel_from`
-/// bytes on: before the join by pages, run_steps.csv's second half (~100 MB at Year-1
-/// scale) is shifted so, on one core while the other waited. The two parts meet where
-/// the first part's writes would cover the second part's first `by` bytes: those are set
-/// aside first, and written by the second part after its move.
-fn shift_up<T: Copy + Send + Sync>(buf: &mut [T], by: usize, parallel_from: usize) {
-    let Some(n) = buf.len().checked_sub(by) else { return };
-    if by == 0 || n == 0 {
-        return;
-    }
-    let mid = n / 2;
-    if n < parallel_from.max(2 * by) {
-        buf.copy_within(..n, by);
-        return;
-    }
-    let seam: Vec<T> = buf[mid..mid + by].to_vec();
-    // `low`: the first part and where it goes; `high`: the rest of the second part, where
-    // it goes, and where the seam goes (at its start).
-    let (low, high) = buf.split_at_mut(mid + by);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            high.copy_within(..n - mid - by, by);
-            high[..by].copy_from_slice(&seam);
-        });
-        low.copy_within(..mid, by);
-    });
 }
 
 /// Whether `mremap` can only fail before it changed a mapping here. It unmaps the
@@ -201,40 +142,154 @@ fn remap_cannot_fail_halfway() -> bool {
     })
 }
 
-/// Copy items `from..to` of the `T`s at `src` to the same places at `dst`, a block at a
-/// time, handing back each block's whole pages at `src` once copied.
-///
-/// # Safety
-/// `src` and `dst` are valid for the items `from..to`, do not overlap, and nobody else
-/// reads or writes those items (nor the pages wholly inside them) meanwhile.
-unsafe fn copy_releasing<T>(src: usize, dst: usize, from: usize, to: usize) {
-    const CHUNK: usize = 1 << 16;
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    let page = page_size();
-    let mut start = from;
-    while start < to {
-        let end = (start + CHUNK).min(to);
-        // SAFETY: the caller's promise, for items `start..end`.
-        unsafe {
-            std::ptr::copy_nonoverlapping((src as *const T).add(start), (dst as *mut T).add(start), end - start);
+/// Files from this size on are parsed in parts at once (a variable for tests).
+pub(crate) static PARALLEL_FROM_BYTES: AtomicU64 = AtomicU64::new(32 << 20);
+
+/// At most this many parts per file (a bigger file has bigger parts).
+pub(super) const MAX_PARTS: u64 = 256;
+
+/// Where to cut a file of `len` bytes whose records start at `data_start` into parts of
+/// about a quarter of [`PARALLEL_FROM_BYTES`] (8 MB: small enough that the last part
+/// to finish keeps one core busy alone only briefly, big enough that a part's set-up
+/// and joining cost nothing): just after a line end. A cut may fall inside a quoted
+/// field; [`parse_parts`] finds out.
+pub(super) fn cuts(source: &super::source::Source<'_>, data_start: u64, len: u64) -> Vec<u64> {
+    let body = len.saturating_sub(data_start);
+    let part = (PARALLEL_FROM_BYTES.load(std::sync::atomic::Ordering::Relaxed) / 4).max(1);
+    let n = (body / part).clamp(2, MAX_PARTS);
+    let mut cuts: Vec<u64> = Vec::new();
+    for i in 1..n {
+        let Some(cut) = line_end_after(source, data_start + body / n * i) else { continue };
+        if cut < len && cut > cuts.last().copied().unwrap_or(data_start) {
+            cuts.push(cut);
         }
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        if let Some(page) = page {
-            let size = std::mem::size_of::<T>();
-            let first = (src + start * size).next_multiple_of(page);
-            let last = (src + end * size) / page * page;
-            if last > first {
-                // SAFETY: the pages lie wholly inside items this call owns and has
-                // copied; nothing reads them again (the vector frees them unread).
-                unsafe { libc::madvise(first as *mut libc::c_void, last - first, libc::MADV_DONTNEED) };
-            }
-        }
-        start = end;
     }
+    cuts
 }
 
-/// Files from this size on are parsed by two threads (a variable for tests).
-pub(crate) static PARALLEL_FROM_BYTES: AtomicU64 = AtomicU64::new(32 << 20);
+/// Parse a file cut at `cuts` (its records from `data_start`, on line `data_line`):
+/// every part at once, by the threads of the pool, then joined in order.
+///
+/// `parse(start, first_line, end)` parses the bytes from `start` to `end` (the file's end
+/// for `None`), counting lines from `first_line`, and the quotes of a part with an end.
+/// A cut after an odd number of quotes fell inside a quoted field: the parts on either
+/// side of it are parsed again as one (a line break inside a quoted field near a cut
+/// costs one more parse of the parts around it, not of the file).
+pub(super) fn parse_parts<R: Row + Send>(
+    data_start: u64,
+    data_line: u64,
+    cuts: &[u64],
+    parse: impl Fn(u64, u64, Option<u64>) -> Result<Parsed<R>, Error> + Sync,
+) -> Result<Parsed<R>, Error> {
+    use rayon::prelude::*;
+    if cuts.is_empty() {
+        return parse(data_start, data_line, None);
+    }
+    let starts: Vec<u64> = std::iter::once(data_start).chain(cuts.iter().copied()).collect();
+    let first_line = |i: usize| if i == 0 { data_line } else { 1 };
+    let parts: Vec<Parsed<R>> = (0..starts.len())
+        .into_par_iter()
+        .map(|i| parse(starts[i], first_line(i), cuts.get(i).copied()))
+        .collect::<Result<_, _>>()?;
+    // Where a good stretch starts: the file's first record, and each cut after an even
+    // number of quotes.
+    let mut quotes = 0;
+    let mut good = vec![true];
+    for p in &parts[..parts.len() - 1] {
+        quotes += p.quotes;
+        good.push(quotes % 2 == 0);
+    }
+    let stretches: Vec<(usize, usize)> = {
+        let mut v = Vec::new();
+        let mut i = 0;
+        while i < parts.len() {
+            let j = (i + 1..parts.len()).find(|&j| good[j]).unwrap_or(parts.len());
+            v.push((i, j));
+            i = j;
+        }
+        v
+    };
+    let again: Vec<Parsed<R>> = stretches
+        .par_iter()
+        .filter(|(i, j)| j - i > 1)
+        .map(|&(i, j)| parse(starts[i], first_line(i), cuts.get(j - 1).copied()))
+        .collect::<Result<_, _>>()?;
+    let mut again = again.into_iter();
+    let mut parts = parts.into_iter();
+    let mut joined: Vec<Parsed<R>> = Vec::with_capacity(stretches.len());
+    for (i, j) in stretches {
+        if j - i == 1 {
+            joined.extend(parts.next());
+        } else {
+            parts.by_ref().take(j - i).for_each(drop);
+            joined.extend(again.next());
+        }
+    }
+    Ok(join(data_line, joined))
+}
+
+/// Parts parsed apart, in order, as one: lines counted on, whether the rows came in
+/// order (within and across the parts) kept, and the rows moved into one vector by the
+/// pool's threads at once ([`move_all`]).
+fn join<R: Row + Send>(data_line: u64, parts: Vec<Parsed<R>>) -> Parsed<R> {
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().unwrap_or_else(Parsed::empty);
+    let mut rows = Vec::new();
+    let mut last = all.rows.last().map(Row::key);
+    for mut part in parts {
+        // The part counted its lines from 1; it starts where the ones before ended.
+        let shift = data_line + all.newlines - 1;
+        part.lines.shift(shift);
+        part.problems.iter_mut().filter(|p| p.line > 0).for_each(|p| p.line += shift);
+        if let (Some(a), Some(b)) = (last, part.rows.first()) {
+            all.in_order &= a < b.key();
+        }
+        last = part.rows.last().map(Row::key).or(last);
+        all.in_order &= part.in_order;
+        all.lines.append(part.lines);
+        all.problems.extend(part.problems);
+        all.newlines += part.newlines;
+        all.quotes += part.quotes;
+        rows.push(part.rows);
+    }
+    move_all(&mut all.rows, rows);
+    all
+}
+
+/// Move the items of `parts` to the end of `a`, in order: each part into its place by a
+/// thread of the pool at once, by pages where it can ([`remap_to`]), else copied.
+pub(super) fn move_all<T: Send>(a: &mut Vec<T>, parts: Vec<Vec<T>>) {
+    use rayon::prelude::*;
+    let n1 = a.len();
+    let total: usize = parts.iter().map(Vec::len).sum();
+    a.reserve_exact(total);
+    let size = std::mem::size_of::<T>();
+    let mut at = a.as_mut_ptr() as usize + n1 * size;
+    let placed: Vec<(usize, Vec<T>)> = parts
+        .into_iter()
+        .map(|p| {
+            let dst = at;
+            at += p.len() * size;
+            (dst, p)
+        })
+        .collect();
+    placed.into_par_iter().for_each(|(dst, mut b)| {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        if let Some(page) = page_size().filter(|&page| worth_remapping::<T>(b.len(), page)) {
+            // SAFETY: `dst` is this part's place in `a`'s spare room (reserved above,
+            // aligned for `T`: an offset of whole items), which no other part's overlaps.
+            unsafe { remap_to(dst, &mut b, page) };
+            return;
+        }
+        // SAFETY: as above; `b`'s items are copied there bitwise and `b` forgets them.
+        unsafe {
+            std::ptr::copy_nonoverlapping(b.as_ptr(), dst as *mut T, b.len());
+            b.set_len(0);
+        }
+    });
+    // SAFETY: items `n1..n1 + total` were all moved into place above.
+    unsafe { a.set_len(n1 + total) };
+}
 
 /// The offset just after the first `\n` at or after `from`, if one comes soon.
 pub(super) fn line_end_after(source: &super::source::Source<'_>, from: u64) -> Option<u64> {
@@ -252,27 +307,4 @@ pub(super) fn line_end_after(source: &super::source::Source<'_>, from: u64) -> O
         at += n as u64;
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::shift_up;
-
-    #[test]
-    fn a_shift_in_two_parts_moves_what_one_copy_moves() {
-        for len in [0, 1, 2, 7, 64, 1000, 4099, 10_007] {
-            for by in [0, 1, 3, 32, 500, 4095] {
-                for parallel_from in [0, 1 << 20] {
-                    let original: Vec<u32> = (0..len as u32).map(|i| i.wrapping_mul(2_654_435_761)).collect();
-                    let mut want = original.clone();
-                    if by <= len {
-                        want.copy_within(..len - by, by);
-                    }
-                    let mut got = original.clone();
-                    shift_up(&mut got, by, parallel_from);
-                    assert_eq!(got, want, "len {len}, by {by}, from {parallel_from}");
-                }
-            }
-        }
-    }
 }

@@ -40,6 +40,20 @@ pub(super) struct Parsed<R> {
     pub(super) in_order: bool,
 }
 
+impl<R> Parsed<R> {
+    /// No rows, nothing counted.
+    pub(super) fn empty() -> Self {
+        Self {
+            rows: Vec::new(),
+            lines: super::LineList::default(),
+            problems: Vec::new(),
+            newlines: 0,
+            quotes: 0,
+            in_order: true,
+        }
+    }
+}
+
 impl<R: Row> Parsed<R> {
     fn push(&mut self, row: R, line: u64) {
         if self.in_order
@@ -195,14 +209,7 @@ impl Part<'_> {
         decode: &impl Fn(&mut Fields<'_>) -> R,
         fast: Option<FastDecode<R>>,
     ) -> Result<Parsed<R>, Error> {
-        let mut out = Parsed {
-            rows: Vec::new(),
-            lines: super::LineList::default(),
-            problems: Vec::new(),
-            newlines: 0,
-            quotes: 0,
-            in_order: true,
-        };
+        let mut out = Parsed::empty();
         let path = self.source.path;
         let limit = end.unwrap_or(self.source.len).saturating_sub(start);
         let bytes = self.source.read_from(start, limit).map_err(|e| Error::io(path, e))?;
