@@ -29,8 +29,8 @@ pub fn id(b: &[u8], i: &mut usize) -> Option<u32> {
             if n == 0 || word[n] != b',' {
                 return None;
             }
-            // The digits' values, the first in the top byte of those kept: zeros before
-            // them are leading zeros.
+            // The digits' values moved to the word's top bytes: the zero bytes below them
+            // read as leading zeros.
             let digits = (w.wrapping_sub(THREES)) << (64 - 8 * n);
             *i += n + 1;
             return Some(eight_digits(digits)).filter(|v| *v > 0);
@@ -39,7 +39,7 @@ pub fn id(b: &[u8], i: &mut usize) -> Option<u32> {
     id_by_bytes(b, i)
 }
 
-/// The number of eight digit values in a word (the first in the lowest byte).
+/// The number that eight digit values in a word spell (the first in the lowest byte).
 #[inline]
 fn eight_digits(d: u64) -> u32 {
     let d = d.wrapping_mul(10).wrapping_add(d >> 8);

@@ -462,7 +462,7 @@ mod tests {
         (whole, in_parts)
     }
 
-    /// Rows out of order (in either half, or only where the halves meet) and duplicates
+    /// Rows out of order (in either half, or only where parts meet) and duplicates
     /// (across the cut) are sorted in and reported alike, whole and in parts: the
     /// order seen while parsing decides whether the sort is skipped.
     #[test]

@@ -37,7 +37,7 @@ impl Overlay<'_> {
 
 /// A table file, perhaps with an [`Overlay`]. Every read goes through the one file
 /// opened (and share-locked) by the reader, at explicit positions: a rename over the path
-/// meanwhile (a save) cannot mix two files in one read, and the halves of a split file
+/// meanwhile (a save) cannot mix two files in one read, and the parts of a split file
 /// read at once.
 #[derive(Clone, Copy)]
 pub(super) struct Source<'a> {
@@ -72,7 +72,7 @@ impl<'a> Source<'a> {
         Self { path, file: Some(file), overlay, len }
     }
 
-    /// Whether the bytes are all in memory (then the halves may be parsed at once).
+    /// Whether the bytes are all in memory (then the parts may be parsed at once).
     pub(super) fn in_memory(&self) -> bool {
         self.file.is_none()
     }

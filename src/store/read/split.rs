@@ -1,4 +1,4 @@
-//! Big files parsed in two halves at once: where to cut, and joining the halves
+//! Big files parsed in parts at once: where to cut, and joining the parts
 //! without holding both copies.
 
 use super::tokenize::Parsed;
@@ -56,7 +56,7 @@ fn worth_remapping<T>(n: usize, page: usize) -> bool {
 /// take before `b` frees them). Where the kernel refuses (before Linux 5.7), every byte
 /// is copied instead. Used only where [`worth_remapping`].
 ///
-/// Joining `run_steps.csv`'s parts by copying faulted in ~200 MB of fresh pages at Year-1
+/// Joining `run_steps.csv`'s parts by copying faulted in ~160 MB of fresh pages at Year-1
 /// scale (a fifth of the load's page faults).
 ///
 /// # Safety

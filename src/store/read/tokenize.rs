@@ -26,7 +26,7 @@ pub(super) struct Part<'a> {
     pub(super) new: u8,
 }
 
-/// Rows of a part of a file, and what the two-halves split needs to check.
+/// Rows of a part of a file, and what joining the parts needs to check.
 pub(super) struct Parsed<R> {
     pub(super) rows: Vec<R>,
     pub(super) lines: super::LineList,
