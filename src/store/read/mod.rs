@@ -16,8 +16,6 @@ pub(crate) use fast::FastDecode;
 pub(crate) use fields::{Fields, MAX_FIELD_BYTES};
 pub use progress::LoadProgress;
 pub(crate) use source::Overlay;
-#[cfg(test)]
-use split::move_all;
 pub(crate) use split::{PARALLEL_FROM_BYTES, append_moving};
 
 use super::error::{Error, Problem};
@@ -253,11 +251,12 @@ fn read_source<R: Row + Send>(
 
     // A big file is parsed in parts, by as many threads as there are cores (whichever
     // comes free takes the next part, of this file or another: see `store::load`).
-    let cuts =
-        match file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed) && (overlay.is_none() || source.in_memory()) {
-            true => split::cuts(&source, data_start, file_len),
-            false => Vec::new(),
-        };
+    let big = file_len >= PARALLEL_FROM_BYTES.load(Ordering::Relaxed);
+    let cuts = if big && (overlay.is_none() || source.in_memory()) {
+        split::cuts(&source, data_start, file_len)
+    } else {
+        Vec::new()
+    };
     let all = split::parse_parts(data_start, data_line, &cuts, |start, line, end| {
         part.parse(start, line, end, counter, &decode, fast)
     })?;
@@ -271,18 +270,23 @@ fn read_source<R: Row + Send>(
 }
 
 /// Parts of one table read apart, in order (each part's lines counted from 2): one
-/// table, lines counted on, sorted by key with duplicates reported.
-pub(crate) fn join_parts<R: Row>(kind: TableKind, parts: Vec<ReadTable<R>>) -> ReadTable<R> {
+/// table, lines counted on, sorted by key with duplicates reported; the rows moved into
+/// one vector as a file's parts are ([`split::move_all`]).
+pub(crate) fn join_parts<R: Row + Send>(kind: TableKind, parts: Vec<ReadTable<R>>) -> ReadTable<R> {
     let mut parts = parts.into_iter();
     let Some(mut out) = parts.next() else { return ReadTable::empty() };
+    let mut rows = Vec::new();
+    let mut before = out.rows.len();
     for mut part in parts {
-        let shift = out.rows.len() as u64;
+        let shift = before as u64;
         part.lines.shift(shift);
         part.problems.iter_mut().filter(|p| p.line > 0).for_each(|p| p.line += shift);
-        append_moving(&mut out.rows, part.rows);
+        before += part.rows.len();
+        rows.push(part.rows);
         out.lines.append(part.lines);
         out.problems.extend(part.problems);
     }
+    split::move_all(&mut out.rows, rows);
     sort_and_dedupe(&mut out, kind.file_name(), kind, kind.columns()[0]);
     out
 }
@@ -507,7 +511,7 @@ mod tests {
                 let mut a: Vec<String> = (0..n1).map(|i| i.to_string()).collect();
                 let b: Vec<String> = (n1..n1 + n2).map(|i| i.to_string()).collect();
                 if in_two {
-                    move_all(&mut a, vec![b]);
+                    split::move_all(&mut a, vec![b]);
                 } else {
                     append_moving(&mut a, b);
                 }
@@ -532,7 +536,7 @@ mod tests {
                     (next - n..next).map(|i| [i as u64; 5]).collect()
                 })
                 .collect();
-            move_all(&mut a, parts);
+            split::move_all(&mut a, parts);
             assert_eq!(a.len(), next);
             assert!(a.iter().enumerate().all(|(i, r)| *r == [i as u64; 5]), "after {n1}");
         }
