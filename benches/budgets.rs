@@ -201,6 +201,22 @@ fn main() {
         std::mem::forget(loaded);
         return;
     }
+    if let Some(i) = args.iter().position(|a| a == "--child-stats") {
+        // `stats`' compute alone, loaded once (for quick comparisons):
+        // `budgets --child-stats DIR [RUNS]`.
+        let loaded = store::load(Path::new(&args[i + 1])).expect("load");
+        let clock = procedures::analysis::schedule::Clock::system();
+        let mut times = Vec::new();
+        for _ in 0..args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(7) {
+            let t = Instant::now();
+            let r = procedures::analysis::stats_report_at(&loaded.db, None, &clock);
+            times.push(t.elapsed());
+            assert!(r.overall.runs > 0);
+        }
+        println!("STATS COMPUTE median {} of {:?}", ms(median(&mut times)), times);
+        std::mem::forget(loaded);
+        return;
+    }
     let opt = options(&args);
     let dir = opt.dir.clone().unwrap_or_else(|| bench_folder("y1", Scale::Y1));
     let mut rows = Vec::new();

@@ -1,7 +1,7 @@
 //! Completion, durations and bottlenecks.
 
+use super::quantiles_of;
 use super::schedule::{Clock, Engine, ScheduleCounts};
-use super::{median_of, percentile_of};
 use crate::model::*;
 use crate::store::{Dataset, IdMap, RunStepsOf};
 use serde::Serialize;
@@ -18,13 +18,11 @@ pub struct DurationStats {
 }
 
 impl DurationStats {
-    /// Stats of unsorted values; `None` when there are none.
-    pub fn of(mut values: Vec<f64>) -> Option<Self> {
-        if values.is_empty() {
-            return None;
-        }
-        let mean = values.iter().sum::<f64>() / values.len() as f64;
-        Some(Self { mean, median: median_of(&mut values)?, p90: percentile_of(&mut values, 0.9)? })
+    /// Stats of whole seconds in any order (reordered); `None` when there are none.
+    pub fn of(values: &mut [i64]) -> Option<Self> {
+        let mean = values.iter().map(|v| *v as f64).sum::<f64>() / values.len() as f64;
+        let (median, p90) = quantiles_of(values, 0.5, 0.9)?;
+        Some(Self { mean, median, p90 })
     }
 }
 
@@ -76,7 +74,7 @@ pub fn summarize<'a>(runs: impl IntoIterator<Item = &'a Run>) -> Summary {
 #[derive(Default)]
 pub struct SummaryOf {
     s: Summary,
-    durations: Vec<f64>,
+    durations: Vec<i64>,
 }
 
 impl SummaryOf {
@@ -95,7 +93,7 @@ impl SummaryOf {
             RunStatus::InProgress => s.in_progress += 1,
         }
         if let Some(d) = run_duration_secs(r) {
-            self.durations.push(d as f64);
+            self.durations.push(d);
         }
         if s.last_run.is_none_or(|t| r.start_time.sort_key() > t.sort_key()) {
             s.last_run = Some(r.start_time);
@@ -103,10 +101,10 @@ impl SummaryOf {
     }
 
     /// The summary of the runs added.
-    pub fn finish(self) -> Summary {
+    pub fn finish(mut self) -> Summary {
         let mut s = self.s;
         s.completion_rate = completion_rate(s.completed, s.cancelled);
-        s.duration_secs = DurationStats::of(self.durations);
+        s.duration_secs = DurationStats::of(&mut self.durations);
         s
     }
 }
@@ -122,26 +120,33 @@ pub fn step_durations(db: &Dataset, run: &Run) -> Vec<(RunStepId, StepId, i64)> 
 }
 
 /// [`step_durations`] of `run` (`rows`: its run steps) handed to `f`, with `ticked` as
-/// the scratch space (kept between runs: no allocation per run).
+/// the scratch space for a run ticked out of order (kept between runs: no allocation per
+/// run).
 fn each_step_duration<'a>(
     run: &Run,
-    rows: impl Iterator<Item = &'a RunStep>,
+    rows: impl Iterator<Item = &'a RunStep> + Clone,
     ticked: &mut Vec<&'a RunStep>,
     mut f: impl FnMut(&RunStep, i64),
 ) {
-    ticked.clear();
-    ticked.extend(rows.filter(|rs| rs.completed_at().is_some()));
-    let key = |rs: &&RunStep| (rs.completed_at().map(|t| t.sort_key()), rs.id);
-    // Mostly ticked in step order already.
-    if !ticked.is_sorted_by_key(key) {
-        ticked.sort_by_key(key);
-    }
-    let mut prev = run.start_time;
-    for rs in ticked.iter() {
-        if let Some(at) = rs.completed_at() {
-            f(rs, at.elapsed_since(&prev));
-            prev = at;
+    let key = |rs: &RunStep| (rs.completed_at().map(|t| t.sort_key()), rs.id);
+    fn walk<'b>(run: &Run, ticks: impl Iterator<Item = &'b RunStep>, f: &mut impl FnMut(&RunStep, i64)) {
+        let mut prev = run.start_time;
+        for rs in ticks {
+            if let Some(at) = rs.completed_at() {
+                f(rs, at.elapsed_since(&prev));
+                prev = at;
+            }
         }
+    }
+    let ticks = rows.filter(|rs| rs.completed_at().is_some());
+    // Mostly ticked in step order already: then walked as they are (no list of them).
+    if ticks.clone().map(key).is_sorted() {
+        walk(run, ticks, &mut f);
+    } else {
+        ticked.clear();
+        ticked.extend(ticks);
+        ticked.sort_by_key(|rs| key(rs));
+        walk(run, ticked.iter().copied(), &mut f);
     }
 }
 
@@ -173,7 +178,7 @@ pub struct StepTimes<'a> {
     /// Per step, its durations; the next tick's step is looked for first where the last
     /// one's was followed (ticks come in step order), then through `index` (a hash per
     /// tick only out of order, never a scan).
-    per_step: Vec<(StepId, Vec<f64>)>,
+    per_step: Vec<(StepId, Vec<i64>)>,
     index: IdMap<StepId, usize>,
     ticked: Vec<&'a RunStep>,
     /// Room each step's list of durations gets at once (its procedure's runs, at most
@@ -193,7 +198,7 @@ impl<'a> StepTimes<'a> {
     }
 
     /// Add the step durations of `run` (`rows`: its run steps).
-    pub fn add(&mut self, run: &Run, rows: impl Iterator<Item = &'a RunStep>) {
+    pub fn add(&mut self, run: &Run, rows: impl Iterator<Item = &'a RunStep> + Clone) {
         let (per_step, index, room) = (&mut self.per_step, &mut self.index, self.runs);
         let mut next = 0;
         each_step_duration(run, rows, &mut self.ticked, |rs, d| {
@@ -204,7 +209,7 @@ impl<'a> StepTimes<'a> {
                     per_step.len() - 1
                 }),
             };
-            per_step[i].1.push(d as f64);
+            per_step[i].1.push(d);
             next = i + 1;
         });
     }
@@ -215,12 +220,8 @@ impl<'a> StepTimes<'a> {
             .per_step
             .into_iter()
             .filter_map(|(step, mut v)| {
-                Some(Bottleneck {
-                    step_id: step.0,
-                    median_secs: median_of(&mut v)?,
-                    p90_secs: percentile_of(&mut v, 0.9)?,
-                    count: v.len(),
-                })
+                let (median_secs, p90_secs) = quantiles_of(&mut v, 0.5, 0.9)?;
+                Some(Bottleneck { step_id: step.0, median_secs, p90_secs, count: v.len() })
             })
             .collect();
         out.sort_by(|a, b| b.median_secs.total_cmp(&a.median_secs).then(a.step_id.cmp(&b.step_id)));
