@@ -20,3 +20,7 @@ pub mod session;
 pub mod store;
 pub mod transfer;
 pub mod ui;
+
+/// Every binary of the crate (the app, the commands, the benches) allocates through it.
+#[global_allocator]
+static ALLOCATOR: memory::Huge = memory::Huge;
