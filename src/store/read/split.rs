@@ -231,11 +231,18 @@ pub(super) fn parse_parts<R: Row + Send>(
 /// Parts parsed apart, in order, as one: lines counted on, whether the rows came in
 /// order (within and across the parts) kept, and the rows moved into one vector by the
 /// pool's threads at once ([`move_all`]).
-fn join<R: Row + Send>(data_line: u64, parts: Vec<Parsed<R>>) -> Parsed<R> {
+fn join<R: Row + Send>(data_line: u64, mut parts: Vec<Parsed<R>>) -> Parsed<R> {
+    if parts.len() == 1
+        && let Some(whole) = parts.pop()
+    {
+        return whole;
+    }
     let mut parts = parts.into_iter();
     let mut all = parts.next().unwrap_or_else(Parsed::empty);
-    let mut rows = Vec::new();
-    let mut last = all.rows.last().map(Row::key);
+    // The first part's rows are moved too (into room for all at once): growing its
+    // vector to the whole copied them.
+    let mut rows = vec![std::mem::take(&mut all.rows)];
+    let mut last = rows[0].last().map(Row::key);
     for mut part in parts {
         // The part counted its lines from 1; it starts where the ones before ended.
         let shift = data_line + all.newlines - 1;
