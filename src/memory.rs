@@ -55,8 +55,8 @@ impl Huge {
         #[cfg(target_os = "linux")]
         if size >= Self::FROM && !p.is_null() {
             const PAGE: usize = 2 << 20;
-            if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists() {
-                return; // A kernel without transparent huge pages: the advice is refused.
+            if !Self::kernel_has_them() {
+                return;
             }
             let (start, end) = ((p as usize).next_multiple_of(PAGE), (p as usize + size) / PAGE * PAGE);
             if end > start {
@@ -70,6 +70,24 @@ impl Huge {
         }
         #[cfg(not(target_os = "linux"))]
         let _ = (p, size);
+    }
+
+    /// Whether this kernel has transparent huge pages (else the advice is refused), asked
+    /// once.
+    #[cfg(target_os = "linux")]
+    fn kernel_has_them() -> bool {
+        use std::sync::atomic::{AtomicU8, Ordering};
+        static HAS: AtomicU8 = AtomicU8::new(0);
+        match HAS.load(Ordering::Relaxed) {
+            1 => true,
+            2 => false,
+            _ => {
+                // (The path's check allocates nothing big: no recursion into `Huge`.)
+                let has = std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists();
+                HAS.store(if has { 1 } else { 2 }, Ordering::Relaxed);
+                has
+            }
+        }
     }
 }
 

@@ -20,6 +20,10 @@ pub struct DurationStats {
 impl DurationStats {
     /// Stats of whole seconds in any order (reordered); `None` when there are none.
     pub fn of(values: &mut [i64]) -> Option<Self> {
+        if values.is_empty() {
+            return None;
+        }
+        // Summed as f64 in the order given (before the selection reorders them).
         let mean = values.iter().map(|v| *v as f64).sum::<f64>() / values.len() as f64;
         let (median, p90) = quantiles_of(values, 0.5, 0.9)?;
         Some(Self { mean, median, p90 })
