@@ -269,6 +269,19 @@ fn read_source<R: Row + Send>(
     Ok(out)
 }
 
+/// A later part's file lines and problems after the ones before: its lines, counted from
+/// 1 (or 2), moved on by `shift`, as are its problems' (those with a line).
+fn append_counted(
+    (lines, problems): (&mut LineList, &mut Vec<Problem>),
+    (mut more_lines, mut more_problems): (LineList, Vec<Problem>),
+    shift: u64,
+) {
+    more_lines.shift(shift);
+    more_problems.iter_mut().filter(|p| p.line > 0).for_each(|p| p.line += shift);
+    lines.append(more_lines);
+    problems.append(&mut more_problems);
+}
+
 /// Parts of one table read apart, in order (each part's lines counted from 2): one
 /// table, lines counted on, sorted by key with duplicates reported; the rows moved into
 /// one vector as a file's parts are ([`split::move_all`]).
@@ -277,14 +290,10 @@ pub(crate) fn join_parts<R: Row + Send>(kind: TableKind, parts: Vec<ReadTable<R>
     let Some(mut out) = parts.next() else { return ReadTable::empty() };
     let mut rows = Vec::new();
     let mut before = out.rows.len();
-    for mut part in parts {
-        let shift = before as u64;
-        part.lines.shift(shift);
-        part.problems.iter_mut().filter(|p| p.line > 0).for_each(|p| p.line += shift);
+    for part in parts {
+        append_counted((&mut out.lines, &mut out.problems), (part.lines, part.problems), before as u64);
         before += part.rows.len();
         rows.push(part.rows);
-        out.lines.append(part.lines);
-        out.problems.extend(part.problems);
     }
     split::move_all(&mut out.rows, rows);
     sort_and_dedupe(&mut out, kind.file_name(), kind, kind.columns()[0]);

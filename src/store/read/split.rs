@@ -243,18 +243,15 @@ fn join<R: Row + Send>(data_line: u64, mut parts: Vec<Parsed<R>>) -> Parsed<R> {
     // vector to the whole copied them.
     let mut rows = vec![std::mem::take(&mut all.rows)];
     let mut last = rows[0].last().map(Row::key);
-    for mut part in parts {
+    for part in parts {
         // The part counted its lines from 1; it starts where the ones before ended.
         let shift = data_line + all.newlines - 1;
-        part.lines.shift(shift);
-        part.problems.iter_mut().filter(|p| p.line > 0).for_each(|p| p.line += shift);
         if let (Some(a), Some(b)) = (last, part.rows.first()) {
             all.in_order &= a < b.key();
         }
         last = part.rows.last().map(Row::key).or(last);
         all.in_order &= part.in_order;
-        all.lines.append(part.lines);
-        all.problems.extend(part.problems);
+        super::append_counted((&mut all.lines, &mut all.problems), (part.lines, part.problems), shift);
         all.newlines += part.newlines;
         all.quotes += part.quotes;
         rows.push(part.rows);
