@@ -441,6 +441,37 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_read_buffer_kept_from_another_read_lends_none_of_its_bytes() {
+        // A thread keeps its read buffer for the next part or file: bytes left in it
+        // (quotes and line ends throughout) are never read as the next file's.
+        let _size = SIZE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let dir = tempfile::tempdir().expect("tmp");
+        let text = "id,run_id,step_id,completed,completed_at,notes\n1,1,1,True,2025-01-01 08:00:00,\"a\nb\"\n\
+                    2,1,2,False,,\n3,1,3,Tr";
+        std::fs::write(dir.path().join("run_steps.csv"), text).expect("write");
+        let decode = |f: &mut Fields<'_>| {
+            use crate::model::*;
+            RunStep::new(RunStepId(f.id(0usize)), RunId(f.id(1usize)), StepId(f.id(2usize)), f.bool(3usize), None)
+                .with_more(f.str(5usize), f.extra())
+        };
+        tokenize::swap_spare(Vec::new());
+        let fresh = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("read");
+        let stale: Vec<u8> = b"\"\n\r,".iter().copied().cycle().take(3 << 20).collect();
+        tokenize::swap_spare(stale);
+        let reused = read_table(dir.path(), TableKind::RunSteps, decode, None).expect("read");
+        assert_eq!(tokenize::swap_spare(Vec::new()).len(), 3 << 20, "the stale buffer was used and kept again");
+        assert_eq!(
+            fresh.rows.iter().map(|r| (r.id.0, r.notes().to_owned())).collect::<Vec<_>>(),
+            [(1, "a\nb".to_owned()), (2, String::new())]
+        );
+        assert_eq!(fresh.problems.len(), 1, "the torn last line");
+        assert_eq!((fresh.rows, fresh.lines, fresh.problems), (reused.rows, reused.lines, reused.problems));
+    }
+
+    /// Read sizes of one test at a time (other tests' reads are cut anyhow, alike).
+    static SIZE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     /// `text` as `run_steps.csv` in `dir`, read whole and read in parts: a part a line
     /// (as many as [`split::MAX_PARTS`]), parts of a few lines, four quarters (the file
     /// just big enough to be cut); each with how many parts it was cut into.
@@ -450,8 +481,6 @@ mod tests {
         text: &str,
         decode: impl Fn(&mut Fields<'_>) -> crate::model::RunStep + Sync,
     ) -> (ReadTable<crate::model::RunStep>, Vec<(usize, ReadTable<crate::model::RunStep>)>) {
-        // (One test at a time sets the size: other tests' reads are cut anyhow, alike.)
-        static SIZE: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _size = SIZE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         std::fs::write(dir.join("run_steps.csv"), text).expect("write");
         let whole = read_table(dir, TableKind::RunSteps, &decode, None).expect("whole");
