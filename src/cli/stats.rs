@@ -44,7 +44,10 @@ pub fn run(source: &DataSource, json: bool, procedure: Option<u32>, at: Option<&
 
 /// The report as pretty JSON (what `serde_json::to_writer_pretty` writes, byte for
 /// byte), its procedures rendered by two threads from `parallel_from` procedures on: the
-/// text (22 MB at y1) was the last stretch of `stats` with one core idle.
+/// text (22 MB at y1) was the last stretch of `stats` with one core idle. They render
+/// [`SHARES`] shares in turn, each into a buffer used again for a later share, and this
+/// thread writes them in order: the whole text in two fresh buffers was ~5,000 page
+/// faults and their copies as the buffers grew.
 fn write_json(out: &mut impl std::io::Write, report: &StatsReport, parallel_from: usize) -> Result<(), String> {
     /// A share of the procedures at the depth they have in the report.
     #[derive(serde::Serialize)]
@@ -58,31 +61,65 @@ fn write_json(out: &mut impl std::io::Write, report: &StatsReport, parallel_from
     }
     const HEAD: &[u8] = b"{\n  \"procedures\": [\n";
     const TAIL: &[u8] = b"\n  ]\n}";
+    /// Shares of the procedures (~0.7 MB of text each at y1).
+    const SHARES: usize = 32;
+    /// The longest the writer waits for the other thread's next share.
+    const PATIENCE: std::time::Duration = std::time::Duration::from_secs(600);
     let procedures = &report.procedures;
     if procedures.len() < parallel_from.max(2) {
         // Straight to the output: building the whole text first cost its growth copies.
         return serde_json::to_writer_pretty(out, report).map_err(|e| e.to_string());
     }
-    // A share's text without the share's own braces and brackets: its procedures, each
-    // indented as in the whole report.
-    let render = |share: &[analysis::ProcedureStats]| -> Result<Vec<u8>, String> {
-        let text = serde_json::to_vec_pretty(&Share { procedures: share }).map_err(|e| e.to_string())?;
-        match text.strip_prefix(HEAD).and_then(|t| t.strip_suffix(TAIL)) {
-            Some(inner) => Ok(inner.to_vec()),
-            None => Err("the report's JSON came out in an unexpected shape".into()),
-        }
+    let shape = || "the report's JSON came out in an unexpected shape".to_string();
+    // A share's text into `buf` (emptied first), as it is within the whole report:
+    // rendered with the share's own braces and brackets, which are left out when written.
+    let render = |share: &[analysis::ProcedureStats], buf: &mut Vec<u8>| -> Result<(), String> {
+        buf.clear();
+        serde_json::to_writer_pretty(&mut *buf, &Share { procedures: share }).map_err(|e| e.to_string())
     };
-    let (first, second) = procedures.split_at(procedures.len() / 2);
+    let inner_of = |text: &Vec<u8>| -> Result<std::ops::Range<usize>, String> {
+        let ok = text.starts_with(HEAD) && text.ends_with(TAIL) && text.len() >= HEAD.len() + TAIL.len();
+        if ok { Ok(HEAD.len()..text.len() - TAIL.len()) } else { Err(shape()) }
+    };
+    let shares: Vec<&[analysis::ProcedureStats]> = procedures.chunks(procedures.len().div_ceil(SHARES)).collect();
     let rest = serde_json::to_vec_pretty(&Rest { overall: &report.overall }).map_err(|e| e.to_string())?;
-    let rest = rest.strip_prefix(b"{\n").ok_or("the report's JSON came out in an unexpected shape")?;
+    let rest = rest.strip_prefix(b"{\n").ok_or_else(shape)?;
+    let io = |e: std::io::Error| e.to_string();
     std::thread::scope(|s| {
-        let later = s.spawn(|| render(second));
-        let io = |e: std::io::Error| e.to_string();
+        // The other thread renders the odd shares, one ahead at most, into buffers sent
+        // back once written.
+        let (done, rendered) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, String>>(1);
+        let (give_back, spare) = std::sync::mpsc::channel::<Vec<u8>>();
+        let shares_ = &shares;
+        s.spawn(move || {
+            for share in shares_.iter().skip(1).step_by(2) {
+                let mut buf = spare.try_recv().unwrap_or_default();
+                let text = render(share, &mut buf).map(|()| buf);
+                // The writer is gone (it failed): nothing more to render.
+                if done.send(text).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut mine = Vec::new();
         out.write_all(HEAD).map_err(io)?;
-        out.write_all(&render(first)?).map_err(io)?;
-        out.write_all(b",\n").map_err(io)?;
-        let second = later.join().map_err(|_| "a thread writing the report failed".to_string())??;
-        out.write_all(&second).map_err(io)?;
+        for (i, share) in shares.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",\n").map_err(io)?;
+            }
+            if i % 2 == 0 {
+                render(share, &mut mine)?;
+                out.write_all(&mine[inner_of(&mine)?]).map_err(io)?;
+            } else {
+                let theirs = match rendered.recv_timeout(PATIENCE) {
+                    Ok(text) => text?,
+                    Err(_) => return Err("a thread writing the report failed or stalled".to_string()),
+                };
+                out.write_all(&theirs[inner_of(&theirs)?]).map_err(io)?;
+                // The other thread may have finished: then the buffer is freed here.
+                let _ = give_back.send(theirs);
+            }
+        }
         out.write_all(b"\n  ],\n").map_err(io)?;
         out.write_all(rest).map_err(io)
     })
