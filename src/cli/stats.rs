@@ -90,9 +90,9 @@ fn write_json(out: &mut impl std::io::Write, report: &StatsReport, parallel_from
         // back once written.
         let (done, rendered) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, String>>(1);
         let (give_back, spare) = std::sync::mpsc::channel::<Vec<u8>>();
-        let shares_ = &shares;
+        let all = &shares;
         s.spawn(move || {
-            for share in shares_.iter().skip(1).step_by(2) {
+            for share in all.iter().skip(1).step_by(2) {
                 let mut buf = spare.try_recv().unwrap_or_default();
                 let text = render(share, &mut buf).map(|()| buf);
                 // The writer is gone (it failed): nothing more to render.

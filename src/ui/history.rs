@@ -35,6 +35,9 @@ pub struct HistoryState {
     pub selected: Option<RunId>,
     /// Scroll the selected run into view once.
     pub scroll_to_selected: bool,
+    /// Keep the run just clicked in view once the detail has opened beside the list (the
+    /// filters above may wrap onto more lines then): scrolled only as far as it takes.
+    keep_selected_in_view: bool,
     /// The table's scroll state, this state's own.
     salt: super::widgets::ViewSalt,
     /// List the occurrences of schedules that were missed among the runs.
@@ -71,6 +74,7 @@ impl Default for HistoryState {
             descending: true,
             selected: None,
             scroll_to_selected: false,
+            keep_selected_in_view: false,
             salt: super::widgets::ViewSalt::default(),
             show_missed: true,
             key: None,
@@ -237,11 +241,19 @@ fn list_ui(ui: &mut Ui, db: &Dataset, state: &mut HistoryState, now: Timestamp) 
     });
     ui.separator();
 
-    let scroll_to = state
-        .scroll_to_selected
-        .then(|| state.selected.and_then(|s| state.rows.iter().position(|r| *r == Entry::Run(s))))
-        .flatten();
+    // Centred when selected from elsewhere; a run clicked here moves only as far as it
+    // takes to stay in view (the list stays where it was when it can).
+    let align = if state.scroll_to_selected {
+        Some(Some(egui::Align::Center))
+    } else {
+        state.keep_selected_in_view.then_some(None)
+    };
+    let scroll_to = align.and_then(|align| {
+        let selected = state.selected?;
+        Some((state.rows.iter().position(|r| *r == Entry::Run(selected))?, align))
+    });
     state.scroll_to_selected = false;
+    state.keep_selected_in_view = false;
     let row_height = ui.spacing().interact_size.y + 2.0;
     let mut clicked = None;
     let mut sort_clicked = None;
@@ -265,8 +277,8 @@ fn list_ui(ui: &mut Ui, db: &Dataset, state: &mut HistoryState, now: Timestamp) 
             .column(Column::initial(50.0).at_least(36.0))
             .column(Column::initial(96.0).at_least(40.0).clip(true))
             .column(Column::initial(notes_width).at_least(120.0).clip(true));
-        if let Some(i) = scroll_to {
-            table = table.scroll_to_row(i, Some(egui::Align::Center));
+        if let Some((i, align)) = scroll_to {
+            table = table.scroll_to_row(i, align);
         }
         let (rows, missed) = (&state.rows, &state.missed);
         let (sort, descending) = (state.sort, state.descending);
@@ -355,6 +367,7 @@ fn list_ui(ui: &mut Ui, db: &Dataset, state: &mut HistoryState, now: Timestamp) 
     }
     if let Some(id) = clicked {
         state.selected = Some(id);
+        state.keep_selected_in_view = true;
     }
 }
 
