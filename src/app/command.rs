@@ -202,7 +202,7 @@ impl App {
             Command::OpenRun(run) => self.open_run(run),
             Command::ShowInHistory(run) => {
                 self.views.history.selected = Some(run);
-                self.views.history.scroll_to_selected = true;
+                self.views.history.reveal = crate::ui::history::Reveal::Centred;
                 self.view = View::History;
             }
             Command::SetStep { run_step, completed } => {
@@ -246,7 +246,7 @@ impl App {
                 if done.is_some() {
                     self.session.undo_mut().clear();
                     self.views.history.selected = Some(run);
-                    self.views.history.scroll_to_selected = true;
+                    self.views.history.reveal = crate::ui::history::Reveal::Centred;
                     self.view = View::History;
                 }
             }

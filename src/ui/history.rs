@@ -14,6 +14,20 @@ use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use std::collections::HashMap;
 
+/// How History scrolls to its selected run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reveal {
+    /// Not at all.
+    #[default]
+    No,
+    /// To the list's middle (a run shown from elsewhere: one just finished, "Show in
+    /// History").
+    Centred,
+    /// Only as far as it takes to stay in view, the list kept where it was when it can (a
+    /// run clicked in the list).
+    InView,
+}
+
 /// State of the history view.
 #[derive(Debug)]
 pub struct HistoryState {
@@ -33,11 +47,8 @@ pub struct HistoryState {
     pub descending: bool,
     /// The selected run.
     pub selected: Option<RunId>,
-    /// Scroll the selected run into view once.
-    pub scroll_to_selected: bool,
-    /// Keep the run just clicked in view once the detail has opened beside the list (the
-    /// filters above may wrap onto more lines then): scrolled only as far as it takes.
-    keep_selected_in_view: bool,
+    /// How the selected run is scrolled to in the next frame, once.
+    pub reveal: Reveal,
     /// The table's scroll state, this state's own.
     salt: super::widgets::ViewSalt,
     /// List the occurrences of schedules that were missed among the runs.
@@ -73,8 +84,7 @@ impl Default for HistoryState {
             sort: HistorySort::Started,
             descending: true,
             selected: None,
-            scroll_to_selected: false,
-            keep_selected_in_view: false,
+            reveal: Reveal::No,
             salt: super::widgets::ViewSalt::default(),
             show_missed: true,
             key: None,
@@ -241,19 +251,15 @@ fn list_ui(ui: &mut Ui, db: &Dataset, state: &mut HistoryState, now: Timestamp) 
     });
     ui.separator();
 
-    // Centred when selected from elsewhere; a run clicked here moves only as far as it
-    // takes to stay in view (the list stays where it was when it can).
-    let align = if state.scroll_to_selected {
-        Some(Some(egui::Align::Center))
-    } else {
-        state.keep_selected_in_view.then_some(None)
+    let align = match std::mem::take(&mut state.reveal) {
+        Reveal::No => None,
+        Reveal::Centred => Some(Some(egui::Align::Center)),
+        Reveal::InView => Some(None),
     };
     let scroll_to = align.and_then(|align| {
         let selected = state.selected?;
         Some((state.rows.iter().position(|r| *r == Entry::Run(selected))?, align))
     });
-    state.scroll_to_selected = false;
-    state.keep_selected_in_view = false;
     let row_height = ui.spacing().interact_size.y + 2.0;
     let mut clicked = None;
     let mut sort_clicked = None;
@@ -367,7 +373,8 @@ fn list_ui(ui: &mut Ui, db: &Dataset, state: &mut HistoryState, now: Timestamp) 
     }
     if let Some(id) = clicked {
         state.selected = Some(id);
-        state.keep_selected_in_view = true;
+        // The detail opens beside the list: the filters above may wrap onto more lines.
+        state.reveal = Reveal::InView;
     }
 }
 
